@@ -1,0 +1,331 @@
+#include "ImageFileDecoder.h"
+
+#include "vtkDataArray.h"
+#include "vtkImageData.h"
+#include "vtkImageReader2.h"
+#include "vtkImageReader2Factory.h"
+#include "vtkOutputWindow.h"
+#include "vtkPointData.h"
+#include "vtkSmartPointer.h"
+#include "vtk_jpeg.h"
+#include "vtk_png.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <csetjmp>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+namespace dualembed
+{
+namespace
+{
+// VTK's image readers report problems through the output window and leave an
+// empty output; silence them while probing a file and report our own sentence.
+class QuietOutputWindow
+{
+public:
+  QuietOutputWindow()
+    : Previous(vtkObject::GetGlobalWarningDisplay())
+  {
+    vtkObject::GlobalWarningDisplayOff();
+  }
+  ~QuietOutputWindow() { vtkObject::SetGlobalWarningDisplay(this->Previous); }
+
+private:
+  int Previous;
+};
+
+// PNG and JPEG are decoded with libpng / libjpeg directly, with their error
+// handling in place: VTK's vtkPNGReader and vtkJPEGReader let libpng / libjpeg
+// longjmp on a corrupt file without a landing point and crash the process.
+// These are the same libraries VTK links (VTK::png, VTK::jpeg) and PIL uses.
+std::string lowerExtension(const std::string& fileName)
+{
+  const auto dot = fileName.find_last_of('.');
+  std::string ext = dot == std::string::npos ? "" : fileName.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+bool hasSignature(const std::string& fileName, const unsigned char* signature, size_t length)
+{
+  std::ifstream in(fileName, std::ios::binary);
+  std::string head(length, '\0');
+  return in.read(&head[0], length) && std::equal(signature, signature + length, head.begin(),
+                                        [](unsigned char a, char b) { return a == static_cast<unsigned char>(b); });
+}
+
+bool isPng(const std::string& fileName)
+{
+  static const unsigned char signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  return hasSignature(fileName, signature, 8);
+}
+
+bool isJpeg(const std::string& fileName)
+{
+  static const unsigned char signature[3] = { 0xff, 0xd8, 0xff };
+  return hasSignature(fileName, signature, 3);
+}
+
+bool decodePng(const std::string& fileName, DecodedImage& image, bool headerOnly, std::string& error)
+{
+  png_image png{};
+  png.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&png, fileName.c_str()))
+  {
+    error = "'" + fileName + "' is not a readable PNG (" + png.message + ")";
+    return false;
+  }
+  // Keep the file's own channels (palette expanded): gray, gray+alpha, RGB, RGBA.
+  const bool color = (png.format & PNG_FORMAT_FLAG_COLOR) != 0;
+  const bool alpha = (png.format & PNG_FORMAT_FLAG_ALPHA) != 0;
+  png.format = color ? (alpha ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB) : (alpha ? PNG_FORMAT_GA : PNG_FORMAT_GRAY);
+  image.width = static_cast<int>(png.width);
+  image.height = static_cast<int>(png.height);
+  image.channels = static_cast<int>(PNG_IMAGE_SAMPLE_CHANNELS(png.format));
+  if (headerOnly)
+  {
+    png_image_free(&png);
+    return true;
+  }
+  image.pixels.resize(PNG_IMAGE_SIZE(png));
+  if (!png_image_finish_read(&png, nullptr, image.pixels.data(), 0, nullptr))
+  {
+    error = "'" + fileName + "' is corrupt or truncated (" + png.message + ")";
+    png_image_free(&png);
+    return false;
+  }
+  return true;
+}
+
+struct JpegErrorManager
+{
+  jpeg_error_mgr base;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void jpegErrorExit(j_common_ptr info)
+{
+  auto* manager = reinterpret_cast<JpegErrorManager*>(info->err);
+  info->err->format_message(info, manager->message);
+  std::longjmp(manager->jump, 1);
+}
+
+void jpegSilence(j_common_ptr, int) {}
+
+bool decodeJpeg(const std::string& fileName, DecodedImage& image, bool headerOnly, std::string& error)
+{
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(fileName.c_str(), "rb"), &std::fclose);
+  if (!file)
+  {
+    error = "cannot open '" + fileName + "'";
+    return false;
+  }
+  jpeg_decompress_struct info;
+  JpegErrorManager errors;
+  info.err = jpeg_std_error(&errors.base);
+  errors.base.error_exit = jpegErrorExit;
+  errors.base.emit_message = jpegSilence;
+  // Nothing below owns resources that a longjmp would skip: the buffer is a
+  // member of `image`, the FILE is closed by its unique_ptr after the return.
+  if (setjmp(errors.jump))
+  {
+    jpeg_destroy_decompress(&info);
+    error = "'" + fileName + "' is corrupt or truncated (" + errors.message + ")";
+    return false;
+  }
+  jpeg_create_decompress(&info);
+  jpeg_stdio_src(&info, file.get());
+  jpeg_read_header(&info, TRUE);
+  // Gray stays gray, everything else becomes RGB (as PIL's "L" and "RGB" modes).
+  info.out_color_space = info.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
+  if (headerOnly)
+  {
+    jpeg_calc_output_dimensions(&info);
+  }
+  else
+  {
+    jpeg_start_decompress(&info);
+  }
+  image.width = static_cast<int>(info.output_width);
+  image.height = static_cast<int>(info.output_height);
+  image.channels = info.output_components;
+  if (!headerOnly)
+  {
+    const size_t stride = static_cast<size_t>(image.width) * image.channels;
+    image.pixels.resize(stride * image.height);
+    while (info.output_scanline < info.output_height)
+    {
+      JSAMPROW row = image.pixels.data() + info.output_scanline * stride;
+      jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+  }
+  jpeg_destroy_decompress(&info);
+  return true;
+}
+
+vtkSmartPointer<vtkImageReader2> openReader(const std::string& fileName, std::string& error)
+{
+  if (!std::ifstream(fileName, std::ios::binary).good())
+  {
+    error = "cannot open '" + fileName + "'";
+    return nullptr;
+  }
+  vtkSmartPointer<vtkImageReader2> reader;
+  reader.TakeReference(vtkImageReader2Factory::CreateImageReader2(fileName.c_str()));
+  if (!reader)
+  {
+    error = "'" + fileName + "' is not an image VTK can decode (PNG, JPEG, BMP, TIFF, PNM)";
+    return nullptr;
+  }
+  reader->SetFileName(fileName.c_str());
+  return reader;
+}
+}
+
+bool readImageFileHeader(const std::string& fileName, DecodedImage& geometry, std::string& error)
+{
+  if (isPng(fileName))
+  {
+    return decodePng(fileName, geometry, true, error);
+  }
+  if (isJpeg(fileName))
+  {
+    return decodeJpeg(fileName, geometry, true, error);
+  }
+  QuietOutputWindow quiet;
+  auto reader = openReader(fileName, error);
+  if (!reader)
+  {
+    return false;
+  }
+  reader->UpdateInformation();
+  const int* extent = reader->GetDataExtent();
+  geometry.width = extent[1] - extent[0] + 1;
+  geometry.height = extent[3] - extent[2] + 1;
+  geometry.channels = reader->GetNumberOfScalarComponents();
+  if (geometry.width <= 0 || geometry.height <= 0 || geometry.channels < 1 ||
+    geometry.channels > 4 || extent[5] != extent[4])
+  {
+    error = "'" + fileName + "' has no readable 2-D image header";
+    return false;
+  }
+  return true;
+}
+
+bool decodeImageFile(const std::string& fileName, DecodedImage& image, std::string& error)
+{
+  if (isPng(fileName))
+  {
+    return decodePng(fileName, image, false, error);
+  }
+  if (isJpeg(fileName))
+  {
+    return decodeJpeg(fileName, image, false, error);
+  }
+  const std::string extension = lowerExtension(fileName);
+  if (extension == "png" || extension == "jpg" || extension == "jpeg")
+  {
+    error = "'" + fileName + "' is named ." + extension + " but does not start like one";
+    return false;
+  }
+  QuietOutputWindow quiet;
+  auto reader = openReader(fileName, error);
+  if (!reader)
+  {
+    return false;
+  }
+  reader->Update();
+  vtkImageData* data = reader->GetOutput();
+  vtkDataArray* scalars = data ? data->GetPointData()->GetScalars() : nullptr;
+  int dims[3] = { 0, 0, 0 };
+  if (data)
+  {
+    data->GetDimensions(dims);
+  }
+  if (reader->GetErrorCode() != 0 || !scalars || dims[0] <= 0 || dims[1] <= 0 || dims[2] != 1 ||
+    scalars->GetNumberOfTuples() != static_cast<vtkIdType>(dims[0]) * dims[1] ||
+    scalars->GetNumberOfComponents() < 1 || scalars->GetNumberOfComponents() > 4)
+  {
+    error = "'" + fileName + "' is corrupt or truncated";
+    return false;
+  }
+  image.width = dims[0];
+  image.height = dims[1];
+  image.channels = scalars->GetNumberOfComponents();
+  image.pixels.resize(static_cast<size_t>(image.width) * image.height * image.channels);
+  const bool sixteenBit = scalars->GetDataTypeSize() == 2;
+  // VTK stores the bottom row first; DualEmbed arrays are top-row first.
+  for (int y = 0; y < image.height; ++y)
+  {
+    const vtkIdType sourceRow = static_cast<vtkIdType>(image.height - 1 - y) * image.width;
+    std::uint8_t* out = image.pixels.data() + static_cast<size_t>(y) * image.width * image.channels;
+    for (int x = 0; x < image.width; ++x)
+    {
+      for (int c = 0; c < image.channels; ++c)
+      {
+        double v = scalars->GetComponent(sourceRow + x, c);
+        if (sixteenBit)
+        {
+          v /= 257.0;
+        }
+        *out++ = static_cast<std::uint8_t>(std::min(255.0, std::max(0.0, std::round(v))));
+      }
+    }
+  }
+  return true;
+}
+
+std::vector<std::uint8_t> makeThumbnail(const DecodedImage& image, int size)
+{
+  std::vector<std::uint8_t> out(static_cast<size_t>(size) * size * 3, 0);
+  if (image.width <= 0 || image.height <= 0)
+  {
+    return out;
+  }
+  const double scale = std::min(static_cast<double>(size) / image.width,
+    static_cast<double>(size) / image.height);
+  const int w = std::max(1, static_cast<int>(std::lround(image.width * scale)));
+  const int h = std::max(1, static_cast<int>(std::lround(image.height * scale)));
+  const int x0 = (size - w) / 2;
+  const int y0 = (size - h) / 2;
+  const int rgb = image.channels >= 3 ? 3 : 1;
+  // Box-average the source pixels that fall into each thumbnail pixel: a display
+  // preview, so simple area averaging is enough (models decode the originals).
+  for (int ty = 0; ty < h; ++ty)
+  {
+    const int sy0 = ty * image.height / h;
+    const int sy1 = std::max(sy0 + 1, (ty + 1) * image.height / h);
+    for (int tx = 0; tx < w; ++tx)
+    {
+      const int sx0 = tx * image.width / w;
+      const int sx1 = std::max(sx0 + 1, (tx + 1) * image.width / w);
+      double sum[3] = { 0, 0, 0 };
+      for (int sy = sy0; sy < sy1; ++sy)
+      {
+        for (int sx = sx0; sx < sx1; ++sx)
+        {
+          const std::uint8_t* p =
+            image.pixels.data() + (static_cast<size_t>(sy) * image.width + sx) * image.channels;
+          for (int c = 0; c < 3; ++c)
+          {
+            sum[c] += p[rgb == 3 ? c : 0];
+          }
+        }
+      }
+      const double n = static_cast<double>(sy1 - sy0) * (sx1 - sx0);
+      std::uint8_t* q = out.data() + (static_cast<size_t>(ty + y0) * size + tx + x0) * 3;
+      for (int c = 0; c < 3; ++c)
+      {
+        q[c] = static_cast<std::uint8_t>(std::lround(sum[c] / n));
+      }
+    }
+  }
+  return out;
+}
+}

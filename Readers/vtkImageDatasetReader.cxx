@@ -1,0 +1,399 @@
+#include "vtkImageDatasetReader.h"
+
+#include "ImageDataset.h"
+#include "ImageFileDecoder.h"
+
+#include "vtkCellArray.h"
+#include "vtkFieldData.h"
+#include "vtkInformation.h"
+#include "vtkInformationVector.h"
+#include "vtkIntArray.h"
+#include "vtkNew.h"
+#include "vtkObjectFactory.h"
+#include "vtkPointData.h"
+#include "vtkPoints.h"
+#include "vtkPolyData.h"
+#include "vtkStreamingDemandDrivenPipeline.h"
+#include "vtkStringArray.h"
+#include "vtkTypeInt64Array.h"
+#include "vtkUnsignedCharArray.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sys/stat.h>
+
+namespace formats = dualembed::formats;
+
+vtkStandardNewMacro(vtkImageDatasetReader);
+
+struct vtkImageDatasetReader::Internals
+{
+  // The probed dataset, kept until FileName or the file itself changes.
+  formats::DatasetInfo Info;
+  std::string ProbedFile;
+  long long ProbedMTime = -1;
+  bool Valid = false;
+
+  // Image folders: geometry found in the headers of all files.
+  bool UniformSize = true;
+  int FolderHeight = 0;
+  int FolderWidth = 0;
+  int FolderChannels = 0;
+};
+
+namespace
+{
+long long fileModificationTime(const std::string& path)
+{
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_mtime) : -1;
+}
+
+// Grid placement: samples appear in reading order, row by row, before any projection exists.
+void gridPosition(vtkIdType sampleId, vtkIdType total, double point[3])
+{
+  const vtkIdType columns =
+    std::max<vtkIdType>(1, static_cast<vtkIdType>(std::ceil(std::sqrt(static_cast<double>(total)))));
+  point[0] = static_cast<double>(sampleId % columns);
+  point[1] = -static_cast<double>(sampleId / columns);
+  point[2] = 0.0;
+}
+
+const std::string& className(const std::vector<std::string>& names, int label, std::string& scratch)
+{
+  if (label >= 0 && label < static_cast<int>(names.size()))
+  {
+    return names[label];
+  }
+  scratch = std::to_string(label);
+  return scratch;
+}
+}
+
+vtkImageDatasetReader::vtkImageDatasetReader()
+  : Internal(new Internals)
+{
+  this->SetNumberOfInputPorts(0);
+}
+
+vtkImageDatasetReader::~vtkImageDatasetReader() = default;
+
+void vtkImageDatasetReader::AddClassName(const char* name)
+{
+  this->ClassNames.emplace_back(name ? name : "");
+  this->Modified();
+}
+
+void vtkImageDatasetReader::ClearClassNames()
+{
+  if (!this->ClassNames.empty())
+  {
+    this->ClassNames.clear();
+    this->Modified();
+  }
+}
+
+int vtkImageDatasetReader::GetNumberOfClassNames() const
+{
+  return static_cast<int>(this->ClassNames.size());
+}
+
+const char* vtkImageDatasetReader::GetClassNameEntry(int index) const
+{
+  return index >= 0 && index < this->GetNumberOfClassNames() ? this->ClassNames[index].c_str()
+                                                               : nullptr;
+}
+
+int vtkImageDatasetReader::CanReadFile(const char* fileName)
+{
+  if (!fileName)
+  {
+    return 0;
+  }
+  try
+  {
+    formats::probeDataset(fileName);
+    return 1;
+  }
+  catch (const std::exception&)
+  {
+    return 0;
+  }
+}
+
+int vtkImageDatasetReader::RequestInformation(
+  vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
+{
+  vtkInformation* outInfo = outputVector->GetInformationObject(0);
+  outInfo->Set(CAN_HANDLE_PIECE_REQUEST(), 1);
+
+  Internals& internal = *this->Internal;
+  if (this->FileName.empty())
+  {
+    vtkErrorMacro("No dataset chosen: set FileName to an IDX, CIFAR, HDF5 file or an image folder.");
+    internal.Valid = false;
+    return 0;
+  }
+  const long long mtime = fileModificationTime(this->FileName);
+  if (internal.Valid && internal.ProbedFile == this->FileName && internal.ProbedMTime == mtime)
+  {
+    return 1;
+  }
+  internal.Valid = false;
+  try
+  {
+    internal.Info = formats::probeDataset(this->FileName);
+  }
+  catch (const std::exception& e)
+  {
+    vtkErrorMacro(<< e.what());
+    return 0;
+  }
+
+  if (internal.Info.kind == formats::DatasetKind::ImageFolder)
+  {
+    // Read every header once, to know whether all images share one size.
+    internal.UniformSize = true;
+    internal.FolderHeight = internal.FolderWidth = internal.FolderChannels = 0;
+    const size_t n = internal.Info.files.size();
+    bool first = true;
+    for (size_t i = 0; i < n; ++i)
+    {
+      dualembed::DecodedImage geometry;
+      std::string error;
+      if (!dualembed::readImageFileHeader(internal.Info.files[i], geometry, error))
+      {
+        continue; // reported (and skipped) when the pixels are read
+      }
+      if (first)
+      {
+        internal.FolderHeight = geometry.height;
+        internal.FolderWidth = geometry.width;
+        internal.FolderChannels = geometry.channels;
+        first = false;
+      }
+      else if (geometry.height != internal.FolderHeight || geometry.width != internal.FolderWidth)
+      {
+        internal.UniformSize = false;
+      }
+      else if (geometry.channels != internal.FolderChannels)
+      {
+        internal.FolderChannels = 3; // mixed gray / colour: store RGB, as PIL's convert("RGB")
+      }
+    }
+    if (first)
+    {
+      vtkErrorMacro("None of the " << n << " image files under '" << internal.Info.path
+                                   << "' could be decoded.");
+      return 0;
+    }
+  }
+  internal.ProbedFile = this->FileName;
+  internal.ProbedMTime = mtime;
+  internal.Valid = true;
+  return 1;
+}
+
+int vtkImageDatasetReader::RequestData(
+  vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
+{
+  vtkInformation* outInfo = outputVector->GetInformationObject(0);
+  vtkPolyData* output = vtkPolyData::GetData(outInfo);
+  Internals& internal = *this->Internal;
+  if (!internal.Valid)
+  {
+    return 0; // RequestInformation already reported why
+  }
+  const formats::DatasetInfo& info = internal.Info;
+
+  // This piece's contiguous share of the (possibly truncated) dataset.
+  const vtkIdType total = this->MaxSamples > 0
+    ? std::min<vtkIdType>(this->MaxSamples, info.numberOfSamples)
+    : static_cast<vtkIdType>(info.numberOfSamples);
+  int piece = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
+  int numberOfPieces = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
+  if (numberOfPieces < 1)
+  {
+    piece = 0;
+    numberOfPieces = 1;
+  }
+  const vtkIdType first = total * piece / numberOfPieces;
+  const vtkIdType count = total * (piece + 1) / numberOfPieces - first;
+
+  formats::SampleBlock block;
+  try
+  {
+    block = formats::readSamples(info, first, count);
+  }
+  catch (const std::exception& e)
+  {
+    vtkErrorMacro(<< e.what());
+    return 0;
+  }
+  this->UpdateProgress(0.2);
+
+  const bool folder = info.kind == formats::DatasetKind::ImageFolder;
+  const bool thumbnails = folder && !internal.UniformSize;
+  int height = folder ? internal.FolderHeight : info.height;
+  int width = folder ? internal.FolderWidth : info.width;
+  int channels = folder ? internal.FolderChannels : info.channels;
+  if (thumbnails)
+  {
+    height = width = this->ThumbnailSize;
+    channels = 3;
+  }
+  const vtkIdType pixelsPerImage = static_cast<vtkIdType>(height) * width * channels;
+  const std::vector<std::string>& classNames =
+    this->ClassNames.empty() ? info.classNames : this->ClassNames;
+
+  vtkNew<vtkPoints> points;
+  points->SetDataTypeToFloat();
+  points->Allocate(count);
+  vtkNew<vtkIntArray> labels;
+  labels->SetName("label");
+  labels->Allocate(count);
+  vtkNew<vtkStringArray> labelNames;
+  labelNames->SetName("label_str");
+  labelNames->Allocate(count);
+  vtkNew<vtkTypeInt64Array> sampleIds;
+  sampleIds->SetName("sample_id");
+  sampleIds->Allocate(count);
+  vtkNew<vtkUnsignedCharArray> image;
+  image->SetName("image");
+  image->SetNumberOfComponents(static_cast<int>(pixelsPerImage));
+  image->Allocate(count * pixelsPerImage);
+  vtkNew<vtkStringArray> fileNames;
+  fileNames->SetName("file_name");
+  vtkNew<vtkIntArray> coarseLabels;
+  coarseLabels->SetName("coarse_label");
+  vtkNew<vtkStringArray> coarseLabelNames;
+  coarseLabelNames->SetName("coarse_label_str");
+
+  std::string scratch;
+  std::vector<std::uint8_t> rgb;
+  const vtkIdType progressStep = std::max<vtkIdType>(1, count / 50);
+  for (vtkIdType i = 0; i < count; ++i)
+  {
+    if (i % progressStep == 0)
+    {
+      this->UpdateProgress(0.2 + 0.8 * static_cast<double>(i) / count);
+      if (this->GetAbortExecute())
+      {
+        vtkWarningMacro("Reading aborted.");
+        output->Initialize();
+        return 1;
+      }
+    }
+    const vtkIdType sampleId = first + i;
+    const std::uint8_t* pixels = nullptr;
+    dualembed::DecodedImage decoded;
+    if (folder)
+    {
+      std::string error;
+      if (!dualembed::decodeImageFile(block.files[i], decoded, error))
+      {
+        vtkWarningMacro("Skipping sample " << sampleId << ": " << error << ".");
+        continue;
+      }
+      if (thumbnails)
+      {
+        rgb = dualembed::makeThumbnail(decoded, this->ThumbnailSize);
+      }
+      else
+      {
+        // Store with the folder's channel count: gray replicated, alpha dropped.
+        rgb.resize(pixelsPerImage);
+        const size_t n = static_cast<size_t>(height) * width;
+        for (size_t p = 0; p < n; ++p)
+        {
+          for (int c = 0; c < channels; ++c)
+          {
+            const int source = decoded.channels >= 3 ? c : 0;
+            rgb[p * channels + c] = decoded.pixels[p * decoded.channels + source];
+          }
+        }
+      }
+      pixels = rgb.data();
+      fileNames->InsertNextValue(block.files[i]);
+    }
+    else
+    {
+      pixels = block.pixels.data() + static_cast<size_t>(i) * pixelsPerImage;
+    }
+
+    double point[3];
+    gridPosition(sampleId, total, point);
+    points->InsertNextPoint(point);
+    labels->InsertNextValue(block.labels[i]);
+    labelNames->InsertNextValue(className(classNames, block.labels[i], scratch));
+    sampleIds->InsertNextValue(sampleId);
+    image->InsertNextTypedTuple(pixels);
+    if (!block.coarseLabels.empty())
+    {
+      coarseLabels->InsertNextValue(block.coarseLabels[i]);
+      coarseLabelNames->InsertNextValue(className(info.coarseClassNames, block.coarseLabels[i], scratch));
+    }
+  }
+
+  const vtkIdType n = points->GetNumberOfPoints();
+  vtkNew<vtkCellArray> vertices;
+  vertices->AllocateExact(n, n);
+  for (vtkIdType i = 0; i < n; ++i)
+  {
+    vertices->InsertNextCell(1, &i);
+  }
+  output->SetPoints(points);
+  output->SetVerts(vertices);
+
+  vtkPointData* pd = output->GetPointData();
+  pd->AddArray(labels);
+  pd->AddArray(labelNames);
+  pd->AddArray(sampleIds);
+  pd->AddArray(image);
+  if (folder)
+  {
+    pd->AddArray(fileNames);
+  }
+  if (coarseLabels->GetNumberOfTuples() > 0)
+  {
+    pd->AddArray(coarseLabels);
+    pd->AddArray(coarseLabelNames);
+  }
+  pd->SetActiveScalars("label");
+
+  vtkFieldData* fd = output->GetFieldData();
+  vtkNew<vtkIntArray> shape;
+  shape->SetName("image_shape");
+  shape->InsertNextValue(height);
+  shape->InsertNextValue(width);
+  shape->InsertNextValue(channels);
+  fd->AddArray(shape);
+  vtkNew<vtkStringArray> names;
+  names->SetName("class_names");
+  for (const auto& name : classNames)
+  {
+    names->InsertNextValue(name);
+  }
+  fd->AddArray(names);
+  vtkNew<vtkStringArray> source;
+  source->SetName("dataset");
+  source->InsertNextValue(info.path);
+  source->InsertNextValue(formats::datasetKindName(info.kind));
+  fd->AddArray(source);
+  vtkNew<vtkTypeInt64Array> totalSamples;
+  totalSamples->SetName("number_of_samples");
+  totalSamples->InsertNextValue(total);
+  fd->AddArray(totalSamples);
+
+  this->UpdateProgress(1.0);
+  return 1;
+}
+
+void vtkImageDatasetReader::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "FileName: " << this->FileName << "\n";
+  os << indent << "MaxSamples: " << this->MaxSamples << "\n";
+  os << indent << "ThumbnailSize: " << this->ThumbnailSize << "\n";
+  os << indent << "ClassNames: " << this->ClassNames.size() << "\n";
+}

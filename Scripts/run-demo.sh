@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the DualEmbed demo with pvbatch on the built plugin (Scripts/setup.sh demo builds it first).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${1:-$here/build}"
+shift || true
+plugin="$(find "$build" -name 'DualEmbed.so' -path '*plugins*' | head -n 1)"
+if [ -z "$plugin" ]; then
+  echo "DualEmbed plugin not found under $build: build it first (Scripts/setup.sh demo)." >&2
+  exit 1
+fi
+export DUALEMBED_PLUGIN="$plugin"
+exec pvbatch "$here/Scripts/demo.py" "$@"

@@ -1,0 +1,54 @@
+"""Helpers shared by DualEmbed's pvpython / pvbatch tests."""
+import os
+import sys
+
+from paraview import simple
+from vtkmodules.vtkCommonCore import vtkLogger, vtkOutputWindow, vtkStringOutputWindow
+
+
+def load_plugin():
+    """Loads the plugin whose path CTest passes in DUALEMBED_PLUGIN."""
+    path = os.environ.get("DUALEMBED_PLUGIN")
+    if not path or not os.path.exists(path):
+        fail("DUALEMBED_PLUGIN must name the built plugin, got %r" % path)
+    simple.LoadPlugin(path, remote=False)  # adds the proxies to paraview.simple
+    return path
+
+
+class CapturedMessages:
+    """Collects VTK errors and warnings instead of printing them (expected errors
+    must not reach stderr, where CTest's failure patterns look for them)."""
+
+    def __enter__(self):
+        self.window = vtkStringOutputWindow()
+        self.previous = vtkOutputWindow.GetInstance()
+        self.verbosity = vtkLogger.GetCurrentVerbosityCutoff()
+        vtkOutputWindow.SetInstance(self.window)
+        vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_OFF)
+        return self
+
+    def __exit__(self, *exc):
+        vtkOutputWindow.SetInstance(self.previous)
+        vtkLogger.SetStderrVerbosity(self.verbosity)
+        self.text = self.window.GetOutput()
+        return False
+
+
+def fail(message):
+    print("FAILED: " + message)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def point_array(data, name):
+    """The named point-data array of a fetched dataset as a NumPy array."""
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    array = data.GetPointData().GetAbstractArray(name)
+    check(array is not None, "no point-data array %r" % name)
+    if array.IsA("vtkStringArray"):
+        return [array.GetValue(i) for i in range(array.GetNumberOfValues())]
+    return vtk_to_numpy(array)
