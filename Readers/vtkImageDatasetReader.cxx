@@ -246,96 +246,112 @@ int vtkImageDatasetReader::RequestData(
   const std::vector<std::string>& classNames =
     this->ClassNames.empty() ? info.classNames : this->ClassNames;
 
+  // Image folders: decode this piece's files; undecodable ones are skipped.
+  std::vector<vtkIdType> kept; // indices into the block of the samples in the output
+  kept.reserve(count);
+  if (folder)
+  {
+    std::vector<std::uint8_t> pixels;
+    pixels.reserve(count * pixelsPerImage);
+    const vtkIdType progressStep = std::max<vtkIdType>(1, count / 50);
+    for (vtkIdType i = 0; i < count; ++i)
+    {
+      if (i % progressStep == 0)
+      {
+        this->UpdateProgress(0.2 + 0.7 * static_cast<double>(i) / count);
+        if (this->GetAbortExecute())
+        {
+          vtkWarningMacro("Reading aborted.");
+          output->Initialize();
+          return 1;
+        }
+      }
+      dualembed::DecodedImage decoded;
+      std::string error;
+      if (!dualembed::decodeImageFile(block.files[i], decoded, error))
+      {
+        vtkWarningMacro("Skipping sample " << first + i << ": " << error << ".");
+        continue;
+      }
+      if (thumbnails)
+      {
+        const auto thumbnail = dualembed::makeThumbnail(decoded, this->ThumbnailSize);
+        pixels.insert(pixels.end(), thumbnail.begin(), thumbnail.end());
+      }
+      else
+      {
+        // The folder's channel count: gray replicated, alpha dropped (PIL's convert("RGB")).
+        const size_t n = static_cast<size_t>(height) * width;
+        for (size_t p = 0; p < n; ++p)
+        {
+          for (int c = 0; c < channels; ++c)
+          {
+            pixels.push_back(decoded.pixels[p * decoded.channels + (decoded.channels >= 3 ? c : 0)]);
+          }
+        }
+      }
+      kept.push_back(i);
+    }
+    block.pixels.swap(pixels);
+  }
+  else
+  {
+    for (vtkIdType i = 0; i < count; ++i)
+    {
+      kept.push_back(i);
+    }
+  }
+  const vtkIdType n = static_cast<vtkIdType>(kept.size());
+
   vtkNew<vtkPoints> points;
   points->SetDataTypeToFloat();
-  points->Allocate(count);
+  points->SetNumberOfPoints(n);
   vtkNew<vtkIntArray> labels;
   labels->SetName("label");
-  labels->Allocate(count);
+  labels->SetNumberOfValues(n);
   vtkNew<vtkStringArray> labelNames;
   labelNames->SetName("label_str");
-  labelNames->Allocate(count);
+  labelNames->SetNumberOfValues(n);
   vtkNew<vtkTypeInt64Array> sampleIds;
   sampleIds->SetName("sample_id");
-  sampleIds->Allocate(count);
+  sampleIds->SetNumberOfValues(n);
   vtkNew<vtkUnsignedCharArray> image;
   image->SetName("image");
   image->SetNumberOfComponents(static_cast<int>(pixelsPerImage));
-  image->Allocate(count * pixelsPerImage);
+  image->SetNumberOfTuples(n);
+  std::copy(block.pixels.begin(), block.pixels.begin() + n * pixelsPerImage, image->GetPointer(0));
+  block.pixels = std::vector<std::uint8_t>(); // free the copy early: datasets can be large
+
   vtkNew<vtkStringArray> fileNames;
   fileNames->SetName("file_name");
   vtkNew<vtkIntArray> coarseLabels;
   coarseLabels->SetName("coarse_label");
   vtkNew<vtkStringArray> coarseLabelNames;
   coarseLabelNames->SetName("coarse_label_str");
+  const bool coarse = !block.coarseLabels.empty();
 
   std::string scratch;
-  std::vector<std::uint8_t> rgb;
-  const vtkIdType progressStep = std::max<vtkIdType>(1, count / 50);
-  for (vtkIdType i = 0; i < count; ++i)
+  for (vtkIdType j = 0; j < n; ++j)
   {
-    if (i % progressStep == 0)
-    {
-      this->UpdateProgress(0.2 + 0.8 * static_cast<double>(i) / count);
-      if (this->GetAbortExecute())
-      {
-        vtkWarningMacro("Reading aborted.");
-        output->Initialize();
-        return 1;
-      }
-    }
+    const vtkIdType i = kept[j];
     const vtkIdType sampleId = first + i;
-    const std::uint8_t* pixels = nullptr;
-    dualembed::DecodedImage decoded;
-    if (folder)
-    {
-      std::string error;
-      if (!dualembed::decodeImageFile(block.files[i], decoded, error))
-      {
-        vtkWarningMacro("Skipping sample " << sampleId << ": " << error << ".");
-        continue;
-      }
-      if (thumbnails)
-      {
-        rgb = dualembed::makeThumbnail(decoded, this->ThumbnailSize);
-      }
-      else
-      {
-        // Store with the folder's channel count: gray replicated, alpha dropped.
-        rgb.resize(pixelsPerImage);
-        const size_t n = static_cast<size_t>(height) * width;
-        for (size_t p = 0; p < n; ++p)
-        {
-          for (int c = 0; c < channels; ++c)
-          {
-            const int source = decoded.channels >= 3 ? c : 0;
-            rgb[p * channels + c] = decoded.pixels[p * decoded.channels + source];
-          }
-        }
-      }
-      pixels = rgb.data();
-      fileNames->InsertNextValue(block.files[i]);
-    }
-    else
-    {
-      pixels = block.pixels.data() + static_cast<size_t>(i) * pixelsPerImage;
-    }
-
     double point[3];
     gridPosition(sampleId, total, point);
-    points->InsertNextPoint(point);
-    labels->InsertNextValue(block.labels[i]);
-    labelNames->InsertNextValue(className(classNames, block.labels[i], scratch));
-    sampleIds->InsertNextValue(sampleId);
-    image->InsertNextTypedTuple(pixels);
-    if (!block.coarseLabels.empty())
+    points->SetPoint(j, point);
+    labels->SetValue(j, block.labels[i]);
+    labelNames->SetValue(j, className(classNames, block.labels[i], scratch));
+    sampleIds->SetValue(j, sampleId);
+    if (folder)
+    {
+      fileNames->InsertNextValue(block.files[i]);
+    }
+    if (coarse)
     {
       coarseLabels->InsertNextValue(block.coarseLabels[i]);
       coarseLabelNames->InsertNextValue(className(info.coarseClassNames, block.coarseLabels[i], scratch));
     }
   }
 
-  const vtkIdType n = points->GetNumberOfPoints();
   vtkNew<vtkCellArray> vertices;
   vertices->AllocateExact(n, n);
   for (vtkIdType i = 0; i < n; ++i)
@@ -354,7 +370,7 @@ int vtkImageDatasetReader::RequestData(
   {
     pd->AddArray(fileNames);
   }
-  if (coarseLabels->GetNumberOfTuples() > 0)
+  if (coarse)
   {
     pd->AddArray(coarseLabels);
     pd->AddArray(coarseLabelNames);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <fstream>
 
 namespace dualembed
 {
@@ -117,6 +118,27 @@ public:
       return std::max<std::int64_t>(fileSize(this->Path) - gztell(this->File), 0);
     }
     return this->skip(LLONG_MAX);
+  }
+
+  /// True when the data (header included) is `size` bytes long, checked without
+  /// decompressing: a gzip file records its uncompressed size modulo 2^32 in its
+  /// last four bytes (ISIZE); a truncated or damaged file fails the check.
+  bool hasTotalSize(std::int64_t size)
+  {
+    if (gzdirect(this->File))
+    {
+      return fileSize(this->Path) == size;
+    }
+    std::ifstream in(this->Path, std::ios::binary | std::ios::ate);
+    std::uint8_t trailer[4];
+    if (!in || in.tellg() < 18 || !in.seekg(-4, std::ios::end) ||
+      !in.read(reinterpret_cast<char*>(trailer), 4))
+    {
+      return false;
+    }
+    const std::uint32_t isize = std::uint32_t(trailer[0]) | (std::uint32_t(trailer[1]) << 8) |
+      (std::uint32_t(trailer[2]) << 16) | (std::uint32_t(trailer[3]) << 24);
+    return isize == static_cast<std::uint32_t>(size);
   }
 
   /// True when the gzip stream ended early (a truncated .gz file).
@@ -313,7 +335,9 @@ DatasetInfo probeIdx(const std::filesystem::path& imagesPath)
     GzFile images(imagesPath);
     header = readImagesHeader(images, imagesPath);
     const std::int64_t expected = header.count * header.rows * header.columns;
-    const auto found = images.remaining();
+    // Only a file that fails the quick size check is decompressed to say what is wrong.
+    const auto found =
+      images.hasTotalSize(ImagesHeaderSize + expected) ? expected : images.remaining();
     if (found < expected)
     {
       fail("The IDX file " + quoted(imagesPath) + " is truncated: expected " +
