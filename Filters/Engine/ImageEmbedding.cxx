@@ -1,0 +1,733 @@
+#include "ImageEmbedding.h"
+
+#include "EngineError.h"
+#include "ModelConfig.h"
+#include "SafeTensors.h"
+#include "SwinTransformer.h"
+#include "TorchCheckpoint.h"
+#include "VisionTransformer.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+#include <torch/script.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <thread>
+
+namespace dualembed
+{
+namespace engine
+{
+namespace
+{
+
+bool isDirectory(const std::string& path)
+{
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool isFile(const std::string& path)
+{
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string joinPath(const std::string& dir, const std::string& name)
+{
+  if (dir.empty())
+  {
+    return name;
+  }
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+std::string parentDir(const std::string& path)
+{
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+  {
+    return ".";
+  }
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string baseName(const std::string& path)
+{
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool endsWith(const std::string& s, const std::string& suffix)
+{
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// First line of an exception message, plus its last non-empty line when
+/// they differ (TorchScript puts the actual error last).
+std::string firstLine(const std::string& s)
+{
+  const auto nl = s.find('\n');
+  if (nl == std::string::npos)
+  {
+    return s;
+  }
+  std::string first = s.substr(0, nl);
+  std::string rest = s.substr(nl + 1);
+  while (!rest.empty() && (rest.back() == '\n' || rest.back() == ' '))
+  {
+    rest.pop_back();
+  }
+  const auto lastNl = rest.find_last_of('\n');
+  std::string last = lastNl == std::string::npos ? rest : rest.substr(lastNl + 1);
+  if (last.empty() || last == first)
+  {
+    return first;
+  }
+  return first + " ... " + last;
+}
+
+/// Shards listed in model.safetensors.index.json, merged.
+TensorMap loadShardedSafeTensors(const std::string& indexPath)
+{
+  std::ifstream in(indexPath, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  nlohmann::json index;
+  try
+  {
+    index = nlohmann::json::parse(text.str());
+  }
+  catch (const nlohmann::json::exception& e)
+  {
+    throw ModelError(indexPath + ": malformed JSON: " + e.what());
+  }
+  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+  {
+    throw ModelError(indexPath + ": has no 'weight_map' object");
+  }
+  std::set<std::string> shards;
+  for (const auto& item : index["weight_map"].items())
+  {
+    if (!item.value().is_string() || item.value().get<std::string>().find('/') != std::string::npos)
+    {
+      throw ModelError(indexPath + ": invalid shard name for '" + item.key() + "'");
+    }
+    shards.insert(item.value().get<std::string>());
+  }
+  TensorMap all;
+  const std::string dir = parentDir(indexPath);
+  for (const auto& shard : shards)
+  {
+    TensorMap part = loadSafeTensors(joinPath(dir, shard));
+    all.insert(part.begin(), part.end());
+  }
+  return all;
+}
+
+at::Device resolveDevice(ComputeDevice requested)
+{
+  const bool cuda = torch::cuda::is_available();
+  switch (requested)
+  {
+    case ComputeDevice::Cpu:
+      return at::Device(at::kCPU);
+    case ComputeDevice::Cuda:
+      if (!cuda)
+      {
+        throw ModelError("CUDA was requested but no CUDA device is usable by this LibTorch build "
+                         "(choose the CPU or Auto device)");
+      }
+      return at::Device(at::kCUDA, 0);
+    case ComputeDevice::Auto:
+    default:
+      return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  }
+}
+
+void applyThreads(int threads)
+{
+  if (threads < 0)
+  {
+    return;
+  }
+  int n = threads;
+  if (n == 0)
+  {
+    n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  if (at::get_num_threads() != n)
+  {
+    at::set_num_threads(n);
+  }
+}
+
+} // namespace
+
+Pooling parsePooling(const std::string& name)
+{
+  if (name == "auto")
+  {
+    return Pooling::Auto;
+  }
+  if (name == "first-token")
+  {
+    return Pooling::FirstToken;
+  }
+  if (name == "mean")
+  {
+    return Pooling::Mean;
+  }
+  if (name == "pooler")
+  {
+    return Pooling::Pooler;
+  }
+  throw ModelError("unknown pooling '" + name + "' (choose auto, first-token, mean or pooler)");
+}
+
+std::string poolingName(Pooling pooling)
+{
+  switch (pooling)
+  {
+    case Pooling::FirstToken:
+      return "first-token";
+    case Pooling::Mean:
+      return "mean";
+    case Pooling::Pooler:
+      return "pooler";
+    case Pooling::Auto:
+    default:
+      return "auto";
+  }
+}
+
+struct EmbeddingModel::Impl
+{
+  EmbeddingOptions Options;
+  std::string ModelTypeName;
+  bool TorchScript = false;
+  std::unique_ptr<Backbone> Net;
+  torch::jit::Module Script;
+  Pooling Pool = Pooling::Auto;
+  std::int64_t EmbeddingDim = 0;
+  std::int64_t NumLabels = 0;
+  std::vector<std::string> ClassNames;
+  int InputHeight = 0;
+  int InputWidth = 0;
+  int NumChannels = 3;
+  std::string WeightsPath;
+  std::string PreprocessorPath;
+  at::Device Device = at::Device(at::kCPU);
+  at::ScalarType DType = at::kFloat;
+
+  void setClassNames(const std::vector<std::string>& id2label, const std::string& configPath)
+  {
+    ClassNames.clear();
+    if (NumLabels == 0)
+    {
+      return;
+    }
+    if (id2label.empty())
+    {
+      for (std::int64_t i = 0; i < NumLabels; ++i)
+      {
+        ClassNames.push_back("LABEL_" + std::to_string(i));
+      }
+      return;
+    }
+    if (static_cast<std::int64_t>(id2label.size()) != NumLabels)
+    {
+      throw ModelError(configPath + ": id2label has " + std::to_string(id2label.size()) +
+        " labels but the classifier has " + std::to_string(NumLabels) + " outputs");
+    }
+    ClassNames = id2label;
+  }
+
+  void loadHuggingFace(const std::string& dir, std::string weightsFile)
+  {
+    const std::string configPath = joinPath(dir, "config.json");
+    if (!isFile(configPath))
+    {
+      throw ModelError(dir + ": no config.json in the model folder (a Hugging Face model folder "
+                             "needs config.json and model.safetensors or pytorch_model.bin)");
+    }
+    ModelConfig config = loadModelConfig(configPath);
+    const std::string pre = joinPath(dir, "preprocessor_config.json");
+    PreprocessorPath = isFile(pre) ? pre : std::string();
+
+    TensorMap tensors;
+    if (weightsFile.empty())
+    {
+      const std::string safe = joinPath(dir, "model.safetensors");
+      const std::string index = joinPath(dir, "model.safetensors.index.json");
+      const std::string bin = joinPath(dir, "pytorch_model.bin");
+      if (isFile(safe))
+      {
+        weightsFile = safe;
+      }
+      else if (isFile(index))
+      {
+        weightsFile = index;
+      }
+      else if (isFile(bin))
+      {
+        weightsFile = bin;
+      }
+      else
+      {
+        throw ModelError(dir + ": no weights in the model folder (expected model.safetensors, "
+                               "model.safetensors.index.json or pytorch_model.bin)");
+      }
+    }
+    if (endsWith(weightsFile, ".index.json"))
+    {
+      tensors = loadShardedSafeTensors(weightsFile);
+    }
+    else if (endsWith(weightsFile, ".safetensors"))
+    {
+      tensors = loadSafeTensors(weightsFile);
+    }
+    else
+    {
+      tensors = loadTorchCheckpoint(weightsFile);
+    }
+    WeightsPath = weightsFile;
+    canonicalizeWeightNames(tensors, config.modelType);
+    WeightSet weights(std::move(tensors), weightsFile);
+
+    ModelTypeName = config.modelTypeName;
+    const std::string prefix = ModelTypeName + ".";
+    const bool prefixed = weights.has(prefix + "embeddings.patch_embeddings.projection.weight");
+    if (config.modelType == ModelType::Vit)
+    {
+      Net.reset(new VisionTransformer(config, weights, prefixed ? prefix : std::string()));
+    }
+    else
+    {
+      Net.reset(new SwinTransformer(config, weights, prefixed ? prefix : std::string()));
+    }
+
+    Pool = Options.pooling;
+    if (Pool == Pooling::Auto)
+    {
+      Pool = config.modelType == ModelType::Vit ? Pooling::FirstToken : Pooling::Mean;
+    }
+    if (Pool == Pooling::Pooler && !Net->hasPooler())
+    {
+      throw ModelError(weightsFile + " has no pooler weights ('" + (prefixed ? prefix : std::string()) +
+        "pooler.dense.weight'); choose first-token or mean pooling");
+    }
+    EmbeddingDim = config.finalHiddenSize();
+    NumLabels = Net->numLabels();
+    setClassNames(config.id2label, configPath);
+    InputHeight = config.imageHeight;
+    InputWidth = config.imageWidth;
+    NumChannels = config.numChannels;
+    Net->to(Device, DType);
+  }
+
+  void loadTorchScript(const std::string& path)
+  {
+    TorchScript = true;
+    ModelTypeName = "torchscript";
+    WeightsPath = path;
+    const std::string dir = parentDir(path);
+    const std::string pre = joinPath(dir, "preprocessor_config.json");
+    PreprocessorPath = isFile(pre) ? pre : std::string();
+    std::vector<std::string> id2label;
+    std::string configPath = joinPath(dir, "config.json");
+    InputHeight = 224;
+    InputWidth = 224;
+    if (isFile(configPath))
+    {
+      try
+      {
+        ModelConfig config = loadModelConfig(configPath);
+        InputHeight = config.imageHeight;
+        InputWidth = config.imageWidth;
+        id2label = config.id2label;
+      }
+      catch (const ModelError&)
+      {
+        // a config.json that is not ViT/Swin says nothing about the script
+      }
+    }
+    if (Options.inputHeight > 0)
+    {
+      InputHeight = Options.inputHeight;
+    }
+    if (Options.inputWidth > 0)
+    {
+      InputWidth = Options.inputWidth;
+    }
+    try
+    {
+      loadScriptOn(path);
+    }
+    catch (const ModelError&)
+    {
+      // Traces often hard-code the device they were traced on (tensors made
+      // with device=cpu inside the graph). With the Auto device, fall back to
+      // the CPU; with CUDA requested explicitly, report it.
+      if (!(Options.device == ComputeDevice::Auto && Device.is_cuda() && DType == at::kFloat))
+      {
+        throw;
+      }
+      Device = at::Device(at::kCPU);
+      loadScriptOn(path);
+    }
+    setClassNames(id2label.size() == static_cast<std::size_t>(NumLabels) ? id2label
+                                                                         : std::vector<std::string>(),
+      configPath);
+  }
+
+  void loadScriptOn(const std::string& path)
+  {
+    try
+    {
+      // Loading onto the device moves the code's constants too; Module::to()
+      // would also cast integer buffers (index tables) to the float dtype.
+      Script = torch::jit::load(path, Device);
+      Script.eval();
+      if (DType != at::kFloat)
+      {
+        for (const auto& p : Script.parameters())
+        {
+          if (at::isFloatingType(p.scalar_type()))
+          {
+            p.set_data(p.to(DType));
+          }
+        }
+        for (const auto& b : Script.buffers())
+        {
+          if (at::isFloatingType(b.scalar_type()))
+          {
+            b.set_data(b.to(DType));
+          }
+        }
+      }
+    }
+    catch (const std::exception& e)
+    {
+      throw ModelError(path + ": not a loadable TorchScript file (torch::jit::load: " +
+        firstLine(e.what()) + ")");
+    }
+    // Probe: a batch of 2 must give [2, D] (and [2, K]).
+    EmbeddingOutput probe;
+    try
+    {
+      at::InferenceMode guard;
+      probe = forward(at::zeros({ 2, NumChannels, InputHeight, InputWidth },
+        at::TensorOptions().dtype(DType).device(Device)));
+    }
+    catch (const ModelError& e)
+    {
+      throw ModelError(path + ": " + e.what());
+    }
+    catch (const std::exception& e)
+    {
+      throw ModelError(path + ": the TorchScript forward fails on a [2, " + std::to_string(NumChannels) +
+        ", " + std::to_string(InputHeight) + ", " + std::to_string(InputWidth) +
+        "] input: " + firstLine(e.what()));
+    }
+    EmbeddingDim = probe.embedding.size(1);
+    NumLabels = probe.logits.defined() ? probe.logits.size(1) : 0;
+  }
+
+  static void checkBatchMatrix(const at::Tensor& t, std::int64_t batch, const char* what)
+  {
+    if (t.dim() != 2 || t.size(0) != batch || t.size(1) < 1 || !at::isFloatingType(t.scalar_type()))
+    {
+      throw ModelError(std::string("TorchScript ") + what + " must be a floating [batch=" +
+        std::to_string(batch) + ", features] tensor, got " + at::toString(t.scalar_type()) + " " +
+        shapeToString(t.sizes()) + "; the script must map [B,3,H,W] to an embedding [B,D] or to "
+        "(embedding [B,D], logits [B,K])");
+    }
+  }
+
+  /// Raw outputs on the compute device (not yet converted).
+  EmbeddingOutput forward(const at::Tensor& x)
+  {
+    EmbeddingOutput out;
+    const std::int64_t batch = x.size(0);
+    if (TorchScript)
+    {
+      c10::IValue result = Script.forward({ x });
+      std::vector<c10::IValue> items;
+      if (result.isTensor())
+      {
+        items.push_back(result);
+      }
+      else if (result.isTuple())
+      {
+        items = result.toTupleRef().elements().vec();
+      }
+      else if (result.isList())
+      {
+        items = result.toListRef().vec();
+      }
+      if (items.empty() || items.size() > 2 ||
+        !std::all_of(items.begin(), items.end(), [](const c10::IValue& v) { return v.isTensor(); }))
+      {
+        throw ModelError("TorchScript forward returned " + result.tagKind() +
+          "; it must return an embedding [B,D] or a tuple (embedding [B,D], logits [B,K])");
+      }
+      out.embedding = items[0].toTensor();
+      checkBatchMatrix(out.embedding, batch, "embedding");
+      if (items.size() == 2)
+      {
+        out.logits = items[1].toTensor();
+        checkBatchMatrix(out.logits, batch, "logits");
+      }
+      return out;
+    }
+    BackboneOutput o = Net->forward(x);
+    switch (Pool)
+    {
+      case Pooling::Mean:
+        out.embedding = o.lastHiddenState.mean(1);
+        break;
+      case Pooling::Pooler:
+        out.embedding = o.poolerOutput;
+        break;
+      case Pooling::FirstToken:
+      case Pooling::Auto:
+      default:
+        out.embedding = o.lastHiddenState.select(1, 0);
+        break;
+    }
+    out.logits = o.logits;
+    return out;
+  }
+};
+
+EmbeddingModel::EmbeddingModel(const std::string& path, const EmbeddingOptions& options)
+  : P(new Impl)
+{
+  P->Options = options;
+  applyThreads(options.threads);
+  P->Device = resolveDevice(options.device);
+  if (options.precision == Precision::BFloat16)
+  {
+    if (!P->Device.is_cuda())
+    {
+      throw ModelError("bfloat16 precision needs a CUDA device; use float32 on the CPU");
+    }
+    P->DType = at::kBFloat16;
+  }
+  if (P->Device.is_cuda() && P->DType == at::kFloat)
+  {
+    // float32 means float32: no TensorFloat-32 in matmuls and convolutions
+    // (process-wide setting, as torch.backends.*.allow_tf32 = False).
+    at::globalContext().setAllowTF32CuBLAS(false);
+    at::globalContext().setAllowTF32CuDNN(false);
+  }
+  try
+  {
+    if (isDirectory(path))
+    {
+      P->loadHuggingFace(path, std::string());
+    }
+    else if (!isFile(path))
+    {
+      throw ModelError(path + ": no such model file or folder");
+    }
+    else if (baseName(path) == "config.json")
+    {
+      P->loadHuggingFace(parentDir(path), std::string());
+    }
+    else if (endsWith(path, ".safetensors") || endsWith(path, ".index.json") || endsWith(path, ".bin"))
+    {
+      P->loadHuggingFace(parentDir(path), path);
+    }
+    else
+    {
+      P->loadTorchScript(path);
+    }
+  }
+  catch (const ModelError&)
+  {
+    throw;
+  }
+  catch (const std::exception& e)
+  {
+    throw ModelError(path + ": cannot load the model: " + firstLine(e.what()));
+  }
+}
+
+EmbeddingModel::~EmbeddingModel() = default;
+EmbeddingModel::EmbeddingModel(EmbeddingModel&&) noexcept = default;
+EmbeddingModel& EmbeddingModel::operator=(EmbeddingModel&&) noexcept = default;
+
+EmbeddingOutput EmbeddingModel::run(const at::Tensor& pixelValues)
+{
+  if (!pixelValues.defined() || pixelValues.dim() != 4 || pixelValues.size(1) != P->NumChannels ||
+    !at::isFloatingType(pixelValues.scalar_type()))
+  {
+    throw ModelError(P->WeightsPath + ": model input must be a floating [batch, " +
+      std::to_string(P->NumChannels) + ", height, width] tensor, got " +
+      (pixelValues.defined() ? shapeToString(pixelValues.sizes()) : std::string("nothing")));
+  }
+  if (pixelValues.size(2) < 1 || pixelValues.size(3) < 1)
+  {
+    throw ModelError(P->WeightsPath + ": model input has an empty image size");
+  }
+  applyThreads(P->Options.threads);
+  EmbeddingOutput out;
+  if (pixelValues.size(0) == 0)
+  {
+    out.embedding = at::zeros({ 0, P->EmbeddingDim }, at::kFloat);
+    if (P->NumLabels > 0)
+    {
+      out.logits = at::zeros({ 0, P->NumLabels }, at::kFloat);
+      out.probs = at::zeros({ 0, P->NumLabels }, at::kFloat);
+    }
+    return out;
+  }
+  try
+  {
+    at::InferenceMode guard;
+    at::Tensor x = pixelValues.to(P->Device, P->DType).contiguous();
+    EmbeddingOutput raw = P->forward(x);
+    out.embedding = raw.embedding.to(at::kCPU, at::kFloat).contiguous();
+    if (raw.logits.defined())
+    {
+      out.logits = raw.logits.to(at::kCPU, at::kFloat).contiguous();
+      out.probs = at::softmax(out.logits, -1);
+    }
+  }
+  catch (const ModelError& e)
+  {
+    throw ModelError(P->WeightsPath + ": " + e.what());
+  }
+  catch (const std::exception& e)
+  {
+    throw ModelError(P->WeightsPath + ": the model forward pass failed on input " +
+      shapeToString(pixelValues.sizes()) + ": " + firstLine(e.what()));
+  }
+  // Outputs created under InferenceMode are inference tensors; clone so that
+  // callers may use them in ordinary (autograd-recording) code too.
+  out.embedding = out.embedding.clone();
+  if (out.logits.defined())
+  {
+    out.logits = out.logits.clone();
+    out.probs = out.probs.clone();
+  }
+  return out;
+}
+
+const std::string& EmbeddingModel::modelType() const
+{
+  return P->ModelTypeName;
+}
+
+bool EmbeddingModel::isTorchScript() const
+{
+  return P->TorchScript;
+}
+
+std::int64_t EmbeddingModel::embeddingDim() const
+{
+  return P->EmbeddingDim;
+}
+
+bool EmbeddingModel::hasHead() const
+{
+  return P->NumLabels > 0;
+}
+
+std::int64_t EmbeddingModel::numLabels() const
+{
+  return P->NumLabels;
+}
+
+const std::vector<std::string>& EmbeddingModel::classNames() const
+{
+  return P->ClassNames;
+}
+
+int EmbeddingModel::inputHeight() const
+{
+  return P->InputHeight;
+}
+
+int EmbeddingModel::inputWidth() const
+{
+  return P->InputWidth;
+}
+
+Pooling EmbeddingModel::pooling() const
+{
+  return P->TorchScript ? Pooling::Auto : P->Pool;
+}
+
+const std::string& EmbeddingModel::weightsPath() const
+{
+  return P->WeightsPath;
+}
+
+const std::string& EmbeddingModel::preprocessorConfigPath() const
+{
+  return P->PreprocessorPath;
+}
+
+std::string EmbeddingModel::deviceName() const
+{
+  return P->Device.str();
+}
+
+std::string EmbeddingModel::precisionName() const
+{
+  return P->DType == at::kBFloat16 ? "bfloat16" : "float32";
+}
+
+int setEngineThreads(int count)
+{
+  int n = count;
+  if (n <= 0)
+  {
+    n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  at::set_num_threads(n);
+  return n;
+}
+
+std::string engineRuntimeInfo()
+{
+  std::string info = at::get_parallel_info();
+#ifdef __linux__
+  std::ifstream maps("/proc/self/maps");
+  std::set<std::string> libs;
+  std::string line;
+  while (std::getline(maps, line))
+  {
+    const auto slash = line.find('/');
+    if (slash == std::string::npos)
+    {
+      continue;
+    }
+    const std::string file = line.substr(slash);
+    const std::string base = baseName(file);
+    if (base.find("blas") != std::string::npos || base.find("lapack") != std::string::npos ||
+      base.find("mkl") != std::string::npos)
+    {
+      libs.insert(file);
+    }
+  }
+  info += "BLAS/LAPACK libraries mapped:\n";
+  for (const auto& lib : libs)
+  {
+    info += "\t" + lib + "\n";
+  }
+#endif
+  return info;
+}
+
+} // namespace engine
+} // namespace dualembed

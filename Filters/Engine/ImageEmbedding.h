@@ -1,0 +1,126 @@
+// The engine side of the ImageEmbedding filter: a model loaded from a
+// Hugging Face folder (ViT / Swin, with or without classifier) or from a
+// TorchScript file, run on preprocessed pixel batches.
+//
+//   EmbeddingModel model("/path/to/hf-folder", options);
+//   EmbeddingOutput out = model.run(pixelValues); // [B,3,H,W] float32 CPU
+//   out.embedding  [B, D]; out.logits / out.probs [B, K] when hasHead().
+//
+// All failures (missing or malformed files, missing weights, wrong shapes,
+// unusable device, failing forward) throw ModelError with a message naming
+// the file involved. Not thread-safe: one run() at a time per model.
+#ifndef DualEmbed_Engine_ImageEmbedding_h
+#define DualEmbed_Engine_ImageEmbedding_h
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dualembed
+{
+namespace engine
+{
+
+enum class Pooling
+{
+  Auto,       // ViT -> FirstToken, Swin -> Mean
+  FirstToken, // last_hidden_state[:, 0] (after the final layer norm)
+  Mean,       // mean over tokens of last_hidden_state (= Swin pooler_output)
+  Pooler      // the model's pooler_output (ViT: tanh(dense(CLS)), needs pooler weights)
+};
+
+enum class ComputeDevice
+{
+  Auto, // CUDA when available, else CPU
+  Cpu,
+  Cuda
+};
+
+enum class Precision
+{
+  Float32,
+  BFloat16 // CUDA only
+};
+
+/// "auto", "first-token", "mean", "pooler" (ModelError otherwise).
+Pooling parsePooling(const std::string& name);
+std::string poolingName(Pooling pooling);
+
+struct EmbeddingOptions
+{
+  Pooling pooling = Pooling::Auto; // ignored for TorchScript (the script decides)
+  ComputeDevice device = ComputeDevice::Auto;
+  Precision precision = Precision::Float32;
+  /// ATen intra-op threads set before loading and before each run():
+  /// 0 = std::thread::hardware_concurrency(), > 0 = that many, < 0 = leave as is.
+  int threads = 0;
+  /// TorchScript only: input size of the validation probe and of
+  /// inputHeight()/inputWidth(). 0 = image_size of a config.json next to the
+  /// file, else 224.
+  int inputHeight = 0;
+  int inputWidth = 0;
+};
+
+/// All float32, contiguous, on the CPU. logits/probs undefined without a head.
+struct EmbeddingOutput
+{
+  at::Tensor embedding; // [B, D]
+  at::Tensor logits;    // [B, K]
+  at::Tensor probs;     // [B, K], softmax(logits)
+};
+
+class EmbeddingModel
+{
+public:
+  /// `path`: a Hugging Face model folder (config.json + model.safetensors,
+  /// model.safetensors.index.json shards, or pytorch_model.bin), a weights
+  /// file or config.json inside such a folder, or a TorchScript file.
+  explicit EmbeddingModel(const std::string& path, const EmbeddingOptions& options = EmbeddingOptions());
+  ~EmbeddingModel();
+  EmbeddingModel(EmbeddingModel&&) noexcept;
+  EmbeddingModel& operator=(EmbeddingModel&&) noexcept;
+  EmbeddingModel(const EmbeddingModel&) = delete;
+  EmbeddingModel& operator=(const EmbeddingModel&) = delete;
+
+  /// pixelValues: [B, 3, H, W] float (any device; copied as needed).
+  EmbeddingOutput run(const at::Tensor& pixelValues);
+
+  /// "vit", "swin" or "torchscript".
+  const std::string& modelType() const;
+  bool isTorchScript() const;
+  std::int64_t embeddingDim() const;
+  bool hasHead() const;
+  std::int64_t numLabels() const; // 0 without head
+  /// id2label ordered by id ("LABEL_i" where config.json has none); empty without head.
+  const std::vector<std::string>& classNames() const;
+  int inputHeight() const;
+  int inputWidth() const;
+  /// The pooling actually used (Auto resolved; Auto for TorchScript).
+  Pooling pooling() const;
+  /// File the weights came from (model.safetensors, pytorch_model.bin or the .pt).
+  const std::string& weightsPath() const;
+  /// preprocessor_config.json next to the model, or "" when there is none.
+  const std::string& preprocessorConfigPath() const;
+  /// "cpu" or "cuda:0"; and the compute dtype ("float32" / "bfloat16").
+  std::string deviceName() const;
+  std::string precisionName() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> P;
+};
+
+/// Sets ATen's intra-op thread count (count <= 0: hardware concurrency);
+/// returns the count set. ATen starts with 1 thread on Debian's LibTorch.
+int setEngineThreads(int count = 0);
+
+/// at::get_parallel_info() plus the BLAS library in use, for logs.
+std::string engineRuntimeInfo();
+
+} // namespace engine
+} // namespace dualembed
+
+#endif

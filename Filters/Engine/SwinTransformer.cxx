@@ -1,0 +1,328 @@
+#include "SwinTransformer.h"
+
+#include "EngineError.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace dualembed
+{
+namespace engine
+{
+namespace
+{
+
+// transformers builds these LayerNorms with the PyTorch default epsilon.
+constexpr double kDefaultLayerNormEps = 1e-5;
+
+/// Relative position index of a `window` x `window` window into the bias
+/// table of a `tableWindow` x `tableWindow` window (equal in transformers;
+/// a smaller window, used when the feature map is smaller than the
+/// configured window, reads the central part of the table).
+at::Tensor relativePositionIndex(std::int64_t window, std::int64_t tableWindow)
+{
+  const std::int64_t n = window * window;
+  at::Tensor index = at::empty({ n * n }, at::kLong);
+  auto* p = index.data_ptr<std::int64_t>();
+  for (std::int64_t a = 0; a < n; ++a)
+  {
+    for (std::int64_t b = 0; b < n; ++b)
+    {
+      const std::int64_t dy = a / window - b / window + tableWindow - 1;
+      const std::int64_t dx = a % window - b % window + tableWindow - 1;
+      p[a * n + b] = dy * (2 * tableWindow - 1) + dx;
+    }
+  }
+  return index;
+}
+
+/// Shifted-window attention mask [numWindows, N, N] (0 or -100).
+at::Tensor shiftedWindowMask(std::int64_t height, std::int64_t width, std::int64_t window, std::int64_t shift)
+{
+  std::vector<int> region(static_cast<std::size_t>(height * width));
+  auto band = [&](std::int64_t i, std::int64_t size) {
+    return i < size - window ? 0 : (i < size - shift ? 1 : 2);
+  };
+  for (std::int64_t y = 0; y < height; ++y)
+  {
+    for (std::int64_t x = 0; x < width; ++x)
+    {
+      region[static_cast<std::size_t>(y * width + x)] = band(y, height) * 3 + band(x, width);
+    }
+  }
+  const std::int64_t nh = height / window, nw = width / window, n = window * window;
+  at::Tensor mask = at::zeros({ nh * nw, n, n }, at::kFloat);
+  auto* m = mask.data_ptr<float>();
+  for (std::int64_t wy = 0; wy < nh; ++wy)
+  {
+    for (std::int64_t wx = 0; wx < nw; ++wx)
+    {
+      float* mw = m + (wy * nw + wx) * n * n;
+      for (std::int64_t a = 0; a < n; ++a)
+      {
+        const int ra = region[static_cast<std::size_t>((wy * window + a / window) * width + wx * window + a % window)];
+        for (std::int64_t b = 0; b < n; ++b)
+        {
+          const int rb = region[static_cast<std::size_t>((wy * window + b / window) * width + wx * window + b % window)];
+          mw[a * n + b] = (ra == rb) ? 0.0f : -100.0f;
+        }
+      }
+    }
+  }
+  return mask;
+}
+
+at::Tensor windowPartition(const at::Tensor& x, std::int64_t window)
+{
+  const std::int64_t b = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
+  return x.view({ b, h / window, window, w / window, window, c })
+    .permute({ 0, 1, 3, 2, 4, 5 })
+    .reshape({ -1, window * window, c });
+}
+
+at::Tensor windowReverse(const at::Tensor& windows, std::int64_t window, std::int64_t h, std::int64_t w)
+{
+  const std::int64_t c = windows.size(-1);
+  return windows.view({ -1, h / window, w / window, window, window, c })
+    .permute({ 0, 1, 3, 2, 4, 5 })
+    .reshape({ -1, h, w, c });
+}
+
+} // namespace
+
+SwinTransformer::SwinTransformer(const ModelConfig& config, const WeightSet& w, const std::string& p)
+  : Config(config)
+{
+  const std::int64_t e = config.embedDim;
+  const std::int64_t ps = config.patchSize;
+  const std::int64_t win = config.windowSize;
+  PatchW = w.require(p + "embeddings.patch_embeddings.projection.weight", { e, config.numChannels, ps, ps });
+  PatchB = w.require(p + "embeddings.patch_embeddings.projection.bias", { e });
+  EmbedNormW = w.require(p + "embeddings.norm.weight", { e });
+  EmbedNormB = w.require(p + "embeddings.norm.bias", { e });
+  const std::size_t numStages = config.depths.size();
+  for (std::size_t s = 0; s < numStages; ++s)
+  {
+    Stage st;
+    st.dim = e << s;
+    st.heads = config.numHeads[s];
+    const std::int64_t d = st.dim;
+    const std::int64_t hidden = static_cast<std::int64_t>(config.mlpRatio * static_cast<double>(d));
+    const std::string sp = p + "encoder.layers." + std::to_string(s) + ".";
+    for (int i = 0; i < config.depths[s]; ++i)
+    {
+      const std::string l = sp + "blocks." + std::to_string(i) + ".";
+      Block B;
+      B.lnBeforeW = w.require(l + "layernorm_before.weight", { d });
+      B.lnBeforeB = w.require(l + "layernorm_before.bias", { d });
+      B.queryW = w.require(l + "attention.self.query.weight", { d, d });
+      B.keyW = w.require(l + "attention.self.key.weight", { d, d });
+      B.valueW = w.require(l + "attention.self.value.weight", { d, d });
+      if (config.qkvBias)
+      {
+        B.queryB = w.require(l + "attention.self.query.bias", { d });
+        B.keyB = w.require(l + "attention.self.key.bias", { d });
+        B.valueB = w.require(l + "attention.self.value.bias", { d });
+      }
+      B.biasTable = w.require(
+        l + "attention.self.relative_position_bias_table", { (2 * win - 1) * (2 * win - 1), st.heads });
+      B.attnOutW = w.require(l + "attention.output.dense.weight", { d, d });
+      B.attnOutB = w.require(l + "attention.output.dense.bias", { d });
+      B.lnAfterW = w.require(l + "layernorm_after.weight", { d });
+      B.lnAfterB = w.require(l + "layernorm_after.bias", { d });
+      B.interW = w.require(l + "intermediate.dense.weight", { hidden, d });
+      B.interB = w.require(l + "intermediate.dense.bias", { hidden });
+      B.outW = w.require(l + "output.dense.weight", { d, hidden });
+      B.outB = w.require(l + "output.dense.bias", { d });
+      st.blocks.push_back(B);
+    }
+    if (s + 1 < numStages)
+    {
+      st.mergeNormW = w.require(sp + "downsample.norm.weight", { 4 * d });
+      st.mergeNormB = w.require(sp + "downsample.norm.bias", { 4 * d });
+      st.mergeReductionW = w.require(sp + "downsample.reduction.weight", { 2 * d, 4 * d });
+    }
+    Stages.push_back(st);
+  }
+  const std::int64_t f = config.finalHiddenSize();
+  FinalLnW = w.require(p + "layernorm.weight", { f });
+  FinalLnB = w.require(p + "layernorm.bias", { f });
+  if (w.has("classifier.weight") || w.has("classifier.bias"))
+  {
+    const at::Tensor cw = w.has("classifier.weight") ? w.tensors().at("classifier.weight") : at::Tensor();
+    const std::int64_t k = (cw.defined() && cw.dim() == 2) ? cw.size(0) : -1;
+    if (k <= 0)
+    {
+      throw ModelError(w.sourcePath() + ": weight 'classifier.weight' is missing or not a [labels, " +
+        std::to_string(f) + "] matrix");
+    }
+    ClassifierWeight = w.require("classifier.weight", { k, f });
+    ClassifierBias = w.require("classifier.bias", { k });
+  }
+}
+
+std::int64_t SwinTransformer::numLabels() const
+{
+  return ClassifierWeight.defined() ? ClassifierWeight.size(0) : 0;
+}
+
+void SwinTransformer::to(at::Device device, at::ScalarType dtype)
+{
+  auto move = [&](at::Tensor& t) {
+    if (t.defined())
+    {
+      t = t.to(device, dtype);
+    }
+  };
+  for (at::Tensor* t : { &PatchW, &PatchB, &EmbedNormW, &EmbedNormB, &FinalLnW, &FinalLnB,
+         &ClassifierWeight, &ClassifierBias })
+  {
+    move(*t);
+  }
+  for (Stage& st : Stages)
+  {
+    move(st.mergeNormW);
+    move(st.mergeNormB);
+    move(st.mergeReductionW);
+    for (Block& B : st.blocks)
+    {
+      for (at::Tensor* t : { &B.lnBeforeW, &B.lnBeforeB, &B.queryW, &B.queryB, &B.keyW, &B.keyB,
+             &B.valueW, &B.valueB, &B.biasTable, &B.attnOutW, &B.attnOutB, &B.lnAfterW, &B.lnAfterB,
+             &B.interW, &B.interB, &B.outW, &B.outB })
+      {
+        move(*t);
+      }
+    }
+  }
+}
+
+at::Tensor SwinTransformer::block(const Block& blk, const at::Tensor& x, std::int64_t height,
+  std::int64_t width, std::int64_t dim, std::int64_t heads, bool shifted) const
+{
+  // transformers' SwinLayer.set_shift_and_window_size
+  std::int64_t window = Config.windowSize;
+  std::int64_t shift = shifted ? Config.windowSize / 2 : 0;
+  if (std::min(height, width) <= window)
+  {
+    shift = 0;
+    window = std::min(height, width);
+  }
+  const std::int64_t b = x.size(0);
+  const std::int64_t hd = dim / heads;
+  const std::int64_t n = window * window;
+
+  at::Tensor h = at::layer_norm(x, { dim }, blk.lnBeforeW, blk.lnBeforeB, Config.layerNormEps);
+  h = h.reshape({ b, height, width, dim });
+  const std::int64_t padRight = (window - width % window) % window;
+  const std::int64_t padBottom = (window - height % window) % window;
+  if (padRight > 0 || padBottom > 0)
+  {
+    h = at::constant_pad_nd(h, { 0, 0, 0, padRight, 0, padBottom }, 0.0);
+  }
+  const std::int64_t hp = height + padBottom, wp = width + padRight;
+  if (shift > 0)
+  {
+    h = at::roll(h, { -shift, -shift }, { 1, 2 });
+  }
+  at::Tensor windows = windowPartition(h, window); // [B*nW, N, C]
+  const std::int64_t bw = windows.size(0);
+
+  auto split = [&](const at::Tensor& w, const at::Tensor& bias) {
+    return at::linear(windows, w, bias).view({ bw, n, heads, hd }).transpose(1, 2);
+  };
+  at::Tensor q = split(blk.queryW, blk.queryB);
+  at::Tensor k = split(blk.keyW, blk.keyB);
+  at::Tensor v = split(blk.valueW, blk.valueB);
+  at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(hd));
+  at::Tensor index = relativePositionIndex(window, Config.windowSize).to(x.device());
+  at::Tensor bias = blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 });
+  scores = scores + bias.unsqueeze(0);
+  if (shift > 0)
+  {
+    at::Tensor mask = shiftedWindowMask(hp, wp, window, shift).to(x.device(), scores.scalar_type());
+    const std::int64_t nw = mask.size(0);
+    scores = (scores.view({ bw / nw, nw, heads, n, n }) + mask.unsqueeze(1).unsqueeze(0))
+               .view({ bw, heads, n, n });
+  }
+  at::Tensor probs = at::softmax(scores, -1);
+  at::Tensor ctx = at::matmul(probs, v).transpose(1, 2).reshape({ bw, n, dim });
+  ctx = at::linear(ctx, blk.attnOutW, blk.attnOutB);
+
+  at::Tensor merged = windowReverse(ctx.view({ bw, window, window, dim }), window, hp, wp);
+  if (shift > 0)
+  {
+    merged = at::roll(merged, { shift, shift }, { 1, 2 });
+  }
+  if (padRight > 0 || padBottom > 0)
+  {
+    merged = merged.narrow(1, 0, height).narrow(2, 0, width);
+  }
+  at::Tensor out = x + merged.reshape({ b, height * width, dim });
+  at::Tensor m = at::layer_norm(out, { dim }, blk.lnAfterW, blk.lnAfterB, Config.layerNormEps);
+  m = applyActivation(at::linear(m, blk.interW, blk.interB), Config.hiddenAct);
+  return out + at::linear(m, blk.outW, blk.outB);
+}
+
+BackboneOutput SwinTransformer::forward(const at::Tensor& pixelValues) const
+{
+  if (pixelValues.dim() != 4 || pixelValues.size(1) != Config.numChannels)
+  {
+    throw ModelError("Swin input must be [batch, " + std::to_string(Config.numChannels) +
+      ", height, width], got " + shapeToString(pixelValues.sizes()));
+  }
+  const std::int64_t ps = Config.patchSize;
+  at::Tensor px = pixelValues;
+  const std::int64_t padW = (ps - px.size(3) % ps) % ps;
+  const std::int64_t padH = (ps - px.size(2) % ps) % ps;
+  if (padW > 0 || padH > 0)
+  {
+    px = at::constant_pad_nd(px, { 0, padW, 0, padH }, 0.0);
+  }
+  at::Tensor x = at::conv2d(px, PatchW, PatchB, { ps, ps });
+  std::int64_t height = x.size(2), width = x.size(3);
+  const std::int64_t b = x.size(0);
+  x = x.flatten(2).transpose(1, 2);
+  x = at::layer_norm(x, { Config.embedDim }, EmbedNormW, EmbedNormB, kDefaultLayerNormEps);
+
+  for (const Stage& st : Stages)
+  {
+    for (std::size_t i = 0; i < st.blocks.size(); ++i)
+    {
+      x = block(st.blocks[i], x, height, width, st.dim, st.heads, i % 2 == 1);
+    }
+    if (st.mergeReductionW.defined())
+    {
+      at::Tensor f = x.reshape({ b, height, width, st.dim });
+      if (height % 2 == 1 || width % 2 == 1)
+      {
+        f = at::constant_pad_nd(f, { 0, 0, 0, width % 2, 0, height % 2 }, 0.0);
+      }
+      using at::indexing::None;
+      using at::indexing::Slice;
+      at::Tensor x0 = f.index({ Slice(), Slice(0, None, 2), Slice(0, None, 2), Slice() });
+      at::Tensor x1 = f.index({ Slice(), Slice(1, None, 2), Slice(0, None, 2), Slice() });
+      at::Tensor x2 = f.index({ Slice(), Slice(0, None, 2), Slice(1, None, 2), Slice() });
+      at::Tensor x3 = f.index({ Slice(), Slice(1, None, 2), Slice(1, None, 2), Slice() });
+      f = at::cat({ x0, x1, x2, x3 }, -1).reshape({ b, -1, 4 * st.dim });
+      f = at::layer_norm(f, { 4 * st.dim }, st.mergeNormW, st.mergeNormB, kDefaultLayerNormEps);
+      x = at::linear(f, st.mergeReductionW);
+      height = (height + 1) / 2;
+      width = (width + 1) / 2;
+    }
+  }
+
+  BackboneOutput out;
+  out.lastHiddenState =
+    at::layer_norm(x, { Config.finalHiddenSize() }, FinalLnW, FinalLnB, Config.layerNormEps);
+  out.poolerOutput = out.lastHiddenState.mean(1);
+  if (ClassifierWeight.defined())
+  {
+    out.logits = at::linear(out.poolerOutput, ClassifierWeight, ClassifierBias);
+  }
+  return out;
+}
+
+} // namespace engine
+} // namespace dualembed

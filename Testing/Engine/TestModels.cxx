@@ -1,0 +1,834 @@
+// Tests of model loading and forward passes (Filters/Engine): Hugging Face
+// ViT / Swin folders from model.safetensors and pytorch_model.bin, TorchScript
+// traces, and every way a model file can be wrong. Reference values come from
+// transformers (Testing/Data/hf-reference/expected.json, see the README in the
+// shared fixtures); inputs are the preprocessed pixel_values.npy, so these
+// tests do not depend on the image preprocessing.
+#include "EngineError.h"
+#include "ImageEmbedding.h"
+#include "ModelConfig.h"
+#include "NpyReader.h"
+#include "SafeTensors.h"
+#include "TorchCheckpoint.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <caffe2/serialize/inline_container.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using dualembed::engine::ComputeDevice;
+using dualembed::engine::EmbeddingModel;
+using dualembed::engine::EmbeddingOptions;
+using dualembed::engine::EmbeddingOutput;
+using dualembed::engine::ModelError;
+using dualembed::engine::Pooling;
+using dualembed::engine::TensorMap;
+using Json = nlohmann::json;
+
+namespace
+{
+
+constexpr double kTolerance = 1e-4;
+
+const std::string& referenceDir()
+{
+  static const std::string dir = std::string(DUALEMBED_TESTING_DATA_DIR) + "/hf-reference";
+  return dir;
+}
+
+std::string modelDir(const std::string& model)
+{
+  return referenceDir() + "/" + model;
+}
+
+const Json& expected()
+{
+  static const Json j = [] {
+    std::ifstream in(referenceDir() + "/expected.json");
+    return Json::parse(in);
+  }();
+  return j;
+}
+
+const Json& expectedFor(const std::string& model)
+{
+  return expected().at("models").at(model);
+}
+
+at::Tensor pixelValues(const std::string& model)
+{
+  const auto npy = dualembed::testdata::readNpy(modelDir(model) + "/pixel_values.npy");
+  std::vector<float> v = npy.values<float>("<f4");
+  std::vector<std::int64_t> shape(npy.shape.begin(), npy.shape.end());
+  return at::from_blob(v.data(), shape, at::kFloat).clone();
+}
+
+at::Tensor jsonMatrix(const Json& rows)
+{
+  std::vector<float> values;
+  std::int64_t cols = -1;
+  for (const auto& row : rows)
+  {
+    if (cols < 0)
+    {
+      cols = static_cast<std::int64_t>(row.size());
+    }
+    for (const auto& x : row)
+    {
+      values.push_back(x.get<float>());
+    }
+  }
+  return at::from_blob(values.data(), { static_cast<std::int64_t>(rows.size()), cols }, at::kFloat).clone();
+}
+
+/// Max abs difference, +inf on a shape mismatch or an undefined tensor.
+double maxDiff(const at::Tensor& actual, const Json& reference)
+{
+  at::Tensor ref = jsonMatrix(reference);
+  if (!actual.defined() || actual.sizes() != ref.sizes())
+  {
+    return std::numeric_limits<double>::infinity();
+  }
+  return (actual - ref).abs().max().item<double>();
+}
+
+void report(const std::string& model, const std::string& format, const std::string& what, double diff)
+{
+  std::cout << "[max-abs-diff] " << model << " " << format << " " << what << " " << diff << std::endl;
+}
+
+const std::vector<std::string>& allModels()
+{
+  static const std::vector<std::string> models = { "vit-tiny", "vit-tiny-classifier", "swin-tiny",
+    "swin-tiny-classifier", "vit-p16-224", "swin-p4-w7-224" };
+  return models;
+}
+
+std::vector<std::string> id2labelOf(const std::string& model)
+{
+  std::vector<std::string> names;
+  const Json& labels = expectedFor(model).at("id2label");
+  for (std::size_t i = 0; i < labels.size(); ++i)
+  {
+    names.push_back(labels.at(std::to_string(i)).get<std::string>());
+  }
+  return names;
+}
+
+// ---- temporary files --------------------------------------------------------
+
+class TempDir
+{
+public:
+  TempDir()
+  {
+    std::string pattern = (fs::temp_directory_path() / "dualembed-models-XXXXXX").string();
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    if (!::mkdtemp(buf.data()))
+    {
+      throw std::runtime_error("mkdtemp failed");
+    }
+    Path = buf.data();
+  }
+  ~TempDir()
+  {
+    std::error_code ec;
+    fs::remove_all(Path, ec);
+  }
+  std::string file(const std::string& name) const { return (fs::path(Path) / name).string(); }
+  const std::string& path() const { return Path; }
+
+private:
+  std::string Path;
+};
+
+void writeText(const std::string& path, const std::string& text)
+{
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+std::string readBytes(const std::string& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string le64(std::uint64_t v)
+{
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i)
+  {
+    s[static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+  return s;
+}
+
+/// A safetensors file from a header JSON and a data section.
+std::string safetensorsBytes(const std::string& header, const std::string& data)
+{
+  return le64(header.size()) + header + data;
+}
+
+/// Writes float32 tensors as a valid safetensors file.
+void writeSafeTensors(const std::string& path, const TensorMap& tensors)
+{
+  Json header = Json::object();
+  std::string data;
+  for (const auto& kv : tensors)
+  {
+    at::Tensor t = kv.second.to(at::kFloat).contiguous();
+    const std::size_t begin = data.size();
+    data.append(static_cast<const char*>(t.data_ptr()), t.numel() * sizeof(float));
+    header[kv.first] = { { "dtype", "F32" }, { "shape", t.sizes().vec() },
+      { "data_offsets", { begin, data.size() } } };
+  }
+  writeText(path, safetensorsBytes(header.dump(), data));
+}
+
+/// A model folder in `dir` with `model`'s config.json and the given weights.
+std::string makeModelFolder(const TempDir& dir, const std::string& model, const TensorMap& tensors)
+{
+  fs::copy_file(modelDir(model) + "/config.json", dir.file("config.json"));
+  writeSafeTensors(dir.file("model.safetensors"), tensors);
+  return dir.path();
+}
+
+template <typename F>
+std::string modelErrorMessage(F&& f)
+{
+  try
+  {
+    f();
+  }
+  catch (const ModelError& e)
+  {
+    return e.what();
+  }
+  catch (const std::exception& e)
+  {
+    return std::string("UNEXPECTED EXCEPTION TYPE: ") + e.what();
+  }
+  return "NO EXCEPTION";
+}
+
+#define EXPECT_MODEL_ERROR(statement, fragment)                                                     \
+  do                                                                                                \
+  {                                                                                                 \
+    const std::string msg_ = modelErrorMessage([&] { statement; });                                 \
+    EXPECT_NE(msg_.find(fragment), std::string::npos) << "message: " << msg_;                       \
+    EXPECT_EQ(msg_.find("UNEXPECTED EXCEPTION TYPE"), std::string::npos) << msg_;                   \
+    EXPECT_NE(msg_, "NO EXCEPTION");                                                                \
+  } while (0)
+
+EmbeddingOptions cpuOptions(Pooling pooling = Pooling::Auto)
+{
+  EmbeddingOptions o;
+  o.pooling = pooling;
+  o.device = ComputeDevice::Cpu;
+  return o;
+}
+
+} // namespace
+
+// ---- runtime ----------------------------------------------------------------
+
+TEST(Runtime, ReportsThreadsAndBlas)
+{
+  const int n = dualembed::engine::setEngineThreads();
+  EXPECT_GE(n, 1);
+  EXPECT_EQ(at::get_num_threads(), n);
+  at::Tensor a = at::ones({ 64, 64 });
+  (void)at::matmul(a, a); // maps the BLAS library
+  const std::string info = dualembed::engine::engineRuntimeInfo();
+  std::cout << info << std::endl;
+  // Debian's reference BLAS is ~50x slower: LibTorch must run on OpenBLAS.
+  EXPECT_NE(info.find("openblas"), std::string::npos) << info;
+}
+
+// ---- checkpoint readers -----------------------------------------------------
+
+TEST(Checkpoints, TorchPickleMatchesSafeTensors)
+{
+  for (const auto& model : allModels())
+  {
+    const TensorMap safe = dualembed::engine::loadSafeTensors(modelDir(model) + "/model.safetensors");
+    // transformers 5 state dicts use new module names (layers.N.attention.q_proj, ...)
+    TensorMap bin = dualembed::engine::loadTorchCheckpoint(modelDir(model) + "/pytorch_model.bin");
+    dualembed::engine::canonicalizeWeightNames(bin,
+      model.rfind("swin", 0) == 0 ? dualembed::engine::ModelType::Swin : dualembed::engine::ModelType::Vit);
+    ASSERT_EQ(safe.size(), bin.size()) << model;
+    for (const auto& kv : safe)
+    {
+      auto it = bin.find(kv.first);
+      ASSERT_NE(it, bin.end()) << model << " " << kv.first;
+      ASSERT_EQ(it->second.sizes(), kv.second.sizes()) << kv.first;
+      EXPECT_TRUE(at::equal(it->second, kv.second)) << model << " " << kv.first;
+    }
+  }
+}
+
+// ---- forward passes against transformers ------------------------------------
+
+class ReferenceModels : public ::testing::TestWithParam<std::tuple<std::string, std::string>>
+{
+};
+
+TEST_P(ReferenceModels, MatchTransformers)
+{
+  const std::string model = std::get<0>(GetParam());
+  const std::string format = std::get<1>(GetParam());
+  const std::string weights = modelDir(model) + "/" + format;
+  const Json& ref = expectedFor(model);
+  const at::Tensor x = pixelValues(model);
+  const bool swin = model.rfind("swin", 0) == 0;
+  const bool classifier = ref.contains("logits");
+
+  EmbeddingModel first(weights, cpuOptions(Pooling::FirstToken));
+  EXPECT_EQ(first.modelType(), swin ? "swin" : "vit");
+  EXPECT_EQ(first.weightsPath(), weights);
+  EXPECT_EQ(first.hasHead(), classifier);
+  EXPECT_EQ(first.inputHeight(), static_cast<int>(x.size(2)));
+  EXPECT_EQ(first.inputWidth(), static_cast<int>(x.size(3)));
+  EXPECT_EQ(first.embeddingDim(), ref.at("last_hidden_state_shape").at(2).get<std::int64_t>());
+  EXPECT_EQ(first.deviceName(), "cpu");
+  const EmbeddingOutput o1 = first.run(x);
+  double d = maxDiff(o1.embedding, ref.at("first_token"));
+  report(model, format, "first_token", d);
+  EXPECT_LE(d, kTolerance);
+  if (classifier)
+  {
+    d = maxDiff(o1.logits, ref.at("logits"));
+    report(model, format, "logits", d);
+    EXPECT_LE(d, kTolerance);
+    d = maxDiff(o1.probs, ref.at("probs"));
+    report(model, format, "probs", d);
+    EXPECT_LE(d, kTolerance);
+    EXPECT_EQ(first.classNames(), id2labelOf(model));
+  }
+  else
+  {
+    EXPECT_FALSE(o1.logits.defined());
+    EXPECT_FALSE(o1.probs.defined());
+    EXPECT_TRUE(first.classNames().empty());
+  }
+
+  EmbeddingModel mean(weights, cpuOptions(Pooling::Mean));
+  d = maxDiff(mean.run(x).embedding, ref.at("mean_token"));
+  report(model, format, "mean_token", d);
+  EXPECT_LE(d, kTolerance);
+
+  if (ref.contains("pooler_output"))
+  {
+    EmbeddingModel pooler(weights, cpuOptions(Pooling::Pooler));
+    d = maxDiff(pooler.run(x).embedding, ref.at("pooler_output"));
+    report(model, format, "pooler_output", d);
+    EXPECT_LE(d, kTolerance);
+  }
+  else
+  {
+    EXPECT_MODEL_ERROR(EmbeddingModel(weights, cpuOptions(Pooling::Pooler)), "pooler.dense.weight");
+  }
+
+  // auto: ViT -> first token, Swin -> mean
+  EmbeddingModel automatic(weights, cpuOptions(Pooling::Auto));
+  EXPECT_EQ(automatic.pooling(), swin ? Pooling::Mean : Pooling::FirstToken);
+  d = maxDiff(automatic.run(x).embedding, ref.at(swin ? "mean_token" : "first_token"));
+  EXPECT_LE(d, kTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModels, ReferenceModels,
+  ::testing::Combine(::testing::Values("vit-tiny", "vit-tiny-classifier", "swin-tiny",
+                       "swin-tiny-classifier", "vit-p16-224", "swin-p4-w7-224"),
+    ::testing::Values("model.safetensors", "pytorch_model.bin")),
+  [](const ::testing::TestParamInfo<ReferenceModels::ParamType>& info) {
+    std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param);
+    for (char& c : name)
+    {
+      if (!std::isalnum(static_cast<unsigned char>(c)))
+      {
+        c = '_';
+      }
+    }
+    return name;
+  });
+
+TEST(ReferenceModels, FolderPathPrefersSafeTensors)
+{
+  EmbeddingModel m(modelDir("vit-tiny-classifier"), cpuOptions());
+  EXPECT_EQ(m.weightsPath(), modelDir("vit-tiny-classifier") + "/model.safetensors");
+  EXPECT_EQ(m.classNames(), id2labelOf("vit-tiny-classifier"));
+  EXPECT_EQ(m.numLabels(), 3);
+  EXPECT_EQ(m.preprocessorConfigPath(),
+    fs::exists(modelDir("vit-tiny-classifier") + "/preprocessor_config.json")
+      ? modelDir("vit-tiny-classifier") + "/preprocessor_config.json"
+      : std::string());
+}
+
+TEST(ReferenceModels, PytorchBinAloneInFolder)
+{
+  TempDir dir;
+  fs::copy_file(modelDir("swin-tiny-classifier") + "/config.json", dir.file("config.json"));
+  fs::copy_file(modelDir("swin-tiny-classifier") + "/pytorch_model.bin", dir.file("pytorch_model.bin"));
+  EmbeddingModel m(dir.path(), cpuOptions());
+  EXPECT_EQ(m.weightsPath(), dir.file("pytorch_model.bin"));
+  const EmbeddingOutput o = m.run(pixelValues("swin-tiny-classifier"));
+  EXPECT_LE(maxDiff(o.logits, expectedFor("swin-tiny-classifier").at("logits")), kTolerance);
+}
+
+TEST(ReferenceModels, BatchOfOneAndEmptyBatch)
+{
+  EmbeddingModel m(modelDir("swin-tiny"), cpuOptions(Pooling::FirstToken));
+  const at::Tensor x = pixelValues("swin-tiny");
+  const EmbeddingOutput one = m.run(x.narrow(0, 3, 1));
+  const Json& ref = expectedFor("swin-tiny").at("first_token");
+  EXPECT_LE(maxDiff(one.embedding, Json::array({ ref.at(3) })), kTolerance);
+  const EmbeddingOutput none = m.run(x.narrow(0, 0, 0));
+  EXPECT_EQ(none.embedding.sizes(), at::IntArrayRef({ 0, 24 }));
+}
+
+TEST(ReferenceModels, SwinOddResolutionsRun)
+{
+  // Padding to whole windows (36/2 = 18 patches, window 4) and a window
+  // clamped to a feature map smaller than the configured window.
+  EmbeddingModel m(modelDir("swin-tiny-classifier"), cpuOptions());
+  for (std::int64_t size : { 36, 30, 14, 6 })
+  {
+    const EmbeddingOutput o = m.run(at::randn({ 2, 3, size, size + 2 }));
+    EXPECT_EQ(o.embedding.sizes(), at::IntArrayRef({ 2, 24 })) << size;
+    EXPECT_TRUE(at::isfinite(o.embedding).all().item<bool>()) << size;
+    EXPECT_LE((o.probs.sum(1) - 1).abs().max().item<double>(), 1e-5);
+  }
+}
+
+// ---- TorchScript ------------------------------------------------------------
+
+class TracedModels : public ::testing::TestWithParam<std::string>
+{
+};
+
+TEST_P(TracedModels, MatchTransformers)
+{
+  const std::string model = GetParam();
+  const Json& ref = expectedFor(model);
+  const bool classifier = ref.contains("logits");
+  EmbeddingModel m(modelDir(model) + "/traced.pt", cpuOptions());
+  EXPECT_TRUE(m.isTorchScript());
+  EXPECT_EQ(m.modelType(), "torchscript");
+  const at::Tensor x = pixelValues(model);
+  EXPECT_EQ(m.inputHeight(), static_cast<int>(x.size(2)));
+  EXPECT_EQ(m.embeddingDim(), ref.at("last_hidden_state_shape").at(2).get<std::int64_t>());
+  const EmbeddingOutput o = m.run(x);
+  double d = maxDiff(o.embedding, ref.at("first_token"));
+  report(model, "traced.pt", "first_token", d);
+  EXPECT_LE(d, kTolerance);
+  // The traces return (first_token, logits) for classifiers and
+  // (first_token, mean_token) otherwise; the engine takes the second
+  // element as logits either way.
+  ASSERT_TRUE(m.hasHead());
+  d = maxDiff(o.logits, ref.at(classifier ? "logits" : "mean_token"));
+  report(model, "traced.pt", classifier ? "logits" : "second_output(mean_token)", d);
+  EXPECT_LE(d, kTolerance);
+  if (classifier)
+  {
+    d = maxDiff(o.probs, ref.at("probs"));
+    report(model, "traced.pt", "probs", d);
+    EXPECT_LE(d, kTolerance);
+    EXPECT_EQ(m.classNames(), id2labelOf(model));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModels, TracedModels,
+  ::testing::Values("vit-tiny", "vit-tiny-classifier", "swin-tiny", "swin-tiny-classifier",
+    "vit-p16-224", "swin-p4-w7-224"),
+  [](const ::testing::TestParamInfo<std::string>& info) {
+    std::string name = info.param;
+    for (char& c : name)
+    {
+      if (!std::isalnum(static_cast<unsigned char>(c)))
+      {
+        c = '_';
+      }
+    }
+    return name;
+  });
+
+TEST(TorchScript, SingleTensorEmbedding)
+{
+  EmbeddingOptions o = cpuOptions();
+  o.inputHeight = 5;
+  o.inputWidth = 7;
+  EmbeddingModel m(std::string(DUALEMBED_TESTING_DATA_DIR) + "/torchscript/mean_colour.pt", o);
+  EXPECT_EQ(m.embeddingDim(), 3);
+  EXPECT_FALSE(m.hasHead());
+  EXPECT_EQ(m.inputHeight(), 5);
+  const at::Tensor x = at::randn({ 4, 3, 9, 9 });
+  const EmbeddingOutput out = m.run(x);
+  EXPECT_TRUE(at::allclose(out.embedding, x.mean({ 2, 3 })));
+  EXPECT_FALSE(out.logits.defined());
+}
+
+TEST(TorchScript, WrongOutputShapesAreRejected)
+{
+  const std::string dir = std::string(DUALEMBED_TESTING_DATA_DIR) + "/torchscript/";
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir + "bad_output_shape.pt", cpuOptions()), "embedding must be");
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir + "bad_logits_shape.pt", cpuOptions()), "logits must be");
+}
+
+TEST(TorchScript, NotTorchScriptFiles)
+{
+  TempDir dir;
+  writeText(dir.file("model.pt"), "this is a text file, not a TorchScript archive\n");
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.file("model.pt"), cpuOptions()), "not a loadable TorchScript");
+  // a torch.save state dict is a zip too, but no TorchScript module
+  fs::copy_file(modelDir("vit-tiny") + "/pytorch_model.bin", dir.file("state_dict.pt"));
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.file("state_dict.pt"), cpuOptions()), "state_dict.pt");
+  writeText(dir.file("empty.pt"), "");
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.file("empty.pt"), cpuOptions()), "empty.pt");
+}
+
+// ---- bad model folders ------------------------------------------------------
+
+TEST(BadModels, MissingPath)
+{
+  EXPECT_MODEL_ERROR(EmbeddingModel("/nonexistent/dualembed/model", cpuOptions()), "no such model");
+}
+
+TEST(BadModels, MissingConfig)
+{
+  TempDir dir;
+  fs::copy_file(modelDir("vit-tiny") + "/model.safetensors", dir.file("model.safetensors"));
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "no config.json");
+}
+
+TEST(BadModels, MalformedConfig)
+{
+  TempDir dir;
+  writeText(dir.file("config.json"), "{\"model_type\": \"vit\", \"hidden_size\": ");
+  fs::copy_file(modelDir("vit-tiny") + "/model.safetensors", dir.file("model.safetensors"));
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "malformed JSON");
+  writeText(dir.file("config.json"), "{\"model_type\": \"vit\", \"hidden_size\": \"big\"}");
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "'hidden_size' must be an integer");
+  writeText(dir.file("config.json"), "{\"model_type\": \"vit\", \"hidden_size\": 48, \"num_attention_heads\": 5}");
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "not a multiple");
+  writeText(dir.file("config.json"), "[1, 2]");
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "config.json");
+}
+
+TEST(BadModels, UnsupportedModelType)
+{
+  TempDir dir;
+  writeText(dir.file("config.json"), "{\"model_type\": \"bert\", \"hidden_size\": 48}");
+  fs::copy_file(modelDir("vit-tiny") + "/model.safetensors", dir.file("model.safetensors"));
+  const std::string msg = modelErrorMessage([&] { EmbeddingModel(dir.path(), cpuOptions()); });
+  EXPECT_NE(msg.find("bert"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'vit'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'swin'"), std::string::npos) << msg;
+  writeText(dir.file("config.json"), "{\"hidden_size\": 48}");
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "model_type");
+}
+
+TEST(BadModels, MissingWeightsFile)
+{
+  TempDir dir;
+  fs::copy_file(modelDir("vit-tiny") + "/config.json", dir.file("config.json"));
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "no weights");
+}
+
+TEST(BadModels, MissingWeight)
+{
+  TensorMap t = dualembed::engine::loadSafeTensors(modelDir("vit-tiny") + "/model.safetensors");
+  t.erase("encoder.layer.1.attention.attention.query.weight");
+  TempDir dir;
+  makeModelFolder(dir, "vit-tiny", t);
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()),
+    "model.safetensors has no weight 'encoder.layer.1.attention.attention.query.weight'");
+
+  TensorMap s = dualembed::engine::loadSafeTensors(modelDir("swin-tiny-classifier") + "/model.safetensors");
+  s.erase("swin.encoder.layers.1.blocks.1.attention.self.relative_position_bias_table");
+  TempDir dir2;
+  makeModelFolder(dir2, "swin-tiny-classifier", s);
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir2.path(), cpuOptions()),
+    "has no weight 'swin.encoder.layers.1.blocks.1.attention.self.relative_position_bias_table'");
+}
+
+TEST(BadModels, WrongShapeWeight)
+{
+  TensorMap t = dualembed::engine::loadSafeTensors(modelDir("vit-tiny") + "/model.safetensors");
+  t["layernorm.weight"] = at::ones({ 47 });
+  TempDir dir;
+  makeModelFolder(dir, "vit-tiny", t);
+  const std::string msg = modelErrorMessage([&] { EmbeddingModel(dir.path(), cpuOptions()); });
+  EXPECT_NE(msg.find("'layernorm.weight'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[47]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[48]"), std::string::npos) << msg;
+
+  TensorMap s = dualembed::engine::loadSafeTensors(modelDir("swin-tiny") + "/model.safetensors");
+  s["encoder.layers.0.downsample.reduction.weight"] = at::ones({ 48, 24 });
+  TempDir dir2;
+  makeModelFolder(dir2, "swin-tiny", s);
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir2.path(), cpuOptions()), "[24, 48]");
+
+  // a classifier that does not match id2label
+  TensorMap c = dualembed::engine::loadSafeTensors(modelDir("vit-tiny-classifier") + "/model.safetensors");
+  c["classifier.weight"] = at::ones({ 4, 48 });
+  c["classifier.bias"] = at::ones({ 4 });
+  TempDir dir3;
+  makeModelFolder(dir3, "vit-tiny-classifier", c);
+  EXPECT_MODEL_ERROR(EmbeddingModel(dir3.path(), cpuOptions()), "id2label has 3 labels");
+}
+
+TEST(BadModels, TruncatedSafeTensors)
+{
+  const std::string bytes = readBytes(modelDir("vit-tiny") + "/model.safetensors");
+  TempDir dir;
+  fs::copy_file(modelDir("vit-tiny") + "/config.json", dir.file("config.json"));
+  for (std::size_t keep : { std::size_t(0), std::size_t(5), std::size_t(100), bytes.size() / 2, bytes.size() - 1 })
+  {
+    SCOPED_TRACE("kept bytes: " + std::to_string(keep));
+    writeText(dir.file("model.safetensors"), bytes.substr(0, keep));
+    EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "model.safetensors");
+  }
+}
+
+TEST(BadModels, HostileSafeTensorsHeaders)
+{
+  using dualembed::engine::parseSafeTensors;
+  const std::string data(64, '\0');
+  const auto header = [](const std::string& entries) { return "{" + entries + "}"; };
+  // header length larger than the file
+  EXPECT_MODEL_ERROR(parseSafeTensors(le64(1000) + "{}", "h.safetensors"), "exceeds the file size");
+  // absurd header length
+  EXPECT_MODEL_ERROR(parseSafeTensors(le64(~0ull) + "{}", "h.safetensors"), "implausible");
+  // offsets beyond the data section
+  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
+                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[60,76]}"),
+                                        data),
+                       "h.safetensors"),
+    "outside the data section");
+  // overlapping tensors
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(safetensorsBytes(header("\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+                                             "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}"),
+                       data),
+      "h.safetensors"),
+    "overlaps");
+  // size does not match shape * dtype
+  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
+                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[5],\"data_offsets\":[0,16]}"),
+                                        data),
+                       "h.safetensors"),
+    "tensor 'a'");
+  // unknown dtype
+  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
+                                                         "\"a\":{\"dtype\":\"F8\",\"shape\":[4],\"data_offsets\":[0,4]}"),
+                                        data),
+                       "h.safetensors"),
+    "unsupported dtype");
+  // negative offset, reversed offsets, shape not a list, invalid JSON, not an object
+  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
+                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}"),
+                                        data),
+                       "h.safetensors"),
+    "data_offsets");
+  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
+                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,4]}"),
+                                        data),
+                       "h.safetensors"),
+    "outside the data section");
+  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
+                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":4,\"data_offsets\":[0,16]}"),
+                                        data),
+                       "h.safetensors"),
+    "shape");
+  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes("{\"a\":", data), "h.safetensors"), "not valid JSON");
+  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes("[1,2]", data), "h.safetensors"), "not a JSON object");
+  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
+                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,16]}"),
+                                        data),
+                       "h.safetensors"),
+    "tensor 'a'");
+
+  // other dtypes are converted to float32
+  std::string bytes(10, '\0');
+  const std::uint16_t bf16 = 0x3fc0; // 1.5
+  std::memcpy(&bytes[0], &bf16, 2);
+  const std::int64_t i64 = -7;
+  std::memcpy(&bytes[2], &i64, 8);
+  const TensorMap ok = parseSafeTensors(
+    safetensorsBytes(header("\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]},"
+                            "\"i\":{\"dtype\":\"I64\",\"shape\":[1,1],\"data_offsets\":[2,10]},"
+                            "\"__metadata__\":{\"format\":\"pt\"}"),
+      bytes),
+    "ok.safetensors");
+  ASSERT_EQ(ok.size(), 2u);
+  EXPECT_EQ(ok.at("b").scalar_type(), at::kFloat);
+  EXPECT_EQ(ok.at("b").item<float>(), 1.5f);
+  EXPECT_EQ(ok.at("i").sizes(), at::IntArrayRef({ 1, 1 }));
+  EXPECT_EQ(ok.at("i").item<float>(), -7.0f);
+}
+
+namespace
+{
+
+/// A torch.save-like zip archive whose data.pkl is `pickle`.
+void writeCheckpoint(const std::string& path, const std::string& pickle,
+  const std::vector<std::pair<std::string, std::string>>& records = {})
+{
+  caffe2::serialize::PyTorchStreamWriter writer(path);
+  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+  for (const auto& r : records)
+  {
+    writer.writeRecord(r.first, r.second.data(), r.second.size());
+  }
+  writer.writeEndOfFile();
+}
+
+std::string binunicode(const std::string& s)
+{
+  std::string out = "X";
+  const auto n = static_cast<std::uint32_t>(s.size());
+  out.append(reinterpret_cast<const char*>(&n), 4);
+  return out + s;
+}
+
+/// OrderedDict with one tensor 'w' of `size`/`stride` on storage '0' of numel floats.
+std::string statePickle(int numel, int offset, const std::vector<int>& size, const std::vector<int>& stride)
+{
+  std::string p = "\x80\x02" "ccollections\nOrderedDict\n)R(";
+  p += binunicode("w");
+  p += "ctorch._utils\n_rebuild_tensor_v2\n((";
+  p += binunicode("storage") + "ctorch\nFloatStorage\n" + binunicode("0") + binunicode("cpu");
+  p += "K" + std::string(1, static_cast<char>(numel)) + "tQK" + std::string(1, static_cast<char>(offset)) + "(";
+  for (int s : size)
+  {
+    p += "K" + std::string(1, static_cast<char>(s));
+  }
+  p += "t(";
+  for (int s : stride)
+  {
+    p += "K" + std::string(1, static_cast<char>(s));
+  }
+  p += "t\x89}tRu.";
+  return p;
+}
+
+std::string floats(int n)
+{
+  std::string s(static_cast<std::size_t>(n) * 4, '\0');
+  for (int i = 0; i < n; ++i)
+  {
+    const float v = static_cast<float>(i);
+    std::memcpy(&s[static_cast<std::size_t>(i) * 4], &v, 4);
+  }
+  return s;
+}
+
+} // namespace
+
+TEST(BadModels, TorchCheckpointPickles)
+{
+  using dualembed::engine::loadTorchCheckpoint;
+  TempDir dir;
+  const std::string f = dir.file("pytorch_model.bin");
+
+  // A well-formed one with offset and strides (a transposed view).
+  writeCheckpoint(f, statePickle(12, 2, { 2, 3 }, { 1, 2 }), { { "data/0", floats(12) } });
+  const TensorMap ok = loadTorchCheckpoint(f);
+  ASSERT_EQ(ok.count("w"), 1u);
+  const at::Tensor expectedW = at::arange(12, at::kFloat).as_strided({ 2, 3 }, { 1, 2 }, 2);
+  EXPECT_TRUE(at::equal(ok.at("w"), expectedW)) << ok.at("w");
+
+  // view beyond its storage
+  writeCheckpoint(f, statePickle(12, 8, { 2, 3 }, { 3, 1 }), { { "data/0", floats(12) } });
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "beyond its storage");
+  // storage record missing / too short
+  writeCheckpoint(f, statePickle(12, 0, { 2, 3 }, { 3, 1 }));
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "missing");
+  writeCheckpoint(f, statePickle(12, 0, { 2, 3 }, { 3, 1 }), { { "data/0", floats(5) } });
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "truncated");
+  // arbitrary callables are refused
+  writeCheckpoint(f, "\x80\x02" "cos\nsystem\n" + binunicode("true") + "\x85R.");
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "os.system");
+  // unknown opcode, truncated pickle, unbalanced stack, bad memo
+  writeCheckpoint(f, "\x80\x02}\xff.");
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "unsupported pickle opcode 0xff");
+  writeCheckpoint(f, "\x80\x02}(" + binunicode("a"));
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "unexpected end");
+  writeCheckpoint(f, "\x80\x02}}.");
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "unbalanced");
+  writeCheckpoint(f, "\x80\x02h\x07.");
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "memo");
+  writeCheckpoint(f, "\x80\x02s.");
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "malformed pickle");
+  // not a dict at top level
+  writeCheckpoint(f, "\x80\x02]." );
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "not a state dict");
+  // not a zip, truncated zip
+  writeText(f, "plain text");
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "pytorch_model.bin");
+  const std::string real = readBytes(modelDir("vit-tiny") + "/pytorch_model.bin");
+  writeText(f, real.substr(0, real.size() / 2));
+  EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "pytorch_model.bin");
+}
+
+// ---- devices and inputs -----------------------------------------------------
+
+TEST(BadModels, CudaRequestedWithoutCuda)
+{
+  if (torch::cuda::is_available())
+  {
+    GTEST_SKIP() << "a CUDA device is available here";
+  }
+  EmbeddingOptions o;
+  o.device = ComputeDevice::Cuda;
+  EXPECT_MODEL_ERROR(EmbeddingModel(modelDir("vit-tiny"), o), "CUDA");
+  EXPECT_MODEL_ERROR(EmbeddingModel(modelDir("vit-tiny") + "/traced.pt", o), "CUDA");
+}
+
+TEST(BadModels, BFloat16OnCpu)
+{
+  EmbeddingOptions o = cpuOptions();
+  o.precision = dualembed::engine::Precision::BFloat16;
+  EXPECT_MODEL_ERROR(EmbeddingModel(modelDir("vit-tiny"), o), "bfloat16");
+}
+
+TEST(BadModels, WrongInputs)
+{
+  EmbeddingModel vit(modelDir("vit-tiny"), cpuOptions());
+  EXPECT_MODEL_ERROR(vit.run(at::zeros({ 2, 1, 32, 32 })), "[2, 1, 32, 32]");
+  EXPECT_MODEL_ERROR(vit.run(at::zeros({ 3, 32, 32 })), "[3, 32, 32]");
+  EXPECT_MODEL_ERROR(vit.run(at::zeros({ 1, 3, 4, 4 })), "smaller than one patch");
+  EXPECT_MODEL_ERROR(vit.run(at::Tensor()), "nothing");
+  // another resolution: position embeddings are interpolated (as transformers'
+  // interpolate_pos_encoding); the result has the right shape
+  EXPECT_EQ(vit.run(at::zeros({ 1, 3, 48, 40 })).embedding.sizes(), at::IntArrayRef({ 1, 48 }));
+  EmbeddingModel traced(modelDir("vit-tiny") + "/traced.pt", cpuOptions());
+  EXPECT_MODEL_ERROR(traced.run(at::zeros({ 2, 3, 8, 9 })), "traced.pt");
+}
+
+TEST(Options, PoolingNames)
+{
+  using dualembed::engine::parsePooling;
+  using dualembed::engine::poolingName;
+  for (Pooling p : { Pooling::Auto, Pooling::FirstToken, Pooling::Mean, Pooling::Pooler })
+  {
+    EXPECT_EQ(parsePooling(poolingName(p)), p);
+  }
+  EXPECT_MODEL_ERROR(parsePooling("cls"), "first-token");
+}
