@@ -110,6 +110,12 @@ int vtkImageDatasetReader::CanReadFile(const char* fileName)
   {
     return 0;
   }
+  // An image file opens its whole image folder; do not scan that folder tree here,
+  // ParaView asks every reader about every file the user picks.
+  if (formats::isImageFileName(fileName))
+  {
+    return 1;
+  }
   try
   {
     formats::probeDataset(fileName);

@@ -1,0 +1,346 @@
+#include "vtkImageEmbedding.h"
+
+#include "EngineError.h"
+#include "ImageEmbedding.h"
+#include "ImageFileDecoder.h"
+#include "ImagePreprocessor.h"
+
+#include "vtkFieldData.h"
+#include "vtkFloatArray.h"
+#include "vtkInformation.h"
+#include "vtkInformationVector.h"
+#include "vtkIntArray.h"
+#include "vtkObjectFactory.h"
+#include "vtkPointData.h"
+#include "vtkPolyData.h"
+#include "vtkSMPTools.h"
+#include "vtkStringArray.h"
+#include "vtkUnsignedCharArray.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <sys/stat.h>
+
+namespace engine = dualembed::engine;
+
+vtkStandardNewMacro(vtkImageEmbedding);
+
+struct vtkImageEmbedding::Internals
+{
+  // The loaded model is kept while ModelPath, the file and the options stay the same:
+  // loading a ViT-B takes seconds, changing BatchSize or Tag should not reload it.
+  std::unique_ptr<engine::EmbeddingModel> Model;
+  std::string ModelKey;
+};
+
+namespace
+{
+long long modificationTime(const std::string& path)
+{
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_mtime) : -1;
+}
+
+/// The pixels of each sample: the `image` array, or the original files of `file_name`.
+class SampleImages
+{
+public:
+  bool Initialize(vtkPolyData* input, std::string& error)
+  {
+    vtkPointData* pd = input->GetPointData();
+    this->Files = vtkStringArray::SafeDownCast(pd->GetAbstractArray("file_name"));
+    if (this->Files)
+    {
+      return true;
+    }
+    this->Image = vtkUnsignedCharArray::SafeDownCast(pd->GetAbstractArray("image"));
+    vtkIntArray* shape = vtkIntArray::SafeDownCast(input->GetFieldData()->GetAbstractArray("image_shape"));
+    if (!this->Image)
+    {
+      error = pd->GetAbstractArray("image")
+        ? "The input's 'image' array must be unsigned char (uint8) pixels."
+        : "The input has no 'image' (or 'file_name') point-data array: connect an Image Dataset Reader.";
+      return false;
+    }
+    if (!shape || shape->GetNumberOfValues() != 3)
+    {
+      error = "The input has an 'image' array but no field data 'image_shape' = [H, W, C].";
+      return false;
+    }
+    this->Height = shape->GetValue(0);
+    this->Width = shape->GetValue(1);
+    this->Channels = shape->GetValue(2);
+    if (this->Height <= 0 || this->Width <= 0 || this->Channels < 1 || this->Channels > 4 ||
+      static_cast<vtkIdType>(this->Height) * this->Width * this->Channels !=
+        this->Image->GetNumberOfComponents())
+    {
+      error = "The 'image' array has " + std::to_string(this->Image->GetNumberOfComponents()) +
+        " components per sample, which does not match image_shape [" +
+        std::to_string(this->Height) + ", " + std::to_string(this->Width) + ", " +
+        std::to_string(this->Channels) + "] (1 to 4 channels).";
+      return false;
+    }
+    return true;
+  }
+
+  /// Pixels of sample `i`; decoded files are kept in `storage`.
+  bool Get(vtkIdType i, engine::ImageView& view, dualembed::DecodedImage& storage, std::string& error) const
+  {
+    if (this->Files)
+    {
+      if (!dualembed::decodeImageFile(this->Files->GetValue(i), storage, error))
+      {
+        return false;
+      }
+      view = { storage.pixels.data(), storage.height, storage.width, storage.channels };
+      return true;
+    }
+    view = { this->Image->GetPointer(i * this->Image->GetNumberOfComponents()), this->Height,
+      this->Width, this->Channels };
+    return true;
+  }
+
+private:
+  vtkStringArray* Files = nullptr;
+  vtkUnsignedCharArray* Image = nullptr;
+  int Height = 0;
+  int Width = 0;
+  int Channels = 0;
+};
+
+vtkSmartPointer<vtkFloatArray> newFloatArray(const std::string& name, vtkIdType n, int components)
+{
+  auto array = vtkSmartPointer<vtkFloatArray>::New();
+  array->SetName(name.c_str());
+  array->SetNumberOfComponents(components);
+  array->SetNumberOfTuples(n);
+  return array;
+}
+
+void copyRows(const at::Tensor& rows, vtkFloatArray* array, vtkIdType firstRow)
+{
+  const at::Tensor contiguous = rows.contiguous();
+  std::copy_n(contiguous.data_ptr<float>(), contiguous.numel(),
+    array->GetPointer(firstRow * array->GetNumberOfComponents()));
+}
+}
+
+vtkImageEmbedding::vtkImageEmbedding()
+  : Internal(new Internals)
+{
+}
+
+vtkImageEmbedding::~vtkImageEmbedding() = default;
+
+int vtkImageEmbedding::RequestData(
+  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
+  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  output->ShallowCopy(input);
+
+  if (this->ModelPath.empty())
+  {
+    vtkErrorMacro("No model chosen: set ModelPath to a Hugging Face model folder or a TorchScript file.");
+    return 0;
+  }
+  if (this->Tag.empty())
+  {
+    vtkErrorMacro("Tag is empty: it names the output arrays (embedding_<Tag>), e.g. 'foundation' or 'ft'.");
+    return 0;
+  }
+  SampleImages images;
+  std::string error;
+  if (!images.Initialize(input, error))
+  {
+    vtkErrorMacro(<< error);
+    return 0;
+  }
+  const vtkIdType n = input->GetNumberOfPoints();
+
+  try
+  {
+    // (Re)load the model only when what defines it changed.
+    engine::EmbeddingOptions options;
+    options.pooling = static_cast<engine::Pooling>(this->Pooling);
+    options.device = static_cast<engine::ComputeDevice>(this->Device);
+    options.precision = static_cast<engine::Precision>(this->Precision);
+    options.threads = this->NumberOfThreads;
+    const std::string key = this->ModelPath + "|" + std::to_string(modificationTime(this->ModelPath)) +
+      "|" + std::to_string(this->Pooling) + "|" + std::to_string(this->Device) + "|" +
+      std::to_string(this->Precision);
+    if (!this->Internal->Model || this->Internal->ModelKey != key)
+    {
+      this->Internal->Model.reset();
+      this->Internal->Model = std::make_unique<engine::EmbeddingModel>(this->ModelPath, options);
+      this->Internal->ModelKey = key;
+    }
+    engine::setEngineThreads(this->NumberOfThreads);
+    engine::EmbeddingModel& model = *this->Internal->Model;
+
+    std::string preprocessorPath = this->PreprocessorFile.empty()
+      ? model.preprocessorConfigPath() : this->PreprocessorFile;
+    engine::PreprocessorConfig preprocessing;
+    if (preprocessorPath.empty())
+    {
+      preprocessing.height = model.inputHeight();
+      preprocessing.width = model.inputWidth();
+      vtkWarningMacro("No preprocessor_config.json beside '"
+        << this->ModelPath << "': resizing to " << preprocessing.height << "x" << preprocessing.width
+        << " (bilinear) with mean 0.5 and std 0.5, ViTImageProcessor's defaults. Set PreprocessorFile "
+           "to the model's own configuration.");
+    }
+    else
+    {
+      preprocessing = engine::loadPreprocessorConfig(preprocessorPath);
+    }
+
+    const bool head = model.hasHead();
+    const int dimension = static_cast<int>(model.embeddingDim());
+    const int classes = static_cast<int>(model.numLabels());
+    auto embedding = newFloatArray("embedding_" + this->Tag, n, dimension);
+    vtkSmartPointer<vtkFloatArray> logits, probs;
+    if (head)
+    {
+      logits = newFloatArray("logits_" + this->Tag, n, classes);
+      probs = newFloatArray("probs_" + this->Tag, n, classes);
+    }
+
+    const vtkIdType batchSize = this->BatchSize;
+    const vtkIdType batches = (n + batchSize - 1) / batchSize;
+    std::vector<engine::ImageView> views;
+    std::vector<dualembed::DecodedImage> decoded;
+    std::vector<float> pixelValues;
+    for (vtkIdType batch = 0; batch < batches; ++batch)
+    {
+      this->UpdateProgress(static_cast<double>(batch) / batches);
+      if (this->GetAbortExecute())
+      {
+        vtkWarningMacro("Image Embedding aborted after " << batch * batchSize << " of " << n << " samples.");
+        output->ShallowCopy(input);
+        return 1;
+      }
+      const vtkIdType first = batch * batchSize;
+      const vtkIdType count = std::min(batchSize, n - first);
+      views.resize(count);
+      decoded.resize(count);
+      for (vtkIdType i = 0; i < count; ++i)
+      {
+        if (!images.Get(first + i, views[i], decoded[i], error))
+        {
+          vtkErrorMacro("Cannot read the image of sample " << first + i << ": " << error << ".");
+          output->ShallowCopy(input);
+          return 0;
+        }
+      }
+      // Every image of a batch must preprocess to one size (fixed-size configs always do).
+      const engine::ImageSize size = engine::preprocessedSize(preprocessing, views[0].height, views[0].width);
+      for (vtkIdType i = 1; i < count; ++i)
+      {
+        const engine::ImageSize own = engine::preprocessedSize(preprocessing, views[i].height, views[i].width);
+        if (own.height != size.height || own.width != size.width)
+        {
+          vtkErrorMacro("Sample " << first + i << " preprocesses to " << own.height << "x" << own.width
+                                  << " but sample " << first << " to " << size.height << "x" << size.width
+                                  << ": the preprocessor configuration must resize to a fixed size.");
+          output->ShallowCopy(input);
+          return 0;
+        }
+      }
+      const size_t floatsPerImage = size_t(3) * size.height * size.width;
+      pixelValues.resize(floatsPerImage * count);
+      std::atomic<bool> failed(false);
+      std::string failure;
+      vtkSMPTools::For(0, count, [&](vtkIdType begin, vtkIdType end) {
+        try
+        {
+          for (vtkIdType i = begin; i < end; ++i)
+          {
+            engine::preprocessImage(views[i].pixels, views[i].height, views[i].width,
+              views[i].channels, preprocessing, pixelValues.data() + floatsPerImage * i);
+          }
+        }
+        catch (const std::exception& e)
+        {
+          // An exception must not leave an SMP worker thread: keep the first one.
+          if (!failed.exchange(true))
+          {
+            failure = e.what();
+          }
+        }
+      });
+      if (failed)
+      {
+        throw engine::ModelError(failure);
+      }
+
+      const at::Tensor batchTensor = torch::from_blob(pixelValues.data(),
+        { static_cast<long>(count), 3, size.height, size.width }, torch::kFloat32);
+      const engine::EmbeddingOutput result = model.run(batchTensor);
+      copyRows(result.embedding, embedding, first);
+      if (head)
+      {
+        copyRows(result.logits, logits, first);
+        copyRows(result.probs, probs, first);
+      }
+    }
+
+    vtkPointData* pd = output->GetPointData();
+    pd->AddArray(embedding);
+    if (head)
+    {
+      pd->AddArray(logits);
+      pd->AddArray(probs);
+      vtkNew<vtkIntArray> predicted;
+      predicted->SetName(("pred_label_" + this->Tag).c_str());
+      predicted->SetNumberOfValues(n);
+      vtkNew<vtkStringArray> predictedNames;
+      predictedNames->SetName(("pred_label_str_" + this->Tag).c_str());
+      predictedNames->SetNumberOfValues(n);
+      const std::vector<std::string>& names = model.classNames();
+      for (vtkIdType i = 0; i < n; ++i)
+      {
+        const float* p = probs->GetPointer(i * classes);
+        const int label = static_cast<int>(std::max_element(p, p + classes) - p);
+        predicted->SetValue(i, label);
+        predictedNames->SetValue(i, label < static_cast<int>(names.size()) ? names[label] : std::to_string(label));
+      }
+      pd->AddArray(predicted);
+      pd->AddArray(predictedNames);
+    }
+
+    // Provenance, so that saved results say which model made each embedding.
+    vtkNew<vtkStringArray> provenance;
+    provenance->SetName(("model_" + this->Tag).c_str());
+    provenance->InsertNextValue(this->ModelPath);
+    provenance->InsertNextValue(model.modelType());
+    provenance->InsertNextValue(engine::poolingName(model.pooling()));
+    provenance->InsertNextValue(model.deviceName() + " " + model.precisionName());
+    output->GetFieldData()->AddArray(provenance);
+  }
+  catch (const std::exception& e)
+  {
+    // ModelError carries a sentence for the user; LibTorch errors (c10::Error) are
+    // std::exceptions too and must not escape into ParaView.
+    vtkErrorMacro(<< e.what());
+    output->ShallowCopy(input);
+    return 0;
+  }
+  this->UpdateProgress(1.0);
+  return 1;
+}
+
+void vtkImageEmbedding::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "ModelPath: " << this->ModelPath << "\n";
+  os << indent << "Tag: " << this->Tag << "\n";
+  os << indent << "PreprocessorFile: " << this->PreprocessorFile << "\n";
+  os << indent << "Pooling: " << this->Pooling << "\n";
+  os << indent << "BatchSize: " << this->BatchSize << "\n";
+  os << indent << "Device: " << this->Device << "\n";
+  os << indent << "Precision: " << this->Precision << "\n";
+  os << indent << "NumberOfThreads: " << this->NumberOfThreads << "\n";
+}
