@@ -1,0 +1,86 @@
+#include "EmbeddingChange.h"
+
+#include "EngineError.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+
+namespace dualembed
+{
+namespace engine
+{
+
+EmbeddingChangeResult computeEmbeddingChange(
+  const FeatureMatrix& a, const FeatureMatrix& b, const EmbeddingChangeOptions& options)
+{
+  EmbeddingChangeResult result;
+  if (a.rows != b.rows)
+  {
+    throw ModelError("The two embeddings have different numbers of samples (" +
+      std::to_string(a.rows) + " and " + std::to_string(b.rows) +
+      "); the embedding change needs two embeddings of the same samples.");
+  }
+  if (options.k < 1)
+  {
+    throw ModelError("The number of neighbours K of the embedding change must be at least 1 (it is " +
+      std::to_string(options.k) + ").");
+  }
+  result.metricA = resolveMetric(options.metric, a.cols);
+  result.metricB = resolveMetric(options.metric, b.cols);
+  const int64_t n = a.rows;
+  if (n == 0)
+  {
+    return result;
+  }
+  requireFiniteRows(a, "the first embedding");
+  requireFiniteRows(b, "the second embedding");
+  if (n == 1)
+  {
+    result.overlap.assign(1, 1.0f);
+    result.change.assign(1, 0.0f);
+    return result;
+  }
+
+  KnnOptions knnOptions;
+  knnOptions.k = options.k;
+  knnOptions.method = options.method;
+  knnOptions.flann = options.flann;
+  const ProgressCallback& progress = options.progress;
+  if (progress)
+  {
+    knnOptions.progress = [&progress](double f) { return progress(0.5 * f); };
+  }
+  knnOptions.metric = result.metricA;
+  const KnnResult knnA = computeKnn(a, knnOptions);
+  if (progress)
+  {
+    knnOptions.progress = [&progress](double f) { return progress(0.5 + 0.5 * f); };
+  }
+  knnOptions.metric = result.metricB;
+  const KnnResult knnB = computeKnn(b, knnOptions);
+
+  const std::size_t k = static_cast<std::size_t>(knnA.k);
+  result.k = knnA.k;
+  result.overlap.resize(static_cast<std::size_t>(n));
+  result.change.resize(static_cast<std::size_t>(n));
+  std::vector<int64_t> setA(k);
+  std::vector<int64_t> setB(k);
+  std::vector<int64_t> common;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i)
+  {
+    std::copy_n(knnA.indices.begin() + static_cast<std::ptrdiff_t>(i * k), k, setA.begin());
+    std::copy_n(knnB.indices.begin() + static_cast<std::ptrdiff_t>(i * k), k, setB.begin());
+    std::sort(setA.begin(), setA.end());
+    std::sort(setB.begin(), setB.end());
+    common.clear();
+    std::set_intersection(setA.begin(), setA.end(), setB.begin(), setB.end(), std::back_inserter(common));
+    const double overlap = static_cast<double>(common.size()) / static_cast<double>(k);
+    result.overlap[i] = static_cast<float>(overlap);
+    result.change[i] = static_cast<float>(1.0 - overlap);
+  }
+  return result;
+}
+
+} // namespace engine
+} // namespace dualembed

@@ -1,0 +1,698 @@
+// Tests of the kNN engine (NearestNeighbors, EmbeddingOutlierScore,
+// PredictionOutlierScore, EmbeddingNearestNeighbor, EmbeddingChange)
+// against scikit-learn / cleanlab-formula references computed by
+// Testing/Data/knn-reference/make_knn_reference.py on the first 3000
+// Fashion-MNIST test images (committed as .npy files).
+#include "EmbeddingChange.h"
+#include "EmbeddingNearestNeighbor.h"
+#include "EmbeddingOutlierScore.h"
+#include "EngineError.h"
+#include "NearestNeighbors.h"
+#include "NpyReader.h"
+#include "PredictionOutlierScore.h"
+
+#include <ATen/Parallel.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace dualembed::engine;
+using dualembed::testdata::readNpy;
+
+namespace
+{
+
+const std::string kDataDir = std::string(DUALEMBED_TESTING_DATA_DIR) + "/knn-reference/";
+
+template <typename T>
+std::vector<T> load(const std::string& name, const std::string& descr)
+{
+  return readNpy(kDataDir + name).values<T>(descr);
+}
+
+struct Matrix
+{
+  std::vector<float> values;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  FeatureMatrix view() const { return FeatureMatrix{ values.empty() ? nullptr : values.data(), rows, cols }; }
+};
+
+void setThreads()
+{
+  static bool done = false;
+  if (!done)
+  {
+    at::set_num_threads(2);
+    done = true;
+  }
+}
+
+const Matrix& pixels()
+{
+  static Matrix m;
+  if (m.rows == 0)
+  {
+    setThreads();
+    const auto array = readNpy(kDataDir + "fmnist_pixels_u8.npy");
+    const auto bytes = array.values<uint8_t>("|u1");
+    m.rows = static_cast<int64_t>(array.shape.at(0));
+    m.cols = static_cast<int64_t>(array.shape.at(1));
+    m.values.assign(bytes.begin(), bytes.end());
+  }
+  return m;
+}
+
+Matrix lowDim()
+{
+  setThreads();
+  const auto array = readNpy(kDataDir + "lowdim_points_f4.npy");
+  Matrix m;
+  m.values = array.values<float>("<f4");
+  m.rows = static_cast<int64_t>(array.shape.at(0));
+  m.cols = static_cast<int64_t>(array.shape.at(1));
+  return m;
+}
+
+// Exact reference by brute force in double with the engine's distance
+// definition and tie rule.
+KnnResult bruteForce(const FeatureMatrix& x, int k, DistanceMetric metric)
+{
+  KnnResult r;
+  r.rows = x.rows;
+  r.k = static_cast<int>(std::min<int64_t>(k, std::max<int64_t>(0, x.rows - 1)));
+  for (int64_t i = 0; i < x.rows; ++i)
+  {
+    std::vector<std::pair<double, int64_t>> all;
+    for (int64_t j = 0; j < x.rows; ++j)
+    {
+      if (j != i)
+      {
+        all.emplace_back(vectorDistance(x.row(i), x.row(j), x.cols, metric), j);
+      }
+    }
+    std::sort(all.begin(), all.end());
+    for (int j = 0; j < r.k; ++j)
+    {
+      r.indices.push_back(all[static_cast<std::size_t>(j)].second);
+      r.distances.push_back(static_cast<float>(all[static_cast<std::size_t>(j)].first));
+    }
+  }
+  return r;
+}
+
+struct KnnComparison
+{
+  int64_t differentIds = 0;
+  int64_t nonTieDifferences = 0;
+  double maxDistanceDiff = 0.0;
+};
+
+// Compares our result with sklearn's ids and the directly recomputed
+// distances of those ids. Where the ids differ, the two distances must be
+// equal (an exact tie) within tieTolerance (relative for large distances).
+KnnComparison compareWithReference(const KnnResult& ours, const std::vector<int32_t>& refIds,
+  const std::vector<float>& refDistances, double tieTolerance)
+{
+  KnnComparison c;
+  const std::size_t k = static_cast<std::size_t>(ours.k);
+  EXPECT_EQ(refIds.size(), static_cast<std::size_t>(ours.rows) * k);
+  for (std::size_t e = 0; e < refIds.size(); ++e)
+  {
+    const double ref = refDistances[e];
+    const double diff = std::abs(static_cast<double>(ours.distances[e]) - ref);
+    const double scale = std::max(1.0, std::abs(ref));
+    c.maxDistanceDiff = std::max(c.maxDistanceDiff, diff / scale);
+    if (ours.indices[e] != refIds[e])
+    {
+      ++c.differentIds;
+      if (diff > tieTolerance * scale)
+      {
+        ++c.nonTieDifferences;
+      }
+    }
+  }
+  return c;
+}
+
+double maxAbsDiff(const std::vector<float>& a, const std::vector<double>& b)
+{
+  EXPECT_EQ(a.size(), b.size());
+  double m = 0.0;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+  {
+    m = std::max(m, std::abs(static_cast<double>(a[i]) - b[i]));
+  }
+  return m;
+}
+
+template <typename F>
+std::string errorMessage(F&& f)
+{
+  try
+  {
+    f();
+  }
+  catch (const ModelError& e)
+  {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- exact kNN
+
+class ExactKnn : public ::testing::TestWithParam<DistanceMetric>
+{
+};
+
+TEST_P(ExactKnn, MatchesScikitLearnOnFashionMnist)
+{
+  const DistanceMetric metric = GetParam();
+  const std::string name = metricName(metric);
+  const Matrix& x = pixels();
+  KnnOptions options;
+  options.k = 10;
+  options.metric = metric;
+  int progressCalls = 0;
+  double lastFraction = -1.0;
+  options.progress = [&](double f) {
+    EXPECT_GE(f, lastFraction);
+    lastFraction = f;
+    ++progressCalls;
+    return true;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const KnnResult ours = computeKnn(x.view(), options);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("[ timing ] exact %s kNN, %lld x %lld, k = 10, %d threads: %.3f s (%lld rows "
+              "recomputed by brute force)\n",
+    name.c_str(), static_cast<long long>(x.rows), static_cast<long long>(x.cols),
+    at::get_num_threads(), seconds, static_cast<long long>(ours.bruteForceRows));
+  EXPECT_GE(progressCalls, 50);
+  EXPECT_EQ(lastFraction, 1.0);
+  ASSERT_EQ(ours.k, 10);
+  ASSERT_EQ(ours.rows, x.rows);
+
+  const auto refIds = load<int32_t>("fmnist_knn_" + name + "_indices.npy", "<i4");
+  const auto refDist = load<float>("fmnist_knn_" + name + "_distances.npy", "<f4");
+  const KnnComparison c = compareWithReference(ours, refIds, refDist, 1e-6);
+  std::printf("[ result ] %s: %lld of %zu neighbour ids differ from sklearn, all at exact ties: %s; "
+              "max relative distance difference %.3g\n",
+    name.c_str(), static_cast<long long>(c.differentIds), refIds.size(),
+    c.nonTieDifferences == 0 ? "yes" : "NO", c.maxDistanceDiff);
+  EXPECT_EQ(c.nonTieDifferences, 0);
+  EXPECT_LT(c.maxDistanceDiff, 1e-5);
+  for (int64_t i = 0; i < ours.rows; ++i)
+  {
+    for (int j = 0; j < ours.k; ++j)
+    {
+      EXPECT_NE(ours.indices[static_cast<std::size_t>(i * ours.k + j)], i) << "self in row " << i;
+      if (j > 0)
+      {
+        EXPECT_LE(ours.distances[static_cast<std::size_t>(i * ours.k + j - 1)],
+          ours.distances[static_cast<std::size_t>(i * ours.k + j)]);
+      }
+    }
+  }
+}
+
+TEST_P(ExactKnn, RowRangeAndSmallBlocksGiveTheSameResult)
+{
+  const Matrix& x = pixels();
+  KnnOptions options;
+  options.k = 10;
+  options.metric = GetParam();
+  const KnnResult full = computeKnn(x.view(), options);
+  const KnnResult part = computeKnn(x.view(), 1000, 1500, options);
+  ASSERT_EQ(part.rows, 500);
+  EXPECT_EQ(part.firstRow, 1000);
+  EXPECT_TRUE(std::equal(part.indices.begin(), part.indices.end(), full.indices.begin() + 1000 * 10));
+  EXPECT_TRUE(std::equal(part.distances.begin(), part.distances.end(), full.distances.begin() + 1000 * 10));
+  options.blockRows = 97; // many reference blocks, merged top-k across blocks
+  const KnnResult blocked = computeKnn(x.view(), 0, 700, options);
+  EXPECT_TRUE(std::equal(blocked.indices.begin(), blocked.indices.end(), full.indices.begin()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Metrics, ExactKnn,
+  ::testing::Values(DistanceMetric::Cosine, DistanceMetric::Euclidean),
+  [](const ::testing::TestParamInfo<DistanceMetric>& info) {
+    return std::string(metricName(info.param));
+  });
+
+TEST(ExactKnnBruteForce, RandomDataWithDuplicatesAndZeros)
+{
+  setThreads();
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  for (int64_t d : { 1, 2, 3, 5, 40 })
+  {
+    Matrix m;
+    m.rows = 600;
+    m.cols = d;
+    for (int64_t i = 0; i < m.rows * d; ++i)
+    {
+      // Few distinct values in 1-D to create many exact ties.
+      m.values.push_back(d == 1 ? static_cast<float>(static_cast<int>(normal(rng) * 20)) : normal(rng));
+    }
+    for (int64_t i = 590; i < 600; ++i) // duplicates of row 5, and zero rows
+    {
+      for (int64_t c = 0; c < d; ++c)
+      {
+        m.values[static_cast<std::size_t>(i * d + c)] = i < 595 ? m.values[static_cast<std::size_t>(5 * d + c)] : 0.0f;
+      }
+    }
+    for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
+    {
+      KnnOptions options;
+      options.k = 7;
+      options.metric = metric;
+      options.blockRows = 128;
+      const KnnResult ours = computeKnn(m.view(), options);
+      const KnnResult ref = bruteForce(m.view(), 7, metric);
+      EXPECT_EQ(ours.indices, ref.indices) << "D = " << d << ", " << metricName(metric);
+      EXPECT_EQ(ours.distances, ref.distances) << "D = " << d << ", " << metricName(metric);
+    }
+  }
+}
+
+TEST(ExactKnnEdgeCases, SizesDuplicatesZerosAndBadValues)
+{
+  setThreads();
+  KnnOptions options;
+  options.k = 10;
+  options.metric = DistanceMetric::Cosine;
+  // N = 0 and N = 1.
+  Matrix empty;
+  empty.cols = 4;
+  KnnResult r = computeKnn(empty.view(), options);
+  EXPECT_EQ(r.rows, 0);
+  EXPECT_TRUE(r.indices.empty());
+  Matrix one{ { 1, 2, 3, 4 }, 1, 4 };
+  r = computeKnn(one.view(), options);
+  EXPECT_EQ(r.rows, 1);
+  EXPECT_EQ(r.k, 0);
+  // N <= k: k becomes N - 1.
+  Matrix four{ { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0 }, 4, 4 };
+  r = computeKnn(four.view(), options);
+  ASSERT_EQ(r.k, 3);
+  EXPECT_EQ(r.indices[0], 3); // cos(e1, e1+e2) = 0.707: nearest
+  // All rows identical: every neighbour at distance 0, by index.
+  Matrix same;
+  same.rows = 20;
+  same.cols = 8;
+  same.values.assign(20 * 8, 0.25f);
+  for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
+  {
+    options.metric = metric;
+    r = computeKnn(same.view(), options);
+    ASSERT_EQ(r.k, 10);
+    EXPECT_EQ(r.indices[0], 1);
+    EXPECT_EQ(r.indices[10], 0); // row 1: 0, 2, 3, ...
+    EXPECT_EQ(r.indices[11], 2);
+    EXPECT_EQ(*std::max_element(r.distances.begin(), r.distances.end()), 0.0f);
+  }
+  // Zero vectors under cosine: distance 1 to non-zero rows, 0 to each other.
+  Matrix zeros{ { 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 2, 4, 6, 8 }, 4, 4 };
+  options.metric = DistanceMetric::Cosine;
+  r = computeKnn(zeros.view(), options);
+  EXPECT_EQ(r.indices[0], 2);
+  EXPECT_EQ(r.distances[0], 0.0f);
+  EXPECT_EQ(r.indices[1], 1);
+  EXPECT_EQ(r.distances[1], 1.0f);
+  EXPECT_EQ(r.indices[3], 3); // row 1 -> row 3 (parallel), distance 0
+  EXPECT_NEAR(r.distances[3], 0.0f, 1e-7);
+  EXPECT_EQ(r.distances[4], 1.0f);
+  // NaN / Inf rows: refused with their count.
+  Matrix bad{ { 1, 2, std::numeric_limits<float>::quiet_NaN(), 4, 5, 6,
+                std::numeric_limits<float>::infinity(), 1, 1 },
+    3, 3 };
+  const std::string message = errorMessage([&] { computeKnn(bad.view(), options); });
+  EXPECT_NE(message.find("2 of 3 rows"), std::string::npos) << message;
+  EXPECT_NE(message.find("NaN or Inf"), std::string::npos) << message;
+  // Bad k and range.
+  options.k = 0;
+  EXPECT_THROW(computeKnn(four.view(), options), ModelError);
+  options.k = 2;
+  EXPECT_THROW(computeKnn(four.view(), 2, 5, options), ModelError);
+}
+
+TEST(ExactKnnProgress, AbortThrowsAborted)
+{
+  const Matrix& x = pixels();
+  KnnOptions options;
+  options.metric = DistanceMetric::Cosine;
+  int calls = 0;
+  options.progress = [&](double f) { return ++calls < 3 && f < 0.5; };
+  EXPECT_THROW(computeKnn(x.view(), options), Aborted);
+  EXPECT_EQ(calls, 3);
+}
+
+// -------------------------------------------------------------------- FLANN
+
+TEST(FlannKnn, RecallAtTenWithDefaultParameters)
+{
+  const Matrix& x = pixels();
+  KnnOptions options;
+  options.k = 10;
+  options.method = KnnMethod::Flann;
+  if (!isFlannAvailable())
+  {
+    const std::string message = errorMessage([&] { computeKnn(x.view(), options); });
+    EXPECT_NE(message.find("FLANN"), std::string::npos);
+    GTEST_SKIP() << "built without FLANN";
+  }
+  for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
+  {
+    options.metric = metric;
+    options.method = KnnMethod::Exact;
+    const KnnResult exact = computeKnn(x.view(), options);
+    options.method = KnnMethod::Flann;
+    const auto start = std::chrono::steady_clock::now();
+    const KnnResult approx = computeKnn(x.view(), options);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double recall = knnRecall(approx, exact);
+    std::printf("[ result ] FLANN %s (trees %d, checks %d): recall@10 = %.4f in %.3f s\n",
+      metricName(metric), options.flann.trees, options.flann.checks, recall, seconds);
+    EXPECT_GE(recall, 0.9);
+    // Returned distances are exact for the returned ids.
+    for (std::size_t e = 0; e < approx.indices.size(); e += 97)
+    {
+      const int64_t i = static_cast<int64_t>(e) / approx.k;
+      EXPECT_NEAR(approx.distances[e],
+        vectorDistance(x.view().row(i), x.view().row(approx.indices[e]), x.cols, metric),
+        1e-5 * std::max(1.0f, approx.distances[e]));
+      EXPECT_NE(approx.indices[e], i);
+    }
+  }
+}
+
+// -------------------------------------------------------------- outlier score
+
+TEST(EmbeddingOutlierScore, MatchesCleanlabFormulaOnFashionMnist)
+{
+  const Matrix& x = pixels();
+  OutlierScoreOptions options; // K 10, auto (cosine for 784-D), t 1, median
+  const OutlierScoreResult median = computeEmbeddingOutlierScore(x.view(), options);
+  EXPECT_EQ(median.metric, DistanceMetric::Cosine);
+  EXPECT_EQ(median.k, 10);
+  const double scoreDiff = maxAbsDiff(median.score, load<double>("fmnist_outlier_score_median.npy", "<f8"));
+  const double meanDiff = maxAbsDiff(median.meanDistance, load<double>("fmnist_knn_mean_distance.npy", "<f8"));
+  options.scaling = DistanceScaling::None;
+  const OutlierScoreResult none = computeEmbeddingOutlierScore(x.view(), options);
+  const double noneDiff = maxAbsDiff(none.score, load<double>("fmnist_outlier_score_none.npy", "<f8"));
+  std::printf("[ result ] outlier score (scale %.6g): max |diff| median %.3g, none %.3g, mean "
+              "distance %.3g\n",
+    median.scale, scoreDiff, noneDiff, meanDiff);
+  EXPECT_LT(scoreDiff, 1e-4);
+  EXPECT_LT(noneDiff, 1e-4);
+  EXPECT_LT(meanDiff, 1e-5);
+}
+
+TEST(EmbeddingOutlierScore, MatchesCleanlabFormulaOnLowDimensionalPoints)
+{
+  const Matrix x = lowDim(); // 2-D: euclidean by auto; duplicates and a zero vector
+  OutlierScoreOptions options;
+  const OutlierScoreResult median = computeEmbeddingOutlierScore(x.view(), options);
+  EXPECT_EQ(median.metric, DistanceMetric::Euclidean);
+  options.scaling = DistanceScaling::None;
+  const OutlierScoreResult none = computeEmbeddingOutlierScore(x.view(), options);
+  const double scoreDiff = maxAbsDiff(median.score, load<double>("lowdim_outlier_score_median.npy", "<f8"));
+  const double noneDiff = maxAbsDiff(none.score, load<double>("lowdim_outlier_score_none.npy", "<f8"));
+  const double meanDiff = maxAbsDiff(median.meanDistance, load<double>("lowdim_knn_mean_distance.npy", "<f8"));
+  std::printf("[ result ] low-dim outlier score: max |diff| median %.3g, none %.3g, mean distance %.3g\n",
+    scoreDiff, noneDiff, meanDiff);
+  EXPECT_LT(scoreDiff, 1e-4);
+  EXPECT_LT(noneDiff, 1e-4);
+  EXPECT_LT(meanDiff, 1e-5);
+
+  KnnOptions knnOptions;
+  knnOptions.metric = DistanceMetric::Euclidean;
+  const KnnResult knn = computeKnn(x.view(), knnOptions);
+  const KnnComparison c = compareWithReference(knn, load<int32_t>("lowdim_knn_indices.npy", "<i4"),
+    load<float>("lowdim_knn_distances.npy", "<f4"), 1e-6);
+  std::printf("[ result ] low-dim kNN: %lld ids differ (all ties: %s), max distance diff %.3g\n",
+    static_cast<long long>(c.differentIds), c.nonTieDifferences == 0 ? "yes" : "NO", c.maxDistanceDiff);
+  EXPECT_EQ(c.nonTieDifferences, 0);
+  EXPECT_LT(c.maxDistanceDiff, 1e-5);
+}
+
+TEST(EmbeddingOutlierScore, EdgeCases)
+{
+  setThreads();
+  OutlierScoreOptions options;
+  Matrix empty;
+  empty.cols = 16;
+  EXPECT_TRUE(computeEmbeddingOutlierScore(empty.view(), options).score.empty());
+  Matrix one{ { 1, 2, 3, 4 }, 1, 4 };
+  const std::string message = errorMessage([&] { computeEmbeddingOutlierScore(one.view(), options); });
+  EXPECT_NE(message.find("at least 2 samples"), std::string::npos) << message;
+  // N <= K: k = N - 1.
+  Matrix three{ { 0, 1, 3 }, 3, 1 };
+  OutlierScoreResult r = computeEmbeddingOutlierScore(three.view(), options);
+  EXPECT_EQ(r.k, 2);
+  EXPECT_EQ(r.metric, DistanceMetric::Euclidean);
+  EXPECT_NEAR(r.meanDistance[0], 2.0, 1e-6); // (1 + 3) / 2
+  EXPECT_NEAR(r.meanDistance[1], 1.5, 1e-6); // (1 + 2) / 2
+  EXPECT_NEAR(r.meanDistance[2], 2.5, 1e-6); // (2 + 3) / 2
+  EXPECT_NEAR(r.scale, 2.0, 1e-12);          // median
+  EXPECT_NEAR(r.score[0], std::exp(-1.0), 1e-7);
+  // Even N: numpy median = mean of the two middle values.
+  EXPECT_DOUBLE_EQ(numpyMedian({ 4, 1, 3, 2 }), 2.5);
+  EXPECT_DOUBLE_EQ(numpyMedian({ 5, 1, 3 }), 3.0);
+  // All duplicates: every distance 0, scores 1 (below tolerance).
+  Matrix same;
+  same.rows = 15;
+  same.cols = 6;
+  same.values.assign(15 * 6, 3.0f);
+  r = computeEmbeddingOutlierScore(same.view(), options);
+  EXPECT_EQ(*std::min_element(r.score.begin(), r.score.end()), 1.0f);
+  // Zero vectors with cosine (D > 3): two zero rows are duplicates.
+  Matrix zeros{ { 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 2, 4, 6, 8, 1, 0, 0, 0 }, 5, 4 };
+  options.k = 1;
+  r = computeEmbeddingOutlierScore(zeros.view(), options);
+  EXPECT_EQ(r.meanDistance[0], 0.0f);
+  EXPECT_EQ(r.score[0], 1.0f);
+  EXPECT_NEAR(r.meanDistance[1], 0.0f, 1e-7);
+  // D = 1, 2, 3: euclidean by auto; D = 4: cosine.
+  for (int64_t d = 1; d <= 4; ++d)
+  {
+    Matrix m;
+    m.rows = 30;
+    m.cols = d;
+    for (int64_t i = 0; i < 30 * d; ++i)
+    {
+      m.values.push_back(static_cast<float>((i * 37) % 11) - 5.0f);
+    }
+    r = computeEmbeddingOutlierScore(m.view(), OutlierScoreOptions());
+    EXPECT_EQ(r.metric, d <= 3 ? DistanceMetric::Euclidean : DistanceMetric::Cosine) << d;
+  }
+  // NaN / Inf.
+  Matrix bad{ { 1, 2, 3, std::numeric_limits<float>::infinity(), 1, 1 }, 3, 2 };
+  const std::string badMessage = errorMessage([&] { computeEmbeddingOutlierScore(bad.view(), options); });
+  EXPECT_NE(badMessage.find("1 of 3 rows of the embedding contains NaN or Inf"), std::string::npos)
+    << badMessage;
+}
+
+// ------------------------------------------------------ prediction outlier score
+
+TEST(PredictionOutlierScore, MatchesCleanlabFormulas)
+{
+  for (const std::string name : { "pred", "pred_missing" })
+  {
+    const auto array = readNpy(kDataDir + name + "_probs_f4.npy");
+    Matrix p;
+    p.values = array.values<float>("<f4");
+    p.rows = static_cast<int64_t>(array.shape.at(0));
+    p.cols = static_cast<int64_t>(array.shape.at(1));
+    const auto labels = load<int32_t>(name + "_labels_i4.npy", "<i4");
+    PredictionScoreOptions options;
+    const PredictionScoreResult entropy = computePredictionOutlierScore(p.view(), labels.data(), options);
+    options.method = PredictionScoreMethod::LeastConfidence;
+    const PredictionScoreResult least = computePredictionOutlierScore(p.view(), labels.data(), options);
+    const double e = maxAbsDiff(entropy.oodScore, load<double>(name + "_entropy.npy", "<f8"));
+    const double l = maxAbsDiff(least.oodScore, load<double>(name + "_least_confidence.npy", "<f8"));
+    const double s = maxAbsDiff(entropy.labelQuality, load<double>(name + "_self_confidence.npy", "<f8"));
+    const auto thresholds = load<double>(name + "_thresholds.npy", "<f8");
+    double t = 0.0;
+    for (std::size_t j = 0; j < thresholds.size(); ++j)
+    {
+      t = std::max(t, std::abs(entropy.confidentThresholds.at(j) - thresholds[j]));
+    }
+    std::printf("[ result ] %s: max |diff| entropy %.3g, least_confidence %.3g, self_confidence "
+                "%.3g, thresholds %.3g\n",
+      name.c_str(), e, l, s, t);
+    EXPECT_LT(e, 1e-4);
+    EXPECT_LT(l, 1e-4);
+    EXPECT_LT(s, 1e-6);
+    EXPECT_LT(t, 1e-9);
+  }
+}
+
+TEST(PredictionOutlierScore, EdgeCases)
+{
+  Matrix p{ { 0.5f, 0.5f, 1.0f, 0.0f, 0.0f, 1.0f }, 3, 2 };
+  std::vector<int32_t> labels{ 0, 0, 2 };
+  std::string message = errorMessage([&] { computePredictionOutlierScore(p.view(), labels.data()); });
+  EXPECT_NE(message.find("1 of 3 labels"), std::string::npos) << message;
+  labels = { -1, 0, 1 };
+  EXPECT_THROW(computePredictionOutlierScore(p.view(), labels.data()), ModelError);
+  labels = { 0, 0, 1 };
+  const PredictionScoreResult r = computePredictionOutlierScore(p.view(), labels.data());
+  EXPECT_EQ(r.oodScore.size(), 3u);
+  EXPECT_FLOAT_EQ(r.labelQuality[2], 1.0f);
+  Matrix bad{ { 0.5f, std::numeric_limits<float>::quiet_NaN(), 1.2f, 0.0f, 0.0f, 1.0f }, 3, 2 };
+  message = errorMessage([&] { computePredictionOutlierScore(bad.view(), labels.data()); });
+  EXPECT_NE(message.find("1 of 3 rows of the probabilities contains NaN or Inf"), std::string::npos) << message;
+  bad.values[1] = 0.5f;
+  message = errorMessage([&] { computePredictionOutlierScore(bad.view(), labels.data()); });
+  EXPECT_NE(message.find("outside [0, 1]"), std::string::npos) << message;
+  Matrix oneClass{ { 1.0f, 1.0f }, 2, 1 };
+  EXPECT_THROW(computePredictionOutlierScore(oneClass.view(), labels.data()), ModelError);
+  Matrix empty;
+  empty.cols = 3;
+  EXPECT_TRUE(computePredictionOutlierScore(empty.view(), nullptr).oodScore.empty());
+  EXPECT_THROW(computePredictionOutlierScore(p.view(), nullptr), ModelError); // adjust needs labels
+  PredictionScoreOptions noAdjust;
+  noAdjust.adjustPredProbs = false;
+  const PredictionScoreResult plain = computePredictionOutlierScore(p.view(), nullptr, noAdjust);
+  EXPECT_NEAR(plain.oodScore[0], 0.0, 1e-7); // uniform: entropy = log 2
+  EXPECT_NEAR(plain.oodScore[1], 1.0, 1e-7);
+  EXPECT_TRUE(plain.labelQuality.empty());
+}
+
+// ---------------------------------------------------------- nearest neighbour
+
+TEST(EmbeddingNearestNeighbor, MatchesAnnoyAngularDistance)
+{
+  const Matrix& x = pixels();
+  const NearestNeighborResult r = computeEmbeddingNearestNeighbor(x.view());
+  const auto refIds = load<int32_t>("fmnist_nn_id.npy", "<i4");
+  const auto refDist = load<double>("fmnist_nn_distance.npy", "<f8");
+  int64_t differentIds = 0;
+  int64_t nonTies = 0;
+  double maxDiff = 0.0;
+  int64_t flagged = 0;
+  for (std::size_t i = 0; i < refIds.size(); ++i)
+  {
+    const double diff = std::abs(static_cast<double>(r.distance[i]) - refDist[i]);
+    maxDiff = std::max(maxDiff, diff);
+    if (r.id[i] != refIds[i])
+    {
+      ++differentIds;
+      nonTies += diff > 1e-6 ? 1 : 0;
+    }
+    EXPECT_EQ(r.flag[i], r.distance[i] < 0.3f ? 1 : 0);
+    flagged += r.flag[i];
+  }
+  std::printf("[ result ] nearest neighbour: %lld ids differ (non-ties %lld), max distance diff "
+              "%.3g, %lld flagged below 0.3\n",
+    static_cast<long long>(differentIds), static_cast<long long>(nonTies), maxDiff,
+    static_cast<long long>(flagged));
+  EXPECT_EQ(nonTies, 0);
+  EXPECT_LT(maxDiff, 1e-5);
+}
+
+TEST(EmbeddingNearestNeighbor, EdgeCases)
+{
+  setThreads();
+  Matrix empty;
+  empty.cols = 3;
+  EXPECT_TRUE(computeEmbeddingNearestNeighbor(empty.view()).id.empty());
+  Matrix one{ { 1, 2, 3 }, 1, 3 };
+  NearestNeighborResult r = computeEmbeddingNearestNeighbor(one.view());
+  EXPECT_EQ(r.id[0], -1);
+  EXPECT_TRUE(std::isnan(r.distance[0]));
+  EXPECT_EQ(r.flag[0], 0);
+  // Zero vectors: distance sqrt(2); a duplicate: distance 0; D = 2 works (angular).
+  Matrix m{ { 0, 0, 1, 0, 1, 0, 0, 1, 0, 0 }, 5, 2 };
+  r = computeEmbeddingNearestNeighbor(m.view());
+  EXPECT_EQ(r.id[0], 4);
+  EXPECT_FLOAT_EQ(r.distance[0], std::sqrt(2.0f));
+  EXPECT_EQ(r.id[1], 2);
+  EXPECT_EQ(r.distance[1], 0.0f);
+  EXPECT_EQ(r.flag[1], 1);
+  EXPECT_FLOAT_EQ(r.distance[3], std::sqrt(2.0f)); // e2 vs e1: 90 degrees
+  EXPECT_EQ(r.flag[3], 0);
+  Matrix bad{ { 1, 2, std::numeric_limits<float>::quiet_NaN(), 1 }, 2, 2 };
+  EXPECT_THROW(computeEmbeddingNearestNeighbor(bad.view()), ModelError);
+}
+
+// ------------------------------------------------------------ embedding change
+
+TEST(EmbeddingChange, MatchesExactNeighbourhoodOverlap)
+{
+  const Matrix& x = pixels();
+  // B = pixels x W with W in {-1, 0, 1}: integers, exact in float32.
+  const auto wArray = readNpy(kDataDir + "projection_784x64_i1.npy");
+  const auto w = wArray.values<int8_t>("|i1");
+  Matrix b;
+  b.rows = x.rows;
+  b.cols = 64;
+  b.values.assign(static_cast<std::size_t>(b.rows * b.cols), 0.0f);
+  for (int64_t i = 0; i < x.rows; ++i)
+  {
+    for (int64_t c = 0; c < 64; ++c)
+    {
+      int64_t sum = 0;
+      for (int64_t p = 0; p < 784; ++p)
+      {
+        sum += static_cast<int64_t>(x.values[static_cast<std::size_t>(i * 784 + p)]) * w[static_cast<std::size_t>(p * 64 + c)];
+      }
+      b.values[static_cast<std::size_t>(i * 64 + c)] = static_cast<float>(sum);
+    }
+  }
+  const EmbeddingChangeResult r = computeEmbeddingChange(x.view(), b.view());
+  EXPECT_EQ(r.k, 10);
+  EXPECT_EQ(r.metricA, DistanceMetric::Cosine);
+  const auto refOverlap = load<double>("change_overlap.npy", "<f8");
+  const auto tied = load<uint8_t>("change_tied.npy", "|u1");
+  double maxDiff = 0.0;
+  int64_t skipped = 0;
+  for (std::size_t i = 0; i < refOverlap.size(); ++i)
+  {
+    if (tied[i])
+    {
+      ++skipped;
+      continue;
+    }
+    maxDiff = std::max(maxDiff, std::abs(static_cast<double>(r.overlap[i]) - refOverlap[i]));
+    EXPECT_FLOAT_EQ(r.change[i], 1.0f - r.overlap[i]);
+  }
+  std::printf("[ result ] embedding change: max |overlap diff| %.3g (%lld rows with boundary ties skipped)\n",
+    maxDiff, static_cast<long long>(skipped));
+  EXPECT_LT(maxDiff, 1e-6);
+
+  const EmbeddingChangeResult same = computeEmbeddingChange(x.view(), x.view());
+  EXPECT_EQ(*std::min_element(same.overlap.begin(), same.overlap.end()), 1.0f);
+  EXPECT_EQ(*std::max_element(same.change.begin(), same.change.end()), 0.0f);
+}
+
+TEST(EmbeddingChange, EdgeCases)
+{
+  setThreads();
+  Matrix a{ { 1, 2, 3, 4, 5, 6 }, 3, 2 };
+  Matrix b{ { 1, 2, 3, 4, 5, 6, 7, 8 }, 2, 4 };
+  const std::string message = errorMessage([&] { computeEmbeddingChange(a.view(), b.view()); });
+  EXPECT_NE(message.find("different numbers of samples (3 and 2)"), std::string::npos) << message;
+  Matrix c{ { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, 3, 3 };
+  const EmbeddingChangeResult r = computeEmbeddingChange(a.view(), c.view());
+  EXPECT_EQ(r.k, 2); // N <= K
+  EXPECT_EQ(r.overlap[0], 1.0f); // k = N - 1: every other sample is a neighbour
+  Matrix one{ { 1, 2 }, 1, 2 };
+  EXPECT_EQ(computeEmbeddingChange(one.view(), one.view()).overlap[0], 1.0f);
+  Matrix empty;
+  EXPECT_TRUE(computeEmbeddingChange(empty.view(), empty.view()).overlap.empty());
+  Matrix bad{ { 1, 2, 3, std::numeric_limits<float>::quiet_NaN(), 5, 6 }, 3, 2 };
+  const std::string badMessage = errorMessage([&] { computeEmbeddingChange(a.view(), bad.view()); });
+  EXPECT_NE(badMessage.find("1 of 3 rows of the second embedding"), std::string::npos) << badMessage;
+}
