@@ -2,6 +2,8 @@
 import os
 import sys
 
+import numpy as np
+
 from paraview import simple
 from vtkmodules.vtkCommonCore import vtkLogger, vtkOutputWindow, vtkStringOutputWindow
 
@@ -52,3 +54,18 @@ def point_array(data, name):
     if array.IsA("vtkStringArray"):
         return [array.GetValue(i) for i in range(array.GetNumberOfValues())]
     return vtk_to_numpy(array)
+
+
+def producer(dataset, **arrays):
+    """A pipeline source serving `dataset` (a copy) with extra point-data arrays (NumPy)."""
+    from vtkmodules.util.numpy_support import numpy_to_vtk
+    copy = dataset.NewInstance()
+    copy.DeepCopy(dataset)
+    for name, values in arrays.items():
+        array = numpy_to_vtk(np.ascontiguousarray(values), deep=1)
+        array.SetName(name)
+        copy.GetPointData().AddArray(array)
+    source = simple.TrivialProducer()
+    source.GetClientSideObject().SetOutput(copy)
+    source.UpdatePipeline()
+    return source

@@ -1,0 +1,68 @@
+// What every DualEmbed filter does around its engine call: read the arrays the
+// user selected as float rows, name the results (SPEC.md §1), report progress,
+// and turn engine exceptions into ParaView errors. Not wrapped.
+#ifndef FilterSupport_h
+#define FilterSupport_h
+
+#ifndef __VTK_WRAP__
+#include "NearestNeighbors.h" // engine::FeatureMatrix, engine::ProgressCallback
+
+#include "vtkNew.h"
+#include "vtkPointData.h"
+#include "vtkPolyData.h"
+
+#include <algorithm>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+class vtkAbstractArray;
+class vtkAlgorithm;
+
+namespace dualembed
+{
+/// A selected numeric point-data array as N×D float32 rows.
+struct SelectedArray
+{
+  std::string name;
+  std::vector<float> values;
+  int dimension = 0;
+
+  engine::FeatureMatrix matrix() const
+  {
+    return { values.data(), dimension > 0 ? static_cast<int64_t>(values.size()) / dimension : 0,
+      dimension };
+  }
+};
+
+/// Reads the array the user selected (GetInputAbstractArrayToProcess) as float
+/// rows. On failure reports an error on `algorithm` and returns false.
+bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected, SelectedArray& array);
+
+/// The <X> of output names: `embedding_ft` → `ft`, `probs_ft` → `ft`, `image` → `image`.
+std::string resultSuffix(const std::string& inputArrayName);
+
+/// Progress for the engine: forwards to UpdateProgress, returns false once the
+/// user aborted.
+engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm);
+
+/// Adds `values` (one per point) as a point-data array of type ArrayType.
+template <typename ArrayType, typename Value>
+void addPointArray(vtkPolyData* output, const std::string& name, const std::vector<Value>& values)
+{
+  vtkNew<ArrayType> array;
+  array->SetName(name.c_str());
+  array->SetNumberOfValues(static_cast<vtkIdType>(values.size()));
+  std::copy(values.begin(), values.end(), array->GetPointer(0));
+  output->GetPointData()->AddArray(array);
+}
+
+/// Runs `compute` (which adds arrays to `output`), catching engine errors:
+/// a ModelError or other exception is reported as an error (returns 0, output
+/// = input); an abort leaves output = input with a warning (returns 1).
+int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
+  const std::function<void()>& compute);
+}
+#endif
+#endif

@@ -1,0 +1,52 @@
+#include "vtkEmbeddingNearestNeighbor.h"
+
+#include "EmbeddingNearestNeighbor.h"
+#include "FilterSupport.h"
+
+#include "vtkDataObject.h"
+#include "vtkFloatArray.h"
+#include "vtkInformationVector.h"
+#include "vtkObjectFactory.h"
+#include "vtkTypeInt64Array.h"
+#include "vtkUnsignedCharArray.h"
+
+namespace engine = dualembed::engine;
+
+vtkStandardNewMacro(vtkEmbeddingNearestNeighbor);
+
+vtkEmbeddingNearestNeighbor::vtkEmbeddingNearestNeighbor()
+{
+  this->SetInputArrayToProcess(
+    0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
+}
+
+int vtkEmbeddingNearestNeighbor::RequestData(
+  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
+  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  output->ShallowCopy(input);
+  dualembed::SelectedArray embedding;
+  if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), embedding))
+  {
+    return 0;
+  }
+  return dualembed::runEngine(this, input, output, [&] {
+    engine::NearestNeighborOptions options;
+    options.threshold = this->Threshold;
+    options.method = static_cast<engine::KnnMethod>(this->Method);
+    options.progress = dualembed::progressReporter(this);
+    const auto result = engine::computeEmbeddingNearestNeighbor(embedding.matrix(), options);
+    const std::string x = dualembed::resultSuffix(embedding.name);
+    dualembed::addPointArray<vtkTypeInt64Array>(output, "nn_id_" + x, result.id);
+    dualembed::addPointArray<vtkFloatArray>(output, "nn_distance_" + x, result.distance);
+    dualembed::addPointArray<vtkUnsignedCharArray>(output, "nn_flag_" + x, result.flag);
+  });
+}
+
+void vtkEmbeddingNearestNeighbor::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "Threshold: " << this->Threshold << "\n";
+  os << indent << "Method: " << this->Method << "\n";
+}

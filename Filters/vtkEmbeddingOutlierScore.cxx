@@ -1,0 +1,55 @@
+#include "vtkEmbeddingOutlierScore.h"
+
+#include "EmbeddingOutlierScore.h"
+#include "FilterSupport.h"
+
+#include "vtkDataObject.h"
+#include "vtkFloatArray.h"
+#include "vtkInformationVector.h"
+#include "vtkObjectFactory.h"
+
+namespace engine = dualembed::engine;
+
+vtkStandardNewMacro(vtkEmbeddingOutlierScore);
+
+vtkEmbeddingOutlierScore::vtkEmbeddingOutlierScore()
+{
+  this->SetInputArrayToProcess(
+    0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
+}
+
+int vtkEmbeddingOutlierScore::RequestData(
+  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
+  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  output->ShallowCopy(input);
+  dualembed::SelectedArray embedding;
+  if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), embedding))
+  {
+    return 0;
+  }
+  return dualembed::runEngine(this, input, output, [&] {
+    engine::OutlierScoreOptions options;
+    options.k = this->K;
+    options.metric = static_cast<engine::MetricChoice>(this->Metric);
+    options.t = this->T;
+    options.scaling = static_cast<engine::DistanceScaling>(this->Scaling);
+    options.method = static_cast<engine::KnnMethod>(this->Method);
+    options.progress = dualembed::progressReporter(this);
+    const auto result = engine::computeEmbeddingOutlierScore(embedding.matrix(), options);
+    const std::string x = dualembed::resultSuffix(embedding.name);
+    dualembed::addPointArray<vtkFloatArray>(output, "outlier_score_" + x, result.score);
+    dualembed::addPointArray<vtkFloatArray>(output, "knn_mean_distance_" + x, result.meanDistance);
+  });
+}
+
+void vtkEmbeddingOutlierScore::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "K: " << this->K << "\n";
+  os << indent << "Metric: " << this->Metric << "\n";
+  os << indent << "T: " << this->T << "\n";
+  os << indent << "Scaling: " << this->Scaling << "\n";
+  os << indent << "Method: " << this->Method << "\n";
+}

@@ -1,0 +1,62 @@
+#include "vtkPredictionOutlierScore.h"
+
+#include "FilterSupport.h"
+#include "PredictionOutlierScore.h"
+
+#include "vtkDataObject.h"
+#include "vtkFloatArray.h"
+#include "vtkInformationVector.h"
+#include "vtkObjectFactory.h"
+
+#include <cmath>
+
+namespace engine = dualembed::engine;
+
+vtkStandardNewMacro(vtkPredictionOutlierScore);
+
+vtkPredictionOutlierScore::vtkPredictionOutlierScore()
+{
+  this->SetInputArrayToProcess(0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "probs_ft");
+  this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "label");
+}
+
+int vtkPredictionOutlierScore::RequestData(
+  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
+  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  output->ShallowCopy(input);
+  dualembed::SelectedArray probabilities, labelValues;
+  if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), probabilities) ||
+    !dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(1, input), labelValues))
+  {
+    return 0;
+  }
+  if (labelValues.dimension != 1)
+  {
+    vtkErrorMacro("The labels array '" << labelValues.name << "' has " << labelValues.dimension
+                                       << " components; choose a one-component class-index array such as 'label'.");
+    return 0;
+  }
+  std::vector<int32_t> labels(labelValues.values.size());
+  for (size_t i = 0; i < labels.size(); ++i)
+  {
+    const float value = labelValues.values[i];
+    labels[i] = std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
+  }
+  return dualembed::runEngine(this, input, output, [&] {
+    engine::PredictionScoreOptions options;
+    options.method = static_cast<engine::PredictionScoreMethod>(this->Method);
+    const auto result =
+      engine::computePredictionOutlierScore(probabilities.matrix(), labels.data(), options);
+    const std::string x = dualembed::resultSuffix(probabilities.name);
+    dualembed::addPointArray<vtkFloatArray>(output, "ood_pred_score_" + x, result.oodScore);
+    dualembed::addPointArray<vtkFloatArray>(output, "label_quality_" + x, result.labelQuality);
+  });
+}
+
+void vtkPredictionOutlierScore::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "Method: " << this->Method << "\n";
+}
