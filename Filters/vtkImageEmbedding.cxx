@@ -4,16 +4,19 @@
 #include "ImageEmbedding.h"
 #include "ImageFileDecoder.h"
 #include "ImagePreprocessor.h"
+#include "vtkSampleStoreReader.h"
 
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
 #include "vtkInformation.h"
 #include "vtkInformationVector.h"
 #include "vtkIntArray.h"
+#include "vtkNew.h"
 #include "vtkObjectFactory.h"
 #include "vtkPointData.h"
 #include "vtkPolyData.h"
 #include "vtkSMPTools.h"
+#include "vtkSmartPointer.h"
 #include "vtkStringArray.h"
 #include "vtkUnsignedCharArray.h"
 
@@ -21,7 +24,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <sstream>
 #include <sys/stat.h>
+#include <unordered_map>
 
 namespace engine = dualembed::engine;
 
@@ -150,6 +156,19 @@ int vtkImageEmbedding::RequestData(
   {
     vtkErrorMacro("Tag is empty: it names the output arrays (embedding_<Tag>), e.g. 'foundation' or 'ft'.");
     return 0;
+  }
+  if (!this->CacheFile.empty())
+  {
+    std::string reason;
+    if (this->LoadFromCache(input, output, reason))
+    {
+      this->UpdateProgress(1.0);
+      return 1;
+    }
+    std::ostringstream message;
+    message << "Image Embedding: not using the cache file '" << this->CacheFile << "': " << reason
+            << "; computing embedding_" << this->Tag << ".\n";
+    vtkOutputWindowDisplayText(message.str().c_str());
   }
   SampleImages images;
   std::string error;
@@ -332,6 +351,155 @@ int vtkImageEmbedding::RequestData(
   return 1;
 }
 
+bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output, std::string& reason)
+{
+  namespace fs = std::filesystem;
+  const std::string tag = this->Tag;
+  std::error_code error;
+  if (!fs::is_regular_file(this->CacheFile, error))
+  {
+    reason = "there is no such file";
+    return false;
+  }
+  vtkDataArray* inputIds = input->GetPointData()->GetArray("sample_id");
+  if (!inputIds)
+  {
+    reason = "the input has no sample_id array to match stored samples with";
+    return false;
+  }
+  const std::vector<std::string> names = { "sample_id", "embedding_" + tag, "logits_" + tag,
+    "probs_" + tag, "pred_label_" + tag, "pred_label_str_" + tag };
+  vtkNew<vtkPointData> stored;
+  vtkNew<vtkFieldData> storedFields;
+  vtkIdType rows = 0;
+  if (!vtkSampleStoreReader::ReadStoredArrays(this->CacheFile, names, stored, storedFields, rows, reason))
+  {
+    return false;
+  }
+  if (!stored->GetAbstractArray(names[1].c_str()))
+  {
+    reason = "it has no array " + names[1];
+    return false;
+  }
+
+  // Same model: provenance [ModelPath, model type, pooling, device precision] of the filter.
+  auto* provenance = vtkStringArray::SafeDownCast(storedFields->GetAbstractArray(("model_" + tag).c_str()));
+  if (!provenance || provenance->GetNumberOfValues() < 3)
+  {
+    reason = "it does not record the model of " + names[1] + " (field data model_" + tag + ")";
+    return false;
+  }
+  const auto samePath = [](const std::string& a, const std::string& b) {
+    std::error_code ignored;
+    return a == b || fs::weakly_canonical(a, ignored) == fs::weakly_canonical(b, ignored);
+  };
+  if (!samePath(provenance->GetValue(0), this->ModelPath))
+  {
+    reason = names[1] + " was made by the model '" + provenance->GetValue(0) + "', not '" + this->ModelPath + "'";
+    return false;
+  }
+  const std::string modelType = provenance->GetValue(1);
+  const std::string pooling = provenance->GetValue(2);
+  if (modelType != "torchscript")
+  {
+    const std::string wanted = this->Pooling != POOLING_AUTO
+      ? engine::poolingName(static_cast<engine::Pooling>(this->Pooling))
+      : (modelType == "swin" ? "mean" : "first-token");
+    if (pooling != wanted)
+    {
+      reason = names[1] + " was made with " + pooling + " pooling, not " + wanted;
+      return false;
+    }
+  }
+  // The model's files must not have changed since the results were written.
+  const auto cacheTime = fs::last_write_time(this->CacheFile, error);
+  std::vector<fs::path> modelFiles = { this->ModelPath };
+  if (fs::is_directory(this->ModelPath, error))
+  {
+    for (const auto& entry : fs::directory_iterator(this->ModelPath, error))
+    {
+      modelFiles.push_back(entry.path());
+    }
+  }
+  for (const auto& file : modelFiles)
+  {
+    std::error_code timeError;
+    const auto modelTime = fs::last_write_time(file, timeError);
+    if (!timeError && modelTime > cacheTime)
+    {
+      reason = "the model file '" + file.string() + "' is newer than the cache file";
+      return false;
+    }
+  }
+
+  // Same samples: every input sample_id must be stored, once.
+  vtkDataArray* storedIds = stored->GetArray("sample_id");
+  if (!storedIds)
+  {
+    reason = "it has no sample_id array";
+    return false;
+  }
+  std::unordered_map<long long, vtkIdType> rowOf;
+  rowOf.reserve(rows);
+  for (vtkIdType row = 0; row < rows; ++row)
+  {
+    if (!rowOf.emplace(static_cast<long long>(storedIds->GetComponent(row, 0)), row).second)
+    {
+      reason = "its sample_id holds duplicates";
+      return false;
+    }
+  }
+  const vtkIdType n = input->GetNumberOfPoints();
+  std::vector<vtkIdType> source(n);
+  bool identity = n == rows;
+  vtkIdType missing = 0;
+  for (vtkIdType i = 0; i < n; ++i)
+  {
+    const auto found = rowOf.find(static_cast<long long>(inputIds->GetComponent(i, 0)));
+    source[i] = found == rowOf.end() ? -1 : found->second;
+    missing += found == rowOf.end() ? 1 : 0;
+    identity = identity && source[i] == i;
+  }
+  if (missing > 0)
+  {
+    reason = std::to_string(missing) + " of the input's " + std::to_string(n) +
+      " samples (by sample_id) are not in it";
+    return false;
+  }
+
+  vtkPointData* pd = output->GetPointData();
+  for (size_t k = 1; k < names.size(); ++k)
+  {
+    vtkAbstractArray* array = stored->GetAbstractArray(names[k].c_str());
+    if (!array)
+    {
+      pd->RemoveArray(names[k].c_str()); // no stale upstream array of the same name
+      continue;
+    }
+    if (identity)
+    {
+      pd->AddArray(array);
+      continue;
+    }
+    vtkSmartPointer<vtkAbstractArray> rowsOfInput = vtk::TakeSmartPointer(array->NewInstance());
+    rowsOfInput->SetName(array->GetName());
+    rowsOfInput->SetNumberOfComponents(array->GetNumberOfComponents());
+    rowsOfInput->SetNumberOfTuples(n);
+    for (vtkIdType i = 0; i < n; ++i)
+    {
+      rowsOfInput->SetTuple(i, source[i], array);
+    }
+    pd->AddArray(rowsOfInput);
+  }
+  output->GetFieldData()->AddArray(provenance);
+
+  std::ostringstream message;
+  message << "Image Embedding: loaded " << names[1] << " for " << n << " samples from "
+          << this->CacheFile << " (model unchanged).\n";
+  vtkOutputWindowDisplayText(message.str().c_str());
+  return true;
+}
+
 void vtkImageEmbedding::PrintSelf(ostream& os, vtkIndent indent)
 {
   this->Superclass::PrintSelf(os, indent);
@@ -343,4 +511,5 @@ void vtkImageEmbedding::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "Device: " << this->Device << "\n";
   os << indent << "Precision: " << this->Precision << "\n";
   os << indent << "NumberOfThreads: " << this->NumberOfThreads << "\n";
+  os << indent << "CacheFile: " << this->CacheFile << "\n";
 }

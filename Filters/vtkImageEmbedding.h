@@ -101,6 +101,16 @@ public:
   vtkGetMacro(NumberOfThreads, int);
   ///@}
 
+  ///@{
+  /// A DualEmbed results file (.h5, vtkSampleStoreWriter) to reuse: when it
+  /// holds embedding_<Tag> made by the same model (ModelPath and pooling, model
+  /// files not newer than the file) for every input `sample_id`, the arrays are
+  /// loaded from it instead of running the model. Otherwise the model runs and
+  /// the output window says why. Empty (default): always compute.
+  vtkSetStdStringFromCharMacro(CacheFile);
+  vtkGetCharFromStdStringMacro(CacheFile);
+  ///@}
+
 protected:
   vtkImageEmbedding();
   ~vtkImageEmbedding() override;
@@ -110,6 +120,10 @@ protected:
 private:
   vtkImageEmbedding(const vtkImageEmbedding&) = delete;
   void operator=(const vtkImageEmbedding&) = delete;
+
+  /// Adds the arrays stored in CacheFile to `output`; false, with the reason, when
+  /// they cannot be used.
+  bool LoadFromCache(vtkPolyData* input, vtkPolyData* output, std::string& reason);
 
   struct Internals;
   std::unique_ptr<Internals> Internal;
@@ -122,6 +136,7 @@ private:
   int Device = DEVICE_AUTO;
   int Precision = PRECISION_FLOAT32;
   int NumberOfThreads = 0;
+  std::string CacheFile;
 };
 
 #endif

@@ -1,6 +1,7 @@
 #include "Hdf5ImageFormat.h"
 
 #include "FormatUtil.h"
+#include "Hdf5Util.h"
 
 #include <hdf5.h>
 
@@ -21,101 +22,6 @@ namespace
 /// Without 'label_names', classes are numbered 0..max label; beyond this the labels are
 /// certainly not class indices.
 constexpr std::int32_t MaxNumberedClasses = 1000000;
-
-/// Owns an HDF5 identifier and closes it with the matching H5?close.
-class Handle
-{
-public:
-  using Closer = herr_t (*)(hid_t);
-  Handle() = default;
-  Handle(hid_t id, Closer closer)
-    : Id(id)
-    , Close(closer)
-  {
-  }
-  ~Handle() { this->reset(); }
-  Handle(Handle&& other) noexcept
-    : Id(std::exchange(other.Id, H5I_INVALID_HID))
-    , Close(other.Close)
-  {
-  }
-  Handle& operator=(Handle&& other) noexcept
-  {
-    if (this != &other)
-    {
-      this->reset();
-      this->Id = std::exchange(other.Id, H5I_INVALID_HID);
-      this->Close = other.Close;
-    }
-    return *this;
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-
-  hid_t get() const { return this->Id; }
-  bool valid() const { return this->Id >= 0; }
-  void reset()
-  {
-    if (this->Id >= 0 && this->Close)
-    {
-      this->Close(this->Id);
-    }
-    this->Id = H5I_INVALID_HID;
-  }
-
-private:
-  hid_t Id = H5I_INVALID_HID;
-  Closer Close = nullptr;
-};
-
-/// Silences HDF5's automatic error stack printing while alive, then restores it.
-class QuietErrors
-{
-public:
-  QuietErrors()
-  {
-    this->Saved = H5Eget_auto2(H5E_DEFAULT, &this->Function, &this->Data) >= 0;
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors()
-  {
-    if (this->Saved)
-    {
-      H5Eset_auto2(H5E_DEFAULT, this->Function, this->Data);
-    }
-  }
-  QuietErrors(const QuietErrors&) = delete;
-  QuietErrors& operator=(const QuietErrors&) = delete;
-
-private:
-  H5E_auto2_t Function = nullptr;
-  void* Data = nullptr;
-  bool Saved = false;
-};
-
-/// The innermost message of HDF5's current error stack, or "".
-std::string hdf5Message()
-{
-  std::string message;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD,
-    [](unsigned, const H5E_error2_t* error, void* data) -> herr_t {
-      auto* text = static_cast<std::string*>(data);
-      if (error && error->desc && text->empty())
-      {
-        *text = error->desc;
-      }
-      return 0;
-    },
-    &message);
-  H5Eclear2(H5E_DEFAULT);
-  return message;
-}
-
-std::string detailText()
-{
-  const auto message = hdf5Message();
-  return message.empty() ? "" : " (HDF5: " + message + ")";
-}
 
 struct Dataset
 {
@@ -347,6 +253,13 @@ OpenFile openFile(const std::filesystem::path& path)
   {
     fail("The HDF5 file " + quoted(path) + " cannot be opened" + detailText() + ".");
   }
+  // DualEmbed results files (SampleStore.h) are samples, not an image dataset.
+  if (H5Aexists(result.file.get(), "dualembed_format") > 0)
+  {
+    fail("The HDF5 file " + quoted(path) + " is a DualEmbed results file (computed samples), "
+      "not an image dataset; open it with the DualEmbed Samples Reader.");
+  }
+  H5Eclear2(H5E_DEFAULT);
   const char* imagesExpectation = "an N×H×W or N×H×W×C array of uint8 pixels";
   const char* labelsExpectation = "N integer class labels";
   result.images = openDataset(result.file.get(), path, "images", true, imagesExpectation);

@@ -1,0 +1,237 @@
+#include "vtkSampleStoreWriter.h"
+
+#include "SampleStore.h"
+
+#include "vtkDataArray.h"
+#include "vtkDataSetAttributes.h"
+#include "vtkDoubleArray.h"
+#include "vtkErrorCode.h"
+#include "vtkFieldData.h"
+#include "vtkFloatArray.h"
+#include "vtkInformation.h"
+#include "vtkObjectFactory.h"
+#include "vtkPointData.h"
+#include "vtkPoints.h"
+#include "vtkPolyData.h"
+#include "vtkSmartPointer.h"
+#include "vtkStringArray.h"
+
+#include <vector>
+
+namespace formats = dualembed::formats;
+
+vtkStandardNewMacro(vtkSampleStoreWriter);
+
+namespace
+{
+/// The column type of a VTK numeric type; false for VTK_BIT and unknown types.
+bool columnType(int vtkType, formats::ColumnType& type)
+{
+  using CT = formats::ColumnType;
+  switch (vtkType)
+  {
+    case VTK_FLOAT:
+      type = CT::Float32;
+      return true;
+    case VTK_DOUBLE:
+      type = CT::Float64;
+      return true;
+    case VTK_CHAR:
+    case VTK_SIGNED_CHAR:
+    case VTK_UNSIGNED_CHAR:
+    case VTK_SHORT:
+    case VTK_UNSIGNED_SHORT:
+    case VTK_INT:
+    case VTK_UNSIGNED_INT:
+    case VTK_LONG:
+    case VTK_UNSIGNED_LONG:
+    case VTK_LONG_LONG:
+    case VTK_UNSIGNED_LONG_LONG:
+    case VTK_ID_TYPE:
+    {
+      const int size = vtkDataArray::GetDataTypeSize(vtkType);
+      const bool isSigned = vtkType != VTK_UNSIGNED_CHAR && vtkType != VTK_UNSIGNED_SHORT &&
+        vtkType != VTK_UNSIGNED_INT && vtkType != VTK_UNSIGNED_LONG &&
+        vtkType != VTK_UNSIGNED_LONG_LONG && !(vtkType == VTK_CHAR && VTK_CHAR_MIN == 0);
+      switch (size)
+      {
+        case 1:
+          type = isSigned ? CT::Int8 : CT::UInt8;
+          return true;
+        case 2:
+          type = isSigned ? CT::Int16 : CT::UInt16;
+          return true;
+        case 4:
+          type = isSigned ? CT::Int32 : CT::UInt32;
+          return true;
+        case 8:
+          type = isSigned ? CT::Int64 : CT::UInt64;
+          return true;
+        default:
+          return false;
+      }
+    }
+    default:
+      return false;
+  }
+}
+
+/// Views of a set of arrays as columns; keeps contiguous copies alive where needed.
+class ColumnBuilder
+{
+public:
+  /// False (with `why`) for arrays that cannot be stored.
+  bool Add(vtkAbstractArray* array, std::vector<formats::ColumnView>& columns, std::string& why)
+  {
+    formats::ColumnView column;
+    column.name = array->GetName() ? array->GetName() : "";
+    if (column.name.empty())
+    {
+      why = "it has no name";
+      return false;
+    }
+    column.components = array->GetNumberOfComponents();
+    column.rows = array->GetNumberOfTuples();
+    column.attributes.vtkClass = array->GetClassName();
+    column.attributes.vtkDataType = array->GetDataType();
+    if (auto* strings = vtkStringArray::SafeDownCast(array))
+    {
+      column.type = formats::ColumnType::String;
+      const vtkIdType n = strings->GetNumberOfValues();
+      column.strings.resize(n);
+      for (vtkIdType i = 0; i < n; ++i)
+      {
+        column.strings[i] = strings->GetValue(i).c_str();
+      }
+      columns.push_back(std::move(column));
+      return true;
+    }
+    vtkDataArray* data = vtkDataArray::SafeDownCast(array);
+    if (!data || !columnType(data->GetDataType(), column.type))
+    {
+      why = std::string("its type (") + array->GetClassName() + ") has no HDF5 equivalent";
+      return false;
+    }
+    if (!data->HasStandardMemoryLayout())
+    {
+      // SOA or implicit arrays: an array-of-structures copy of the same type.
+      vtkSmartPointer<vtkDataArray> copy =
+        vtkSmartPointer<vtkDataArray>::Take(vtkDataArray::CreateDataArray(data->GetDataType()));
+      copy->DeepCopy(data);
+      this->Copies.push_back(copy);
+      data = copy;
+    }
+    column.values = data->GetVoidPointer(0);
+    columns.push_back(std::move(column));
+    return true;
+  }
+
+private:
+  std::vector<vtkSmartPointer<vtkDataArray>> Copies;
+};
+}
+
+vtkSampleStoreWriter::vtkSampleStoreWriter() = default;
+
+vtkSampleStoreWriter::~vtkSampleStoreWriter() = default;
+
+vtkPolyData* vtkSampleStoreWriter::GetInput()
+{
+  return vtkPolyData::SafeDownCast(this->Superclass::GetInput());
+}
+
+int vtkSampleStoreWriter::FillInputPortInformation(int, vtkInformation* info)
+{
+  info->Set(vtkAlgorithm::INPUT_REQUIRED_DATA_TYPE(), "vtkPolyData");
+  return 1;
+}
+
+void vtkSampleStoreWriter::WriteData()
+{
+  vtkPolyData* input = this->GetInput();
+  if (!input)
+  {
+    vtkErrorMacro("No input: connect a samples polydata.");
+    return;
+  }
+  if (this->FileName.empty())
+  {
+    vtkErrorMacro("No file name: set FileName to the results file to write (.h5).");
+    return;
+  }
+
+  formats::SampleStoreContents contents;
+  const vtkIdType n = input->GetNumberOfPoints();
+  contents.numberOfSamples = n;
+
+  // Points: float or double as they are; any other type as double.
+  vtkSmartPointer<vtkDataArray> pointValues;
+  if (input->GetPoints() && n > 0)
+  {
+    pointValues = input->GetPoints()->GetData();
+    const int type = pointValues->GetDataType();
+    if ((type != VTK_FLOAT && type != VTK_DOUBLE) || !pointValues->HasStandardMemoryLayout())
+    {
+      auto copy = vtkSmartPointer<vtkDoubleArray>::New();
+      copy->DeepCopy(pointValues);
+      pointValues = copy;
+    }
+    contents.points = pointValues->GetVoidPointer(0);
+    contents.pointsAreDouble = pointValues->GetDataType() == VTK_DOUBLE;
+  }
+
+  ColumnBuilder builder;
+  std::string why;
+  vtkPointData* pd = input->GetPointData();
+  for (int i = 0; i < pd->GetNumberOfArrays(); ++i)
+  {
+    vtkAbstractArray* array = pd->GetAbstractArray(i);
+    if (!this->WriteImages && array->GetName() && std::string(array->GetName()) == "image")
+    {
+      continue;
+    }
+    if (!builder.Add(array, contents.pointData, why))
+    {
+      vtkWarningMacro("Not writing the point-data array '"
+        << (array->GetName() ? array->GetName() : "") << "': " << why << ".");
+    }
+  }
+  // Active attributes, in the order of SampleStore.h's names.
+  const char* attributeNames[] = { "active_scalars", "active_vectors", "active_normals",
+    "active_tcoords", "active_tensors", "active_global_ids", "active_pedigree_ids" };
+  for (int attribute = 0; attribute <= vtkDataSetAttributes::PEDIGREEIDS; ++attribute)
+  {
+    vtkAbstractArray* array = pd->GetAbstractAttribute(attribute);
+    if (array && array->GetName() && (this->WriteImages || std::string(array->GetName()) != "image"))
+    {
+      contents.pointDataAttributes.emplace_back(attributeNames[attribute], array->GetName());
+    }
+  }
+  vtkFieldData* fd = input->GetFieldData();
+  for (int i = 0; i < fd->GetNumberOfArrays(); ++i)
+  {
+    vtkAbstractArray* array = fd->GetAbstractArray(i);
+    if (!builder.Add(array, contents.fieldData, why))
+    {
+      vtkWarningMacro("Not writing the field-data array '"
+        << (array->GetName() ? array->GetName() : "") << "': " << why << ".");
+    }
+  }
+
+  try
+  {
+    formats::writeSampleStore(this->FileName, contents);
+  }
+  catch (const std::exception& e)
+  {
+    vtkErrorMacro(<< e.what());
+    this->SetErrorCode(vtkErrorCode::CannotOpenFileError);
+  }
+}
+
+void vtkSampleStoreWriter::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "FileName: " << this->FileName << "\n";
+  os << indent << "WriteImages: " << this->WriteImages << "\n";
+}
