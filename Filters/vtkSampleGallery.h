@@ -1,0 +1,77 @@
+/**
+ * @class   vtkSampleGallery
+ * @brief   A picture of chosen samples beside their nearest neighbours.
+ *
+ * Input 0: the samples (an `image` array with field data `image_shape`, and a
+ * nearest-neighbour array `nn_id_<X>`). Input 1 (optional): a selection. The
+ * gallery shows the selected samples, or without a selection the Count
+ * samples with the lowest value of RankArray (e.g. `outlier_score_foundation`:
+ * the strongest outliers). Each row: the sample's image, then its nearest
+ * neighbour's; the frame around the pair is red when `nn_flag_<X>` marks a
+ * near-duplicate, grey otherwise. The output is an RGB vtkImageData of
+ * Count rows (its size depends only on Count and TileSize; rows beyond the
+ * selection stay black); the rows' sample ids, labels, neighbour ids, labels
+ * and distances are field data for annotation (row 0 is the top row).
+ */
+#ifndef vtkSampleGallery_h
+#define vtkSampleGallery_h
+
+#include "DualEmbedFiltersModule.h" // for export macro
+#include "vtkImageAlgorithm.h"
+
+#include <string> // for std::string
+
+class DUALEMBEDFILTERS_EXPORT vtkSampleGallery : public vtkImageAlgorithm
+{
+public:
+  static vtkSampleGallery* New();
+  vtkTypeMacro(vtkSampleGallery, vtkImageAlgorithm);
+  void PrintSelf(ostream& os, vtkIndent indent) override;
+
+  /// The selection (optional second input).
+  void SetSelectionConnection(vtkAlgorithmOutput* selection) { this->SetInputConnection(1, selection); }
+
+  ///@{
+  /// Rows shown when nothing is selected (8); at most this many selected samples are shown.
+  vtkSetClampMacro(Count, int, 1, 1000);
+  vtkGetMacro(Count, int);
+  ///@}
+
+  ///@{
+  /// Without a selection, the samples with the lowest values of this array are shown.
+  vtkSetStdStringFromCharMacro(RankArray);
+  vtkGetCharFromStdStringMacro(RankArray);
+  ///@}
+
+  ///@{
+  /// The X of nn_id_X / nn_flag_X / nn_distance_X ("foundation").
+  vtkSetStdStringFromCharMacro(NeighborSuffix);
+  vtkGetCharFromStdStringMacro(NeighborSuffix);
+  ///@}
+
+  ///@{
+  /// Side in pixels of each image's tile (96): images are scaled to fit it
+  /// (nearest neighbour, aspect kept), so that 28-pixel images are readable.
+  vtkSetClampMacro(TileSize, int, 8, 1024);
+  vtkGetMacro(TileSize, int);
+  ///@}
+
+protected:
+  vtkSampleGallery();
+  ~vtkSampleGallery() override = default;
+
+  int FillInputPortInformation(int port, vtkInformation* info) override;
+  int RequestInformation(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+
+private:
+  vtkSampleGallery(const vtkSampleGallery&) = delete;
+  void operator=(const vtkSampleGallery&) = delete;
+
+  int Count = 8;
+  std::string RankArray = "outlier_score_foundation";
+  std::string NeighborSuffix = "foundation";
+  int TileSize = 96;
+};
+
+#endif

@@ -1,0 +1,1 @@
+"""The DualEmbed batch report (pvbatch); see run()."""
