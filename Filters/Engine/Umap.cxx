@@ -1,0 +1,619 @@
+// UMAP after umap-learn 0.5.3 (see EmbeddingProjection.h for the steps and
+// the deviations).
+#include "ProjectionInternal.h"
+
+#include <ATen/core/grad_mode.h>
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <sstream>
+
+namespace dualembed
+{
+namespace engine
+{
+namespace projection
+{
+namespace
+{
+
+struct Graph // symmetric, CSR, both directions stored
+{
+  int64_t n = 0;
+  std::vector<int64_t> rowPtr;
+  std::vector<int32_t> cols;
+  std::vector<float> weights;
+};
+
+/// smooth_knn_dist + compute_membership_strengths + fuzzy union.
+Graph fuzzySimplicialSet(const KnnResult& knn, const ProjectionOptions& o)
+{
+  const int64_t n = knn.rows;
+  const int k = knn.k;            // neighbours besides the sample itself
+  const int width = k + 1;        // umap-learn's n_neighbors columns
+  const double target = std::log2(static_cast<double>(width)); // bandwidth 1
+  const double tolerance = 1e-5, minScale = 1e-3;
+  double meanAll = 0.0;
+  for (float d : knn.distances)
+  {
+    meanAll += d;
+  }
+  meanAll /= static_cast<double>(n) * width;
+  const int index = static_cast<int>(std::floor(o.localConnectivity));
+  const double interpolation = o.localConnectivity - index;
+
+  std::vector<float> memberships(static_cast<size_t>(n * k));
+  at::parallel_for(0, n, 256, [&](int64_t begin, int64_t end) {
+    std::vector<double> nonZero;
+    for (int64_t i = begin; i < end; ++i)
+    {
+      const float* d = knn.distances.data() + i * k;
+      nonZero.clear();
+      double sum = 0.0;
+      for (int j = 0; j < k; ++j)
+      {
+        sum += d[j];
+        if (d[j] > 0.0f)
+        {
+          nonZero.push_back(d[j]);
+        }
+      }
+      double rho = 0.0;
+      if (static_cast<double>(nonZero.size()) >= o.localConnectivity)
+      {
+        if (index > 0)
+        {
+          rho = nonZero[index - 1];
+          if (interpolation > tolerance)
+          {
+            rho += interpolation * (nonZero[index] - nonZero[index - 1]);
+          }
+        }
+        else
+        {
+          rho = interpolation * nonZero[0];
+        }
+      }
+      else if (!nonZero.empty())
+      {
+        rho = *std::max_element(nonZero.begin(), nonZero.end());
+      }
+      double lo = 0.0, hi = std::numeric_limits<double>::infinity(), mid = 1.0;
+      for (int it = 0; it < 64; ++it)
+      {
+        double psum = 0.0;
+        for (int j = 0; j < k; ++j)
+        {
+          const double t = d[j] - rho;
+          psum += t > 0.0 ? std::exp(-(t / mid)) : 1.0;
+        }
+        if (std::fabs(psum - target) < tolerance)
+        {
+          break;
+        }
+        if (psum > target)
+        {
+          hi = mid;
+          mid = (lo + hi) / 2.0;
+        }
+        else
+        {
+          lo = mid;
+          mid = std::isinf(hi) ? mid * 2.0 : (lo + hi) / 2.0;
+        }
+      }
+      double sigma = mid;
+      if (rho > 0.0)
+      {
+        sigma = std::max(sigma, minScale * (sum / width));
+      }
+      else
+      {
+        sigma = std::max(sigma, minScale * meanAll);
+      }
+      for (int j = 0; j < k; ++j)
+      {
+        const double t = d[j] - rho;
+        memberships[i * k + j] =
+          (t <= 0.0 || sigma == 0.0) ? 1.0f : static_cast<float>(std::exp(-(t / sigma)));
+      }
+    }
+  });
+
+  // Fuzzy union: ratio * (P + P^T - P o P^T) + (1 - ratio) * P o P^T.
+  struct Entry
+  {
+    int32_t row, col;
+    float w;
+    bool transposed;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(static_cast<size_t>(2 * n * k));
+  for (int64_t i = 0; i < n; ++i)
+  {
+    for (int j = 0; j < k; ++j)
+    {
+      const int32_t c = static_cast<int32_t>(knn.indices[i * k + j]);
+      const float w = memberships[i * k + j];
+      if (c == i)
+      {
+        continue;
+      }
+      entries.push_back({ static_cast<int32_t>(i), c, w, false });
+      entries.push_back({ c, static_cast<int32_t>(i), w, true });
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) {
+    return x.row != y.row ? x.row < y.row : (x.col != y.col ? x.col < y.col : x.transposed < y.transposed);
+  });
+  Graph g;
+  g.n = n;
+  g.rowPtr.assign(static_cast<size_t>(n + 1), 0);
+  const double ratio = o.setOpMixRatio;
+  for (size_t e = 0; e < entries.size();)
+  {
+    double p = 0.0, t = 0.0;
+    size_t f = e;
+    while (f < entries.size() && entries[f].row == entries[e].row && entries[f].col == entries[e].col)
+    {
+      (entries[f].transposed ? t : p) = entries[f].w;
+      ++f;
+    }
+    const double w = ratio * (p + t - p * t) + (1.0 - ratio) * p * t;
+    if (w != 0.0)
+    {
+      g.cols.push_back(entries[e].col);
+      g.weights.push_back(static_cast<float>(w));
+      g.rowPtr[entries[e].row + 1]++;
+    }
+    e = f;
+  }
+  for (int64_t i = 0; i < n; ++i)
+  {
+    g.rowPtr[i + 1] += g.rowPtr[i];
+  }
+  return g;
+}
+
+void pruneGraph(Graph& g, int epochs)
+{
+  float maxW = 0.0f;
+  for (float w : g.weights)
+  {
+    maxW = std::max(maxW, w);
+  }
+  const float threshold = maxW / static_cast<float>(epochs);
+  std::vector<int64_t> rowPtr(g.rowPtr.size(), 0);
+  size_t out = 0;
+  for (int64_t i = 0; i < g.n; ++i)
+  {
+    for (int64_t e = g.rowPtr[i]; e < g.rowPtr[i + 1]; ++e)
+    {
+      if (!(g.weights[e] < threshold))
+      {
+        g.cols[out] = g.cols[e];
+        g.weights[out] = g.weights[e];
+        ++out;
+      }
+    }
+    rowPtr[i + 1] = static_cast<int64_t>(out);
+  }
+  g.cols.resize(out);
+  g.weights.resize(out);
+  g.rowPtr = std::move(rowPtr);
+}
+
+int connectedComponents(const Graph& g)
+{
+  std::vector<int32_t> parent(g.n);
+  std::iota(parent.begin(), parent.end(), 0);
+  auto find = [&](int32_t x) {
+    while (parent[x] != x)
+    {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  int count = static_cast<int>(g.n);
+  for (int64_t i = 0; i < g.n; ++i)
+  {
+    for (int64_t e = g.rowPtr[i]; e < g.rowPtr[i + 1]; ++e)
+    {
+      const int32_t a = find(static_cast<int32_t>(i)), b = find(g.cols[e]);
+      if (a != b)
+      {
+        parent[std::max(a, b)] = std::min(a, b);
+        --count;
+      }
+    }
+  }
+  return count;
+}
+
+/// Eigenvectors of the `dims` smallest nontrivial eigenvalues of the
+/// normalised Laplacian I - D^-1/2 W D^-1/2 (= largest of D^-1/2 W D^-1/2,
+/// the trivial one D^1/2 1 deflated), by Lanczos with full
+/// reorthogonalisation. Returns n x dims, and the largest residual norm.
+std::vector<double> spectralLayout(const Graph& g, int dims, uint64_t seed, double& residual,
+  int& steps, const ProgressRange& progress)
+{
+  at::NoGradGuard noGrad;
+  const int64_t n = g.n;
+  std::vector<double> invSqrtDeg(n), v0(n);
+  double norm0 = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+  {
+    double s = 0.0;
+    for (int64_t e = g.rowPtr[i]; e < g.rowPtr[i + 1]; ++e)
+    {
+      s += g.weights[e];
+    }
+    invSqrtDeg[i] = s > 0 ? 1.0 / std::sqrt(s) : 0.0;
+    v0[i] = std::sqrt(s);
+    norm0 += s;
+  }
+  norm0 = std::sqrt(norm0);
+  for (auto& v : v0)
+  {
+    v /= norm0;
+  }
+  at::Tensor v0t = at::from_blob(v0.data(), { n }, at::kDouble);
+  auto apply = [&](const double* x, double* y) {
+    at::parallel_for(0, n, 1024, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+      {
+        double s = 0.0;
+        for (int64_t e = g.rowPtr[i]; e < g.rowPtr[i + 1]; ++e)
+        {
+          s += g.weights[e] * invSqrtDeg[g.cols[e]] * x[g.cols[e]];
+        }
+        y[i] = invSqrtDeg[i] * s;
+      }
+    });
+  };
+  const int64_t maxSteps = std::min<int64_t>(n - 1, std::max<int64_t>(2 * dims + 2, 300));
+  at::Tensor basis = at::zeros({ maxSteps, n }, at::kDouble);
+  std::vector<double> alpha, beta;
+  Random rng(seed ^ 0xA5A5A5A5ULL);
+  at::Tensor q = at::empty({ n }, at::kDouble);
+  {
+    double* p = q.data_ptr<double>();
+    for (int64_t i = 0; i < n; ++i)
+    {
+      p[i] = 1.0 + 0.1 * rng.normal();
+    }
+  }
+  q -= v0t * at::dot(v0t, q);
+  q /= q.norm();
+  at::Tensor w = at::empty({ n }, at::kDouble);
+  at::Tensor ritzValues, ritzVectors;
+  int64_t m = 0;
+  residual = std::numeric_limits<double>::infinity();
+  const double tolerance = 1e-6;
+  for (int64_t j = 0; j < maxSteps; ++j)
+  {
+    basis[j].copy_(q);
+    apply(q.data_ptr<double>(), w.data_ptr<double>());
+    w -= v0t * at::dot(v0t, w);
+    alpha.push_back(at::dot(q, w).item<double>());
+    // Full reorthogonalisation (twice: classical Gram-Schmidt is unstable once).
+    at::Tensor vb = basis.slice(0, 0, j + 1);
+    for (int pass = 0; pass < 2; ++pass)
+    {
+      w -= at::mv(vb.t(), at::mv(vb, w));
+    }
+    const double b = w.norm().item<double>();
+    m = j + 1;
+    const bool lastStep = m == maxSteps || b < 1e-10;
+    if (lastStep || (m >= 2 * dims + 2 && m % 10 == 0))
+    {
+      at::Tensor t = at::zeros({ m, m }, at::kDouble);
+      for (int64_t r = 0; r < m; ++r)
+      {
+        t[r][r] = alpha[r];
+        if (r + 1 < m)
+        {
+          t[r][r + 1] = beta[r];
+          t[r + 1][r] = beta[r];
+        }
+      }
+      auto eig = at::linalg_eigh(t);
+      const int take = static_cast<int>(std::min<int64_t>(dims, m));
+      ritzValues = std::get<0>(eig).flip(0).slice(0, 0, take);
+      ritzVectors = std::get<1>(eig).flip(1).slice(1, 0, take);
+      residual = (ritzVectors[m - 1].abs() * b).max().item<double>();
+      progress.report(std::min(1.0, static_cast<double>(m) / maxSteps));
+      if (residual < tolerance || lastStep)
+      {
+        break;
+      }
+    }
+    beta.push_back(b);
+    q = w / b;
+  }
+  steps = static_cast<int>(m);
+  at::Tensor y = at::matmul(basis.slice(0, 0, m).t(), ritzVectors).contiguous(); // n x dims
+  const int take = static_cast<int>(y.size(1));
+  std::vector<double> out(static_cast<size_t>(n * dims), 0.0);
+  const double* py = y.data_ptr<double>();
+  for (int64_t i = 0; i < n; ++i)
+  {
+    for (int c = 0; c < take; ++c)
+    {
+      out[i * dims + c] = py[i * take + c];
+    }
+  }
+  return out;
+}
+
+/// x^b for x > 0 through polynomial log2 / exp2 (relative error < 1e-5;
+/// the SGD does not need more, and libm's powf dominated its time).
+inline float fastPow(float x, float b)
+{
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  const float e = static_cast<float>(static_cast<int32_t>(bits >> 23) - 127);
+  bits = (bits & 0x007FFFFFu) | 0x3F800000u;
+  float t;
+  std::memcpy(&t, &bits, 4);
+  t -= 1.0f; // mantissa - 1 in [0, 1)
+  const float log2x = e +
+    t * (1.44251703f + t * (-0.71789838f + t * (0.45689417f + t * (-0.27736505f +
+      t * (0.12191414f - 0.0260663f * t)))));
+  float y = b * log2x;
+  y = std::min(126.0f, std::max(-126.0f, y));
+  const float fl = std::floor(y);
+  const float f = y - fl;
+  const float p = 1.0f + f * (0.693146838f + f * (0.240231097f + f * (0.0554789125f +
+    f * (0.00968618629f + f * (0.00123824155f + f * 0.000218712623f)))));
+  const uint32_t scale = static_cast<uint32_t>(static_cast<int32_t>(fl) + 127) << 23;
+  float s;
+  std::memcpy(&s, &scale, 4);
+  return p * s;
+}
+
+inline float clip4(float v)
+{
+  return v > 4.0f ? 4.0f : (v < -4.0f ? -4.0f : v);
+}
+
+/// optimize_layout_euclidean; Hogwild over `chunks` edge ranges.
+template <int DIM>
+void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float b, float gamma,
+  float initialAlpha, int negativeRate, uint64_t seed, const ProgressRange& progress)
+{
+  const int64_t edges = static_cast<int64_t>(g.cols.size());
+  const int64_t n = g.n;
+  std::vector<int32_t> head(edges);
+  for (int64_t i = 0; i < n; ++i)
+  {
+    for (int64_t e = g.rowPtr[i]; e < g.rowPtr[i + 1]; ++e)
+    {
+      head[e] = static_cast<int32_t>(i);
+    }
+  }
+  float maxW = 0.0f;
+  for (float w : g.weights)
+  {
+    maxW = std::max(maxW, w);
+  }
+  std::vector<double> perSample(edges), perNegative(edges), nextSample(edges), nextNegative(edges);
+  for (int64_t e = 0; e < edges; ++e)
+  {
+    const double samples = static_cast<double>(epochs) * (g.weights[e] / maxW);
+    perSample[e] = samples > 0 ? epochs / samples : -1.0;
+    perNegative[e] = perSample[e] / negativeRate;
+    nextSample[e] = perSample[e];
+    nextNegative[e] = perNegative[e];
+  }
+  const int chunks = std::max(1, at::get_num_threads());
+  std::vector<Random> rngs;
+  for (int c = 0; c < chunks; ++c)
+  {
+    rngs.emplace_back(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL * (c + 1));
+  }
+  const uint32_t nv = static_cast<uint32_t>(n);
+  const float twoAB = 2.0f * a * b, twoGB = 2.0f * gamma * b;
+  float alpha = initialAlpha;
+  for (int epoch = 0; epoch < epochs; ++epoch)
+  {
+    const double en = static_cast<double>(epoch);
+    at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
+      for (int64_t c = cb; c < ce; ++c)
+      {
+        Random& rng = rngs[c];
+        const int64_t e0 = edges * c / chunks, e1 = edges * (c + 1) / chunks;
+        for (int64_t e = e0; e < e1; ++e)
+        {
+          if (!(nextSample[e] <= en))
+          {
+            continue;
+          }
+          const int32_t j = head[e];
+          const int32_t kk = g.cols[e];
+          float* current = embedding + static_cast<int64_t>(j) * DIM;
+          float* other = embedding + static_cast<int64_t>(kk) * DIM;
+          float diff[DIM];
+          float d2 = 0.0f;
+          for (int d = 0; d < DIM; ++d)
+          {
+            diff[d] = current[d] - other[d];
+            d2 += diff[d] * diff[d];
+          }
+          float coeff = 0.0f;
+          if (d2 > 0.0f)
+          {
+            const float pb = fastPow(d2, b);
+            coeff = -twoAB * (pb / d2) / (a * pb + 1.0f);
+          }
+          for (int d = 0; d < DIM; ++d)
+          {
+            const float gd = clip4(coeff * diff[d]) * alpha;
+            current[d] += gd;
+            other[d] -= gd;
+          }
+          nextSample[e] += perSample[e];
+          const int negatives =
+            negativeRate > 0 ? static_cast<int>((en - nextNegative[e]) / perNegative[e]) : 0;
+          // Negative samples, all evaluated at the same position of `current`
+          // and applied together (umap-learn applies each before the next:
+          // the serial dependency made the loop latency-bound, 4x slower).
+          float move[DIM] = {};
+          for (int p = 0; p < negatives; ++p)
+          {
+            const uint32_t s =
+              static_cast<uint32_t>(((rng.next() >> 32) * static_cast<uint64_t>(nv)) >> 32);
+            const float* neg = embedding + static_cast<int64_t>(s) * DIM;
+            float nd2 = 0.0f;
+            for (int d = 0; d < DIM; ++d)
+            {
+              diff[d] = current[d] - neg[d];
+              nd2 += diff[d] * diff[d];
+            }
+            float nc = 0.0f;
+            if (nd2 > 0.0f)
+            {
+              const float pb = fastPow(nd2, b);
+              nc = twoGB / ((0.001f + nd2) * (a * pb + 1.0f));
+            }
+            else if (static_cast<int32_t>(s) == j)
+            {
+              continue;
+            }
+            for (int d = 0; d < DIM; ++d)
+            {
+              move[d] += nc > 0.0f ? clip4(nc * diff[d]) : 4.0f;
+            }
+          }
+          for (int d = 0; d < DIM; ++d)
+          {
+            current[d] += move[d] * alpha;
+          }
+          nextNegative[e] += negatives * perNegative[e];
+        }
+      }
+    });
+    alpha = initialAlpha * (1.0f - static_cast<float>(epoch) / static_cast<float>(epochs));
+    progress.report(static_cast<double>(epoch + 1) / epochs);
+  }
+}
+
+} // namespace
+
+std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
+  const InitProvider& pcaInit, ProjectionResult& diag, const ProgressRange& progress)
+{
+  const int64_t n = knn.rows;
+  const int dims = o.dimensions;
+  const int defaultEpochs = n <= 10000 ? 500 : 200;
+  const int epochs = o.epochs > 0 ? o.epochs : defaultEpochs;
+  Graph g = fuzzySimplicialSet(knn, o);
+  pruneGraph(g, epochs > 10 ? epochs : defaultEpochs);
+  diag.graphEdges = static_cast<int64_t>(g.cols.size());
+  diag.graphComponents = connectedComponents(g);
+  diag.epochs = epochs;
+  progress.report(0.02);
+
+  // Initialisation.
+  std::vector<double> init(static_cast<size_t>(n * dims));
+  Random rng(o.seed);
+  ProjectionInit choice = o.init == ProjectionInit::Auto ? ProjectionInit::Spectral : o.init;
+  std::ostringstream used;
+  if (choice == ProjectionInit::Spectral && diag.graphComponents > 1)
+  {
+    used << "pca (the graph has " << diag.graphComponents << " connected components)";
+    choice = ProjectionInit::Pca;
+  }
+  else if (choice == ProjectionInit::Spectral && n <= dims + 1)
+  {
+    used << "random (too few samples for a spectral layout)";
+    choice = ProjectionInit::Random;
+  }
+  if (choice == ProjectionInit::Spectral)
+  {
+    double residual = 0.0;
+    int steps = 0;
+    init = spectralLayout(g, dims, o.seed, residual, steps, ProgressRange(progress.sub(), 0.02, 0.1));
+    used << "spectral (Lanczos " << steps << " steps, residual " << residual << ")";
+  }
+  else if (choice == ProjectionInit::Pca)
+  {
+    const std::vector<float> p = pcaInit();
+    std::copy(p.begin(), p.end(), init.begin());
+    if (used.str().empty())
+    {
+      used << "pca";
+    }
+  }
+  else
+  {
+    for (auto& v : init)
+    {
+      v = -10.0 + 20.0 * rng.uniform();
+    }
+    if (used.str().empty())
+    {
+      used << "random";
+    }
+  }
+  diag.initUsed = used.str();
+  std::vector<float> embedding(static_cast<size_t>(n * dims));
+  if (choice != ProjectionInit::Random)
+  {
+    double maxAbs = 0.0;
+    for (double v : init)
+    {
+      maxAbs = std::max(maxAbs, std::fabs(v));
+    }
+    const double expansion = maxAbs > 0 ? 10.0 / maxAbs : 1.0;
+    for (size_t i = 0; i < init.size(); ++i)
+    {
+      init[i] = static_cast<float>(init[i] * expansion) + static_cast<float>(1e-4 * rng.normal());
+    }
+  }
+  for (int c = 0; c < dims; ++c)
+  {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (int64_t i = 0; i < n; ++i)
+    {
+      lo = std::min(lo, init[i * dims + c]);
+      hi = std::max(hi, init[i * dims + c]);
+    }
+    const double range = hi > lo ? hi - lo : 1.0;
+    for (int64_t i = 0; i < n; ++i)
+    {
+      embedding[i * dims + c] = static_cast<float>(10.0 * (init[i * dims + c] - lo) / range);
+    }
+  }
+  progress.report(0.1);
+
+  const auto ab = findAbParams(o.spread, o.minDist);
+  diag.a = ab.first;
+  diag.b = ab.second;
+  const double lr = o.learningRate > 0 ? o.learningRate : 1.0;
+  diag.learningRate = lr;
+  const ProgressRange sgd(progress.sub(), 0.1, 1.0);
+  if (dims == 2)
+  {
+    optimizeLayout<2>(embedding.data(), g, epochs, static_cast<float>(ab.first),
+      static_cast<float>(ab.second), static_cast<float>(o.repulsionStrength),
+      static_cast<float>(lr), o.negativeSampleRate, o.seed, sgd);
+  }
+  else
+  {
+    optimizeLayout<3>(embedding.data(), g, epochs, static_cast<float>(ab.first),
+      static_cast<float>(ab.second), static_cast<float>(o.repulsionStrength),
+      static_cast<float>(lr), o.negativeSampleRate, o.seed, sgd);
+  }
+  return embedding;
+}
+
+} // namespace projection
+} // namespace engine
+} // namespace dualembed
