@@ -79,7 +79,7 @@ int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
   catch (const std::exception& e)
   {
     reportError(algorithm, e.what());
-    output->ShallowCopy(input);
+    output->Initialize(); // a failed filter has an empty output, like a failed reader
     return 0;
   }
 }

@@ -59,8 +59,8 @@ void addPointArray(vtkPolyData* output, const std::string& name, const std::vect
 }
 
 /// Runs `compute` (which adds arrays to `output`), catching engine errors:
-/// a ModelError or other exception is reported as an error (returns 0, output
-/// = input); an abort leaves output = input with a warning (returns 1).
+/// a ModelError or other exception is reported as an error (returns 0, empty
+/// output); an abort leaves output = input with a warning (returns 1).
 int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
   const std::function<void()>& compute);
 }

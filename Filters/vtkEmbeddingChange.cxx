@@ -24,13 +24,13 @@ int vtkEmbeddingChange::RequestData(
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
-  output->ShallowCopy(input);
   dualembed::SelectedArray before, after;
   if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), before) ||
     !dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(1, input), after))
   {
     return 0;
   }
+  output->ShallowCopy(input);
   return dualembed::runEngine(this, input, output, [&] {
     engine::EmbeddingChangeOptions options;
     options.k = this->K;

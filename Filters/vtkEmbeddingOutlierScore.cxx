@@ -23,12 +23,12 @@ int vtkEmbeddingOutlierScore::RequestData(
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
-  output->ShallowCopy(input);
   dualembed::SelectedArray embedding;
   if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), embedding))
   {
     return 0;
   }
+  output->ShallowCopy(input);
   return dualembed::runEngine(this, input, output, [&] {
     engine::OutlierScoreOptions options;
     options.k = this->K;

@@ -150,11 +150,13 @@ int vtkImageEmbedding::RequestData(
   if (this->ModelPath.empty())
   {
     vtkErrorMacro("No model chosen: set ModelPath to a Hugging Face model folder or a TorchScript file.");
+    output->Initialize();
     return 0;
   }
   if (this->Tag.empty())
   {
     vtkErrorMacro("Tag is empty: it names the output arrays (embedding_<Tag>), e.g. 'foundation' or 'ft'.");
+    output->Initialize();
     return 0;
   }
   if (!this->CacheFile.empty())
@@ -175,6 +177,7 @@ int vtkImageEmbedding::RequestData(
   if (!images.Initialize(input, error))
   {
     vtkErrorMacro(<< error);
+    output->Initialize();
     return 0;
   }
   const vtkIdType n = input->GetNumberOfPoints();
@@ -250,7 +253,7 @@ int vtkImageEmbedding::RequestData(
         if (!images.Get(first + i, views[i], decoded[i], error))
         {
           vtkErrorMacro("Cannot read the image of sample " << first + i << ": " << error << ".");
-          output->ShallowCopy(input);
+          output->Initialize();
           return 0;
         }
       }
@@ -264,7 +267,7 @@ int vtkImageEmbedding::RequestData(
           vtkErrorMacro("Sample " << first + i << " preprocesses to " << own.height << "x" << own.width
                                   << " but sample " << first << " to " << size.height << "x" << size.width
                                   << ": the preprocessor configuration must resize to a fixed size.");
-          output->ShallowCopy(input);
+          output->Initialize();
           return 0;
         }
       }
@@ -344,7 +347,7 @@ int vtkImageEmbedding::RequestData(
     // ModelError carries a sentence for the user; LibTorch errors (c10::Error) are
     // std::exceptions too and must not escape into ParaView.
     vtkErrorMacro(<< e.what());
-    output->ShallowCopy(input);
+    output->Initialize();
     return 0;
   }
   this->UpdateProgress(1.0);

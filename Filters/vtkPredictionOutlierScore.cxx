@@ -25,7 +25,6 @@ int vtkPredictionOutlierScore::RequestData(
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
-  output->ShallowCopy(input);
   dualembed::SelectedArray probabilities, labelValues;
   if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), probabilities) ||
     !dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(1, input), labelValues))
@@ -44,6 +43,7 @@ int vtkPredictionOutlierScore::RequestData(
     const float value = labelValues.values[i];
     labels[i] = std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
   }
+  output->ShallowCopy(input);
   return dualembed::runEngine(this, input, output, [&] {
     engine::PredictionScoreOptions options;
     options.method = static_cast<engine::PredictionScoreMethod>(this->Method);

@@ -48,10 +48,11 @@ def style_map(view, source, color_by="label", title="", names=None):
         bar.Title = "" if color_by == "label" else color_by
         bar.ComponentTitle = ""
         bar.WindowLocation = "Any Location"
-        bar.Position = [0.86, 0.05]
+        bar.Position = [0.87, 0.04]
         bar.TitleColor = bar.LabelColor = [0.1, 0.1, 0.1]
-        bar.LabelFontSize = bar.TitleFontSize = 11
-        bar.ScalarBarLength = 0.5
+        bar.LabelFontSize = bar.TitleFontSize = 10
+        bar.ScalarBarLength = 0.45
+        bar.ScalarBarThickness = 10
     view.InteractionMode = "2D"
     view.OrientationAxesVisibility = 0
     view.CameraParallelProjection = 1
@@ -61,7 +62,13 @@ def style_map(view, source, color_by="label", title="", names=None):
         text_display.WindowLocation = "Upper Center"
         text_display.FontSize = 14
         text_display.Color = [0.1, 0.1, 0.1]
+    # Leave the right-hand strip to the legend: zoom out a little, move the data left.
     simple.ResetCamera(view)
+    bounds = source.GetDataInformation().GetBounds()
+    shift = 0.12 * (bounds[1] - bounds[0])
+    view.CameraFocalPoint = [view.CameraFocalPoint[0] + shift] + list(view.CameraFocalPoint[1:])
+    view.CameraPosition = [view.CameraPosition[0] + shift] + list(view.CameraPosition[1:])
+    view.CameraParallelScale = 1.15 * view.CameraParallelScale
     return display
 
 
@@ -133,6 +140,9 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     selected = []
     if outliers > 0:
         selected = select_lowest(foundation_map, "outlier_score_%s" % foundation, outliers)
+    for representation in gallery_view.Representations:  # the gallery alone in its view
+        if representation.Input is not None and representation.Input.GetXMLName() != "SampleGallery":
+            representation.Visibility = 0
     for view in (left, right, sheet, gallery_view):
         simple.Render(view)
     return {"layout": layout, "foundation": left, "ft": right, "spreadsheet": sheet,

@@ -1,1 +1,213 @@
-"""The DualEmbed batch report (pvbatch); see run()."""
+"""The DualEmbed batch report (pvbatch): the whole pipeline, then PNG maps, galleries and a CSV.
+
+    from dualembed import report
+    report.run("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+               "Data/models/fashion-vit-foundation", "Data/models/fashion-vit-ft", "report-out")
+
+Stages: read the samples, embed them with both models (or read an earlier results file),
+outlier scores, nearest neighbours and the embedding change, a UMAP map per embedding, then the
+results file (HDF5), the pictures and the CSV. Each stage prints one progress line.
+"""
+import csv
+import os
+import time
+
+import numpy as np
+from paraview import simple, servermanager
+from vtkmodules.util.numpy_support import vtk_to_numpy
+
+from . import layout
+
+TAGS = ("foundation", "ft")
+
+
+class Stages:
+    """Prints one line per stage with its duration, and keeps the durations."""
+
+    def __init__(self, log):
+        self.log = log
+        self.seconds = {}
+
+    def run(self, name, function):
+        start = time.perf_counter()
+        result = function()
+        self.seconds[name] = time.perf_counter() - start
+        self.log("[DualEmbed] %-34s %7.1f s" % (name, self.seconds[name]))
+        return result
+
+
+class StageFailed(RuntimeError):
+    pass
+
+
+def _update(proxy, expected=None):
+    """Updates `proxy`; raises StageFailed when it produced no samples (its error is above)."""
+    proxy.UpdatePipeline()
+    n = proxy.GetDataInformation().GetNumberOfPoints()
+    if n == 0 or (expected is not None and n != expected):
+        raise StageFailed("%s produced %d samples (see the error above)" % (proxy.GetXMLLabel(), n))
+    return proxy
+
+
+def _render_map(source, color_by, title, path, names, size=(900, 800)):
+    view = simple.CreateView("RenderView")
+    view.ViewSize = list(size)
+    view.Background = [1, 1, 1]
+    view.UseColorPaletteForBackground = 0
+    layout.style_map(view, source, color_by, title, names)
+    simple.SaveScreenshot(path, view, ImageResolution=list(size))
+    simple.Delete(view)
+    return path
+
+
+def _render_gallery(gallery, path):
+    view = simple.CreateView("RenderView")
+    bounds = _update(gallery).GetDataInformation().GetBounds()
+    view.ViewSize = [int(bounds[1] - bounds[0]) + 41, int(bounds[3] - bounds[2]) + 41]
+    view.Background = [1, 1, 1]
+    view.UseColorPaletteForBackground = 0
+    display = simple.Show(gallery, view)
+    display.MapScalars = 0
+    layout.fit_image(view, gallery)
+    simple.SaveScreenshot(path, view, ImageResolution=view.ViewSize)
+    simple.Delete(view)
+    return path
+
+
+def _write_csv(samples, path, count):
+    data = servermanager.Fetch(samples)
+    pd = data.GetPointData()
+
+    def column(name):
+        array = pd.GetAbstractArray(name)
+        if array is None:
+            return None
+        if array.IsA("vtkStringArray"):
+            return [array.GetValue(i) for i in range(array.GetNumberOfValues())]
+        return vtk_to_numpy(array)
+
+    score = column("outlier_score_foundation")
+    order = np.argsort(score, kind="stable")[:count]
+    sample_id = column("sample_id")
+    names = ["sample_id", "label_str", "pred_label_str_ft", "outlier_score_foundation",
+             "outlier_score_ft", "ood_pred_score_ft", "label_quality_ft", "nn_id_foundation",
+             "nn_distance_foundation", "nn_id_ft", "nn_distance_ft", "embedding_change"]
+    columns = {name: column(name) for name in names}
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        present = [name for name in names if columns[name] is not None]
+        writer.writerow(["rank"] + [n.replace("nn_id", "nn_sample_id") for n in present])
+        for rank, i in enumerate(order):
+            row = [rank + 1]
+            for name in present:
+                value = columns[name][i]
+                if name.startswith("nn_id"):
+                    value = int(sample_id[value]) if value >= 0 else -1
+                elif isinstance(value, (np.floating, float)):
+                    value = "%.6g" % value
+                elif isinstance(value, np.integer):
+                    value = int(value)
+                row.append(value)
+            writer.writerow(row)
+    return path
+
+
+def _open_script(path, results, plugin):
+    with open(path, "w") as f:
+        f.write('''"""Opens this DualEmbed report's results in the comparison layout.
+
+    paraview --script=%(script)s
+"""
+from paraview import simple
+
+simple.LoadPlugin(%(plugin)r, remote=False)
+import dualembed.layout
+
+samples = simple.DualEmbedSamplesReader(FileName=%(results)r)
+maps = [simple.EmbeddingProjection(Input=samples, Embedding=["POINTS", "embedding_" + tag])
+        for tag in ("foundation", "ft")]  # the stored UMAP coordinates are reused
+dualembed.layout.compare(*maps)
+''' % {"script": path, "plugin": plugin, "results": results})
+    return path
+
+
+def run(dataset, foundation_model, ft_model, output_dir, max_samples=0, results=None,
+        batch_size=24, outliers=8, csv_rows=100, plugin=None, log=print):
+    """Runs the pipeline and writes the report; returns {"files": [...], "seconds": {...}}.
+
+    dataset: anything the Image Dataset Reader opens. foundation_model, ft_model: Hugging Face
+    folders or TorchScript files. results: an earlier results file (HDF5) to start from instead
+    of the dataset and the models (its embeddings are reused).
+    """
+    os.makedirs(output_dir, exist_ok=True)
+    output_dir = os.path.abspath(output_dir)
+    plugin = plugin or os.environ.get("DUALEMBED_PLUGIN", "")
+    stages = Stages(log)
+    files = []
+
+    if results:
+        samples = stages.run("read results", lambda: _update(simple.DualEmbedSamplesReader(FileName=results)))
+    else:
+        samples = stages.run("read samples", lambda: _update(
+            simple.ImageDatasetReader(FileName=dataset, MaxSamples=max_samples)))
+        log("[DualEmbed] %d samples from %s" % (samples.GetDataInformation().GetNumberOfPoints(), dataset))
+        for tag, model in zip(TAGS, (foundation_model, ft_model)):
+            samples = stages.run("embedding (%s)" % tag, lambda: _update(simple.ImageEmbedding(
+                Input=samples, ModelPath=model, Tag=tag, BatchSize=batch_size)))
+
+    arrays = samples.PointData.keys()
+    n = samples.GetDataInformation().GetNumberOfPoints()
+    for tag in TAGS:
+        embedding = ["POINTS", "embedding_" + tag]
+        samples = stages.run("outlier score (%s)" % tag, lambda: _update(
+            simple.EmbeddingOutlierScore(Input=samples, Embedding=embedding), n))
+        samples = stages.run("nearest neighbour (%s)" % tag, lambda: _update(
+            simple.EmbeddingNearestNeighbor(Input=samples, Embedding=embedding), n))
+    if "probs_ft" in arrays:
+        try:
+            samples = stages.run("prediction outlier score (ft)", lambda: _update(simple.PredictionOutlierScore(
+                Input=samples, Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"]), n))
+        except StageFailed as failure:  # e.g. a classifier trained on other classes: go on without it
+            log("[DualEmbed] skipped the prediction outlier score: %s" % failure)
+    samples = stages.run("embedding change", lambda: _update(simple.EmbeddingChange(
+        Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"]), n))
+    # The ft map follows the foundation map, so it carries both maps' coordinates.
+    maps = {}
+    for tag in TAGS:
+        source = maps.get("foundation", samples)
+        maps[tag] = stages.run("UMAP (%s)" % tag, lambda: _update(simple.EmbeddingProjection(
+            Input=source, Embedding=["POINTS", "embedding_" + tag]), n))
+    combined = maps["ft"]
+
+    def write_results():
+        path = os.path.join(output_dir, "results.h5")
+        simple.SaveData(path, proxy=combined)
+        return path
+    results_path = stages.run("results file", write_results)
+    files.append(results_path)
+
+    def pictures():
+        names = layout.class_names(samples)
+        made = []
+        for tag, when in zip(TAGS, ("before", "after")):
+            made.append(_render_map(maps[tag], "label", "%s fine-tuning (%s): classes" % (when, tag),
+                                    os.path.join(output_dir, "map_%s_label.png" % tag), names))
+            made.append(_render_map(maps[tag], "outlier_score_" + tag,
+                                    "%s fine-tuning (%s): outlier score" % (when, tag),
+                                    os.path.join(output_dir, "map_%s_outlier_score.png" % tag), names))
+            gallery = simple.SampleGallery(Input=maps[tag], RankArray="outlier_score_" + tag,
+                                           NeighborSuffix=tag, Count=outliers)
+            made.append(_render_gallery(gallery, os.path.join(output_dir, "gallery_%s_outliers.png" % tag)))
+        made.append(_render_map(maps["ft"], "embedding_change", "embedding change (on the fine-tuned map)",
+                                os.path.join(output_dir, "map_embedding_change.png"), names))
+        return made
+    files += stages.run("pictures", pictures)
+    files.append(stages.run("CSV of top outliers", lambda: _write_csv(
+        combined, os.path.join(output_dir, "top_outliers.csv"), csv_rows)))
+    files.append(_open_script(os.path.join(output_dir, "open_in_paraview.py"), results_path, plugin))
+
+    log("[DualEmbed] report written to %s:" % output_dir)
+    for path in files:
+        log("    " + os.path.basename(path))
+    log("[DualEmbed] explore it in the GUI:  paraview --script=%s" % files[-1])
+    return {"files": files, "seconds": stages.seconds}
