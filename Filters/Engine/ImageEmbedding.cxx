@@ -389,6 +389,15 @@ struct EmbeddingModel::Impl
 
   void loadScriptOn(const std::string& path)
   {
+    // TorchScript files are zip archives: check the signature first, because
+    // LibTorch 2.x crashes on some other files instead of throwing.
+    char signature[4] = { 0, 0, 0, 0 };
+    std::ifstream file(path, std::ios::binary);
+    if (!file.read(signature, 4) || std::string(signature, 4) != std::string("PK\x03\x04", 4))
+    {
+      throw ModelError(path + ": not a loadable TorchScript file (not a zip archive made by "
+                              "torch.jit.save; a Hugging Face model is a folder with config.json)");
+    }
     try
     {
       // Loading onto the device moves the code's constants too; Module::to()
