@@ -1,33 +1,27 @@
-"""DualEmbed demo (pvbatch): reads the Fashion-MNIST test set through the plugin and summarises it.
+"""DualEmbed demo (pvbatch): the whole mission on the Fashion-MNIST test set with the bundled models.
 
-Run by Scripts/run-demo.sh, which sets DUALEMBED_PLUGIN to the built plugin.
+Reads the 10 000 test images, embeds them with the bundled foundation model and its fine-tuned
+version (Data/models), scores outliers, finds nearest neighbours, measures the embedding change,
+makes a UMAP map of each embedding and writes the report (PNG maps and galleries, CSV, results
+file) to demo-output/. Run by Scripts/run-demo.sh, which sets DUALEMBED_PLUGIN.
+Usage: pvbatch Scripts/demo.py [OUTPUT_DIR] [MAX_SAMPLES]
 """
 import os
 import sys
 import time
 
-from paraview import simple, servermanager
-from vtkmodules.util.numpy_support import vtk_to_numpy
+from paraview import simple
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATASET = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+MODELS = os.path.join(ROOT, "Data", "models")
 
 simple.LoadPlugin(os.environ["DUALEMBED_PLUGIN"], remote=False)
-path = sys.argv[1] if len(sys.argv) > 1 else DATASET
-start = time.perf_counter()
-reader = simple.ImageDatasetReader(FileName=path)
-reader.UpdatePipeline()
-samples = servermanager.Fetch(reader)
-seconds = time.perf_counter() - start
-if samples.GetNumberOfPoints() == 0:
-    sys.exit("DualEmbed demo: no samples read from %s (see the error above)." % path)
+from dualembed import report  # noqa: E402  (shipped inside the plugin)
 
-pd = samples.GetPointData()
-labels = vtk_to_numpy(pd.GetArray("label"))
-names = samples.GetFieldData().GetAbstractArray("class_names")
-shape = samples.GetFieldData().GetArray("image_shape")
-print("DualEmbed demo: %s" % path)
-print("  %d samples, images %d x %d x %d, read in %.2f s"
-      % (samples.GetNumberOfPoints(), shape.GetValue(0), shape.GetValue(1), shape.GetValue(2), seconds))
-print("  point-data arrays: %s" % ", ".join(pd.GetArrayName(i) for i in range(pd.GetNumberOfArrays())))
-for label in range(names.GetNumberOfValues()):
-    print("  %2d %-12s %6d samples" % (label, names.GetValue(label), (labels == label).sum()))
+output = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "demo-output"))
+max_samples = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+start = time.perf_counter()
+result = report.run(DATASET, os.path.join(MODELS, "fashion-vit-foundation"),
+                    os.path.join(MODELS, "fashion-vit-ft"), output, max_samples=max_samples)
+print("[DualEmbed] demo finished in %.1f s" % (time.perf_counter() - start))
