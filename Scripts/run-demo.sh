@@ -10,4 +10,8 @@ if [ -z "$plugin" ]; then
   exit 1
 fi
 export DUALEMBED_PLUGIN="$plugin"
+# pvbatch renders the report's pictures: without a display, use a virtual one.
+if [ -z "${DISPLAY:-}" ]; then
+  exec xvfb-run -a -s "-screen 0 1920x1080x24" pvbatch "$here/Scripts/demo.py" "$@"
+fi
 exec pvbatch "$here/Scripts/demo.py" "$@"
