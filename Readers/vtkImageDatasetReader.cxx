@@ -2,6 +2,7 @@
 
 #include "ImageDataset.h"
 #include "ImageFileDecoder.h"
+#include "PieceRange.h"
 
 #include "vtkCellArray.h"
 #include "vtkFieldData.h"
@@ -216,15 +217,9 @@ int vtkImageDatasetReader::RequestData(
   const vtkIdType total = this->MaxSamples > 0
     ? std::min<vtkIdType>(this->MaxSamples, info.numberOfSamples)
     : static_cast<vtkIdType>(info.numberOfSamples);
-  int piece = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
-  int numberOfPieces = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
-  if (numberOfPieces < 1)
-  {
-    piece = 0;
-    numberOfPieces = 1;
-  }
-  const vtkIdType first = total * piece / numberOfPieces;
-  const vtkIdType count = total * (piece + 1) / numberOfPieces - first;
+  const dualembed::PieceRange range = dualembed::requestedPieceRange(outInfo, total);
+  const vtkIdType first = range.first;
+  const vtkIdType count = range.count;
 
   formats::SampleBlock block;
   try

@@ -1,5 +1,7 @@
 #include "vtkSampleStoreReader.h"
 
+#include "PieceRange.h"
+
 #include "SampleStore.h"
 
 #include "vtkCellArray.h"
@@ -321,15 +323,9 @@ int vtkSampleStoreReader::RequestData(
   {
     const formats::SampleStoreFile file(this->FileName);
     const vtkIdType total = file.numberOfSamples();
-    int piece = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER());
-    int numberOfPieces = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES());
-    if (numberOfPieces < 1)
-    {
-      piece = 0;
-      numberOfPieces = 1;
-    }
-    const vtkIdType first = total * piece / numberOfPieces;
-    const vtkIdType count = total * (piece + 1) / numberOfPieces - first;
+    const dualembed::PieceRange range = dualembed::requestedPieceRange(outInfo, total);
+    const vtkIdType first = range.first;
+    const vtkIdType count = range.count;
 
     vtkNew<vtkPoints> points;
     if (file.hasPoints())
