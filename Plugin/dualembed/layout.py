@@ -7,8 +7,14 @@
 two embeddings (Embedding Projection filters) of the same samples. Selecting samples in one map
 selects the same samples (point ids) in the other map and in the spreadsheet; the top outliers of
 the foundation embedding are selected at start, and the gallery shows them beside their nearest
-neighbours.
+neighbours. While the layout exists, selecting samples (in either map or the spreadsheet) points the
+gallery at the selected samples; clearing the selection brings back the top outliers.
+
+The same call works in pvpython, pvbatch and the paraview GUI (e.g. ``paraview --script=...``,
+also under xvfb-run): see `welcome_dialog_guard` for what the GUI needs.
 """
+import contextlib
+
 from paraview import simple, servermanager
 
 SELECTION_LINK = "DualEmbedSelection"
@@ -93,6 +99,89 @@ def select_lowest(source, array, count):
     return [int(i) for i in ids]
 
 
+# --- The paraview GUI: ParaView's Welcome dialog -------------------------------------------------
+# The GUI (ParaView 5.11) opens a modal Welcome dialog from a one-shot timer, one second after the
+# main window first shows (unless started with --dr, or "Don't show again" was ticked). A --script
+# runs from the event loop before that; any layout change (CreateLayout, SplitVertical, AssignView,
+# Reset, ...) rebuilds the layout's widgets and processes pending Qt events
+# (pqMultiViewWidget::reload -> pqEventDispatcher::processEvents), so a script that reaches its
+# first layout change after that second fires the timer there and waits inside the dialog's
+# QDialog::exec() until someone closes it: forever under xvfb-run. Python in the GUI has no Qt
+# bindings, but a render view's interactor there is a QVTKInteractor whose timers are QTimers:
+# a repeating one, running while the layout changes, closes the Welcome dialog if it opens.
+
+dismissed_welcome_dialogs = 0  # how many Welcome dialogs welcome_dialog_guard closed (tests)
+
+
+def _qt_interactor(view):
+    """The view's interactor when it is the GUI's (a QVTKInteractor), else None."""
+    try:
+        interactor = view.GetRenderWindow().GetInteractor()
+    except AttributeError:  # not a render view
+        return None
+    return interactor if interactor is not None and interactor.IsA("QVTKInteractor") else None
+
+
+def _close_welcome_dialog_function():
+    """A function that closes the GUI's modal Welcome dialog if it is open (None: not possible).
+
+    Calls Qt 5 (the Qt of ParaView 5.11) through ctypes: QApplication::activeModalWidget(), the
+    widget's class name (QObject::metaObject(), the first entry of its virtual table), and
+    QWidget::close() (which rejects a dialog and so ends its exec()).
+    """
+    import ctypes
+    try:
+        widgets = ctypes.CDLL("libQt5Widgets.so.5")
+        core = ctypes.CDLL("libQt5Core.so.5")
+        active_modal = widgets._ZN12QApplication17activeModalWidgetEv
+        close = widgets._ZN7QWidget5closeEv
+        class_name = core._ZNK11QMetaObject9classNameEv
+    except (OSError, AttributeError):
+        return None
+    active_modal.argtypes, active_modal.restype = [], ctypes.c_void_p
+    close.argtypes, close.restype = [ctypes.c_void_p], ctypes.c_bool
+    class_name.argtypes, class_name.restype = [ctypes.c_void_p], ctypes.c_char_p
+    meta_object_type = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)
+
+    def close_welcome_dialog():
+        global dismissed_welcome_dialogs
+        widget = active_modal()
+        if not widget:
+            return False
+        vtable = ctypes.cast(widget, ctypes.POINTER(ctypes.c_void_p))[0]
+        meta_object = meta_object_type(ctypes.cast(vtable, ctypes.POINTER(ctypes.c_void_p))[0])
+        if class_name(meta_object(widget)) != b"pqWelcomeDialog":
+            return False  # some other dialog: not ours to close
+        close(widget)
+        dismissed_welcome_dialogs += 1
+        return True
+
+    return close_welcome_dialog
+
+
+@contextlib.contextmanager
+def welcome_dialog_guard(view=None, interval_ms=50):
+    """Within this block, closes the GUI's Welcome dialog whenever it opens (see above).
+
+    view: a render view of the GUI, whose interactor runs the timer (default: the active view).
+    Does nothing outside the GUI (pvpython, pvbatch) or where the timer cannot be made. Wrap any
+    other layout change or screenshot of a layout (SaveScreenshot of a layout resizes its views)
+    that a GUI script makes before the Welcome dialog has been and gone, or start the GUI with --dr.
+    """
+    interactor = _qt_interactor(view if view is not None else simple.GetActiveView())
+    close_welcome_dialog = _close_welcome_dialog_function() if interactor is not None else None
+    if close_welcome_dialog is None:
+        yield
+        return
+    observer = interactor.AddObserver("TimerEvent", lambda *args: close_welcome_dialog())
+    timer = interactor.CreateRepeatingTimer(interval_ms)
+    try:
+        yield
+    finally:
+        interactor.DestroyTimer(timer)
+        interactor.RemoveObserver(observer)
+
+
 def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="label",
             outliers=8, layout=None):
     """Builds the comparison layout and returns its views as a dict.
@@ -101,7 +190,6 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     outliers: how many of the foundation embedding's top outliers (lowest
     outlier_score_<foundation>) to select at start (0: none).
     """
-    layout = layout or simple.CreateLayout("DualEmbed")
     left = simple.CreateView("RenderView")
     right = simple.CreateView("RenderView")
     sheet = simple.CreateView("SpreadSheetView")
@@ -109,14 +197,16 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     for view in (left, right, gallery_view):
         view.Background = [1, 1, 1]
         view.UseColorPaletteForBackground = 0
-    # Top row: the two maps; bottom row: spreadsheet and gallery.
-    layout.SplitVertical(0, 0.62)
-    layout.SplitHorizontal(1, 0.5)
-    layout.SplitHorizontal(2, 0.6)
-    layout.AssignView(3, left)
-    layout.AssignView(4, right)
-    layout.AssignView(5, sheet)
-    layout.AssignView(6, gallery_view)
+    with welcome_dialog_guard(left):  # layout changes in the GUI: see welcome_dialog_guard
+        layout = layout or simple.CreateLayout("DualEmbed")
+        # Top row: the two maps; bottom row: spreadsheet and gallery.
+        layout.SplitVertical(0, 0.62)
+        layout.SplitHorizontal(1, 0.5)
+        layout.SplitHorizontal(2, 0.6)
+        layout.AssignView(3, left)
+        layout.AssignView(4, right)
+        layout.AssignView(5, sheet)
+        layout.AssignView(6, gallery_view)
 
     names = class_names(foundation_map) or class_names(ft_map)  # both maps share one colour map
     style_map(left, foundation_map, color_by, "before fine-tuning (%s)" % foundation, names)
@@ -143,15 +233,33 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     for representation in gallery_view.Representations:  # the gallery alone in its view
         if representation.Input is not None and representation.Input.GetXMLName() != "SampleGallery":
             representation.Visibility = 0
+    views = {"layout": layout, "foundation": left, "ft": right, "spreadsheet": sheet,
+             "gallery": gallery_view, "gallery_source": gallery, "selected": selected}
+    # From here on the gallery follows the selection (the maps' selections are linked, so
+    # watching the foundation map is enough).
+    follow_selection(views, foundation_map)
     for view in (left, right, sheet, gallery_view):
         simple.Render(view)
-    return {"layout": layout, "foundation": left, "ft": right, "spreadsheet": sheet,
-            "gallery": gallery_view, "gallery_source": gallery, "selected": selected}
+    return views
 
 
 def show_selection_in_gallery(views, source):
-    """Points the gallery at the current selection of `source` (call after selecting)."""
+    """Points the gallery at the current selection of `source` (all of it: no selection)."""
     selection = source.SMProxy.GetSelectionInput(0)
     gallery = views["gallery_source"]
     gallery.Selection = servermanager._getPyProxy(selection) if selection else None
     simple.Render(views["gallery"])
+
+
+def follow_selection(views, source):
+    """Updates the gallery whenever the selection of `source` changes (compare() does this).
+
+    Works for selections made in the GUI (in a map or the spreadsheet) and from Python
+    (simple.SelectIDs, ...). Returns the observer's tag; views["selection_observer"] holds it too.
+    """
+    def on_selection_changed(*args):
+        show_selection_in_gallery(views, source)
+
+    views["selection_observer"] = source.SMProxy.AddObserver("SelectionChangedEvent",
+                                                             on_selection_changed)
+    return views["selection_observer"]
