@@ -1,0 +1,72 @@
+# Runs inside the paraview GUI (paraview --script=... --exit): dualembed.layout.compare() builds
+# the comparison layout there (it used to hang: ParaView's Welcome dialog, see
+# dualembed.layout.welcome_dialog_guard), the gallery follows a selection by itself, and a
+# screenshot of the whole layout is saved and checked.
+import os
+import tempfile
+import time
+
+from paraview import simple, servermanager
+
+from dualembed_testing import check, load_plugin
+
+load_plugin()
+import dualembed.layout
+
+# The GUI opens its Welcome dialog one second after the main window shows (unless the user's
+# settings turned it off): waiting here makes sure the layout function's first layout change
+# meets that dialog, as a longer script would.
+time.sleep(1.5)
+
+samples = simple.ImageDatasetReader(
+    FileName="/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", MaxSamples=200)
+scores = simple.EmbeddingOutlierScore(Input=samples, Embedding=["POINTS", "image"])
+foundation_map = simple.EmbeddingNearestNeighbor(Input=scores, Embedding=["POINTS", "image"])
+ft_map = simple.Transform(Input=foundation_map)  # a second map of the same samples
+ft_map.Transform.Translate = [100, 0, 0]
+views = dualembed.layout.compare(foundation_map, ft_map, foundation="image", ft="image", outliers=5)
+print("Welcome dialogs closed by the layout function: %d" % dualembed.layout.dismissed_welcome_dialogs)
+
+layout = views["layout"]
+for key in ("foundation", "ft", "spreadsheet", "gallery"):
+    check(layout.GetViewLocation(views[key]) >= 0, "the %s view is not in the layout" % key)
+rows = views["spreadsheet"].GetClientSideObject().GetNumberOfRows()
+check(rows == 200, "spreadsheet shows %d rows, expected 200" % rows)
+
+# Selecting samples updates the gallery without calling show_selection_in_gallery().
+simple.SelectIDs(IDs=[0, 7, 0, 42, 0, 199], FieldType="POINT", Source=ft_map)
+gallery = servermanager.Fetch(views["gallery_source"])
+shown = [gallery.GetFieldData().GetArray("point_id").GetValue(i) for i in range(3)]
+check(shown == [7, 42, 199], "gallery shows %s after selecting 7, 42, 199" % shown)
+# Back to the top outliers for the screenshot.
+dualembed.layout.select_lowest(foundation_map, "outlier_score_image", 5)
+
+out_dir = os.environ.get("DUALEMBED_TEST_OUTPUT_DIR") or tempfile.gettempdir()
+os.makedirs(out_dir, exist_ok=True)
+path = os.path.join(out_dir, "TestGuiLayout.png")
+if os.path.exists(path):
+    os.remove(path)
+with dualembed.layout.welcome_dialog_guard(views["foundation"]):  # the layout's views get resized
+    simple.SaveScreenshot(path, layout, SaveAllViews=1, ImageResolution=[1600, 900])
+check(os.path.exists(path), "no screenshot written to %s" % path)
+
+# A non-trivial image of the whole layout: its size, many colours, and every quarter drawn.
+from vtkmodules.vtkIOImage import vtkPNGReader
+from vtkmodules.util.numpy_support import vtk_to_numpy
+
+reader = vtkPNGReader()
+reader.SetFileName(path)
+reader.Update()
+image = reader.GetOutput()
+width, height, _ = image.GetDimensions()
+check((width, height) == (1600, 900), "screenshot is %dx%d, expected 1600x900" % (width, height))
+pixels = vtk_to_numpy(image.GetPointData().GetScalars())[:, :3].reshape(height, width, 3)
+colours = len({tuple(p) for p in pixels[::4, ::4].reshape(-1, 3)})
+check(colours > 50, "screenshot has only %d colours" % colours)
+for name, quarter in (("bottom left", pixels[:height // 2, :width // 2]),  # rows from the bottom
+                      ("bottom right", pixels[:height // 2, width // 2:]),
+                      ("top left", pixels[height // 2:, :width // 2]),
+                      ("top right", pixels[height // 2:, width // 2:])):
+    check(quarter.std() > 5, "the %s of the screenshot is blank" % name)
+print("Screenshot of the layout: %s (%dx%d, %d colours)" % (path, width, height, colours))
+print("DualEmbed GUI layout test passed")
