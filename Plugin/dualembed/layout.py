@@ -214,7 +214,11 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
 
     simple.Show(ft_map, sheet)
     sheet.FieldAssociation = "Point Data"
-    sheet.HiddenColumnLabels = ["image", "Points", "Points_Magnitude", "Point ID"]
+    # Per-sample columns only: the images and the embeddings (vectors) are too wide to read there.
+    vectors = [array.GetName() for array in ft_map.PointData
+               if array.GetNumberOfComponents() > 3 and array.GetName() != "image"]
+    sheet.HiddenColumnLabels = (["image", "image_Magnitude", "Points", "Points_Magnitude", "Point ID"]
+                                + vectors + [name + "_Magnitude" for name in vectors])
     sheet.ColumnToSort = "outlier_score_%s" % foundation
     sheet.InvertOrder = 0
 
