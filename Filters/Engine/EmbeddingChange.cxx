@@ -28,17 +28,18 @@ EmbeddingChangeResult computeEmbeddingChange(
   }
   result.metricA = resolveMetric(options.metric, a.cols);
   result.metricB = resolveMetric(options.metric, b.cols);
-  const int64_t n = a.rows;
-  if (n == 0)
+  const int64_t first = options.queries.begin;
+  const int64_t n = options.queries.endFor(a.rows) - first;
+  if (a.rows == 0)
   {
     return result;
   }
   requireFiniteRows(a, "the first embedding");
   requireFiniteRows(b, "the second embedding");
-  if (n == 1)
+  if (a.rows == 1)
   {
-    result.overlap.assign(1, 1.0f);
-    result.change.assign(1, 0.0f);
+    result.overlap.assign(static_cast<std::size_t>(n), 1.0f);
+    result.change.assign(static_cast<std::size_t>(n), 0.0f);
     return result;
   }
 
@@ -52,13 +53,13 @@ EmbeddingChangeResult computeEmbeddingChange(
     knnOptions.progress = [&progress](double f) { return progress(0.5 * f); };
   }
   knnOptions.metric = result.metricA;
-  const KnnResult knnA = computeKnn(a, knnOptions);
+  const KnnResult knnA = computeKnn(a, first, first + n, knnOptions);
   if (progress)
   {
     knnOptions.progress = [&progress](double f) { return progress(0.5 + 0.5 * f); };
   }
   knnOptions.metric = result.metricB;
-  const KnnResult knnB = computeKnn(b, knnOptions);
+  const KnnResult knnB = computeKnn(b, first, first + n, knnOptions);
 
   const std::size_t k = static_cast<std::size_t>(knnA.k);
   result.k = knnA.k;

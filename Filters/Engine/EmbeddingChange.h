@@ -12,6 +12,7 @@
 #define DualEmbed_Engine_EmbeddingChange_h
 
 #include "NearestNeighbors.h"
+#include "QueryRows.h"
 
 #include <cstdint>
 #include <vector>
@@ -28,12 +29,13 @@ struct EmbeddingChangeOptions
   KnnMethod method = KnnMethod::Exact;
   FlannParameters flann;
   ProgressCallback progress;
+  QueryRows queries; // rows to answer (all by default)
 };
 
 struct EmbeddingChangeResult
 {
-  std::vector<float> overlap; // neighbor_overlap
-  std::vector<float> change;  // embedding_change
+  std::vector<float> overlap; // neighbor_overlap, one per query row
+  std::vector<float> change;  // embedding_change, one per query row
   int k = 0;
   DistanceMetric metricA = DistanceMetric::Cosine;
   DistanceMetric metricB = DistanceMetric::Cosine;

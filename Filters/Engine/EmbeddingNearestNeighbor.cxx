@@ -33,8 +33,9 @@ NearestNeighborResult computeEmbeddingNearestNeighbor(
   {
     throw ModelError("The nearest-neighbour threshold must be a finite number.");
   }
-  const int64_t n = features.rows;
-  if (n == 0)
+  const int64_t first = options.queries.begin;
+  const int64_t n = options.queries.endFor(features.rows) - first;
+  if (features.rows == 0)
   {
     return result;
   }
@@ -42,7 +43,7 @@ NearestNeighborResult computeEmbeddingNearestNeighbor(
   result.id.assign(static_cast<std::size_t>(n), -1);
   result.distance.assign(static_cast<std::size_t>(n), std::numeric_limits<float>::quiet_NaN());
   result.flag.assign(static_cast<std::size_t>(n), 0);
-  if (n == 1)
+  if (features.rows == 1 || n == 0)
   {
     return result;
   }
@@ -53,7 +54,7 @@ NearestNeighborResult computeEmbeddingNearestNeighbor(
   knnOptions.method = options.method;
   knnOptions.flann = options.flann;
   knnOptions.progress = options.progress;
-  const KnnResult knn = computeKnn(features, knnOptions);
+  const KnnResult knn = computeKnn(features, first, first + n, knnOptions);
 
   const double sqrt2 = std::sqrt(2.0);
   for (int64_t i = 0; i < n; ++i)
@@ -61,7 +62,7 @@ NearestNeighborResult computeEmbeddingNearestNeighbor(
     const std::size_t s = static_cast<std::size_t>(i);
     const int64_t j = knn.indices[s];
     double distance;
-    if (isZeroRow(features.row(i), features.cols) || isZeroRow(features.row(j), features.cols))
+    if (isZeroRow(features.row(first + i), features.cols) || isZeroRow(features.row(j), features.cols))
     {
       distance = sqrt2;
     }

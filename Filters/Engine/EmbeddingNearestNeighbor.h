@@ -16,6 +16,7 @@
 #define DualEmbed_Engine_EmbeddingNearestNeighbor_h
 
 #include "NearestNeighbors.h"
+#include "QueryRows.h"
 
 #include <cstdint>
 #include <vector>
@@ -31,11 +32,12 @@ struct NearestNeighborOptions
   KnnMethod method = KnnMethod::Exact;
   FlannParameters flann;
   ProgressCallback progress;
+  QueryRows queries; // rows to answer (all by default); nn_id indexes all rows
 };
 
 struct NearestNeighborResult
 {
-  std::vector<int64_t> id;      // nn_id_<X>
+  std::vector<int64_t> id;      // nn_id_<X>, one per query row
   std::vector<float> distance;  // nn_distance_<X>
   std::vector<uint8_t> flag;    // nn_flag_<X>
 };

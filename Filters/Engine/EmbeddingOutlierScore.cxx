@@ -95,10 +95,11 @@ OutlierScoreResult computeEmbeddingOutlierScore(
   knnOptions.method = options.method;
   knnOptions.flann = options.flann;
   knnOptions.progress = options.progress;
-  const KnnResult knn = computeKnn(features, knnOptions);
+  const KnnResult knn = computeKnn(
+    features, options.queries.begin, options.queries.endFor(features.rows), knnOptions);
   result.k = knn.k;
 
-  const std::size_t n = static_cast<std::size_t>(features.rows);
+  const std::size_t n = static_cast<std::size_t>(knn.rows);
   const std::size_t k = static_cast<std::size_t>(knn.k);
   std::vector<double> mean(n, 0.0);
   for (std::size_t i = 0; i < n; ++i)
@@ -111,7 +112,7 @@ OutlierScoreResult computeEmbeddingOutlierScore(
     mean[i] = sum / static_cast<double>(k);
   }
   result.score = outlierScoresFromMeanDistances(mean, result.metric, options.t, options.scaling, &result.scale);
-  result.meanDistance.assign(mean.begin(), mean.end());
+  result.meanDistance = std::move(mean);
   return result;
 }
 

@@ -16,6 +16,7 @@
 #define DualEmbed_Engine_EmbeddingOutlierScore_h
 
 #include "NearestNeighbors.h"
+#include "QueryRows.h"
 
 #include <cstdint>
 #include <vector>
@@ -40,15 +41,19 @@ struct OutlierScoreOptions
   KnnMethod method = KnnMethod::Exact;
   FlannParameters flann;
   ProgressCallback progress;
+  /// Rows to score (all by default). The median of a partial range is that
+  /// range's own: a distributed run gathers meanDistance of all ranks and
+  /// calls outlierScoresFromMeanDistances for the global one.
+  QueryRows queries;
 };
 
 struct OutlierScoreResult
 {
-  std::vector<float> score;        // outlier_score_<X>
-  std::vector<float> meanDistance; // knn_mean_distance_<X>
-  int k = 0;                       // neighbours used: min(K, N - 1)
+  std::vector<float> score;         // outlier_score_<X>, one per query row
+  std::vector<double> meanDistance; // knn_mean_distance_<X>, one per query row
+  int k = 0;                        // neighbours used: min(K, N - 1)
   DistanceMetric metric = DistanceMetric::Cosine;
-  double scale = 1.0;              // s (1 for Scaling None)
+  double scale = 1.0;               // s (1 for Scaling None)
 };
 
 /// Scores of all rows of `features` (N x D, float32 row-major).

@@ -142,7 +142,8 @@ KnnComparison compareWithReference(const KnnResult& ours, const std::vector<int3
   return c;
 }
 
-double maxAbsDiff(const std::vector<float>& a, const std::vector<double>& b)
+template <typename Value> // float or double
+double maxAbsDiff(const std::vector<Value>& a, const std::vector<double>& b)
 {
   EXPECT_EQ(a.size(), b.size());
   double m = 0.0;
