@@ -1,6 +1,7 @@
 #include "FilterSupport.h"
 
 #include "EngineError.h"
+#include "ImageEmbedding.h" // engine::setEngineThreads
 
 #include "vtkAlgorithm.h"
 #include "vtkDataArray.h"
@@ -41,6 +42,39 @@ bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* abstract, Sele
   return true;
 }
 
+bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
+  const SampleExchange& exchange, GatherTo where, SelectedArray& array)
+{
+  const bool ok = readSelectedArray(algorithm, selected, array);
+  if (!exchange.isParallel())
+  {
+    return ok;
+  }
+  if (exchange.minimum(ok ? 1 : 0) == 0)
+  {
+    if (ok)
+    {
+      reportError(algorithm, "The array '" + array.name + "' could not be read on another MPI rank.");
+    }
+    return false;
+  }
+  // Ranks without samples may not know the number of components: take the largest.
+  const std::vector<long long> dimensions =
+    exchange.allGatherLists(std::vector<long long>{ array.dimension });
+  const int dimension = static_cast<int>(*std::max_element(dimensions.begin(), dimensions.end()));
+  const bool consistent = array.values.empty() || array.dimension == dimension;
+  if (exchange.minimum(consistent ? 1 : 0) == 0)
+  {
+    reportError(algorithm, "The array '" + array.name +
+        "' has different numbers of components on different MPI ranks.");
+    return false;
+  }
+  array.dimension = dimension;
+  array.values = where == GatherTo::AllRanks ? exchange.allGatherRows(array.values, dimension)
+                                             : exchange.gatherRowsToRoot(array.values, dimension);
+  return true;
+}
+
 std::string resultSuffix(const std::string& name)
 {
   for (const std::string prefix : { "embedding_", "probs_" })
@@ -61,26 +95,72 @@ engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm)
   };
 }
 
-int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
-  const std::function<void()>& compute)
+namespace
+{
+enum Outcome
+{
+  Failed,
+  Aborted,
+  Done
+};
+
+Outcome attempt(vtkAlgorithm* algorithm, const std::function<void()>& compute)
 {
   try
   {
+    engine::setEngineThreads(threadsPerRank());
     compute();
+    return Done;
+  }
+  catch (const engine::Aborted&)
+  {
+    return Aborted;
+  }
+  catch (const std::exception& e)
+  {
+    reportError(algorithm, e.what());
+    return Failed;
+  }
+}
+
+int finish(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output, int outcome)
+{
+  if (outcome == Done)
+  {
     algorithm->UpdateProgress(1.0);
     return 1;
   }
-  catch (const engine::Aborted&)
+  if (outcome == Aborted)
   {
     vtkWarningWithObjectMacro(algorithm, "Aborted: no arrays were added.");
     output->ShallowCopy(input);
     return 1;
   }
-  catch (const std::exception& e)
+  output->Initialize(); // a failed filter has an empty output, like a failed reader
+  return 0;
+}
+}
+
+int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
+  const std::function<void()>& compute)
+{
+  return finish(algorithm, input, output, attempt(algorithm, compute));
+}
+
+int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
+  const SampleExchange& exchange, const std::function<void()>& compute,
+  const std::function<void()>& publish)
+{
+  const Outcome outcome = attempt(algorithm, compute);
+  const int everywhere = exchange.minimum(outcome);
+  if (everywhere == Failed && outcome != Failed)
   {
-    reportError(algorithm, e.what());
-    output->Initialize(); // a failed filter has an empty output, like a failed reader
-    return 0;
+    reportError(algorithm, "Failed on another MPI rank (see its error): no arrays were added.");
   }
+  if (everywhere == Done && publish)
+  {
+    publish();
+  }
+  return finish(algorithm, input, output, everywhere);
 }
 }

@@ -6,6 +6,7 @@
 
 #ifndef __VTK_WRAP__
 #include "NearestNeighbors.h" // engine::FeatureMatrix, engine::ProgressCallback
+#include "SampleExchange.h"
 
 #include "vtkNew.h"
 #include "vtkPointData.h"
@@ -40,6 +41,18 @@ struct SelectedArray
 /// rows. On failure reports an error on `algorithm` and returns false.
 bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected, SelectedArray& array);
 
+enum class GatherTo
+{
+  AllRanks,
+  Root
+};
+
+/// Same, then gathers the rows of all ranks (in global order) onto every rank
+/// or onto the root only (the other ranks keep the name and dimension, no
+/// rows). Collective; false on every rank when some rank failed.
+bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
+  const SampleExchange& exchange, GatherTo where, SelectedArray& array);
+
 /// The <X> of output names: `embedding_ft` → `ft`, `probs_ft` → `ft`, `image` → `image`.
 std::string resultSuffix(const std::string& inputArrayName);
 
@@ -61,8 +74,18 @@ void addPointArray(vtkPolyData* output, const std::string& name, const std::vect
 /// Runs `compute` (which adds arrays to `output`), catching engine errors:
 /// a ModelError or other exception is reported as an error (returns 0, empty
 /// output); an abort leaves output = input with a warning (returns 1).
+/// LibTorch gets threadsPerRank() threads.
 int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
   const std::function<void()>& compute);
+
+/// The same for a distributed run: `compute` works on this rank alone (no
+/// collective calls: it may fail or abort here only); then the ranks agree,
+/// and only when every rank succeeded does `publish` run (collective calls
+/// allowed, no exceptions). A failure or an abort anywhere ends every rank
+/// the same way.
+int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
+  const SampleExchange& exchange, const std::function<void()>& compute,
+  const std::function<void()>& publish);
 }
 #endif
 #endif

@@ -24,21 +24,28 @@ int vtkEmbeddingChange::RequestData(
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  // Under MPI every rank gets both embeddings of all samples and answers for its own.
+  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
   dualembed::SelectedArray before, after;
-  if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), before) ||
-    !dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(1, input), after))
+  if (!dualembed::gatherSelectedArray(
+        this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, before) ||
+    !dualembed::gatherSelectedArray(
+      this, this->GetInputAbstractArrayToProcess(1, input), exchange, dualembed::GatherTo::AllRanks, after))
   {
     return 0;
   }
   output->ShallowCopy(input);
-  return dualembed::runEngine(this, input, output, [&] {
-    engine::EmbeddingChangeOptions options;
-    options.k = this->K;
-    options.progress = dualembed::progressReporter(this);
-    const auto result = engine::computeEmbeddingChange(before.matrix(), after.matrix(), options);
-    dualembed::addPointArray<vtkFloatArray>(output, "neighbor_overlap", result.overlap);
-    dualembed::addPointArray<vtkFloatArray>(output, "embedding_change", result.change);
-  });
+  engine::EmbeddingChangeOptions options;
+  options.k = this->K;
+  options.progress = dualembed::progressReporter(this);
+  options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
+  engine::EmbeddingChangeResult result;
+  return dualembed::runEngine(this, input, output, exchange,
+    [&] { result = engine::computeEmbeddingChange(before.matrix(), after.matrix(), options); },
+    [&] {
+      dualembed::addPointArray<vtkFloatArray>(output, "neighbor_overlap", result.overlap);
+      dualembed::addPointArray<vtkFloatArray>(output, "embedding_change", result.change);
+    });
 }
 
 void vtkEmbeddingChange::PrintSelf(ostream& os, vtkIndent indent)

@@ -25,23 +25,30 @@ int vtkEmbeddingNearestNeighbor::RequestData(
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  // Under MPI every rank gets all embeddings and answers for its own samples;
+  // nn_id is the global index of the neighbour (its sample_id for a reader).
+  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
   dualembed::SelectedArray embedding;
-  if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), embedding))
+  if (!dualembed::gatherSelectedArray(
+        this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, embedding))
   {
     return 0;
   }
   output->ShallowCopy(input);
-  return dualembed::runEngine(this, input, output, [&] {
-    engine::NearestNeighborOptions options;
-    options.threshold = this->Threshold;
-    options.method = static_cast<engine::KnnMethod>(this->Method);
-    options.progress = dualembed::progressReporter(this);
-    const auto result = engine::computeEmbeddingNearestNeighbor(embedding.matrix(), options);
-    const std::string x = dualembed::resultSuffix(embedding.name);
-    dualembed::addPointArray<vtkTypeInt64Array>(output, "nn_id_" + x, result.id);
-    dualembed::addPointArray<vtkFloatArray>(output, "nn_distance_" + x, result.distance);
-    dualembed::addPointArray<vtkUnsignedCharArray>(output, "nn_flag_" + x, result.flag);
-  });
+  engine::NearestNeighborOptions options;
+  options.threshold = this->Threshold;
+  options.method = static_cast<engine::KnnMethod>(this->Method);
+  options.progress = dualembed::progressReporter(this);
+  options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
+  engine::NearestNeighborResult result;
+  return dualembed::runEngine(this, input, output, exchange,
+    [&] { result = engine::computeEmbeddingNearestNeighbor(embedding.matrix(), options); },
+    [&] {
+      const std::string x = dualembed::resultSuffix(embedding.name);
+      dualembed::addPointArray<vtkTypeInt64Array>(output, "nn_id_" + x, result.id);
+      dualembed::addPointArray<vtkFloatArray>(output, "nn_distance_" + x, result.distance);
+      dualembed::addPointArray<vtkUnsignedCharArray>(output, "nn_flag_" + x, result.flag);
+    });
 }
 
 void vtkEmbeddingNearestNeighbor::PrintSelf(ostream& os, vtkIndent indent)

@@ -23,25 +23,35 @@ int vtkEmbeddingOutlierScore::RequestData(
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  // Under MPI every rank gets all embeddings, scores its own samples against
+  // them, and the median of the mean distances is taken over all ranks.
+  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
   dualembed::SelectedArray embedding;
-  if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), embedding))
+  if (!dualembed::gatherSelectedArray(
+        this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, embedding))
   {
     return 0;
   }
   output->ShallowCopy(input);
-  return dualembed::runEngine(this, input, output, [&] {
-    engine::OutlierScoreOptions options;
-    options.k = this->K;
-    options.metric = static_cast<engine::MetricChoice>(this->Metric);
-    options.t = this->T;
-    options.scaling = static_cast<engine::DistanceScaling>(this->Scaling);
-    options.method = static_cast<engine::KnnMethod>(this->Method);
-    options.progress = dualembed::progressReporter(this);
-    const auto result = engine::computeEmbeddingOutlierScore(embedding.matrix(), options);
-    const std::string x = dualembed::resultSuffix(embedding.name);
-    dualembed::addPointArray<vtkFloatArray>(output, "outlier_score_" + x, result.score);
-    dualembed::addPointArray<vtkFloatArray>(output, "knn_mean_distance_" + x, result.meanDistance);
-  });
+  engine::OutlierScoreOptions options;
+  options.k = this->K;
+  options.metric = static_cast<engine::MetricChoice>(this->Metric);
+  options.t = this->T;
+  options.scaling = static_cast<engine::DistanceScaling>(this->Scaling);
+  options.method = static_cast<engine::KnnMethod>(this->Method);
+  options.progress = dualembed::progressReporter(this);
+  options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
+  engine::OutlierScoreResult result;
+  return dualembed::runEngine(this, input, output, exchange,
+    [&] { result = engine::computeEmbeddingOutlierScore(embedding.matrix(), options); },
+    [&] {
+      const std::vector<double> allMeans = exchange.allGatherRows(result.meanDistance, 1);
+      const std::vector<float> scores = exchange.localPart(engine::outlierScoresFromMeanDistances(
+        allMeans, engine::resolveMetric(options.metric, embedding.dimension), options.t, options.scaling));
+      const std::string x = dualembed::resultSuffix(embedding.name);
+      dualembed::addPointArray<vtkFloatArray>(output, "outlier_score_" + x, scores);
+      dualembed::addPointArray<vtkFloatArray>(output, "knn_mean_distance_" + x, result.meanDistance);
+    });
 }
 
 void vtkEmbeddingOutlierScore::PrintSelf(ostream& os, vtkIndent indent)

@@ -11,6 +11,9 @@
 #include "vtkPointData.h"
 #include "vtkPoints.h"
 
+#include <stdexcept>
+#include <string>
+
 namespace engine = dualembed::engine;
 
 vtkStandardNewMacro(vtkEmbeddingProjection);
@@ -26,17 +29,22 @@ int vtkEmbeddingProjection::RequestData(
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  // UMAP and t-SNE optimise all points together: under MPI the root gathers
+  // the embeddings, projects them exactly as a serial run would, and sends
+  // each rank its own samples' coordinates.
+  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
   dualembed::SelectedArray embedding;
-  if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), embedding))
+  if (!dualembed::gatherSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), exchange,
+        dualembed::GatherTo::Root, embedding))
   {
     return 0;
   }
   static const char* const prefixes[] = { "umap_", "tsne_", "pca_" };
   const std::string name = prefixes[this->Method] + dualembed::resultSuffix(embedding.name);
-  const engine::FeatureMatrix features = embedding.matrix();
+  const int dimensions = this->Dimensions;
 
   // The map is the render view: points move to the projection (z = 0 in 2-D).
-  auto moveTo = [output](const float* coordinates, vtkIdType n, int dimensions) {
+  auto moveTo = [output, dimensions](const float* coordinates, vtkIdType n) {
     vtkNew<vtkPoints> points;
     points->SetDataTypeToFloat();
     points->SetNumberOfPoints(n);
@@ -49,37 +57,55 @@ int vtkEmbeddingProjection::RequestData(
   };
 
   vtkFloatArray* stored = vtkFloatArray::SafeDownCast(input->GetPointData()->GetArray(name.c_str()));
-  if (this->ReuseStoredCoordinates && stored && stored->GetNumberOfComponents() == this->Dimensions)
+  const bool reuse = this->ReuseStoredCoordinates && stored &&
+    stored->GetNumberOfComponents() == dimensions;
+  output->ShallowCopy(input);
+  if (exchange.minimum(reuse ? 1 : 0) == 1)
   {
-    output->ShallowCopy(input);
-    moveTo(stored->GetPointer(0), stored->GetNumberOfTuples(), this->Dimensions);
-    vtkOutputWindowDisplayText(("Embedding Projection: reusing the stored '" + name +
-      "' coordinates (turn ReuseStoredCoordinates off to recompute).\n").c_str());
+    moveTo(stored->GetPointer(0), stored->GetNumberOfTuples());
+    if (exchange.rank() == 0)
+    {
+      vtkOutputWindowDisplayText(("Embedding Projection: reusing the stored '" + name +
+        "' coordinates (turn ReuseStoredCoordinates off to recompute).\n").c_str());
+    }
     return 1;
   }
 
-  output->ShallowCopy(input);
-  return dualembed::runEngine(this, input, output, [&] {
-    engine::ProjectionOptions options;
-    options.method = static_cast<engine::ProjectionMethod>(this->Method);
-    options.dimensions = this->Dimensions;
-    options.neighbors = this->NumberOfNeighbors;
-    options.minDist = this->MinDist;
-    options.metric =
-      this->Metric == METRIC_COSINE ? engine::MetricChoice::Cosine : engine::MetricChoice::Euclidean;
-    options.perplexity = this->Perplexity;
-    options.seed = static_cast<uint64_t>(this->Seed);
-    options.progress = dualembed::progressReporter(this);
-    const auto result = engine::computeEmbeddingProjection(features, options);
-
-    vtkNew<vtkFloatArray> coordinates;
-    coordinates->SetName(name.c_str());
-    coordinates->SetNumberOfComponents(result.dimensions);
-    coordinates->SetNumberOfTuples(result.rows);
-    std::copy(result.coordinates.begin(), result.coordinates.end(), coordinates->GetPointer(0));
-    output->GetPointData()->AddArray(coordinates);
-    moveTo(result.coordinates.data(), result.rows, result.dimensions);
-  });
+  engine::ProjectionOptions options;
+  options.method = static_cast<engine::ProjectionMethod>(this->Method);
+  options.dimensions = dimensions;
+  options.neighbors = this->NumberOfNeighbors;
+  options.minDist = this->MinDist;
+  options.metric =
+    this->Metric == METRIC_COSINE ? engine::MetricChoice::Cosine : engine::MetricChoice::Euclidean;
+  options.perplexity = this->Perplexity;
+  options.seed = static_cast<uint64_t>(this->Seed);
+  options.progress = dualembed::progressReporter(this);
+  std::vector<float> allCoordinates; // on the root
+  return dualembed::runEngine(this, input, output, exchange,
+    [&] {
+      if (exchange.rank() == 0)
+      {
+        auto result = engine::computeEmbeddingProjection(embedding.matrix(), options);
+        if (result.dimensions != dimensions || result.rows != exchange.totalRows())
+        {
+          throw std::runtime_error("The projection returned " + std::to_string(result.rows) + " x " +
+            std::to_string(result.dimensions) + " coordinates for " +
+            std::to_string(exchange.totalRows()) + " samples in " + std::to_string(dimensions) + "-D.");
+        }
+        allCoordinates = std::move(result.coordinates);
+      }
+    },
+    [&] {
+      const std::vector<float> mine = exchange.scatterRowsFromRoot(allCoordinates, dimensions);
+      vtkNew<vtkFloatArray> coordinates;
+      coordinates->SetName(name.c_str());
+      coordinates->SetNumberOfComponents(dimensions);
+      coordinates->SetNumberOfTuples(exchange.localRows());
+      std::copy(mine.begin(), mine.end(), coordinates->GetPointer(0));
+      output->GetPointData()->AddArray(coordinates);
+      moveTo(mine.data(), exchange.localRows());
+    });
 }
 
 void vtkEmbeddingProjection::PrintSelf(ostream& os, vtkIndent indent)

@@ -4,6 +4,7 @@
 #include "ImageEmbedding.h"
 #include "ImageFileDecoder.h"
 #include "ImagePreprocessor.h"
+#include "SampleExchange.h" // threadsPerRank
 #include "vtkSampleStoreReader.h"
 
 #include "vtkFieldData.h"
@@ -189,7 +190,8 @@ int vtkImageEmbedding::RequestData(
     options.pooling = static_cast<engine::Pooling>(this->Pooling);
     options.device = static_cast<engine::ComputeDevice>(this->Device);
     options.precision = static_cast<engine::Precision>(this->Precision);
-    options.threads = this->NumberOfThreads;
+    // 0 = the cores of this machine, shared by the MPI ranks running on it.
+    options.threads = this->NumberOfThreads > 0 ? this->NumberOfThreads : dualembed::threadsPerRank();
     const std::string key = this->ModelPath + "|" + std::to_string(modificationTime(this->ModelPath)) +
       "|" + std::to_string(this->Pooling) + "|" + std::to_string(this->Device) + "|" +
       std::to_string(this->Precision);
@@ -199,7 +201,7 @@ int vtkImageEmbedding::RequestData(
       this->Internal->Model = std::make_unique<engine::EmbeddingModel>(this->ModelPath, options);
       this->Internal->ModelKey = key;
     }
-    engine::setEngineThreads(this->NumberOfThreads);
+    engine::setEngineThreads(options.threads);
     engine::EmbeddingModel& model = *this->Internal->Model;
 
     std::string preprocessorPath = this->PreprocessorFile.empty()

@@ -25,9 +25,14 @@ int vtkPredictionOutlierScore::RequestData(
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  // The confident thresholds are per-class means over all samples: under MPI
+  // every rank gets all probabilities and labels, and keeps its own rows.
+  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
   dualembed::SelectedArray probabilities, labelValues;
-  if (!dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), probabilities) ||
-    !dualembed::readSelectedArray(this, this->GetInputAbstractArrayToProcess(1, input), labelValues))
+  if (!dualembed::gatherSelectedArray(
+        this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, probabilities) ||
+    !dualembed::gatherSelectedArray(
+      this, this->GetInputAbstractArrayToProcess(1, input), exchange, dualembed::GatherTo::AllRanks, labelValues))
   {
     return 0;
   }
@@ -50,8 +55,8 @@ int vtkPredictionOutlierScore::RequestData(
     const auto result =
       engine::computePredictionOutlierScore(probabilities.matrix(), labels.data(), options);
     const std::string x = dualembed::resultSuffix(probabilities.name);
-    dualembed::addPointArray<vtkFloatArray>(output, "ood_pred_score_" + x, result.oodScore);
-    dualembed::addPointArray<vtkFloatArray>(output, "label_quality_" + x, result.labelQuality);
+    dualembed::addPointArray<vtkFloatArray>(output, "ood_pred_score_" + x, exchange.localPart(result.oodScore));
+    dualembed::addPointArray<vtkFloatArray>(output, "label_quality_" + x, exchange.localPart(result.labelQuality));
   });
 }
 

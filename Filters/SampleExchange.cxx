@@ -1,0 +1,203 @@
+#include "SampleExchange.h"
+
+#include "vtkAppendPolyData.h"
+#include "vtkCommunicator.h"
+#include "vtkMultiProcessController.h"
+#include "vtkNew.h"
+#include "vtkPolyData.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <numeric>
+#include <thread>
+
+namespace dualembed
+{
+namespace
+{
+/// Lengths and offsets (in values) of each rank's part for AllGatherV / ScatterV.
+struct Layout
+{
+  std::vector<vtkIdType> lengths, offsets;
+  vtkIdType total = 0;
+};
+
+Layout layoutOf(const std::vector<vtkIdType>& counts, vtkIdType valuesPerRow)
+{
+  Layout layout;
+  for (vtkIdType count : counts)
+  {
+    layout.offsets.push_back(layout.total);
+    layout.lengths.push_back(count * valuesPerRow);
+    layout.total += count * valuesPerRow;
+  }
+  return layout;
+}
+
+template <typename T>
+std::vector<T> allGatherV(vtkMultiProcessController* controller, const std::vector<T>& local,
+  const std::vector<vtkIdType>& counts, vtkIdType valuesPerRow)
+{
+  if (!controller || counts.size() < 2)
+  {
+    return local;
+  }
+  Layout layout = layoutOf(counts, valuesPerRow);
+  std::vector<T> all(static_cast<size_t>(layout.total));
+  controller->AllGatherV(local.data(), all.data(), static_cast<vtkIdType>(local.size()),
+    layout.lengths.data(), layout.offsets.data());
+  return all;
+}
+
+template <typename T>
+std::vector<T> allGatherLists(vtkMultiProcessController* controller, const std::vector<T>& local, int ranks)
+{
+  if (!controller || ranks < 2)
+  {
+    return local;
+  }
+  std::vector<vtkIdType> counts(ranks);
+  const vtkIdType mine = static_cast<vtkIdType>(local.size());
+  controller->AllGather(&mine, counts.data(), 1);
+  return allGatherV(controller, local, counts, 1);
+}
+
+int positiveEnvironment(const char* name)
+{
+  const char* value = std::getenv(name);
+  const int n = value ? std::atoi(value) : 0;
+  return n > 0 ? n : 0;
+}
+}
+
+SampleExchange::SampleExchange(vtkIdType localRows)
+{
+  vtkMultiProcessController* controller = vtkMultiProcessController::GetGlobalController();
+  if (controller && controller->GetNumberOfProcesses() > 1)
+  {
+    this->Controller = controller;
+    this->Rank = controller->GetLocalProcessId();
+    this->Ranks = controller->GetNumberOfProcesses();
+  }
+  this->Counts.assign(this->Ranks, 0);
+  if (this->Controller)
+  {
+    this->Controller->AllGather(&localRows, this->Counts.data(), 1);
+  }
+  else
+  {
+    this->Counts[0] = localRows;
+  }
+  for (vtkIdType count : this->Counts)
+  {
+    this->Offsets.push_back(this->Total);
+    this->Total += count;
+  }
+}
+
+std::vector<float> SampleExchange::allGatherRows(const std::vector<float>& local, int valuesPerRow) const
+{
+  return allGatherV(this->Controller, local, this->Counts, valuesPerRow);
+}
+
+std::vector<double> SampleExchange::allGatherRows(const std::vector<double>& local, int valuesPerRow) const
+{
+  return allGatherV(this->Controller, local, this->Counts, valuesPerRow);
+}
+
+std::vector<int> SampleExchange::allGatherRows(const std::vector<int>& local, int valuesPerRow) const
+{
+  return allGatherV(this->Controller, local, this->Counts, valuesPerRow);
+}
+
+std::vector<long long> SampleExchange::allGatherLists(const std::vector<long long>& local) const
+{
+  return dualembed::allGatherLists(this->Controller, local, this->Ranks);
+}
+
+std::vector<double> SampleExchange::allGatherLists(const std::vector<double>& local) const
+{
+  return dualembed::allGatherLists(this->Controller, local, this->Ranks);
+}
+
+std::vector<float> SampleExchange::gatherRowsToRoot(const std::vector<float>& local, int valuesPerRow) const
+{
+  if (!this->Controller)
+  {
+    return local;
+  }
+  Layout layout = layoutOf(this->Counts, valuesPerRow);
+  std::vector<float> all(this->Rank == 0 ? static_cast<size_t>(layout.total) : 0);
+  this->Controller->GatherV(local.data(), all.data(), static_cast<vtkIdType>(local.size()),
+    layout.lengths.data(), layout.offsets.data(), 0);
+  return all;
+}
+
+std::vector<float> SampleExchange::scatterRowsFromRoot(const std::vector<float>& all, int valuesPerRow) const
+{
+  if (!this->Controller)
+  {
+    return all;
+  }
+  Layout layout = layoutOf(this->Counts, valuesPerRow);
+  std::vector<float> mine(static_cast<size_t>(this->localRows() * valuesPerRow));
+  this->Controller->ScatterV(all.data(), mine.data(), layout.lengths.data(), layout.offsets.data(),
+    static_cast<vtkIdType>(mine.size()), 0);
+  return mine;
+}
+
+vtkSmartPointer<vtkPolyData> SampleExchange::allGatherPolyData(vtkPolyData* local) const
+{
+  vtkNew<vtkAppendPolyData> append;
+  if (!this->Controller)
+  {
+    append->AddInputData(local);
+  }
+  else
+  {
+    std::vector<vtkSmartPointer<vtkDataObject>> pieces;
+    this->Controller->AllGather(local, pieces);
+    for (const auto& piece : pieces)
+    {
+      vtkPolyData* polyData = vtkPolyData::SafeDownCast(piece);
+      if (polyData && polyData->GetNumberOfPoints() > 0)
+      {
+        append->AddInputData(polyData);
+      }
+    }
+  }
+  vtkSmartPointer<vtkPolyData> all = vtkSmartPointer<vtkPolyData>::New();
+  if (append->GetNumberOfInputConnections(0) > 0)
+  {
+    append->Update();
+    all->ShallowCopy(append->GetOutput());
+  }
+  return all;
+}
+
+int SampleExchange::minimum(int value) const
+{
+  if (!this->Controller)
+  {
+    return value;
+  }
+  int all = value;
+  this->Controller->AllReduce(&value, &all, 1, vtkCommunicator::MIN_OP);
+  return all;
+}
+
+int threadsPerRank()
+{
+  if (const int requested = positiveEnvironment("DUALEMBED_NUM_THREADS"))
+  {
+    return requested;
+  }
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int ranksOnHost = positiveEnvironment("OMPI_COMM_WORLD_LOCAL_SIZE");
+  if (!ranksOnHost)
+  {
+    ranksOnHost = positiveEnvironment("MPI_LOCALNRANKS");
+  }
+  return std::max(1, cores / std::max(1, ranksOnHost));
+}
+}
