@@ -1,9 +1,12 @@
 #include "vtkSampleGallery.h"
 
+#include "SampleExchange.h"
+
 #include "vtkDataArray.h"
 #include "vtkExtractSelection.h"
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
+#include "vtkIdList.h"
 #include "vtkIdTypeArray.h"
 #include "vtkImageData.h"
 #include "vtkInformation.h"
@@ -12,6 +15,7 @@
 #include "vtkNew.h"
 #include "vtkObjectFactory.h"
 #include "vtkPointData.h"
+#include "vtkPoints.h"
 #include "vtkPolyData.h"
 #include "vtkSelection.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
@@ -20,7 +24,7 @@
 #include "vtkUnsignedCharArray.h"
 
 #include <algorithm>
-#include <numeric>
+#include <map>
 #include <vector>
 
 vtkStandardNewMacro(vtkSampleGallery);
@@ -59,6 +63,112 @@ std::vector<vtkIdType> selectedIds(vtkPolyData* samples, vtkSelection* selection
   }
   std::sort(ids.begin(), ids.end());
   return ids;
+}
+
+/// The rows to show, as global sample indices (the same on every rank): the
+/// selected samples in index order, else the `count` lowest values of `rank`
+/// (ties: the smaller index), as a serial run would choose them.
+std::vector<vtkIdType> chooseRows(vtkPolyData* samples, vtkSelection* selection, vtkDataArray* rank,
+  size_t count, const dualembed::SampleExchange& exchange)
+{
+  const vtkIdType offset = exchange.offset();
+  if (selection)
+  {
+    std::vector<long long> mine;
+    for (vtkIdType id : selectedIds(samples, selection))
+    {
+      mine.push_back(offset + id);
+    }
+    std::vector<long long> all = exchange.allGatherLists(mine);
+    all.resize(std::min(all.size(), count));
+    return std::vector<vtkIdType>(all.begin(), all.end());
+  }
+  // Each rank proposes its own lowest `count`; the lowest of the proposals win.
+  using Candidate = std::pair<double, long long>;
+  std::vector<Candidate> candidates;
+  for (vtkIdType i = 0; i < samples->GetNumberOfPoints(); ++i)
+  {
+    candidates.emplace_back(rank->GetComponent(i, 0), offset + i);
+  }
+  auto keepLowest = [count](std::vector<Candidate>& list) {
+    const size_t kept = std::min(list.size(), count);
+    std::partial_sort(list.begin(), list.begin() + kept, list.end());
+    list.resize(kept);
+  };
+  keepLowest(candidates);
+  std::vector<double> values;
+  std::vector<long long> ids;
+  for (const Candidate& c : candidates)
+  {
+    values.push_back(c.first);
+    ids.push_back(c.second);
+  }
+  values = exchange.allGatherLists(values);
+  ids = exchange.allGatherLists(ids);
+  candidates.clear();
+  for (size_t i = 0; i < ids.size(); ++i)
+  {
+    candidates.emplace_back(values[i], ids[i]);
+  }
+  keepLowest(candidates);
+  std::vector<vtkIdType> rows;
+  for (const Candidate& c : candidates)
+  {
+    rows.push_back(c.second);
+  }
+  return rows;
+}
+
+/// The global rows `wanted` with the arrays `names`, gathered from the ranks
+/// that own them onto every rank, plus the map global row -> row of the result.
+vtkSmartPointer<vtkPolyData> gatherRows(vtkPolyData* samples, const std::vector<vtkIdType>& wanted,
+  const std::vector<std::string>& names, const dualembed::SampleExchange& exchange,
+  std::map<vtkIdType, vtkIdType>& rowOf)
+{
+  vtkNew<vtkIdList> mine;
+  for (vtkIdType row : wanted)
+  {
+    if (row >= exchange.offset() && row < exchange.offset() + exchange.localRows())
+    {
+      mine->InsertNextId(row - exchange.offset());
+    }
+  }
+  vtkNew<vtkPolyData> piece;
+  vtkNew<vtkPoints> points;
+  points->SetNumberOfPoints(mine->GetNumberOfIds());
+  for (vtkIdType i = 0; i < mine->GetNumberOfIds(); ++i)
+  {
+    points->SetPoint(i, 0.0, 0.0, 0.0);
+  }
+  piece->SetPoints(points);
+  vtkPointData* from = samples->GetPointData();
+  for (const std::string& name : names)
+  {
+    vtkAbstractArray* array = from->GetAbstractArray(name.c_str());
+    if (array)
+    {
+      vtkSmartPointer<vtkAbstractArray> rows = vtk::TakeSmartPointer(array->NewInstance());
+      rows->SetName(array->GetName());
+      rows->SetNumberOfComponents(array->GetNumberOfComponents());
+      rows->SetNumberOfTuples(mine->GetNumberOfIds());
+      array->GetTuples(mine, rows);
+      piece->GetPointData()->AddArray(rows);
+    }
+  }
+  vtkNew<vtkTypeInt64Array> global;
+  global->SetName("gallery_global_row");
+  for (vtkIdType i = 0; i < mine->GetNumberOfIds(); ++i)
+  {
+    global->InsertNextValue(exchange.offset() + mine->GetId(i));
+  }
+  piece->GetPointData()->AddArray(global);
+  vtkSmartPointer<vtkPolyData> all = exchange.allGatherPolyData(piece);
+  vtkDataArray* rows = all->GetPointData()->GetArray("gallery_global_row");
+  for (vtkIdType i = 0; rows && i < rows->GetNumberOfTuples(); ++i)
+  {
+    rowOf[static_cast<vtkIdType>(rows->GetComponent(i, 0))] = i;
+  }
+  return all;
 }
 }
 
@@ -100,6 +210,70 @@ int vtkSampleGallery::RequestData(
   vtkSelection* selection = vtkSelection::GetData(inputVector[1], 0);
   vtkImageData* output = vtkImageData::GetData(outputVector, 0);
 
+  // Under MPI the samples are spread over the ranks: the rows to show and
+  // their neighbours are gathered from the ranks owning them, and the root
+  // draws the gallery (the other ranks' pieces are empty).
+  const dualembed::SampleExchange exchange(samples->GetNumberOfPoints());
+  const std::string x = this->NeighborSuffix;
+  const std::string neighborName = "nn_id_" + x;
+  vtkPointData* pd = samples->GetPointData();
+  vtkUnsignedCharArray* sampleImages = vtkUnsignedCharArray::SafeDownCast(pd->GetAbstractArray("image"));
+  vtkIntArray* shape = vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
+  vtkDataArray* rank = pd->GetArray(this->RankArray.c_str());
+  std::string problem;
+  if (!sampleImages || !shape || shape->GetNumberOfValues() != 3 ||
+    shape->GetValue(0) * shape->GetValue(1) * shape->GetValue(2) != sampleImages->GetNumberOfComponents())
+  {
+    problem = "The samples need an 'image' array (uint8) and field data 'image_shape': connect the "
+              "output of an Image Dataset Reader (and the filters after it).";
+  }
+  else if (!pd->GetArray(neighborName.c_str()))
+  {
+    problem = "The samples have no '" + neighborName + "' array: apply Embedding Nearest Neighbor "
+              "first, or set NeighborSuffix to the X of an existing nn_id_X array.";
+  }
+  else if (!selection && !rank)
+  {
+    problem = "Nothing is selected and the samples have no '" + this->RankArray +
+      "' array to rank them: select samples or set RankArray.";
+  }
+  if (exchange.minimum(problem.empty() ? 1 : 0) == 0)
+  {
+    if (!problem.empty())
+    {
+      vtkErrorMacro(<< problem);
+    }
+    return 0;
+  }
+
+  // Which samples (global rows): the selection, else the lowest values of RankArray.
+  const std::vector<vtkIdType> rows = chooseRows(samples, selection, rank, this->Count, exchange);
+  std::vector<long long> neighborOfRow; // pairs (row, its nearest neighbour), from their owners
+  vtkDataArray* localNeighbors = pd->GetArray(neighborName.c_str());
+  for (vtkIdType row : rows)
+  {
+    const vtkIdType local = row - exchange.offset();
+    if (local >= 0 && local < exchange.localRows())
+    {
+      neighborOfRow.push_back(row);
+      neighborOfRow.push_back(static_cast<long long>(localNeighbors->GetComponent(local, 0)));
+    }
+  }
+  neighborOfRow = exchange.allGatherLists(neighborOfRow);
+  std::vector<vtkIdType> wanted(rows);
+  for (size_t i = 1; i < neighborOfRow.size(); i += 2)
+  {
+    wanted.push_back(neighborOfRow[i]);
+  }
+  std::map<vtkIdType, vtkIdType> rowOf;
+  const vtkSmartPointer<vtkPolyData> shown = gatherRows(samples, wanted,
+    { "image", "label_str", "sample_id", neighborName, "nn_flag_" + x, "nn_distance_" + x }, exchange, rowOf);
+  if (exchange.rank() != 0)
+  {
+    output->SetExtent(0, -1, 0, -1, 0, 0);
+    return 1;
+  }
+
   const GalleryGeometry geometry{ this->TileSize, this->Count };
   output->SetExtent(0, geometry.width() - 1, 0, geometry.height() - 1, 0, 0);
   output->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
@@ -107,58 +281,18 @@ int vtkSampleGallery::RequestData(
   pixels->SetName("gallery");
   std::fill_n(pixels->GetPointer(0), pixels->GetNumberOfValues(), 0);
 
-  vtkPointData* pd = samples->GetPointData();
-  vtkUnsignedCharArray* images = vtkUnsignedCharArray::SafeDownCast(pd->GetAbstractArray("image"));
-  vtkIntArray* shape = vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
-  if (!images || !shape || shape->GetNumberOfValues() != 3 ||
-    shape->GetValue(0) * shape->GetValue(1) * shape->GetValue(2) != images->GetNumberOfComponents())
-  {
-    vtkErrorMacro("The samples need an 'image' array (uint8) and field data 'image_shape': connect the "
-                  "output of an Image Dataset Reader (and the filters after it).");
-    return 0;
-  }
   const int h = shape->GetValue(0), w = shape->GetValue(1), c = shape->GetValue(2);
-  const std::string x = this->NeighborSuffix;
-  vtkDataArray* neighbors = pd->GetArray(("nn_id_" + x).c_str());
-  vtkDataArray* flags = pd->GetArray(("nn_flag_" + x).c_str());
-  vtkDataArray* distances = pd->GetArray(("nn_distance_" + x).c_str());
-  vtkStringArray* labels = vtkStringArray::SafeDownCast(pd->GetAbstractArray("label_str"));
-  vtkDataArray* sampleIds = pd->GetArray("sample_id");
-  if (!neighbors)
+  vtkPointData* shownData = shown->GetPointData();
+  vtkUnsignedCharArray* images = vtkUnsignedCharArray::SafeDownCast(shownData->GetAbstractArray("image"));
+  vtkDataArray* neighbors = shownData->GetArray(neighborName.c_str());
+  vtkDataArray* flags = shownData->GetArray(("nn_flag_" + x).c_str());
+  vtkDataArray* distances = shownData->GetArray(("nn_distance_" + x).c_str());
+  vtkStringArray* labels = vtkStringArray::SafeDownCast(shownData->GetAbstractArray("label_str"));
+  vtkDataArray* sampleIds = shownData->GetArray("sample_id");
+  if (!images || !neighbors)
   {
-    vtkErrorMacro("The samples have no 'nn_id_" << x << "' array: apply Embedding Nearest Neighbor "
-                  "first, or set NeighborSuffix to the X of an existing nn_id_X array.");
+    vtkErrorMacro("The gallery's samples could not be gathered from the MPI ranks.");
     return 0;
-  }
-
-  // Which samples: the selection, else the lowest values of RankArray.
-  std::vector<vtkIdType> rows;
-  const vtkIdType n = samples->GetNumberOfPoints();
-  if (selection)
-  {
-    rows = selectedIds(samples, selection);
-  }
-  else
-  {
-    vtkDataArray* rank = pd->GetArray(this->RankArray.c_str());
-    if (!rank)
-    {
-      vtkErrorMacro("Nothing is selected and the samples have no '" << this->RankArray
-                    << "' array to rank them: select samples or set RankArray.");
-      return 0;
-    }
-    rows.resize(n);
-    std::iota(rows.begin(), rows.end(), 0);
-    const vtkIdType shown = std::min<vtkIdType>(n, this->Count);
-    std::partial_sort(rows.begin(), rows.begin() + shown, rows.end(), [rank](vtkIdType a, vtkIdType b) {
-      const double ra = rank->GetComponent(a, 0), rb = rank->GetComponent(b, 0);
-      return ra < rb || (ra == rb && a < b);
-    });
-    rows.resize(shown);
-  }
-  if (rows.size() > static_cast<size_t>(this->Count))
-  {
-    rows.resize(this->Count);
   }
 
   // Draws sample `id`'s image into the tile whose lower-left corner is (x0, y0).
@@ -213,27 +347,35 @@ int vtkSampleGallery::RequestData(
   const int rowHeight = geometry.tile + Margin + 2 * Frame;
   for (size_t r = 0; r < rows.size(); ++r)
   {
-    const vtkIdType id = rows[r];
-    const vtkIdType neighbor = static_cast<vtkIdType>(neighbors->GetComponent(id, 0));
+    const auto found = rowOf.find(rows[r]);
+    if (found == rowOf.end())
+    {
+      continue;
+    }
+    const vtkIdType id = found->second; // row of `shown`
+    const vtkIdType neighbor = static_cast<vtkIdType>(neighbors->GetComponent(id, 0)); // global
+    const auto foundNeighbor = rowOf.find(neighbor);
+    const vtkIdType neighborRow = foundNeighbor == rowOf.end() ? -1 : foundNeighbor->second;
     const bool flagged = flags && flags->GetComponent(id, 0) != 0;
     const int yFrame = geometry.height() - static_cast<int>(r + 1) * rowHeight; // row 0 at the top
     drawFrame(Margin, yFrame, width - Margin - 1, yFrame + geometry.tile + 2 * Frame - 1,
       flagged ? FlaggedColour : PlainColour);
     drawTile(id, Margin + Frame, yFrame + Frame);
-    if (neighbor >= 0 && neighbor < n)
+    if (neighborRow >= 0)
     {
-      drawTile(neighbor, 2 * Margin + Frame + geometry.tile, yFrame + Frame);
+      drawTile(neighborRow, 2 * Margin + Frame + geometry.tile, yFrame + Frame);
     }
-    rowPoints->InsertNextValue(id);
+    rowPoints->InsertNextValue(rows[r]);
     rowNeighborPoints->InsertNextValue(neighbor);
-    rowSamples->InsertNextValue(sampleIds ? static_cast<vtkTypeInt64>(sampleIds->GetComponent(id, 0)) : id);
-    rowNeighbors->InsertNextValue(sampleIds && neighbor >= 0 && neighbor < n
-        ? static_cast<vtkTypeInt64>(sampleIds->GetComponent(neighbor, 0)) : -1);
+    rowSamples->InsertNextValue(sampleIds ? static_cast<vtkTypeInt64>(sampleIds->GetComponent(id, 0)) : rows[r]);
+    rowNeighbors->InsertNextValue(sampleIds && neighborRow >= 0
+        ? static_cast<vtkTypeInt64>(sampleIds->GetComponent(neighborRow, 0)) : -1);
     rowLabels->InsertNextValue(labels ? labels->GetValue(id) : "");
-    rowNeighborLabels->InsertNextValue(labels && neighbor >= 0 && neighbor < n ? labels->GetValue(neighbor) : "");
+    rowNeighborLabels->InsertNextValue(labels && neighborRow >= 0 ? labels->GetValue(neighborRow) : "");
     rowDistances->InsertNextValue(distances ? static_cast<float>(distances->GetComponent(id, 0)) : 0.0f);
     rowFlags->InsertNextValue(flagged ? 1 : 0);
   }
+
   vtkFieldData* fd = output->GetFieldData();
   for (vtkAbstractArray* array : std::initializer_list<vtkAbstractArray*>{ rowPoints, rowNeighborPoints,
          rowSamples, rowNeighbors, rowLabels, rowNeighborLabels, rowDistances, rowFlags })
