@@ -150,7 +150,9 @@ def run(dataset, foundation_model, ft_model, output_dir, max_samples=0, results=
     else:
         samples = stages.run("read samples", lambda: _update(
             simple.ImageDatasetReader(FileName=dataset, MaxSamples=max_samples)))
-        log("[DualEmbed] %d samples from %s" % (samples.GetDataInformation().GetNumberOfPoints(), dataset))
+        ranks = servermanager.vtkProcessModule.GetProcessModule().GetNumberOfLocalPartitions()
+        log("[DualEmbed] %d samples from %s%s" % (samples.GetDataInformation().GetNumberOfPoints(), dataset,
+                                                 " on %d MPI ranks" % ranks if ranks > 1 else ""))
         for tag, model in zip(TAGS, (foundation_model, ft_model)):
             samples = stages.run("embedding (%s)" % tag, lambda: _update(simple.ImageEmbedding(
                 Input=samples, ModelPath=model, Tag=tag, BatchSize=batch_size)))

@@ -1,0 +1,90 @@
+"""The whole DualEmbed pipeline in pvbatch, serial or under MPI; saves every result array.
+
+    [mpiexec -n 2] pvbatch DistributedPipeline.py OUT_DIR [SAMPLES]
+
+Reader -> both embeddings (bundled demo models) -> outlier scores -> nearest neighbours ->
+prediction score -> embedding change -> UMAP and PCA -> results file. Writes OUT_DIR/arrays.npz
+(every point-data array of the final samples, fetched to the root in sample order),
+OUT_DIR/results.h5 (the samples writer) and OUT_DIR/run.json (ranks, samples per rank,
+seconds per stage). TestDistributedPipeline.py runs it both ways and compares.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+from paraview import servermanager, simple
+from vtkmodules.vtkCommonCore import vtkStringArray
+
+from dualembed_testing import check, load_plugin, point_array
+
+out = sys.argv[1]
+samples_wanted = int(sys.argv[2]) if len(sys.argv) > 2 else 600
+os.makedirs(out, exist_ok=True)
+load_plugin()
+
+ranks = servermanager.vtkProcessModule.GetProcessModule().GetNumberOfLocalPartitions()
+models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Data", "models")
+seconds = {}
+
+
+def stage(name, proxy):
+    start = time.perf_counter()
+    proxy.UpdatePipeline()
+    seconds[name] = time.perf_counter() - start
+    check(proxy.GetDataInformation().GetNumberOfPoints() == samples_wanted,
+          "%s produced %d samples" % (name, proxy.GetDataInformation().GetNumberOfPoints()))
+    return proxy
+
+
+# BatchSize divides each rank's share, so that serial and MPI runs batch the same images together.
+samples = stage("read", simple.ImageDatasetReader(
+    FileName="/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", MaxSamples=samples_wanted))
+for tag in ("foundation", "ft"):
+    samples = stage("embedding " + tag, simple.ImageEmbedding(
+        Input=samples, ModelPath=os.path.join(models, "fashion-vit-" + tag), Tag=tag, BatchSize=25))
+for tag in ("foundation", "ft"):
+    embedding = ["POINTS", "embedding_" + tag]
+    samples = stage("outlier score " + tag, simple.EmbeddingOutlierScore(Input=samples, Embedding=embedding))
+    samples = stage("nearest neighbour " + tag, simple.EmbeddingNearestNeighbor(Input=samples, Embedding=embedding))
+samples = stage("prediction score", simple.PredictionOutlierScore(
+    Input=samples, Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"]))
+samples = stage("embedding change", simple.EmbeddingChange(
+    Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"]))
+samples = stage("UMAP ft", simple.EmbeddingProjection(
+    Input=samples, Embedding=["POINTS", "embedding_ft"], Method="UMAP", Seed=7))
+samples = stage("PCA foundation", simple.EmbeddingProjection(
+    Input=samples, Embedding=["POINTS", "embedding_foundation"], Method="PCA"))
+
+start = time.perf_counter()
+simple.SaveData(os.path.join(out, "results.h5"), proxy=samples)
+seconds["results file"] = time.perf_counter() - start
+
+# Which rank holds each sample, seen through a filter that runs on every rank.
+samples = simple.ProgrammableFilter(Input=samples, CopyArrays=1, Script="""
+from vtkmodules.vtkParallelCore import vtkMultiProcessController
+from vtkmodules.vtkCommonCore import vtkIntArray
+controller = vtkMultiProcessController.GetGlobalController()
+rank = vtkIntArray()
+rank.SetName("owner_rank")
+rank.SetNumberOfTuples(self.GetInput().GetNumberOfPoints())
+rank.Fill(controller.GetLocalProcessId() if controller else 0)
+self.GetOutput().GetPointData().AddArray(rank)
+""")
+data = servermanager.Fetch(samples)
+arrays = {}
+pd = data.GetPointData()
+for i in range(pd.GetNumberOfArrays()):
+    array = pd.GetAbstractArray(i)
+    name = array.GetName()
+    values = point_array(data, name)
+    arrays[name] = np.array(values) if isinstance(array, vtkStringArray) else values
+from vtkmodules.util.numpy_support import vtk_to_numpy
+arrays["points"] = vtk_to_numpy(data.GetPoints().GetData())
+np.savez(os.path.join(out, "arrays.npz"), **arrays)
+per_rank = {int(r): int(c) for r, c in zip(*np.unique(arrays["owner_rank"], return_counts=True))}
+with open(os.path.join(out, "run.json"), "w") as f:
+    json.dump({"ranks": ranks, "samples_per_rank": per_rank,
+               "seconds": seconds}, f, indent=1)
+print("DistributedPipeline: %d ranks, %d samples, samples per rank %s" % (ranks, samples_wanted, per_rank))

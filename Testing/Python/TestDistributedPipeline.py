@@ -1,0 +1,68 @@
+"""The pipeline under MPI gives exactly the serial results.
+
+Runs DistributedPipeline.py (reader -> both embeddings -> outlier scores -> nearest neighbours
+-> prediction score -> embedding change -> UMAP, PCA -> results file) with serial pvbatch and
+with `mpiexec -n 2 pvbatch`, each rank on one thread (LibTorch and OpenBLAS), and asserts:
+- the samples were really split between the ranks (each read its own share);
+- every array is identical, bit for bit: embeddings, scores, neighbour ids, the seeded UMAP
+  and PCA coordinates, the points;
+- the results file written under MPI (gathered to the root) equals the serial one.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+from dualembed_testing import check
+
+SAMPLES = 600  # 300 per rank; BatchSize 25 divides both shares
+script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "DistributedPipeline.py")
+pvbatch = os.environ["DUALEMBED_PVBATCH"]
+mpiexec = os.environ["DUALEMBED_MPIEXEC"].split()  # e.g. "mpiexec -n 2 --oversubscribe"
+out = tempfile.mkdtemp(prefix="dualembed-mpi-")
+# pvpython started MPI as a singleton: its OMPI_/PMIX_ variables would make the children join it.
+env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_", "PMIX_", "ORTE_", "OPAL_"))}
+env.update(DUALEMBED_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+           OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+
+
+def run(name, command):
+    folder = os.path.join(out, name)
+    result = subprocess.run(command + [script, folder, str(SAMPLES)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, timeout=600)
+    print(result.stdout[-3000:])
+    check(result.returncode == 0, "%s run failed with exit code %d" % (name, result.returncode))
+    return folder
+
+
+serial = run("serial", [pvbatch])
+parallel = run("mpi", mpiexec + [pvbatch, "--mpi"])
+a = np.load(os.path.join(serial, "arrays.npz"))
+b = np.load(os.path.join(parallel, "arrays.npz"))
+
+check(set(a["owner_rank"]) == {0}, "serial run on more than one rank")
+check(np.array_equal(np.bincount(b["owner_rank"]), [SAMPLES // 2, SAMPLES // 2]),
+      "samples per rank under MPI: %s" % np.bincount(b["owner_rank"]))
+check(np.array_equal(b["sample_id"], np.arange(SAMPLES)), "sample_id not global under MPI")
+names = sorted(set(a.files) - {"owner_rank"})
+check(names == sorted(set(b.files) - {"owner_rank"}), "arrays differ: %s vs %s" % (a.files, b.files))
+for name in ("embedding_foundation", "outlier_score_ft", "nn_id_foundation", "embedding_change",
+             "ood_pred_score_ft", "umap_ft", "pca_foundation"):
+    check(name in names, "no %s" % name)
+for name in names:
+    check(np.array_equal(a[name], b[name]),
+          "%s differs between serial and MPI runs (max |diff| %s)" % (name, np.max(np.abs(
+              a[name].astype(float) - b[name].astype(float))) if a[name].dtype.kind in "fiu" else "-"))
+
+with h5py.File(os.path.join(serial, "results.h5"), "r") as fs, \
+        h5py.File(os.path.join(parallel, "results.h5"), "r") as fp:
+    check(sorted(fs["point_data"]) == sorted(fp["point_data"]), "results files hold different arrays")
+    check(fp.attrs["number_of_samples"] == SAMPLES, "MPI results file has %s samples" % fp.attrs["number_of_samples"])
+    for name in fs["point_data"]:
+        check(np.array_equal(fs["point_data"][name][()], fp["point_data"][name][()]),
+              "results file array %s differs" % name)
+    check(sorted(fs["field_data"]) == sorted(fp["field_data"]), "results files hold different field data")
+print("Distributed pipeline: %d arrays identical between serial pvbatch and 2 MPI ranks." % len(names))
