@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -13,6 +14,9 @@
 
 #ifdef DUALEMBED_WITH_FLANN
 #include <flann/flann.hpp>
+#endif
+#ifdef DUALEMBED_WITH_DNNL
+#include <oneapi/dnnl/dnnl.h>
 #endif
 
 namespace dualembed
@@ -33,7 +37,21 @@ inline bool candidateLess(const Candidate& a, const Candidate& b)
 
 inline bool identicalRows(const float* a, const float* b, int64_t cols)
 {
-  for (int64_t c = 0; c < cols; ++c)
+  // Chunks of 16 without a branch inside (vectorised), early exit between them.
+  int64_t c = 0;
+  for (; c + 16 <= cols; c += 16)
+  {
+    int differ = 0;
+    for (int t = 0; t < 16; ++t)
+    {
+      differ |= a[c + t] != b[c + t];
+    }
+    if (differ)
+    {
+      return false;
+    }
+  }
+  for (; c < cols; ++c)
   {
     if (a[c] != b[c])
     {
@@ -41,6 +59,35 @@ inline bool identicalRows(const float* a, const float* b, int64_t cols)
     }
   }
   return true;
+}
+
+// Sum over c of f(a[c], b[c]) in double, with four partial sums (the same
+// order everywhere: computeKnn and vectorDistance agree to the last bit).
+template <typename Term>
+inline double sumTerms(const float* a, const float* b, int64_t cols, Term term)
+{
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  int64_t c = 0;
+  for (; c + 4 <= cols; c += 4)
+  {
+    s0 += term(a[c], b[c]);
+    s1 += term(a[c + 1], b[c + 1]);
+    s2 += term(a[c + 2], b[c + 2]);
+    s3 += term(a[c + 3], b[c + 3]);
+  }
+  for (; c < cols; ++c)
+  {
+    s0 += term(a[c], b[c]);
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+inline double squaredNorm(const float* a, int64_t cols)
+{
+  return sumTerms(a, a, cols, [](float x, float) {
+    const double v = static_cast<double>(x);
+    return v * v;
+  });
 }
 
 // Exact distance given the precomputed norms (double) of both rows.
@@ -53,23 +100,17 @@ inline double exactDistance(const float* a, const float* b, int64_t cols, double
   }
   if (metric == DistanceMetric::Euclidean)
   {
-    double sum = 0.0;
-    for (int64_t c = 0; c < cols; ++c)
-    {
-      const double d = static_cast<double>(a[c]) - static_cast<double>(b[c]);
-      sum += d * d;
-    }
-    return std::sqrt(sum);
+    return std::sqrt(sumTerms(a, b, cols, [](float x, float y) {
+      const double v = static_cast<double>(x) - static_cast<double>(y);
+      return v * v;
+    }));
   }
   if (normA == 0.0 || normB == 0.0)
   {
     return 1.0;
   }
-  double dot = 0.0;
-  for (int64_t c = 0; c < cols; ++c)
-  {
-    dot += static_cast<double>(a[c]) * static_cast<double>(b[c]);
-  }
+  const double dot = sumTerms(
+    a, b, cols, [](float x, float y) { return static_cast<double>(x) * static_cast<double>(y); });
   const double distance = 1.0 - dot / (normA * normB);
   return std::min(2.0, std::max(0.0, distance));
 }
@@ -80,13 +121,7 @@ std::vector<double> rowNorms(const FeatureMatrix& points)
   at::parallel_for(0, points.rows, 256, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
     {
-      const float* x = points.row(i);
-      double sum = 0.0;
-      for (int64_t c = 0; c < points.cols; ++c)
-      {
-        sum += static_cast<double>(x[c]) * static_cast<double>(x[c]);
-      }
-      norms[static_cast<std::size_t>(i)] = std::sqrt(sum);
+      norms[static_cast<std::size_t>(i)] = std::sqrt(squaredNorm(points.row(i), points.cols));
     }
   });
   return norms;
@@ -170,6 +205,121 @@ void reportProgress(const ProgressCallback& progress, double fraction)
   }
 }
 
+// C (m x n, row-major) = A (m x d, row-major) * B (n x d, row-major)^T in float32.
+// oneDNN's sgemm when the engine is built with it (its JIT picks the kernels
+// from the CPU flags; OpenBLAS 0.3.21 falls back to SSE3 kernels on CPUs it
+// does not know, 5-8x slower), else ATen's (the BLAS LibTorch was built with).
+// Threads: both use the OpenMP pool that at::set_num_threads sizes.
+void gemmTransposed(const float* a, int64_t m, const float* b, int64_t n, int64_t d, float* c)
+{
+#ifdef DUALEMBED_WITH_DNNL
+  if (dnnl_sgemm('N', 'T', m, n, d, 1.0f, a, d, b, d, 0.0f, c, n) == dnnl_success)
+  {
+    return;
+  }
+#endif
+  at::Tensor out = at::from_blob(c, { m, n }, at::kFloat);
+  at::mm_out(out, at::from_blob(const_cast<float*>(a), { m, d }, at::kFloat),
+    at::from_blob(const_cast<float*>(b), { n, d }, at::kFloat).t());
+}
+
+// Bounded top-k per owner row: a max-heap of (key, index) and a float32
+// rejection bound. A candidate whose float32 filter value exceeds the bound
+// is provably farther (in the double key) than the heap's current maximum,
+// so it would be rejected by the heap anyway (see exactKnn).
+struct HeapSet
+{
+  std::size_t size = 0;       // entries per heap
+  std::vector<Candidate> data; // owners x size
+  std::vector<uint32_t> fill;
+  std::vector<float> bound;   // +inf until the heap is full; -inf = owner skipped
+  std::vector<double> offset; // filter value = key - offset (approximately)
+  std::vector<double> margin; // rounding margin of the filter value
+
+  void insert(std::size_t owner, const Candidate& c)
+  {
+    Candidate* heap = data.data() + owner * size;
+    uint32_t& n = fill[owner];
+    if (n < size)
+    {
+      heap[n++] = c;
+      std::push_heap(heap, heap + n, candidateLess);
+    }
+    else if (candidateLess(c, heap[0]))
+    {
+      std::pop_heap(heap, heap + n, candidateLess);
+      heap[n - 1] = c;
+      std::push_heap(heap, heap + n, candidateLess);
+    }
+    else
+    {
+      return;
+    }
+    if (n == size)
+    {
+      const float b = static_cast<float>(heap[0].first - offset[owner] + margin[owner]);
+      bound[owner] = std::isfinite(b) ? b : std::numeric_limits<float>::infinity();
+    }
+  }
+};
+
+// Calls hit(j) for the j in [first, end) where pass(j) holds, in order; pass
+// is evaluated 16 at a time without branches (vectorised) and again one by
+// one where any of the 16 holds (hit may change what pass tests).
+template <typename Pass, typename Hit>
+inline void scanFiltered(int64_t first, int64_t end, const Pass& pass, const Hit& hit)
+{
+  int64_t j = first;
+  for (; j + 16 <= end; j += 16)
+  {
+    int any = 0;
+    for (int t = 0; t < 16; ++t)
+    {
+      any |= static_cast<int>(pass(j + t));
+    }
+    if (any)
+    {
+      for (int t = 0; t < 16; ++t)
+      {
+        if (pass(j + t))
+        {
+          hit(j + t);
+        }
+      }
+    }
+  }
+  for (; j < end; ++j)
+  {
+    if (pass(j))
+    {
+      hit(j);
+    }
+  }
+}
+
+// Calls fn(i) for i in [0, count) on ATen's threads, handing out chunks of
+// `chunk` indices on demand (at::parallel_for splits a range into one part
+// per thread up front: unbalanced when the work per index varies along it,
+// as in the triangle next to the diagonal, or when the machine is busy and
+// one thread runs late).
+template <typename Fn>
+void forEachDynamic(int64_t count, int64_t chunk, const Fn& fn)
+{
+  const int64_t chunks = (count + chunk - 1) / chunk;
+  const int64_t threads = std::min<int64_t>(chunks, std::max(1, at::get_num_threads()));
+  std::atomic<int64_t> next(0);
+  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+    for (int64_t c = next++; c < chunks; c = next++)
+    {
+      const int64_t end = std::min(count, (c + 1) * chunk);
+      for (int64_t i = c * chunk; i < end; ++i)
+      {
+        fn(i);
+      }
+    }
+  });
+}
+
 void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const KnnOptions& options, KnnResult& result)
 {
@@ -177,6 +327,7 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const int64_t d = points.cols;
   const int k = result.k;
   const DistanceMetric metric = options.metric;
+  const bool cosine = metric == DistanceMetric::Cosine;
   const std::vector<double> norms = rowNorms(points);
   double maxNorm = 0.0;
   std::vector<int64_t> zeroRows;
@@ -188,13 +339,21 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
       zeroRows.push_back(i);
     }
   }
+  // Per-row float32 factors of the filter: 1 / |x| (cosine), |x|^2 (euclidean).
+  std::vector<float> rowFactor(static_cast<std::size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+  {
+    const double norm = norms[static_cast<std::size_t>(i)];
+    rowFactor[static_cast<std::size_t>(i)] =
+      cosine ? (norm > 0.0 ? static_cast<float>(1.0 / norm) : 0.0f) : static_cast<float>(norm * norm);
+  }
 
   // Candidates kept per row: k plus a margin, and one more entry whose key
   // bounds every row left out (the cut-off).
   const int64_t others = n - 1;
   const int64_t candidates = std::min<int64_t>(others, 2 * static_cast<int64_t>(k) + 16);
   const bool haveCutoff = others > candidates;
-  const std::size_t heapSize = static_cast<std::size_t>(candidates + (haveCutoff ? 1 : 0));
+  const int64_t nq = queryEnd - queryBegin;
 
   // Rigorous bound of the float32 dot-product error, whatever the summation
   // order: |fl(a.b) - a.b| <= gamma_D * |a| |b| with gamma_D = D u / (1 - D u),
@@ -203,87 +362,147 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const double du = static_cast<double>(d + 2) * u;
   const double gamma = 2.0 * du / std::max(1e-3, 1.0 - du);
 
-  const int64_t nq = queryEnd - queryBegin;
-  // Query blocks: at least 64 of them (progress every <= ~1.6 %), at most 2048 rows.
-  const int64_t queryBlock = std::min<int64_t>(2048, std::max<int64_t>(1, (nq + 63) / 64));
-  int64_t refBlock = options.blockRows > 0 ? options.blockRows
-                                           : std::max<int64_t>(256, (8 << 20) / queryBlock);
-  refBlock = std::min(refBlock, n);
-  const int64_t queryBlocks = (nq + queryBlock - 1) / queryBlock;
-  const int64_t refBlocks = (n + refBlock - 1) / refBlock;
-  const double totalSteps = static_cast<double>(queryBlocks * refBlocks);
+  // Keys (double, from the float32 dot product s = fl(x_o . x_j) of owner o
+  // and other row j): cosine 1 - s / (|x_o| |x_j|) (1 for a zero x_j),
+  // euclidean |x_o|^2 + |x_j|^2 - 2 s. Filter values in float32:
+  // cosine f = (s * -fl(1/|x_o|)) * fl(1/|x_j|) ~ key - 1, at most 4 roundings
+  // of a value <= 1 + gamma: |f - (key - 1)| < 2.5e-7; euclidean
+  // f = fl(|x_j|^2) - 2 s ~ key - |x_o|^2, |error| <= 2.01 u (|x_o| + max|x|)^2.
+  // The bound (heap maximum - offset + margin, rounded to float) exceeds the
+  // filter value of every key below the heap maximum: margins 1e-6 and
+  // 8 u (|x_o| + max|x|)^2 cover both errors and the rounding of the bound.
+  // So a candidate with f > bound has a key above the heap maximum, and the
+  // cut-off argument below (every row left out has a key >= the cut-off)
+  // holds as without the filter.
+  HeapSet heaps;
+  heaps.size = static_cast<std::size_t>(candidates + (haveCutoff ? 1 : 0));
+  heaps.data.assign(static_cast<std::size_t>(nq) * heaps.size, Candidate(0.0, 0));
+  heaps.fill.assign(static_cast<std::size_t>(nq), 0);
+  heaps.bound.assign(static_cast<std::size_t>(nq), std::numeric_limits<float>::infinity());
+  heaps.offset.assign(static_cast<std::size_t>(nq), 1.0);
+  heaps.margin.assign(static_cast<std::size_t>(nq), 1e-6);
+  for (int64_t r = 0; r < nq; ++r)
+  {
+    const double norm = norms[static_cast<std::size_t>(queryBegin + r)];
+    if (cosine && norm == 0.0)
+    {
+      heaps.bound[static_cast<std::size_t>(r)] = -std::numeric_limits<float>::infinity();
+    }
+    else if (!cosine)
+    {
+      heaps.offset[static_cast<std::size_t>(r)] = norm * norm;
+      heaps.margin[static_cast<std::size_t>(r)] = 8.0 * u * (norm + maxNorm) * (norm + maxNorm);
+    }
+  }
 
-  at::Tensor all = at::from_blob(const_cast<float*>(points.data), { n, d }, at::kFloat);
-  std::vector<Candidate> heaps;
-  std::vector<std::size_t> heapFill;
+  // When the queries are all rows, the distance matrix is symmetric: only the
+  // tiles right of the diagonal are computed, and each product feeds both the
+  // row's heap (row pass) and the column's heap (column pass).
+  const bool symmetric = queryBegin == 0 && queryEnd == n;
+  // Tiles of rowTile x colTile float32 scores (64 MB for 4096 x 4096: large
+  // products run the GEMM near its peak). Progress is reported twice per tile
+  // (after its product and after its passes): at least 25 tiles, so that it
+  // moves at least every 2 %.
+  const int64_t colTile = std::min(n, options.blockRows > 0 ? options.blockRows : int64_t(4096));
+  auto countTiles = [&](int64_t rowTile) {
+    int64_t tiles = 0;
+    for (int64_t rb = queryBegin; rb < queryEnd; rb += rowTile)
+    {
+      const int64_t first = symmetric ? rb : 0;
+      tiles += (n - first + colTile - 1) / colTile;
+    }
+    return tiles;
+  };
+  int64_t rowTile = std::min(colTile, nq);
+  if (countTiles(rowTile) < 25)
+  {
+    rowTile = std::max<int64_t>(1, (nq + 24) / 25);
+  }
+  const double totalSteps = static_cast<double>(countTiles(rowTile));
+  std::vector<float> scores(static_cast<std::size_t>(std::min(rowTile, nq) * colTile));
+  const float* factor = rowFactor.data();
+
+  // Feeds candidate (other, s) of `owner` (a query row) to its heap.
+  auto offer = [&](int64_t owner, int64_t other, float s) {
+    if (other == owner)
+    {
+      return;
+    }
+    const double nqv = norms[static_cast<std::size_t>(owner)];
+    const double nr = norms[static_cast<std::size_t>(other)];
+    const double dot = static_cast<double>(s);
+    const double key = cosine ? (nr == 0.0 ? 1.0 : 1.0 - dot / (nqv * nr)) : nqv * nqv + nr * nr - 2.0 * dot;
+    heaps.insert(static_cast<std::size_t>(owner - queryBegin), Candidate(key, other));
+  };
+
   int64_t bruteForce = 0;
   int64_t step = 0;
   reportProgress(options.progress, 0.0);
 
-  for (int64_t qb = queryBegin; qb < queryEnd; qb += queryBlock)
+  for (int64_t qb = queryBegin; qb < queryEnd; qb += rowTile)
   {
-    const int64_t qe = std::min(queryEnd, qb + queryBlock);
+    const int64_t qe = std::min(queryEnd, qb + rowTile);
     const int64_t bq = qe - qb;
-    heaps.assign(static_cast<std::size_t>(bq) * heapSize, Candidate(0.0, 0));
-    heapFill.assign(static_cast<std::size_t>(bq), 0);
-    at::Tensor queries = all.narrow(0, qb, bq);
-
-    for (int64_t rb = 0; rb < n; rb += refBlock)
+    for (int64_t cb = symmetric ? qb : 0; cb < n; cb += colTile)
     {
-      const int64_t re = std::min(n, rb + refBlock);
-      at::Tensor scores = at::mm(queries, all.narrow(0, rb, re - rb).t()).contiguous();
-      const float* s = scores.data_ptr<float>();
-      const int64_t br = re - rb;
-      at::parallel_for(0, bq, 16, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i)
+      const int64_t ce = std::min(n, cb + colTile);
+      const int64_t bc = ce - cb;
+      gemmTransposed(points.row(qb), bq, points.row(cb), bc, d, scores.data());
+      reportProgress(options.progress, (static_cast<double>(step) + 0.5) / totalSteps);
+      const float* s = scores.data();
+      // Row pass: the tile's rows are the owners (symmetric: columns j > i
+      // only, so the rows are dealt out in turn to balance the triangle).
+      forEachDynamic(bq, 8, [&](int64_t i) {
+        const int64_t q = qb + i;
+        const float& bound = heaps.bound[static_cast<std::size_t>(q - queryBegin)];
+        const float* srow = s + i * bc;
+        const float* f = factor + cb;
+        const int64_t first = symmetric ? std::max<int64_t>(0, q + 1 - cb) : 0;
+        const auto hit = [&](int64_t jj) { offer(q, cb + jj, srow[jj]); };
+        if (cosine)
         {
-          const int64_t q = qb + i;
-          const double nqv = norms[static_cast<std::size_t>(q)];
-          if (metric == DistanceMetric::Cosine && nqv == 0.0)
+          const float c = -factor[q];
+          scanFiltered(first, bc, [&](int64_t jj) { return srow[jj] * c * f[jj] <= bound; }, hit);
+        }
+        else
+        {
+          scanFiltered(first, bc, [&](int64_t jj) { return f[jj] - 2.0f * srow[jj] <= bound; }, hit);
+        }
+      });
+      if (symmetric)
+      {
+        // Column pass: the tile's columns j are the owners, rows i < j the others.
+        const int64_t chunk = 64;
+        const float* bounds = heaps.bound.data() + cb; // owners cb + jj (queryBegin = 0)
+        forEachDynamic((bc + chunk - 1) / chunk, 1, [&](int64_t ch) {
+          const int64_t c0 = ch * chunk, c1 = std::min(bc, c0 + chunk);
+          for (int64_t i = 0; i < bq; ++i)
           {
-            continue; // handled by zeroCosineRow
-          }
-          Candidate* heap = heaps.data() + static_cast<std::size_t>(i) * heapSize;
-          std::size_t& fill = heapFill[static_cast<std::size_t>(i)];
-          const float* srow = s + i * br;
-          for (int64_t jj = 0; jj < br; ++jj)
-          {
-            const int64_t j = rb + jj;
-            if (j == q)
+            const int64_t q = qb + i;
+            const float* srow = s + i * bc;
+            const float* f = factor + cb;
+            const int64_t first = std::max<int64_t>(c0, q + 1 - cb);
+            const auto hit = [&](int64_t jj) { offer(cb + jj, q, srow[jj]); };
+            if (cosine)
             {
-              continue;
-            }
-            const double nr = norms[static_cast<std::size_t>(j)];
-            const double dot = static_cast<double>(srow[jj]);
-            double key;
-            if (metric == DistanceMetric::Euclidean)
-            {
-              key = nqv * nqv + nr * nr - 2.0 * dot;
+              const float c = -factor[q];
+              scanFiltered(first, c1, [&](int64_t jj) { return srow[jj] * c * f[jj] <= bounds[jj]; }, hit);
             }
             else
             {
-              key = nr == 0.0 ? 1.0 : 1.0 - dot / (nqv * nr);
-            }
-            const Candidate c(key, j);
-            if (fill < heapSize)
-            {
-              heap[fill++] = c;
-              std::push_heap(heap, heap + fill, candidateLess);
-            }
-            else if (candidateLess(c, heap[0]))
-            {
-              std::pop_heap(heap, heap + fill, candidateLess);
-              heap[fill - 1] = c;
-              std::push_heap(heap, heap + fill, candidateLess);
+              const float fq = factor[q];
+              scanFiltered(first, c1, [&](int64_t jj) { return fq - 2.0f * srow[jj] <= bounds[jj]; }, hit);
             }
           }
-        }
-      });
+        });
+      }
       ++step;
       reportProgress(options.progress, static_cast<double>(step) / totalSteps);
     }
 
-    // Re-rank the candidates exactly and prove completeness.
+    // Rows [qb, qe) have seen every other row (symmetric: the rows before qb
+    // through earlier column passes). Re-rank the candidates exactly and
+    // prove completeness.
     std::vector<int64_t> failed;
     std::vector<uint8_t> failedFlag(static_cast<std::size_t>(bq), 0);
     at::parallel_for(0, bq, 16, [&](int64_t begin, int64_t end) {
@@ -293,18 +512,25 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
         const int64_t q = qb + i;
         const int64_t r = q - queryBegin;
         const double nqv = norms[static_cast<std::size_t>(q)];
-        if (metric == DistanceMetric::Cosine && nqv == 0.0)
+        if (cosine && nqv == 0.0)
         {
           zeroCosineRow(points, zeroRows, q, result, r);
           continue;
         }
-        Candidate* heap = heaps.data() + static_cast<std::size_t>(i) * heapSize;
-        const std::size_t fill = heapFill[static_cast<std::size_t>(i)];
+        Candidate* heap = heaps.data.data() + static_cast<std::size_t>(r) * heaps.size;
+        const std::size_t fill = heaps.fill[static_cast<std::size_t>(r)];
         std::sort_heap(heap, heap + fill, candidateLess);
         const std::size_t used = haveCutoff ? fill - 1 : fill;
+        // |approximate key - true key| <= error for every candidate.
+        const double error = cosine
+          ? gamma + 1e-12
+          : 2.0 * gamma * nqv * maxNorm + 1e-12 * (nqv * nqv + maxNorm * maxNorm);
+        // A candidate whose approximate key exceeds the k-th one by more than
+        // 2 error is farther than k others: it needs no exact distance.
+        const double keep = heap[static_cast<std::size_t>(k) - 1].first + 2.0 * error;
         exact.clear();
         const float* x = points.row(q);
-        for (std::size_t c = 0; c < used; ++c)
+        for (std::size_t c = 0; c < used && (c < static_cast<std::size_t>(k) || !(heap[c].first > keep)); ++c)
         {
           const int64_t j = heap[c].second;
           exact.emplace_back(
@@ -317,18 +543,7 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
           // key >= cutoff - error. The k-th exact key must be strictly below.
           const double kth = exact[static_cast<std::size_t>(k) - 1].first;
           const double cutoff = heap[fill - 1].first;
-          double kthKey;
-          double error;
-          if (metric == DistanceMetric::Euclidean)
-          {
-            kthKey = kth * kth;
-            error = 2.0 * gamma * nqv * maxNorm + 1e-12 * (nqv * nqv + maxNorm * maxNorm);
-          }
-          else
-          {
-            kthKey = kth;
-            error = gamma + 1e-12;
-          }
+          const double kthKey = cosine ? kth : kth * kth;
           if (!(kthKey < cutoff - error))
           {
             failedFlag[static_cast<std::size_t>(i)] = 1;
@@ -499,6 +714,15 @@ bool isFlannAvailable()
 #endif
 }
 
+const char* exactKnnGemmName()
+{
+#ifdef DUALEMBED_WITH_DNNL
+  return "oneDNN sgemm";
+#else
+  return "ATen mm";
+#endif
+}
+
 int64_t countNonFiniteRows(const FeatureMatrix& points)
 {
   int64_t bad = 0;
@@ -533,14 +757,7 @@ void requireFiniteRows(const FeatureMatrix& points, const std::string& what)
 
 double vectorDistance(const float* a, const float* b, int64_t cols, DistanceMetric metric)
 {
-  double na = 0.0;
-  double nb = 0.0;
-  for (int64_t c = 0; c < cols; ++c)
-  {
-    na += static_cast<double>(a[c]) * a[c];
-    nb += static_cast<double>(b[c]) * b[c];
-  }
-  return exactDistance(a, b, cols, std::sqrt(na), std::sqrt(nb), metric);
+  return exactDistance(a, b, cols, std::sqrt(squaredNorm(a, cols)), std::sqrt(squaredNorm(b, cols)), metric);
 }
 
 KnnResult computeKnn(const FeatureMatrix& points, const KnnOptions& options)

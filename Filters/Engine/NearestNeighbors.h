@@ -17,13 +17,19 @@
 //   ascending distance, ties broken by the smaller index. The returned
 //   distances are computed in double precision from the vectors themselves
 //   (never from |a|^2 + |b|^2 - 2 a.b), then stored as float.
-// - Exact method: blocked float32 matrix products (LibTorch / BLAS) select
-//   candidates with a bounded top-k per row; the candidates are re-ranked in
+// - Exact method: tiled float32 matrix products (oneDNN's sgemm when the
+//   engine is built with it, else LibTorch / BLAS) select candidates with a
+//   bounded top-k per row (a float32 pre-filter against the row's current
+//   k-th key skips most of the heap work); the candidates are re-ranked in
 //   double, and a rigorous float32 rounding bound proves that no
 //   non-candidate can be closer (rows where it cannot be proven are
-//   recomputed by brute force in double). Memory is O(rows * k + block^2),
-//   never O(rows^2). Threads: ATen's intra-op pool (at::set_num_threads,
-//   set by the caller).
+//   recomputed by brute force in double). When the queries are all rows,
+//   only the tiles on and right of the diagonal are computed and each
+//   product serves both rows (half the work); a partial row range computes
+//   its rows against all. Memory is O(rows * k + tile^2) (tiles of up to
+//   4096 x 4096 float32), never O(rows^2). Threads: ATen's intra-op pool
+//   (at::set_num_threads, set by the caller; oneDNN uses the same OpenMP
+//   pool).
 // - Approximate method: FLANN randomized kd-trees (euclidean on the vectors,
 //   or on the unit-normalised vectors for cosine); the returned candidates
 //   are re-ranked with the exact distances above, so only the recall is
@@ -99,8 +105,8 @@ struct KnnOptions
   DistanceMetric metric = DistanceMetric::Euclidean;
   KnnMethod method = KnnMethod::Exact;
   FlannParameters flann;
-  /// Reference rows per block of the exact method; 0 = automatic (a block of
-  /// float32 scores of about 32 MB).
+  /// Reference rows per tile of the exact method; 0 = automatic (tiles of
+  /// up to 4096 x 4096 float32 scores, 64 MB).
   int64_t blockRows = 0;
   ProgressCallback progress;
 };
@@ -154,6 +160,10 @@ void requireFiniteRows(const FeatureMatrix& points, const std::string& what);
 
 /// Whether this build has the FLANN method.
 bool isFlannAvailable();
+
+/// The float32 matrix product of the exact method in this build: "oneDNN
+/// sgemm" (when built with oneDNN) or "ATen mm" (LibTorch's BLAS).
+const char* exactKnnGemmName();
 
 } // namespace engine
 } // namespace dualembed
