@@ -1,15 +1,19 @@
 """The batch report in pvbatch: the whole pipeline on 300 Fashion-MNIST images with the bundled
-demo models, then every promised file, with the expected content."""
+demo models, then every promised file, with the expected content. CTest runs it serially and on
+2 MPI ranks (DUALEMBED_EXPECTED_RANKS)."""
 import csv
 import os
 import tempfile
 
-from paraview import simple
+from paraview import servermanager, simple
 
 from dualembed_testing import check, load_plugin
 
 load_plugin()
 from dualembed import report
+
+ranks = servermanager.vtkProcessModule.GetProcessModule().GetNumberOfLocalPartitions()
+check(ranks == int(os.environ.get("DUALEMBED_EXPECTED_RANKS", "1")), "running on %d ranks" % ranks)
 
 models = os.path.join(os.environ["DUALEMBED_TESTING_DATA_DIR"], "..", "..", "Data", "models")
 out = tempfile.mkdtemp(prefix="dualembed-report-")
@@ -40,4 +44,4 @@ arrays = samples.PointData.keys()
 for name in ("embedding_foundation", "embedding_ft", "umap_foundation", "umap_ft", "outlier_score_ft",
              "nn_id_foundation", "embedding_change", "probs_ft", "label_quality_ft"):
     check(name in arrays, "results file lacks %s" % name)
-print("Batch report: %d files, CSV and results file as documented." % len(names))
+print("Batch report on %d rank(s): %d files, CSV and results file as documented." % (ranks, len(names)))
