@@ -7,6 +7,8 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -302,13 +304,28 @@ std::vector<double> spectralLayout(const Graph& g, int dims, uint64_t seed, doub
     apply(q.data_ptr<double>(), w.data_ptr<double>());
     w -= v0t * at::dot(v0t, w);
     alpha.push_back(at::dot(q, w).item<double>());
-    // Full reorthogonalisation (twice: classical Gram-Schmidt is unstable once).
+    // Three-term recurrence, then a full reorthogonalisation (classical
+    // Gram-Schmidt), repeated when it removed more than 1 - 1/sqrt(2) of the
+    // norm (Daniel-Gragg-Kaufman-Stewart criterion). Each pass reads the
+    // whole basis twice: the second is rarely needed once the recurrence
+    // has removed the two large components.
+    w -= q * alpha.back();
+    if (j > 0)
+    {
+      w -= basis[j - 1] * beta.back();
+    }
     at::Tensor vb = basis.slice(0, 0, j + 1);
+    double b = w.norm().item<double>();
     for (int pass = 0; pass < 2; ++pass)
     {
+      const double before = b;
       w -= at::mv(vb.t(), at::mv(vb, w));
+      b = w.norm().item<double>();
+      if (!(b < 0.7071067811865476 * before))
+      {
+        break;
+      }
     }
-    const double b = w.norm().item<double>();
     m = j + 1;
     const bool lastStep = m == maxSteps || b < 1e-10;
     if (lastStep || (m >= 2 * dims + 2 && m % 10 == 0))
@@ -383,7 +400,48 @@ inline float clip4(float v)
   return v > 4.0f ? 4.0f : (v < -4.0f ? -4.0f : v);
 }
 
-/// optimize_layout_euclidean; Hogwild over `chunks` edge ranges.
+// Four float32 lanes (GCC / Clang vector extensions: SSE2 on any x86-64),
+// for the negative samples of one positive sample.
+typedef float Float4 __attribute__((vector_size(16)));
+typedef int32_t Int4 __attribute__((vector_size(16)));
+
+/// fastPow on four lanes (x >= 0; same polynomials; floor(y) taken as
+/// trunc(y + 127) - 127, y + 127 >= 1).
+inline Float4 fastPow4(Float4 x, float b)
+{
+  Int4 bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  const Float4 e = __builtin_convertvector((bits >> 23) - 127, Float4);
+  const Int4 mantissa = (bits & 0x007FFFFF) | 0x3F800000;
+  Float4 t;
+  std::memcpy(&t, &mantissa, sizeof(t));
+  t -= 1.0f;
+  const Float4 log2x = e +
+    t * (1.44251703f + t * (-0.71789838f + t * (0.45689417f + t * (-0.27736505f +
+      t * (0.12191414f - 0.0260663f * t)))));
+  Float4 y = b * log2x;
+  y = y > 126.0f ? Float4{} + 126.0f : y;
+  y = y < -126.0f ? Float4{} - 126.0f : y;
+  const Int4 biased = __builtin_convertvector(y + 127.0f, Int4); // floor(y) + 127
+  const Float4 f = y - (__builtin_convertvector(biased, Float4) - 127.0f);
+  const Float4 p = 1.0f + f * (0.693146838f + f * (0.240231097f + f * (0.0554789125f +
+    f * (0.00968618629f + f * (0.00123824155f + f * 0.000218712623f)))));
+  const Int4 scaleBits = biased << 23;
+  Float4 scale;
+  std::memcpy(&scale, &scaleBits, sizeof(scale));
+  return p * scale;
+}
+
+inline Float4 clip4(Float4 v)
+{
+  v = v > 4.0f ? Float4{} + 4.0f : v;
+  return v < -4.0f ? Float4{} - 4.0f : v;
+}
+
+/// optimize_layout_euclidean, Hogwild: each epoch's edges are cut into
+/// fixed blocks, each with its own random stream, handed out to ATen's
+/// threads on demand (a busy machine or uneven blocks do not stall an epoch
+/// on its slowest thread; on one thread the result depends only on the seed).
 template <int DIM>
 void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float b, float gamma,
   float initialAlpha, int negativeRate, uint64_t seed, const ProgressRange& progress)
@@ -412,23 +470,25 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
     nextSample[e] = perSample[e];
     nextNegative[e] = perNegative[e];
   }
-  const int chunks = std::max(1, at::get_num_threads());
+  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(edges, 256));
   std::vector<Random> rngs;
-  for (int c = 0; c < chunks; ++c)
+  for (int64_t c = 0; c < blocks; ++c)
   {
-    rngs.emplace_back(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL * (c + 1));
+    rngs.emplace_back(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL * static_cast<uint64_t>(c + 1));
   }
+  const int threads = static_cast<int>(std::min<int64_t>(blocks, std::max(1, at::get_num_threads())));
   const uint32_t nv = static_cast<uint32_t>(n);
   const float twoAB = 2.0f * a * b, twoGB = 2.0f * gamma * b;
   float alpha = initialAlpha;
   for (int epoch = 0; epoch < epochs; ++epoch)
   {
     const double en = static_cast<double>(epoch);
-    at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
-      for (int64_t c = cb; c < ce; ++c)
+    std::atomic<int64_t> nextBlock(0);
+    at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+      for (int64_t c = nextBlock++; c < blocks; c = nextBlock++)
       {
         Random& rng = rngs[c];
-        const int64_t e0 = edges * c / chunks, e1 = edges * (c + 1) / chunks;
+        const int64_t e0 = edges * c / blocks, e1 = edges * (c + 1) / blocks;
         for (int64_t e = e0; e < e1; ++e)
         {
           if (!(nextSample[e] <= en))
@@ -450,7 +510,7 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
           if (d2 > 0.0f)
           {
             const float pb = fastPow(d2, b);
-            coeff = -twoAB * (pb / d2) / (a * pb + 1.0f);
+            coeff = -twoAB * pb / (d2 * (a * pb + 1.0f));
           }
           for (int d = 0; d < DIM; ++d)
           {
@@ -463,32 +523,43 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
             negativeRate > 0 ? static_cast<int>((en - nextNegative[e]) / perNegative[e]) : 0;
           // Negative samples, all evaluated at the same position of `current`
           // and applied together (umap-learn applies each before the next:
-          // the serial dependency made the loop latency-bound, 4x slower).
+          // the serial dependency made the loop latency-bound, 4x slower),
+          // four at a time on vector lanes.
           float move[DIM] = {};
-          for (int p = 0; p < negatives; ++p)
+          for (int p = 0; p < negatives; p += 4)
           {
-            const uint32_t s =
-              static_cast<uint32_t>(((rng.next() >> 32) * static_cast<uint64_t>(nv)) >> 32);
-            const float* neg = embedding + static_cast<int64_t>(s) * DIM;
-            float nd2 = 0.0f;
+            // Vectors built from registers (element-wise stores followed by a
+            // vector load would stall on store forwarding); unused lanes point
+            // at the current sample itself and are masked out below.
+            const int lanes = std::min(4, negatives - p);
+            int32_t idx[4] = { j, j, j, j };
+            for (int l = 0; l < lanes; ++l)
+            {
+              idx[l] = static_cast<int32_t>(((rng.next() >> 32) * static_cast<uint64_t>(nv)) >> 32);
+            }
+            const float* n0 = embedding + static_cast<int64_t>(idx[0]) * DIM;
+            const float* n1 = embedding + static_cast<int64_t>(idx[1]) * DIM;
+            const float* n2 = embedding + static_cast<int64_t>(idx[2]) * DIM;
+            const float* n3 = embedding + static_cast<int64_t>(idx[3]) * DIM;
+            Float4 lane[DIM];
+            Float4 nd2 = {};
             for (int d = 0; d < DIM; ++d)
             {
-              diff[d] = current[d] - neg[d];
-              nd2 += diff[d] * diff[d];
+              lane[d] = current[d] - Float4{ n0[d], n1[d], n2[d], n3[d] };
+              nd2 += lane[d] * lane[d];
             }
-            float nc = 0.0f;
-            if (nd2 > 0.0f)
-            {
-              const float pb = fastPow(nd2, b);
-              nc = twoGB / ((0.001f + nd2) * (a * pb + 1.0f));
-            }
-            else if (static_cast<int32_t>(s) == j)
-            {
-              continue;
-            }
+            // A sample at the same position is skipped only when it is the
+            // current point itself (else it is pushed by 4, as umap-learn).
+            const Int4 ids = { idx[0], idx[1], idx[2], idx[3] };
+            const Int4 inRange = Int4{ 0, 1, 2, 3 } < lanes;
+            const Int4 valid = inRange & ((nd2 > 0.0f) | (ids != j));
+            const Float4 pb = fastPow4(nd2, b);
+            const Float4 nc = nd2 > 0.0f ? twoGB / ((0.001f + nd2) * (a * pb + 1.0f)) : Float4{};
             for (int d = 0; d < DIM; ++d)
             {
-              move[d] += nc > 0.0f ? clip4(nc * diff[d]) : 4.0f;
+              Float4 gd = nc > 0.0f ? clip4(nc * lane[d]) : Float4{} + 4.0f;
+              gd = valid != 0 ? gd : Float4{};
+              move[d] += (gd[0] + gd[1]) + (gd[2] + gd[3]);
             }
           }
           for (int d = 0; d < DIM; ++d)
@@ -509,6 +580,14 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
 std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
   const InitProvider& pcaInit, ProjectionResult& diag, const ProgressRange& progress)
 {
+  // Sub-stages of the layout, appended to the stage timings.
+  using Clock = std::chrono::steady_clock;
+  auto stageStart = Clock::now();
+  auto endStage = [&](const char* name) {
+    const auto now = Clock::now();
+    diag.stageSeconds.emplace_back(name, std::chrono::duration<double>(now - stageStart).count());
+    stageStart = now;
+  };
   const int64_t n = knn.rows;
   const int dims = o.dimensions;
   const int defaultEpochs = n <= 10000 ? 500 : 200;
@@ -519,6 +598,7 @@ std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
   diag.graphComponents = connectedComponents(g);
   diag.epochs = epochs;
   progress.report(0.02);
+  endStage("umap_graph");
 
   // Initialisation.
   std::vector<double> init(static_cast<size_t>(n * dims));
@@ -592,6 +672,7 @@ std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
     }
   }
   progress.report(0.1);
+  endStage("umap_init");
 
   const auto ab = findAbParams(o.spread, o.minDist);
   diag.a = ab.first;
@@ -611,6 +692,7 @@ std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
       static_cast<float>(ab.second), static_cast<float>(o.repulsionStrength),
       static_cast<float>(lr), o.negativeSampleRate, o.seed, sgd);
   }
+  endStage("umap_sgd");
   return embedding;
 }
 

@@ -2,6 +2,7 @@
 // when the ParaView plugin is not built (times the engine directly):
 //   BenchmarkOutlierScore <input.npy> <output.npy> [--method exact|flann]
 //                         [--k K] [--threads T] [--indices ids.npy]
+//                         [--metric auto|cosine|euclidean]
 // input: N x D matrix, float32 ('<f4') or uint8 ('|u1'); output: N float32
 // scores (cleanlab formula, metric auto = cosine for D > 3), computed as
 // computeEmbeddingOutlierScore does (computeKnn, mean distance,
@@ -87,6 +88,10 @@ int main(int argc, char** argv)
       threads = std::stoi(value);
     else if (key == "--indices")
       indicesPath = value;
+    else if (key == "--metric")
+      options.metric = value == "cosine" ? MetricChoice::Cosine
+        : value == "euclidean"           ? MetricChoice::Euclidean
+                                         : MetricChoice::Auto;
     else
     {
       std::cerr << "unknown option " << key << "\n";
