@@ -371,6 +371,28 @@ std::vector<double> spectralLayout(const Graph& g, int dims, uint64_t seed, doub
 
 /// x^b for x > 0 through polynomial log2 / exp2 (relative error < 1e-5;
 /// the SGD does not need more, and libm's powf dominated its time).
+// The polynomials of fastPow in Estrin's form (half the dependency depth of
+// Horner's: the SGD's cost is their latency). T = float or Float4.
+template <typename T>
+inline T log2Mantissa(T t) // log2(1 + t), t in [0, 1)
+{
+  const T t2 = t * t;
+  const T p01 = 1.44251703f + -0.71789838f * t;
+  const T p23 = 0.45689417f + -0.27736505f * t;
+  const T p45 = 0.12191414f + -0.0260663f * t;
+  return t * (p01 + t2 * (p23 + t2 * p45));
+}
+
+template <typename T>
+inline T exp2Fraction(T f) // 2^f, f in [0, 1)
+{
+  const T f2 = f * f;
+  const T q01 = 0.693146838f + 0.240231097f * f;
+  const T q23 = 0.0554789125f + 0.00968618629f * f;
+  const T q45 = 0.00123824155f + 0.000218712623f * f;
+  return 1.0f + f * (q01 + f2 * (q23 + f2 * q45));
+}
+
 inline float fastPow(float x, float b)
 {
   uint32_t bits;
@@ -380,15 +402,12 @@ inline float fastPow(float x, float b)
   float t;
   std::memcpy(&t, &bits, 4);
   t -= 1.0f; // mantissa - 1 in [0, 1)
-  const float log2x = e +
-    t * (1.44251703f + t * (-0.71789838f + t * (0.45689417f + t * (-0.27736505f +
-      t * (0.12191414f - 0.0260663f * t)))));
+  const float log2x = e + log2Mantissa(t);
   float y = b * log2x;
   y = std::min(126.0f, std::max(-126.0f, y));
   const float fl = std::floor(y);
   const float f = y - fl;
-  const float p = 1.0f + f * (0.693146838f + f * (0.240231097f + f * (0.0554789125f +
-    f * (0.00968618629f + f * (0.00123824155f + f * 0.000218712623f)))));
+  const float p = exp2Fraction(f);
   const uint32_t scale = static_cast<uint32_t>(static_cast<int32_t>(fl) + 127) << 23;
   float s;
   std::memcpy(&s, &scale, 4);
@@ -416,16 +435,13 @@ inline Float4 fastPow4(Float4 x, float b)
   Float4 t;
   std::memcpy(&t, &mantissa, sizeof(t));
   t -= 1.0f;
-  const Float4 log2x = e +
-    t * (1.44251703f + t * (-0.71789838f + t * (0.45689417f + t * (-0.27736505f +
-      t * (0.12191414f - 0.0260663f * t)))));
+  const Float4 log2x = e + log2Mantissa(t);
   Float4 y = b * log2x;
   y = y > 126.0f ? Float4{} + 126.0f : y;
   y = y < -126.0f ? Float4{} - 126.0f : y;
   const Int4 biased = __builtin_convertvector(y + 127.0f, Int4); // floor(y) + 127
   const Float4 f = y - (__builtin_convertvector(biased, Float4) - 127.0f);
-  const Float4 p = 1.0f + f * (0.693146838f + f * (0.240231097f + f * (0.0554789125f +
-    f * (0.00968618629f + f * (0.00123824155f + f * 0.000218712623f)))));
+  const Float4 p = exp2Fraction(f);
   const Int4 scaleBits = biased << 23;
   Float4 scale;
   std::memcpy(&scale, &scaleBits, sizeof(scale));
@@ -436,6 +452,39 @@ inline Float4 clip4(Float4 v)
 {
   v = v > 4.0f ? Float4{} + 4.0f : v;
   return v < -4.0f ? Float4{} - 4.0f : v;
+}
+
+/// Repulsive moves of `current` from the samples idx[0 .. lanes) (lanes <= 4),
+/// added to acc. Vectors are built from registers (element-wise stores
+/// followed by a vector load would stall on store forwarding); unused lanes
+/// point at the current sample itself and are masked out.
+template <int DIM>
+inline void negativeLanes(const float* embedding, const float* current, const int32_t* idx,
+  int lanes, int32_t j, float a, float b, float twoGB, Float4* acc)
+{
+  const float* n0 = embedding + static_cast<int64_t>(idx[0]) * DIM;
+  const float* n1 = embedding + static_cast<int64_t>(idx[1]) * DIM;
+  const float* n2 = embedding + static_cast<int64_t>(idx[2]) * DIM;
+  const float* n3 = embedding + static_cast<int64_t>(idx[3]) * DIM;
+  Float4 lane[DIM];
+  Float4 nd2 = {};
+  for (int d = 0; d < DIM; ++d)
+  {
+    lane[d] = current[d] - Float4{ n0[d], n1[d], n2[d], n3[d] };
+    nd2 += lane[d] * lane[d];
+  }
+  // A sample at the same position is skipped only when it is the current
+  // point itself (else it is pushed by 4, as umap-learn).
+  const Int4 ids = { idx[0], idx[1], idx[2], idx[3] };
+  const Int4 inRange = Int4{ 0, 1, 2, 3 } < lanes;
+  const Int4 valid = inRange & ((nd2 > 0.0f) | (ids != j));
+  const Float4 pb = fastPow4(nd2, b);
+  const Float4 nc = nd2 > 0.0f ? twoGB / ((0.001f + nd2) * (a * pb + 1.0f)) : Float4{};
+  for (int d = 0; d < DIM; ++d)
+  {
+    const Float4 gd = nc > 0.0f ? clip4(nc * lane[d]) : Float4{} + 4.0f;
+    acc[d] += valid != 0 ? gd : Float4{};
+  }
 }
 
 /// optimize_layout_euclidean, Hogwild: each epoch's edges are cut into
@@ -524,43 +573,28 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
           // Negative samples, all evaluated at the same position of `current`
           // and applied together (umap-learn applies each before the next:
           // the serial dependency made the loop latency-bound, 4x slower),
-          // four at a time on vector lanes.
-          float move[DIM] = {};
-          for (int p = 0; p < negatives; p += 4)
+          // on vector lanes.
+          // Up to 8 at a time: two independent 4-lane groups (their latency
+          // chains overlap).
+          Float4 acc[DIM] = {};
+          for (int p = 0; p < negatives; p += 8)
           {
-            // Vectors built from registers (element-wise stores followed by a
-            // vector load would stall on store forwarding); unused lanes point
-            // at the current sample itself and are masked out below.
-            const int lanes = std::min(4, negatives - p);
-            int32_t idx[4] = { j, j, j, j };
+            const int lanes = std::min(8, negatives - p);
+            int32_t idx[8] = { j, j, j, j, j, j, j, j };
             for (int l = 0; l < lanes; ++l)
             {
               idx[l] = static_cast<int32_t>(((rng.next() >> 32) * static_cast<uint64_t>(nv)) >> 32);
             }
-            const float* n0 = embedding + static_cast<int64_t>(idx[0]) * DIM;
-            const float* n1 = embedding + static_cast<int64_t>(idx[1]) * DIM;
-            const float* n2 = embedding + static_cast<int64_t>(idx[2]) * DIM;
-            const float* n3 = embedding + static_cast<int64_t>(idx[3]) * DIM;
-            Float4 lane[DIM];
-            Float4 nd2 = {};
-            for (int d = 0; d < DIM; ++d)
+            negativeLanes<DIM>(embedding, current, idx, lanes, j, a, b, twoGB, acc);
+            if (lanes > 4)
             {
-              lane[d] = current[d] - Float4{ n0[d], n1[d], n2[d], n3[d] };
-              nd2 += lane[d] * lane[d];
+              negativeLanes<DIM>(embedding, current, idx + 4, lanes - 4, j, a, b, twoGB, acc);
             }
-            // A sample at the same position is skipped only when it is the
-            // current point itself (else it is pushed by 4, as umap-learn).
-            const Int4 ids = { idx[0], idx[1], idx[2], idx[3] };
-            const Int4 inRange = Int4{ 0, 1, 2, 3 } < lanes;
-            const Int4 valid = inRange & ((nd2 > 0.0f) | (ids != j));
-            const Float4 pb = fastPow4(nd2, b);
-            const Float4 nc = nd2 > 0.0f ? twoGB / ((0.001f + nd2) * (a * pb + 1.0f)) : Float4{};
-            for (int d = 0; d < DIM; ++d)
-            {
-              Float4 gd = nc > 0.0f ? clip4(nc * lane[d]) : Float4{} + 4.0f;
-              gd = valid != 0 ? gd : Float4{};
-              move[d] += (gd[0] + gd[1]) + (gd[2] + gd[3]);
-            }
+          }
+          float move[DIM];
+          for (int d = 0; d < DIM; ++d)
+          {
+            move[d] = (acc[d][0] + acc[d][1]) + (acc[d][2] + acc[d][3]);
           }
           for (int d = 0; d < DIM; ++d)
           {
