@@ -5,8 +5,12 @@
 #include "vtkMultiProcessController.h"
 #include "vtkNew.h"
 #include "vtkPolyData.h"
+#if VTK_MODULE_ENABLE_VTK_ParallelMPI
+#include "vtkMPICommunicator.h"
+#endif
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <numeric>
 #include <thread>
@@ -175,6 +179,47 @@ vtkSmartPointer<vtkPolyData> SampleExchange::allGatherPolyData(vtkPolyData* loca
   return all;
 }
 
+namespace
+{
+constexpr int RootDoneTag = 0x4445; // "DE": DualEmbed's only point-to-point message (< 32768, any MPI)
+}
+
+void SampleExchange::rootWorkDone() const
+{
+  if (!this->Controller || this->Rank != 0)
+  {
+    return;
+  }
+  int done = 1;
+  for (int rank = 1; rank < this->Ranks; ++rank)
+  {
+    this->Controller->Send(&done, 1, rank, RootDoneTag);
+  }
+}
+
+void SampleExchange::waitForRoot() const
+{
+  if (!this->Controller || this->Rank == 0)
+  {
+    return;
+  }
+#if VTK_MODULE_ENABLE_VTK_ParallelMPI
+  // MPI's blocking receive polls at full speed; a 2 ms nap between probes
+  // leaves the core to the root's threads.
+  if (auto* mpi = vtkMPICommunicator::SafeDownCast(this->Controller->GetCommunicator()))
+  {
+    int arrived = 0;
+    int source = 0;
+    while (mpi->Iprobe(0, RootDoneTag, &arrived, &source) && !arrived)
+    {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+#endif
+  int done = 0;
+  this->Controller->Receive(&done, 1, 0, RootDoneTag);
+}
+
 int SampleExchange::minimum(int value) const
 {
   if (!this->Controller)
@@ -184,6 +229,15 @@ int SampleExchange::minimum(int value) const
   int all = value;
   this->Controller->AllReduce(&value, &all, 1, vtkCommunicator::MIN_OP);
   return all;
+}
+
+int threadsOfHost()
+{
+  if (const int requested = positiveEnvironment("DUALEMBED_NUM_THREADS"))
+  {
+    return requested;
+  }
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 int threadsPerRank()

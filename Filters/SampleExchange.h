@@ -61,6 +61,13 @@ public:
   /// the first non-empty piece's field data), on every rank.
   vtkSmartPointer<vtkPolyData> allGatherPolyData(vtkPolyData* local) const;
 
+  /// Work that only the root does (a projection): the root calls
+  /// rootWorkDone() when it ends, however it ends; the other ranks call
+  /// waitForRoot(), which sleeps instead of spinning in MPI, so that the root
+  /// can use every core of its machine (threadsOfHost()).
+  void rootWorkDone() const;
+  void waitForRoot() const;
+
   /// The smallest `value` of all ranks: the agreement point after work that
   /// may fail on one rank only (an abort), before the next collective call.
   int minimum(int value) const;
@@ -78,6 +85,10 @@ private:
 /// ranks on this host (OpenMPI's OMPI_COMM_WORLD_LOCAL_SIZE, MPICH's
 /// MPI_LOCALNRANKS), at least 1. DUALEMBED_NUM_THREADS overrides.
 int threadsPerRank();
+
+/// Threads for work that the other ranks of this host wait for: all its cores
+/// (DUALEMBED_NUM_THREADS overrides).
+int threadsOfHost();
 }
 #endif
 #endif

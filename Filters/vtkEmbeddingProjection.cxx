@@ -2,6 +2,7 @@
 
 #include "EmbeddingProjection.h"
 #include "FilterSupport.h"
+#include "ImageEmbedding.h" // engine::setEngineThreads
 
 #include "vtkDataObject.h"
 #include "vtkFloatArray.h"
@@ -84,17 +85,26 @@ int vtkEmbeddingProjection::RequestData(
   std::vector<float> allCoordinates; // on the root
   return dualembed::runEngine(this, input, output, exchange,
     [&] {
-      if (exchange.rank() == 0)
+      if (exchange.rank() != 0)
       {
-        auto result = engine::computeEmbeddingProjection(embedding.matrix(), options);
-        if (result.dimensions != dimensions || result.rows != exchange.totalRows())
-        {
-          throw std::runtime_error("The projection returned " + std::to_string(result.rows) + " x " +
-            std::to_string(result.dimensions) + " coordinates for " +
-            std::to_string(exchange.totalRows()) + " samples in " + std::to_string(dimensions) + "-D.");
-        }
-        allCoordinates = std::move(result.coordinates);
+        exchange.waitForRoot();
+        return;
       }
+      // The other ranks sleep meanwhile: the root takes every core of its machine.
+      struct Done
+      {
+        const dualembed::SampleExchange& exchange;
+        ~Done() { exchange.rootWorkDone(); }
+      } done{ exchange };
+      engine::setEngineThreads(dualembed::threadsOfHost());
+      auto result = engine::computeEmbeddingProjection(embedding.matrix(), options);
+      if (result.dimensions != dimensions || result.rows != exchange.totalRows())
+      {
+        throw std::runtime_error("The projection returned " + std::to_string(result.rows) + " x " +
+          std::to_string(result.dimensions) + " coordinates for " + std::to_string(exchange.totalRows()) +
+          " samples in " + std::to_string(dimensions) + "-D.");
+      }
+      allCoordinates = std::move(result.coordinates);
     },
     [&] {
       const std::vector<float> mine = exchange.scatterRowsFromRoot(allCoordinates, dimensions);
