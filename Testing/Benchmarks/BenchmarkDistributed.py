@@ -6,7 +6,8 @@ Runs `pvbatch report` on the first N Fashion-MNIST test images with the bundled 
 once with serial pvbatch and once with `mpiexec -n RANKS pvbatch --mpi`, under a virtual display
 (the pictures need one), and prints the stages side by side with the peak resident memory of
 every process (GNU time's %M, per rank). Threads: the engine's default, i.e. the machine's cores
-shared by the ranks of the host (so 2 threads serial, 1 per rank with 2 ranks on 2 cores).
+shared by the ranks of the host (so 2 threads serial, 1 per rank with 2 ranks on 2 cores), and
+OMP_WAIT_POLICY=PASSIVE unless set, as in the demo. Needs Debian's `time` and `xvfb` packages.
 
 Usage (after building):
   /usr/bin/python3 Testing/Benchmarks/BenchmarkDistributed.py [--samples 10000] [--ranks 2]
@@ -38,6 +39,7 @@ def run(command, label):
     print("==", label, ":", " ".join(command), flush=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_", "PMIX_"))}
     env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as Scripts/run-demo.sh: no spinning OpenMP threads
     result = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if result.returncode != 0:
         print(result.stdout[-4000:])
