@@ -45,7 +45,15 @@ bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* abstract, Sele
 bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
   const SampleExchange& exchange, GatherTo where, SelectedArray& array)
 {
-  const bool ok = readSelectedArray(algorithm, selected, array);
+  bool ok = readSelectedArray(algorithm, selected, array);
+  const vtkIdType rows = array.dimension > 0 ? static_cast<vtkIdType>(array.values.size()) / array.dimension : 0;
+  if (ok && rows != exchange.localRows())
+  {
+    reportError(algorithm, "The array '" + array.name + "' has " + std::to_string(rows) +
+        " values but the input has " + std::to_string(exchange.localRows()) +
+        " points: point-data arrays need one value per sample.");
+    ok = false;
+  }
   if (!exchange.isParallel())
   {
     return ok;

@@ -38,10 +38,14 @@ def load_pixels(n):
 def run_ours(n, method):
     from paraview import simple, servermanager
     from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+    from vtkmodules.vtkCommonCore import vtkPoints
     from vtkmodules.vtkCommonDataModel import vtkPolyData
     simple.LoadPlugin(os.environ["DUALEMBED_PLUGIN"], remote=False)
     pixels = load_pixels(n)
     data = vtkPolyData()
+    points = vtkPoints()
+    points.SetNumberOfPoints(n)  # one point per sample, as the readers make them
+    data.SetPoints(points)
     array = numpy_to_vtk(pixels, deep=1)
     array.SetName("image")
     data.GetPointData().AddArray(array)
