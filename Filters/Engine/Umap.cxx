@@ -369,12 +369,16 @@ std::vector<double> spectralLayout(const Graph& g, int dims, uint64_t seed, doub
   return out;
 }
 
+// The 8-lane helpers are always inlined into the AVX2 functions: no vector
+// crosses a call, the ABI note of GCC does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 /// x^b for x > 0 through polynomial log2 / exp2 (relative error < 1e-5;
 /// the SGD does not need more, and libm's powf dominated its time).
 // The polynomials of fastPow in Estrin's form (half the dependency depth of
 // Horner's: the SGD's cost is their latency). T = float or Float4.
 template <typename T>
-inline T log2Mantissa(T t) // log2(1 + t), t in [0, 1)
+inline __attribute__((always_inline)) T log2Mantissa(T t) // log2(1 + t), t in [0, 1)
 {
   const T t2 = t * t;
   const T p01 = 1.44251703f + -0.71789838f * t;
@@ -384,7 +388,7 @@ inline T log2Mantissa(T t) // log2(1 + t), t in [0, 1)
 }
 
 template <typename T>
-inline T exp2Fraction(T f) // 2^f, f in [0, 1)
+inline __attribute__((always_inline)) T exp2Fraction(T f) // 2^f, f in [0, 1)
 {
   const T f2 = f * f;
   const T q01 = 0.693146838f + 0.240231097f * f;
@@ -393,7 +397,7 @@ inline T exp2Fraction(T f) // 2^f, f in [0, 1)
   return 1.0f + f * (q01 + f2 * (q23 + f2 * q45));
 }
 
-inline float fastPow(float x, float b)
+inline __attribute__((always_inline)) float fastPow(float x, float b)
 {
   uint32_t bits;
   std::memcpy(&bits, &x, 4);
@@ -414,77 +418,228 @@ inline float fastPow(float x, float b)
   return p * s;
 }
 
-inline float clip4(float v)
+inline __attribute__((always_inline)) float clip4(float v)
 {
   return v > 4.0f ? 4.0f : (v < -4.0f ? -4.0f : v);
 }
 
-// Four float32 lanes (GCC / Clang vector extensions: SSE2 on any x86-64),
-// for the negative samples of one positive sample.
+// Float vectors of four lanes (GCC / Clang vector extensions: SSE2 on any
+// x86-64) and of eight (AVX2 + FMA, chosen at run time where the CPU has
+// them), for the negative samples of one positive sample.
 typedef float Float4 __attribute__((vector_size(16)));
-typedef int32_t Int4 __attribute__((vector_size(16)));
+typedef float Float8 __attribute__((vector_size(32)));
 
-/// fastPow on four lanes (x >= 0; same polynomials; floor(y) taken as
+#define DUALEMBED_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/// fastPow on the lanes of V (x >= 0; same polynomials; floor(y) taken as
 /// trunc(y + 127) - 127, y + 127 >= 1).
-inline Float4 fastPow4(Float4 x, float b)
+template <typename V>
+DUALEMBED_ALWAYS_INLINE V fastPowV(V x, float b)
 {
-  Int4 bits;
+  using I = decltype(V{} < V{});
+  I bits;
   std::memcpy(&bits, &x, sizeof(bits));
-  const Float4 e = __builtin_convertvector((bits >> 23) - 127, Float4);
-  const Int4 mantissa = (bits & 0x007FFFFF) | 0x3F800000;
-  Float4 t;
+  const V e = __builtin_convertvector((bits >> 23) - 127, V);
+  const I mantissa = (bits & 0x007FFFFF) | 0x3F800000;
+  V t;
   std::memcpy(&t, &mantissa, sizeof(t));
   t -= 1.0f;
-  const Float4 log2x = e + log2Mantissa(t);
-  Float4 y = b * log2x;
-  y = y > 126.0f ? Float4{} + 126.0f : y;
-  y = y < -126.0f ? Float4{} - 126.0f : y;
-  const Int4 biased = __builtin_convertvector(y + 127.0f, Int4); // floor(y) + 127
-  const Float4 f = y - (__builtin_convertvector(biased, Float4) - 127.0f);
-  const Float4 p = exp2Fraction(f);
-  const Int4 scaleBits = biased << 23;
-  Float4 scale;
+  const V log2x = e + log2Mantissa(t);
+  V y = b * log2x;
+  y = y > 126.0f ? V{} + 126.0f : y;
+  y = y < -126.0f ? V{} - 126.0f : y;
+  const I biased = __builtin_convertvector(y + 127.0f, I); // floor(y) + 127
+  const V f = y - (__builtin_convertvector(biased, V) - 127.0f);
+  const V p = exp2Fraction(f);
+  const I scaleBits = biased << 23;
+  V scale;
   std::memcpy(&scale, &scaleBits, sizeof(scale));
   return p * scale;
 }
 
-inline Float4 clip4(Float4 v)
+template <typename V>
+DUALEMBED_ALWAYS_INLINE V clipV(V v)
 {
-  v = v > 4.0f ? Float4{} + 4.0f : v;
-  return v < -4.0f ? Float4{} - 4.0f : v;
+  v = v > 4.0f ? V{} + 4.0f : v;
+  return v < -4.0f ? V{} - 4.0f : v;
 }
 
-/// Repulsive moves of `current` from the samples idx[0 .. lanes) (lanes <= 4),
-/// added to acc. Vectors are built from registers (element-wise stores
-/// followed by a vector load would stall on store forwarding); unused lanes
-/// point at the current sample itself and are masked out.
-template <int DIM>
-inline void negativeLanes(const float* embedding, const float* current, const int32_t* idx,
-  int lanes, int32_t j, float a, float b, float twoGB, Float4* acc)
+template <typename V>
+DUALEMBED_ALWAYS_INLINE V gatherLanes(const float* const* p, int d)
 {
-  const float* n0 = embedding + static_cast<int64_t>(idx[0]) * DIM;
-  const float* n1 = embedding + static_cast<int64_t>(idx[1]) * DIM;
-  const float* n2 = embedding + static_cast<int64_t>(idx[2]) * DIM;
-  const float* n3 = embedding + static_cast<int64_t>(idx[3]) * DIM;
-  Float4 lane[DIM];
-  Float4 nd2 = {};
+  if constexpr (sizeof(V) == 16)
+  {
+    return V{ p[0][d], p[1][d], p[2][d], p[3][d] };
+  }
+  else
+  {
+    return V{ p[0][d], p[1][d], p[2][d], p[3][d], p[4][d], p[5][d], p[6][d], p[7][d] };
+  }
+}
+
+/// Repulsive moves of `current` from the samples idx[0 .. lanes) (lanes <= W,
+/// the lanes of V), added to acc. Vectors are built from registers
+/// (element-wise stores followed by a vector load would stall on store
+/// forwarding); unused lanes point at the current sample itself and are
+/// masked out.
+template <int DIM, typename V>
+DUALEMBED_ALWAYS_INLINE void negativeLanes(const float* embedding, const float* current,
+  const int32_t* idx, int lanes, int32_t j, float a, float b, float twoGB, V* acc)
+{
+  using I = decltype(V{} < V{});
+  constexpr int W = static_cast<int>(sizeof(V) / sizeof(float));
+  const float* p[W];
+  I ids, lane;
+  for (int l = 0; l < W; ++l)
+  {
+    p[l] = embedding + static_cast<int64_t>(idx[l]) * DIM;
+    ids[l] = idx[l];
+    lane[l] = l;
+  }
+  V diff[DIM];
+  V nd2 = {};
   for (int d = 0; d < DIM; ++d)
   {
-    lane[d] = current[d] - Float4{ n0[d], n1[d], n2[d], n3[d] };
-    nd2 += lane[d] * lane[d];
+    diff[d] = current[d] - gatherLanes<V>(p, d);
+    nd2 += diff[d] * diff[d];
   }
   // A sample at the same position is skipped only when it is the current
   // point itself (else it is pushed by 4, as umap-learn).
-  const Int4 ids = { idx[0], idx[1], idx[2], idx[3] };
-  const Int4 inRange = Int4{ 0, 1, 2, 3 } < lanes;
-  const Int4 valid = inRange & ((nd2 > 0.0f) | (ids != j));
-  const Float4 pb = fastPow4(nd2, b);
-  const Float4 nc = nd2 > 0.0f ? twoGB / ((0.001f + nd2) * (a * pb + 1.0f)) : Float4{};
+  const I valid = (lane < lanes) & ((nd2 > 0.0f) | (ids != j));
+  const V pb = fastPowV(nd2, b);
+  const V nc = nd2 > 0.0f ? twoGB / ((0.001f + nd2) * (a * pb + 1.0f)) : V{};
   for (int d = 0; d < DIM; ++d)
   {
-    const Float4 gd = nc > 0.0f ? clip4(nc * lane[d]) : Float4{} + 4.0f;
-    acc[d] += valid != 0 ? gd : Float4{};
+    const V gd = nc > 0.0f ? clipV(nc * diff[d]) : V{} + 4.0f;
+    acc[d] += valid != 0 ? gd : V{};
   }
+}
+
+/// The state of optimize_layout_euclidean shared by the blocks of edges.
+struct LayoutState
+{
+  const int32_t* head;
+  const int32_t* tail;
+  const double* perSample;
+  const double* perNegative;
+  double* nextSample;
+  double* nextNegative;
+  float* embedding;
+  const float* negativeSource;
+  uint32_t n;
+  float a, b, twoAB, twoGB, alpha;
+  int negativeRate;
+};
+
+/// One epoch on the edges [e0, e1).
+template <int DIM, typename V>
+DUALEMBED_ALWAYS_INLINE void layoutBlockBody(
+  const LayoutState& s, double en, int64_t e0, int64_t e1, Random& rng)
+{
+  constexpr int W = static_cast<int>(sizeof(V) / sizeof(float));
+  const float a = s.a, b = s.b, twoAB = s.twoAB, twoGB = s.twoGB, alpha = s.alpha;
+  for (int64_t e = e0; e < e1; ++e)
+  {
+    if (!(s.nextSample[e] <= en))
+    {
+      continue;
+    }
+    const int32_t j = s.head[e];
+    const int32_t kk = s.tail[e];
+    float* current = s.embedding + static_cast<int64_t>(j) * DIM;
+    float* other = s.embedding + static_cast<int64_t>(kk) * DIM;
+    float diff[DIM];
+    float d2 = 0.0f;
+    for (int d = 0; d < DIM; ++d)
+    {
+      diff[d] = current[d] - other[d];
+      d2 += diff[d] * diff[d];
+    }
+    float coeff = 0.0f;
+    if (d2 > 0.0f)
+    {
+      const float pb = fastPow(d2, b);
+      coeff = -twoAB * pb / (d2 * (a * pb + 1.0f));
+    }
+    for (int d = 0; d < DIM; ++d)
+    {
+      const float gd = clip4(coeff * diff[d]) * alpha;
+      current[d] += gd;
+      other[d] -= gd;
+    }
+    s.nextSample[e] += s.perSample[e];
+    const int negatives = s.negativeRate > 0
+      ? static_cast<int>((en - s.nextNegative[e]) / s.perNegative[e])
+      : 0;
+    // Negative samples, all evaluated at the same position of `current`
+    // and applied together (umap-learn applies each before the next:
+    // the serial dependency made the loop latency-bound, 4x slower),
+    // on vector lanes: with 4 lanes two independent groups at a time
+    // (their latency chains overlap), with 8 lanes one (5 negatives, the
+    // default rate, fill one group).
+    constexpr int Step = 8;
+    V acc[DIM] = {};
+    for (int p = 0; p < negatives; p += Step)
+    {
+      const int lanes = std::min(Step, negatives - p);
+      int32_t idx[8] = { j, j, j, j, j, j, j, j };
+      for (int l = 0; l < lanes; ++l)
+      {
+        idx[l] = static_cast<int32_t>(((rng.next() >> 32) * static_cast<uint64_t>(s.n)) >> 32);
+      }
+      negativeLanes<DIM, V>(s.negativeSource, current, idx, lanes, j, a, b, twoGB, acc);
+      if (W == 4 && lanes > 4)
+      {
+        negativeLanes<DIM, V>(s.negativeSource, current, idx + 4, lanes - 4, j, a, b, twoGB, acc);
+      }
+    }
+    for (int d = 0; d < DIM; ++d)
+    {
+      float m;
+      if constexpr (W == 4)
+      {
+        m = (acc[d][0] + acc[d][1]) + (acc[d][2] + acc[d][3]);
+      }
+      else
+      {
+        m = ((acc[d][0] + acc[d][1]) + (acc[d][2] + acc[d][3])) +
+          ((acc[d][4] + acc[d][5]) + (acc[d][6] + acc[d][7]));
+      }
+      current[d] += m * alpha;
+    }
+    s.nextNegative[e] += negatives * s.perNegative[e];
+  }
+}
+
+typedef void (*LayoutBlockFn)(const LayoutState&, double, int64_t, int64_t, Random&);
+
+template <int DIM>
+void layoutBlockSse(const LayoutState& s, double en, int64_t e0, int64_t e1, Random& rng)
+{
+  layoutBlockBody<DIM, Float4>(s, en, e0, e1, rng);
+}
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define DUALEMBED_HAVE_AVX2_LAYOUT 1
+template <int DIM>
+__attribute__((target("avx2,fma"))) void layoutBlockAvx2(
+  const LayoutState& s, double en, int64_t e0, int64_t e1, Random& rng)
+{
+  layoutBlockBody<DIM, Float8>(s, en, e0, e1, rng);
+}
+#endif
+
+template <int DIM>
+LayoutBlockFn chooseLayoutBlock()
+{
+#ifdef DUALEMBED_HAVE_AVX2_LAYOUT
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  {
+    return &layoutBlockAvx2<DIM>;
+  }
+#endif
+  return &layoutBlockSse<DIM>;
 }
 
 /// optimize_layout_euclidean, Hogwild: each epoch's edges are cut into
@@ -526,89 +681,37 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
     rngs.emplace_back(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL * static_cast<uint64_t>(c + 1));
   }
   const int threads = static_cast<int>(std::min<int64_t>(blocks, std::max(1, at::get_num_threads())));
-  const uint32_t nv = static_cast<uint32_t>(n);
-  const float twoAB = 2.0f * a * b, twoGB = 2.0f * gamma * b;
-  float alpha = initialAlpha;
+  // With several threads the negative samples are read from a copy of the
+  // embedding taken at the start of each epoch: the threads' random reads of
+  // the live array hit cache lines the other threads had just written
+  // (cache-line ping-pong between cores). The copy is only read during the
+  // epoch, so its lines stay shared. Hogwild already reads positions that
+  // other threads are moving; a repulsion computed from a position one epoch
+  // old changes nothing measurable. One thread reads the live array.
+  std::vector<float> snapshot(threads > 1 ? static_cast<size_t>(n * DIM) : 0);
+  LayoutState state{ head.data(), g.cols.data(), perSample.data(), perNegative.data(),
+    nextSample.data(), nextNegative.data(), embedding,
+    threads > 1 ? snapshot.data() : embedding, static_cast<uint32_t>(n), a, b, 2.0f * a * b,
+    2.0f * gamma * b, initialAlpha, negativeRate };
+  const LayoutBlockFn block = chooseLayoutBlock<DIM>();
   for (int epoch = 0; epoch < epochs; ++epoch)
   {
     const double en = static_cast<double>(epoch);
+    if (threads > 1)
+    {
+      std::memcpy(snapshot.data(), embedding, snapshot.size() * sizeof(float));
+    }
     std::atomic<int64_t> nextBlock(0);
     at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
       for (int64_t c = nextBlock++; c < blocks; c = nextBlock++)
       {
-        Random& rng = rngs[c];
-        const int64_t e0 = edges * c / blocks, e1 = edges * (c + 1) / blocks;
-        for (int64_t e = e0; e < e1; ++e)
-        {
-          if (!(nextSample[e] <= en))
-          {
-            continue;
-          }
-          const int32_t j = head[e];
-          const int32_t kk = g.cols[e];
-          float* current = embedding + static_cast<int64_t>(j) * DIM;
-          float* other = embedding + static_cast<int64_t>(kk) * DIM;
-          float diff[DIM];
-          float d2 = 0.0f;
-          for (int d = 0; d < DIM; ++d)
-          {
-            diff[d] = current[d] - other[d];
-            d2 += diff[d] * diff[d];
-          }
-          float coeff = 0.0f;
-          if (d2 > 0.0f)
-          {
-            const float pb = fastPow(d2, b);
-            coeff = -twoAB * pb / (d2 * (a * pb + 1.0f));
-          }
-          for (int d = 0; d < DIM; ++d)
-          {
-            const float gd = clip4(coeff * diff[d]) * alpha;
-            current[d] += gd;
-            other[d] -= gd;
-          }
-          nextSample[e] += perSample[e];
-          const int negatives =
-            negativeRate > 0 ? static_cast<int>((en - nextNegative[e]) / perNegative[e]) : 0;
-          // Negative samples, all evaluated at the same position of `current`
-          // and applied together (umap-learn applies each before the next:
-          // the serial dependency made the loop latency-bound, 4x slower),
-          // on vector lanes.
-          // Up to 8 at a time: two independent 4-lane groups (their latency
-          // chains overlap).
-          Float4 acc[DIM] = {};
-          for (int p = 0; p < negatives; p += 8)
-          {
-            const int lanes = std::min(8, negatives - p);
-            int32_t idx[8] = { j, j, j, j, j, j, j, j };
-            for (int l = 0; l < lanes; ++l)
-            {
-              idx[l] = static_cast<int32_t>(((rng.next() >> 32) * static_cast<uint64_t>(nv)) >> 32);
-            }
-            negativeLanes<DIM>(embedding, current, idx, lanes, j, a, b, twoGB, acc);
-            if (lanes > 4)
-            {
-              negativeLanes<DIM>(embedding, current, idx + 4, lanes - 4, j, a, b, twoGB, acc);
-            }
-          }
-          float move[DIM];
-          for (int d = 0; d < DIM; ++d)
-          {
-            move[d] = (acc[d][0] + acc[d][1]) + (acc[d][2] + acc[d][3]);
-          }
-          for (int d = 0; d < DIM; ++d)
-          {
-            current[d] += move[d] * alpha;
-          }
-          nextNegative[e] += negatives * perNegative[e];
-        }
+        block(state, en, edges * c / blocks, edges * (c + 1) / blocks, rngs[c]);
       }
     });
-    alpha = initialAlpha * (1.0f - static_cast<float>(epoch) / static_cast<float>(epochs));
+    state.alpha = initialAlpha * (1.0f - static_cast<float>(epoch) / static_cast<float>(epochs));
     progress.report(static_cast<double>(epoch + 1) / epochs);
   }
 }
-
 } // namespace
 
 std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
