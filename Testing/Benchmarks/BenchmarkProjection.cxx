@@ -90,16 +90,7 @@ int main(int argc, char** argv)
     std::cerr << "input must be a 2-D array\n";
     return 2;
   }
-  std::vector<float> values;
-  if (array.descr == "|u1")
-  {
-    const auto bytes = array.values<uint8_t>("|u1");
-    values.assign(bytes.begin(), bytes.end());
-  }
-  else
-  {
-    values = array.values<float>("<f4");
-  }
+  const std::vector<float> values = array.floatValues();
   const FeatureMatrix features{ values.data(), static_cast<int64_t>(array.shape[0]),
     static_cast<int64_t>(array.shape[1]) };
   try

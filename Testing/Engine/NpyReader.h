@@ -50,6 +50,17 @@ struct NpyArray
     }
     return out;
   }
+
+  /// uint8 ("|u1") or float32 ("<f4") data as float32 (pixels or embeddings).
+  std::vector<float> floatValues() const
+  {
+    if (descr == "|u1")
+    {
+      const auto bytes = values<uint8_t>("|u1");
+      return std::vector<float>(bytes.begin(), bytes.end());
+    }
+    return values<float>("<f4");
+  }
 };
 
 namespace detail

@@ -2,18 +2,12 @@
 in the spreadsheet (which shows the second map's samples)."""
 from paraview import simple, servermanager
 
-from dualembed_testing import check, load_plugin
+from dualembed_testing import check, load_plugin, pixel_comparison
 
 load_plugin()
 import dualembed.layout
 
-samples = simple.ImageDatasetReader(
-    FileName="/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", MaxSamples=200)
-scores = simple.EmbeddingOutlierScore(Input=samples, Embedding=["POINTS", "image"])
-foundation_map = simple.EmbeddingNearestNeighbor(Input=scores, Embedding=["POINTS", "image"])
-ft_map = simple.Transform(Input=foundation_map)  # a second map of the same samples
-ft_map.Transform.Translate = [100, 0, 0]
-views = dualembed.layout.compare(foundation_map, ft_map, foundation="image", ft="image", outliers=5)
+views, foundation_map, ft_map = pixel_comparison(outliers=5)
 
 
 def selected_ids(source):

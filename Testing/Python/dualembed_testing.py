@@ -69,3 +69,17 @@ def producer(dataset, **arrays):
     source.GetClientSideObject().SetOutput(copy)
     source.UpdatePipeline()
     return source
+
+
+def pixel_comparison(outliers=5):
+    """dualembed.layout.compare() on 200 Fashion-MNIST images, with the pixels as both
+    embeddings (the second map is the first, shifted). Returns (views, foundation_map, ft_map)."""
+    import dualembed.layout
+    samples = simple.ImageDatasetReader(
+        FileName="/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", MaxSamples=200)
+    scores = simple.EmbeddingOutlierScore(Input=samples, Embedding=["POINTS", "image"])
+    foundation_map = simple.EmbeddingNearestNeighbor(Input=scores, Embedding=["POINTS", "image"])
+    ft_map = simple.Transform(Input=foundation_map)  # a second map of the same samples
+    ft_map.Transform.Translate = [100, 0, 0]
+    views = dualembed.layout.compare(foundation_map, ft_map, foundation="image", ft="image", outliers=outliers)
+    return views, foundation_map, ft_map
