@@ -93,6 +93,16 @@ with CapturedMessages() as messages:
     bad.UpdatePipeline()
 check("3 of 3000" in messages.text, "NaN rows not refused with their count: %r" % messages.text)
 check(servermanager.Fetch(bad).GetPointData().GetArray("outlier_score_with_nan") is None, "NaN input gave scores")
+# An array of the wrong length (one value per sample expected) is refused, naming both counts.
+short = producer(fetched, short=np.zeros((N - 1, 4), np.float32))
+for bad in (simple.EmbeddingOutlierScore(Input=short, Embedding=["POINTS", "short"]),
+            simple.EmbeddingNearestNeighbor(Input=short, Embedding=["POINTS", "short"]),
+            simple.EmbeddingProjection(Input=short, Embedding=["POINTS", "short"], Method="PCA")):
+    with CapturedMessages() as messages:
+        bad.UpdatePipeline()
+    check("has %d values but the input has %d points" % (N - 1, N) in messages.text,
+          "%s: wrong array length not refused: %r" % (bad.GetXMLName(), messages.text))
+    check(servermanager.Fetch(bad).GetNumberOfPoints() == 0, "%s: output after a refused array" % bad.GetXMLName())
 small = simple.ImageDatasetReader(FileName="/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", MaxSamples=5)
 few = servermanager.Fetch(simple.EmbeddingOutlierScore(Input=small, Embedding=["POINTS", "image"], K=10))
 check(len(point_array(few, "outlier_score_image")) == 5, "K >= N did not fall back to N - 1")
