@@ -548,6 +548,78 @@ DUALEMBED_ALWAYS_INLINE void layoutBlockBody(
     const int32_t kk = s.tail[e];
     float* current = s.embedding + static_cast<int64_t>(j) * DIM;
     float* other = s.embedding + static_cast<int64_t>(kk) * DIM;
+    if constexpr (W == 8)
+    {
+      // Up to 7 negatives: the positive sample takes the 8th lane (one
+      // power and one division for all; the negatives are then evaluated
+      // at the position of `current` before its attractive move instead of
+      // after it, a step of at most 4 alpha).
+      const int pending = s.negativeRate > 0
+        ? static_cast<int>((en - s.nextNegative[e]) / s.perNegative[e])
+        : 0;
+      if (pending <= 7)
+      {
+        const float* p[8];
+        for (int l = 0; l < 7; ++l)
+        {
+          const int32_t id = l < pending
+            ? static_cast<int32_t>(((rng.next() >> 32) * static_cast<uint64_t>(s.n)) >> 32)
+            : j;
+          p[l] = s.negativeSource + static_cast<int64_t>(id) * DIM;
+          if (l < pending && id == j)
+          {
+            p[l] = nullptr; // marks the current point itself
+          }
+        }
+        int32_t selfMask[8];
+        for (int l = 0; l < 7; ++l)
+        {
+          selfMask[l] = p[l] == nullptr ? -1 : 0;
+          if (p[l] == nullptr)
+          {
+            p[l] = s.negativeSource + static_cast<int64_t>(j) * DIM;
+          }
+        }
+        selfMask[7] = 0;
+        p[7] = other;
+        using I = decltype(V{} < V{});
+        const I lane = { 0, 1, 2, 3, 4, 5, 6, 7 };
+        I self;
+        std::memcpy(&self, selfMask, sizeof(self));
+        V vd[DIM];
+        V nd2 = {};
+        for (int d = 0; d < DIM; ++d)
+        {
+          vd[d] = current[d] - gatherLanes<V>(p, d);
+          nd2 += vd[d] * vd[d];
+        }
+        const I isPositive = lane == 7;
+        const V pb = fastPowV(nd2, b);
+        const V numerator = isPositive != 0 ? V{} - twoAB * pb : V{} + twoGB;
+        const V denominator = (isPositive != 0 ? nd2 : nd2 + 0.001f) * (a * pb + 1.0f);
+        const V c = nd2 > 0.0f ? numerator / (nd2 > 0.0f ? denominator : V{} + 1.0f) : V{};
+        // Negatives: a sample at the same position is skipped only when it
+        // is the current point itself (else pushed by 4, as umap-learn).
+        const I negValid = (lane < pending) & ((nd2 > 0.0f) | (self == 0));
+        float attract[DIM], repel[DIM];
+        for (int d = 0; d < DIM; ++d)
+        {
+          const V clipped = clipV(c * vd[d]);
+          attract[d] = clipped[7] * alpha;
+          const V gd = nd2 > 0.0f ? clipped : V{} + 4.0f;
+          const V acc = negValid != 0 ? gd : V{};
+          repel[d] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + acc[6]);
+        }
+        for (int d = 0; d < DIM; ++d)
+        {
+          current[d] += attract[d] + repel[d] * alpha;
+          other[d] -= attract[d];
+        }
+        s.nextSample[e] += s.perSample[e];
+        s.nextNegative[e] += pending * s.perNegative[e];
+        continue;
+      }
+    }
     float diff[DIM];
     float d2 = 0.0f;
     for (int d = 0; d < DIM; ++d)
