@@ -1,11 +1,15 @@
-// The contiguous share of N samples that ParaView's piece request gives this
-// process: piece p of n reads samples [N·p/n, N·(p+1)/n). Shared by the readers.
+// Shared by the readers: the contiguous share of N samples that ParaView's
+// piece request gives this process (piece p of n reads samples
+// [N·p/n, N·(p+1)/n)), and where a sample sits before any projection exists.
 #ifndef PieceRange_h
 #define PieceRange_h
 
 #ifndef __VTK_WRAP__
 #include "vtkInformation.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
+
+#include <algorithm>
+#include <cmath>
 
 namespace dualembed
 {
@@ -26,6 +30,16 @@ inline PieceRange requestedPieceRange(vtkInformation* outInfo, vtkIdType total)
   }
   const vtkIdType first = total * piece / pieces;
   return { first, total * (piece + 1) / pieces - first };
+}
+
+/// Grid placement: samples appear in reading order, row by row.
+inline void gridPosition(vtkIdType sampleId, vtkIdType total, double point[3])
+{
+  const vtkIdType columns =
+    std::max<vtkIdType>(1, static_cast<vtkIdType>(std::ceil(std::sqrt(static_cast<double>(total)))));
+  point[0] = static_cast<double>(sampleId % columns);
+  point[1] = -static_cast<double>(sampleId / columns);
+  point[2] = 0.0;
 }
 }
 #endif

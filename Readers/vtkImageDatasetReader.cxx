@@ -50,16 +50,6 @@ long long fileModificationTime(const std::string& path)
   return stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_mtime) : -1;
 }
 
-// Grid placement: samples appear in reading order, row by row, before any projection exists.
-void gridPosition(vtkIdType sampleId, vtkIdType total, double point[3])
-{
-  const vtkIdType columns =
-    std::max<vtkIdType>(1, static_cast<vtkIdType>(std::ceil(std::sqrt(static_cast<double>(total)))));
-  point[0] = static_cast<double>(sampleId % columns);
-  point[1] = -static_cast<double>(sampleId / columns);
-  point[2] = 0.0;
-}
-
 const std::string& className(const std::vector<std::string>& names, int label, std::string& scratch)
 {
   if (label >= 0 && label < static_cast<int>(names.size()))
@@ -337,7 +327,7 @@ int vtkImageDatasetReader::RequestData(
     const vtkIdType i = kept[j];
     const vtkIdType sampleId = first + i;
     double point[3];
-    gridPosition(sampleId, total, point);
+    dualembed::gridPosition(sampleId, total, point);
     points->SetPoint(j, point);
     labels->SetValue(j, block.labels[i]);
     labelNames->SetValue(j, className(classNames, block.labels[i], scratch));

@@ -183,15 +183,6 @@ vtkSmartPointer<vtkAbstractArray> readArray(const formats::SampleStoreFile& file
   return result;
 }
 
-// Grid placement of vtkImageDatasetReader, for files without /points.
-void gridPosition(vtkIdType sampleId, vtkIdType total, double point[3])
-{
-  const vtkIdType columns =
-    std::max<vtkIdType>(1, static_cast<vtkIdType>(std::ceil(std::sqrt(static_cast<double>(total)))));
-  point[0] = static_cast<double>(sampleId % columns);
-  point[1] = -static_cast<double>(sampleId / columns);
-  point[2] = 0.0;
-}
 }
 
 vtkSampleStoreReader::vtkSampleStoreReader()
@@ -344,7 +335,7 @@ int vtkSampleStoreReader::RequestData(
       for (vtkIdType i = 0; i < count; ++i)
       {
         double point[3];
-        gridPosition(first + i, total, point);
+        dualembed::gridPosition(first + i, total, point);
         points->SetPoint(i, point);
       }
     }
