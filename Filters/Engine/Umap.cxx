@@ -726,7 +726,9 @@ typedef void (*LayoutBlockFn)(const LayoutState&, double, int64_t, int64_t, Rand
 template <int DIM>
 void layoutBlockSse(const LayoutState& s, double en, int64_t e0, int64_t e1, Random& rng)
 {
-  layoutBlockBody<DIM, Float4>(s, en, e0, e1, rng);
+  Random local = rng; // see optimizeLayout
+  layoutBlockBody<DIM, Float4>(s, en, e0, e1, local);
+  rng = local;
 }
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -735,7 +737,9 @@ template <int DIM>
 __attribute__((target("avx2,fma"))) void layoutBlockAvx2(
   const LayoutState& s, double en, int64_t e0, int64_t e1, Random& rng)
 {
-  layoutBlockBody<DIM, Float8>(s, en, e0, e1, rng);
+  Random local = rng; // see optimizeLayout
+  layoutBlockBody<DIM, Float8>(s, en, e0, e1, local);
+  rng = local;
 }
 #endif
 
@@ -785,6 +789,10 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
     nextNegative[e] = perNegative[e];
   }
   const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(edges, 256));
+  // The blocks' random streams lie side by side, two to a cache line: a block
+  // works on a local copy, else two threads writing neighbouring streams
+  // bounce that line between their cores on every draw (2 threads were then
+  // slower than 1).
   std::vector<Random> rngs;
   for (int64_t c = 0; c < blocks; ++c)
   {
