@@ -14,6 +14,7 @@
 #include <torch/script.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -707,9 +708,29 @@ int setEngineThreads(int count)
   return n;
 }
 
+int engineLoopThreads()
+{
+  const int64_t threads = std::max(1, at::get_num_threads());
+  std::vector<std::atomic<int>> used(static_cast<size_t>(threads));
+  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+    const int id = at::get_thread_num();
+    if (id >= 0 && id < threads)
+    {
+      used[static_cast<size_t>(id)] = 1;
+    }
+  });
+  int count = 0;
+  for (const auto& u : used)
+  {
+    count += u.load();
+  }
+  return count;
+}
+
 std::string engineRuntimeInfo()
 {
   std::string info = at::get_parallel_info();
+  info += "DualEmbed engine loops: " + std::to_string(engineLoopThreads()) + " threads\n";
 #ifdef __linux__
   std::ifstream maps("/proc/self/maps");
   std::set<std::string> libs;

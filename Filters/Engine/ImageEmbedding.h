@@ -117,7 +117,14 @@ private:
 /// returns the count set. ATen starts with 1 thread on Debian's LibTorch.
 int setEngineThreads(int count = 0);
 
-/// at::get_parallel_info() plus the BLAS library in use, for logs.
+/// Threads that the engine's own parallel loops (at::parallel_for in the
+/// kNN, UMAP and t-SNE code) really get: at::get_num_threads() when the
+/// engine is compiled with OpenMP, 1 when it is not (ATen's parallel_for
+/// then runs every loop on the calling thread).
+int engineLoopThreads();
+
+/// at::get_parallel_info(), the engine's loop threads and the BLAS library
+/// in use, for logs.
 std::string engineRuntimeInfo();
 
 } // namespace engine

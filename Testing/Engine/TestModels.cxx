@@ -261,6 +261,17 @@ TEST(Runtime, ReportsThreadsAndBlas)
   EXPECT_NE(info.find("openblas"), std::string::npos) << info;
 }
 
+TEST(Runtime, EngineLoopsUseEveryThread)
+{
+  // The engine's at::parallel_for loops are parallel only when it is
+  // compiled with OpenMP; without it they silently ran on one thread.
+  at::set_num_threads(2);
+  EXPECT_EQ(dualembed::engine::engineLoopThreads(), 2);
+  at::set_num_threads(1);
+  EXPECT_EQ(dualembed::engine::engineLoopThreads(), 1);
+  dualembed::engine::setEngineThreads();
+}
+
 // ---- checkpoint readers -----------------------------------------------------
 
 TEST(Checkpoints, TorchPickleMatchesSafeTensors)
