@@ -122,7 +122,8 @@ def main():
         r = results[mode]
         print("  ran %-9s %8.2f s (load before %.2f %.2f %.2f)%s" % (
             mode, r["seconds"], *r["load_before"],
-            "  [%s; LibTorch BLAS: %s]" % (r["gemm"], r["blas"]) if "gemm" in r else ""), flush=True)
+            "  [%s; LibTorch BLAS: %s; engine loops on %s threads]" % (
+                r["gemm"], r["blas"], r.get("loop_threads")) if "gemm" in r else ""), flush=True)
     exact = np.load("/tmp/dualembed-bench-exact.npy")
     ref = np.load("/tmp/dualembed-bench-reference.npy")
     flann = np.load("/tmp/dualembed-bench-flann.npy")

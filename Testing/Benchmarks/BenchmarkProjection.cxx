@@ -7,6 +7,7 @@
 // Prints one JSON line with the time and the diagnostics.
 #include "EmbeddingProjection.h"
 #include "EngineError.h"
+#include "ImageEmbedding.h" // engineLoopThreads
 #include "NpyReader.h"
 
 #include <ATen/Parallel.h>
@@ -100,10 +101,10 @@ int main(int argc, char** argv)
     const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     writeNpy(argv[3], result.coordinates, result.rows, result.dimensions);
-    std::printf("{\"method\": \"%s\", \"seconds\": %.3f, \"threads\": %d, \"init\": \"%s\", "
+    std::printf("{\"method\": \"%s\", \"seconds\": %.3f, \"threads\": %d, \"loop_threads\": %d, \"init\": \"%s\", "
                 "\"neighbors\": \"%s\", \"epochs\": %d, \"a\": %.6f, \"b\": %.6f, \"edges\": %lld, "
                 "\"components\": %d, \"stages\": {",
-      projectionMethodName(options.method), seconds, threads, result.initUsed.c_str(),
+      projectionMethodName(options.method), seconds, threads, engineLoopThreads(), result.initUsed.c_str(),
       result.neighborsUsed.c_str(), result.epochs, result.a, result.b,
       static_cast<long long>(result.graphEdges), result.graphComponents);
     for (size_t s = 0; s < result.stageSeconds.size(); ++s)

@@ -138,7 +138,8 @@ def main():
         report[name] = entry
         o, r = entry["ours"], entry["reference"]
         if "diagnostics" in o:
-            print(f"      ours: stages {o['diagnostics'].get('stages')}", flush=True)
+            print(f"      ours: stages {o['diagnostics'].get('stages')}, engine loops on "
+                  f"{o['diagnostics'].get('loop_threads')} threads", flush=True)
         print(f"{name:5s} n={x.shape[0]:6d}  ours {o['seconds']:7.2f} s (load {o['load_before']:.1f}) "
               f"T={o['trustworthiness_k15']:.4f} acc={o['knn_accuracy']:.3f} | reference "
               f"{r['seconds']:7.2f} s (load {r['load_before']:.1f}) T={r['trustworthiness_k15']:.4f} "
