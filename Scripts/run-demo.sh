@@ -16,6 +16,6 @@ export DUALEMBED_PLUGIN="$plugin"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 # pvbatch renders the report's pictures: without a display, use a virtual one.
 if [ -z "${DISPLAY:-}" ]; then
-  exec xvfb-run -a -s "-screen 0 1920x1080x24" pvbatch "$here/Scripts/demo.py" "$@"
+  exec xvfb-run -a -s "-screen 0 1920x1080x24 -noreset" pvbatch "$here/Scripts/demo.py" "$@"
 fi
 exec pvbatch "$here/Scripts/demo.py" "$@"

@@ -20,7 +20,9 @@ case "$what" in
   test)
     cd "$build"
     # One virtual X display for every test that renders (views, GUI smoke test).
-    xvfb-run -a -s "-screen 0 1920x1080x24" \
+    # -noreset: by default Xvfb resets when its last client leaves, and a test
+    # connecting during the reset failed ("bad X server connection").
+    xvfb-run -a -s "-screen 0 1920x1080x24 -noreset" \
       ctest --output-on-failure --parallel "$jobs" --timeout 900
     ;;
   *)

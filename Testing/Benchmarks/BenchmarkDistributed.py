@@ -67,7 +67,7 @@ def main():
     def report(folder):
         return ["pvbatch", "--mpi", script, args.plugin, models, os.path.join(work, folder), str(args.samples)]
 
-    xvfb = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"]
+    xvfb = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24 -noreset"]
     print("load average before:", os.getloadavg())
     serial = run(xvfb + timed + report("serial"), "serial")
     parallel = run(xvfb + ["mpiexec", "-n", str(args.ranks), "--oversubscribe"] + timed + report("mpi"),
