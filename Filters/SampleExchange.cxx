@@ -1,5 +1,7 @@
 #include "SampleExchange.h"
 
+#include "ImageEmbedding.h" // engine::usableCores
+
 #include "vtkAppendPolyData.h"
 #include "vtkCommunicator.h"
 #include "vtkMultiProcessController.h"
@@ -236,7 +238,7 @@ int threadsOfHost()
   {
     return requested;
   }
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return engine::usableCores();
 }
 
 int threadsPerRank()
@@ -245,12 +247,16 @@ int threadsPerRank()
   {
     return requested;
   }
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int usable = engine::usableCores();
+  if (usable < static_cast<int>(std::thread::hardware_concurrency()))
+  {
+    return usable; // bound by mpiexec (or taskset) to this rank's share
+  }
   int ranksOnHost = positiveEnvironment("OMPI_COMM_WORLD_LOCAL_SIZE");
   if (!ranksOnHost)
   {
     ranksOnHost = positiveEnvironment("MPI_LOCALNRANKS");
   }
-  return std::max(1, cores / std::max(1, ranksOnHost));
+  return std::max(1, usable / std::max(1, ranksOnHost));
 }
 }

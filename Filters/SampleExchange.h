@@ -81,13 +81,16 @@ private:
   vtkIdType Total = 0;
 };
 
-/// Threads for LibTorch on this rank: the machine's cores shared by the MPI
-/// ranks on this host (OpenMPI's OMPI_COMM_WORLD_LOCAL_SIZE, MPICH's
-/// MPI_LOCALNRANKS), at least 1. DUALEMBED_NUM_THREADS overrides.
+/// Threads for LibTorch on this rank: the cores mpiexec bound it to, or, when
+/// unbound, the machine's cores shared by the MPI ranks on this host
+/// (OpenMPI's OMPI_COMM_WORLD_LOCAL_SIZE, MPICH's MPI_LOCALNRANKS), at
+/// least 1. DUALEMBED_NUM_THREADS overrides.
 int threadsPerRank();
 
-/// Threads for work that the other ranks of this host wait for: all its cores
-/// (DUALEMBED_NUM_THREADS overrides).
+/// Threads for work that the other ranks of this host wait for: every core
+/// this rank may run on (all the machine's with `mpiexec --bind-to none`,
+/// one where Open MPI binds each rank to a core). DUALEMBED_NUM_THREADS
+/// overrides.
 int threadsOfHost();
 }
 #endif

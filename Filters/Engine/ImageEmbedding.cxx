@@ -15,9 +15,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <dlfcn.h>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <sched.h>
 #include <sys/stat.h>
 #include <thread>
 
@@ -697,14 +699,32 @@ std::string EmbeddingModel::precisionName() const
   return P->DType == at::kBFloat16 ? "bfloat16" : "float32";
 }
 
+int usableCores()
+{
+#ifdef __linux__
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && CPU_COUNT(&allowed) > 0)
+  {
+    return CPU_COUNT(&allowed);
+  }
+#endif
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 int setEngineThreads(int count)
 {
-  int n = count;
-  if (n <= 0)
-  {
-    n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
+  const int n = count > 0 ? count : usableCores();
   at::set_num_threads(n);
+  // LibTorch's matrix products run on OpenBLAS's own threads, which
+  // at::set_num_threads does not size (it sizes OpenMP and MKL): unbound MPI
+  // ranks each started one per core.
+  using SetBlasThreads = void (*)(int);
+  if (const auto setBlasThreads =
+        reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+  {
+    setBlasThreads(n);
+  }
   return n;
 }
 

@@ -113,8 +113,13 @@ private:
   std::unique_ptr<Impl> P;
 };
 
-/// Sets ATen's intra-op thread count (count <= 0: hardware concurrency);
-/// returns the count set. ATen starts with 1 thread on Debian's LibTorch.
+/// Cores this process may run on: its CPU affinity (mpiexec binds each rank
+/// to its share of the cores), else the hardware concurrency; at least 1.
+int usableCores();
+
+/// Sets ATen's intra-op thread count (count <= 0: usableCores()) and
+/// OpenBLAS's thread count when LibTorch runs on OpenBLAS; returns the count
+/// set. ATen starts with 1 thread on Debian's LibTorch.
 int setEngineThreads(int count = 0);
 
 /// Threads that the engine's own parallel loops (at::parallel_for in the

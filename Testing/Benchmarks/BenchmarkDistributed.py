@@ -11,6 +11,7 @@ OMP_WAIT_POLICY=PASSIVE unless set, as in the demo. Needs Debian's `time` and `x
 
 Usage (after building):
   /usr/bin/python3 Testing/Benchmarks/BenchmarkDistributed.py [--samples 10000] [--ranks 2]
+      [--mpiexec-args "--bind-to none"]
       [--plugin build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so] [--json out.json]
 """
 import argparse
@@ -55,6 +56,9 @@ def main():
     parser.add_argument("--samples", type=int, default=10000)
     parser.add_argument("--ranks", type=int, default=2)
     parser.add_argument("--plugin", default=os.path.join(root, "build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so"))
+    parser.add_argument("--mpiexec-args", default="",
+                        help='extra mpiexec options, e.g. "--bind-to none" (Open MPI binds each rank to a core '
+                             'by default, so the root projects on one core)')
     parser.add_argument("--json")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="dualembed-bench-mpi-")
@@ -70,7 +74,8 @@ def main():
     xvfb = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24 -noreset"]
     print("load average before:", os.getloadavg())
     serial = run(xvfb + timed + report("serial"), "serial")
-    parallel = run(xvfb + ["mpiexec", "-n", str(args.ranks), "--oversubscribe"] + timed + report("mpi"),
+    parallel = run(xvfb + ["mpiexec", "-n", str(args.ranks), "--oversubscribe"] + args.mpiexec_args.split() +
+                   timed + report("mpi"),
                    "%d ranks" % args.ranks)
     print("load average after:", os.getloadavg())
 
