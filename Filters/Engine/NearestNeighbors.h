@@ -88,8 +88,8 @@ struct FeatureMatrix
 /// gave recall@10 = 0.974 (cosine) / 0.987 (euclidean) on 3000 Fashion-MNIST
 /// images (784-D); 8 trees / 512 checks gave 0.90 / 0.94, 4 / 128 only
 /// 0.57 / 0.70. kd-trees are weak in high dimension: on all 70 000 images
-/// the recall@10 fell to 0.784 and FLANN took 130 s against 22 s for the
-/// exact method (oneDNN GEMM), so exact is the better choice up to at least
+/// the recall@10 fell to 0.784 and FLANN took 57 s against 27 s for the
+/// exact method (oneDNN GEMM; 2 cores), so exact is the better choice up to at least
 /// that size; FLANN is kept for low dimensions and larger sets.
 struct FlannParameters
 {
