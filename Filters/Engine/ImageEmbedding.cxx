@@ -160,14 +160,10 @@ void applyThreads(int threads)
   {
     return;
   }
-  int n = threads;
-  if (n == 0)
-  {
-    n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
+  const int n = threads > 0 ? threads : usableCores();
   if (at::get_num_threads() != n)
   {
-    at::set_num_threads(n);
+    setEngineThreads(n);
   }
 }
 

@@ -54,8 +54,8 @@ struct EmbeddingOptions
   Pooling pooling = Pooling::Auto; // ignored for TorchScript (the script decides)
   ComputeDevice device = ComputeDevice::Auto;
   Precision precision = Precision::Float32;
-  /// ATen intra-op threads set before loading and before each run():
-  /// 0 = std::thread::hardware_concurrency(), > 0 = that many, < 0 = leave as is.
+  /// Threads set before loading and before each run() (setEngineThreads):
+  /// 0 = usableCores(), > 0 = that many, < 0 = leave as is.
   int threads = 0;
   /// TorchScript only: input size of the validation probe and of
   /// inputHeight()/inputWidth(). 0 = image_size of a config.json next to the
