@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sched.h>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -270,6 +271,30 @@ TEST(Runtime, EngineLoopsUseEveryThread)
   at::set_num_threads(1);
   EXPECT_EQ(dualembed::engine::engineLoopThreads(), 1);
   dualembed::engine::setEngineThreads();
+}
+
+TEST(Runtime, ThreadsFollowTheCpuAffinity)
+{
+  // mpiexec binds each rank to its share of the cores: the default thread
+  // count must be that share, not the machine's cores.
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+  const int allowed = CPU_COUNT(&all);
+  EXPECT_EQ(dualembed::engine::usableCores(), allowed);
+  int first = 0;
+  while (!CPU_ISSET(first, &all))
+  {
+    ++first;
+  }
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  EXPECT_EQ(dualembed::engine::usableCores(), 1);
+  EXPECT_EQ(dualembed::engine::setEngineThreads(), 1);
+  EXPECT_EQ(at::get_num_threads(), 1);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+  EXPECT_EQ(dualembed::engine::setEngineThreads(), allowed);
 }
 
 // ---- checkpoint readers -----------------------------------------------------
