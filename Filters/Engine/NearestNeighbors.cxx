@@ -1,6 +1,7 @@
 #include "NearestNeighbors.h"
 
 #include "EngineError.h"
+#include "FloatGemm.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -15,9 +16,6 @@
 
 #ifdef DUALEMBED_WITH_FLANN
 #include <flann/flann.hpp>
-#endif
-#ifdef DUALEMBED_WITH_DNNL
-#include <oneapi/dnnl/dnnl.h>
 #endif
 
 namespace dualembed
@@ -236,24 +234,6 @@ void reportProgress(const ProgressCallback& progress, double fraction)
   {
     throw Aborted("The neighbour search was aborted.");
   }
-}
-
-// C (m x n, row-major) = A (m x d, row-major) * B (n x d, row-major)^T in float32.
-// oneDNN's sgemm when the engine is built with it (its JIT picks the kernels
-// from the CPU flags; OpenBLAS 0.3.21 falls back to SSE3 kernels on CPUs it
-// does not know, 5-8x slower), else ATen's (the BLAS LibTorch was built with).
-// Threads: both use the OpenMP pool that at::set_num_threads sizes.
-void gemmTransposed(const float* a, int64_t m, const float* b, int64_t n, int64_t d, float* c)
-{
-#ifdef DUALEMBED_WITH_DNNL
-  if (dnnl_sgemm('N', 'T', m, n, d, 1.0f, a, d, b, d, 0.0f, c, n) == dnnl_success)
-  {
-    return;
-  }
-#endif
-  at::Tensor out = at::from_blob(c, { m, n }, at::kFloat);
-  at::mm_out(out, at::from_blob(const_cast<float*>(a), { m, d }, at::kFloat),
-    at::from_blob(const_cast<float*>(b), { n, d }, at::kFloat).t());
 }
 
 // Bounded top-k per owner row: a max-heap of (key, index) and a float32
@@ -495,7 +475,8 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
     {
       const int64_t ce = std::min(n, cb + colTile);
       const int64_t bc = ce - cb;
-      gemmTransposed(points.row(qb), bq, points.row(cb), bc, d, scores.data());
+      // scores = rows [qb, qe) times rows [cb, ce) transposed.
+      floatGemm(false, true, bq, bc, d, points.row(qb), d, points.row(cb), d, scores.data());
       reportProgress(options.progress, (static_cast<double>(step) + 0.5) / totalSteps);
       const float* s = scores.data();
       // Row pass: the tile's rows are the owners (symmetric: columns j > i
@@ -772,11 +753,7 @@ bool isFlannAvailable()
 
 const char* exactKnnGemmName()
 {
-#ifdef DUALEMBED_WITH_DNNL
-  return "oneDNN sgemm";
-#else
-  return "ATen mm";
-#endif
+  return floatGemmName();
 }
 
 int64_t countNonFiniteRows(const FeatureMatrix& points)

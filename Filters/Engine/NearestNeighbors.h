@@ -163,8 +163,8 @@ void requireFiniteRows(const FeatureMatrix& points, const std::string& what);
 /// Whether this build has the FLANN method.
 bool isFlannAvailable();
 
-/// The float32 matrix product of the exact method in this build: "oneDNN
-/// sgemm" (when built with oneDNN) or "ATen mm" (LibTorch's BLAS).
+/// The float32 matrix product of the exact method in this build
+/// (floatGemmName() of FloatGemm.h): "oneDNN sgemm" or "ATen mm".
 const char* exactKnnGemmName();
 
 } // namespace engine

@@ -1,12 +1,11 @@
 // Centred PCA through the covariance (or Gram) eigendecomposition (LibTorch).
 #include "ProjectionInternal.h"
 
+#include "FloatGemm.h"
+
 #include <ATen/core/grad_mode.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#ifdef DUALEMBED_WITH_DNNL
-#include <oneapi/dnnl/dnnl.h>
-#endif
 
 #include <algorithm>
 #include <cmath>
@@ -33,26 +32,14 @@ double Random::normal()
 namespace
 {
 
-// Row-major float32 product C = op(A) op(B) (m x n, inner dimension k) through
-// oneDNN's sgemm when the engine has it (see NearestNeighbors.cxx: 5-8x the
-// speed of OpenBLAS's fallback kernels on CPUs it does not know), else ATen.
+// C = op(A) B of two contiguous float32 matrices, through floatGemm.
 at::Tensor floatProduct(const at::Tensor& a, bool transposeA, const at::Tensor& b)
 {
-  const at::Tensor left = transposeA ? a.t() : a;
-#ifdef DUALEMBED_WITH_DNNL
-  if (a.scalar_type() == at::kFloat && b.scalar_type() == at::kFloat && a.is_contiguous() &&
-    b.is_contiguous())
-  {
-    const int64_t m = left.size(0), k = left.size(1), n = b.size(1);
-    at::Tensor c = at::empty({ m, n }, at::kFloat);
-    if (dnnl_sgemm(transposeA ? 'T' : 'N', 'N', m, n, k, 1.0f, a.data_ptr<float>(), a.size(1),
-          b.data_ptr<float>(), n, 0.0f, c.data_ptr<float>(), n) == dnnl_success)
-    {
-      return c;
-    }
-  }
-#endif
-  return at::matmul(left, b);
+  const int64_t m = transposeA ? a.size(1) : a.size(0), k = b.size(0), n = b.size(1);
+  at::Tensor c = at::empty({ m, n }, at::kFloat);
+  floatGemm(transposeA, false, m, n, k, a.data_ptr<float>(), a.size(1), b.data_ptr<float>(), n,
+    c.data_ptr<float>());
+  return c;
 }
 
 } // namespace
