@@ -1,4 +1,4 @@
-// Writer of the safetensors format (the reader is Filters/Engine/SafeTensors.h):
+// Writer of the safetensors format (the reader is Filters/Engine/Models/SafeTensors.h):
 // 8-byte little-endian header length, a JSON header with the tensors in sorted
 // order plus "__metadata__": {"format": "pt"}, padded with spaces to a multiple
 // of 8 bytes, then the float32 data.
