@@ -3,9 +3,9 @@
 #include "SampleExchange.h"
 
 #include "vtkDataArray.h"
-#include "vtkExtractSelection.h"
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
+#include "vtkFreeTypeTools.h"
 #include "vtkIdList.h"
 #include "vtkIdTypeArray.h"
 #include "vtkImageData.h"
@@ -16,14 +16,18 @@
 #include "vtkObjectFactory.h"
 #include "vtkPointData.h"
 #include "vtkPoints.h"
+#include "vtkPVExtractSelection.h"
 #include "vtkPolyData.h"
 #include "vtkSelection.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
 #include "vtkStringArray.h"
+#include "vtkTable.h"
+#include "vtkTextProperty.h"
 #include "vtkTypeInt64Array.h"
 #include "vtkUnsignedCharArray.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <vector>
 
@@ -36,50 +40,68 @@ constexpr int Frame = 2;   // coloured frame around each pair
 const unsigned char FlaggedColour[3] = { 230, 40, 40 };
 const unsigned char PlainColour[3] = { 110, 110, 110 };
 
+constexpr int TextWidth = 230; // the column of labels beside each pair
+constexpr int FontSize = 13;
+
 struct GalleryGeometry
 {
   int tile;
   int rows;
-  int width() const { return 2 * tile + 3 * Margin + 2 * Frame; }
-  int height() const { return rows * (tile + Margin + 2 * Frame) + Margin; }
+  int width() const { return 2 * tile + 4 * Margin + 2 * Frame + TextWidth; }
+  int rowHeight() const { return std::max(tile, 4 * (FontSize + 5)) + Margin + 2 * Frame; }
+  int height() const { return std::max(1, rows) * rowHeight() + Margin; }
 };
 
-/// Point ids of the selected samples, in id order.
-std::vector<vtkIdType> selectedIds(vtkPolyData* samples, vtkSelection* selection)
+/// Point ids of the selected samples, in id order. ParaView's extractor
+/// handles every selection the GUI makes (a Find Data query is a QUERY node,
+/// which VTK's own vtkExtractSelection refuses); false when it failed.
+bool selectedIds(vtkPolyData* samples, vtkSelection* selection, std::vector<vtkIdType>& ids)
 {
-  vtkNew<vtkExtractSelection> extract;
+  vtkNew<vtkPVExtractSelection> extract;
   extract->SetInputData(0, samples);
   extract->SetInputData(1, selection);
   extract->PreserveTopologyOff();
-  extract->Update();
-  std::vector<vtkIdType> ids;
+  if (!extract->GetExecutive()->Update())
+  {
+    return false;
+  }
   vtkDataSet* extracted = vtkDataSet::SafeDownCast(extract->GetOutputDataObject(0));
-  vtkIdTypeArray* original = extracted
-    ? vtkIdTypeArray::SafeDownCast(extracted->GetPointData()->GetArray("vtkOriginalPointIds"))
-    : nullptr;
-  for (vtkIdType i = 0; original && i < original->GetNumberOfTuples(); ++i)
+  if (!extracted || extracted->GetNumberOfPoints() == 0)
+  {
+    return true; // nothing selected (or only cells without points)
+  }
+  vtkIdTypeArray* original =
+    vtkIdTypeArray::SafeDownCast(extracted->GetPointData()->GetArray("vtkOriginalPointIds"));
+  if (!original)
+  {
+    return false;
+  }
+  for (vtkIdType i = 0; i < original->GetNumberOfTuples(); ++i)
   {
     ids.push_back(original->GetValue(i));
   }
   std::sort(ids.begin(), ids.end());
-  return ids;
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return true;
 }
 
 /// The rows to show, as global sample indices (the same on every rank): the
 /// selected samples in index order, else the `count` lowest values of `rank`
 /// (ties: the smaller index), as a serial run would choose them.
-std::vector<vtkIdType> chooseRows(vtkPolyData* samples, vtkSelection* selection, vtkDataArray* rank,
-  size_t count, const dualembed::SampleExchange& exchange)
+std::vector<vtkIdType> chooseRows(vtkPolyData* samples, vtkSelection* selection,
+  const std::vector<vtkIdType>& selected, vtkDataArray* rank, size_t count,
+  const dualembed::SampleExchange& exchange, vtkIdType& selectedCount)
 {
   const vtkIdType offset = exchange.offset();
   if (selection)
   {
     std::vector<long long> mine;
-    for (vtkIdType id : selectedIds(samples, selection))
+    for (vtkIdType id : selected)
     {
       mine.push_back(offset + id);
     }
     std::vector<long long> all = exchange.allGatherLists(mine);
+    selectedCount = static_cast<vtkIdType>(all.size());
     all.resize(std::min(all.size(), count));
     return std::vector<vtkIdType>(all.begin(), all.end());
   }
@@ -170,11 +192,72 @@ vtkSmartPointer<vtkPolyData> gatherRows(vtkPolyData* samples, const std::vector<
   }
   return all;
 }
+
+/// The one-component point-data arrays (scores, labels, predictions,
+/// neighbours) and the image: what a row of the gallery and the inspector shows.
+std::vector<std::string> rowArrayNames(vtkPointData* pd)
+{
+  std::vector<std::string> names{ "image" };
+  for (int i = 0; i < pd->GetNumberOfArrays(); ++i)
+  {
+    vtkAbstractArray* array = pd->GetAbstractArray(i);
+    if (array && array->GetName() && array->GetNumberOfComponents() == 1)
+    {
+      names.emplace_back(array->GetName());
+    }
+  }
+  return names;
+}
+
+/// Writes `text` (white) into the RGB picture with its top-left corner at
+/// (x, yTop), clipped to maxWidth; the picture's row 0 is its bottom.
+void drawText(vtkFreeTypeTools* fonts, vtkTextProperty* property, const std::string& text,
+  unsigned char* out, int width, int height, int x, int yTop, int maxWidth)
+{
+  vtkNew<vtkImageData> rendered;
+  int size[2] = { 0, 0 };
+  if (text.empty() || !fonts->RenderString(property, text, 72, rendered, size))
+  {
+    return;
+  }
+  int extent[6];
+  rendered->GetExtent(extent);
+  const int rw = extent[1] - extent[0] + 1;
+  const unsigned char* rgba = static_cast<unsigned char*>(rendered->GetScalarPointer());
+  const int components = rendered->GetNumberOfScalarComponents();
+  for (int ty = 0; ty < size[1]; ++ty)
+  {
+    const int y = yTop - ty; // row ty of the text from its top
+    if (y < 0 || y >= height)
+    {
+      continue;
+    }
+    const int sourceRow = size[1] - 1 - ty; // the rendered image's row 0 is its bottom
+    for (int tx = 0; tx < std::min(size[0], maxWidth); ++tx)
+    {
+      const unsigned char* p = rgba + (static_cast<size_t>(sourceRow) * rw + tx) * components;
+      const int alpha = components == 4 ? p[3] : 255;
+      unsigned char* q = out + (static_cast<size_t>(y) * width + x + tx) * 3;
+      for (int k = 0; k < 3; ++k)
+      {
+        q[k] = static_cast<unsigned char>((p[std::min(k, components - 1)] * alpha + q[k] * (255 - alpha)) / 255);
+      }
+    }
+  }
+}
+
+std::string formatScore(const char* name, double value)
+{
+  char text[96];
+  std::snprintf(text, sizeof(text), "%s %.3g", name, value);
+  return text;
+}
 }
 
 vtkSampleGallery::vtkSampleGallery()
 {
   this->SetNumberOfInputPorts(2);
+  this->SetNumberOfOutputPorts(2); // the picture, and its rows as a table
 }
 
 int vtkSampleGallery::FillInputPortInformation(int port, vtkInformation* info)
@@ -191,10 +274,16 @@ int vtkSampleGallery::FillInputPortInformation(int port, vtkInformation* info)
   return 1;
 }
 
+int vtkSampleGallery::FillOutputPortInformation(int port, vtkInformation* info)
+{
+  info->Set(vtkDataObject::DATA_TYPE_NAME(), port == 0 ? "vtkImageData" : "vtkTable");
+  return 1;
+}
+
 int vtkSampleGallery::RequestInformation(
   vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
 {
-  // The size depends on properties only, so it is known before any data exists.
+  // The largest picture (Count rows); RequestData makes one row per shown sample.
   const GalleryGeometry geometry{ this->TileSize, this->Count };
   int extent[6] = { 0, geometry.width() - 1, 0, geometry.height() - 1, 0, 0 };
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
@@ -209,6 +298,9 @@ int vtkSampleGallery::RequestData(
   vtkPolyData* samples = vtkPolyData::GetData(inputVector[0], 0);
   vtkSelection* selection = vtkSelection::GetData(inputVector[1], 0);
   vtkImageData* output = vtkImageData::GetData(outputVector, 0);
+  vtkTable* table = vtkTable::GetData(outputVector, 1);
+  output->Initialize(); // nothing of an earlier run stays on screen after a failure
+  table->Initialize();
 
   // Under MPI the samples are spread over the ranks: the rows to show and
   // their neighbours are gathered from the ranks owning them, and the root
@@ -220,6 +312,7 @@ int vtkSampleGallery::RequestData(
   vtkUnsignedCharArray* sampleImages = vtkUnsignedCharArray::SafeDownCast(pd->GetAbstractArray("image"));
   vtkIntArray* shape = vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
   vtkDataArray* rank = pd->GetArray(this->RankArray.c_str());
+  std::vector<vtkIdType> selected;
   std::string problem;
   if (!sampleImages || !shape || shape->GetNumberOfValues() != 3 ||
     shape->GetValue(0) * shape->GetValue(1) * shape->GetValue(2) != sampleImages->GetNumberOfComponents())
@@ -237,6 +330,11 @@ int vtkSampleGallery::RequestData(
     problem = "Nothing is selected and the samples have no '" + this->RankArray +
       "' array to rank them: select samples or set RankArray.";
   }
+  else if (selection && !selectedIds(samples, selection, selected))
+  {
+    problem = "This selection could not be resolved to samples (see the message above); select "
+              "points (ids, a rectangle, a query or thresholds of point-data arrays).";
+  }
   if (exchange.minimum(problem.empty() ? 1 : 0) == 0)
   {
     if (!problem.empty())
@@ -247,7 +345,9 @@ int vtkSampleGallery::RequestData(
   }
 
   // Which samples (global rows): the selection, else the lowest values of RankArray.
-  const std::vector<vtkIdType> rows = chooseRows(samples, selection, rank, this->Count, exchange);
+  vtkIdType selectedCount = -1; // -1: nothing selected, the lowest RankArray values are shown
+  const std::vector<vtkIdType> rows =
+    chooseRows(samples, selection, selected, rank, this->Count, exchange, selectedCount);
   std::vector<long long> neighborOfRow; // pairs (row, its nearest neighbour), from their owners
   vtkDataArray* localNeighbors = pd->GetArray(neighborName.c_str());
   for (vtkIdType row : rows)
@@ -266,41 +366,99 @@ int vtkSampleGallery::RequestData(
     wanted.push_back(neighborOfRow[i]);
   }
   std::map<vtkIdType, vtkIdType> rowOf;
-  const vtkSmartPointer<vtkPolyData> shown = gatherRows(samples, wanted,
-    { "image", "label_str", "sample_id", neighborName, "nn_flag_" + x, "nn_distance_" + x }, exchange, rowOf);
+  const vtkSmartPointer<vtkPolyData> shown = gatherRows(samples, wanted, rowArrayNames(pd), exchange, rowOf);
   if (exchange.rank() != 0)
   {
     output->SetExtent(0, -1, 0, -1, 0, 0);
     return 1;
   }
 
-  const GalleryGeometry geometry{ this->TileSize, this->Count };
-  output->SetExtent(0, geometry.width() - 1, 0, geometry.height() - 1, 0, 0);
-  output->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
-  vtkUnsignedCharArray* pixels = vtkUnsignedCharArray::SafeDownCast(output->GetPointData()->GetScalars());
-  pixels->SetName("gallery");
-  std::fill_n(pixels->GetPointer(0), pixels->GetNumberOfValues(), 0);
-
   const int h = shape->GetValue(0), w = shape->GetValue(1), c = shape->GetValue(2);
   vtkPointData* shownData = shown->GetPointData();
   vtkUnsignedCharArray* images = vtkUnsignedCharArray::SafeDownCast(shownData->GetAbstractArray("image"));
   vtkDataArray* neighbors = shownData->GetArray(neighborName.c_str());
-  vtkDataArray* flags = shownData->GetArray(("nn_flag_" + x).c_str());
-  vtkDataArray* distances = shownData->GetArray(("nn_distance_" + x).c_str());
-  vtkStringArray* labels = vtkStringArray::SafeDownCast(shownData->GetAbstractArray("label_str"));
-  vtkDataArray* sampleIds = shownData->GetArray("sample_id");
   if (!images || !neighbors)
   {
     vtkErrorMacro("The gallery's samples could not be gathered from the MPI ranks.");
     return 0;
   }
 
+  // Output 1: the shown rows, with the neighbour's image beside the sample's.
+  std::vector<vtkIdType> shownRows, neighborRows; // rows of `shown`; -1: neighbour missing
+  vtkNew<vtkTypeInt64Array> pointIds, neighborPointIds;
+  pointIds->SetName("point_id");
+  neighborPointIds->SetName("neighbor_point_id");
+  for (vtkIdType row : rows)
+  {
+    const auto found = rowOf.find(row);
+    if (found == rowOf.end())
+    {
+      continue;
+    }
+    const vtkIdType neighbor = static_cast<vtkIdType>(neighbors->GetComponent(found->second, 0));
+    const auto foundNeighbor = rowOf.find(neighbor);
+    shownRows.push_back(found->second);
+    neighborRows.push_back(foundNeighbor == rowOf.end() ? -1 : foundNeighbor->second);
+    pointIds->InsertNextValue(row);
+    neighborPointIds->InsertNextValue(neighbor);
+  }
+  const vtkIdType n = static_cast<vtkIdType>(shownRows.size());
+  table->AddColumn(pointIds);
+  table->AddColumn(neighborPointIds);
+  for (int i = 0; i < shownData->GetNumberOfArrays(); ++i)
+  {
+    vtkAbstractArray* array = shownData->GetAbstractArray(i);
+    if (std::string(array->GetName()) == "gallery_global_row")
+    {
+      continue;
+    }
+    vtkSmartPointer<vtkAbstractArray> column = vtk::TakeSmartPointer(array->NewInstance());
+    column->SetName(array->GetName());
+    column->SetNumberOfComponents(array->GetNumberOfComponents());
+    column->SetNumberOfTuples(n);
+    for (vtkIdType r = 0; r < n; ++r)
+    {
+      column->SetTuple(r, shownRows[r], array);
+    }
+    table->AddColumn(column);
+  }
+  vtkNew<vtkUnsignedCharArray> neighborImages;
+  neighborImages->SetName("neighbor_image");
+  neighborImages->SetNumberOfComponents(images->GetNumberOfComponents());
+  neighborImages->SetNumberOfTuples(n);
+  for (vtkIdType r = 0; r < n; ++r)
+  {
+    if (neighborRows[r] >= 0)
+    {
+      neighborImages->SetTuple(r, neighborRows[r], images);
+    }
+    else
+    {
+      std::fill_n(neighborImages->GetPointer(r * images->GetNumberOfComponents()),
+        images->GetNumberOfComponents(), 0);
+    }
+  }
+  table->AddColumn(neighborImages);
+  table->GetFieldData()->AddArray(shape);
+  vtkNew<vtkTypeInt64Array> total; // how many samples the selection holds (the table shows Count at most)
+  total->SetName("selected_count");
+  total->InsertNextValue(selectedCount);
+  table->GetFieldData()->AddArray(total);
+
+  // Output 0: the picture, one row per shown sample.
+  const GalleryGeometry geometry{ this->TileSize, static_cast<int>(n) };
+  output->SetExtent(0, geometry.width() - 1, 0, geometry.height() - 1, 0, 0);
+  output->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
+  vtkUnsignedCharArray* pixels = vtkUnsignedCharArray::SafeDownCast(output->GetPointData()->GetScalars());
+  pixels->SetName("gallery");
+  std::fill_n(pixels->GetPointer(0), pixels->GetNumberOfValues(), 0);
+
   // Draws sample `id`'s image into the tile whose lower-left corner is (x0, y0).
   unsigned char* out = pixels->GetPointer(0);
   const int width = geometry.width();
   const int scale = std::max(1, std::min(geometry.tile / std::max(1, h), geometry.tile / std::max(1, w)));
-  auto drawTile = [&](vtkIdType id, int x0, int y0) {
-    const unsigned char* image = images->GetPointer(id * images->GetNumberOfComponents());
+  auto drawTile = [&](vtkUnsignedCharArray* source, vtkIdType id, int x0, int y0) {
+    const unsigned char* image = source->GetPointer(id * source->GetNumberOfComponents());
     const int offsetX = (geometry.tile - w * scale) / 2, offsetY = (geometry.tile - h * scale) / 2;
     for (int ty = 0; ty < h * scale && ty < geometry.tile; ++ty)
     {
@@ -330,12 +488,33 @@ int vtkSampleGallery::RequestData(
     }
   };
 
+  // The labels: the same values the Sample Inspector shows.
+  vtkFreeTypeTools* fonts = vtkFreeTypeTools::GetInstance();
+  vtkNew<vtkTextProperty> font;
+  font->SetFontSize(FontSize);
+  font->SetColor(1.0, 1.0, 1.0);
+  font->SetFontFamilyToArial();
+  vtkStringArray* labels = vtkStringArray::SafeDownCast(table->GetColumnByName("label_str"));
+  vtkDataArray* sampleIds = vtkDataArray::SafeDownCast(table->GetColumnByName("sample_id"));
+  vtkDataArray* flags = vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_flag_" + x).c_str()));
+  vtkDataArray* distances = vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_distance_" + x).c_str()));
+  vtkDataArray* scores = vtkDataArray::SafeDownCast(table->GetColumnByName(this->RankArray.c_str()));
+  vtkStringArray* predictions = nullptr;
+  for (vtkIdType i = 0; i < table->GetNumberOfColumns() && !predictions; ++i)
+  {
+    const std::string name = table->GetColumnName(i);
+    if (name.rfind("pred_label_str_", 0) == 0)
+    {
+      predictions = vtkStringArray::SafeDownCast(table->GetColumn(i));
+    }
+  }
+  auto sampleIdOf = [&](vtkIdType shownRow, vtkIdType pointId) -> long long {
+    return sampleIds ? static_cast<long long>(sampleIds->GetComponent(shownRow, 0)) : pointId;
+  };
+
   vtkNew<vtkTypeInt64Array> rowSamples, rowNeighbors;
   rowSamples->SetName("sample_id");
   rowNeighbors->SetName("neighbor_sample_id");
-  vtkNew<vtkTypeInt64Array> rowPoints, rowNeighborPoints;
-  rowPoints->SetName("point_id");
-  rowNeighborPoints->SetName("neighbor_point_id");
   vtkNew<vtkStringArray> rowLabels, rowNeighborLabels;
   rowLabels->SetName("label_str");
   rowNeighborLabels->SetName("neighbor_label_str");
@@ -344,39 +523,64 @@ int vtkSampleGallery::RequestData(
   vtkNew<vtkUnsignedCharArray> rowFlags;
   rowFlags->SetName("nn_flag");
 
-  const int rowHeight = geometry.tile + Margin + 2 * Frame;
-  for (size_t r = 0; r < rows.size(); ++r)
+  vtkStringArray* allLabels = vtkStringArray::SafeDownCast(shownData->GetAbstractArray("label_str"));
+  vtkDataArray* allSampleIds = shownData->GetArray("sample_id");
+  const int rowHeight = geometry.rowHeight();
+  for (vtkIdType r = 0; r < n; ++r)
   {
-    const auto found = rowOf.find(rows[r]);
-    if (found == rowOf.end())
-    {
-      continue;
-    }
-    const vtkIdType id = found->second; // row of `shown`
-    const vtkIdType neighbor = static_cast<vtkIdType>(neighbors->GetComponent(id, 0)); // global
-    const auto foundNeighbor = rowOf.find(neighbor);
-    const vtkIdType neighborRow = foundNeighbor == rowOf.end() ? -1 : foundNeighbor->second;
-    const bool flagged = flags && flags->GetComponent(id, 0) != 0;
+    const bool flagged = flags && flags->GetComponent(r, 0) != 0;
+    const vtkIdType neighborRow = neighborRows[r];
     const int yFrame = geometry.height() - static_cast<int>(r + 1) * rowHeight; // row 0 at the top
-    drawFrame(Margin, yFrame, width - Margin - 1, yFrame + geometry.tile + 2 * Frame - 1,
+    const int pairWidth = 2 * geometry.tile + Margin + 2 * Frame;
+    drawFrame(Margin, yFrame, Margin + pairWidth - 1, yFrame + geometry.tile + 2 * Frame - 1,
       flagged ? FlaggedColour : PlainColour);
-    drawTile(id, Margin + Frame, yFrame + Frame);
+    drawTile(images, shownRows[r], Margin + Frame, yFrame + Frame);
     if (neighborRow >= 0)
     {
-      drawTile(neighborRow, 2 * Margin + Frame + geometry.tile, yFrame + Frame);
+      drawTile(neighborImages, r, 2 * Margin + Frame + geometry.tile, yFrame + Frame);
     }
-    rowPoints->InsertNextValue(rows[r]);
-    rowNeighborPoints->InsertNextValue(neighbor);
-    rowSamples->InsertNextValue(sampleIds ? static_cast<vtkTypeInt64>(sampleIds->GetComponent(id, 0)) : rows[r]);
-    rowNeighbors->InsertNextValue(sampleIds && neighborRow >= 0
-        ? static_cast<vtkTypeInt64>(sampleIds->GetComponent(neighborRow, 0)) : -1);
-    rowLabels->InsertNextValue(labels ? labels->GetValue(id) : "");
-    rowNeighborLabels->InsertNextValue(labels && neighborRow >= 0 ? labels->GetValue(neighborRow) : "");
-    rowDistances->InsertNextValue(distances ? static_cast<float>(distances->GetComponent(id, 0)) : 0.0f);
+    const long long sampleId = sampleIdOf(r, pointIds->GetValue(r));
+    const long long neighborSampleId = neighborRow >= 0
+      ? (allSampleIds ? static_cast<long long>(allSampleIds->GetComponent(neighborRow, 0))
+                      : neighborPointIds->GetValue(r))
+      : -1;
+    const std::string label = labels ? labels->GetValue(r) : std::string();
+    const std::string neighborLabel = allLabels && neighborRow >= 0 ? allLabels->GetValue(neighborRow) : "";
+    const double distance = distances ? distances->GetComponent(r, 0) : 0.0;
+
+    std::vector<std::string> lines{ "#" + std::to_string(sampleId) + "  " + label };
+    if (predictions)
+    {
+      lines.push_back("predicted " + predictions->GetValue(r));
+    }
+    if (scores)
+    {
+      lines.push_back(formatScore(this->RankArray.c_str(), scores->GetComponent(r, 0)));
+    }
+    char neighborLine[160];
+    std::snprintf(neighborLine, sizeof(neighborLine), "nn #%lld %s  d %.3f%s", neighborSampleId,
+      neighborLabel.c_str(), distance, flagged ? "  duplicate?" : "");
+    lines.emplace_back(neighborLine);
+    const int textX = 3 * Margin + pairWidth;
+    int lineTop = yFrame + geometry.tile + 2 * Frame - 2;
+    for (const std::string& line : lines)
+    {
+      drawText(fonts, font, line, out, width, geometry.height(), textX, lineTop, TextWidth - Margin);
+      lineTop -= FontSize + 5;
+    }
+
+    rowSamples->InsertNextValue(sampleId);
+    rowNeighbors->InsertNextValue(neighborSampleId);
+    rowLabels->InsertNextValue(label);
+    rowNeighborLabels->InsertNextValue(neighborLabel);
+    rowDistances->InsertNextValue(static_cast<float>(distance));
     rowFlags->InsertNextValue(flagged ? 1 : 0);
   }
 
   vtkFieldData* fd = output->GetFieldData();
+  vtkNew<vtkTypeInt64Array> rowPoints, rowNeighborPoints;
+  rowPoints->DeepCopy(pointIds);
+  rowNeighborPoints->DeepCopy(neighborPointIds);
   for (vtkAbstractArray* array : std::initializer_list<vtkAbstractArray*>{ rowPoints, rowNeighborPoints,
          rowSamples, rowNeighbors, rowLabels, rowNeighborLabels, rowDistances, rowFlags })
   {

@@ -8,10 +8,18 @@
  * samples with the lowest value of RankArray (e.g. `outlier_score_foundation`:
  * the strongest outliers). Each row: the sample's image, then its nearest
  * neighbour's; the frame around the pair is red when `nn_flag_<X>` marks a
- * near-duplicate, grey otherwise. The output is an RGB vtkImageData of
- * Count rows (its size depends only on Count and TileSize; rows beyond the
- * selection stay black); the rows' sample ids, labels, neighbour ids, labels
- * and distances are field data for annotation (row 0 is the top row).
+ * near-duplicate, grey otherwise; beside the pair, its sample id, class,
+ * predicted class, score and the neighbour's id, class and distance are
+ * written. Output 0 is that picture, an RGB vtkImageData with one row per
+ * shown sample (row 0 at the top; its rows' ids, labels and distances are
+ * also field data). Output 1 is the same rows as a vtkTable: every
+ * one-component point-data array of the sample (scores, labels,
+ * predictions, neighbours), `point_id`, the `image` and the neighbour's
+ * `neighbor_image` — what the GUI's Sample Inspector shows.
+ *
+ * Any selection ParaView makes (ids, frustum, thresholds, locations, Find
+ * Data queries) is resolved with ParaView's own extractor; one that selects
+ * no points shows nothing.
  */
 #ifndef vtkSampleGallery_h
 #define vtkSampleGallery_h
@@ -61,6 +69,7 @@ protected:
   ~vtkSampleGallery() override = default;
 
   int FillInputPortInformation(int port, vtkInformation* info) override;
+  int FillOutputPortInformation(int port, vtkInformation* info) override;
   int RequestInformation(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
 

@@ -21,7 +21,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-pthread libdnnl-dev libflann-dev nlohmann-json3-dev libgtest-dev
   # data, headless rendering, Python references for tests and benchmarks
-  dataset-fashion-mnist xvfb xauth
+  dataset-fashion-mnist xvfb xauth xdotool imagemagick
   python3-numpy python3-pil python3-sklearn python3-h5py python3-torchvision umap-learn
 )
 

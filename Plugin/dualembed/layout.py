@@ -1,7 +1,13 @@
-"""The comparison layout: two linked maps (foundation, fine-tuned), a spreadsheet and a gallery.
+"""The comparison layout: two linked maps (foundation, fine-tuned), a spreadsheet, a histogram of
+the outlier score and, in scripts, a gallery of the selected samples.
 
     from dualembed import layout
-    views = layout.compare(foundation_map, ft_map)
+    views = layout.compare(foundation_map, ft_map)      # two projections of the same samples
+    views = layout.compare_source(samples)              # any samples with two embeddings
+
+In the paraview GUI, the toolbar's *Compare Embeddings* calls `compare_active_source()`, and the
+Sample Inspector dock (C++, Plugin/pqSampleInspector) shows the selection with its neighbours, so
+the layout has no gallery view there and nothing in Python runs when the selection changes.
 
 ``foundation_map`` and ``ft_map`` are pipeline sources whose points are the projections of the
 two embeddings (Embedding Projection filters) of the same samples. Selecting samples in one map
@@ -19,6 +25,9 @@ from paraview import simple, servermanager
 
 SELECTION_LINK = "DualEmbedSelection"
 CAMERA_LINK = "DualEmbedCamera"
+# Selected samples: black, larger, on the white maps; no class colour of the palette is black.
+SELECTION_COLOR = [0.0, 0.0, 0.0]
+SELECTION_POINT_SIZE = 8
 
 
 def class_names(source):
@@ -38,6 +47,7 @@ def style_map(view, source, color_by="label", title="", names=None):
     display.SetRepresentationType("Points")
     display.RenderPointsAsSpheres = 1
     display.PointSize = 5
+    style_selection(display)
     if color_by:
         simple.ColorBy(display, ("POINTS", color_by))
         lut = simple.GetColorTransferFunction(color_by)
@@ -75,6 +85,31 @@ def style_map(view, source, color_by="label", title="", names=None):
     view.CameraFocalPoint = [view.CameraFocalPoint[0] + shift] + list(view.CameraFocalPoint[1:])
     view.CameraPosition = [view.CameraPosition[0] + shift] + list(view.CameraPosition[1:])
     view.CameraParallelScale = 1.15 * view.CameraParallelScale
+    return display
+
+
+def style_selection(display):
+    """Selected samples in black and larger than the others (ParaView's magenta is too close to
+    the pink and lilac of the class palette)."""
+    for name, value in (("SelectionColor", SELECTION_COLOR), ("SelectionPointSize", SELECTION_POINT_SIZE),
+                        ("SelectionRenderPointsAsSpheres", 1)):
+        if display.GetProperty(name) is not None:  # not every representation has them
+            display.SetPropertyWithName(name, value)
+
+
+def in_gui(view=None):
+    """True inside the paraview GUI (its render views are Qt widgets)."""
+    return _qt_interactor(view if view is not None else simple.GetActiveViewOrCreate("RenderView")) is not None
+
+
+def style_histogram(view, source, array):
+    """A histogram of `array` of the samples; selecting bars selects the samples of those bins."""
+    display = simple.Show(source, view)
+    display.SelectInputArray = ["POINTS", array]
+    display.BinCount = 40
+    view.LeftAxisTitle = "samples"
+    view.BottomAxisTitle = array
+    view.ChartTitle = "%s (drag over bars to select samples)" % array
     return display
 
 
@@ -182,6 +217,17 @@ def welcome_dialog_guard(view=None, interval_ms=50):
         interactor.RemoveObserver(observer)
 
 
+def per_sample_arrays(source):
+    """The samples of `source` with their per-sample values only (labels, scores, neighbours, map
+    coordinates): without the pixels, embeddings, logits and probabilities (arrays of more than three
+    components). What the views of the layout show: every spreadsheet (also the Find Data panel's)
+    splits each component into a column and re-extracts the selection on every change, which took
+    8 s per selection with 784 pixel columns; the hover tooltip lists every component. Point ids are
+    those of `source`, so a selection of it applies to `source` itself too."""
+    keep = [array.GetName() for array in source.PointData if array.GetNumberOfComponents() <= 3]
+    return simple.PassArrays(Input=source, PointDataArrays=keep)
+
+
 def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="label",
             outliers=8, layout=None):
     """Builds the comparison layout and returns its views as a dict.
@@ -189,24 +235,40 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     foundation_map, ft_map: sources whose point coordinates are the two projections.
     outliers: how many of the foundation embedding's top outliers (lowest
     outlier_score_<foundation>) to select at start (0: none).
+    Top row: the two maps. Bottom row: the spreadsheet, the histogram of the foundation's outlier
+    score and, outside the GUI, the gallery (in the GUI, the Sample Inspector dock shows it).
+    The views show per_sample_arrays() of the maps; views["foundation_samples"] and
+    views["ft_samples"] are those sources, whose selections are linked.
     """
+    maps = {"foundation": foundation_map, "ft": ft_map}
+    foundation_map, ft_map = per_sample_arrays(foundation_map), per_sample_arrays(ft_map)
+    simple.RenameSource("shown (%s)" % foundation, foundation_map)
+    simple.RenameSource("shown (%s)" % ft, ft_map)
     left = simple.CreateView("RenderView")
+    gui = in_gui(left)
     right = simple.CreateView("RenderView")
     sheet = simple.CreateView("SpreadSheetView")
-    gallery_view = simple.CreateView("RenderView")
+    histogram_view = simple.CreateView("XYHistogramChartView")
+    gallery_view = None if gui else simple.CreateView("RenderView")
     for view in (left, right, gallery_view):
-        view.Background = [1, 1, 1]
-        view.UseColorPaletteForBackground = 0
+        if view is not None:
+            view.Background = [1, 1, 1]
+            view.UseColorPaletteForBackground = 0
     with welcome_dialog_guard(left):  # layout changes in the GUI: see welcome_dialog_guard
         layout = layout or simple.CreateLayout("DualEmbed")
-        # Top row: the two maps; bottom row: spreadsheet and gallery.
+        # Top row: the two maps; bottom row: spreadsheet, histogram (and gallery).
         layout.SplitVertical(0, 0.62)
         layout.SplitHorizontal(1, 0.5)
-        layout.SplitHorizontal(2, 0.6)
+        layout.SplitHorizontal(2, 0.55 if gui else 0.45)
         layout.AssignView(3, left)
         layout.AssignView(4, right)
         layout.AssignView(5, sheet)
-        layout.AssignView(6, gallery_view)
+        if gui:
+            layout.AssignView(6, histogram_view)
+        else:
+            layout.SplitHorizontal(6, 0.45)
+            layout.AssignView(13, histogram_view)
+            layout.AssignView(14, gallery_view)
 
     names = class_names(foundation_map) or class_names(ft_map)  # both maps share one colour map
     style_map(left, foundation_map, color_by, "before fine-tuning (%s)" % foundation, names)
@@ -214,41 +276,115 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
 
     simple.Show(ft_map, sheet)
     sheet.FieldAssociation = "Point Data"
-    # Per-sample columns only: the images and the embeddings (vectors) are too wide to read there.
-    vectors = [array.GetName() for array in ft_map.PointData
-               if array.GetNumberOfComponents() > 3 and array.GetName() != "image"]
-    sheet.HiddenColumnLabels = (["image", "image_Magnitude", "Points", "Points_Magnitude", "Point ID"]
-                                + vectors + [name + "_Magnitude" for name in vectors])
-    sheet.ColumnToSort = "outlier_score_%s" % foundation
+    sheet.HiddenColumnLabels = ["Points", "Points_Magnitude", "Point ID"]
+    score = "outlier_score_%s" % foundation
+    sheet.ColumnToSort = score
     sheet.InvertOrder = 0
 
-    # Same point ids in both maps and the spreadsheet.
+    # Same point ids in both maps, the spreadsheet and the histogram.
     simple.AddSelectionLink(foundation_map, ft_map, SELECTION_LINK)
+    style_histogram(histogram_view, foundation_map, score)
 
-    gallery = simple.SampleGallery(Input=foundation_map, RankArray="outlier_score_%s" % foundation,
-                                   NeighborSuffix=foundation, Count=max(outliers, 1))
-    gallery_display = simple.Show(gallery, gallery_view)
-    gallery_display.MapScalars = 0
-    fit_image(gallery_view, gallery)
-
-    selected = []
-    if outliers > 0:
-        selected = select_lowest(foundation_map, "outlier_score_%s" % foundation, outliers)
-    for representation in gallery_view.Representations:  # the gallery alone in its view
-        if representation.Input is not None and representation.Input.GetXMLName() != "SampleGallery":
-            representation.Visibility = 0
     views = {"layout": layout, "foundation": left, "ft": right, "spreadsheet": sheet,
-             "gallery": gallery_view, "gallery_source": gallery, "selected": selected}
-    # From here on the gallery follows the selection (the maps' selections are linked, so
-    # watching the foundation map is enough).
-    follow_selection(views, foundation_map)
-    for view in (left, right, sheet, gallery_view):
-        simple.Render(view)
+             "histogram": histogram_view, "gallery": gallery_view, "gallery_source": None,
+             "foundation_samples": foundation_map, "ft_samples": ft_map, "selected": []}
+    if not gui:
+        # The gallery needs the pixels: it reads the full samples, with the light map's selection.
+        gallery = simple.SampleGallery(Input=maps["foundation"], RankArray=score,
+                                       NeighborSuffix=foundation, Count=max(outliers, 1))
+        gallery_display = simple.Show(gallery, gallery_view)
+        gallery_display.MapScalars = 0
+        fit_image(gallery_view, gallery)
+        views["gallery_source"] = gallery
+        for representation in gallery_view.Representations:  # the gallery alone in its view
+            if representation.Input is not None and representation.Input.GetXMLName() != "SampleGallery":
+                representation.Visibility = 0
+    if outliers > 0:
+        views["selected"] = select_lowest(foundation_map, score, outliers)
+    if not gui:
+        # From here on the gallery follows the selection (the maps' selections are linked, so
+        # watching the foundation map is enough).
+        follow_selection(views, foundation_map)
+        show_selection_in_gallery(views, foundation_map)
+    simple.SetActiveSource(foundation_map)  # the Sample Inspector shows the active samples
+    for view in (left, right, sheet, histogram_view, gallery_view):
+        if view is not None:
+            simple.Render(view)
     return views
 
 
+def _point_arrays(source):
+    return [source.PointData.GetArray(i).GetName() for i in range(len(source.PointData))]
+
+
+def embedding_tags(source):
+    """The two embeddings to compare, as tags: ("foundation", "ft") when both are present, else the
+    first two embedding_<tag> arrays."""
+    tags = [name[len("embedding_"):] for name in _point_arrays(source) if name.startswith("embedding_")]
+    if "foundation" in tags and "ft" in tags:
+        return "foundation", "ft"
+    if len(tags) < 2:
+        raise ValueError(
+            "%s has %s: Compare Embeddings needs samples with two embedding_<tag> arrays (apply Image "
+            "Embedding twice, with the foundation and the fine-tuned model, or open a DualEmbed results "
+            "file)." % (source.GetXMLLabel(), "only embedding_" + tags[0] if tags else "no embedding_ array"))
+    return tags[0], tags[1]
+
+
+def compare_source(samples, outliers=8):
+    """The comparison layout for any samples with two embeddings (e.g. a results file).
+
+    Adds what is missing for each embedding (outlier score, nearest neighbour, the map: stored
+    umap_<tag> coordinates are reused) and calls compare(). Returns its views.
+    """
+    samples.UpdatePipeline()
+    if samples.GetDataInformation().GetNumberOfPoints() == 0:
+        raise ValueError("%s has no samples (see the error above, or Apply it first)." % samples.GetXMLLabel())
+    foundation, ft = embedding_tags(samples)
+    source = samples
+    for tag in (foundation, ft):
+        arrays = _point_arrays(source)
+        embedding = ["POINTS", "embedding_" + tag]
+        if "outlier_score_" + tag not in arrays:
+            source = simple.EmbeddingOutlierScore(Input=source, Embedding=embedding)
+        if "nn_id_" + tag not in arrays:
+            source = simple.EmbeddingNearestNeighbor(Input=source, Embedding=embedding)
+    # The fine-tuned map follows the foundation map, so it carries both maps' coordinates.
+    foundation_map = simple.EmbeddingProjection(Input=source, Embedding=["POINTS", "embedding_" + foundation])
+    simple.RenameSource("map (%s)" % foundation, foundation_map)
+    ft_map = simple.EmbeddingProjection(Input=foundation_map, Embedding=["POINTS", "embedding_" + ft])
+    simple.RenameSource("map (%s)" % ft, ft_map)
+    ft_map.UpdatePipeline()
+    for proxy in (samples, source):  # the layout shows the maps only
+        for view in simple.GetViews():
+            representation = simple.GetDisplayProperties(proxy, view) if view.GetProperty("Representations") else None
+            if representation is not None and representation.GetProperty("Visibility") is not None:
+                simple.Hide(proxy, view)
+    return compare(foundation_map, ft_map, foundation, ft, outliers=outliers)
+
+
+def compare_active_source(outliers=8):
+    """Compare Embeddings (the GUI toolbar): compare_source() on the active source."""
+    source = simple.GetActiveSource()
+    if source is None:
+        raise ValueError("Compare Embeddings: select the samples in the Pipeline Browser first (a DualEmbed "
+                         "results file, or the last filter of a pipeline with two Image Embeddings).")
+    return compare_source(source, outliers=outliers)
+
+
+def select_top_outliers(count=8, source=None):
+    """Selects the `count` strongest outliers of the foundation embedding (the toolbar's action)."""
+    source = source or simple.GetActiveSource()
+    scores = [name for name in _point_arrays(source) if name.startswith("outlier_score_")] if source else []
+    if not scores:
+        raise ValueError("Select Top Outliers: the active source has no outlier_score_<tag> array.")
+    score = "outlier_score_foundation" if "outlier_score_foundation" in scores else scores[0]
+    return select_lowest(source, score, count)
+
+
 def show_selection_in_gallery(views, source):
-    """Points the gallery at the current selection of `source` (all of it: no selection)."""
+    """Points the gallery at the current selection of `source` (all of it: no selection).
+    Outside the GUI only: there, the Sample Inspector follows the selection."""
     selection = source.SMProxy.GetSelectionInput(0)
     gallery = views["gallery_source"]
     gallery.Selection = servermanager._getPyProxy(selection) if selection else None

@@ -13,12 +13,13 @@ neighbors = simple.EmbeddingNearestNeighbor(Input=scores, Embedding=["POINTS", "
 gallery = simple.SampleGallery(Input=neighbors, RankArray="outlier_score_image", NeighborSuffix="image",
                                Count=6, TileSize=56)
 image = servermanager.Fetch(gallery)
-check(image.GetDimensions()[:2] == (2 * 56 + 3 * 6 + 4, 6 * (56 + 6 + 4) + 6), "gallery size %s" % (image.GetDimensions(),))
+# Two tiles and a column of labels per row; rows of 4 text lines (72 px) beside 56-px tiles.
+check(image.GetDimensions()[:2] == (2 * 56 + 4 * 6 + 4 + 230, 6 * (72 + 6 + 4) + 6), "gallery size %s" % (image.GetDimensions(),))
 rows = image.GetFieldData().GetArray("point_id")
 check(rows.GetNumberOfTuples() == 6, "6 rows expected")
 
 view = simple.CreateView("RenderView")
-view.ViewSize = [300, 420]
+view.ViewSize = [420, 560]
 view.Background = [1, 1, 1]
 view.UseColorPaletteForBackground = 0
 view.OrientationAxesVisibility = 0

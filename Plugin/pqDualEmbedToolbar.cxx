@@ -1,0 +1,85 @@
+#include "pqDualEmbedToolbar.h"
+
+#include "pqApplicationCore.h"
+#include "pqCoreUtilities.h"
+#include "pqPVApplicationCore.h"
+#include "pqPipelineSource.h"
+#include "pqPropertiesPanel.h"
+#include "pqPythonManager.h"
+#include "pqView.h"
+#include "vtkSMProxy.h"
+
+#include <QAction>
+#include <QKeySequence>
+#include <QTimer>
+
+#include <string>
+
+pqDualEmbedToolbar::pqDualEmbedToolbar(QWidget* parent)
+  : Superclass(tr("DualEmbed"), parent)
+{
+  this->setObjectName("DualEmbedToolbar");
+  QAction* compare = this->addAction(QIcon(":/DualEmbed/compare.svg"), tr("Compare Embeddings"));
+  compare->setObjectName("actionCompareEmbeddings");
+  compare->setToolTip(tr("Compare Embeddings: two linked maps (foundation, fine-tuned), a spreadsheet and "
+                         "a histogram of the outlier score for the active source — a results file or the "
+                         "last filter of a pipeline whose samples carry two embeddings. Missing outlier "
+                         "scores, nearest neighbours and projections are computed."));
+  compare->setIconText(tr("Compare Embeddings"));
+  compare->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
+  compare->setShortcutContext(Qt::ApplicationShortcut);
+  this->connect(compare, &QAction::triggered, this, &pqDualEmbedToolbar::compareEmbeddings);
+  QAction* outliers = this->addAction(QIcon(":/DualEmbed/outliers.svg"), tr("Select Top Outliers"));
+  outliers->setObjectName("actionSelectTopOutliers");
+  outliers->setToolTip(tr("Select the foundation embedding's 8 strongest outliers in the comparison layout."));
+  this->connect(outliers, &QAction::triggered, this, &pqDualEmbedToolbar::selectTopOutliers);
+  this->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+
+  // The Properties panel exists once the main window is complete.
+  QTimer::singleShot(0, this, [this]() {
+    QWidget* window = pqCoreUtilities::mainWidget();
+    for (pqPropertiesPanel* panel : window ? window->findChildren<pqPropertiesPanel*>()
+                                           : QList<pqPropertiesPanel*>())
+    {
+      this->connect(panel, QOverload<pqProxy*>::of(&pqPropertiesPanel::applied), this,
+        &pqDualEmbedToolbar::onApplied);
+    }
+  });
+}
+
+void pqDualEmbedToolbar::runPython(const char* code)
+{
+  pqPythonManager* python = pqPVApplicationCore::instance()->pythonManager();
+  if (python)
+  {
+    python->executeCode(code);
+  }
+}
+
+void pqDualEmbedToolbar::compareEmbeddings()
+{
+  runPython("import paraview.servermanager  # its module finder serves the plugin's Python package\n"
+            "import dualembed.layout\n"
+            "dualembed.layout.compare_active_source()\n");
+}
+
+void pqDualEmbedToolbar::selectTopOutliers()
+{
+  runPython("import paraview.servermanager\n"
+            "import dualembed.layout\n"
+            "dualembed.layout.select_top_outliers()\n");
+}
+
+void pqDualEmbedToolbar::onApplied(pqProxy* proxy)
+{
+  auto* source = qobject_cast<pqPipelineSource*>(proxy);
+  if (!source || std::string(source->getProxy()->GetXMLName()) != "EmbeddingProjection")
+  {
+    return;
+  }
+  for (pqView* view : source->getViews())
+  {
+    view->resetDisplay();
+    view->render();
+  }
+}

@@ -1,0 +1,466 @@
+#include "pqSampleInspector.h"
+
+#include "pqActiveObjects.h"
+#include "pqApplicationCore.h"
+#include "pqOutputPort.h"
+#include "pqPipelineFilter.h"
+#include "pqPipelineSource.h"
+#include "pqSelectionManager.h"
+#include "pqServer.h"
+#include "pqServerManagerModel.h"
+
+#include "vtkAlgorithm.h"
+#include "vtkDataArray.h"
+#include "vtkFieldData.h"
+#include "vtkIntArray.h"
+#include "vtkPVArrayInformation.h"
+#include "vtkPVDataInformation.h"
+#include "vtkPVDataSetAttributesInformation.h"
+#include "vtkSMPropertyHelper.h"
+#include "vtkSMSelectionHelper.h"
+#include "vtkSMSessionProxyManager.h"
+#include "vtkSMSourceProxy.h"
+#include "vtkStringArray.h"
+#include "vtkTable.h"
+#include "vtkUnsignedCharArray.h"
+
+#include <QDateTime>
+#include <QEvent>
+#include <QFile>
+#include <QTextStream>
+#include <QFrame>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QImage>
+#include <QLabel>
+#include <QPixmap>
+#include <QRegExp>
+#include <QScrollArea>
+#include <QTimer>
+#include <QVariant>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace
+{
+constexpr int ThumbnailSide = 96; // the smallest side a tile's image is shown at
+constexpr int Columns = 2;        // tiles per row of the grid
+
+/// Names of the point-data arrays of `port` that start with `prefix`, in order.
+std::vector<std::string> arraysWithPrefix(pqOutputPort* port, const std::string& prefix)
+{
+  std::vector<std::string> names;
+  vtkPVDataInformation* info = port ? port->getDataInformation() : nullptr;
+  vtkPVDataSetAttributesInformation* pd = info ? info->GetPointDataInformation() : nullptr;
+  for (int i = 0; pd && i < pd->GetNumberOfArrays(); ++i)
+  {
+    const char* name = pd->GetArrayInformation(i)->GetName();
+    if (name && std::string(name).rfind(prefix, 0) == 0)
+    {
+      names.emplace_back(name);
+    }
+  }
+  return names;
+}
+
+/// The nearest source at or upstream of `port` whose samples carry their
+/// pixels: the comparison layout's maps show the samples without them
+/// (dualembed.layout.per_sample_arrays), with the same point ids.
+pqOutputPort* withImages(pqOutputPort* port)
+{
+  for (int depth = 0; port && depth < 32; ++depth)
+  {
+    if (!arraysWithPrefix(port, "image").empty())
+    {
+      return port;
+    }
+    auto* filter = qobject_cast<pqPipelineFilter*>(port->getSource());
+    port = filter && !filter->getInputs().empty() ? filter->getInputs().front() : nullptr;
+  }
+  return nullptr;
+}
+
+/// The X of the nn_id_X to show beside each sample (the foundation's first).
+std::string neighborSuffix(pqOutputPort* port)
+{
+  std::vector<std::string> ids = arraysWithPrefix(port, "nn_id_");
+  if (ids.empty())
+  {
+    return {};
+  }
+  auto foundation = std::find(ids.begin(), ids.end(), "nn_id_foundation");
+  return (foundation != ids.end() ? *foundation : ids.front()).substr(6);
+}
+
+/// Row `row` of a uint8 H·W·C image column as a QPixmap at least
+/// ThumbnailSide pixels high; small images are enlarged by whole factors with
+/// nearest-neighbour scaling, so that 28-pixel digits stay sharp.
+QPixmap thumbnail(vtkUnsignedCharArray* images, vtkIdType row, int h, int w, int c)
+{
+  if (!images || h <= 0 || w <= 0 || (c != 1 && c != 3 && c != 4) ||
+    images->GetNumberOfComponents() != h * w * c || row < 0 || row >= images->GetNumberOfTuples())
+  {
+    return {};
+  }
+  const QImage::Format format =
+    c == 1 ? QImage::Format_Grayscale8 : (c == 3 ? QImage::Format_RGB888 : QImage::Format_RGBA8888);
+  const QImage image(images->GetPointer(row * images->GetNumberOfComponents()), w, h, w * c, format);
+  const int side = std::max(h, w);
+  if (side < ThumbnailSide)
+  {
+    const int factor = (ThumbnailSide + side - 1) / side;
+    return QPixmap::fromImage(image.scaled(w * factor, h * factor, Qt::KeepAspectRatio, Qt::FastTransformation));
+  }
+  return QPixmap::fromImage(image.scaled(ThumbnailSide * w / side, ThumbnailSide * h / side,
+    Qt::KeepAspectRatio, Qt::SmoothTransformation));
+}
+
+QString stringValue(vtkTable* table, const std::string& column, vtkIdType row)
+{
+  vtkAbstractArray* array = table->GetColumnByName(column.c_str());
+  if (auto strings = vtkStringArray::SafeDownCast(array))
+  {
+    return QString::fromStdString(strings->GetValue(row));
+  }
+  if (auto numbers = vtkDataArray::SafeDownCast(array))
+  {
+    return QString::number(numbers->GetComponent(row, 0), 'g', 4);
+  }
+  return {};
+}
+}
+
+pqSampleInspector::pqSampleInspector(QWidget* parent)
+  : Superclass(parent)
+{
+  this->setWindowTitle(tr("Sample Inspector"));
+  this->setObjectName("DualEmbedSampleInspector");
+  auto* body = new QWidget(this);
+  auto* layout = new QVBoxLayout(body);
+  layout->setContentsMargins(4, 4, 4, 4);
+  this->Header = new QLabel(body);
+  this->Header->setObjectName("Header");
+  this->Header->setWordWrap(true);
+  layout->addWidget(this->Header);
+  auto* scroll = new QScrollArea(body);
+  scroll->setWidgetResizable(true);
+  scroll->setMinimumWidth(Columns * (2 * ThumbnailSide + 40) + 30); // two tiles of two thumbnails side by side
+  this->Tiles = new QWidget(scroll);
+  this->Grid = new QGridLayout(this->Tiles);
+  this->Grid->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  scroll->setWidget(this->Tiles);
+  layout->addWidget(scroll, 1);
+  this->setWidget(body);
+  this->showMessage(tr("Select samples in a map or the spreadsheet (or run Compare Embeddings) to "
+                       "see them here beside their nearest neighbours."));
+
+  // The selection manager belongs to the main window, which may still be
+  // under construction when the plugin loads: connect once the event loop runs.
+  QTimer::singleShot(0, this, [this]() {
+    if (auto* selection = qobject_cast<pqSelectionManager*>(
+          pqApplicationCore::instance()->manager("SELECTION_MANAGER")))
+    {
+      this->connect(selection, &pqSelectionManager::selectionChanged, this,
+        &pqSampleInspector::onSelectionChanged);
+    }
+  });
+  this->connect(&pqActiveObjects::instance(), &pqActiveObjects::portChanged, this,
+    &pqSampleInspector::onActivePortChanged);
+  this->connect(pqApplicationCore::instance()->getServerManagerModel(),
+    &pqServerManagerModel::sourceRemoved, this, &pqSampleInspector::onSourceRemoved);
+}
+
+pqSampleInspector::~pqSampleInspector() = default;
+
+void pqSampleInspector::onSelectionChanged(pqOutputPort* port)
+{
+  // A cleared selection (null) shows the top outliers of what was shown.
+  // A linked selection changes several ports at once: one update for all.
+  this->Pending = port ? port : this->Port.data();
+  if (!this->UpdateScheduled)
+  {
+    this->UpdateScheduled = true;
+    QTimer::singleShot(0, this, [this]() {
+      this->UpdateScheduled = false;
+      this->inspect(this->Pending);
+    });
+  }
+}
+
+void pqSampleInspector::onActivePortChanged(pqOutputPort* port)
+{
+  if (port && port != this->Port && !arraysWithPrefix(port, "nn_id_").empty() && withImages(port))
+  {
+    this->inspect(port);
+  }
+}
+
+void pqSampleInspector::onSourceRemoved(pqPipelineSource* source)
+{
+  if (this->Port && this->Port->getSource() == source)
+  {
+    this->Port = nullptr;
+    this->Gallery = nullptr;
+    this->Reduction = nullptr;
+    this->Delivery = nullptr;
+    this->rebuildTiles(nullptr);
+    this->showMessage(tr("The inspected samples were deleted."));
+  }
+}
+
+void pqSampleInspector::showMessage(const QString& text)
+{
+  this->Header->setText(text);
+  this->log("header " + QString(text).remove(QRegExp("<[^>]*>")));
+}
+
+void pqSampleInspector::log(const QString& line) const
+{
+  // For GUI tests that drive paraview from outside: DUALEMBED_INSPECTOR_LOG
+  // names a file that receives one line per change of the panel.
+  static const QByteArray path = qgetenv("DUALEMBED_INSPECTOR_LOG");
+  if (path.isEmpty())
+  {
+    return;
+  }
+  QFile file(QString::fromLocal8Bit(path));
+  if (file.open(QIODevice::Append | QIODevice::Text))
+  {
+    QTextStream(&file) << QDateTime::currentMSecsSinceEpoch() << " " << line << "\n";
+  }
+}
+
+void pqSampleInspector::inspect(pqOutputPort* port)
+{
+  const std::string suffix = neighborSuffix(port);
+  pqOutputPort* samples = withImages(port);
+  if (!port || suffix.empty() || !samples)
+  {
+    return; // not samples with neighbours (e.g. a selection in another pipeline): keep what is shown
+  }
+  std::vector<std::string> scores = arraysWithPrefix(port, "outlier_score_");
+  auto preferred = std::find(scores.begin(), scores.end(), "outlier_score_" + suffix);
+  const std::string rankArray = preferred != scores.end() ? *preferred : (scores.empty() ? "" : scores[0]);
+
+  vtkSMSessionProxyManager* pxm = port->getServer()->proxyManager();
+  if (port != this->Port || !this->Gallery)
+  {
+    this->Port = port;
+    this->Gallery.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "SampleGallery")));
+    this->Reduction.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ReductionFilter")));
+    this->Delivery.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ClientServerMoveData")));
+    if (!this->Gallery || !this->Reduction || !this->Delivery)
+    {
+      this->showMessage(tr("The Sample Inspector could not create its proxies."));
+      return;
+    }
+    vtkSMPropertyHelper(this->Gallery, "Input").Set(samples->getSource()->getProxy(), samples->getPortNumber());
+    vtkSMPropertyHelper(this->Gallery, "Count").Set(MaximumTiles);
+    vtkSMPropertyHelper(this->Gallery, "TileSize").Set(8); // the tiles come from the table, not the picture
+    vtkSMPropertyHelper(this->Reduction, "Input").Set(this->Gallery, 1);
+    vtkSMPropertyHelper(this->Reduction, "PassThrough").Set(0); // the root holds the rows
+    vtkSMPropertyHelper(this->Delivery, "Input").Set(this->Reduction);
+    vtkSMPropertyHelper(this->Delivery, "OutputDataType").Set(VTK_TABLE);
+    this->Reduction->UpdateVTKObjects();
+    this->Delivery->UpdateVTKObjects();
+  }
+  vtkSMPropertyHelper(this->Gallery, "NeighborSuffix").Set(suffix.c_str());
+  vtkSMPropertyHelper(this->Gallery, "RankArray").Set(rankArray.c_str());
+  vtkSMSourceProxy* selection = port->getSelectionInput();
+  vtkSMPropertyHelper selectionInput(this->Gallery, "Selection");
+  if (selection)
+  {
+    selectionInput.Set(selection, port->getSelectionInputPort());
+  }
+  else
+  {
+    selectionInput.RemoveAllValues();
+  }
+  this->Gallery->UpdateVTKObjects();
+  this->Delivery->UpdatePipeline();
+
+  auto* delivered = vtkAlgorithm::SafeDownCast(this->Delivery->GetClientSideObject());
+  vtkTable* rows = delivered ? vtkTable::SafeDownCast(delivered->GetOutputDataObject(0)) : nullptr;
+  this->rebuildTiles(rows);
+  const QString name = port->getSource()->getSMName();
+  vtkDataArray* total = rows ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("selected_count")) : nullptr;
+  const vtkIdType shown = rows ? rows->GetNumberOfRows() : 0;
+  if (!rows || !total)
+  {
+    this->showMessage(tr("%1: the samples could not be shown (see the Output Messages).").arg(name));
+  }
+  else if (total->GetComponent(0, 0) < 0)
+  {
+    this->showMessage(tr("<b>%1</b>: nothing selected, the %2 strongest outliers (lowest %3). "
+                         "Click a tile to select that sample.")
+                        .arg(name)
+                        .arg(shown)
+                        .arg(QString::fromStdString(rankArray)));
+  }
+  else
+  {
+    const auto count = static_cast<long long>(total->GetComponent(0, 0));
+    this->showMessage(count > shown
+        ? tr("<b>%1</b>: %2 selected samples, the first %3 shown.").arg(name).arg(count).arg(shown)
+        : tr("<b>%1</b>: %2 selected sample(s).").arg(name).arg(count));
+  }
+}
+
+void pqSampleInspector::rebuildTiles(vtkTable* rows)
+{
+  while (QLayoutItem* item = this->Grid->takeAt(0))
+  {
+    delete item->widget();
+    delete item;
+  }
+  if (!rows || rows->GetNumberOfRows() == 0)
+  {
+    return;
+  }
+  auto* shape = vtkIntArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("image_shape"));
+  const int h = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(0) : 0;
+  const int w = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(1) : 0;
+  const int c = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(2) : 0;
+  auto* images = vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("image"));
+  auto* neighborImages = vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("neighbor_image"));
+  auto* pointIds = vtkDataArray::SafeDownCast(rows->GetColumnByName("point_id"));
+  const std::string suffix = this->Port ? neighborSuffix(this->Port) : std::string();
+
+  // Per-sample values worth reading: predictions and scores of every embedding.
+  std::vector<std::string> predictions, scores;
+  for (vtkIdType i = 0; i < rows->GetNumberOfColumns(); ++i)
+  {
+    const std::string name = rows->GetColumnName(i);
+    if (name.rfind("pred_label_str_", 0) == 0)
+    {
+      predictions.push_back(name);
+    }
+    else if (name.rfind("outlier_score_", 0) == 0 || name.rfind("label_quality_", 0) == 0 ||
+      name == "embedding_change")
+    {
+      scores.push_back(name);
+    }
+  }
+
+  for (vtkIdType r = 0; r < rows->GetNumberOfRows(); ++r)
+  {
+    const bool flagged = !suffix.empty() && stringValue(rows, "nn_flag_" + suffix, r) == "1";
+    auto* tile = new QFrame(this->Tiles);
+    tile->setObjectName(QString("Tile%1").arg(r));
+    tile->setFrameShape(QFrame::Box);
+    tile->setLineWidth(2);
+    tile->setStyleSheet(flagged ? "QFrame#" + tile->objectName() + " { border: 2px solid #e62828; }"
+                                : "QFrame#" + tile->objectName() + " { border: 2px solid #6e6e6e; }");
+    tile->setCursor(Qt::PointingHandCursor);
+    tile->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed); // all its lines, scroll for more
+    const long long pointId = pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1;
+    tile->setProperty("pointId", QVariant::fromValue<qlonglong>(pointId));
+    tile->installEventFilter(this);
+
+    auto* layout = new QVBoxLayout(tile);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->setSpacing(2);
+    auto* pictures = new QHBoxLayout();
+    for (vtkUnsignedCharArray* column : { images, neighborImages })
+    {
+      auto* picture = new QLabel(tile);
+      picture->setPixmap(thumbnail(column, r, h, w, c));
+      picture->setToolTip(column == images ? tr("the sample") : tr("its nearest neighbour"));
+      pictures->addWidget(picture);
+    }
+    pictures->addStretch(1);
+    layout->addLayout(pictures);
+
+    QStringList lines;
+    lines << QString("<b>#%1</b> %2")
+               .arg(stringValue(rows, "sample_id", r), stringValue(rows, "label_str", r).toHtmlEscaped());
+    for (const std::string& name : predictions)
+    {
+      const QString predicted = stringValue(rows, name, r);
+      const bool wrong = predicted != stringValue(rows, "label_str", r);
+      lines << QString("predicted (%1): %2%3%4")
+                 .arg(QString::fromStdString(name.substr(15)), wrong ? "<span style='color:#c00000'>" : "",
+                   predicted.toHtmlEscaped(), wrong ? "</span>" : "");
+    }
+    for (const std::string& name : scores)
+    {
+      lines << QString("%1: %2").arg(QString::fromStdString(name), stringValue(rows, name, r));
+    }
+    if (!suffix.empty())
+    {
+      const QString neighbor = stringValue(rows, "nn_id_" + suffix, r);
+      lines << QString("nn (%1): point %2, d %3").arg(QString::fromStdString(suffix), neighbor,
+                 stringValue(rows, "nn_distance_" + suffix, r));
+      if (flagged)
+      {
+        lines << "<span style='color:#e62828'><b>near-duplicate</b></span>";
+      }
+    }
+    auto* text = new QLabel(lines.join("<br>"), tile);
+    text->setTextFormat(Qt::RichText);
+    text->setWordWrap(false); // a wrapped QLabel under-reports its height in a grid: lines were cut
+    layout->addWidget(text);
+    this->Grid->addWidget(tile, static_cast<int>(r / Columns), static_cast<int>(r % Columns));
+  }
+  this->Tiles->adjustSize();
+  QStringList shown;
+  for (vtkIdType r = 0; r < rows->GetNumberOfRows(); ++r)
+  {
+    shown << QString::number(pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1);
+  }
+  this->log("tiles " + shown.join(" "));
+  QTimer::singleShot(100, this, [this]() { // laid out by then: where the first tile is on screen
+    if (auto* first = this->Tiles->findChild<QFrame*>("Tile0"))
+    {
+      const QPoint centre = first->mapToGlobal(first->rect().center());
+      this->log(QString("tile0 %1 %2").arg(centre.x()).arg(centre.y()));
+    }
+  });
+}
+
+bool pqSampleInspector::eventFilter(QObject* watched, QEvent* event)
+{
+  if (event->type() == QEvent::MouseButtonRelease && watched->property("pointId").isValid())
+  {
+    // After the event: selecting rebuilds the tiles, the one clicked included.
+    const long long pointId = watched->property("pointId").toLongLong();
+    QTimer::singleShot(0, this, [this, pointId]() { this->selectSample(pointId); });
+    return true;
+  }
+  return this->Superclass::eventFilter(watched, event);
+}
+
+void pqSampleInspector::selectSample(long long pointId)
+{
+  if (!this->Port || pointId < 0)
+  {
+    return;
+  }
+  // An id selection of that point; the selection link of the comparison
+  // layout passes it on to the other map (same point ids everywhere).
+  vtkSMSessionProxyManager* pxm = this->Port->getServer()->proxyManager();
+  vtkSmartPointer<vtkSMSourceProxy> selection;
+  selection.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("sources", "IDSelectionSource")));
+  vtkSMPropertyHelper(selection, "FieldType").Set(1); // points (vtkSelectionNode::POINT)
+  const vtkIdType ids[2] = { 0, static_cast<vtkIdType>(pointId) }; // (process, point id)
+  vtkSMPropertyHelper(selection, "IDs").Set(ids, 2);
+  selection->UpdateVTKObjects();
+  // ParaView 5.11's selections are AppendSelections proxies (boolean combinations of sources).
+  vtkSmartPointer<vtkSMSourceProxy> combined;
+  combined.TakeReference(
+    vtkSMSourceProxy::SafeDownCast(vtkSMSelectionHelper::NewAppendSelectionsFromSelectionSource(selection)));
+  if (!combined)
+  {
+    return;
+  }
+  this->Port->setSelectionInput(combined, 0);
+  if (auto* manager = qobject_cast<pqSelectionManager*>(
+        pqApplicationCore::instance()->manager("SELECTION_MANAGER")))
+  {
+    manager->select(this->Port);
+  }
+  pqApplicationCore::instance()->render();
+}

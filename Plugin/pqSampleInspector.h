@@ -1,0 +1,69 @@
+// The Sample Inspector: a dock panel that shows the selected samples (or,
+// with nothing selected, the top outliers) as readable tiles, each beside its
+// nearest neighbour, with id, class, prediction and scores — ParaView's answer
+// to Spotlight's inspector. Clicking a tile selects that sample in every
+// linked view.
+#ifndef pqSampleInspector_h
+#define pqSampleInspector_h
+
+#include <QDockWidget>
+#include <QPointer>
+
+#include "vtkSmartPointer.h"
+
+class QGridLayout;
+class QLabel;
+class QWidget;
+class pqOutputPort;
+class pqPipelineSource;
+class vtkSMSourceProxy;
+class vtkTable;
+
+class pqSampleInspector : public QDockWidget
+{
+  Q_OBJECT
+  using Superclass = QDockWidget;
+
+public:
+  pqSampleInspector(QWidget* parent = nullptr);
+  ~pqSampleInspector() override;
+
+  /// At most this many tiles are shown (a selection of more shows its first samples).
+  static constexpr int MaximumTiles = 60;
+
+private Q_SLOTS:
+  /// The selection of `port` changed (null: cleared): show it.
+  void onSelectionChanged(pqOutputPort* port);
+  /// The active source changed: inspect it when it carries samples.
+  void onActivePortChanged(pqOutputPort* port);
+  void onSourceRemoved(pqPipelineSource* source);
+
+protected:
+  /// A click on a tile selects its sample.
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+  /// Fetches the rows to show for `port` and rebuilds the tiles.
+  void inspect(pqOutputPort* port);
+  void showMessage(const QString& text);
+  void log(const QString& line) const;
+  void rebuildTiles(vtkTable* rows);
+  /// Selects point `pointId` of the inspected source (and so, through the
+  /// selection link, of every map).
+  void selectSample(long long pointId);
+
+  QPointer<pqOutputPort> Port;    // the samples shown
+  QPointer<pqOutputPort> Pending; // the port whose selection changed last
+  bool UpdateScheduled = false;
+  QLabel* Header = nullptr;       // what is shown, and why
+  QWidget* Tiles = nullptr;       // holds the grid of tiles
+  QGridLayout* Grid = nullptr;
+  // The server-side gallery whose row table feeds the tiles, and the proxies
+  // that bring that table to the client; not registered, so the Pipeline
+  // Browser does not show them and nothing turns the Apply button green.
+  vtkSmartPointer<vtkSMSourceProxy> Gallery;
+  vtkSmartPointer<vtkSMSourceProxy> Reduction;
+  vtkSmartPointer<vtkSMSourceProxy> Delivery;
+};
+
+#endif
