@@ -3,7 +3,8 @@
 #
 # PyQt5 (Debian's python3-pyqt5, on the same Qt as ParaView) only finds widgets and reads their
 # state; the clicks and the typing are real X events from xdotool. Screenshots (imagemagick's
-# import) go to DUALEMBED_TEST_OUTPUT_DIR: TestGuiPanels-reader.png, -embedding.png, -dialog.png.
+# import) go to DUALEMBED_TEST_OUTPUT_DIR: TestGuiPanels-reader.png, -embedding.png, -dialog.png,
+# -projection.png.
 import os
 import subprocess
 import traceback
@@ -163,6 +164,35 @@ def cache_dialog_opens_files():
     check(not dialog.findChild(QtWidgets.QToolButton, "CreateFolder").isVisible(),
           "the CacheFile dialog is a save dialog (it offers Create Folder)")
     dialog.reject()
+
+
+@step(100)
+def projection_from_filters_menu():
+    # Samples with two embeddings, then Filters > DualEmbed > Embedding Projection: the GUI's
+    # own creation path (pqObjectBuilder), not paraview.simple's.
+    import numpy as np
+    from paraview import servermanager
+    from dualembed_testing import producer
+    global samples
+    rng = np.random.default_rng(0)
+    samples = producer(servermanager.Fetch(reader), embedding_ft=rng.normal(size=(50, 4)).astype(np.float32),
+                       embedding_foundation=rng.normal(size=(50, 4)).astype(np.float32))
+    simple.SetActiveSource(samples)
+    actions = [a for a in main_window().findChildren(QtWidgets.QAction) if a.text() == "Embedding Projection"]
+    check(actions, "no Embedding Projection action in the Filters menu")
+    actions[0].trigger()
+
+
+@step(1500)
+def projection_defaults_to_embedding():
+    projection = simple.GetActiveSource()
+    check(projection is not None and projection.GetXMLName() == "EmbeddingProjection",
+          "the Filters menu did not create an Embedding Projection")
+    check(list(projection.Embedding) == ["POINTS", "embedding_foundation"],
+          "Embedding Projection from the menu defaults to %s" % list(projection.Embedding))
+    combo = property_widget("Embedding").findChild(QtWidgets.QComboBox)
+    check(combo.currentText() == "embedding_foundation", "the panel shows %r" % combo.currentText())
+    screenshot("projection")
 
 
 # ParaView's own test timeout would leave a hung GUI to CTest's; stop earlier with a message.
