@@ -7,6 +7,7 @@
 # -projection.png.
 import os
 import subprocess
+import time
 import traceback
 
 from paraview import simple
@@ -20,6 +21,10 @@ model_config = os.path.join(os.environ["DUALEMBED_TESTING_DATA_DIR"], "hf-refere
 
 class Failure(Exception):
     pass
+
+
+class NotYet(Failure):
+    """The GUI has not got there yet: the step is retried until its deadline."""
 
 
 def check(condition, message):
@@ -45,13 +50,15 @@ def panel():
     """The Properties panel's pqProxyWidget of the active source."""
     panels = [w for w in main_window().findChildren(QtWidgets.QWidget, "ProxyPanel")
               if w.isVisible() and w.parentWidget().objectName() == "PropertiesFrame"]
-    check(len(panels) == 1, "expected one visible Properties panel, found %d" % len(panels))
+    if len(panels) != 1:
+        raise NotYet("expected one visible Properties panel, found %d" % len(panels))
     return panels[0]
 
 
 def property_widget(name):
     widgets = [w for w in panel().findChildren(QtWidgets.QWidget, name) if w.inherits("pqPropertyWidget")]
-    check(widgets and widgets[0].isVisible(), "the panel shows no %s" % name)
+    if not widgets or not widgets[0].isVisible():
+        raise NotYet("the panel shows no %s" % name)
     return widgets[0]
 
 
@@ -75,19 +82,30 @@ def run_next():
         app.quit()
         return
     delay, function = steps.pop(0)
+    deadline = time.time() + delay / 1000.0 + 20  # a busy machine draws late
 
     def call():
         try:
             function()
+        except NotYet as error:
+            if time.time() < deadline:
+                QtCore.QTimer.singleShot(250, call)
+                return
+            print("FAILED: %s" % error)
+            stop()
+            return
         except Exception as error:  # an exception must not leave a Qt slot
             print("FAILED: %s" % error if isinstance(error, Failure) else traceback.format_exc())
-            for widget in (app.activeModalWidget(),):
-                if widget:
-                    widget.reject()
-            app.quit()
+            stop()
             return
         run_next()
     QtCore.QTimer.singleShot(delay, call)
+
+
+def stop():
+    if app.activeModalWidget() is not None:
+        app.activeModalWidget().reject()
+    app.quit()
 
 
 @step(3000)
@@ -127,7 +145,8 @@ def click_model_path_button():
 @step(1500)
 def dialog_opens_files():
     dialog = app.activeModalWidget()
-    check(dialog is not None and dialog.inherits("pqFileDialog"), "the ... button opened no file dialog")
+    if dialog is None or not dialog.inherits("pqFileDialog"):
+        raise NotYet("the ... button opened no file dialog")
     check(dialog.windowTitle() == "Select Model Path", "dialog title %r" % dialog.windowTitle())
     screenshot("dialog")
     # pqFileDialog shows Create Folder only in its save (AnyFile) and directory modes.
@@ -145,7 +164,8 @@ def existing_file_accepted():
     left = app.activeModalWidget()
     if left is not None and left.inherits("QMessageBox"):
         raise Failure("opening an existing model file asked: %r" % left.text())
-    check(left is None, "the file dialog is still open after choosing %s" % model_config)
+    if left is not None:
+        raise NotYet("the file dialog is still open after choosing %s" % model_config)
     line = property_widget("ModelPath").findChild(QtWidgets.QLineEdit, "FileLineEdit")
     check(line.text() == model_config, "ModelPath shows %r after the dialog, expected %r" % (line.text(), model_config))
 
@@ -160,7 +180,8 @@ def cache_file_dialog():
 @step(1500)
 def cache_dialog_opens_files():
     dialog = app.activeModalWidget()
-    check(dialog is not None and dialog.inherits("pqFileDialog"), "CacheFile's ... button opened no file dialog")
+    if dialog is None or not dialog.inherits("pqFileDialog"):
+        raise NotYet("CacheFile's ... button opened no file dialog")
     check(not dialog.findChild(QtWidgets.QToolButton, "CreateFolder").isVisible(),
           "the CacheFile dialog is a save dialog (it offers Create Folder)")
     dialog.reject()
@@ -186,8 +207,8 @@ def projection_from_filters_menu():
 @step(1500)
 def projection_defaults_to_embedding():
     projection = simple.GetActiveSource()
-    check(projection is not None and projection.GetXMLName() == "EmbeddingProjection",
-          "the Filters menu did not create an Embedding Projection")
+    if projection is None or projection.GetXMLName() != "EmbeddingProjection":
+        raise NotYet("the Filters menu did not create an Embedding Projection")
     check(list(projection.Embedding) == ["POINTS", "embedding_foundation"],
           "Embedding Projection from the menu defaults to %s" % list(projection.Embedding))
     combo = property_widget("Embedding").findChild(QtWidgets.QComboBox)
@@ -196,5 +217,5 @@ def projection_defaults_to_embedding():
 
 
 # ParaView's own test timeout would leave a hung GUI to CTest's; stop earlier with a message.
-QtCore.QTimer.singleShot(120000, lambda: (print("FAILED: the GUI panels test timed out"), app.quit()))
+QtCore.QTimer.singleShot(240000, lambda: (print("FAILED: the GUI panels test timed out"), stop()))
 run_next()
