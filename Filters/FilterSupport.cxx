@@ -95,6 +95,16 @@ std::string resultSuffix(const std::string& name)
   return name;
 }
 
+bool passEmptyInput(vtkPolyData* input, vtkPolyData* output, const SampleExchange& exchange)
+{
+  if (exchange.minimum(isEmptyInput(input) ? 1 : 0) == 0)
+  {
+    return false;
+  }
+  output->Initialize();
+  return true;
+}
+
 engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm)
 {
   return [algorithm](double fraction) {
@@ -131,7 +141,7 @@ Outcome attempt(vtkAlgorithm* algorithm, const std::function<void()>& compute)
   }
 }
 
-int finish(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output, int outcome)
+int finish(vtkAlgorithm* algorithm, int outcome)
 {
   if (outcome == Done)
   {
@@ -140,24 +150,19 @@ int finish(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output, int
   }
   if (outcome == Aborted)
   {
-    vtkWarningWithObjectMacro(algorithm, "Aborted: no arrays were added.");
-    output->ShallowCopy(input);
-    return 1;
+    vtkWarningWithObjectMacro(algorithm, "Aborted: the output is empty; apply again to compute it.");
   }
-  output->Initialize(); // a failed filter has an empty output, like a failed reader
-  return 0;
+  return 0; // emptyOnFailure() empties the output
 }
 }
 
-int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
-  const std::function<void()>& compute)
+int runEngine(vtkAlgorithm* algorithm, const std::function<void()>& compute)
 {
-  return finish(algorithm, input, output, attempt(algorithm, compute));
+  return finish(algorithm, attempt(algorithm, compute));
 }
 
-int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
-  const SampleExchange& exchange, const std::function<void()>& compute,
-  const std::function<void()>& publish)
+int runEngine(vtkAlgorithm* algorithm, const SampleExchange& exchange,
+  const std::function<void()>& compute, const std::function<void()>& publish)
 {
   const Outcome outcome = attempt(algorithm, compute);
   const int everywhere = exchange.minimum(outcome);
@@ -169,6 +174,6 @@ int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
   {
     publish();
   }
-  return finish(algorithm, input, output, everywhere);
+  return finish(algorithm, everywhere);
 }
 }

@@ -5,6 +5,7 @@
 #define FilterSupport_h
 
 #ifndef __VTK_WRAP__
+#include "EmptyOnFailure.h"  // emptyOnFailure, isEmptyInput (shared with the readers)
 #include "NearestNeighbors.h" // engine::FeatureMatrix, engine::ProgressCallback
 #include "SampleExchange.h"
 
@@ -56,6 +57,11 @@ bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
 /// The <X> of output names: `embedding_ft` → `ft`, `probs_ft` → `ft`, `image` → `image`.
 std::string resultSuffix(const std::string& inputArrayName);
 
+/// Collective. True when the input is empty on every rank (a failed stage
+/// upstream, see isEmptyInput): the output is then emptied, and the filter
+/// returns 1 without an error of its own, so that only the cause is reported.
+bool passEmptyInput(vtkPolyData* input, vtkPolyData* output, const SampleExchange& exchange);
+
 /// Progress for the engine: forwards to UpdateProgress, returns false once the
 /// user aborted.
 engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm);
@@ -72,20 +78,18 @@ void addPointArray(vtkPolyData* output, const std::string& name, const std::vect
 }
 
 /// Runs `compute` (which adds arrays to `output`), catching engine errors:
-/// a ModelError or other exception is reported as an error (returns 0, empty
-/// output); an abort leaves output = input with a warning (returns 1).
+/// a ModelError or other exception is reported as an error, an abort as a
+/// warning; both return 0 (emptyOnFailure() then empties the output).
 /// LibTorch gets threadsPerRank() threads.
-int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
-  const std::function<void()>& compute);
+int runEngine(vtkAlgorithm* algorithm, const std::function<void()>& compute);
 
 /// The same for a distributed run: `compute` works on this rank alone (no
 /// collective calls: it may fail or abort here only); then the ranks agree,
 /// and only when every rank succeeded does `publish` run (collective calls
 /// allowed, no exceptions). A failure or an abort anywhere ends every rank
 /// the same way.
-int runEngine(vtkAlgorithm* algorithm, vtkPolyData* input, vtkPolyData* output,
-  const SampleExchange& exchange, const std::function<void()>& compute,
-  const std::function<void()>& publish);
+int runEngine(vtkAlgorithm* algorithm, const SampleExchange& exchange,
+  const std::function<void()>& compute, const std::function<void()>& publish);
 }
 #endif
 #endif

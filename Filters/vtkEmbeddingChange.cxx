@@ -20,12 +20,23 @@ vtkEmbeddingChange::vtkEmbeddingChange()
 }
 
 int vtkEmbeddingChange::RequestData(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->Compute(request, inputVector, outputVector); });
+}
+
+int vtkEmbeddingChange::Compute(
   vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
   // Under MPI every rank gets both embeddings of all samples and answers for its own.
   const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
+  if (dualembed::passEmptyInput(input, output, exchange))
+  {
+    return 1;
+  }
   dualembed::SelectedArray before, after;
   if (!dualembed::gatherSelectedArray(
         this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, before) ||
@@ -40,7 +51,7 @@ int vtkEmbeddingChange::RequestData(
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::EmbeddingChangeResult result;
-  return dualembed::runEngine(this, input, output, exchange,
+  return dualembed::runEngine(this, exchange,
     [&] { result = engine::computeEmbeddingChange(before.matrix(), after.matrix(), options); },
     [&] {
       dualembed::addPointArray<vtkFloatArray>(output, "neighbor_overlap", result.overlap);

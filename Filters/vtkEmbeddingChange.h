@@ -31,6 +31,8 @@ protected:
   ~vtkEmbeddingChange() override = default;
 
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
+  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
 
 private:
   vtkEmbeddingChange(const vtkEmbeddingChange&) = delete;

@@ -21,6 +21,13 @@ vtkEmbeddingNearestNeighbor::vtkEmbeddingNearestNeighbor()
 }
 
 int vtkEmbeddingNearestNeighbor::RequestData(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->Compute(request, inputVector, outputVector); });
+}
+
+int vtkEmbeddingNearestNeighbor::Compute(
   vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
@@ -28,6 +35,10 @@ int vtkEmbeddingNearestNeighbor::RequestData(
   // Under MPI every rank gets all embeddings and answers for its own samples;
   // nn_id is the global index of the neighbour (its sample_id for a reader).
   const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
+  if (dualembed::passEmptyInput(input, output, exchange))
+  {
+    return 1;
+  }
   dualembed::SelectedArray embedding;
   if (!dualembed::gatherSelectedArray(
         this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, embedding))
@@ -41,7 +52,7 @@ int vtkEmbeddingNearestNeighbor::RequestData(
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::NearestNeighborResult result;
-  return dualembed::runEngine(this, input, output, exchange,
+  return dualembed::runEngine(this, exchange,
     [&] { result = engine::computeEmbeddingNearestNeighbor(embedding.matrix(), options); },
     [&] {
       const std::string x = dualembed::resultSuffix(embedding.name);

@@ -37,6 +37,8 @@ protected:
   ~vtkEmbeddingNearestNeighbor() override = default;
 
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
+  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
 
 private:
   vtkEmbeddingNearestNeighbor(const vtkEmbeddingNearestNeighbor&) = delete;

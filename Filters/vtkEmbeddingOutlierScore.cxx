@@ -19,6 +19,13 @@ vtkEmbeddingOutlierScore::vtkEmbeddingOutlierScore()
 }
 
 int vtkEmbeddingOutlierScore::RequestData(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->Compute(request, inputVector, outputVector); });
+}
+
+int vtkEmbeddingOutlierScore::Compute(
   vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
@@ -26,6 +33,10 @@ int vtkEmbeddingOutlierScore::RequestData(
   // Under MPI every rank gets all embeddings, scores its own samples against
   // them, and the median of the mean distances is taken over all ranks.
   const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
+  if (dualembed::passEmptyInput(input, output, exchange))
+  {
+    return 1;
+  }
   dualembed::SelectedArray embedding;
   if (!dualembed::gatherSelectedArray(
         this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, embedding))
@@ -42,7 +53,7 @@ int vtkEmbeddingOutlierScore::RequestData(
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::OutlierScoreResult result;
-  return dualembed::runEngine(this, input, output, exchange,
+  return dualembed::runEngine(this, exchange,
     [&] { result = engine::computeEmbeddingOutlierScore(embedding.matrix(), options); },
     [&] {
       const std::vector<double> allMeans = exchange.allGatherRows(result.meanDistance, 1);

@@ -74,6 +74,8 @@ protected:
   ~vtkEmbeddingOutlierScore() override = default;
 
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
+  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
 
 private:
   vtkEmbeddingOutlierScore(const vtkEmbeddingOutlierScore&) = delete;

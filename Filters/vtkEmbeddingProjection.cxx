@@ -26,6 +26,13 @@ vtkEmbeddingProjection::vtkEmbeddingProjection()
 }
 
 int vtkEmbeddingProjection::RequestData(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->Compute(request, inputVector, outputVector); });
+}
+
+int vtkEmbeddingProjection::Compute(
   vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
@@ -34,6 +41,10 @@ int vtkEmbeddingProjection::RequestData(
   // the embeddings, projects them exactly as a serial run would, and sends
   // each rank its own samples' coordinates.
   const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
+  if (dualembed::passEmptyInput(input, output, exchange))
+  {
+    return 1;
+  }
   dualembed::SelectedArray embedding;
   if (!dualembed::gatherSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), exchange,
         dualembed::GatherTo::Root, embedding))
@@ -83,7 +94,7 @@ int vtkEmbeddingProjection::RequestData(
   options.seed = static_cast<uint64_t>(this->Seed);
   options.progress = dualembed::progressReporter(this);
   std::vector<float> allCoordinates; // on the root
-  return dualembed::runEngine(this, input, output, exchange,
+  return dualembed::runEngine(this, exchange,
     [&] {
       if (exchange.rank() != 0)
       {

@@ -89,6 +89,8 @@ protected:
   ~vtkEmbeddingProjection() override = default;
 
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
+  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
 
 private:
   vtkEmbeddingProjection(const vtkEmbeddingProjection&) = delete;

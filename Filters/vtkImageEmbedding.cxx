@@ -1,5 +1,6 @@
 #include "vtkImageEmbedding.h"
 
+#include "EmptyOnFailure.h"
 #include "EngineError.h"
 #include "ImageEmbedding.h"
 #include "ImageFileDecoder.h"
@@ -142,22 +143,31 @@ vtkImageEmbedding::vtkImageEmbedding()
 vtkImageEmbedding::~vtkImageEmbedding() = default;
 
 int vtkImageEmbedding::RequestData(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->Compute(request, inputVector, outputVector); });
+}
+
+int vtkImageEmbedding::Compute(
   vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  if (dualembed::isEmptyInput(input))
+  {
+    return 1; // a failed stage upstream reported why; pass its empty output on
+  }
   output->ShallowCopy(input);
 
   if (this->ModelPath.empty())
   {
     vtkErrorMacro("No model chosen: set ModelPath to a Hugging Face model folder or a TorchScript file.");
-    output->Initialize();
     return 0;
   }
   if (this->Tag.empty())
   {
     vtkErrorMacro("Tag is empty: it names the output arrays (embedding_<Tag>), e.g. 'foundation' or 'ft'.");
-    output->Initialize();
     return 0;
   }
   if (!this->CacheFile.empty())
@@ -178,7 +188,6 @@ int vtkImageEmbedding::RequestData(
   if (!images.Initialize(input, error))
   {
     vtkErrorMacro(<< error);
-    output->Initialize();
     return 0;
   }
   const vtkIdType n = input->GetNumberOfPoints();
@@ -242,9 +251,9 @@ int vtkImageEmbedding::RequestData(
       this->UpdateProgress(static_cast<double>(batch) / batches);
       if (this->GetAbortExecute())
       {
-        vtkWarningMacro("Image Embedding aborted after " << batch * batchSize << " of " << n << " samples.");
-        output->ShallowCopy(input);
-        return 1;
+        vtkWarningMacro("Image Embedding aborted after " << batch * batchSize << " of " << n
+                                                         << " samples: the output is empty.");
+        return 0;
       }
       const vtkIdType first = batch * batchSize;
       const vtkIdType count = std::min(batchSize, n - first);
@@ -255,7 +264,6 @@ int vtkImageEmbedding::RequestData(
         if (!images.Get(first + i, views[i], decoded[i], error))
         {
           vtkErrorMacro("Cannot read the image of sample " << first + i << ": " << error << ".");
-          output->Initialize();
           return 0;
         }
       }
@@ -269,7 +277,6 @@ int vtkImageEmbedding::RequestData(
           vtkErrorMacro("Sample " << first + i << " preprocesses to " << own.height << "x" << own.width
                                   << " but sample " << first << " to " << size.height << "x" << size.width
                                   << ": the preprocessor configuration must resize to a fixed size.");
-          output->Initialize();
           return 0;
         }
       }
@@ -349,7 +356,6 @@ int vtkImageEmbedding::RequestData(
     // ModelError carries a sentence for the user; LibTorch errors (c10::Error) are
     // std::exceptions too and must not escape into ParaView.
     vtkErrorMacro(<< e.what());
-    output->Initialize();
     return 0;
   }
   this->UpdateProgress(1.0);

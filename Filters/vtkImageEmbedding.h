@@ -116,6 +116,8 @@ protected:
   ~vtkImageEmbedding() override;
 
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
+  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
 
 private:
   vtkImageEmbedding(const vtkImageEmbedding&) = delete;

@@ -21,6 +21,13 @@ vtkPredictionOutlierScore::vtkPredictionOutlierScore()
 }
 
 int vtkPredictionOutlierScore::RequestData(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->Compute(request, inputVector, outputVector); });
+}
+
+int vtkPredictionOutlierScore::Compute(
   vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
@@ -28,6 +35,10 @@ int vtkPredictionOutlierScore::RequestData(
   // The confident thresholds are per-class means over all samples: under MPI
   // every rank gets all probabilities and labels, and keeps its own rows.
   const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
+  if (dualembed::passEmptyInput(input, output, exchange))
+  {
+    return 1;
+  }
   dualembed::SelectedArray probabilities, labelValues;
   if (!dualembed::gatherSelectedArray(
         this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, probabilities) ||
@@ -49,7 +60,7 @@ int vtkPredictionOutlierScore::RequestData(
     labels[i] = std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
   }
   output->ShallowCopy(input);
-  return dualembed::runEngine(this, input, output, [&] {
+  return dualembed::runEngine(this, [&] {
     engine::PredictionScoreOptions options;
     options.method = static_cast<engine::PredictionScoreMethod>(this->Method);
     const auto result =

@@ -1,5 +1,6 @@
 #include "vtkImageDatasetReader.h"
 
+#include "EmptyOnFailure.h"
 #include "ImageDataset.h"
 #include "ImageFileDecoder.h"
 #include "PieceRange.h"
@@ -119,6 +120,13 @@ int vtkImageDatasetReader::CanReadFile(const char* fileName)
 }
 
 int vtkImageDatasetReader::RequestInformation(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->ReadInformation(request, inputVector, outputVector); });
+}
+
+int vtkImageDatasetReader::ReadInformation(
   vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
 {
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
@@ -192,6 +200,13 @@ int vtkImageDatasetReader::RequestInformation(
 }
 
 int vtkImageDatasetReader::RequestData(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->ReadSamples(request, inputVector, outputVector); });
+}
+
+int vtkImageDatasetReader::ReadSamples(
   vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
 {
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
@@ -252,9 +267,8 @@ int vtkImageDatasetReader::RequestData(
         this->UpdateProgress(0.2 + 0.7 * static_cast<double>(i) / count);
         if (this->GetAbortExecute())
         {
-          vtkWarningMacro("Reading aborted.");
-          output->Initialize();
-          return 1;
+          vtkWarningMacro("Reading aborted: the output is empty.");
+          return 0;
         }
       }
       dualembed::DecodedImage decoded;

@@ -1,5 +1,6 @@
 #include "vtkSampleStoreReader.h"
 
+#include "EmptyOnFailure.h"
 #include "PieceRange.h"
 
 #include "SampleStore.h"
@@ -269,9 +270,17 @@ bool vtkSampleStoreReader::ReadStoredArrays(const std::string& fileName,
 }
 
 int vtkSampleStoreReader::RequestInformation(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->ReadInformation(request, inputVector, outputVector); });
+}
+
+int vtkSampleStoreReader::ReadInformation(
   vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
 {
   outputVector->GetInformationObject(0)->Set(CAN_HANDLE_PIECE_REQUEST(), 1);
+  this->InformationValid = false;
   if (this->FileName.empty())
   {
     vtkErrorMacro("No file chosen: set FileName to a DualEmbed results file (.h5).");
@@ -302,14 +311,26 @@ int vtkSampleStoreReader::RequestInformation(
     vtkErrorMacro(<< e.what());
     return 0;
   }
+  this->InformationValid = true;
   return 1;
 }
 
 int vtkSampleStoreReader::RequestData(
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
+    [&] { return this->ReadSamples(request, inputVector, outputVector); });
+}
+
+int vtkSampleStoreReader::ReadSamples(
   vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
 {
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
   vtkPolyData* output = vtkPolyData::GetData(outInfo);
+  if (!this->InformationValid)
+  {
+    return 0; // ReadInformation already reported why
+  }
   try
   {
     const formats::SampleStoreFile file(this->FileName);
@@ -362,8 +383,8 @@ int vtkSampleStoreReader::RequestData(
       this->UpdateProgress(0.1 + 0.85 * static_cast<double>(c + 1) / columns.size());
       if (this->GetAbortExecute())
       {
-        vtkWarningMacro("Reading aborted.");
-        return 1;
+        vtkWarningMacro("Reading aborted: the output is empty.");
+        return 0;
       }
     }
     for (const auto& [attribute, name] : file.pointDataAttributes())
@@ -388,7 +409,6 @@ int vtkSampleStoreReader::RequestData(
   catch (const std::exception& e)
   {
     vtkErrorMacro(<< e.what());
-    output->Initialize();
     return 0;
   }
   this->UpdateProgress(1.0);

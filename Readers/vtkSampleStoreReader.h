@@ -74,6 +74,12 @@ protected:
 
   int RequestInformation(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  ///@{
+  /// The work of RequestInformation and RequestData; 0 after reporting a
+  /// failure (the Request* methods then empty the output, see EmptyOnFailure.h).
+  int ReadInformation(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
+  int ReadSamples(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
+  ///@}
 
 private:
   vtkSampleStoreReader(const vtkSampleStoreReader&) = delete;
@@ -84,6 +90,7 @@ private:
   std::string FileName;
   vtkNew<vtkDataArraySelection> PointDataArraySelection;
   vtkNew<vtkCallbackCommand> SelectionObserver;
+  bool InformationValid = false; ///< the last ReadInformation succeeded
 };
 
 #endif

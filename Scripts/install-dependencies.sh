@@ -23,6 +23,8 @@ packages=(
   # data, headless rendering, Python references for tests and benchmarks
   dataset-fashion-mnist xvfb xauth xdotool imagemagick
   python3-numpy python3-pil python3-sklearn python3-h5py python3-torchvision umap-learn
+  # GUI tests: real mouse and keyboard events, screenshots, widget lookup (PyQt5 on ParaView's Qt)
+  xdotool imagemagick python3-pyqt5
 )
 
 SUDO=""

@@ -1,6 +1,6 @@
 """DualEmbed from a pvpython client connected to a 2-rank MPI pvserver.
 
-Starts `mpiexec -n 2 pvserver`, connects, loads the plugin on the server, runs reader ->
+Starts `mpiexec -n 2 pvserver`, connects, loads the plugin on client and server, runs reader ->
 embedding -> outlier score -> nearest neighbour -> PCA there, and checks the fetched samples
 against the same pipeline in this client's own (built-in, serial) session. CTest runs it with
 one thread everywhere (DUALEMBED_NUM_THREADS, OPENBLAS_NUM_THREADS), so the arrays are identical.
@@ -52,6 +52,8 @@ try:
     simple.Connect("localhost", port)
     check(servermanager.ActiveConnection.GetNumberOfDataPartitions() == 2,
           "the server has %d ranks" % servermanager.ActiveConnection.GetNumberOfDataPartitions())
+    # On both sides, as any plugin with server-manager classes (the array lists' domain).
+    simple.LoadPlugin(plugin, remote=False)
     simple.LoadPlugin(plugin, remote=True)
     remote = pipeline()
     simple.Disconnect()
