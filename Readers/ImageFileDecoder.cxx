@@ -16,6 +16,7 @@
 #include <csetjmp>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 namespace dualembed
@@ -206,6 +207,43 @@ bool isBmp(const std::string& fileName)
   return hasSignature(fileName, signature, 2);
 }
 
+std::uint32_t littleEndian(const std::string& bytes, std::size_t at, int size)
+{
+  std::uint32_t v = 0;
+  for (int i = size - 1; i >= 0; --i)
+  {
+    v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  }
+  return v;
+}
+
+// vtkBMPReader trusts the header (it crashed on a header size of 0, found by
+// Testing/Fuzz): only what it decodes correctly gets to it, an uncompressed
+// 8-bit (palette) or 24-bit BITMAPINFOHEADER image whose pixels are in the file.
+bool isSaneBmp(const std::string& fileName)
+{
+  std::ifstream in(fileName, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 54)
+  {
+    return false;
+  }
+  const std::uint64_t offset = littleEndian(bytes, 10, 4);
+  const auto width = static_cast<std::int32_t>(littleEndian(bytes, 18, 4));
+  const auto height = static_cast<std::int32_t>(littleEndian(bytes, 22, 4));
+  const std::uint32_t depth = littleEndian(bytes, 28, 2);
+  const std::uint64_t colors = littleEndian(bytes, 46, 4);
+  if (littleEndian(bytes, 14, 4) != 40 || width < 1 || width > 65536 || height < 1 ||
+    height > 65536 || littleEndian(bytes, 26, 2) != 1 || (depth != 8 && depth != 24) ||
+    littleEndian(bytes, 30, 4) != 0 || colors > 256)
+  {
+    return false;
+  }
+  const std::uint64_t palette = depth == 8 ? 4 * (colors ? colors : 256) : 0;
+  const std::uint64_t stride = (std::uint64_t(width) * depth / 8 + 3) / 4 * 4;
+  return offset >= 54 + palette && offset + stride * std::uint64_t(height) <= bytes.size();
+}
+
 // Only BMP goes through VTK (vtkBMPReader): image folders hold PNG, JPEG and
 // BMP. VTK's reader factory would also hand a file with another extension to
 // whichever reader claims its first bytes, and vtkPNMReader loops forever on
@@ -220,6 +258,11 @@ vtkSmartPointer<vtkImageReader2> openReader(const std::string& fileName, std::st
   if (!isBmp(fileName))
   {
     error = "'" + fileName + "' is not a PNG, JPEG or BMP image";
+    return nullptr;
+  }
+  if (!isSaneBmp(fileName))
+  {
+    error = "'" + fileName + "' is not an uncompressed 8- or 24-bit BMP, or is truncated";
     return nullptr;
   }
   auto reader = vtkSmartPointer<vtkBMPReader>::New();

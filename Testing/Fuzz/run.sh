@@ -48,28 +48,58 @@ mkdir -p "$corpus" "$artifacts"
 "$build/Testing/Fuzz/MakeFuzzSeeds" "$corpus/seeds" "$here/Testing/Data"
 
 if [ $# -gt 0 ]; then harnesses=("$@"); else mapfile -t harnesses < "$build/fuzzers.txt"; fi
+# Where a finding comes from: the first stack frame outside the sanitizers,
+# libFuzzer, libc and the allocator.
+origin() {
+  grep -a -E '^ +#[0-9]+ 0x' "$1" |
+    grep -a -v -E '__sanitizer|fuzzer::|libc\.so|sysdeps|__interceptor|in (malloc|calloc|realloc|free|operator new|memcpy|memmove|memset)|libstdc\+\+' |
+    head -1
+}
+
+# libhdf5 1.10 is not safe on hostile files (README, "Trusted inputs"): the HDF5
+# harnesses keep going after a crash or hang (fork mode), and a finding whose
+# origin is inside libhdf5 is listed, not failed. Anything else fails.
+hdf5_harnesses=" hdf5_images sample_store "
 failed=0
 summary=""
 for name in "${harnesses[@]}"; do
   mkdir -p "$corpus/$name" "$corpus/seeds/$name"
   log="$build/fuzz-$name.log"
+  rm -f "$artifacts/$name-"*
+  extra=()
+  if [[ "$hdf5_harnesses" == *" $name "* ]]; then
+    extra=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  fi
   # The harnesses' own limits: no input may take 2 GiB or 10 s.
   set +e
   "$build/Testing/Fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
+    -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$name-" "${extra[@]}" \
     "$corpus/$name" "$corpus/seeds/$name" >"$log" 2>&1
   status=$?
   set -e
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  time=$(sed -n 's/^stat::.*//;s/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$log" | tail -1)
-  if [ "$status" -eq 0 ]; then
-    outcome="ok"
-  else
+  [ -n "$runs" ] || runs=$(sed -n 's/^#\([0-9]*\): cov.*/\1/p' "$log" | tail -1)
+  outcome="ok"
+  libhdf5=0
+  for artifact in "$artifacts/$name-"*; do
+    [ -e "$artifact" ] || continue
+    replay="$artifact.log"
+    timeout 60 "$build/Testing/Fuzz/fuzz_$name" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+      "$artifact" >"$replay" 2>&1 || true
+    if [[ "$hdf5_harnesses" == *" $name "* ]] && origin "$replay" | grep -q libhdf5; then
+      libhdf5=$((libhdf5 + 1))
+    else
+      outcome="FAILED: $artifact ($(origin "$replay" | sed 's/ (BuildId.*//;s/^ *//'))"
+      failed=1
+    fi
+  done
+  if [ "$status" -ne 0 ] && [ "$outcome" = ok ] && [ "$libhdf5" -eq 0 ]; then
     outcome="FAILED (exit $status, see $log)"
     failed=1
-    tail -40 "$log"
   fi
-  summary+=$(printf '%-20s %10s runs %5s s  %s' "$name" "${runs:-?}" "${time:-?}" "$outcome")$'\n'
+  [ "$libhdf5" -eq 0 ] || outcome+=" ($libhdf5 inputs crash or hang inside libhdf5; kept in $artifacts)"
+  [ "$outcome" = "${outcome#FAILED}" ] || tail -40 "$log"
+  summary+=$(printf '%-20s %10s runs  %s' "$name" "${runs:-?}" "$outcome")$'\n'
 done
 echo "Fuzzing, ${seconds} s per harness:"
 printf '%s' "$summary"
