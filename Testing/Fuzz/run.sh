@@ -4,7 +4,7 @@
 # Builds the DUALEMBED_FUZZ=ON build with clang (ASan + UBSan) in
 # ${DUALEMBED_FUZZ_BUILD_DIR:-build-fuzz}, runs the sanitized unit tests
 # (GoogleTest of Formats and Engine; skipped with DUALEMBED_FUZZ_SKIP_TESTS=1),
-# then every harness (or those named) for SECONDS each (default 20) from the
+# then every harness (or those named) for SECONDS each (default 20; 0: none) from the
 # seed corpus, and prints runs, seconds and the outcome of each. A crash leaves
 # its input in <build>/fuzz-artifacts/ and makes the script fail; turn it into a
 # regression test of the normal suite (README).
@@ -39,6 +39,10 @@ if [ "${DUALEMBED_FUZZ_SKIP_TESTS:-0}" != 1 ]; then
   start=$(date +%s)
   (cd "$build" && ctest --output-on-failure --parallel "$jobs" --timeout 900)
   echo "Sanitized unit tests: $(( $(date +%s) - start )) s"
+fi
+
+if [ "$seconds" = 0 ]; then
+  exit 0 # the sanitized unit tests only
 fi
 
 corpus="$build/fuzz-corpus"
