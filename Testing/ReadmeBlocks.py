@@ -26,6 +26,7 @@ SKIP_RULES = [
     (r"\bmpiexec\b|\bpvserver\b", "starts MPI ranks or a server that waits for a client; TestDistributedPipeline and TestPvserverSession run these"),
     (r"=\s*\.\.\.", "a fragment with '...' placeholders"),
     (r"huggingface-cli", "downloads from the network"),
+    (r"Testing/Fuzz/run\.sh", "builds the separate clang fuzz tree and fuzzes; Scripts/setup.sh test runs it after CTest"),
 ]
 
 
