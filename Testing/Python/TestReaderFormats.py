@@ -131,7 +131,8 @@ check("w.bmp" in text, "the PNM-in-BMP file was not named in a warning: %r" % te
 check(data.GetNumberOfPoints() == 2, "mixed folder: %d samples" % data.GetNumberOfPoints())
 check(image_shape(data) == [32, 32, 3], "thumbnail shape %s" % image_shape(data))
 check("z.png" in text, "the corrupt file was not named in a warning: %r" % text)
-check(list(point_array(data, "sample_id")) == [0, 1], "sample ids of the decodable files")
+# file order: a/x.png, b/v.bmp, b/w.bmp, b/y.png, b/z.png
+check(list(point_array(data, "sample_id")) == [0, 3], "sample ids of the decodable files")
 
 # --- HDF5 ------------------------------------------------------------------------------
 h5path = os.path.join(tmp, "set.h5")
