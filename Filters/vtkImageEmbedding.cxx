@@ -201,9 +201,19 @@ int vtkImageEmbedding::Compute(
     options.precision = static_cast<engine::Precision>(this->Precision);
     // 0 = the cores of this machine, shared by the MPI ranks running on it.
     options.threads = this->NumberOfThreads > 0 ? this->NumberOfThreads : dualembed::threadsPerRank();
+    // A PreprocessorFile set by the user fixes a TorchScript model's input size
+    // as one beside the model would (the engine probes the script at that size).
+    if (!this->PreprocessorFile.empty())
+    {
+      const engine::ImageSize size =
+        engine::modelInputSize(engine::loadPreprocessorConfig(this->PreprocessorFile));
+      options.inputHeight = size.height;
+      options.inputWidth = size.width;
+    }
     const std::string key = this->ModelPath + "|" + std::to_string(modificationTime(this->ModelPath)) +
       "|" + std::to_string(this->Pooling) + "|" + std::to_string(this->Device) + "|" +
-      std::to_string(this->Precision);
+      std::to_string(this->Precision) + "|" + this->PreprocessorFile + "|" +
+      std::to_string(modificationTime(this->PreprocessorFile));
     if (!this->Internal->Model || this->Internal->ModelKey != key)
     {
       this->Internal->Model.reset();

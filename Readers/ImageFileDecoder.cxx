@@ -1,9 +1,9 @@
 #include "ImageFileDecoder.h"
 
+#include "vtkBMPReader.h"
 #include "vtkDataArray.h"
 #include "vtkImageData.h"
 #include "vtkImageReader2.h"
-#include "vtkImageReader2Factory.h"
 #include "vtkOutputWindow.h"
 #include "vtkPointData.h"
 #include "vtkSmartPointer.h"
@@ -16,6 +16,7 @@
 #include <csetjmp>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 namespace dualembed
@@ -70,6 +71,25 @@ bool isJpeg(const std::string& fileName)
   return hasSignature(fileName, signature, 3);
 }
 
+// The pixels one file may decode to: its size times a ratio above what PNG's
+// deflate (1032:1) and JPEG's entropy coding reach, plus 1 MiB for tiny files.
+// Headers can declare any size (PNG up to 10^6 x 10^6); nothing is allocated
+// for a size the file's bytes cannot hold.
+constexpr std::uint64_t MaxDecodeRatio = 2048;
+
+bool fitsFileSize(const std::string& fileName, std::uint64_t bytes, std::string& error)
+{
+  std::ifstream in(fileName, std::ios::binary | std::ios::ate);
+  const auto size = in ? static_cast<std::uint64_t>(in.tellg()) : 0;
+  if (bytes > size * MaxDecodeRatio + (1u << 20))
+  {
+    error = "'" + fileName + "' declares an image of " + std::to_string(bytes) +
+      " bytes, far more than a file of " + std::to_string(size) + " bytes can hold (damaged file)";
+    return false;
+  }
+  return true;
+}
+
 bool decodePng(const std::string& fileName, DecodedImage& image, bool headerOnly, std::string& error)
 {
   png_image png{};
@@ -91,7 +111,14 @@ bool decodePng(const std::string& fileName, DecodedImage& image, bool headerOnly
     png_image_free(&png);
     return true;
   }
-  image.pixels.resize(PNG_IMAGE_SIZE(png));
+  const std::uint64_t bytes = std::uint64_t(PNG_IMAGE_ROW_STRIDE(png)) * png.height *
+    PNG_IMAGE_SAMPLE_COMPONENT_SIZE(png.format);
+  if (!fitsFileSize(fileName, bytes, error))
+  {
+    png_image_free(&png);
+    return false;
+  }
+  image.pixels.resize(bytes);
   if (!png_image_finish_read(&png, nullptr, image.pixels.data(), 0, nullptr))
   {
     error = "'" + fileName + "' is corrupt or truncated (" + png.message + ")";
@@ -157,6 +184,11 @@ bool decodeJpeg(const std::string& fileName, DecodedImage& image, bool headerOnl
   if (!headerOnly)
   {
     const size_t stride = static_cast<size_t>(image.width) * image.channels;
+    if (!fitsFileSize(fileName, std::uint64_t(stride) * image.height, error))
+    {
+      jpeg_destroy_decompress(&info);
+      return false;
+    }
     image.pixels.resize(stride * image.height);
     while (info.output_scanline < info.output_height)
     {
@@ -169,6 +201,53 @@ bool decodeJpeg(const std::string& fileName, DecodedImage& image, bool headerOnl
   return true;
 }
 
+bool isBmp(const std::string& fileName)
+{
+  static const unsigned char signature[2] = { 'B', 'M' };
+  return hasSignature(fileName, signature, 2);
+}
+
+std::uint32_t littleEndian(const std::string& bytes, std::size_t at, int size)
+{
+  std::uint32_t v = 0;
+  for (int i = size - 1; i >= 0; --i)
+  {
+    v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  }
+  return v;
+}
+
+// vtkBMPReader trusts the header (it crashed on a header size of 0, found by
+// Testing/Fuzz): only what it decodes correctly gets to it, an uncompressed
+// 8-bit (palette) or 24-bit BITMAPINFOHEADER image whose pixels are in the file.
+bool isSaneBmp(const std::string& fileName)
+{
+  std::ifstream in(fileName, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 54)
+  {
+    return false;
+  }
+  const std::uint64_t offset = littleEndian(bytes, 10, 4);
+  const auto width = static_cast<std::int32_t>(littleEndian(bytes, 18, 4));
+  const auto height = static_cast<std::int32_t>(littleEndian(bytes, 22, 4));
+  const std::uint32_t depth = littleEndian(bytes, 28, 2);
+  const std::uint64_t colors = littleEndian(bytes, 46, 4);
+  if (littleEndian(bytes, 14, 4) != 40 || width < 1 || width > 65536 || height < 1 ||
+    height > 65536 || littleEndian(bytes, 26, 2) != 1 || (depth != 8 && depth != 24) ||
+    littleEndian(bytes, 30, 4) != 0 || colors > 256)
+  {
+    return false;
+  }
+  const std::uint64_t palette = depth == 8 ? 4 * (colors ? colors : 256) : 0;
+  const std::uint64_t stride = (std::uint64_t(width) * depth / 8 + 3) / 4 * 4;
+  return offset >= 54 + palette && offset + stride * std::uint64_t(height) <= bytes.size();
+}
+
+// Only BMP goes through VTK (vtkBMPReader): image folders hold PNG, JPEG and
+// BMP. VTK's reader factory would also hand a file with another extension to
+// whichever reader claims its first bytes, and vtkPNMReader loops forever on
+// a truncated header (found by Testing/Fuzz).
 vtkSmartPointer<vtkImageReader2> openReader(const std::string& fileName, std::string& error)
 {
   if (!std::ifstream(fileName, std::ios::binary).good())
@@ -176,13 +255,17 @@ vtkSmartPointer<vtkImageReader2> openReader(const std::string& fileName, std::st
     error = "cannot open '" + fileName + "'";
     return nullptr;
   }
-  vtkSmartPointer<vtkImageReader2> reader;
-  reader.TakeReference(vtkImageReader2Factory::CreateImageReader2(fileName.c_str()));
-  if (!reader)
+  if (!isBmp(fileName))
   {
-    error = "'" + fileName + "' is not an image VTK can decode (PNG, JPEG, BMP, TIFF, PNM)";
+    error = "'" + fileName + "' is not a PNG, JPEG or BMP image";
     return nullptr;
   }
+  if (!isSaneBmp(fileName))
+  {
+    error = "'" + fileName + "' is not an uncompressed 8- or 24-bit BMP, or is truncated";
+    return nullptr;
+  }
+  auto reader = vtkSmartPointer<vtkBMPReader>::New();
   reader->SetFileName(fileName.c_str());
   return reader;
 }
@@ -237,6 +320,18 @@ bool decodeImageFile(const std::string& fileName, DecodedImage& image, std::stri
   QuietOutputWindow quiet;
   auto reader = openReader(fileName, error);
   if (!reader)
+  {
+    return false;
+  }
+  reader->UpdateInformation();
+  const int* extent = reader->GetDataExtent();
+  std::uint64_t bytes = std::uint64_t(std::max(1, reader->GetNumberOfScalarComponents())) *
+    std::max(1, vtkAbstractArray::GetDataTypeSize(reader->GetDataScalarType()));
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    bytes *= std::uint64_t(std::max(0, extent[2 * axis + 1] - extent[2 * axis] + 1));
+  }
+  if (!fitsFileSize(fileName, bytes, error))
   {
     return false;
   }

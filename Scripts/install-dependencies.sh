@@ -20,6 +20,8 @@ packages=(
   # build tools and engine libraries
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-pthread libdnnl-dev libflann-dev nlohmann-json3-dev libgtest-dev
+  # fuzzing and sanitizer build (Testing/Fuzz): clang with libFuzzer, ASan/UBSan runtimes, OpenMP
+  clang libclang-rt-14-dev libomp-dev
   # data, headless rendering, Python references for tests and benchmarks
   dataset-fashion-mnist xvfb xauth xdotool imagemagick
   python3-numpy python3-pil python3-sklearn python3-h5py python3-torchvision umap-learn

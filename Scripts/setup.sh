@@ -24,6 +24,9 @@ case "$what" in
     # connecting during the reset failed ("bad X server connection").
     xvfb-run -a -s "-screen 0 1920x1080x24 -noreset" \
       ctest --output-on-failure --parallel "$jobs" --timeout 900
+    # Then every parser's libFuzzer harness for 20 s (clang ASan+UBSan build in
+    # build-fuzz/; README, "Fuzzing and sanitizers").
+    DUALEMBED_FUZZ_SKIP_TESTS=1 DUALEMBED_FUZZ_BUILD_DIR="$build-fuzz" "$here/Testing/Fuzz/run.sh" 20
     ;;
   *)
     echo "usage: $0 demo|test" >&2

@@ -101,6 +101,21 @@ std::string shapeText(const std::vector<hsize_t>& dims)
   return dims.empty() ? "a scalar" : text;
 }
 
+/// Refuses a dataset whose extent asks for more memory than its stored bytes can hold.
+void checkExtent(const Dataset& data, const std::filesystem::path& path, const char* name,
+  std::uint64_t valueBytes)
+{
+  const std::uint64_t bytes = checkedBytes(data.dims, valueBytes);
+  const std::uint64_t limit = readLimit(data.dataset.get(), fileSize(path));
+  if (bytes > limit)
+  {
+    fail("The HDF5 file " + quoted(path) + " declares a dataset '" + name + "' of shape " +
+      shapeText(data.dims) + " but stores too few bytes for it (reading it would need " +
+      (bytes == UINT64_MAX ? std::string("more than 2^64") : std::to_string(bytes)) +
+      " bytes of memory); the file is damaged.");
+  }
+}
+
 std::string typeText(hid_t type)
 {
   const auto typeClass = H5Tget_class(type);
@@ -170,13 +185,20 @@ std::vector<std::string> readNames(const Dataset& names, const std::filesystem::
   {
     fail_("is empty");
   }
-  std::vector<std::string> result;
-  result.reserve(count);
+  const auto stringSize = H5Tget_size(names.type.get());
+  if (stringSize > MaxAttributeStringBytes)
+  {
+    fail_("holds strings of " + std::to_string(stringSize) + " bytes each");
+  }
   const htri_t variable = H5Tis_variable_str(names.type.get());
   if (variable < 0)
   {
     fail_("has an unreadable string type");
   }
+  // Variable-length strings are read as one pointer each, kept as std::string.
+  checkExtent(names, path, "label_names", variable > 0 ? sizeof(std::string) : stringSize);
+  std::vector<std::string> result;
+  result.reserve(count);
   if (variable > 0)
   {
     Handle memoryType(H5Tcopy(H5T_C_S1), H5Tclose);
@@ -319,6 +341,9 @@ OpenFile openFile(const std::filesystem::path& path)
       " images but " + std::to_string(labels.dims[0]) +
       " labels; 'images' and 'labels' must have the same first dimension.");
   }
+  // Labels are read as int32, pixels as bytes.
+  checkExtent(images, path, "images", 1);
+  checkExtent(labels, path, "labels", sizeof(std::int32_t));
   return result;
 }
 

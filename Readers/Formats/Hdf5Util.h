@@ -5,8 +5,11 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace dualembed
 {
@@ -60,6 +63,37 @@ private:
   hid_t Id = H5I_INVALID_HID;
   Closer Close = nullptr;
 };
+
+/// Deflate's largest expansion (1032:1); HDF5's other filters (shuffle,
+/// Fletcher-32) do not expand.
+constexpr std::uint64_t MaxFilterRatio = 1032;
+/// Attribute strings (format marks, model paths) are short; longer ones are damage.
+constexpr std::size_t MaxAttributeStringBytes = 1 << 20;
+
+/// values · bytes per value, or UINT64_MAX when it overflows.
+inline std::uint64_t checkedBytes(const std::vector<hsize_t>& dims, std::uint64_t valueBytes)
+{
+  std::uint64_t total = valueBytes;
+  for (const hsize_t d : dims)
+  {
+    if (__builtin_mul_overflow(total, static_cast<std::uint64_t>(d), &total))
+    {
+      return UINT64_MAX;
+    }
+  }
+  return total;
+}
+
+/// The most bytes a read of `dataset` can legitimately produce: its stored
+/// bytes (at most the file's size), expanded by the largest filter ratio, plus
+/// a little for small compact datasets. The extent is only a header field: a
+/// 2 KiB file can declare 2^31 never-written elements, which HDF5 would return
+/// as fill values after the caller allocated them all.
+inline std::uint64_t readLimit(hid_t dataset, std::uint64_t fileSize)
+{
+  const std::uint64_t stored = std::min<std::uint64_t>(H5Dget_storage_size(dataset), fileSize);
+  return (stored + 4096) * MaxFilterRatio;
+}
 
 /// Silences HDF5's automatic error stack printing while alive, then restores it.
 class QuietErrors

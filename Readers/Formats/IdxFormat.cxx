@@ -23,6 +23,9 @@ constexpr std::uint32_t LabelsMagic = 0x00000801; // unsigned bytes, 1 dimension
 constexpr std::int64_t ImagesHeaderSize = 16;
 constexpr std::int64_t LabelsHeaderSize = 8;
 constexpr std::uint32_t MaxImageSide = 1u << 16;
+// Deflate expands at most 1032-fold (RFC 1951 block limits): a bound on the
+// uncompressed size of a .gz file that does not trust its header or trailer.
+constexpr std::int64_t MaxDeflateRatio = 1032;
 
 std::string hex32(std::uint32_t value)
 {
@@ -120,14 +123,28 @@ public:
     return this->skip(LLONG_MAX);
   }
 
+  /// The most data (header included) the file can hold: its size when plain;
+  /// for gzip, deflate's largest ratio (1032:1) times its size.
+  std::int64_t maxDataSize()
+  {
+    const auto size = fileSize(this->Path);
+    return gzdirect(this->File) ? size : size * MaxDeflateRatio;
+  }
+
   /// True when the data (header included) is `size` bytes long, checked without
   /// decompressing: a gzip file records its uncompressed size modulo 2^32 in its
-  /// last four bytes (ISIZE); a truncated or damaged file fails the check.
+  /// last four bytes (ISIZE); a truncated or damaged file fails the check. The
+  /// trailer is written by whoever made the file, so a size that the compressed
+  /// bytes cannot hold is never taken from it.
   bool hasTotalSize(std::int64_t size)
   {
     if (gzdirect(this->File))
     {
       return fileSize(this->Path) == size;
+    }
+    if (size > this->maxDataSize())
+    {
+      return false;
     }
     std::ifstream in(this->Path, std::ios::binary | std::ios::ate);
     std::uint8_t trailer[4];
@@ -380,6 +397,13 @@ DatasetInfo probeIdx(const std::filesystem::path& imagesPath)
       fail("The IDX labels file " + quoted(labelsPath) + " has " + std::to_string(labelCount) +
         " labels but the images file " + quoted(imagesPath) + " has " +
         std::to_string(header.count) + " images; they must belong to the same set.");
+    }
+    // Allocate only what the file can hold; a larger count is a truncated file.
+    if (labelCount > labelsFile.maxDataSize() - LabelsHeaderSize)
+    {
+      fail("The IDX labels file " + quoted(labelsPath) + " is truncated: expected " +
+        std::to_string(labelCount) + " labels, found " + std::to_string(labelsFile.remaining()) +
+        truncationHint(labelsFile) + ". Download it again.");
     }
     labels.resize(static_cast<std::size_t>(labelCount) + 1);
     const auto got = labelsFile.read(labels.data(), labelCount + 1);

@@ -35,6 +35,12 @@ constexpr unsigned DeflateLevel = 4;
 using detail::detailText;
 using detail::Handle;
 using detail::QuietErrors;
+using detail::bytesText;
+using detail::checkedBytes;
+using detail::fileSize;
+using detail::MaxAttributeStringBytes;
+using detail::MaxFilterRatio;
+using detail::readLimit;
 
 hid_t memoryType(ColumnType type)
 {
@@ -465,8 +471,12 @@ bool readStringAttribute(hid_t object, const char* name, std::string& value)
     return false;
   }
   const std::size_t size = H5Tget_size(type.get());
+  if (size == 0 || size > MaxAttributeStringBytes)
+  {
+    return false;
+  }
   std::vector<char> buffer(size + 1, '\0');
-  if (size == 0 || H5Aread(attribute.get(), type.get(), buffer.data()) < 0)
+  if (H5Aread(attribute.get(), type.get(), buffer.data()) < 0)
   {
     return false;
   }
@@ -716,6 +726,14 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
     fail("The DualEmbed results file " + file +
       " has no valid root attribute number_of_samples; the file is damaged.");
   }
+  // Every sample becomes a point (3 doubles at most), even without arrays.
+  const std::uint64_t fileBytes = static_cast<std::uint64_t>(fileSize(path));
+  if (static_cast<std::uint64_t>(this->Samples) > (fileBytes + 4096) * MaxFilterRatio / 24)
+  {
+    fail("The DualEmbed results file " + file + " announces " + std::to_string(this->Samples) +
+      " samples, more than a file of " + bytesText(static_cast<std::int64_t>(fileBytes)) +
+      " can describe; the file is damaged.");
+  }
   H5Eclear2(H5E_DEFAULT);
 
   // Datasets of one group, checked against number_of_samples (point data).
@@ -798,6 +816,22 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
           " rows in '" + where + "' but number_of_samples is " + std::to_string(this->Samples) +
           "; the file is damaged.");
       }
+      // Readers allocate rows·components values before reading them.
+      const std::size_t stringSize = H5Tget_size(type.get());
+      const std::uint64_t valueBytes = column.type != ColumnType::String
+        ? columnTypeSize(column.type)
+        : (H5Tis_variable_str(type.get()) > 0 ? sizeof(std::string) : stringSize);
+      if (column.type == ColumnType::String && stringSize > MaxAttributeStringBytes)
+      {
+        fail("The DualEmbed results file " + file + " has strings of " +
+          std::to_string(stringSize) + " bytes each in '" + where + "'; the file is damaged.");
+      }
+      if (checkedBytes({ dims[0], dims[1] }, valueBytes) > readLimit(object.get(), fileBytes))
+      {
+        fail("The DualEmbed results file " + file + " declares " + std::to_string(dims[0]) +
+          "×" + std::to_string(dims[1]) + " values in '" + where +
+          "' but stores too few bytes for them; the file is damaged.");
+      }
       std::string vtkClass;
       if (readStringAttribute(object.get(), "vtk_class", vtkClass))
       {
@@ -840,7 +874,9 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
     if (!type.valid() || !space.valid() || H5Tget_class(type.get()) != H5T_FLOAT ||
       H5Sget_simple_extent_ndims(space.get()) != 2 ||
       H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 || dims[1] != 3 ||
-      dims[0] != static_cast<hsize_t>(this->Samples))
+      dims[0] != static_cast<hsize_t>(this->Samples) ||
+      checkedBytes({ dims[0], dims[1] }, 8) >
+        readLimit(dataset.get(), fileBytes))
     {
       fail("The DualEmbed results file " + file + " has a '/points' dataset that is not " +
         std::to_string(this->Samples) + "×3 floats" + detailText() + "; the file is damaged.");

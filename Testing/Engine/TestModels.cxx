@@ -7,7 +7,9 @@
 #include "EngineError.h"
 #include "ImageEmbedding.h"
 #include "ModelConfig.h"
+#include "ImagePreprocessor.h"
 #include "NpyReader.h"
+#include "../MemoryCap.h"
 #include "SafeTensors.h"
 #include "TorchCheckpoint.h"
 
@@ -17,12 +19,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
+#include <torch/script.h>
 
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sched.h>
 #include <sstream>
 #include <string>
@@ -821,6 +825,160 @@ TEST(BadModels, TorchCheckpointPickles)
   const std::string real = readBytes(modelDir("vit-tiny") + "/pytorch_model.bin");
   writeText(f, real.substr(0, real.size() / 2));
   EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "pytorch_model.bin");
+}
+
+// ---- hostile checkpoints and configs (found by Testing/Fuzz) ------------------
+
+namespace
+{
+
+/// LONG1 of a signed 64-bit integer (8 bytes, little-endian).
+std::string long1(std::int64_t v)
+{
+  std::string out = "\x8a\x08";
+  out.append(reinterpret_cast<const char*>(&v), 8);
+  return out;
+}
+
+/// {'w': _rebuild_tensor_v2(storage '0' of `numel` floats, offset, size, stride)}
+/// with every integer as LONG1, so that any 64-bit value fits.
+std::string wideStatePickle(
+  std::int64_t numel, std::int64_t offset, const std::vector<std::int64_t>& size, const std::vector<std::int64_t>& stride)
+{
+  std::string p = "\x80\x02}(" + binunicode("w");
+  p += "ctorch._utils\n_rebuild_tensor_v2\n((";
+  p += binunicode("storage") + "ctorch\nFloatStorage\n" + binunicode("0") + binunicode("cpu");
+  p += long1(numel) + "tQ" + long1(offset) + "(";
+  for (const auto s : size)
+  {
+    p += long1(s);
+  }
+  p += "t(";
+  for (const auto s : stride)
+  {
+    p += long1(s);
+  }
+  return p + "t\x89}tRu.";
+}
+
+} // namespace
+
+TEST(HostileInput, SelfContainingDictDoesNotLeak)
+{
+  // d = {}; d['a'] = d: a cycle (leaked by shared_ptr values; LeakSanitizer
+  // in the sanitizer build fails this test if it comes back).
+  TempDir dir;
+  const std::string f = dir.file("pytorch_model.bin");
+  writeCheckpoint(f, std::string("\x80\x02}q\x00", 5) + binunicode("a") + std::string("h\x00s.", 4));
+  EXPECT_TRUE(dualembed::engine::loadTorchCheckpoint(f).empty());
+}
+
+TEST(HostileInput, DeeplyNestedTuplesDoNotOverflowTheStack)
+{
+  // 1 000 000 nested 1-tuples: a recursive destructor overflowed the stack.
+  TempDir dir;
+  const std::string f = dir.file("pytorch_model.bin");
+  writeCheckpoint(f, "\x80\x02N" + std::string(1000000, '\x85') + ".");
+  EXPECT_MODEL_ERROR(dualembed::engine::loadTorchCheckpoint(f), "not a state dict");
+}
+
+TEST(HostileInput, StrideZeroTensorCannotAllocateGigabytes)
+{
+  // size 2^31, stride 0 over 6 floats: 8 GiB of float32 from a tiny file.
+  TempDir dir;
+  const std::string f = dir.file("pytorch_model.bin");
+  writeCheckpoint(f, wideStatePickle(6, 0, { std::int64_t(1) << 31 }, { 0 }), { { "data/0", floats(6) } });
+  dualembed::testing::MemoryCap cap(1ull << 30);
+  EXPECT_MODEL_ERROR(dualembed::engine::loadTorchCheckpoint(f), "over a storage of 6");
+}
+
+TEST(HostileInput, StorageOffsetAndStrideOverflowsAreRefused)
+{
+  TempDir dir;
+  const std::string f = dir.file("pytorch_model.bin");
+  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  writeCheckpoint(f, wideStatePickle(6, max - 1, { 2 }, { 1 }), { { "data/0", floats(6) } });
+  EXPECT_MODEL_ERROR(dualembed::engine::loadTorchCheckpoint(f), "outside its storage");
+  writeCheckpoint(f, wideStatePickle(6, 0, { 3, max / 2 }, { max / 2, 1 }), { { "data/0", floats(6) } });
+  EXPECT_MODEL_ERROR(dualembed::engine::loadTorchCheckpoint(f), "overflows");
+  // a storage size whose byte count overflows
+  writeCheckpoint(f, wideStatePickle(max / 2, 0, { 1 }, { 1 }), { { "data/0", floats(6) } });
+  EXPECT_MODEL_ERROR(dualembed::engine::loadTorchCheckpoint(f), "truncated");
+}
+
+TEST(HostileInput, SwinWidthsAreBoundedBeforeIntegerConversion)
+{
+  using dualembed::engine::parseModelConfig;
+  EXPECT_MODEL_ERROR(parseModelConfig(R"({"model_type":"swin","mlp_ratio":1e10})", "config.json"),
+    "MLP width over");
+  EXPECT_MODEL_ERROR(parseModelConfig(R"({"model_type":"swin","embed_dim":16777216,)"
+                                      R"("mlp_ratio":0.5,"depths":[1,1,1,1,1,1],"num_heads":[1,1,1,1,1,1]})",
+                       "config.json"),
+    "embed_dim 16777216");
+  // the largest widths allowed still parse
+  EXPECT_NO_THROW(parseModelConfig(R"({"model_type":"swin","embed_dim":96,"mlp_ratio":4.0})", "c.json"));
+}
+
+TEST(HostileInput, PreprocessedImagesAreBounded)
+{
+  using dualembed::engine::parsePreprocessorConfig;
+  EXPECT_MODEL_ERROR(parsePreprocessorConfig(R"({"size": {"height": 1048576, "width": 1048576}})"),
+    "more than 67108864");
+  EXPECT_MODEL_ERROR(parsePreprocessorConfig(R"({"do_center_crop": true, "crop_size": [65536, 65536]})"),
+    "crop_size");
+  // shortest_edge on a very elongated image
+  const auto config = parsePreprocessorConfig(R"({"size": {"shortest_edge": 8192}})");
+  EXPECT_MODEL_ERROR(dualembed::engine::preprocessedSize(config, 1, 65536), "more than 67108864");
+}
+
+// ---- TorchScript input size from preprocessor_config.json -------------------
+
+namespace
+{
+
+/// A TorchScript module (made with LibTorch here, no Python needed) whose
+/// forward accepts only [B, 3, height, width] and returns the mean colour.
+void writeSizedScript(const std::string& path, int height, int width)
+{
+  torch::jit::Module module("SizedMeanColour");
+  module.define("def forward(self, x):\n"
+                "    assert x.size(2) == " + std::to_string(height) + " and x.size(3) == " +
+    std::to_string(width) + ", 'this model takes " + std::to_string(height) + "x" +
+    std::to_string(width) + " inputs'\n"
+                "    return x.mean(dim=[2, 3])\n");
+  module.save(path);
+}
+
+} // namespace
+
+TEST(TorchScript, InputSizeFromPreprocessorConfig)
+{
+  TempDir dir;
+  const std::string script = dir.file("model.pt");
+  writeSizedScript(script, 40, 24);
+  // Without a configuration the probe uses 224 x 224, which this model refuses.
+  EXPECT_MODEL_ERROR(EmbeddingModel(script, cpuOptions()), "224");
+
+  writeText(dir.file("preprocessor_config.json"), R"({"size": {"height": 40, "width": 24}})");
+  EmbeddingModel m(script, cpuOptions());
+  EXPECT_EQ(m.inputHeight(), 40);
+  EXPECT_EQ(m.inputWidth(), 24);
+  EXPECT_EQ(m.embeddingDim(), 3);
+  const at::Tensor x = at::rand({ 2, 3, 40, 24 });
+  EXPECT_TRUE(at::allclose(m.run(x).embedding, x.mean({ 2, 3 })));
+
+  // crop_size wins when the configuration crops (as Hugging Face processors do)
+  writeSizedScript(script, 30, 30);
+  writeText(dir.file("preprocessor_config.json"),
+    R"({"size": {"shortest_edge": 36}, "do_center_crop": true, "crop_size": {"height": 30, "width": 30}})");
+  EXPECT_EQ(EmbeddingModel(script, cpuOptions()).inputHeight(), 30);
+  // shortest_edge alone: square inputs of that side
+  writeSizedScript(script, 36, 36);
+  writeText(dir.file("preprocessor_config.json"), R"({"size": {"shortest_edge": 36}})");
+  EXPECT_EQ(EmbeddingModel(script, cpuOptions()).inputWidth(), 36);
+  // a config.json beside it does not override what the images are resized to
+  writeText(dir.file("config.json"), R"({"model_type": "vit", "image_size": 224})");
+  EXPECT_EQ(EmbeddingModel(script, cpuOptions()).inputHeight(), 36);
 }
 
 // ---- devices and inputs -----------------------------------------------------

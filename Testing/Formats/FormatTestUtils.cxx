@@ -1,6 +1,9 @@
 #include "FormatTestUtils.h"
 
+#include <hdf5.h>
 #include <zlib.h>
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <fstream>
@@ -154,6 +157,98 @@ void expectSliceEquals(
   EXPECT_EQ(part.labels, slice(all.labels));
   EXPECT_EQ(part.coarseLabels, slice(all.coarseLabels));
   EXPECT_EQ(part.files, slice(all.files));
+}
+
+// Generators shared by the tests and the fuzz seed corpora (Testing/Fuzz).
+
+/// Writes one dataset of `type` and shape `dims` from `data` (nullptr: left unwritten).
+void writeDataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims,
+  const void* data, hid_t memoryType)
+{
+  const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  ASSERT_GE(space, 0);
+  const hid_t dataset =
+    H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(dataset, 0) << name;
+  if (data)
+  {
+    EXPECT_GE(H5Dwrite(dataset, memoryType >= 0 ? memoryType : type, H5S_ALL, H5S_ALL,
+                H5P_DEFAULT, data),
+      0)
+      << name;
+  }
+  H5Dclose(dataset);
+  H5Sclose(space);
+}
+
+void writeStrings(hid_t file, const char* name, const std::vector<std::string>& strings,
+  bool variableLength)
+{
+  const hid_t type = H5Tcopy(H5T_C_S1);
+  const std::vector<hsize_t> dims = { strings.size() };
+  if (variableLength)
+  {
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    std::vector<const char*> pointers;
+    for (const auto& text : strings)
+    {
+      pointers.push_back(text.c_str());
+    }
+    writeDataset(file, name, type, dims, pointers.data());
+  }
+  else
+  {
+    // Null-padded, like h5py's numpy 'S' arrays.
+    std::size_t size = 1;
+    for (const auto& text : strings)
+    {
+      size = std::max(size, text.size());
+    }
+    H5Tset_size(type, size);
+    H5Tset_strpad(type, H5T_STR_NULLPAD);
+    std::vector<char> buffer(strings.size() * size, '\0');
+    for (std::size_t i = 0; i < strings.size(); ++i)
+    {
+      std::copy(strings[i].begin(), strings[i].end(), buffer.begin() + i * size);
+    }
+    writeDataset(file, name, type, dims, buffer.data());
+  }
+  H5Tclose(type);
+}
+
+std::vector<std::uint8_t> testPixels(std::size_t count)
+{
+  std::vector<std::uint8_t> pixels(count);
+  for (std::size_t j = 0; j < count; ++j)
+  {
+    pixels[j] = pixelValue(0, static_cast<std::int64_t>(j));
+  }
+  return pixels;
+}
+
+/// Planar test value of record i, channel c, pixel p (row-major within the 32×32 plane).
+std::uint8_t planeValue(std::int64_t i, int c, int p)
+{
+  return static_cast<std::uint8_t>((i * 53 + c * 101 + p * 7 + (p / 32) * 3) & 0xFF);
+}
+
+/// Records of label bytes followed by 3072 planar (CHW) pixel bytes.
+Bytes cifarRecords(const std::vector<std::vector<std::uint8_t>>& labelBytes)
+{
+  Bytes bytes;
+  for (std::size_t i = 0; i < labelBytes.size(); ++i)
+  {
+    bytes.insert(bytes.end(), labelBytes[i].begin(), labelBytes[i].end());
+    for (int c = 0; c < 3; ++c)
+    {
+      for (int p = 0; p < Plane; ++p)
+      {
+        bytes.push_back(planeValue(static_cast<std::int64_t>(i), c, p));
+      }
+    }
+  }
+  return bytes;
 }
 
 } // namespace testing

@@ -4,6 +4,7 @@
 #include "ImageDataset.h"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -48,6 +49,22 @@ Bytes idxImages(std::uint32_t n, std::uint32_t h, std::uint32_t w, std::int64_t 
 /// An IDX labels file: header (magic, n) + the labels.
 Bytes idxLabels(std::uint32_t n, const std::vector<std::uint8_t>& labels,
   std::uint32_t magic = 0x00000801);
+
+/// HDF5: writes one dataset of `type` and shape `dims` from `data` (nullptr:
+/// left unwritten); `memoryType` < 0 means `type`.
+void writeDataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims,
+  const void* data, hid_t memoryType = -1);
+/// HDF5: a 1-D dataset of strings, variable-length UTF-8 or null-padded fixed-size.
+void writeStrings(hid_t file, const char* name, const std::vector<std::string>& strings,
+  bool variableLength);
+/// `count` bytes of sample 0's test pixels.
+std::vector<std::uint8_t> testPixels(std::size_t count);
+
+constexpr int Plane = 32 * 32;
+/// CIFAR: planar test value of record i, channel c, pixel p (row-major within the 32×32 plane).
+std::uint8_t planeValue(std::int64_t i, int c, int p);
+/// CIFAR: records of label bytes followed by 3072 planar (CHW) pixel bytes.
+Bytes cifarRecords(const std::vector<std::vector<std::uint8_t>>& labelBytes);
 
 /// Runs `body`; returns the FormatError message, or records a failure if it did not throw one.
 std::string formatErrorOf(const std::function<void()>& body);

@@ -10,32 +10,6 @@ namespace testing
 namespace
 {
 
-constexpr int Plane = 32 * 32;
-
-/// Planar test value of record i, channel c, pixel p (row-major within the 32×32 plane).
-std::uint8_t planeValue(std::int64_t i, int c, int p)
-{
-  return static_cast<std::uint8_t>((i * 53 + c * 101 + p * 7 + (p / 32) * 3) & 0xFF);
-}
-
-/// Records of label bytes followed by 3072 planar (CHW) pixel bytes.
-Bytes cifarRecords(const std::vector<std::vector<std::uint8_t>>& labelBytes)
-{
-  Bytes bytes;
-  for (std::size_t i = 0; i < labelBytes.size(); ++i)
-  {
-    bytes.insert(bytes.end(), labelBytes[i].begin(), labelBytes[i].end());
-    for (int c = 0; c < 3; ++c)
-    {
-      for (int p = 0; p < Plane; ++p)
-      {
-        bytes.push_back(planeValue(static_cast<std::int64_t>(i), c, p));
-      }
-    }
-  }
-  return bytes;
-}
-
 void expectHwcPixels(const SampleBlock& block)
 {
   ASSERT_EQ(block.pixels.size(), static_cast<std::size_t>(block.count) * 3072);

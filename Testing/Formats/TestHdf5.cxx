@@ -1,7 +1,12 @@
 // HDF5 image arrays.
 #include "FormatTestUtils.h"
 
+#include "../MemoryCap.h"
+#include "SampleStore.h"
+
 #include <hdf5.h>
+
+#include <cstring>
 
 namespace dualembed
 {
@@ -9,74 +14,10 @@ namespace formats
 {
 namespace testing
 {
+using dualembed::testing::MemoryCap;
 namespace
 {
 
-/// Writes one dataset of `type` and shape `dims` from `data` (nullptr: left unwritten).
-void writeDataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims,
-  const void* data, hid_t memoryType = -1)
-{
-  const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
-  ASSERT_GE(space, 0);
-  const hid_t dataset =
-    H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  ASSERT_GE(dataset, 0) << name;
-  if (data)
-  {
-    EXPECT_GE(H5Dwrite(dataset, memoryType >= 0 ? memoryType : type, H5S_ALL, H5S_ALL,
-                H5P_DEFAULT, data),
-      0)
-      << name;
-  }
-  H5Dclose(dataset);
-  H5Sclose(space);
-}
-
-void writeStrings(hid_t file, const char* name, const std::vector<std::string>& strings,
-  bool variableLength)
-{
-  const hid_t type = H5Tcopy(H5T_C_S1);
-  const std::vector<hsize_t> dims = { strings.size() };
-  if (variableLength)
-  {
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    std::vector<const char*> pointers;
-    for (const auto& text : strings)
-    {
-      pointers.push_back(text.c_str());
-    }
-    writeDataset(file, name, type, dims, pointers.data());
-  }
-  else
-  {
-    // Null-padded, like h5py's numpy 'S' arrays.
-    std::size_t size = 1;
-    for (const auto& text : strings)
-    {
-      size = std::max(size, text.size());
-    }
-    H5Tset_size(type, size);
-    H5Tset_strpad(type, H5T_STR_NULLPAD);
-    std::vector<char> buffer(strings.size() * size, '\0');
-    for (std::size_t i = 0; i < strings.size(); ++i)
-    {
-      std::copy(strings[i].begin(), strings[i].end(), buffer.begin() + i * size);
-    }
-    writeDataset(file, name, type, dims, buffer.data());
-  }
-  H5Tclose(type);
-}
-
-std::vector<std::uint8_t> testPixels(std::size_t count)
-{
-  std::vector<std::uint8_t> pixels(count);
-  for (std::size_t j = 0; j < count; ++j)
-  {
-    pixels[j] = pixelValue(0, static_cast<std::int64_t>(j));
-  }
-  return pixels;
-}
 
 class Hdf5Test : public FormatsTest
 {
@@ -282,6 +223,77 @@ TEST_F(Hdf5ErrorTest, ErrorsLeaveHdf5ErrorPrintingAsItWas)
 }
 
 } // namespace
+// Found by Testing/Fuzz: datasets are sized by their header, not by what the
+// file stores; a 2 KiB file with never-written 2^31-element datasets made
+// readLabels allocate 8 GiB before reading.
+TEST_F(Hdf5Test, NeverWrittenHugeDatasetsAreRefused)
+{
+  const hsize_t huge = hsize_t(1) << 31;
+  const auto path = this->makeFile("hostile.h5", [&](hid_t file) {
+    writeDataset(file, "images", H5T_STD_U8LE, { huge, 1, 1 }, nullptr);
+    writeDataset(file, "labels", H5T_STD_I32LE, { huge }, nullptr);
+  });
+  ASSERT_LT(fs::file_size(path), 64u * 1024);
+  MemoryCap cap(1ull << 30);
+  EXPECT_FORMAT_ERROR(probeDataset(path.string()), "stores too few bytes");
+  EXPECT_FORMAT_ERROR(probeDataset(path.string()), "hostile.h5");
+}
+
+TEST_F(Hdf5Test, HugeStringTypesAreRefused)
+{
+  const std::vector<std::uint8_t> pixels(4, 0);
+  const std::vector<std::int32_t> labels = { 0, 0, 0, 0 };
+  const auto path = this->makeFile("names.h5", [&](hid_t file) {
+    writeDataset(file, "images", H5T_STD_U8LE, { 4, 1, 1 }, pixels.data());
+    writeDataset(file, "labels", H5T_STD_I32LE, { 4 }, labels.data());
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, 1u << 30); // 1 GiB per name, never written
+    writeDataset(file, "label_names", type, { 4 }, nullptr);
+    H5Tclose(type);
+  });
+  MemoryCap cap(1ull << 30);
+  EXPECT_FORMAT_ERROR(probeDataset(path.string()), "label_names");
+}
+
+// The results-file reader bounds what it lists the same way.
+TEST_F(Hdf5Test, SampleStoreExtentsAreBoundedByTheFile)
+{
+  const auto writeStore = [&](const std::string& name, std::int64_t samples, hsize_t columns) {
+    return this->makeFile(name, [&](hid_t file) {
+      const hid_t scalar = H5Screate(H5S_SCALAR);
+      const hid_t text = H5Tcopy(H5T_C_S1);
+      H5Tset_size(text, std::strlen(SampleStoreFormatName));
+      const hid_t format = H5Acreate2(file, SampleStoreFormatAttribute, text, scalar, H5P_DEFAULT, H5P_DEFAULT);
+      H5Awrite(format, text, SampleStoreFormatName);
+      const std::int64_t version = 1;
+      const hid_t v = H5Acreate2(file, "dualembed_format_version", H5T_STD_I64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+      H5Awrite(v, H5T_NATIVE_INT64, &version);
+      const hid_t n = H5Acreate2(file, "number_of_samples", H5T_STD_I64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+      H5Awrite(n, H5T_NATIVE_INT64, &samples);
+      const hid_t group = H5Gcreate2(file, "point_data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      if (columns > 0)
+      {
+        writeDataset(group, "embedding", H5T_IEEE_F32LE, { hsize_t(samples), columns }, nullptr);
+      }
+      H5Gclose(group);
+      H5Aclose(format);
+      H5Aclose(v);
+      H5Aclose(n);
+      H5Tclose(text);
+      H5Sclose(scalar);
+    });
+  };
+  MemoryCap cap(1ull << 30);
+  EXPECT_FORMAT_ERROR(SampleStoreFile(writeStore("samples.h5", std::int64_t(1) << 40, 0).string()),
+    "announces 1099511627776 samples");
+  EXPECT_FORMAT_ERROR(SampleStoreFile(writeStore("columns.h5", 1000, hsize_t(1) << 20).string()),
+    "stores too few bytes");
+  // a small never-written column is still listed (its fill values are readable)
+  SampleStoreFile small(writeStore("small.h5", 10, 4).string());
+  ASSERT_EQ(small.pointData().size(), 1u);
+  EXPECT_EQ(small.pointData()[0].components, 4);
+}
+
 } // namespace testing
 } // namespace formats
 } // namespace dualembed

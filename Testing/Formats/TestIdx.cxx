@@ -1,7 +1,10 @@
 // MNIST / Fashion-MNIST IDX files.
 #include "FormatTestUtils.h"
 
+#include "../MemoryCap.h"
+
 #include <algorithm>
+#include <fstream>
 #include <map>
 
 namespace dualembed
@@ -10,6 +13,7 @@ namespace formats
 {
 namespace testing
 {
+using dualembed::testing::MemoryCap;
 namespace
 {
 
@@ -316,6 +320,29 @@ TEST(FashionMnistPackage, T10kImages)
 }
 
 } // namespace
+// Found by Testing/Fuzz: the gzip trailer (ISIZE) was trusted as the data size,
+// so a 4 KiB file announcing 2^31 - 1 images of 1 pixel, whose trailer matches
+// that size, made the reader allocate 2 GiB for the labels before failing.
+TEST_F(IdxTest, GzipTrailerIsNotTrustedForSizes)
+{
+  const std::uint32_t count = 0x7FFFFFFF;
+  const auto images = this->file("hostile/t10k-images-idx3-ubyte.gz");
+  writeFile(images, idxImages(count, 1, 1, 0));
+  // ISIZE = the size the header announces (16 + 2^31 - 1, modulo 2^32).
+  {
+    std::fstream patch(images, std::ios::in | std::ios::out | std::ios::binary);
+    patch.seekp(-4, std::ios::end);
+    const std::uint32_t isize = 16u + count;
+    const char bytes[4] = { char(isize & 0xFF), char((isize >> 8) & 0xFF), char((isize >> 16) & 0xFF),
+      char(isize >> 24) };
+    patch.write(bytes, 4);
+  }
+  writeFile(this->file("hostile/t10k-labels-idx1-ubyte.gz"), idxLabels(count, std::vector<std::uint8_t>(4096, 1)));
+  MemoryCap cap(1ull << 30);
+  EXPECT_FORMAT_ERROR(probeDataset(images.string()), "is damaged");
+  EXPECT_FORMAT_ERROR(probeDataset(images.string()), "t10k-images-idx3-ubyte.gz");
+}
+
 } // namespace testing
 } // namespace formats
 } // namespace dualembed

@@ -117,11 +117,22 @@ os.makedirs(os.path.join(mixed, "b"))
 Image.fromarray(rng.integers(0, 256, size=(30, 40, 3), dtype=np.uint8)).save(os.path.join(mixed, "a", "x.png"))
 Image.fromarray(rng.integers(0, 256, size=(16, 16), dtype=np.uint8)).save(os.path.join(mixed, "b", "y.png"))
 open(os.path.join(mixed, "b", "z.png"), "wb").write(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+# Found by Testing/Fuzz: a .bmp holding a truncated PNM header hung VTK's PNM reader.
+open(os.path.join(mixed, "b", "w.bmp"), "wb").write(b"P6\n3 \xc9)\n255\n" + b"\x7f" * 18)
+# Found by Testing/Fuzz: a BMP whose header size and data offset are 0 crashed vtkBMPReader.
+bmp = bytearray(181)
+bmp[0:3] = b"BM\x66"
+bmp[88], bmp[92], bmp[96], bmp[100], bmp[104], bmp[106] = 0x36, 0x28, 5, 3, 1, 0x18
+bmp[132:] = bytes((i * 11) & 0xFF for i in range(49))
+open(os.path.join(mixed, "b", "v.bmp"), "wb").write(bytes(bmp))
 data, text = read(mixed, ThumbnailSize=32)
+check("v.bmp" in text, "the corrupt BMP was not named in a warning: %r" % text)
+check("w.bmp" in text, "the PNM-in-BMP file was not named in a warning: %r" % text)
 check(data.GetNumberOfPoints() == 2, "mixed folder: %d samples" % data.GetNumberOfPoints())
 check(image_shape(data) == [32, 32, 3], "thumbnail shape %s" % image_shape(data))
 check("z.png" in text, "the corrupt file was not named in a warning: %r" % text)
-check(list(point_array(data, "sample_id")) == [0, 1], "sample ids of the decodable files")
+# file order: a/x.png, b/v.bmp, b/w.bmp, b/y.png, b/z.png
+check(list(point_array(data, "sample_id")) == [0, 3], "sample ids of the decodable files")
 
 # --- HDF5 ------------------------------------------------------------------------------
 h5path = os.path.join(tmp, "set.h5")

@@ -1,6 +1,7 @@
 #include "ImageEmbedding.h"
 
 #include "EngineError.h"
+#include "ImagePreprocessor.h"
 #include "ModelConfig.h"
 #include "SafeTensors.h"
 #include "SwinTransformer.h"
@@ -355,6 +356,17 @@ struct EmbeddingModel::Impl
       catch (const ModelError&)
       {
         // a config.json that is not ViT/Swin says nothing about the script
+      }
+    }
+    // The preprocessor configuration fixes what the filter will feed the
+    // script, so it decides the probe's size before config.json does.
+    if (!PreprocessorPath.empty())
+    {
+      const ImageSize size = modelInputSize(loadPreprocessorConfig(PreprocessorPath));
+      if (size.height > 0)
+      {
+        InputHeight = size.height;
+        InputWidth = size.width;
       }
     }
     if (Options.inputHeight > 0)

@@ -58,8 +58,9 @@ struct EmbeddingOptions
   /// 0 = usableCores(), > 0 = that many, < 0 = leave as is.
   int threads = 0;
   /// TorchScript only: input size of the validation probe and of
-  /// inputHeight()/inputWidth(). 0 = image_size of a config.json next to the
-  /// file, else 224.
+  /// inputHeight()/inputWidth(). 0 = the size fixed by a
+  /// preprocessor_config.json next to the file (modelInputSize), else
+  /// image_size of a config.json there, else 224.
   int inputHeight = 0;
   int inputWidth = 0;
 };

@@ -478,6 +478,19 @@ bool readSize(const json& value, const std::string& key, const std::string& sour
       (edge ? ", {\"shortest_edge\": n}" : "") + ", a number or [h, w], not " + value.dump());
 }
 
+/// Each side may be up to 2^20, but one preprocessed image allocates
+/// 3·H·W floats: bound the product too.
+constexpr long long MaxPixels = 1ll << 26; // 8192 x 8192
+
+void checkPixelCount(const std::string& source, const std::string& key, int height, int width)
+{
+  if (static_cast<long long>(height) * width > MaxPixels)
+  {
+    badKey(source, key, "asks for " + std::to_string(height) + " x " + std::to_string(width) +
+        " pixels, more than " + std::to_string(MaxPixels) + " (8192 x 8192)");
+  }
+}
+
 std::array<float, 3> readTriple(
   const json& j, const std::string& key, const std::array<float, 3>& fallback, const std::string& source)
 {
@@ -537,6 +550,7 @@ PreprocessorConfig parsePreprocessorConfig(const std::string& jsonText, const st
     int edge = 0;
     readSize(*it, "size", sourceName, &config.height, &config.width, &edge);
     config.shortestEdge = edge;
+    checkPixelCount(sourceName, "size", config.height, config.width);
   }
   if (auto it = j.find("resample"); it != j.end() && !it->is_null())
   {
@@ -556,6 +570,7 @@ PreprocessorConfig parsePreprocessorConfig(const std::string& jsonText, const st
   if (auto it = j.find("crop_size"); it != j.end() && !it->is_null())
   {
     readSize(*it, "crop_size", sourceName, &config.cropHeight, &config.cropWidth, nullptr);
+    checkPixelCount(sourceName, "crop_size", config.cropHeight, config.cropWidth);
   }
   config.doRescale = readBool(j, "do_rescale", config.doRescale, sourceName);
   if (auto it = j.find("rescale_factor"); it != j.end() && !it->is_null())
@@ -612,7 +627,19 @@ ImageSize preprocessedSize(const PreprocessorConfig& config, int height, int wid
       const long long shortSide = portrait ? width : height;
       const long long longSide = portrait ? height : width;
       const long long newShort = config.shortestEdge;
+      if (shortSide <= 0)
+      {
+        throw ModelError("Cannot resize an image of " + std::to_string(width) + " x " +
+          std::to_string(height) + " pixels.");
+      }
       const double ratio = static_cast<double>(newShort * longSide) / static_cast<double>(shortSide);
+      // Checked as a double: a very elongated image would overflow the int.
+      if (ratio * static_cast<double>(newShort) > static_cast<double>(MaxPixels))
+      {
+        throw ModelError("Resizing the shortest edge of a " + std::to_string(width) + " x " +
+          std::to_string(height) + " image to " + std::to_string(newShort) +
+          " pixels gives more than " + std::to_string(MaxPixels) + " pixels.");
+      }
       const int newLong = static_cast<int>(ratio);
       size = portrait ? ImageSize{ newLong, static_cast<int>(newShort) }
                       : ImageSize{ static_cast<int>(newShort), newLong };
@@ -627,6 +654,20 @@ ImageSize preprocessedSize(const PreprocessorConfig& config, int height, int wid
     size = ImageSize{ config.cropHeight, config.cropWidth };
   }
   return size;
+}
+
+ImageSize modelInputSize(const PreprocessorConfig& config)
+{
+  if (config.doCenterCrop)
+  {
+    return { config.cropHeight, config.cropWidth };
+  }
+  if (config.doResize)
+  {
+    return config.shortestEdge > 0 ? ImageSize{ config.shortestEdge, config.shortestEdge }
+                                   : ImageSize{ config.height, config.width };
+  }
+  return {};
 }
 
 void convertToRgb(const uint8_t* pixels, int height, int width, int channels, uint8_t* rgb)

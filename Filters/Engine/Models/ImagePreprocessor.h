@@ -84,6 +84,12 @@ struct ImageSize
 /// size: the resize target (or the input size without resize), then the crop.
 ImageSize preprocessedSize(const PreprocessorConfig& config, int height, int width);
 
+/// The input size a model fed through this configuration sees whatever the
+/// image size: crop_size when it crops, else size ({height, width}, or
+/// shortest_edge squared as for square images). {0, 0} when it does not
+/// resize (the size then follows the images).
+ImageSize modelInputSize(const PreprocessorConfig& config);
+
 /// Converts 8-bit pixels (row-major, channels interleaved) to RGB the way
 /// PIL's Image.convert("RGB") does: 1 channel (L) replicated, 2 channels (LA)
 /// L replicated and alpha dropped, 3 kept, 4 (RGBA) alpha dropped (not

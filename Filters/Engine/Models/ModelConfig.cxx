@@ -302,15 +302,30 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
     }
     for (std::size_t s = 0; s < c.depths.size(); ++s)
     {
-      const int dim = c.embedDim << s;
+      // Stage widths double; computed in 64 bits and bounded like every other
+      // size so that the int arithmetic of the forward pass cannot overflow.
+      const std::int64_t dim = std::int64_t(c.embedDim) << s;
+      if (dim > (1 << 24))
+      {
+        configError(path, "embed_dim " + std::to_string(c.embedDim) + " gives stage " +
+            std::to_string(s) + " the width " + std::to_string(dim) + ", more than " +
+            std::to_string(1 << 24));
+      }
       if (dim % c.numHeads[s] != 0)
       {
         configError(path, "stage " + std::to_string(s) + " width " + std::to_string(dim) +
             " is not a multiple of its num_heads " + std::to_string(c.numHeads[s]));
       }
-      if (static_cast<int>(c.mlpRatio * dim) <= 0)
+      // Compared as a double before any conversion to an integer.
+      const double hidden = c.mlpRatio * static_cast<double>(dim);
+      if (hidden < 1.0)
       {
         configError(path, "mlp_ratio is too small");
+      }
+      if (hidden > double(1 << 24))
+      {
+        configError(path, "mlp_ratio " + std::to_string(c.mlpRatio) + " gives stage " +
+            std::to_string(s) + " an MLP width over " + std::to_string(1 << 24));
       }
     }
     if (c.useAbsoluteEmbeddings)

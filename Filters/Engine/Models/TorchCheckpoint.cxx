@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -23,7 +24,10 @@ namespace
 {
 
 struct PyValue;
-using PyPtr = std::shared_ptr<PyValue>;
+// Values live in the Unpickler's arena and refer to each other by plain
+// pointers: a pickle can build cycles (a dict that holds itself) and nest
+// values arbitrarily deep, and neither must leak or recurse on destruction.
+using PyPtr = PyValue*;
 
 /// The values a torch.save pickle can hold, nothing more.
 struct PyValue
@@ -56,11 +60,6 @@ struct PyValue
   {
   }
 };
-
-PyPtr makeValue(PyValue::Kind k)
-{
-  return std::make_shared<PyValue>(k);
-}
 
 const char* kindName(PyValue::Kind k)
 {
@@ -119,12 +118,19 @@ class Unpickler
 {
 public:
   Unpickler(const std::string& source, const std::uint8_t* data, std::size_t size,
-    caffe2::serialize::PyTorchStreamReader& reader)
+    caffe2::serialize::PyTorchStreamReader& reader, std::uint64_t maxTensorBytes)
     : Source(source)
     , Data(data)
     , Size(size)
     , Reader(reader)
+    , MaxTensorBytes(maxTensorBytes)
   {
+  }
+
+  PyPtr makeValue(PyValue::Kind k)
+  {
+    Arena.push_back(std::make_unique<PyValue>(k));
+    return Arena.back().get();
   }
 
   PyPtr run()
@@ -562,31 +568,48 @@ private:
     {
       malformed(pos, "tensor size and stride differ in length");
     }
-    const std::int64_t numel = storage.numel();
-    bool empty = false;
+    const std::int64_t storageNumel = storage.numel();
+    if (offset < 0 || offset > storageNumel)
+    {
+      malformed(pos, "storage offset " + std::to_string(offset) + " outside its storage of " +
+          std::to_string(storageNumel) + " elements");
+    }
+    // Every product and sum below is checked: sizes, strides and the offset
+    // come from the file.
+    std::int64_t numel = 1;
     std::int64_t last = offset;
     for (std::size_t i = 0; i < size.size(); ++i)
     {
-      if (size[i] == 0)
+      std::int64_t extent = 0;
+      if (__builtin_mul_overflow(numel, size[i], &numel) ||
+        (size[i] > 0 && (__builtin_mul_overflow(size[i] - 1, stride[i], &extent) ||
+                          __builtin_add_overflow(last, extent, &last))))
       {
-        empty = true;
-      }
-      else
-      {
-        if (stride[i] > 0 && (size[i] - 1) > (std::int64_t(1) << 40) / stride[i])
-        {
-          malformed(pos, "tensor extent overflows");
-        }
-        last += (size[i] - 1) * stride[i];
+        malformed(pos, "tensor size or stride overflows");
       }
     }
-    if (offset < 0 || (!empty && last >= numel) || (empty && offset > numel))
+    if (numel > 0 && last >= storageNumel)
     {
-      malformed(pos, "tensor view reaches beyond its storage of " + std::to_string(numel) + " elements");
+      malformed(pos, "tensor view reaches beyond its storage of " + std::to_string(storageNumel) + " elements");
+    }
+    // A state dict never holds more elements in a tensor than in its storage
+    // (stride-0 views of a few elements could otherwise ask for gigabytes),
+    // and all tensors together stay within a fixed multiple of the file size.
+    if (numel > storageNumel)
+    {
+      malformed(pos, "tensor of " + std::to_string(numel) + " elements over a storage of " +
+          std::to_string(storageNumel) + " (overlapping views are not saved in state dicts)");
+    }
+    TensorBytes += static_cast<std::uint64_t>(numel) * sizeof(float);
+    if (TensorBytes > MaxTensorBytes)
+    {
+      throw ModelError(Source + ": the tensors of data.pkl need more than " +
+        std::to_string(MaxTensorBytes) + " bytes of float32, out of proportion to the file size; "
+        "the checkpoint is damaged");
     }
     auto v = makeValue(PyValue::Kind::Tensor);
-    at::Tensor view = empty ? at::empty(size, storage.options())
-                            : storage.as_strided(size, stride, offset);
+    at::Tensor view = numel == 0 ? at::empty(size, storage.options())
+                                 : storage.as_strided(size, stride, offset);
     v->tensor = view.to(at::kFloat).contiguous().clone();
     return v;
   }
@@ -623,12 +646,14 @@ private:
     at::DataPtr bytes;
     std::size_t nbytes = 0;
     std::tie(bytes, nbytes) = Reader.getRecord(record);
-    const std::size_t needed = static_cast<std::size_t>(numel) * at::elementSize(type);
-    if (nbytes < needed)
+    const std::size_t element = at::elementSize(type);
+    if (static_cast<std::uint64_t>(numel) > nbytes / element)
     {
       throw ModelError(Source + ": storage record '" + record + "' holds " + std::to_string(nbytes) +
-        " bytes but " + std::to_string(needed) + " are needed (truncated file)");
+        " bytes but " + std::to_string(numel) + " elements of " + std::to_string(element) +
+        " bytes are needed (truncated file)");
     }
+    const std::size_t needed = static_cast<std::size_t>(numel) * element;
     auto v = makeValue(PyValue::Kind::Storage);
     v->tensor = at::empty({ numel }, at::TensorOptions().dtype(type));
     if (needed > 0)
@@ -644,10 +669,13 @@ private:
   std::size_t Size;
   std::size_t Pos = 0;
   caffe2::serialize::PyTorchStreamReader& Reader;
+  std::uint64_t MaxTensorBytes;
   std::vector<PyPtr> Stack;
   std::vector<std::size_t> Marks;
   std::unordered_map<std::uint64_t, PyPtr> Memo;
   std::map<std::string, PyPtr> Storages;
+  std::vector<std::unique_ptr<PyValue>> Arena; // owns every value; freed flat
+  std::uint64_t TensorBytes = 0;               // float32 bytes of the rebuilt tensors
 };
 
 } // namespace
@@ -664,7 +692,13 @@ TensorMap loadTorchCheckpoint(const std::string& path)
     at::DataPtr pickle;
     std::size_t size = 0;
     std::tie(pickle, size) = reader.getRecord("data.pkl");
-    Unpickler unpickler(path, static_cast<const std::uint8_t*>(pickle.get()), size, reader);
+    // float32 copies of half / int8 storages and tied weights can exceed the
+    // file size a few times, never more.
+    std::error_code error;
+    const std::uint64_t fileSize = std::filesystem::file_size(path, error);
+    const std::uint64_t maxTensorBytes = 8 * (error ? 0 : fileSize) + (std::uint64_t(1) << 20);
+    Unpickler unpickler(
+      path, static_cast<const std::uint8_t*>(pickle.get()), size, reader, maxTensorBytes);
     PyPtr root = unpickler.run();
     if (root->kind != PyValue::Kind::Dict)
     {
