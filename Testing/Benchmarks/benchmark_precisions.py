@@ -8,6 +8,8 @@ the default environment and with OPENBLAS_CORETYPE=SkylakeX, in one run
 
 Every measurement is its own process (OpenBLAS reads OPENBLAS_CORETYPE when
 it loads), alternating ours and torchvision; each side's best round counts.
+torchvision fp32 in the default environment (OpenBLAS's slow fallback
+kernels) times one batch only.
 Both environments set OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep:
 the machine may be shared; README). The load average is printed before
 every measurement: compare ratios, not absolute figures, on a busy machine.
@@ -35,11 +37,11 @@ def load():
 
 def run(cmd, env):
     out = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    rates = re.findall(r"^RESULT (?:engine|torchvision) images_per_s=(\S+)", out.stdout, re.M)
+    rates = re.findall(r"^RESULT (?:engine|torchvision) images_per_s=(\S+).* cpu_s_per_image=(\S+)", out.stdout, re.M)
     if out.returncode != 0 or not rates:
         sys.stderr.write(out.stdout)
         raise SystemExit("failed: %s" % " ".join(cmd))
-    return float(rates[0])
+    return float(rates[0][0]), float(rates[0][1])
 
 
 def main():
@@ -74,6 +76,7 @@ def main():
     print("== binary %s; OMP_WAIT_POLICY=PASSIVE in every environment" % binary)
 
     results = {}  # (model, env, side, precision) -> images/s
+    cpus = {}  # -> process CPU seconds per image (depends less on other jobs than images/s)
     tmp = tempfile.mkdtemp(prefix="dualembed-precisions-")
     for name in args.models.split(","):
         folder = os.path.join(tmp, name)
@@ -92,23 +95,29 @@ def main():
                         else:
                             cmd = [args.python, os.path.join(HERE, "benchmark_embedding_reference.py"), "--arch",
                                    arch, "--device", "cpu", "--precision", precision, "--batch", str(args.batch),
-                                   "--images", str(args.images), "--warmup", "1", "--threads", str(args.threads),
+                                   # fp32 on OpenBLAS's fallback kernels: one timed batch is enough
+                                   "--images", str(args.batch if (env, precision) == ("default", "float32")
+                                                   else args.images), "--warmup", "1", "--threads", str(args.threads),
                                    "--no-sgemm"]
                         before = load()
-                        rate = run(cmd, envs[env])
+                        rate, cpu = run(cmd, envs[env])
                         key = (name, env, side, precision)
                         results[key] = max(results.get(key, 0.0), rate)
-                        print("%-5s %-9s %-12s %-9s %7.2f images/s  (load before: %s)"
-                              % (name, env, side, precision, rate, before), flush=True)
+                        cpus[key] = min(cpus.get(key, 1e9), cpu)
+                        print("%-5s %-9s %-12s %-9s %7.2f images/s  %6.3f CPU s/image  (load before: %s)"
+                              % (name, env, side, precision, rate, cpu, before), flush=True)
 
     print("\n== summary (best rounds; load average now %s)" % load())
-    print("| model | environment | precision | ours img/s | torchvision img/s | ours / torchvision |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| model | environment | precision | ours img/s | torchvision img/s | ours / torchvision "
+          "| CPU s/image ours / torchvision |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for (name, env, side, precision), rate in sorted(results.items()):
         if side != "ours":
             continue
-        tv = results.get((name, env, "torchvision", precision))
-        print("| %s | %s | %s | %.2f | %.2f | %.2fx |" % (name, env, precision, rate, tv, rate / tv))
+        k = (name, env, "torchvision", precision)
+        tv = results.get(k)
+        print("| %s | %s | %s | %.2f | %.2f | %.2fx | %.3f / %.3f |"
+              % (name, env, precision, rate, tv, rate / tv, cpus[(name, env, side, precision)], cpus[k]))
     for name in args.models.split(","):
         g = lambda env, side, p: results.get((name, env, side, p))
         o32, t32s, o16, t16 = g("default", "ours", "float32"), g("skylakex", "torchvision", "float32"), \

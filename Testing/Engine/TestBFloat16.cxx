@@ -200,11 +200,12 @@ void expectCloseToFloat32(const std::string& path, const at::Tensor& x, const st
     EXPECT_GE(c, kMinCosine) << what;
     if (a.logits.defined())
     {
+      // Heads: probabilities within 0.01 (the fixtures' classifiers have 3
+      // near-zero logits, where a cosine says little).
       ASSERT_TRUE(b.logits.defined());
-      const double cl = minCosine(a.logits, b.logits);
-      std::cout << "[bf16-cosine] " << what << " logits min " << cl << " max-abs-diff probs "
-                << (a.probs - b.probs).abs().max().item<double>() << std::endl;
-      EXPECT_GE(cl, kMinCosine) << what;
+      const double dp = (a.probs - b.probs).abs().max().item<double>();
+      std::cout << "[bf16-cosine] " << what << " probs max-abs-diff " << dp << std::endl;
+      EXPECT_LE(dp, 0.01) << what;
       EXPECT_LE((b.probs.sum(1) - 1).abs().max().item<double>(), 1e-5);
     }
   }
@@ -261,4 +262,26 @@ TEST(BFloat16, FullSizeRandomSwinBase)
   const RandomModel m = randomSwinBase();
   at::manual_seed(2);
   expectCloseToFloat32(m.path(), at::randn({ 4, 3, 224, 224 }), "random Swin-B");
+}
+
+// The oneDNN attention (float32, chunked: one image's ViT-B scores exceed
+// the per-thread budget) against ATen in double.
+TEST(Matmul, ChunkedAttentionMatchesAten)
+{
+  at::manual_seed(3);
+  const std::int64_t b = 5, h = 12, n = 197, d = 64;
+  const at::Tensor q = at::randn({ b, h, n, d }), k = at::randn({ b, h, n, d }), v = at::randn({ b, h, n, d });
+  const at::Tensor bias = at::randn({ b, h, n, n });
+  at::Tensor ctx = at::empty({ b, n, h, d }).permute({ 0, 2, 1, 3 }); // heads of a [B, N, H*d] tensor
+  int calls = 0;
+  dualembed::engine::attention(q, k.transpose(2, 3), v, 0.125,
+    [&](at::Tensor& scores, std::int64_t first) {
+      ++calls;
+      scores.add_(bias.narrow(0, first, scores.size(0)));
+    },
+    ctx);
+  EXPECT_GT(calls, 1); // chunked
+  const at::Tensor s = at::matmul(q.to(at::kDouble), k.to(at::kDouble).transpose(2, 3)) * 0.125 + bias.to(at::kDouble);
+  const at::Tensor expected = at::matmul(at::softmax(s, -1), v.to(at::kDouble));
+  EXPECT_LE((ctx.to(at::kDouble) - expected).abs().max().item<double>(), 1e-5);
 }

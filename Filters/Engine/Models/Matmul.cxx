@@ -8,6 +8,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -373,6 +374,28 @@ at::Tensor softmaxTo(const at::Tensor& scores, at::ScalarType outType)
   }
 #endif
   return at::softmax(scores, -1).to(outType);
+}
+
+void attention(const at::Tensor& q, const at::Tensor& kT, const at::Tensor& v, double scale,
+  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx)
+{
+  const std::int64_t rows = q.size(0);
+  const std::int64_t perRow = q.size(1) * q.size(2) * kT.size(3) * 4; // float32 score bytes
+  // About 1 MB of scores per thread: they stay in L2 from the product through
+  // the softmax to the second product (instead of 3 trips through memory).
+  const std::int64_t budget = (std::int64_t(1) << 20) * std::max(1, at::get_num_threads());
+  const std::int64_t chunk = q.is_cpu() ? std::max<std::int64_t>(1, budget / std::max<std::int64_t>(1, perRow)) : rows;
+  for (std::int64_t r = 0; r < rows; r += chunk)
+  {
+    const std::int64_t c = std::min(chunk, rows - r);
+    at::Tensor scores = batchedMatmul(q.narrow(0, r, c), kT.narrow(0, r, c), scale, at::kFloat);
+    if (extra)
+    {
+      extra(scores, r);
+    }
+    at::Tensor out = ctx.narrow(0, r, c);
+    batchedMatmulInto(softmaxTo(scores, q.scalar_type()), v.narrow(0, r, c), out);
+  }
 }
 
 at::Tensor layerNormTo(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,

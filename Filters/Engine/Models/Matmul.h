@@ -15,6 +15,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -66,6 +67,17 @@ at::Tensor batchedMatmul(const at::Tensor& a, const at::Tensor& b, double scale,
 /// dst = a b, dst a 4-D (strided) view [B, H, M, N], e.g. the heads of a
 /// [B, M, H*N] tensor, so that the context needs no transposing copy.
 void batchedMatmulInto(const at::Tensor& a, const at::Tensor& b, at::Tensor& dst);
+
+/// Attention per (batch row, head): ctx = softmax(scale q kT + extra) v, with
+/// q [B, H, N, d], kT [B, H, d, N], v [B, H, N, d] in the compute type and
+/// ctx a [B, H, N, d] (strided) view. Scores and softmax are float32; the
+/// softmax output is rounded to the compute type for the second product.
+/// Runs in chunks of batch rows whose scores fit the cores' caches (on
+/// ViT-B one image's scores are 1.9 MB). `extra(scores, firstRow)`, when
+/// set, adds to the float32 scores [rows, H, N, N] of the chunk in place
+/// (Swin's position bias and window mask).
+void attention(const at::Tensor& q, const at::Tensor& kT, const at::Tensor& v, double scale,
+  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx);
 
 /// softmax over the last axis of float32 `scores`, rounded to `outType`
 /// (one pass: the bfloat16 attention weights come out of the softmax).

@@ -240,22 +240,28 @@ at::Tensor SwinTransformer::block(const Block& blk, const at::Tensor& x, std::in
   // Heads-major copies: oneDNN's AMX/AVX-512 batched kernels need dense
   // per-head matrices (on the strided views it ran a generic kernel 20x slower).
   const at::Tensor heads3 = qkv.permute({ 2, 0, 3, 1, 4 }).contiguous(); // [3, bw, heads, N, hd]
-  const at::Tensor q = heads3[0], v = heads3[2];
-  const at::Tensor kT = heads3[1].transpose(2, 3); // [B, heads, hd, N]
-  at::Tensor scores = batchedMatmul(q, kT, 1.0 / std::sqrt(static_cast<double>(hd)), at::kFloat);
-  at::Tensor index = relativePositionIndex(window, Config.windowSize).to(x.device());
-  at::Tensor bias = blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 });
-  scores.add_(bias.unsqueeze(0)); // in place: scores is a new float32 tensor
+  const at::Tensor index = relativePositionIndex(window, Config.windowSize).to(x.device());
+  const at::Tensor bias = blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 });
+  at::Tensor mask;
   if (shift > 0)
   {
-    at::Tensor mask = shiftedWindowMask(hp, wp, window, shift).to(x.device());
-    const std::int64_t nw = mask.size(0);
-    scores.view({ bw / nw, nw, heads, n, n }).add_(mask.unsqueeze(1).unsqueeze(0));
+    mask = shiftedWindowMask(hp, wp, window, shift).to(x.device()); // [nW, N, N]
   }
-  const at::Tensor probs = softmaxTo(scores, ct);
+  // Bias and mask in float32, in place, on each chunk of windows; the rows of
+  // `windows` run image by image, window by window.
+  auto addBiasAndMask = [&](at::Tensor& scores, std::int64_t first) {
+    scores.add_(bias.unsqueeze(0));
+    if (mask.defined())
+    {
+      const std::int64_t nw = mask.size(0), rows = scores.size(0);
+      const at::Tensor windowIndex = at::arange(first, first + rows, at::TensorOptions().dtype(at::kLong).device(x.device())).remainder(nw);
+      scores.add_(mask.index_select(0, windowIndex).unsqueeze(1));
+    }
+  };
   at::Tensor ctx = at::empty({ bw, n, dim }, qkv.options());
   at::Tensor ctxHeads = ctx.view({ bw, n, heads, hd }).permute({ 0, 2, 1, 3 });
-  batchedMatmulInto(probs, v, ctxHeads);
+  attention(heads3[0], heads3[1].transpose(2, 3), heads3[2], 1.0 / std::sqrt(static_cast<double>(hd)), addBiasAndMask,
+    ctxHeads);
   ctx = blk.attnOut.forward(ctx, at::kFloat);
 
   at::Tensor merged = windowReverse(ctx.view({ bw, window, window, dim }), window, hp, wp);

@@ -168,13 +168,9 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
     // Heads-major copies: oneDNN's AMX/AVX-512 batched kernels need dense
     // per-head matrices (on the strided views it ran a generic kernel 20x slower).
     const at::Tensor heads3 = qkv.permute({ 2, 0, 3, 1, 4 }).contiguous(); // [3, B, heads, N, hd]
-    const at::Tensor q = heads3[0], v = heads3[2];
-    const at::Tensor kT = heads3[1].transpose(2, 3); // [B, heads, hd, N]
-    const at::Tensor scores = batchedMatmul(q, kT, scale, at::kFloat);
-    const at::Tensor probs = softmaxTo(scores, ct);
     at::Tensor ctx = at::empty({ b, n, d }, qkv.options());
     at::Tensor ctxHeads = ctx.view({ b, n, heads, hd }).permute({ 0, 2, 1, 3 });
-    batchedMatmulInto(probs, v, ctxHeads);
+    attention(heads3[0], heads3[1].transpose(2, 3), heads3[2], scale, nullptr, ctxHeads);
     L.attnOut.accumulate(ctx, x);
     h = layerNormTo(x, L.lnAfterW, L.lnAfterB, eps, ct);
     L.out.accumulate(L.inter.forward(h, ct, &Config.hiddenAct), x);
