@@ -90,7 +90,7 @@ public:
   ///@}
 
   ///@{
-  /// float32 (default) or bfloat16 (CUDA only).
+  /// float32 (default) or bfloat16 (CUDA, or a CPU with AVX512-BF16 / AMX).
   vtkSetClampMacro(Precision, int, PRECISION_FLOAT32, PRECISION_BFLOAT16);
   vtkGetMacro(Precision, int);
   ///@}

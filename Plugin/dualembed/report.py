@@ -132,12 +132,20 @@ dualembed.layout.compare(*maps)
 
 
 def run(dataset, foundation_model, ft_model, output_dir, max_samples=0, results=None,
-        batch_size=24, outliers=8, csv_rows=100, plugin=None, log=print):
-    """Runs the pipeline and writes the report; returns {"files": [...], "seconds": {...}}.
+        batch_size=24, outliers=8, csv_rows=100, plugin=None, log=print, precision="float32"):
+    """Runs the pipeline and writes the report; returns {"files": [...], "seconds": {...},
+    "precision": ...}.
 
     dataset: anything the Image Dataset Reader opens. foundation_model, ft_model: Hugging Face
     folders or TorchScript files. results: an earlier results file (HDF5) to start from instead
     of the dataset and the models (its embeddings are reused).
+    precision: the embeddings' compute precision, "float32" (default: equal to transformers
+    within 1e-5) or "bfloat16" (CUDA, or a CPU with AVX512-BF16 / AMX; refused elsewhere). bf16
+    gains on large models only; measured on a 2-core Sapphire Rapids (AMX), batch 24, machine
+    shared: see README "Precision". On ViT-B/16 and Swin-B, bf16 vs fp32 embeddings have cosine
+    >= 0.9995 per sample; on the demo models and the 10 000 Fashion-MNIST test images the 100
+    lowest outlier scores overlap 99 % and 99.93 % of the predicted labels agree, at the same
+    speed as fp32 (their products are too small to gain).
     """
     os.makedirs(output_dir, exist_ok=True)
     output_dir = os.path.abspath(output_dir)
@@ -153,9 +161,10 @@ def run(dataset, foundation_model, ft_model, output_dir, max_samples=0, results=
         ranks = servermanager.vtkProcessModule.GetProcessModule().GetNumberOfLocalPartitions()
         log("[DualEmbed] %d samples from %s%s" % (samples.GetDataInformation().GetNumberOfPoints(), dataset,
                                                  " on %d MPI ranks" % ranks if ranks > 1 else ""))
+        log("[DualEmbed] embedding precision: %s" % precision)
         for tag, model in zip(TAGS, (foundation_model, ft_model)):
             samples = stages.run("embedding (%s)" % tag, lambda: _update(simple.ImageEmbedding(
-                Input=samples, ModelPath=model, Tag=tag, BatchSize=batch_size)))
+                Input=samples, ModelPath=model, Tag=tag, BatchSize=batch_size, Precision=precision)))
 
     arrays = samples.PointData.keys()
     n = samples.GetDataInformation().GetNumberOfPoints()
@@ -212,4 +221,4 @@ def run(dataset, foundation_model, ft_model, output_dir, max_samples=0, results=
     for path in files:
         log("    " + os.path.basename(path))
     log("[DualEmbed] explore it in the GUI:  paraview --script=%s" % files[-1])
-    return {"files": files, "seconds": stages.seconds}
+    return {"files": files, "seconds": stages.seconds, "precision": None if results else precision}

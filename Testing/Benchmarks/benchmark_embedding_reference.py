@@ -3,9 +3,9 @@
 
     benchmark_embedding_reference.py [--batch 24] [--images 96] [--warmup 1]
         [--device cpu|cuda] [--precision float32|bfloat16] [--threads N]
-        [--hf-folder DIR] [--no-torchvision] [--no-sgemm]
+        [--hf-folder DIR] [--no-torchvision] [--no-sgemm] [--arch vit_b_16|swin_b]
 
-- torchvision.models.vit_b_16 (random init, eval, torch.inference_mode) on
+- torchvision.models.vit_b_16 (or --arch swin_b: Swin-B/4-w7; random init, eval, torch.inference_mode) on
   random [B,3,224,224] input made on the device beforehand: images/s, with
   torch.set_num_threads(threads, default nproc).
 - sgemm peak: torch.mm on 4096x4096 float32 (GFLOP/s = 2 n^3 / s); on CUDA
@@ -84,6 +84,7 @@ def main(argv=None):
     ap.add_argument("--hf-folder", default=None)
     ap.add_argument("--no-torchvision", action="store_true")
     ap.add_argument("--no-sgemm", action="store_true")
+    ap.add_argument("--arch", choices=["vit_b_16", "swin_b"], default="vit_b_16")
     args = ap.parse_args(argv)
 
     threads = args.threads or os.cpu_count()
@@ -106,14 +107,17 @@ def main(argv=None):
 
     if not args.no_torchvision:
         import torchvision
-        m = torchvision.models.vit_b_16(weights=None, image_size=args.image).eval().to(device, dtype)
+        if args.arch == "swin_b":
+            m = torchvision.models.swin_b(weights=None).eval().to(device, dtype)
+        else:
+            m = torchvision.models.vit_b_16(weights=None, image_size=args.image).eval().to(device, dtype)
         rate, mean_ms, med_ms, cpu = time_model(m, x, batches, args.warmup, device)
-        print("torchvision %s vit_b_16: %.2f images/s, ms/batch mean %.1f median %.1f (batch %d, %d images); "
-              "process CPU time %.3f s/image" % (torchvision.__version__, rate, mean_ms, med_ms, b, batches * b, cpu))
+        print("torchvision %s %s: %.2f images/s, ms/batch mean %.1f median %.1f (batch %d, %d images); "
+              "process CPU time %.3f s/image" % (torchvision.__version__, args.arch, rate, mean_ms, med_ms, b, batches * b, cpu))
         print("RESULT torchvision images_per_s=%.3f ms_per_batch=%.2f cpu_s_per_image=%.4f" % (rate, mean_ms, cpu))
         del m
 
-    if args.hf_folder:
+    if args.hf_folder and args.arch == "vit_b_16":
         try:
             import transformers
             from transformers import ViTModel

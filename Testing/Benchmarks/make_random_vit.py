@@ -4,7 +4,12 @@
     make_random_vit.py OUT_DIR [--hidden 768 --layers 12 --heads 12
                                 --intermediate 3072 --patch 16 --image 224]
 
-The defaults are the google/vit-base-patch16-224-in21k geometry (ViT-B/16:
+With --swin it writes a SwinModel instead, by default the
+microsoft/swin-base-patch4-window7-224 geometry (Swin-B/4-w7: embed 128,
+depths 2-2-18-2, heads 4-8-16-32, window 7, MLP ratio 4, 224x224; torchvision's
+swin_b).
+
+The ViT defaults are the google/vit-base-patch16-224-in21k geometry (ViT-B/16:
 hidden 768, 12 layers, 12 heads, MLP 3072, patch 16, 224x224, layer_norm_eps
 1e-12, qkv_bias, gelu, with pooler). `--hidden 64 --layers 2 --heads 2
 --intermediate 128` gives a smoke-test model.
@@ -61,6 +66,42 @@ def vit_tensors(hidden, layers, intermediate, patch, image, channels, pooler):
     return out
 
 
+def swin_tensors(embed, depths, heads, window, mlp_ratio, patch, channels):
+    """(name, shape, kind) of transformers' SwinModel (relative_position_index buffers left out)."""
+    out = [
+        ("embeddings.patch_embeddings.projection.weight", (embed, channels, patch, patch), "normal"),
+        ("embeddings.patch_embeddings.projection.bias", (embed,), "normal"),
+        ("embeddings.norm.weight", (embed,), "ones"),
+        ("embeddings.norm.bias", (embed,), "zeros"),
+    ]
+    for s, (depth, h) in enumerate(zip(depths, heads)):
+        d = embed << s
+        hidden = int(mlp_ratio * d)
+        for i in range(depth):
+            p = "encoder.layers.%d.blocks.%d." % (s, i)
+            out += [(p + "layernorm_before.weight", (d,), "ones"), (p + "layernorm_before.bias", (d,), "zeros"),
+                    (p + "attention.self.relative_position_bias_table", ((2 * window - 1) ** 2, h), "normal")]
+            for name in ("query", "key", "value"):
+                out.append((p + "attention.self.%s.weight" % name, (d, d), "normal"))
+                out.append((p + "attention.self.%s.bias" % name, (d,), "normal"))
+            out += [
+                (p + "attention.output.dense.weight", (d, d), "normal"),
+                (p + "attention.output.dense.bias", (d,), "normal"),
+                (p + "layernorm_after.weight", (d,), "ones"), (p + "layernorm_after.bias", (d,), "zeros"),
+                (p + "intermediate.dense.weight", (hidden, d), "normal"),
+                (p + "intermediate.dense.bias", (hidden,), "normal"),
+                (p + "output.dense.weight", (d, hidden), "normal"),
+                (p + "output.dense.bias", (d,), "normal"),
+            ]
+        if s + 1 < len(depths):
+            p = "encoder.layers.%d.downsample." % s
+            out += [(p + "norm.weight", (4 * d,), "ones"), (p + "norm.bias", (4 * d,), "zeros"),
+                    (p + "reduction.weight", (2 * d, 4 * d), "normal")]
+    f = embed << (len(depths) - 1)
+    out += [("layernorm.weight", (f,), "ones"), ("layernorm.bias", (f,), "zeros")]
+    return out
+
+
 def write_safetensors(path, tensors):
     """tensors: list of (name, float32 ndarray). Keys sorted as safetensors does."""
     header = {"__metadata__": {"format": "pt"}}
@@ -92,7 +133,14 @@ def main(argv=None):
     ap.add_argument("--no-pooler", action="store_true", help="leave out pooler.dense (in21k has one)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--std", type=float, default=0.02)
+    ap.add_argument("--swin", action="store_true", help="a SwinModel (Swin-B/4-w7 unless the options below)")
+    ap.add_argument("--embed", type=int, default=128, help="Swin embed_dim")
+    ap.add_argument("--depths", default="2,2,18,2", help="Swin depths")
+    ap.add_argument("--swin-heads", default="4,8,16,32", help="Swin num_heads")
+    ap.add_argument("--window", type=int, default=7, help="Swin window_size")
     args = ap.parse_args(argv)
+    if args.swin:
+        return main_swin(args)
     inter = args.intermediate if args.intermediate else 4 * args.hidden
     if args.hidden % args.heads:
         ap.error("--hidden must be a multiple of --heads")
@@ -153,6 +201,41 @@ def main(argv=None):
         json.dump(pre, f, indent=2)
     print("wrote %s: ViT hidden %d, %d layers, %d heads, MLP %d, patch %d, image %d, %.1f M parameters"
           % (args.out_dir, args.hidden, args.layers, args.heads, inter, args.patch, args.image, count / 1e6))
+    return 0
+
+
+def main_swin(args):
+    depths = [int(v) for v in args.depths.split(",")]
+    heads = [int(v) for v in args.swin_heads.split(",")]
+    patch = 4 if args.patch == 16 else args.patch
+    os.makedirs(args.out_dir, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+    tensors, count = [], 0
+    for name, shape, kind in swin_tensors(args.embed, depths, heads, args.window, 4.0, patch, args.channels):
+        if kind == "normal":
+            a = rng.standard_normal(shape, dtype=np.float32) * np.float32(args.std)
+        else:
+            a = (np.ones if kind == "ones" else np.zeros)(shape, np.float32)
+        tensors.append((name, a))
+        count += a.size
+    write_safetensors(os.path.join(args.out_dir, "model.safetensors"), tensors)
+    config = {
+        "architectures": ["SwinModel"], "attention_probs_dropout_prob": 0.0, "depths": depths,
+        "drop_path_rate": 0.0, "embed_dim": args.embed, "hidden_act": "gelu", "hidden_dropout_prob": 0.0,
+        "hidden_size": args.embed << (len(depths) - 1), "image_size": args.image,
+        "initializer_range": args.std, "layer_norm_eps": 1e-05, "mlp_ratio": 4.0, "model_type": "swin",
+        "num_channels": args.channels, "num_heads": heads, "num_layers": len(depths), "patch_size": patch,
+        "qkv_bias": True, "use_absolute_embeddings": False, "window_size": args.window,
+    }
+    with open(os.path.join(args.out_dir, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    pre = {"do_resize": True, "do_rescale": True, "do_normalize": True, "rescale_factor": 1.0 / 255.0,
+           "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225], "resample": 3,
+           "size": {"height": args.image, "width": args.image}, "image_processor_type": "ViTImageProcessor"}
+    with open(os.path.join(args.out_dir, "preprocessor_config.json"), "w") as f:
+        json.dump(pre, f, indent=2)
+    print("wrote %s: Swin embed %d, depths %s, heads %s, window %d, patch %d, image %d, %.1f M parameters"
+          % (args.out_dir, args.embed, depths, heads, args.window, patch, args.image, count / 1e6))
     return 0
 
 

@@ -3,14 +3,18 @@
 // they load with the engine as Hugging Face ViT folders, and the fine-tuned
 // model keeps its accuracy on the first 1 000 Fashion-MNIST test images
 // (Debian package dataset-fashion-mnist; that test is skipped without it).
+#include "EmbeddingOutlierScore.h"
 #include "FashionMnist.h"
 #include "ImageEmbedding.h"
+#include "Matmul.h"
 #include "ImagePreprocessor.h"
 #include "SafeTensors.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
@@ -170,4 +174,92 @@ TEST(DemoModels, FineTunedAccuracyOnFirst1000TestImages)
   const EmbeddingOutput base = foundation.run(pixels);
   ASSERT_EQ(base.embedding.sizes(), out.embedding.sizes());
   EXPECT_GT((base.embedding - out.embedding).abs().max().item<double>(), 1e-2);
+}
+
+namespace
+{
+
+/// Indices of the `count` lowest outlier scores (the most unusual samples).
+std::vector<std::int64_t> lowestScores(const at::Tensor& embedding, std::size_t count)
+{
+  const at::Tensor e = embedding.contiguous();
+  dualembed::engine::FeatureMatrix features;
+  features.data = e.data_ptr<float>();
+  features.rows = e.size(0);
+  features.cols = e.size(1);
+  const auto result = dualembed::engine::computeEmbeddingOutlierScore(features, {});
+  std::vector<std::int64_t> order(result.score.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+  {
+    order[i] = static_cast<std::int64_t>(i);
+  }
+  std::stable_sort(order.begin(), order.end(),
+    [&](std::int64_t a, std::int64_t b) { return result.score[a] < result.score[b]; });
+  order.resize(count);
+  std::sort(order.begin(), order.end());
+  return order;
+}
+
+} // namespace
+
+// bfloat16 against float32 on all 10 000 test images: the 100 lowest outlier
+// scores overlap >= 90 % and the predicted labels agree on >= 99.5 % (the
+// bounds under which the demo may run in bfloat16; Plugin/dualembed/report.py).
+TEST(DemoModels, BFloat16AgreesWithFloat32OnAllTestImages)
+{
+  if (!haveFashionMnist())
+  {
+    GTEST_SKIP() << "Fashion-MNIST not found in " << kFashionDir << " (Debian package dataset-fashion-mnist)";
+  }
+  if (!dualembed::engine::cpuHasBFloat16())
+  {
+    GTEST_SKIP() << "this CPU has no AVX512-BF16 / AMX (oneDNN ISA '" << dualembed::engine::cpuIsaName()
+                 << "'): bfloat16 is refused here";
+  }
+  const auto test = dualembed::training::readFashionMnist(kFashionDir, "t10k", 10000);
+  for (const std::string& dir : { foundationDir(), ftDir() })
+  {
+    EmbeddingOutput out[2];
+    double seconds[2];
+    for (int p = 0; p < 2; ++p)
+    {
+      EmbeddingOptions o = cpuOptions();
+      o.precision = p ? dualembed::engine::Precision::BFloat16 : dualembed::engine::Precision::Float32;
+      EmbeddingModel model(dir, o);
+      const at::Tensor pixels = preprocess(model, test.pixels.data(), test.count);
+      const auto t0 = std::chrono::steady_clock::now();
+      std::vector<at::Tensor> embeddings, logits;
+      for (std::int64_t b = 0; b < test.count; b += 24) // the filter's default batch
+      {
+        const EmbeddingOutput o = model.run(pixels.narrow(0, b, std::min<std::int64_t>(24, test.count - b)));
+        embeddings.push_back(o.embedding);
+        if (o.logits.defined())
+        {
+          logits.push_back(o.logits);
+        }
+      }
+      seconds[p] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      out[p].embedding = at::cat(embeddings);
+      if (!logits.empty())
+      {
+        out[p].logits = at::cat(logits);
+      }
+    }
+    const std::vector<std::int64_t> a = lowestScores(out[0].embedding, 100), b = lowestScores(out[1].embedding, 100);
+    std::vector<std::int64_t> common;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
+    const double overlap = static_cast<double>(common.size()) / 100.0;
+    const double cosine = at::cosine_similarity(out[0].embedding, out[1].embedding, 1).min().item<double>();
+    std::cout << "[bf16-demo] " << fs::path(dir).filename().string() << ": lowest-100 outlier overlap " << overlap
+              << ", min cosine " << cosine << ", embedding time fp32 " << seconds[0] << " s, bf16 " << seconds[1]
+              << " s (10 000 images)";
+    EXPECT_GE(overlap, 0.9) << dir;
+    if (out[0].logits.defined())
+    {
+      const double agree = out[0].logits.argmax(1).eq(out[1].logits.argmax(1)).to(at::kDouble).mean().item<double>();
+      std::cout << ", predicted labels equal on " << 100 * agree << " %";
+      EXPECT_GE(agree, 0.995) << dir;
+    }
+    std::cout << std::endl;
+  }
 }

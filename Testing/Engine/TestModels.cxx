@@ -995,13 +995,6 @@ TEST(BadModels, CudaRequestedWithoutCuda)
   EXPECT_MODEL_ERROR(EmbeddingModel(modelDir("vit-tiny") + "/traced.pt", o), "CUDA");
 }
 
-TEST(BadModels, BFloat16OnCpu)
-{
-  EmbeddingOptions o = cpuOptions();
-  o.precision = dualembed::engine::Precision::BFloat16;
-  EXPECT_MODEL_ERROR(EmbeddingModel(modelDir("vit-tiny"), o), "bfloat16");
-}
-
 TEST(BadModels, WrongInputs)
 {
   EmbeddingModel vit(modelDir("vit-tiny"), cpuOptions());

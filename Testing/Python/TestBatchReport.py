@@ -20,6 +20,7 @@ out = tempfile.mkdtemp(prefix="dualembed-report-")
 result = report.run("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
                     os.path.join(models, "fashion-vit-foundation"), os.path.join(models, "fashion-vit-ft"),
                     out, max_samples=300, csv_rows=20)
+check(result["precision"] == "float32", "report precision %r" % result["precision"])
 names = sorted(os.path.basename(f) for f in result["files"])
 expected = sorted(["results.h5", "map_foundation_label.png", "map_foundation_outlier_score.png",
                    "gallery_foundation_outliers.png", "map_ft_label.png", "map_ft_outlier_score.png",

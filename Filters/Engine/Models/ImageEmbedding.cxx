@@ -2,6 +2,7 @@
 
 #include "EngineError.h"
 #include "ImagePreprocessor.h"
+#include "Matmul.h"
 #include "ModelConfig.h"
 #include "SafeTensors.h"
 #include "SwinTransformer.h"
@@ -535,9 +536,13 @@ EmbeddingModel::EmbeddingModel(const std::string& path, const EmbeddingOptions& 
   P->Device = resolveDevice(options.device);
   if (options.precision == Precision::BFloat16)
   {
-    if (!P->Device.is_cuda())
+    // Without native bf16 products, bf16 would be emulated: slower than float32.
+    if (P->Device.is_cpu() && !cpuHasBFloat16())
     {
-      throw ModelError("bfloat16 precision needs a CUDA device; use float32 on the CPU");
+      throw ModelError("bfloat16 precision on the CPU needs AVX512-BF16 or AMX" +
+        (matmulUsesOneDnn() ? " (this CPU runs oneDNN at " + cpuIsaName() + ")"
+                            : std::string(" and an engine built with oneDNN (libdnnl-dev)")) +
+        "; use float32");
     }
     P->DType = at::kBFloat16;
   }
@@ -613,7 +618,8 @@ EmbeddingOutput EmbeddingModel::run(const at::Tensor& pixelValues)
   try
   {
     at::InferenceMode guard;
-    at::Tensor x = pixelValues.to(P->Device, P->DType).contiguous();
+    // ViT/Swin take float32 pixels (they cast for their products themselves).
+    at::Tensor x = pixelValues.to(P->Device, P->TorchScript ? P->DType : at::kFloat).contiguous();
     EmbeddingOutput raw = P->forward(x);
     out.embedding = raw.embedding.to(at::kCPU, at::kFloat).contiguous();
     if (raw.logits.defined())

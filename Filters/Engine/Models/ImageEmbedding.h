@@ -42,7 +42,7 @@ enum class ComputeDevice
 enum class Precision
 {
   Float32,
-  BFloat16 // CUDA only
+  BFloat16 // CUDA, or a CPU with AVX512-BF16 / AMX (cpuHasBFloat16())
 };
 
 /// "auto", "first-token", "mean", "pooler" (ModelError otherwise).

@@ -98,8 +98,9 @@ SwinTransformer::SwinTransformer(const ModelConfig& config, const WeightSet& w, 
   const std::int64_t e = config.embedDim;
   const std::int64_t ps = config.patchSize;
   const std::int64_t win = config.windowSize;
-  PatchW = w.require(p + "embeddings.patch_embeddings.projection.weight", { e, config.numChannels, ps, ps });
-  PatchB = w.require(p + "embeddings.patch_embeddings.projection.bias", { e });
+  Patch = Linear(
+    w.require(p + "embeddings.patch_embeddings.projection.weight", { e, config.numChannels, ps, ps }).reshape({ e, -1 }),
+    w.require(p + "embeddings.patch_embeddings.projection.bias", { e }));
   EmbedNormW = w.require(p + "embeddings.norm.weight", { e });
   EmbedNormB = w.require(p + "embeddings.norm.bias", { e });
   const std::size_t numStages = config.depths.size();
@@ -117,34 +118,34 @@ SwinTransformer::SwinTransformer(const ModelConfig& config, const WeightSet& w, 
       Block B;
       B.lnBeforeW = w.require(l + "layernorm_before.weight", { d });
       B.lnBeforeB = w.require(l + "layernorm_before.bias", { d });
-      B.queryW = w.require(l + "attention.self.query.weight", { d, d });
-      B.keyW = w.require(l + "attention.self.key.weight", { d, d });
-      B.valueW = w.require(l + "attention.self.value.weight", { d, d });
+      const std::string a = l + "attention.self.";
+      at::Tensor qkvB;
       if (config.qkvBias)
       {
-        B.queryB = w.require(l + "attention.self.query.bias", { d });
-        B.keyB = w.require(l + "attention.self.key.bias", { d });
-        B.valueB = w.require(l + "attention.self.value.bias", { d });
+        qkvB = at::cat({ w.require(a + "query.bias", { d }), w.require(a + "key.bias", { d }),
+          w.require(a + "value.bias", { d }) });
       }
+      B.qkv = Linear(at::cat({ w.require(a + "query.weight", { d, d }), w.require(a + "key.weight", { d, d }),
+                       w.require(a + "value.weight", { d, d }) }),
+        qkvB);
       B.biasTable = w.require(
         l + "attention.self.relative_position_bias_table", { (2 * win - 1) * (2 * win - 1), st.heads });
-      B.attnOutW = w.require(l + "attention.output.dense.weight", { d, d });
-      B.attnOutB = w.require(l + "attention.output.dense.bias", { d });
+      B.attnOut = Linear(w.require(l + "attention.output.dense.weight", { d, d }),
+        w.require(l + "attention.output.dense.bias", { d }));
       B.lnAfterW = w.require(l + "layernorm_after.weight", { d });
       B.lnAfterB = w.require(l + "layernorm_after.bias", { d });
-      B.interW = w.require(l + "intermediate.dense.weight", { hidden, d });
-      B.interB = w.require(l + "intermediate.dense.bias", { hidden });
-      B.outW = w.require(l + "output.dense.weight", { d, hidden });
-      B.outB = w.require(l + "output.dense.bias", { d });
-      st.blocks.push_back(B);
+      B.inter = Linear(w.require(l + "intermediate.dense.weight", { hidden, d }),
+        w.require(l + "intermediate.dense.bias", { hidden }));
+      B.out = Linear(w.require(l + "output.dense.weight", { d, hidden }), w.require(l + "output.dense.bias", { d }));
+      st.blocks.push_back(std::move(B));
     }
     if (s + 1 < numStages)
     {
       st.mergeNormW = w.require(sp + "downsample.norm.weight", { 4 * d });
       st.mergeNormB = w.require(sp + "downsample.norm.bias", { 4 * d });
-      st.mergeReductionW = w.require(sp + "downsample.reduction.weight", { 2 * d, 4 * d });
+      st.mergeReduction = Linear(w.require(sp + "downsample.reduction.weight", { 2 * d, 4 * d }), at::Tensor());
     }
-    Stages.push_back(st);
+    Stages.push_back(std::move(st));
   }
   const std::int64_t f = config.finalHiddenSize();
   FinalLnW = w.require(p + "layernorm.weight", { f });
@@ -158,41 +159,45 @@ SwinTransformer::SwinTransformer(const ModelConfig& config, const WeightSet& w, 
       throw ModelError(w.sourcePath() + ": weight 'classifier.weight' is missing or not a [labels, " +
         std::to_string(f) + "] matrix");
     }
-    ClassifierWeight = w.require("classifier.weight", { k, f });
-    ClassifierBias = w.require("classifier.bias", { k });
+    Classifier = Linear(w.require("classifier.weight", { k, f }), w.require("classifier.bias", { k }));
   }
 }
 
 std::int64_t SwinTransformer::numLabels() const
 {
-  return ClassifierWeight.defined() ? ClassifierWeight.size(0) : 0;
+  return Classifier.outFeatures();
 }
 
 void SwinTransformer::to(at::Device device, at::ScalarType dtype)
 {
+  // Only the big products take the compute type; see the header.
+  ComputeType = dtype;
   auto move = [&](at::Tensor& t) {
     if (t.defined())
     {
-      t = t.to(device, dtype);
+      t = t.to(device, at::kFloat);
     }
   };
-  for (at::Tensor* t : { &PatchW, &PatchB, &EmbedNormW, &EmbedNormB, &FinalLnW, &FinalLnB,
-         &ClassifierWeight, &ClassifierBias })
+  for (at::Tensor* t : { &EmbedNormW, &EmbedNormB, &FinalLnW, &FinalLnB })
   {
     move(*t);
   }
+  Patch.to(device, dtype);
+  Classifier.to(device, at::kFloat);
   for (Stage& st : Stages)
   {
     move(st.mergeNormW);
     move(st.mergeNormB);
-    move(st.mergeReductionW);
+    st.mergeReduction.to(device, dtype);
     for (Block& B : st.blocks)
     {
-      for (at::Tensor* t : { &B.lnBeforeW, &B.lnBeforeB, &B.queryW, &B.queryB, &B.keyW, &B.keyB,
-             &B.valueW, &B.valueB, &B.biasTable, &B.attnOutW, &B.attnOutB, &B.lnAfterW, &B.lnAfterB,
-             &B.interW, &B.interB, &B.outW, &B.outB })
+      for (at::Tensor* t : { &B.lnBeforeW, &B.lnBeforeB, &B.biasTable, &B.lnAfterW, &B.lnAfterB })
       {
         move(*t);
+      }
+      for (Linear* m : { &B.qkv, &B.attnOut, &B.inter, &B.out })
+      {
+        m->to(device, dtype);
       }
     }
   }
@@ -213,7 +218,8 @@ at::Tensor SwinTransformer::block(const Block& blk, const at::Tensor& x, std::in
   const std::int64_t hd = dim / heads;
   const std::int64_t n = window * window;
 
-  at::Tensor h = at::layer_norm(x, { dim }, blk.lnBeforeW, blk.lnBeforeB, Config.layerNormEps);
+  const at::ScalarType ct = ComputeType;
+  at::Tensor h = layerNormTo(x, blk.lnBeforeW, blk.lnBeforeB, Config.layerNormEps, ct);
   h = h.reshape({ b, height, width, dim });
   const std::int64_t padRight = (window - width % window) % window;
   const std::int64_t padBottom = (window - height % window) % window;
@@ -229,26 +235,34 @@ at::Tensor SwinTransformer::block(const Block& blk, const at::Tensor& x, std::in
   at::Tensor windows = windowPartition(h, window); // [B*nW, N, C]
   const std::int64_t bw = windows.size(0);
 
-  auto split = [&](const at::Tensor& w, const at::Tensor& bias) {
-    return at::linear(windows, w, bias).view({ bw, n, heads, hd }).transpose(1, 2);
-  };
-  at::Tensor q = split(blk.queryW, blk.queryB);
-  at::Tensor k = split(blk.keyW, blk.keyB);
-  at::Tensor v = split(blk.valueW, blk.valueB);
-  at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(hd));
-  at::Tensor index = relativePositionIndex(window, Config.windowSize).to(x.device());
-  at::Tensor bias = blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 });
-  scores = scores + bias.unsqueeze(0);
+  // [bw, N, 3, heads, hd]: q, k and v are strided views of one product.
+  const at::Tensor qkv = blk.qkv.forward(windows, ct).view({ bw, n, 3, heads, hd });
+  // Heads-major copies: oneDNN's AMX/AVX-512 batched kernels need dense
+  // per-head matrices (on the strided views it ran a generic kernel 20x slower).
+  const at::Tensor heads3 = qkv.permute({ 2, 0, 3, 1, 4 }).contiguous(); // [3, bw, heads, N, hd]
+  const at::Tensor index = relativePositionIndex(window, Config.windowSize).to(x.device());
+  const at::Tensor bias = blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 });
+  at::Tensor mask;
   if (shift > 0)
   {
-    at::Tensor mask = shiftedWindowMask(hp, wp, window, shift).to(x.device(), scores.scalar_type());
-    const std::int64_t nw = mask.size(0);
-    scores = (scores.view({ bw / nw, nw, heads, n, n }) + mask.unsqueeze(1).unsqueeze(0))
-               .view({ bw, heads, n, n });
+    mask = shiftedWindowMask(hp, wp, window, shift).to(x.device()); // [nW, N, N]
   }
-  at::Tensor probs = at::softmax(scores, -1);
-  at::Tensor ctx = at::matmul(probs, v).transpose(1, 2).reshape({ bw, n, dim });
-  ctx = at::linear(ctx, blk.attnOutW, blk.attnOutB);
+  // Bias and mask in float32, in place, on each chunk of windows; the rows of
+  // `windows` run image by image, window by window.
+  auto addBiasAndMask = [&](at::Tensor& scores, std::int64_t first) {
+    scores.add_(bias.unsqueeze(0));
+    if (mask.defined())
+    {
+      const std::int64_t nw = mask.size(0), rows = scores.size(0);
+      const at::Tensor windowIndex = at::arange(first, first + rows, at::TensorOptions().dtype(at::kLong).device(x.device())).remainder(nw);
+      scores.add_(mask.index_select(0, windowIndex).unsqueeze(1));
+    }
+  };
+  at::Tensor ctx = at::empty({ bw, n, dim }, qkv.options());
+  at::Tensor ctxHeads = ctx.view({ bw, n, heads, hd }).permute({ 0, 2, 1, 3 });
+  attention(heads3[0], heads3[1].transpose(2, 3), heads3[2], 1.0 / std::sqrt(static_cast<double>(hd)), addBiasAndMask,
+    ctxHeads);
+  ctx = blk.attnOut.forward(ctx, at::kFloat);
 
   at::Tensor merged = windowReverse(ctx.view({ bw, window, window, dim }), window, hp, wp);
   if (shift > 0)
@@ -259,10 +273,11 @@ at::Tensor SwinTransformer::block(const Block& blk, const at::Tensor& x, std::in
   {
     merged = merged.narrow(1, 0, height).narrow(2, 0, width);
   }
+  // Residual stream in float32; the new tensor takes the MLP's sum in place.
   at::Tensor out = x + merged.reshape({ b, height * width, dim });
-  at::Tensor m = at::layer_norm(out, { dim }, blk.lnAfterW, blk.lnAfterB, Config.layerNormEps);
-  m = applyActivation(at::linear(m, blk.interW, blk.interB), Config.hiddenAct);
-  return out + at::linear(m, blk.outW, blk.outB);
+  const at::Tensor m = layerNormTo(out, blk.lnAfterW, blk.lnAfterB, Config.layerNormEps, ct);
+  blk.out.accumulate(blk.inter.forward(m, ct, &Config.hiddenAct), out);
+  return out;
 }
 
 BackboneOutput SwinTransformer::forward(const at::Tensor& pixelValues) const
@@ -280,10 +295,9 @@ BackboneOutput SwinTransformer::forward(const at::Tensor& pixelValues) const
   {
     px = at::constant_pad_nd(px, { 0, padW, 0, padH }, 0.0);
   }
-  at::Tensor x = at::conv2d(px, PatchW, PatchB, { ps, ps });
-  std::int64_t height = x.size(2), width = x.size(3);
-  const std::int64_t b = x.size(0);
-  x = x.flatten(2).transpose(1, 2);
+  std::int64_t height = px.size(2) / ps, width = px.size(3) / ps;
+  const std::int64_t b = px.size(0);
+  at::Tensor x = Patch.forward(patchRows(px, ps), at::kFloat); // [B, height*width, embedDim]
   x = at::layer_norm(x, { Config.embedDim }, EmbedNormW, EmbedNormB, kDefaultLayerNormEps);
 
   for (const Stage& st : Stages)
@@ -292,7 +306,7 @@ BackboneOutput SwinTransformer::forward(const at::Tensor& pixelValues) const
     {
       x = block(st.blocks[i], x, height, width, st.dim, st.heads, i % 2 == 1);
     }
-    if (st.mergeReductionW.defined())
+    if (st.mergeReduction.defined())
     {
       at::Tensor f = x.reshape({ b, height, width, st.dim });
       if (height % 2 == 1 || width % 2 == 1)
@@ -306,8 +320,8 @@ BackboneOutput SwinTransformer::forward(const at::Tensor& pixelValues) const
       at::Tensor x2 = f.index({ Slice(), Slice(0, None, 2), Slice(1, None, 2), Slice() });
       at::Tensor x3 = f.index({ Slice(), Slice(1, None, 2), Slice(1, None, 2), Slice() });
       f = at::cat({ x0, x1, x2, x3 }, -1).reshape({ b, -1, 4 * st.dim });
-      f = at::layer_norm(f, { 4 * st.dim }, st.mergeNormW, st.mergeNormB, kDefaultLayerNormEps);
-      x = at::linear(f, st.mergeReductionW);
+      f = layerNormTo(f, st.mergeNormW, st.mergeNormB, kDefaultLayerNormEps, ComputeType);
+      x = st.mergeReduction.forward(f, at::kFloat);
       height = (height + 1) / 2;
       width = (width + 1) / 2;
     }
@@ -317,9 +331,9 @@ BackboneOutput SwinTransformer::forward(const at::Tensor& pixelValues) const
   out.lastHiddenState =
     at::layer_norm(x, { Config.finalHiddenSize() }, FinalLnW, FinalLnB, Config.layerNormEps);
   out.poolerOutput = out.lastHiddenState.mean(1);
-  if (ClassifierWeight.defined())
+  if (Classifier.defined())
   {
-    out.logits = at::linear(out.poolerOutput, ClassifierWeight, ClassifierBias);
+    out.logits = Classifier.forward(out.poolerOutput, at::kFloat);
   }
   return out;
 }

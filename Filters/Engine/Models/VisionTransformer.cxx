@@ -14,17 +14,16 @@ namespace
 {
 
 /// Both tensors of an optional linear layer, or neither.
-void optionalLinear(const WeightSet& w, const std::string& name, std::vector<std::int64_t> weightShape,
-  at::Tensor& weight, at::Tensor& bias)
+Linear optionalLinear(const WeightSet& w, const std::string& name, std::vector<std::int64_t> weightShape)
 {
   const bool hasW = w.has(name + ".weight");
   const bool hasB = w.has(name + ".bias");
   if (!hasW && !hasB)
   {
-    return;
+    return Linear();
   }
-  weight = w.require(name + ".weight", weightShape);
-  bias = w.require(name + ".bias", { weightShape[0] });
+  const at::Tensor weight = w.require(name + ".weight", weightShape);
+  return Linear(weight, w.require(name + ".bias", { weightShape[0] }));
 }
 
 } // namespace
@@ -44,8 +43,8 @@ VisionTransformer::VisionTransformer(
   }
   ClsToken = w.require(p + "embeddings.cls_token", { 1, 1, d });
   PositionEmbeddings = w.require(p + "embeddings.position_embeddings", { 1, numPatches + 1, d });
-  PatchW = w.require(p + "embeddings.patch_embeddings.projection.weight", { d, c, ps, ps });
-  PatchB = w.require(p + "embeddings.patch_embeddings.projection.bias", { d });
+  Patch = Linear(w.require(p + "embeddings.patch_embeddings.projection.weight", { d, c, ps, ps }).reshape({ d, -1 }),
+    w.require(p + "embeddings.patch_embeddings.projection.bias", { d }));
   const std::int64_t inter = config.intermediateSize;
   for (int i = 0; i < config.numHiddenLayers; ++i)
   {
@@ -53,28 +52,28 @@ VisionTransformer::VisionTransformer(
     Layer L;
     L.lnBeforeW = w.require(l + "layernorm_before.weight", { d });
     L.lnBeforeB = w.require(l + "layernorm_before.bias", { d });
-    L.queryW = w.require(l + "attention.attention.query.weight", { d, d });
-    L.keyW = w.require(l + "attention.attention.key.weight", { d, d });
-    L.valueW = w.require(l + "attention.attention.value.weight", { d, d });
+    const std::string a = l + "attention.attention.";
+    at::Tensor qkvB;
     if (config.qkvBias)
     {
-      L.queryB = w.require(l + "attention.attention.query.bias", { d });
-      L.keyB = w.require(l + "attention.attention.key.bias", { d });
-      L.valueB = w.require(l + "attention.attention.value.bias", { d });
+      qkvB = at::cat({ w.require(a + "query.bias", { d }), w.require(a + "key.bias", { d }),
+        w.require(a + "value.bias", { d }) });
     }
-    L.attnOutW = w.require(l + "attention.output.dense.weight", { d, d });
-    L.attnOutB = w.require(l + "attention.output.dense.bias", { d });
+    L.qkv = Linear(at::cat({ w.require(a + "query.weight", { d, d }), w.require(a + "key.weight", { d, d }),
+                     w.require(a + "value.weight", { d, d }) }),
+      qkvB);
+    L.attnOut = Linear(w.require(l + "attention.output.dense.weight", { d, d }),
+      w.require(l + "attention.output.dense.bias", { d }));
     L.lnAfterW = w.require(l + "layernorm_after.weight", { d });
     L.lnAfterB = w.require(l + "layernorm_after.bias", { d });
-    L.interW = w.require(l + "intermediate.dense.weight", { inter, d });
-    L.interB = w.require(l + "intermediate.dense.bias", { inter });
-    L.outW = w.require(l + "output.dense.weight", { d, inter });
-    L.outB = w.require(l + "output.dense.bias", { d });
-    Layers.push_back(L);
+    L.inter = Linear(w.require(l + "intermediate.dense.weight", { inter, d }),
+      w.require(l + "intermediate.dense.bias", { inter }));
+    L.out = Linear(w.require(l + "output.dense.weight", { d, inter }), w.require(l + "output.dense.bias", { d }));
+    Layers.push_back(std::move(L));
   }
   FinalLnW = w.require(p + "layernorm.weight", { d });
   FinalLnB = w.require(p + "layernorm.bias", { d });
-  optionalLinear(w, p + "pooler.dense", { d, d }, PoolerWeight, PoolerBias);
+  Pooler = optionalLinear(w, p + "pooler.dense", { d, d });
   if (w.has("classifier.weight") || w.has("classifier.bias"))
   {
     const at::Tensor& cw = w.has("classifier.weight") ? w.tensors().at("classifier.weight") : at::Tensor();
@@ -84,35 +83,35 @@ VisionTransformer::VisionTransformer(
       throw ModelError(w.sourcePath() + ": weight 'classifier.weight' is missing or not a [labels, " +
         std::to_string(d) + "] matrix");
     }
-    optionalLinear(w, "classifier", { k, d }, ClassifierWeight, ClassifierBias);
+    Classifier = optionalLinear(w, "classifier", { k, d });
   }
 }
 
 std::int64_t VisionTransformer::numLabels() const
 {
-  return ClassifierWeight.defined() ? ClassifierWeight.size(0) : 0;
+  return Classifier.outFeatures();
 }
 
 void VisionTransformer::to(at::Device device, at::ScalarType dtype)
 {
-  auto move = [&](at::Tensor& t) {
-    if (t.defined())
-    {
-      t = t.to(device, dtype);
-    }
-  };
-  for (at::Tensor* t : { &ClsToken, &PositionEmbeddings, &PatchW, &PatchB, &FinalLnW, &FinalLnB,
-         &PoolerWeight, &PoolerBias, &ClassifierWeight, &ClassifierBias })
+  // Only the big products take the compute type; see the header.
+  ComputeType = dtype;
+  for (at::Tensor* t : { &ClsToken, &PositionEmbeddings, &FinalLnW, &FinalLnB })
   {
-    move(*t);
+    *t = t->to(device, at::kFloat);
   }
+  Patch.to(device, dtype);
+  Pooler.to(device, at::kFloat);
+  Classifier.to(device, at::kFloat);
   for (Layer& L : Layers)
   {
-    for (at::Tensor* t : { &L.lnBeforeW, &L.lnBeforeB, &L.queryW, &L.queryB, &L.keyW, &L.keyB,
-           &L.valueW, &L.valueB, &L.attnOutW, &L.attnOutB, &L.lnAfterW, &L.lnAfterB, &L.interW,
-           &L.interB, &L.outW, &L.outB })
+    for (at::Tensor* t : { &L.lnBeforeW, &L.lnBeforeB, &L.lnAfterW, &L.lnAfterB })
     {
-      move(*t);
+      *t = t->to(device, at::kFloat);
+    }
+    for (Linear* m : { &L.qkv, &L.attnOut, &L.inter, &L.out })
+    {
+      m->to(device, dtype);
     }
   }
 }
@@ -153,41 +152,40 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
   const double eps = Config.layerNormEps;
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
 
-  at::Tensor x = at::conv2d(pixelValues, PatchW, PatchB, { Config.patchSize, Config.patchSize });
-  const std::int64_t gh = x.size(2), gw = x.size(3);
-  x = x.flatten(2).transpose(1, 2); // [B, N, D]
+  const at::ScalarType ct = ComputeType;
+  // Residual stream x in float32 throughout.
+  at::Tensor x = Patch.forward(patchRows(pixelValues, Config.patchSize), at::kFloat); // [B, N-1, D]
+  const std::int64_t gh = pixelValues.size(2) / Config.patchSize, gw = pixelValues.size(3) / Config.patchSize;
   x = at::cat({ ClsToken.expand({ b, 1, d }), x }, 1);
   x = x + positionEmbeddings(gh, gw);
   const std::int64_t n = x.size(1);
 
   for (const Layer& L : Layers)
   {
-    at::Tensor h = at::layer_norm(x, { d }, L.lnBeforeW, L.lnBeforeB, eps);
-    auto split = [&](const at::Tensor& w, const at::Tensor& bias) {
-      return at::linear(h, w, bias).view({ b, n, heads, hd }).transpose(1, 2);
-    };
-    at::Tensor q = split(L.queryW, L.queryB);
-    at::Tensor k = split(L.keyW, L.keyB);
-    at::Tensor v = split(L.valueW, L.valueB);
-    at::Tensor scores = at::matmul(q, k.transpose(2, 3)) * scale;
-    at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
-    at::Tensor ctx = at::matmul(probs, v).transpose(1, 2).reshape({ b, n, d });
-    x = x + at::linear(ctx, L.attnOutW, L.attnOutB);
-    h = at::layer_norm(x, { d }, L.lnAfterW, L.lnAfterB, eps);
-    h = applyActivation(at::linear(h, L.interW, L.interB), Config.hiddenAct);
-    x = x + at::linear(h, L.outW, L.outB);
+    at::Tensor h = layerNormTo(x, L.lnBeforeW, L.lnBeforeB, eps, ct);
+    // [B, N, 3, heads, hd]: q, k and v are strided views of one product.
+    const at::Tensor qkv = L.qkv.forward(h, ct).view({ b, n, 3, heads, hd });
+    // Heads-major copies: oneDNN's AMX/AVX-512 batched kernels need dense
+    // per-head matrices (on the strided views it ran a generic kernel 20x slower).
+    const at::Tensor heads3 = qkv.permute({ 2, 0, 3, 1, 4 }).contiguous(); // [3, B, heads, N, hd]
+    at::Tensor ctx = at::empty({ b, n, d }, qkv.options());
+    at::Tensor ctxHeads = ctx.view({ b, n, heads, hd }).permute({ 0, 2, 1, 3 });
+    attention(heads3[0], heads3[1].transpose(2, 3), heads3[2], scale, nullptr, ctxHeads);
+    L.attnOut.accumulate(ctx, x);
+    h = layerNormTo(x, L.lnAfterW, L.lnAfterB, eps, ct);
+    L.out.accumulate(L.inter.forward(h, ct, &Config.hiddenAct), x);
   }
 
   BackboneOutput out;
   out.lastHiddenState = at::layer_norm(x, { d }, FinalLnW, FinalLnB, eps);
-  at::Tensor first = out.lastHiddenState.select(1, 0);
-  if (PoolerWeight.defined())
+  const at::Tensor first = out.lastHiddenState.select(1, 0);
+  if (Pooler.defined())
   {
-    out.poolerOutput = at::tanh(at::linear(first, PoolerWeight, PoolerBias));
+    out.poolerOutput = at::tanh(Pooler.forward(first, at::kFloat));
   }
-  if (ClassifierWeight.defined())
+  if (Classifier.defined())
   {
-    out.logits = at::linear(first, ClassifierWeight, ClassifierBias);
+    out.logits = Classifier.forward(first, at::kFloat);
   }
   return out;
 }

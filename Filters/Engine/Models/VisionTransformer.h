@@ -1,8 +1,12 @@
 // Forward pass of Hugging Face ViTModel / ViTForImageClassification over
 // plain tensors (eager attention), matching transformers in float32.
+// In bfloat16 only the products (linear layers, attention) take bfloat16
+// inputs; they accumulate in float32, and the residual stream, layer norms,
+// softmax, pooling and heads stay float32.
 #ifndef DualEmbed_Engine_VisionTransformer_h
 #define DualEmbed_Engine_VisionTransformer_h
 
+#include "Matmul.h"
 #include "ModelConfig.h"
 
 #include <ATen/core/Tensor.h>
@@ -25,25 +29,27 @@ public:
 
   BackboneOutput forward(const at::Tensor& pixelValues) const override;
   void to(at::Device device, at::ScalarType dtype) override;
-  bool hasPooler() const override { return PoolerWeight.defined(); }
-  bool hasClassifier() const override { return ClassifierWeight.defined(); }
+  bool hasPooler() const override { return Pooler.defined(); }
+  bool hasClassifier() const override { return Classifier.defined(); }
   std::int64_t numLabels() const override;
 
 private:
   struct Layer
   {
-    at::Tensor lnBeforeW, lnBeforeB, queryW, queryB, keyW, keyB, valueW, valueB;
-    at::Tensor attnOutW, attnOutB, lnAfterW, lnAfterB, interW, interB, outW, outB;
+    at::Tensor lnBeforeW, lnBeforeB, lnAfterW, lnAfterB;
+    Linear qkv; // query, key and value in one product
+    Linear attnOut, inter, out;
   };
 
   at::Tensor positionEmbeddings(std::int64_t gridH, std::int64_t gridW) const;
 
   ModelConfig Config;
-  at::Tensor ClsToken, PositionEmbeddings, PatchW, PatchB;
+  at::Tensor ClsToken, PositionEmbeddings;
+  Linear Patch; // the stride-patch convolution as a product over patch rows
   std::vector<Layer> Layers;
   at::Tensor FinalLnW, FinalLnB;
-  at::Tensor PoolerWeight, PoolerBias;
-  at::Tensor ClassifierWeight, ClassifierBias;
+  Linear Pooler, Classifier; // optional
+  at::ScalarType ComputeType = at::kFloat;
 };
 
 } // namespace engine
