@@ -3,6 +3,7 @@
 #include "SampleExchange.h"
 
 #include "vtkDataArray.h"
+#include "vtkDoubleArray.h"
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
 #include "vtkFreeTypeTools.h"
@@ -193,6 +194,64 @@ vtkSmartPointer<vtkPolyData> gatherRows(vtkPolyData* samples, const std::vector<
   return all;
 }
 
+constexpr int HistogramBins = 40;
+
+/// Histograms of `rank` (HistogramBins bins over its range on all ranks): of every sample, then
+/// of the selected ones (`selected`: local point ids; none without a selection). Field data of
+/// the row table, so that the Sample Inspector shows where the selection lies in the scores.
+void addRankHistograms(vtkTable* table, vtkDataArray* rank, const std::vector<vtkIdType>* selected,
+  const dualembed::SampleExchange& exchange)
+{
+  double range[2] = { 0.0, 0.0 };
+  if (rank && rank->GetNumberOfTuples() > 0)
+  {
+    rank->GetRange(range, 0);
+  }
+  else
+  {
+    range[0] = VTK_DOUBLE_MAX;
+    range[1] = VTK_DOUBLE_MIN;
+  }
+  const std::vector<double> ranges = exchange.allGatherRows(std::vector<double>{ range[0], range[1] }, 2);
+  double low = VTK_DOUBLE_MAX, high = VTK_DOUBLE_MIN;
+  for (size_t r = 0; r + 1 < ranges.size(); r += 2)
+  {
+    low = std::min(low, ranges[r]);
+    high = std::max(high, ranges[r + 1]);
+  }
+  std::vector<double> counts(2 * HistogramBins, 0.0);
+  auto binOf = [&](double value) {
+    const double width = high > low ? (high - low) / HistogramBins : 1.0;
+    return std::min(HistogramBins - 1, std::max(0, static_cast<int>((value - low) / width)));
+  };
+  for (vtkIdType i = 0; rank && low <= high && i < rank->GetNumberOfTuples(); ++i)
+  {
+    counts[binOf(rank->GetComponent(i, 0))] += 1.0;
+  }
+  for (size_t k = 0; rank && selected && low <= high && k < selected->size(); ++k)
+  {
+    counts[HistogramBins + binOf(rank->GetComponent((*selected)[k], 0))] += 1.0;
+  }
+  const std::vector<double> all = exchange.allGatherRows(counts, 2 * HistogramBins);
+  vtkNew<vtkDoubleArray> histogram;
+  histogram->SetName("rank_histogram"); // component 0: every sample, 1: the selected ones
+  histogram->SetNumberOfComponents(2);
+  histogram->SetNumberOfTuples(HistogramBins);
+  histogram->Fill(0.0);
+  for (size_t r = 0; r < all.size(); ++r)
+  {
+    const int bin = static_cast<int>(r % (2 * HistogramBins));
+    histogram->SetComponent(bin % HistogramBins, bin / HistogramBins,
+      histogram->GetComponent(bin % HistogramBins, bin / HistogramBins) + all[r]);
+  }
+  vtkNew<vtkDoubleArray> histogramRange;
+  histogramRange->SetName("rank_range");
+  histogramRange->InsertNextValue(low <= high ? low : 0.0);
+  histogramRange->InsertNextValue(low <= high ? high : 0.0);
+  table->GetFieldData()->AddArray(histogram);
+  table->GetFieldData()->AddArray(histogramRange);
+}
+
 /// The one-component point-data arrays (scores, labels, predictions,
 /// neighbours) and the image: what a row of the gallery and the inspector shows.
 std::vector<std::string> rowArrayNames(vtkPointData* pd)
@@ -367,6 +426,7 @@ int vtkSampleGallery::RequestData(
   }
   std::map<vtkIdType, vtkIdType> rowOf;
   const vtkSmartPointer<vtkPolyData> shown = gatherRows(samples, wanted, rowArrayNames(pd), exchange, rowOf);
+  addRankHistograms(table, rank, selection ? &selected : nullptr, exchange); // collective
   if (exchange.rank() != 0)
   {
     output->SetExtent(0, -1, 0, -1, 0, 0);

@@ -33,6 +33,7 @@
 #include <QHBoxLayout>
 #include <QImage>
 #include <QLabel>
+#include <QPainter>
 #include <QPixmap>
 #include <QRegExp>
 #include <QScrollArea>
@@ -133,6 +134,75 @@ QString stringValue(vtkTable* table, const std::string& column, vtkIdType row)
 }
 }
 
+/// Where the shown samples lie in the score the tiles are ranked by: the distribution of every
+/// sample (grey) and of the selected ones (black, on their own scale so a few stand out).
+class pqScoreHistogram : public QWidget
+{
+public:
+  explicit pqScoreHistogram(QWidget* parent)
+    : QWidget(parent)
+  {
+    this->setMinimumHeight(70);
+    this->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+  }
+
+  void setData(vtkTable* rows, const QString& name)
+  {
+    this->All.clear();
+    this->Selected.clear();
+    this->Name = name;
+    auto* histogram = rows ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("rank_histogram")) : nullptr;
+    auto* range = rows ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("rank_range")) : nullptr;
+    if (histogram && range && histogram->GetNumberOfComponents() == 2 && range->GetNumberOfTuples() == 2)
+    {
+      for (vtkIdType b = 0; b < histogram->GetNumberOfTuples(); ++b)
+      {
+        this->All.push_back(histogram->GetComponent(b, 0));
+        this->Selected.push_back(histogram->GetComponent(b, 1));
+      }
+      this->Low = range->GetComponent(0, 0);
+      this->High = range->GetComponent(1, 0);
+    }
+    this->setVisible(!this->All.empty());
+    this->update();
+  }
+
+protected:
+  void paintEvent(QPaintEvent*) override
+  {
+    QPainter painter(this);
+    painter.fillRect(this->rect(), Qt::white);
+    const int bins = static_cast<int>(this->All.size());
+    if (bins == 0)
+    {
+      return;
+    }
+    const QRect plot = this->rect().adjusted(4, 16, -4, -14);
+    const double allMax = std::max(1.0, *std::max_element(this->All.begin(), this->All.end()));
+    const double selectedMax = std::max(1.0, *std::max_element(this->Selected.begin(), this->Selected.end()));
+    const double width = static_cast<double>(plot.width()) / bins;
+    for (int b = 0; b < bins; ++b)
+    {
+      const int x = plot.left() + static_cast<int>(b * width);
+      const int w = std::max(1, static_cast<int>((b + 1) * width) - static_cast<int>(b * width) - 1);
+      const int allHeight = static_cast<int>(plot.height() * this->All[b] / allMax);
+      painter.fillRect(x, plot.bottom() - allHeight, w, allHeight, QColor(190, 190, 190));
+      const int selectedHeight = static_cast<int>(plot.height() * this->Selected[b] / selectedMax);
+      painter.fillRect(x + w / 4, plot.bottom() - selectedHeight, std::max(1, w / 2), selectedHeight, Qt::black);
+    }
+    painter.setPen(Qt::black);
+    painter.drawText(this->rect().adjusted(4, 0, -4, 0), Qt::AlignTop | Qt::AlignLeft,
+      tr("%1: all samples (grey), selected (black)").arg(this->Name));
+    painter.drawText(this->rect().adjusted(4, 0, -4, 0), Qt::AlignBottom | Qt::AlignLeft, QString::number(this->Low, 'g', 3));
+    painter.drawText(this->rect().adjusted(4, 0, -4, 0), Qt::AlignBottom | Qt::AlignRight, QString::number(this->High, 'g', 3));
+  }
+
+private:
+  std::vector<double> All, Selected;
+  double Low = 0.0, High = 0.0;
+  QString Name;
+};
+
 pqSampleInspector::pqSampleInspector(QWidget* parent)
   : Superclass(parent)
 {
@@ -145,6 +215,9 @@ pqSampleInspector::pqSampleInspector(QWidget* parent)
   this->Header->setObjectName("Header");
   this->Header->setWordWrap(true);
   layout->addWidget(this->Header);
+  this->Histogram = new pqScoreHistogram(body);
+  this->Histogram->setVisible(false);
+  layout->addWidget(this->Histogram);
   auto* scroll = new QScrollArea(body);
   scroll->setWidgetResizable(true);
   scroll->setMinimumWidth(Columns * (2 * ThumbnailSide + 40) + 30); // two tiles of two thumbnails side by side
@@ -285,6 +358,7 @@ void pqSampleInspector::inspect(pqOutputPort* port)
   auto* delivered = vtkAlgorithm::SafeDownCast(this->Delivery->GetClientSideObject());
   vtkTable* rows = delivered ? vtkTable::SafeDownCast(delivered->GetOutputDataObject(0)) : nullptr;
   this->rebuildTiles(rows);
+  this->Histogram->setData(rows, QString::fromStdString(rankArray));
   const QString name = port->getSource()->getSMName();
   vtkDataArray* total = rows ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("selected_count")) : nullptr;
   const vtkIdType shown = rows ? rows->GetNumberOfRows() : 0;

@@ -16,6 +16,7 @@ class QLabel;
 class QWidget;
 class pqOutputPort;
 class pqPipelineSource;
+class pqScoreHistogram;
 class vtkSMSourceProxy;
 class vtkTable;
 
@@ -56,6 +57,7 @@ private:
   QPointer<pqOutputPort> Pending; // the port whose selection changed last
   bool UpdateScheduled = false;
   QLabel* Header = nullptr;       // what is shown, and why
+  pqScoreHistogram* Histogram = nullptr; // where the selection lies in the ranking score
   QWidget* Tiles = nullptr;       // holds the grid of tiles
   QGridLayout* Grid = nullptr;
   // The server-side gallery whose row table feeds the tiles, and the proxies

@@ -229,7 +229,7 @@ def per_sample_arrays(source):
 
 
 def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="label",
-            outliers=8, layout=None):
+            outliers=8, layout=None, per_sample_views=True):
     """Builds the comparison layout and returns its views as a dict.
 
     foundation_map, ft_map: sources whose point coordinates are the two projections.
@@ -238,12 +238,14 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     Top row: the two maps. Bottom row: the spreadsheet, the histogram of the foundation's outlier
     score and, outside the GUI, the gallery (in the GUI, the Sample Inspector dock shows it).
     The views show per_sample_arrays() of the maps; views["foundation_samples"] and
-    views["ft_samples"] are those sources, whose selections are linked.
+    views["ft_samples"] are those sources, whose selections are linked. per_sample_views=False
+    shows the maps themselves, with every array (what the selection benchmark compares against).
     """
     maps = {"foundation": foundation_map, "ft": ft_map}
-    foundation_map, ft_map = per_sample_arrays(foundation_map), per_sample_arrays(ft_map)
-    simple.RenameSource("shown (%s)" % foundation, foundation_map)
-    simple.RenameSource("shown (%s)" % ft, ft_map)
+    if per_sample_views:
+        foundation_map, ft_map = per_sample_arrays(foundation_map), per_sample_arrays(ft_map)
+        simple.RenameSource("shown (%s)" % foundation, foundation_map)
+        simple.RenameSource("shown (%s)" % ft, ft_map)
     left = simple.CreateView("RenderView")
     gui = in_gui(left)
     right = simple.CreateView("RenderView")
@@ -331,7 +333,7 @@ def embedding_tags(source):
     return tags[0], tags[1]
 
 
-def compare_source(samples, outliers=8):
+def compare_source(samples, outliers=8, per_sample_views=True):
     """The comparison layout for any samples with two embeddings (e.g. a results file).
 
     Adds what is missing for each embedding (outlier score, nearest neighbour, the map: stored
@@ -360,7 +362,7 @@ def compare_source(samples, outliers=8):
             representation = simple.GetDisplayProperties(proxy, view) if view.GetProperty("Representations") else None
             if representation is not None and representation.GetProperty("Visibility") is not None:
                 simple.Hide(proxy, view)
-    return compare(foundation_map, ft_map, foundation, ft, outliers=outliers)
+    return compare(foundation_map, ft_map, foundation, ft, outliers=outliers, per_sample_views=per_sample_views)
 
 
 def compare_active_source(outliers=8):

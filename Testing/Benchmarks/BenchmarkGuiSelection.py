@@ -1,0 +1,106 @@
+"""The selection round trip in the real paraview GUI: from the release of the mouse after a
+rectangle selection in the foundation map to the Sample Inspector showing the selection (the
+two maps, the spreadsheet and the histogram are updated on the way), for 10 000 and 70 000
+Fashion-MNIST images with both demo models.
+
+    DUALEMBED_PLUGIN=build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so \\
+      xvfb-run -a -s "-screen 0 1920x1080x24" /usr/bin/python3 Testing/Benchmarks/BenchmarkGuiSelection.py [N ...]
+
+Two layouts of the same data in the same run: "before", the maps with every array in the views
+(as up to this change: the spreadsheets split the 784 pixel and the embedding components into
+columns on every selection), and "after", Compare Embeddings from the toolbar (the views show
+the per-sample arrays). Three rectangles each, small to large. Prints one line per selection.
+"""
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "Python"))
+import gui_driver  # noqa: E402
+
+plugin = os.path.abspath(os.environ.get("DUALEMBED_PLUGIN", "build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so"))
+models = os.path.join(here, "..", "..", "Data", "models")
+sizes = [int(a) for a in sys.argv[1:]] or [10000, 70000]
+work = tempfile.mkdtemp(prefix="dualembed-bench-gui-")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def fashion_mnist_70k(path):
+    """All 70 000 Fashion-MNIST images (training and test set) as one HDF5 image dataset."""
+    import gzip
+    import h5py
+    root = "/usr/share/datasets/fashion-mnist"
+
+    def idx(name, offset):
+        with gzip.open(os.path.join(root, name)) as f:
+            return np.frombuffer(f.read(), np.uint8, offset=offset)
+    images = np.concatenate([idx("train-images-idx3-ubyte.gz", 16), idx("t10k-images-idx3-ubyte.gz", 16)])
+    labels = np.concatenate([idx("train-labels-idx1-ubyte.gz", 8), idx("t10k-labels-idx1-ubyte.gz", 8)])
+    with h5py.File(path, "w") as f:
+        f["images"] = images.reshape(-1, 28, 28)
+        f["labels"] = labels.astype(np.int64)
+    return path
+
+
+def results_file(n):
+    path = os.path.join(work, "results-%d.h5" % n)
+    dataset = None if n <= 10000 else fashion_mnist_70k(os.path.join(work, "fmnist-70k.h5"))
+    start = time.time()
+    gui_driver.make_results(path, n, "pvpython", plugin, models, dataset)
+    # The maps too, so that both layouts reuse them (UMAP is not what is measured here).
+    script = """
+from paraview import simple
+simple.LoadPlugin(%r, remote=False)
+s = simple.DualEmbedSamplesReader(FileName=%r)
+m = simple.EmbeddingProjection(Input=s, Embedding=["POINTS", "embedding_foundation"])
+m = simple.EmbeddingProjection(Input=m, Embedding=["POINTS", "embedding_ft"])
+simple.SaveData(%r, proxy=m)
+""" % (plugin, path, path + ".maps.h5")
+    gui_driver.subprocess.run(["pvpython", "-c", script], check=True)
+    print("[%d samples] results file with both embeddings and maps in %.0f s" % (n, time.time() - start))
+    return path + ".maps.h5"
+
+
+def measure(n, path, variant):
+    log = os.path.join(work, "inspector-%s-%d.log" % (variant, n))
+    if variant == "before":
+        script = os.path.join(work, "before.py")
+        with open(script, "w") as f:
+            f.write("from paraview import simple\nimport paraview.servermanager\nimport dualembed.layout\n"
+                    "s = simple.DualEmbedSamplesReader(FileName=%r)\n"
+                    "dualembed.layout.compare_source(s, per_sample_views=False)\n" % path)
+        arguments = ["--script=" + script]
+    else:
+        arguments = ["--data=" + path]
+    gui = gui_driver.Gui("paraview", plugin, log, arguments, work, "bench-%s-%d" % (variant, n))
+    try:
+        mark = gui.mark()
+        if variant == "after":
+            gui.wait_for("header")
+            gui.click(49, 537)  # Apply
+            time.sleep(3)
+            gui.key("ctrl+shift+e")
+        gui.wait_update(mark, timeout=600, quiet=3)
+        screen = gui.screenshot("layout")
+        for low, high in ((48, 52), (40, 60), (25, 75)):
+            box = gui_driver.points_box(screen, gui_driver.FOUNDATION_MAP, low, high)
+            mark = gui.mark()
+            released = gui.select_rectangle(box)
+            update = gui.wait_update(mark, timeout=600, quiet=3)
+            print("[%d samples] %-6s %-58s round trip %6.2f s" % (
+                n, variant, update["header"].split(": ", 1)[-1], update["first"] - released))
+            sys.stdout.flush()
+    finally:
+        gui.close()
+
+
+print("load average before: %.2f %.2f %.2f" % os.getloadavg())
+for n in sizes:
+    path = results_file(n)
+    for variant in ("before", "after"):
+        measure(n, path, variant)
+print("load average after: %.2f %.2f %.2f" % os.getloadavg())
