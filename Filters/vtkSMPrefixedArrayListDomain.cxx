@@ -44,7 +44,7 @@ int vtkSMPrefixedArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool
     return 1;
   }
   int seen = 0;
-  for (unsigned int i = 0; i < this->GetNumberOfStrings(); ++i)
+  for (unsigned int i = 0; !this->Prefix.empty() && i < this->GetNumberOfStrings(); ++i)
   {
     const char* name = this->GetString(i);
     if (!name || std::string(name).compare(0, this->Prefix.size(), this->Prefix) != 0 ||

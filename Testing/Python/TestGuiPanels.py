@@ -4,7 +4,7 @@
 # PyQt5 (Debian's python3-pyqt5, on the same Qt as ParaView) only finds widgets and reads their
 # state; the clicks and the typing are real X events from xdotool. Screenshots (imagemagick's
 # import) go to DUALEMBED_TEST_OUTPUT_DIR: TestGuiPanels-reader.png, -embedding.png, -dialog.png,
-# -projection.png.
+# -applied.png, -failed-apply.png, -projection.png.
 import os
 import subprocess
 import time
@@ -187,7 +187,64 @@ def cache_dialog_opens_files():
     dialog.reject()
 
 
+def click(widget):
+    centre = widget.mapToGlobal(widget.rect().center())
+    xdotool("mousemove", "--sync", centre.x(), centre.y(), "click", "1")
+
+
+def apply_button():
+    return [b for b in main_window().findChildren(QtWidgets.QPushButton, "Accept") if b.isVisible()][0]
+
+
+def information_points():
+    """The Information panel's point count, as displayed (e.g. "50", "0")."""
+    labels = main_window().findChildren(QtWidgets.QLabel, "pointCount")
+    return labels[0].text().replace(",", "").split(" ")[0] if labels else None
+
+
 @step(100)
+def apply_embedding():
+    simple.SetActiveSource(embedding)
+    click(apply_button())
+
+
+@step(1000)
+def embedding_shown():
+    shown = simple.GetDisplayProperties(embedding).GetRepresentedDataInformation().GetNumberOfPoints()
+    if information_points() != "50" or shown != 50:
+        raise NotYet("after Apply the Information panel shows %r points and the view %d, expected 50"
+                     % (information_points(), shown))
+    screenshot("applied")
+    # Now a model folder that does not exist, typed in and applied as a user would.
+    line = property_widget("ModelPath").findChild(QtWidgets.QLineEdit, "FileLineEdit")
+    line.setFocus()
+    xdotool("windowfocus", "--sync", int(main_window().winId()))
+    xdotool("key", "ctrl+a")
+    xdotool("type", "--delay", 2, os.path.join(os.path.dirname(model_config), "no-such-model"))
+    click(apply_button())
+
+
+@step(1000)
+def failed_apply_shows_nothing():
+    check(embedding.ModelPath.endswith("no-such-model"), "ModelPath is %r after typing" % embedding.ModelPath)
+    shown = simple.GetDisplayProperties(embedding).GetRepresentedDataInformation().GetNumberOfPoints()
+    if information_points() != "0" or shown != 0:
+        raise NotYet("after the failed Apply the Information panel shows %r points and the view %d, "
+                     "expected 0 (the previous result is stale)" % (information_points(), shown))
+    for dock in main_window().findChildren(QtWidgets.QDockWidget):
+        if dock.windowTitle() == "Information":
+            dock.raise_()  # for the screenshot: the panel that used to keep the old counts
+    QtCore.QTimer.singleShot(300, lambda: screenshot("failed-apply"))
+
+
+@step(800)
+def back_to_properties():
+    for dock in main_window().findChildren(QtWidgets.QDockWidget):
+        if dock.windowTitle() == "Properties":
+            dock.raise_()
+
+
+@step(600)
 def projection_from_filters_menu():
     # Samples with two embeddings, then Filters > DualEmbed > Embedding Projection: the GUI's
     # own creation path (pqObjectBuilder), not paraview.simple's.
