@@ -1,5 +1,6 @@
 #include "vtkSampleGallery.h"
 
+#include "EmptyOnFailure.h"
 #include "SampleExchange.h"
 
 #include "vtkDataArray.h"
@@ -360,7 +361,22 @@ int vtkSampleGallery::RequestData(
   vtkTable* table = vtkTable::GetData(outputVector, 1);
   output->Initialize(); // nothing of an earlier run stays on screen after a failure
   table->Initialize();
+  if (dualembed::isEmptyInput(samples))
+  {
+    return 1; // a failed filter upstream: it said why, the gallery stays empty
+  }
+  return dualembed::emptyOnFailure(this, output, [&]() {
+    const int drawn = this->Draw(samples, selection, output, table);
+    if (!drawn)
+    {
+      table->Initialize();
+    }
+    return drawn;
+  });
+}
 
+int vtkSampleGallery::Draw(vtkPolyData* samples, vtkSelection* selection, vtkImageData* output, vtkTable* table)
+{
   // Under MPI the samples are spread over the ranks: the rows to show and
   // their neighbours are gathered from the ranks owning them, and the root
   // draws the gallery (the other ranks' pieces are empty).

@@ -29,6 +29,11 @@
 
 #include <string> // for std::string
 
+class vtkImageData;
+class vtkPolyData;
+class vtkSelection;
+class vtkTable;
+
 class DUALEMBEDFILTERS_EXPORT vtkSampleGallery : public vtkImageAlgorithm
 {
 public:
@@ -74,6 +79,9 @@ protected:
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
 
 private:
+  /// The work of RequestData; 0 after reporting an error.
+  int Draw(vtkPolyData* samples, vtkSelection* selection, vtkImageData* output, vtkTable* table);
+
   vtkSampleGallery(const vtkSampleGallery&) = delete;
   void operator=(const vtkSampleGallery&) = delete;
 

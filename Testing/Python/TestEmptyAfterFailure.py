@@ -138,5 +138,30 @@ expect_cleared("PredictionOutlierScore", prediction,
                lambda: setattr(prediction, "Labels", foundation),     # 8 components, not a class index
                lambda: setattr(prediction, "Labels", ["POINTS", "label"]), "components")
 
+# --- the Sample Gallery (an image and a row table): a neighbour array that does not exist ------
+gallery = simple.SampleGallery(Input=neighbor, RankArray="label", NeighborSuffix="foundation")
+shown_gallery = simple.Show(gallery, view)
+simple.Render(view)
+check(points(gallery) > 0 and servermanager.Fetch(gallery, idx=1).GetNumberOfRows() == 8, "gallery before the failure")
+with CapturedMessages() as messages:
+    gallery.NeighborSuffix = "missing"
+    simple.Render(view)
+check("nn_id_missing" in messages.text, "gallery: expected an error naming nn_id_missing, got %r" % messages.text)
+check(points(gallery) == 0 and shown_gallery.GetRepresentedDataInformation().GetNumberOfPoints() == 0,
+      "gallery: the picture stayed after the failure")
+check(servermanager.Fetch(gallery, idx=1).GetNumberOfRows() == 0, "gallery: the row table stayed after the failure")
+gallery.NeighborSuffix = "foundation"
+simple.Render(view)
+check(points(gallery) > 0, "gallery: repairing NeighborSuffix did not bring the picture back")
+print("%-26s empty after the failure, restored after the repair" % "SampleGallery")
+
+# A failed filter upstream: the gallery stays empty without an error of its own.
+with CapturedMessages() as messages:
+    neighbor.Embedding = ["POINTS", "no_such_array"]
+    gallery.UpdatePipeline()
+check(points(gallery) == 0 and "not found" in messages.text and "nn_id" not in messages.text,
+      "gallery after a failed filter: %d points, messages %r" % (points(gallery), messages.text))
+neighbor.Embedding = foundation
+
 shutil.rmtree(work, ignore_errors=True)
 print("empty-after-failure test passed")
