@@ -110,6 +110,16 @@ def style_histogram(view, source, array):
     view.LeftAxisTitle = "samples"
     view.BottomAxisTitle = array
     view.ChartTitle = "%s (drag over bars to select samples)" % array
+    # A left drag selects bars (ParaView's chart views pan with it by default; panning stays on
+    # the middle button): the selection is a threshold of `array`, i.e. those bins' samples.
+    try:
+        from vtkmodules.vtkChartsCore import vtkChart
+        from vtkmodules.vtkRenderingContext2D import vtkContextMouseEvent
+        chart = view.GetClientSideObject().GetChart()
+        chart.SetActionToButton(vtkChart.SELECT_RECTANGLE, vtkContextMouseEvent.LEFT_BUTTON)
+        chart.SetActionToButton(vtkChart.PAN, vtkContextMouseEvent.MIDDLE_BUTTON)
+    except (AttributeError, ImportError):  # no client-side chart (a remote render server)
+        pass
     return display
 
 

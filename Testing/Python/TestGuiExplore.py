@@ -3,7 +3,9 @@ events (gui_driver: xdotool, screenshots, the Sample Inspector's log):
 
   open results.h5 (paraview --data), Apply, Compare Embeddings (its shortcut Ctrl+Shift+E),
   drag a Select Points rectangle in the foundation map, check that the other map and the Sample
-  Inspector follow, click the inspector's first tile, check that exactly that sample is selected.
+  Inspector follow, click the inspector's first tile, check that exactly that sample is selected,
+  drag over the histogram's low bars, and run an Edit › Find Data query
+  (outlier_score_foundation <= 0.1: a QUERY selection, which used to abort ParaView).
 
 Run by CTest with plain Python 3 on the X display of Scripts/setup.sh (1920x1080). Needs
 DUALEMBED_PLUGIN, DUALEMBED_PVPYTHON, DUALEMBED_PARAVIEW, DUALEMBED_MODELS_DIR and
@@ -64,6 +66,26 @@ def main():
         check(update["tiles"] == [first], "clicking the first tile (sample %d) shows %s" % (first, update["tiles"]))
         check("1 selected" in update["header"], "clicking a tile: %r" % update["header"])
         gui.screenshot("3-tile")
+
+        # Dragging over the histogram's low bars selects those bins' samples (a threshold).
+        x0, y0, x1, y1 = gui_driver.HISTOGRAM
+        mark = gui.mark()
+        gui.drag((x0 + 0.15 * (x1 - x0), y0 + 0.12 * (y1 - y0), x0 + 0.25 * (x1 - x0), y0 + 0.85 * (y1 - y0)))
+        update = gui.wait_update(mark)
+        count = int(update["header"].split(":")[1].split()[0])
+        check(0 < count < samples, "the histogram drag selected %r" % update["header"])
+        print("Histogram bars: %s" % update["header"])
+        gui.screenshot("4-histogram")
+
+        # Edit › Find Data: a query, as typed into its panel.
+        mark = gui.mark()
+        gui_driver.find_data(gui, "shown (f", "outlier_score_f", "is <=", "0.1")
+        update = gui.wait_update(mark)
+        print("Find Data outlier_score_foundation <= 0.1: %s" % update["header"])
+        check("selected" in update["header"] and gui.alive(), "Find Data: %r" % update["header"])
+        count = int(update["header"].split(":")[1].split()[0])
+        check(0 < count < samples, "the query selected %d of %d samples" % (count, samples))
+        gui.screenshot("5-find-data")
         check(gui.alive(), "paraview exited")
     finally:
         gui.close()

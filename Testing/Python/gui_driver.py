@@ -18,6 +18,10 @@ WIDTH, HEIGHT = 1920, 1080
 # docked right (ParaView's default panels, --dr): (x0, y0, x1, y1) in screen pixels.
 FOUNDATION_MAP = (300, 200, 850, 700)
 FT_MAP = (870, 200, 1400, 700)
+HISTOGRAM = (915, 745, 1408, 1045)
+# Edit › Find Data opens its panel above the Sample Inspector: its widgets' centres.
+FIND_DATA = {"producer": (1709, 241), "array": (1464, 299), "operator": (1740, 300), "value": (1815, 300),
+             "find": (1500, 385)}
 
 
 class Failure(AssertionError):
@@ -145,6 +149,17 @@ class Gui:
     def key(self, keys):
         xdotool("key", keys)
 
+    def drag(self, rectangle):
+        """A left-button drag across `rectangle`; returns the time of the release."""
+        x0, y0, x1, y1 = (int(v) for v in rectangle)
+        xdotool("mousemove", x0, y0, "mousedown", 1)
+        for i in range(1, 11):
+            xdotool("mousemove", x0 + (x1 - x0) * i // 10, y0 + (y1 - y0) * i // 10)
+            time.sleep(0.02)
+        released = time.time()
+        xdotool("mouseup", 1)
+        return released
+
     def select_rectangle(self, rectangle):
         """Select Points On (d) over the view at `rectangle`, then drags across it; returns the
         time of the mouse release."""
@@ -153,13 +168,31 @@ class Gui:
         time.sleep(0.5)
         self.key("d")
         time.sleep(0.5)
-        xdotool("mousemove", x0, y0, "mousedown", 1)
-        for i in range(1, 11):
-            xdotool("mousemove", x0 + (x1 - x0) * i // 10, y0 + (y1 - y0) * i // 10)
-            time.sleep(0.02)
-        released = time.time()
-        xdotool("mouseup", 1)
-        return released
+        return self.drag(rectangle)
+
+
+def choose(gui, widget, text):
+    """Opens the combo box `widget` of the Find Data panel and picks the item starting with `text`
+    (typed: the list's keyboard search)."""
+    gui.click(*FIND_DATA[widget])
+    time.sleep(1)
+    xdotool("type", "--delay", "60", text)
+    time.sleep(0.5)
+    gui.key("Return")
+    time.sleep(1)
+
+
+def find_data(gui, producer, array, operator, value):
+    """Edit › Find Data (its shortcut v) with one query, then its Find Data button."""
+    gui.key("v")
+    time.sleep(2)
+    choose(gui, "producer", producer)
+    choose(gui, "array", array)
+    choose(gui, "operator", operator)
+    gui.click(*FIND_DATA["value"])
+    xdotool("type", "--delay", "60", value)
+    time.sleep(0.5)
+    gui.click(*FIND_DATA["find"])
 
 
 def points_box(screen, view, low=35, high=65):
