@@ -4,7 +4,9 @@ two maps, the spreadsheet and the histogram are updated on the way), for 10 000 
 Fashion-MNIST images with both demo models.
 
     DUALEMBED_PLUGIN=build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so \\
-      xvfb-run -a -s "-screen 0 1920x1080x24" /usr/bin/python3 Testing/Benchmarks/BenchmarkGuiSelection.py [N ...]
+      xvfb-run -a -s "-screen 0 1920x1080x24" /usr/bin/python3 Testing/Benchmarks/BenchmarkGuiSelection.py [N ...] [--work DIR]
+
+--work DIR keeps the results files there and reuses them on the next run.
 
 Two layouts of the same data in the same run: "before", the maps with every array in the views
 (as up to this change: the spreadsheets split the 784 pixel and the embedding components into
@@ -24,8 +26,14 @@ import gui_driver  # noqa: E402
 
 plugin = os.path.abspath(os.environ.get("DUALEMBED_PLUGIN", "build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so"))
 models = os.path.join(here, "..", "..", "Data", "models")
-sizes = [int(a) for a in sys.argv[1:]] or [10000, 70000]
-work = tempfile.mkdtemp(prefix="dualembed-bench-gui-")
+arguments = sys.argv[1:]
+work = None
+if "--work" in arguments:
+    work = os.path.abspath(arguments.pop(arguments.index("--work") + 1))
+    arguments.remove("--work")
+    os.makedirs(work, exist_ok=True)
+work = work or tempfile.mkdtemp(prefix="dualembed-bench-gui-")
+sizes = [int(a) for a in arguments] or [10000, 70000]
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
@@ -48,6 +56,8 @@ def fashion_mnist_70k(path):
 
 def results_file(n):
     path = os.path.join(work, "results-%d.h5" % n)
+    if os.path.exists(path + ".maps.h5"):
+        return path + ".maps.h5"
     dataset = None if n <= 10000 else fashion_mnist_70k(os.path.join(work, "fmnist-70k.h5"))
     start = time.time()
     gui_driver.make_results(path, n, "pvpython", plugin, models, dataset)
