@@ -273,6 +273,26 @@ def projection_defaults_to_embedding():
     screenshot("projection")
 
 
+@step(100)
+def apply_projection():
+    click(apply_button())
+
+
+@step(2000)
+def projection_fills_its_view():
+    # The points moved from the reader's grid to the map: the DualEmbed toolbar's behaviour resets
+    # the camera after the Apply, so the map fills the view instead of being a blob in a corner.
+    projection = simple.GetActiveSource()
+    view = simple.GetActiveView()
+    x0, x1, y0, y1 = projection.GetDataInformation().GetBounds()[:4]
+    if x1 - x0 <= 0 or simple.GetDisplayProperties(projection, view).Visibility != 1:
+        raise NotYet("the projection is not shown yet")
+    centre = view.CameraFocalPoint
+    check(x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1,
+          "after Apply the camera looks at %s, outside the map %s" % (list(centre[:2]), [x0, x1, y0, y1]))
+    screenshot("projection-applied")
+
+
 # ParaView's own test timeout would leave a hung GUI to CTest's; stop earlier with a message.
 QtCore.QTimer.singleShot(240000, lambda: (print("FAILED: the GUI panels test timed out"), stop()))
 run_next()
