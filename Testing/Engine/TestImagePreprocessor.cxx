@@ -474,8 +474,11 @@ TEST(Config, BadValuesNameTheFileAndKey)
     { R"({"rescale_factor": "1/255"})", "'rescale_factor'" },
     { R"({"crop_size": {"shortest_edge": 3}})", "'crop_size'" },
   };
-  for (const auto& [text, key] : bad)
+  for (const auto& entry : bad)
   {
+    // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+    const auto& text = entry.first;
+    const auto& key = entry.second;
     message = modelErrorMessage([&] { engine::parsePreprocessorConfig(text, "cfg.json"); });
     EXPECT_NE(message.find(key), std::string::npos) << text << " -> " << message;
     EXPECT_NE(message.find("cfg.json"), std::string::npos) << text << " -> " << message;
