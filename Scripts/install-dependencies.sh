@@ -24,7 +24,7 @@ packages=(
   clang libclang-rt-14-dev libomp-dev
   # data, headless rendering, Python references for tests and benchmarks
   dataset-fashion-mnist xvfb xauth xdotool imagemagick
-  python3-numpy python3-pil python3-sklearn python3-h5py python3-torchvision umap-learn
+  python3-numpy python3-pil python3-sklearn python3-h5py python3-pandas python3-torchvision umap-learn
   # GUI tests: real mouse and keyboard events, screenshots, widget lookup (PyQt5 on ParaView's Qt)
   xdotool imagemagick python3-pyqt5
 )

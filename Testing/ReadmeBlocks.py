@@ -10,7 +10,9 @@ skipped block exits with 77, which CTest reports as "Skipped" (not passed).
 python blocks that use paraview.simple run in pvpython, other python blocks
 in python3, sh blocks in bash -e. Each runs in a fresh folder holding links to
 the repository's Data/, Scripts/, Testing/ and to the build folder as build/,
-so the README's relative paths work as written.
+so the README's relative paths work as written. The runnable blocks before it
+in the same section run first, in the same folder: a block may read what an
+earlier block of its section wrote (the h5py example reads samples.h5).
 """
 import os
 import re
@@ -58,13 +60,18 @@ def skip_reason(language, code):
     # A python block that neither imports nor loads anything continues another one.
     if language == "python" and not re.match(r"\s*(from|import)\s", code):
         return "a fragment that continues another block (uses its variables)"
-    if language == "python" and "samples.h5" in code and "SaveData" not in code:
-        return "reads samples.h5, which only the (fragment) block before it writes"
     return None
 
 
+def command_for(language, code, script):
+    if language == "python":
+        return ["pvpython" if re.search(r"\bparaview\b", code) else sys.executable, script]
+    return ["bash", "-e", script]
+
+
 def run(readme, index, build):
-    language, section, code = blocks(readme)[index]
+    all_blocks = blocks(readme)
+    language, section, code = all_blocks[index]
     print("README block %d (%s, section '%s'):\n%s" % (index, language, section, code))
     reason = skip_reason(language, code)
     if reason:
@@ -76,17 +83,18 @@ def run(readme, index, build):
         for name in ("Data", "Scripts", "Testing", "Plugin"):
             os.symlink(os.path.join(source, name), os.path.join(work, name))
         os.symlink(os.path.abspath(build), os.path.join(work, "build"))
-        script = os.path.join(work, "block." + ("py" if language == "python" else "sh"))
-        with open(script, "w", encoding="utf-8") as f:
-            f.write(code)
-        if language == "python":
-            uses_paraview = re.search(r"\bparaview\b", code) is not None
-            command = ["pvpython" if uses_paraview else "python3", script]
-        else:
-            command = ["bash", "-e", script]
-        completed = subprocess.run(command, cwd=work)
-        print("exit status %d" % completed.returncode)
-        return 0 if completed.returncode == 0 else 1
+        earlier = [i for i in range(index) if all_blocks[i][1] == section
+                   and skip_reason(all_blocks[i][0], all_blocks[i][2]) is None]
+        for i in earlier + [index]:
+            block_language, _, block_code = all_blocks[i]
+            script = os.path.join(work, "block%d.%s" % (i, "py" if block_language == "python" else "sh"))
+            with open(script, "w", encoding="utf-8") as f:
+                f.write(block_code)
+            completed = subprocess.run(command_for(block_language, block_code, script), cwd=work)
+            print("block %d: exit status %d" % (i, completed.returncode))
+            if completed.returncode != 0:
+                return 1
+        return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
