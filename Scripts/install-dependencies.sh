@@ -23,7 +23,7 @@ packages=(
   # fuzzing and sanitizer build (Testing/Fuzz): clang with libFuzzer, ASan/UBSan runtimes, OpenMP
   clang libclang-rt-14-dev libomp-dev
   # data, headless rendering, Python references for tests and benchmarks
-  dataset-fashion-mnist xvfb xauth xdotool imagemagick
+  dataset-fashion-mnist xvfb xauth
   python3-numpy python3-pil python3-sklearn python3-h5py python3-pandas python3-torchvision umap-learn
   # GUI tests: real mouse and keyboard events, screenshots, widget lookup (PyQt5 on ParaView's Qt)
   xdotool imagemagick python3-pyqt5
