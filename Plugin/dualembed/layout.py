@@ -372,8 +372,8 @@ def compare_source(samples, outliers=8, per_sample_views=True):
     ft_map.UpdatePipeline()
     for proxy in (samples, source):  # the layout shows the maps only
         for view in simple.GetViews():
-            representation = simple.GetDisplayProperties(proxy, view) if view.GetProperty("Representations") else None
-            if representation is not None and representation.GetProperty("Visibility") is not None:
+            # Only where it is shown: simple.GetDisplayProperties would create a representation.
+            if servermanager.GetRepresentation(proxy, view) is not None:
                 simple.Hide(proxy, view)
     return compare(foundation_map, ft_map, foundation, ft, outliers=outliers, per_sample_views=per_sample_views)
 
