@@ -30,6 +30,7 @@ public:
 
   bool isParallel() const { return this->Ranks > 1; }
   int rank() const { return this->Rank; }
+  int ranks() const { return this->Ranks; }
   /// Global index of this rank's first sample, its count, and the total.
   vtkIdType offset() const { return this->Offsets[this->Rank]; }
   vtkIdType localRows() const { return this->Counts[this->Rank]; }

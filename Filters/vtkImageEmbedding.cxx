@@ -152,15 +152,21 @@ int vtkImageEmbedding::RequestData(
 int vtkImageEmbedding::Compute(
   vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
 {
-  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
-  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  return this->Embed(vtkPolyData::GetData(inputVector[0], 0), vtkPolyData::GetData(outputVector, 0),
+    this->ModelPath, this->CacheFile);
+}
+
+int vtkImageEmbedding::Embed(
+  vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile)
+{
   if (dualembed::isEmptyInput(input))
   {
     return 1; // a failed stage upstream reported why; pass its empty output on
   }
   output->ShallowCopy(input);
+  this->LoadedFromCache = false;
 
-  if (this->ModelPath.empty())
+  if (modelPath.empty())
   {
     vtkErrorMacro("No model chosen: set ModelPath to a Hugging Face model folder or a TorchScript file.");
     return 0;
@@ -170,16 +176,17 @@ int vtkImageEmbedding::Compute(
     vtkErrorMacro("Tag is empty: it names the output arrays (embedding_<Tag>), e.g. 'foundation' or 'ft'.");
     return 0;
   }
-  if (!this->CacheFile.empty())
+  if (!cacheFile.empty())
   {
     std::string reason;
-    if (this->LoadFromCache(input, output, reason))
+    if (this->LoadFromCache(input, output, modelPath, cacheFile, reason))
     {
+      this->LoadedFromCache = true;
       this->UpdateProgress(1.0);
       return 1;
     }
     std::ostringstream message;
-    message << "Image Embedding: not using the cache file '" << this->CacheFile << "': " << reason
+    message << "Image Embedding: not using the cache file '" << cacheFile << "': " << reason
             << "; computing embedding_" << this->Tag << ".\n";
     vtkOutputWindowDisplayText(message.str().c_str());
   }
@@ -210,14 +217,14 @@ int vtkImageEmbedding::Compute(
       options.inputHeight = size.height;
       options.inputWidth = size.width;
     }
-    const std::string key = this->ModelPath + "|" + std::to_string(modificationTime(this->ModelPath)) +
+    const std::string key = modelPath + "|" + std::to_string(modificationTime(modelPath)) +
       "|" + std::to_string(this->Pooling) + "|" + std::to_string(this->Device) + "|" +
       std::to_string(this->Precision) + "|" + this->PreprocessorFile + "|" +
       std::to_string(modificationTime(this->PreprocessorFile));
     if (!this->Internal->Model || this->Internal->ModelKey != key)
     {
       this->Internal->Model.reset();
-      this->Internal->Model = std::make_unique<engine::EmbeddingModel>(this->ModelPath, options);
+      this->Internal->Model = std::make_unique<engine::EmbeddingModel>(modelPath, options);
       this->Internal->ModelKey = key;
     }
     engine::setEngineThreads(options.threads);
@@ -231,7 +238,7 @@ int vtkImageEmbedding::Compute(
       preprocessing.height = model.inputHeight();
       preprocessing.width = model.inputWidth();
       vtkWarningMacro("No preprocessor_config.json beside '"
-        << this->ModelPath << "': resizing to " << preprocessing.height << "x" << preprocessing.width
+        << modelPath << "': resizing to " << preprocessing.height << "x" << preprocessing.width
         << " (bilinear) with mean 0.5 and std 0.5, ViTImageProcessor's defaults. Set PreprocessorFile "
            "to the model's own configuration.");
     }
@@ -355,7 +362,7 @@ int vtkImageEmbedding::Compute(
     // Provenance, so that saved results say which model made each embedding.
     vtkNew<vtkStringArray> provenance;
     provenance->SetName(("model_" + this->Tag).c_str());
-    provenance->InsertNextValue(this->ModelPath);
+    provenance->InsertNextValue(modelPath);
     provenance->InsertNextValue(model.modelType());
     provenance->InsertNextValue(engine::poolingName(model.pooling()));
     provenance->InsertNextValue(model.deviceName() + " " + model.precisionName());
@@ -372,12 +379,13 @@ int vtkImageEmbedding::Compute(
   return 1;
 }
 
-bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output, std::string& reason)
+bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output,
+  const std::string& modelPath, const std::string& cacheFile, std::string& reason)
 {
   namespace fs = std::filesystem;
   const std::string tag = this->Tag;
   std::error_code error;
-  if (!fs::is_regular_file(this->CacheFile, error))
+  if (!fs::is_regular_file(cacheFile, error))
   {
     reason = "there is no such file";
     return false;
@@ -393,7 +401,7 @@ bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output, s
   vtkNew<vtkPointData> stored;
   vtkNew<vtkFieldData> storedFields;
   vtkIdType rows = 0;
-  if (!vtkSampleStoreReader::ReadStoredArrays(this->CacheFile, names, stored, storedFields, rows, reason))
+  if (!vtkSampleStoreReader::ReadStoredArrays(cacheFile, names, stored, storedFields, rows, reason))
   {
     return false;
   }
@@ -414,9 +422,9 @@ bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output, s
     std::error_code ignored;
     return a == b || fs::weakly_canonical(a, ignored) == fs::weakly_canonical(b, ignored);
   };
-  if (!samePath(provenance->GetValue(0), this->ModelPath))
+  if (!samePath(provenance->GetValue(0), modelPath))
   {
-    reason = names[1] + " was made by the model '" + provenance->GetValue(0) + "', not '" + this->ModelPath + "'";
+    reason = names[1] + " was made by the model '" + provenance->GetValue(0) + "', not '" + modelPath + "'";
     return false;
   }
   const std::string modelType = provenance->GetValue(1);
@@ -433,11 +441,11 @@ bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output, s
     }
   }
   // The model's files must not have changed since the results were written.
-  const auto cacheTime = fs::last_write_time(this->CacheFile, error);
-  std::vector<fs::path> modelFiles = { this->ModelPath };
-  if (fs::is_directory(this->ModelPath, error))
+  const auto cacheTime = fs::last_write_time(cacheFile, error);
+  std::vector<fs::path> modelFiles = { modelPath };
+  if (fs::is_directory(modelPath, error))
   {
-    for (const auto& entry : fs::directory_iterator(this->ModelPath, error))
+    for (const auto& entry : fs::directory_iterator(modelPath, error))
     {
       modelFiles.push_back(entry.path());
     }
@@ -516,7 +524,7 @@ bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output, s
 
   std::ostringstream message;
   message << "Image Embedding: loaded " << names[1] << " for " << n << " samples from "
-          << this->CacheFile << " (model unchanged).\n";
+          << cacheFile << " (model unchanged).\n";
   vtkOutputWindowDisplayText(message.str().c_str());
   return true;
 }

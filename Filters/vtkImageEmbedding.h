@@ -119,13 +119,22 @@ protected:
   /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
   int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
 
+  /// Embeds the input's samples with the model at `modelPath` into `output`
+  /// (a shallow copy of `input`), or loads them from `cacheFile` when it holds
+  /// them; 0 after reporting a failure. Shared with vtkCheckpointEmbedding.
+  int Embed(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile);
+
+  /// Whether the last Embed() loaded its arrays from the cache file.
+  bool LoadedFromCache = false;
+
+  /// Adds the arrays stored in `cacheFile` to `output`; false, with the reason, when
+  /// they cannot be used.
+  bool LoadFromCache(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,
+    const std::string& cacheFile, std::string& reason);
+
 private:
   vtkImageEmbedding(const vtkImageEmbedding&) = delete;
   void operator=(const vtkImageEmbedding&) = delete;
-
-  /// Adds the arrays stored in CacheFile to `output`; false, with the reason, when
-  /// they cannot be used.
-  bool LoadFromCache(vtkPolyData* input, vtkPolyData* output, std::string& reason);
 
   struct Internals;
   std::unique_ptr<Internals> Internal;

@@ -41,6 +41,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <random>
@@ -95,7 +96,8 @@ void usage()
   std::cout
     << "Usage: TrainDemoModels [options]\n"
        "  --data DIR             Fashion-MNIST IDX .gz files (default /usr/share/datasets/fashion-mnist)\n"
-       "  --out DIR              writes DIR/fashion-vit-foundation and DIR/fashion-vit-ft (default Data/models)\n"
+       "  --out DIR              writes DIR/fashion-vit-foundation, DIR/fashion-vit-ft and one checkpoint per\n"
+       "                         fine-tuning epoch in DIR/fashion-vit-ft-run/checkpoint-<step> (default Data/models)\n"
        "  --seed N               random seed (default 1)\n"
        "  --threads N            ATen and OpenBLAS threads (default: all cores; 1 is faster on a busy machine)\n"
        "  --hidden N --layers N --heads N --mlp N --patch N   ViT shape (default 64 4 2 128 7)\n"
@@ -502,11 +504,23 @@ enum class Task
   Classification // supervised: predict the class
 };
 
+/// What one epoch ended with, for checkpoints (trainer_state.json's log_history).
+struct EpochLog
+{
+  int epoch = 0;          // 1-based
+  std::int64_t step = 0;  // optimizer steps so far (Trainer's global_step)
+  std::int64_t maxSteps = 0;
+  double loss = 0.0;
+  double accuracy = 0.0;
+  double learningRate = 0.0;
+};
+
 /// One training run of `epochs` epochs; `forward` maps pixels to logits.
+/// `epochDone`, when set, runs after every epoch (the model in eval mode meanwhile).
 template <typename Forward>
 void train(const char* stage, Task task, nn::Module& model, Forward forward, const Dataset& data,
   const dualembed::engine::PreprocessorConfig& pre, const Options& o, int epochs, double peakLr,
-  std::mt19937_64& rng)
+  std::mt19937_64& rng, const std::function<void(const EpochLog&)>& epochDone = {})
 {
   const torch::Device device(o.device);
   auto optimizer = makeOptimizer(model, peakLr, o.weightDecay);
@@ -579,6 +593,13 @@ void train(const char* stage, Task task, nn::Module& model, Forward forward, con
       epochs, lossSum / double(seen), double(correct) / double(seen), learningRate(peakLr, step - 1, warmup, total),
       seconds(start));
     std::fflush(stdout);
+    if (epochDone)
+    {
+      model.eval();
+      epochDone({ epoch + 1, step, total, lossSum / double(seen), double(correct) / double(seen),
+        learningRate(peakLr, step - 1, warmup, total) });
+      model.train();
+    }
   }
   model.eval();
 }
@@ -676,6 +697,29 @@ void saveModel(const fs::path& dir, nn::Module& model, const Options& o, bool cl
   std::printf("wrote %s (%zu tensors)\n", dir.string().c_str(), tensors.size());
 }
 
+/// A Hugging Face Trainer checkpoint: `<run>/checkpoint-<step>/` with the model
+/// folder's files and trainer_state.json (global_step, epoch, log_history), as
+/// Trainer writes it, so that the Checkpoint Series reader sees a real run.
+void saveCheckpoint(const fs::path& runDir, nn::Module& model, const Options& o,
+  const std::vector<EpochLog>& history, int epochs)
+{
+  const EpochLog& last = history.back();
+  const fs::path dir = runDir / ("checkpoint-" + std::to_string(last.step));
+  saveModel(dir, model, o, true);
+  Json log = Json::array();
+  for (const EpochLog& e : history)
+  {
+    log.push_back(Json{ { "epoch", double(e.epoch) }, { "step", e.step }, { "loss", e.loss },
+      { "train_accuracy", e.accuracy }, { "learning_rate", e.learningRate } });
+  }
+  writeJson(dir / "trainer_state.json",
+    Json{ { "best_metric", nullptr }, { "best_model_checkpoint", nullptr }, { "epoch", double(last.epoch) },
+      { "global_step", last.step }, { "is_hyper_param_search", false }, { "is_local_process_zero", true },
+      { "is_world_process_zero", true }, { "log_history", log }, { "logging_steps", last.step / last.epoch },
+      { "max_steps", last.maxSteps }, { "num_train_epochs", epochs }, { "save_steps", last.step / last.epoch },
+      { "train_batch_size", o.batch }, { "trial_name", nullptr }, { "trial_params", nullptr } });
+}
+
 /// Max |engine - training| over the first `count` test images, for the
 /// embedding (CLS after the final layer norm) and, with a head, the logits.
 /// Inputs come from the engine's preprocessing of the folder's
@@ -768,8 +812,17 @@ int main(int argc, char** argv)
     VitClassifier classifier(vit, o.hidden, static_cast<int>(kClassNames.size()));
     classifier->to(device);
     const auto finetuneStart = std::chrono::steady_clock::now();
+    // One checkpoint per epoch, as Trainer's save_strategy="epoch" (no RNG is
+    // drawn, so the run and the final model are the same with or without them).
+    const fs::path runDir = fs::path(o.outDir) / "fashion-vit-ft-run";
+    fs::remove_all(runDir);
+    std::vector<EpochLog> history;
     train("finetune", Task::Classification, *classifier,
-      [&](const torch::Tensor& x) { return classifier(x); }, trainSet, pre, o, o.finetuneEpochs, o.finetuneLr, rng);
+      [&](const torch::Tensor& x) { return classifier(x); }, trainSet, pre, o, o.finetuneEpochs, o.finetuneLr, rng,
+      [&](const EpochLog& e) {
+        history.push_back(e);
+        saveCheckpoint(runDir, *classifier, o, history, o.finetuneEpochs);
+      });
     const double finetuneSeconds = seconds(finetuneStart);
     const fs::path ftDir = fs::path(o.outDir) / "fashion-vit-ft";
     saveModel(ftDir, *classifier, o, true);

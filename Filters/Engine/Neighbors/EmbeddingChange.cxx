@@ -3,6 +3,7 @@
 #include "EngineError.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <string>
 
@@ -10,6 +11,30 @@ namespace dualembed
 {
 namespace engine
 {
+
+std::vector<float> neighborOverlap(const KnnResult& a, const KnnResult& b)
+{
+  if (a.k != b.k || a.rows != b.rows)
+  {
+    throw ModelError("Neighbour overlap of two kNN results of different shapes.");
+  }
+  const std::size_t k = static_cast<std::size_t>(a.k);
+  std::vector<float> overlap(static_cast<std::size_t>(a.rows));
+  std::vector<int64_t> setA(k);
+  std::vector<int64_t> setB(k);
+  std::vector<int64_t> common;
+  for (std::size_t i = 0; i < overlap.size(); ++i)
+  {
+    std::copy_n(a.indices.begin() + static_cast<std::ptrdiff_t>(i * k), k, setA.begin());
+    std::copy_n(b.indices.begin() + static_cast<std::ptrdiff_t>(i * k), k, setB.begin());
+    std::sort(setA.begin(), setA.end());
+    std::sort(setB.begin(), setB.end());
+    common.clear();
+    std::set_intersection(setA.begin(), setA.end(), setB.begin(), setB.end(), std::back_inserter(common));
+    overlap[i] = static_cast<float>(static_cast<double>(common.size()) / static_cast<double>(k));
+  }
+  return overlap;
+}
 
 EmbeddingChangeResult computeEmbeddingChange(
   const FeatureMatrix& a, const FeatureMatrix& b, const EmbeddingChangeOptions& options)
@@ -61,24 +86,14 @@ EmbeddingChangeResult computeEmbeddingChange(
   knnOptions.metric = result.metricB;
   const KnnResult knnB = computeKnn(b, first, first + n, knnOptions);
 
-  const std::size_t k = static_cast<std::size_t>(knnA.k);
   result.k = knnA.k;
-  result.overlap.resize(static_cast<std::size_t>(n));
-  result.change.resize(static_cast<std::size_t>(n));
-  std::vector<int64_t> setA(k);
-  std::vector<int64_t> setB(k);
-  std::vector<int64_t> common;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i)
+  result.overlap = neighborOverlap(knnA, knnB);
+  result.change.resize(result.overlap.size());
+  const double k = static_cast<double>(result.k);
+  for (std::size_t i = 0; i < result.overlap.size(); ++i)
   {
-    std::copy_n(knnA.indices.begin() + static_cast<std::ptrdiff_t>(i * k), k, setA.begin());
-    std::copy_n(knnB.indices.begin() + static_cast<std::ptrdiff_t>(i * k), k, setB.begin());
-    std::sort(setA.begin(), setA.end());
-    std::sort(setB.begin(), setB.end());
-    common.clear();
-    std::set_intersection(setA.begin(), setA.end(), setB.begin(), setB.end(), std::back_inserter(common));
-    const double overlap = static_cast<double>(common.size()) / static_cast<double>(k);
-    result.overlap[i] = static_cast<float>(overlap);
-    result.change[i] = static_cast<float>(1.0 - overlap);
+    // 1 - common / k from the exact count, not from the float overlap.
+    result.change[i] = static_cast<float>(1.0 - std::round(static_cast<double>(result.overlap[i]) * k) / k);
   }
   return result;
 }

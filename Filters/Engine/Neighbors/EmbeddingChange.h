@@ -41,6 +41,10 @@ struct EmbeddingChangeResult
   DistanceMetric metricB = DistanceMetric::Cosine;
 };
 
+/// |kNN_A(i) ∩ kNN_B(i)| / k for each query row of two kNN results of the
+/// same rows and k (the neighbour sets compared as sets).
+std::vector<float> neighborOverlap(const KnnResult& a, const KnnResult& b);
+
 /// Throws ModelError when A and B differ in N, for K < 1 and for NaN/Inf
 /// rows (naming their count and the embedding); Aborted on cancel.
 EmbeddingChangeResult computeEmbeddingChange(const FeatureMatrix& a, const FeatureMatrix& b,
