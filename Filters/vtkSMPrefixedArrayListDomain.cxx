@@ -20,6 +20,8 @@ int vtkSMPrefixedArrayListDomain::ReadXMLAttributes(vtkSMProperty* property, vtk
   }
   const char* prefix = element->GetAttribute("prefix");
   this->Prefix = prefix ? prefix : "";
+  const char* missing = element->GetAttribute("missing_name");
+  this->MissingName = missing ? missing : "";
   int occurrence = 0;
   if (element->GetScalarAttribute("occurrence", &occurrence))
   {
@@ -67,6 +69,19 @@ int vtkSMPrefixedArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool
     }
     break;
   }
+  if (!this->MissingName.empty())
+  {
+    // An array that only some time steps have (probabilities of classifier
+    // checkpoints, not of a headless step 0): any other array would be wrong.
+    vtkSMPropertyHelper helper(property);
+    helper.SetUseUnchecked(useUncheckedValues);
+    if (helper.GetNumberOfElements() == 5)
+    {
+      helper.Set(3, "0"); // points
+      helper.Set(4, this->MissingName.c_str());
+      return 1;
+    }
+  }
   return this->Superclass::SetDefaultValues(property, useUncheckedValues);
 }
 
@@ -75,4 +90,5 @@ void vtkSMPrefixedArrayListDomain::PrintSelf(ostream& os, vtkIndent indent)
   this->Superclass::PrintSelf(os, indent);
   os << indent << "Prefix: " << this->Prefix << "\n";
   os << indent << "Occurrence: " << this->Occurrence << "\n";
+  os << indent << "MissingName: " << this->MissingName << "\n";
 }
