@@ -66,7 +66,7 @@ check(not np.array_equal(probs[0], probs[-1]), "the first and the last checkpoin
 final = simple.ImageEmbedding(Input=samples, ModelPath=os.path.join(models, "fashion-vit-ft"), Tag="ft", BatchSize=50)
 final.UpdatePipeline()
 check(np.array_equal(point_array(servermanager.Fetch(final), "probs_ft"), probs[-1].astype(np.float32)),
-     "the last checkpoint from fashion-vit-ft's")
+      "the last checkpoint's probabilities differ from fashion-vit-ft's")
 
 # SPEC §2.7 in NumPy, on the same values.
 P = np.stack(probs)                      # T x N x K
