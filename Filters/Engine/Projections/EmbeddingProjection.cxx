@@ -31,9 +31,11 @@ double secondsSince(Clock::time_point start)
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-/// PCA coordinates for an initialisation: `dims` columns; columns beyond
-/// min(rows, cols) (1-column input) are N(0, 1) noise scaled to the std of
-/// the first column.
+} // namespace
+
+namespace projection
+{
+
 std::vector<float> pcaInitFrom(const FeatureMatrix& points, int dims, uint64_t seed)
 {
   const int64_t n = points.rows;
@@ -63,6 +65,9 @@ std::vector<float> pcaInitFrom(const FeatureMatrix& points, int dims, uint64_t s
   }
   return out;
 }
+
+namespace
+{
 
 /// Distance of the candidates' re-ranking: float32 products in 16 independent
 /// lanes (vectorised), summed in double; identical rows are at distance 0,
@@ -131,15 +136,8 @@ double fastDistance(const float* a, const float* b, int64_t d, DistanceMetric me
   return std::min(2.0, std::max(0.0, 1.0 - sab / std::sqrt(saa * sbb)));
 }
 
-struct NeighborStep
-{
-  KnnResult knn;
-  std::vector<float> reduced; // rows x components when PCA was used (else empty)
-  int components = 0;
-};
+} // namespace
 
-/// kNN of every row, self excluded, possibly searched on the top principal
-/// components and re-ranked by the exact distances in the input space.
 NeighborStep computeNeighbors(const FeatureMatrix& features, int k, DistanceMetric metric,
   const ProjectionOptions& options, ProjectionResult& diag, const ProgressRange& progress)
 {
@@ -239,7 +237,26 @@ NeighborStep computeNeighbors(const FeatureMatrix& features, int k, DistanceMetr
   return step;
 }
 
-void validate(const FeatureMatrix& features, const ProjectionOptions& o)
+InitProvider makePcaInit(const FeatureMatrix& features, const NeighborStep& step, int dims, uint64_t seed)
+{
+  return [&features, &step, dims, seed]() {
+    if (step.components >= dims)
+    {
+      std::vector<float> out(static_cast<size_t>(features.rows * dims));
+      for (int64_t i = 0; i < features.rows; ++i)
+      {
+        for (int c = 0; c < dims; ++c)
+        {
+          out[i * dims + c] = step.reduced[i * step.components + c];
+        }
+      }
+      return out;
+    }
+    return pcaInitFrom(features, dims, seed);
+  };
+}
+
+void validateProjectionInput(const FeatureMatrix& features, const ProjectionOptions& o)
 {
   if (o.dimensions != 2 && o.dimensions != 3)
   {
@@ -312,7 +329,9 @@ void validate(const FeatureMatrix& features, const ProjectionOptions& o)
   }
 }
 
-} // namespace
+} // namespace projection
+
+using projection::NeighborStep;
 
 const char* projectionMethodName(ProjectionMethod method)
 {
@@ -331,7 +350,7 @@ const char* projectionMethodName(ProjectionMethod method)
 ProjectionResult computeEmbeddingProjection(
   const FeatureMatrix& features, const ProjectionOptions& options)
 {
-  validate(features, options);
+  projection::validateProjectionInput(features, options);
   ProjectionResult result;
   result.rows = features.rows;
   result.dimensions = options.dimensions;
@@ -366,29 +385,14 @@ ProjectionResult computeEmbeddingProjection(
       features.rows - 1, static_cast<int64_t>(3.0 * options.perplexity + 1.0)));
   }
   const double knnEnd = 0.3;
-  NeighborStep step = computeNeighbors(
+  NeighborStep step = projection::computeNeighbors(
     features, k, metric, options, result, ProgressRange(options.progress, 0.0, knnEnd));
   result.stageSeconds.emplace_back("neighbors", secondsSince(start));
 
   // PCA coordinates for initialisations: the first components of the
   // neighbour search's PCA when there was one, else a PCA of the input.
-  const int stepComponents = step.components;
-  const std::vector<float>& reduced = step.reduced;
-  projection::InitProvider pcaInit = [&]() {
-    if (stepComponents >= dims)
-    {
-      std::vector<float> out(static_cast<size_t>(features.rows * dims));
-      for (int64_t i = 0; i < features.rows; ++i)
-      {
-        for (int c = 0; c < dims; ++c)
-        {
-          out[i * dims + c] = reduced[i * stepComponents + c];
-        }
-      }
-      return out;
-    }
-    return pcaInitFrom(features, dims, options.seed);
-  };
+  const projection::InitProvider pcaInit =
+    projection::makePcaInit(features, step, dims, options.seed);
   const auto layoutStart = Clock::now();
   const ProgressRange layoutProgress(options.progress, knnEnd, 1.0);
   if (umap)

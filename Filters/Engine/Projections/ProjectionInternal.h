@@ -103,11 +103,93 @@ private:
   uint64_t State[4];
 };
 
+/// PCA coordinates for an initialisation: `dims` columns; columns beyond
+/// min(rows, cols) (1-column input) are N(0, 1) noise scaled to the std of
+/// the first column.
+std::vector<float> pcaInitFrom(const FeatureMatrix& points, int dims, uint64_t seed);
+
+/// The neighbour graph of UMAP / t-SNE.
+struct NeighborStep
+{
+  KnnResult knn;
+  std::vector<float> reduced; // rows x components when PCA was used (else empty)
+  int components = 0;
+};
+
+/// kNN of every row, self excluded, possibly searched on the top principal
+/// components and re-ranked by the exact distances in the input space
+/// (see EmbeddingProjection.h). Sets diagnostics.neighborsUsed and
+/// neighborPcaComponents.
+NeighborStep computeNeighbors(const FeatureMatrix& features, int k, DistanceMetric metric,
+  const ProjectionOptions& options, ProjectionResult& diagnostics, const ProgressRange& progress);
+
+using InitProvider = std::function<std::vector<float>()>;
+/// PCA coordinates for initialisations: the first components of the
+/// neighbour search's PCA when there was one, else a PCA of the input.
+/// Keeps references to `features` and `step`.
+InitProvider makePcaInit(const FeatureMatrix& features, const NeighborStep& step, int dims, uint64_t seed);
+
+/// ModelError for input computeEmbeddingProjection refuses (dimensions,
+/// empty or non-finite input, too few rows for the method's parameters).
+void validateProjectionInput(const FeatureMatrix& features, const ProjectionOptions& options);
+
 /// UMAP layout from the kNN graph (self excluded, `knn.k` = n_neighbors - 1).
 /// `pcaInit` gives rows x dims PCA coordinates when a fallback is needed.
-using InitProvider = std::function<std::vector<float>()>;
+/// Composed of the pieces below (umapFuzzyGraph, pruneUmapGraph,
+/// umapInitialLayout, optimizeUmapLayout), which aligned UMAP reuses.
 std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& options,
   const InitProvider& pcaInit, ProjectionResult& diagnostics, const ProgressRange& progress);
+
+/// UMAP's fuzzy simplicial set: symmetric, CSR, both directions stored,
+/// columns of a row in increasing order.
+struct UmapGraph
+{
+  int64_t n = 0;
+  std::vector<int64_t> rowPtr;
+  std::vector<int32_t> cols;
+  std::vector<float> weights;
+};
+
+/// smooth_knn_dist + compute_membership_strengths + fuzzy union (not pruned).
+UmapGraph umapFuzzyGraph(const KnnResult& knn, const ProjectionOptions& options);
+/// Removes the edges below max weight / epochs (the edges the SGD would never
+/// sample; umap-learn prunes before its spectral initialisation too).
+void pruneUmapGraph(UmapGraph& graph, int epochs);
+int umapGraphComponents(const UmapGraph& graph);
+/// The epochs of plain UMAP: options.epochs, or 500 when n <= 10 000 else 200.
+int umapDefaultEpochs(int64_t n);
+
+/// Plain UMAP's initial layout on the (pruned) graph: spectral (PCA fallback
+/// for a disconnected graph), PCA or random as options.init says, expanded to
+/// 10 plus N(0, 1e-4) noise, then each column rescaled to [0, 10]. Sets
+/// diagnostics.initUsed; `progress` covers this stage only.
+std::vector<float> umapInitialLayout(const UmapGraph& graph, const ProjectionOptions& options,
+  const InitProvider& pcaInit, ProjectionResult& diagnostics, const ProgressRange& progress);
+
+/// optimize_layout_euclidean on one graph (rows x dims, dims 2 or 3).
+void optimizeUmapLayout(float* embedding, int dims, const UmapGraph& graph, int epochs, float a,
+  float b, float gamma, float initialAlpha, int negativeRate, uint64_t seed,
+  const ProgressRange& progress);
+
+/// One time step of aligned UMAP's joint SGD: its graph, its layout (moved in
+/// place) and the pulls toward the same samples in the other steps of the
+/// window: pull p moves sample i by clip(coefficients[p][i] * (x_i - y_i))
+/// with y_i = positions[p][i] (coefficients[p] = lambda e^-(|offset|-1) times
+/// the neighbourhood overlap of sample i in the two steps).
+struct AlignedLayoutStep
+{
+  const UmapGraph* graph = nullptr;
+  float* embedding = nullptr;
+  std::vector<const float*> positions;
+  std::vector<const float*> coefficients;
+};
+
+/// optimize_layout_aligned_euclidean: all steps' SGD epochs together (each
+/// epoch visits the steps' edge blocks interleaved, the steps in a shuffled
+/// order), the tails moved too (move_other) and pulled like the heads.
+void optimizeAlignedUmapLayouts(std::vector<AlignedLayoutStep>& steps, int dims, int epochs,
+  float a, float b, float gamma, float initialAlpha, int negativeRate, uint64_t seed,
+  const ProgressRange& progress);
 
 /// t-SNE layout from the kNN graph (distances as computed by computeKnn).
 std::vector<float> runTsne(const KnnResult& knn, DistanceMetric metric,

@@ -24,13 +24,7 @@ namespace projection
 namespace
 {
 
-struct Graph // symmetric, CSR, both directions stored
-{
-  int64_t n = 0;
-  std::vector<int64_t> rowPtr;
-  std::vector<int32_t> cols;
-  std::vector<float> weights;
-};
+using Graph = UmapGraph; // symmetric, CSR, both directions stored
 
 /// smooth_knn_dist + compute_membership_strengths + fuzzy union.
 Graph fuzzySimplicialSet(const KnnResult& knn, const ProjectionOptions& o)
@@ -520,9 +514,12 @@ DUALEMBED_ALWAYS_INLINE V gatherLanes(const float* const* p, int d)
 /// (element-wise stores followed by a vector load would stall on store
 /// forwarding); unused lanes point at the current sample itself and are
 /// masked out.
-template <int DIM, typename V>
+/// With `Pulled` (aligned UMAP), pull[d] (the alignment term at `current`) is
+/// subtracted from each lane's move, which is then clipped again.
+template <int DIM, typename V, bool Pulled = false>
 DUALEMBED_ALWAYS_INLINE void negativeLanes(const float* embedding, const float* current,
-  const int32_t* idx, int lanes, int32_t j, float a, float b, float twoGB, V* acc)
+  const int32_t* idx, int lanes, int32_t j, float a, float b, float twoGB, V* acc,
+  const float* pull = nullptr)
 {
   using I = decltype(V{} < V{});
   constexpr int W = static_cast<int>(sizeof(V) / sizeof(float));
@@ -548,10 +545,61 @@ DUALEMBED_ALWAYS_INLINE void negativeLanes(const float* embedding, const float* 
   const V nc = nd2 > 0.0f ? twoGB / ((0.001f + nd2) * (a * pb + 1.0f)) : V{};
   for (int d = 0; d < DIM; ++d)
   {
-    const V gd = nc > 0.0f ? clipV(nc * diff[d]) : V{} + 4.0f;
-    acc[d] += valid != 0 ? gd : V{};
+    if constexpr (Pulled)
+    {
+      const V gd = clipV((nc > 0.0f ? clipV(nc * diff[d]) : V{} + 4.0f) - pull[d]);
+      acc[d] += valid != 0 ? gd : V{};
+    }
+    else
+    {
+      const V gd = nc > 0.0f ? clipV(nc * diff[d]) : V{} + 4.0f;
+      acc[d] += valid != 0 ? gd : V{};
+    }
   }
 }
+
+/// Plain UMAP: no alignment term.
+struct NoPull
+{
+  static constexpr bool active = false;
+  template <int DIM>
+  void at(int32_t, const float*, float*) const
+  {
+  }
+};
+
+/// Aligned UMAP: the alignment term of one step (see AlignedLayoutStep):
+/// out = sum over the steps p of the window of
+/// clip(coefficients[p][i] * (x - positions[p][i])), umap-learn's
+/// lambda e^-(|offset|-1) w (x - y), each term clipped at 4.
+struct WindowPull
+{
+  static constexpr bool active = true;
+  const float* const* positions = nullptr;
+  const float* const* coefficients = nullptr;
+  int count = 0;
+  template <int DIM>
+  DUALEMBED_ALWAYS_INLINE void at(int32_t i, const float* x, float* out) const
+  {
+    for (int d = 0; d < DIM; ++d)
+    {
+      out[d] = 0.0f;
+    }
+    for (int p = 0; p < count; ++p)
+    {
+      const float c = coefficients[p][i];
+      if (c == 0.0f)
+      {
+        continue; // clip(0 * (x - y)) = 0
+      }
+      const float* y = positions[p] + static_cast<int64_t>(i) * DIM;
+      for (int d = 0; d < DIM; ++d)
+      {
+        out[d] += clip4(c * (x[d] - y[d]));
+      }
+    }
+  }
+};
 
 /// The state of optimize_layout_euclidean shared by the blocks of edges.
 struct LayoutState
@@ -569,10 +617,14 @@ struct LayoutState
   int negativeRate;
 };
 
-/// One epoch on the edges [e0, e1).
-template <int DIM, typename V>
+/// One epoch on the edges [e0, e1). Pull: NoPull (plain UMAP) or WindowPull
+/// (aligned UMAP: the alignment term is evaluated once per edge for the head
+/// at its position before the edge's moves, and for the tail likewise, and
+/// subtracted from each of their moves, as umap-learn subtracts it from the
+/// gradient of each move).
+template <int DIM, typename V, typename Pull>
 DUALEMBED_ALWAYS_INLINE void layoutBlockBody(
-  const LayoutState& s, double en, int64_t e0, int64_t e1, Random& rng)
+  const LayoutState& s, const Pull& pull, double en, int64_t e0, int64_t e1, Random& rng)
 {
   constexpr int W = static_cast<int>(sizeof(V) / sizeof(float));
   const float a = s.a, b = s.b, twoAB = s.twoAB, twoGB = s.twoGB, alpha = s.alpha;
@@ -639,19 +691,42 @@ DUALEMBED_ALWAYS_INLINE void layoutBlockBody(
         // Negatives: a sample at the same position is skipped only when it
         // is the current point itself (else pushed by 4, as umap-learn).
         const I negValid = (lane < pending) & ((nd2 > 0.0f) | (self == 0));
-        float attract[DIM], repel[DIM];
-        for (int d = 0; d < DIM; ++d)
+        if constexpr (Pull::active)
         {
-          const V clipped = clipV(c * vd[d]);
-          attract[d] = clipped[7] * alpha;
-          const V gd = nd2 > 0.0f ? clipped : V{} + 4.0f;
-          const V acc = negValid != 0 ? gd : V{};
-          repel[d] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + acc[6]);
+          float pullHead[DIM], pullTail[DIM], attractHead[DIM], attractTail[DIM], repel[DIM];
+          pull.template at<DIM>(j, current, pullHead);
+          pull.template at<DIM>(kk, other, pullTail);
+          for (int d = 0; d < DIM; ++d)
+          {
+            const V clipped = clipV(c * vd[d]);
+            attractHead[d] = clip4(clipped[7] - pullHead[d]) * alpha;
+            attractTail[d] = clip4(clipped[7] + pullTail[d]) * alpha;
+            const V gd = clipV((nd2 > 0.0f ? clipped : V{} + 4.0f) - pullHead[d]);
+            const V acc = negValid != 0 ? gd : V{};
+            repel[d] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + acc[6]);
+          }
+          for (int d = 0; d < DIM; ++d)
+          {
+            current[d] += attractHead[d] + repel[d] * alpha;
+            other[d] -= attractTail[d];
+          }
         }
-        for (int d = 0; d < DIM; ++d)
+        else
         {
-          current[d] += attract[d] + repel[d] * alpha;
-          other[d] -= attract[d];
+          float attract[DIM], repel[DIM];
+          for (int d = 0; d < DIM; ++d)
+          {
+            const V clipped = clipV(c * vd[d]);
+            attract[d] = clipped[7] * alpha;
+            const V gd = nd2 > 0.0f ? clipped : V{} + 4.0f;
+            const V acc = negValid != 0 ? gd : V{};
+            repel[d] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + acc[6]);
+          }
+          for (int d = 0; d < DIM; ++d)
+          {
+            current[d] += attract[d] + repel[d] * alpha;
+            other[d] -= attract[d];
+          }
         }
         s.nextSample[e] += s.perSample[e];
         s.nextNegative[e] += pending * s.perNegative[e];
@@ -671,11 +746,28 @@ DUALEMBED_ALWAYS_INLINE void layoutBlockBody(
       const float pb = fastPow(d2, b);
       coeff = -twoAB * pb / (d2 * (a * pb + 1.0f));
     }
-    for (int d = 0; d < DIM; ++d)
+    float pullHead[DIM] = {};
+    if constexpr (Pull::active)
     {
-      const float gd = clip4(coeff * diff[d]) * alpha;
-      current[d] += gd;
-      other[d] -= gd;
+      float pullTail[DIM];
+      pull.template at<DIM>(j, current, pullHead);
+      pull.template at<DIM>(kk, other, pullTail);
+      for (int d = 0; d < DIM; ++d)
+      {
+        const float gd = clip4(coeff * diff[d]);
+        current[d] += clip4(gd - pullHead[d]) * alpha;
+        other[d] -= clip4(gd + pullTail[d]) * alpha;
+      }
+      pull.template at<DIM>(j, current, pullHead); // for the negative samples
+    }
+    else
+    {
+      for (int d = 0; d < DIM; ++d)
+      {
+        const float gd = clip4(coeff * diff[d]) * alpha;
+        current[d] += gd;
+        other[d] -= gd;
+      }
     }
     s.nextSample[e] += s.perSample[e];
     const int negatives = s.negativeRate > 0
@@ -697,10 +789,12 @@ DUALEMBED_ALWAYS_INLINE void layoutBlockBody(
       {
         idx[l] = static_cast<int32_t>(((rng.next() >> 32) * static_cast<uint64_t>(s.n)) >> 32);
       }
-      negativeLanes<DIM, V>(s.negativeSource, current, idx, lanes, j, a, b, twoGB, acc);
+      negativeLanes<DIM, V, Pull::active>(
+        s.negativeSource, current, idx, lanes, j, a, b, twoGB, acc, pullHead);
       if (W == 4 && lanes > 4)
       {
-        negativeLanes<DIM, V>(s.negativeSource, current, idx + 4, lanes - 4, j, a, b, twoGB, acc);
+        negativeLanes<DIM, V, Pull::active>(
+          s.negativeSource, current, idx + 4, lanes - 4, j, a, b, twoGB, acc, pullHead);
       }
     }
     for (int d = 0; d < DIM; ++d)
@@ -721,39 +815,96 @@ DUALEMBED_ALWAYS_INLINE void layoutBlockBody(
   }
 }
 
-typedef void (*LayoutBlockFn)(const LayoutState&, double, int64_t, int64_t, Random&);
+template <typename Pull>
+using LayoutBlockFn = void (*)(const LayoutState&, const Pull&, double, int64_t, int64_t, Random&);
 
-template <int DIM>
-void layoutBlockSse(const LayoutState& s, double en, int64_t e0, int64_t e1, Random& rng)
+template <int DIM, typename Pull>
+void layoutBlockSse(
+  const LayoutState& s, const Pull& pull, double en, int64_t e0, int64_t e1, Random& rng)
 {
   Random local = rng; // see optimizeLayout
-  layoutBlockBody<DIM, Float4>(s, en, e0, e1, local);
+  layoutBlockBody<DIM, Float4>(s, pull, en, e0, e1, local);
   rng = local;
 }
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define DUALEMBED_HAVE_AVX2_LAYOUT 1
-template <int DIM>
+template <int DIM, typename Pull>
 __attribute__((target("avx2,fma"))) void layoutBlockAvx2(
-  const LayoutState& s, double en, int64_t e0, int64_t e1, Random& rng)
+  const LayoutState& s, const Pull& pull, double en, int64_t e0, int64_t e1, Random& rng)
 {
   Random local = rng; // see optimizeLayout
-  layoutBlockBody<DIM, Float8>(s, en, e0, e1, local);
+  layoutBlockBody<DIM, Float8>(s, pull, en, e0, e1, local);
   rng = local;
 }
 #endif
 
-template <int DIM>
-LayoutBlockFn chooseLayoutBlock()
+template <int DIM, typename Pull>
+LayoutBlockFn<Pull> chooseLayoutBlock()
 {
 #ifdef DUALEMBED_HAVE_AVX2_LAYOUT
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
   {
-    return &layoutBlockAvx2<DIM>;
+    return &layoutBlockAvx2<DIM, Pull>;
   }
 #endif
-  return &layoutBlockSse<DIM>;
+  return &layoutBlockSse<DIM, Pull>;
+}
+
+/// The edges of one graph and their sampling schedule (make_epochs_per_sample).
+struct EdgeSchedule
+{
+  std::vector<int32_t> head;
+  std::vector<double> perSample, perNegative, nextSample, nextNegative;
+};
+
+EdgeSchedule makeEdgeSchedule(const Graph& g, int epochs, int negativeRate)
+{
+  const int64_t edges = static_cast<int64_t>(g.cols.size());
+  EdgeSchedule s;
+  s.head.resize(edges);
+  for (int64_t i = 0; i < g.n; ++i)
+  {
+    for (int64_t e = g.rowPtr[i]; e < g.rowPtr[i + 1]; ++e)
+    {
+      s.head[e] = static_cast<int32_t>(i);
+    }
+  }
+  float maxW = 0.0f;
+  for (float w : g.weights)
+  {
+    maxW = std::max(maxW, w);
+  }
+  s.perSample.resize(edges);
+  s.perNegative.resize(edges);
+  s.nextSample.resize(edges);
+  s.nextNegative.resize(edges);
+  for (int64_t e = 0; e < edges; ++e)
+  {
+    const double samples = static_cast<double>(epochs) * (g.weights[e] / maxW);
+    s.perSample[e] = samples > 0 ? epochs / samples : -1.0;
+    s.perNegative[e] = s.perSample[e] / negativeRate;
+    s.nextSample[e] = s.perSample[e];
+    s.nextNegative[e] = s.perNegative[e];
+  }
+  return s;
+}
+
+LayoutState makeLayoutState(EdgeSchedule& s, const Graph& g, float* embedding,
+  const float* negativeSource, float a, float b, float gamma, float initialAlpha, int negativeRate)
+{
+  return LayoutState{ s.head.data(), g.cols.data(), s.perSample.data(), s.perNegative.data(),
+    s.nextSample.data(), s.nextNegative.data(), embedding, negativeSource,
+    static_cast<uint32_t>(g.n), a, b, 2.0f * a * b, 2.0f * gamma * b, initialAlpha, negativeRate };
+}
+
+/// The random stream of block c of a graph's edges; aligned UMAP's step m > 0
+/// mixes m in (step 0 has the streams of plain UMAP).
+Random blockStream(uint64_t seed, int64_t c, int64_t step)
+{
+  const uint64_t base = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL * static_cast<uint64_t>(c + 1);
+  return Random(step == 0 ? base : base ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(step)));
 }
 
 /// optimize_layout_euclidean, Hogwild: each epoch's edges are cut into
@@ -766,28 +917,7 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
 {
   const int64_t edges = static_cast<int64_t>(g.cols.size());
   const int64_t n = g.n;
-  std::vector<int32_t> head(edges);
-  for (int64_t i = 0; i < n; ++i)
-  {
-    for (int64_t e = g.rowPtr[i]; e < g.rowPtr[i + 1]; ++e)
-    {
-      head[e] = static_cast<int32_t>(i);
-    }
-  }
-  float maxW = 0.0f;
-  for (float w : g.weights)
-  {
-    maxW = std::max(maxW, w);
-  }
-  std::vector<double> perSample(edges), perNegative(edges), nextSample(edges), nextNegative(edges);
-  for (int64_t e = 0; e < edges; ++e)
-  {
-    const double samples = static_cast<double>(epochs) * (g.weights[e] / maxW);
-    perSample[e] = samples > 0 ? epochs / samples : -1.0;
-    perNegative[e] = perSample[e] / negativeRate;
-    nextSample[e] = perSample[e];
-    nextNegative[e] = perNegative[e];
-  }
+  EdgeSchedule schedule = makeEdgeSchedule(g, epochs, negativeRate);
   const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(edges, 256));
   // The blocks' random streams lie side by side, two to a cache line: a block
   // works on a local copy, else two threads writing neighbouring streams
@@ -796,7 +926,7 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
   std::vector<Random> rngs;
   for (int64_t c = 0; c < blocks; ++c)
   {
-    rngs.emplace_back(seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL * static_cast<uint64_t>(c + 1));
+    rngs.push_back(blockStream(seed, c, 0));
   }
   const int threads = static_cast<int>(std::min<int64_t>(blocks, std::max(1, at::get_num_threads())));
   // With several threads the negative samples are read from a copy of the
@@ -807,11 +937,10 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
   // other threads are moving; a repulsion computed from a position one epoch
   // old changes nothing measurable. One thread reads the live array.
   std::vector<float> snapshot(threads > 1 ? static_cast<size_t>(n * DIM) : 0);
-  LayoutState state{ head.data(), g.cols.data(), perSample.data(), perNegative.data(),
-    nextSample.data(), nextNegative.data(), embedding,
-    threads > 1 ? snapshot.data() : embedding, static_cast<uint32_t>(n), a, b, 2.0f * a * b,
-    2.0f * gamma * b, initialAlpha, negativeRate };
-  const LayoutBlockFn block = chooseLayoutBlock<DIM>();
+  LayoutState state = makeLayoutState(schedule, g, embedding,
+    threads > 1 ? snapshot.data() : embedding, a, b, gamma, initialAlpha, negativeRate);
+  const LayoutBlockFn<NoPull> block = chooseLayoutBlock<DIM, NoPull>();
+  const NoPull noPull;
   for (int epoch = 0; epoch < epochs; ++epoch)
   {
     const double en = static_cast<double>(epoch);
@@ -823,39 +952,160 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
     at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
       for (int64_t c = nextBlock++; c < blocks; c = nextBlock++)
       {
-        block(state, en, edges * c / blocks, edges * (c + 1) / blocks, rngs[c]);
+        block(state, noPull, en, edges * c / blocks, edges * (c + 1) / blocks, rngs[c]);
       }
     });
     state.alpha = initialAlpha * (1.0f - static_cast<float>(epoch) / static_cast<float>(epochs));
     progress.report(static_cast<double>(epoch + 1) / epochs);
   }
 }
+
+/// optimize_layout_aligned_euclidean: every step's edges cut into blocks as
+/// above; an epoch visits block c of every step (the steps in an order
+/// shuffled each epoch, as umap-learn shuffles its embedding order) before
+/// block c + 1, so that the steps move together and each is pulled toward
+/// the others' current positions. Hogwild on ATen's threads; deterministic
+/// for a fixed seed on one thread.
+template <int DIM>
+void optimizeAligned(std::vector<AlignedLayoutStep>& steps, int epochs, float a, float b,
+  float gamma, float initialAlpha, int negativeRate, uint64_t seed, const ProgressRange& progress)
+{
+  const int64_t count = static_cast<int64_t>(steps.size());
+  std::vector<EdgeSchedule> schedules;
+  std::vector<int64_t> edges(count), blocks(count);
+  int64_t maxBlocks = 1;
+  for (int64_t m = 0; m < count; ++m)
+  {
+    schedules.push_back(makeEdgeSchedule(*steps[m].graph, epochs, negativeRate));
+    edges[m] = static_cast<int64_t>(steps[m].graph->cols.size());
+    blocks[m] = std::max<int64_t>(1, std::min<int64_t>(edges[m], 256));
+    maxBlocks = std::max(maxBlocks, blocks[m]);
+  }
+  const int threads = static_cast<int>(std::min<int64_t>(maxBlocks * count, std::max(1, at::get_num_threads())));
+  std::vector<std::vector<Random>> rngs(count);
+  std::vector<std::vector<float>> snapshots(count);
+  std::vector<LayoutState> states;
+  std::vector<WindowPull> pulls(count);
+  for (int64_t m = 0; m < count; ++m)
+  {
+    for (int64_t c = 0; c < blocks[m]; ++c)
+    {
+      rngs[m].push_back(blockStream(seed, c, m));
+    }
+    const Graph& g = *steps[m].graph;
+    if (threads > 1)
+    {
+      snapshots[m].resize(static_cast<size_t>(g.n * DIM));
+    }
+    states.push_back(makeLayoutState(schedules[m], g, steps[m].embedding,
+      threads > 1 ? snapshots[m].data() : steps[m].embedding, a, b, gamma, initialAlpha, negativeRate));
+    pulls[m].positions = steps[m].positions.data();
+    pulls[m].coefficients = steps[m].coefficients.data();
+    pulls[m].count = static_cast<int>(steps[m].positions.size());
+  }
+  const LayoutBlockFn<WindowPull> block = chooseLayoutBlock<DIM, WindowPull>();
+  Random orderRng(seed ^ 0x3C6EF372FE94F82BULL);
+  std::vector<int64_t> order(count);
+  std::vector<std::pair<int64_t, int64_t>> tasks; // (step, block)
+  for (int epoch = 0; epoch < epochs; ++epoch)
+  {
+    const double en = static_cast<double>(epoch);
+    std::iota(order.begin(), order.end(), 0);
+    for (int64_t i = count - 1; i > 0; --i)
+    {
+      std::swap(order[i], order[static_cast<int64_t>(orderRng.uniform() * (i + 1))]);
+    }
+    tasks.clear();
+    for (int64_t c = 0; c < maxBlocks; ++c)
+    {
+      for (int64_t m : order)
+      {
+        if (c < blocks[m])
+        {
+          tasks.emplace_back(m, c);
+        }
+      }
+    }
+    for (int64_t m = 0; m < count; ++m)
+    {
+      if (threads > 1)
+      {
+        std::memcpy(snapshots[m].data(), steps[m].embedding, snapshots[m].size() * sizeof(float));
+      }
+    }
+    std::atomic<int64_t> next(0);
+    const int64_t taskCount = static_cast<int64_t>(tasks.size());
+    at::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+      for (int64_t t = next++; t < taskCount; t = next++)
+      {
+        const int64_t m = tasks[t].first, c = tasks[t].second;
+        block(states[m], pulls[m], en, edges[m] * c / blocks[m], edges[m] * (c + 1) / blocks[m],
+          rngs[m][c]);
+      }
+    });
+    const float alpha = initialAlpha * (1.0f - static_cast<float>(epoch) / static_cast<float>(epochs));
+    for (auto& st : states)
+    {
+      st.alpha = alpha;
+    }
+    progress.report(static_cast<double>(epoch + 1) / epochs);
+  }
+}
 } // namespace
 
-std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
+UmapGraph umapFuzzyGraph(const KnnResult& knn, const ProjectionOptions& options)
+{
+  return fuzzySimplicialSet(knn, options);
+}
+
+void pruneUmapGraph(UmapGraph& graph, int epochs)
+{
+  pruneGraph(graph, epochs);
+}
+
+int umapGraphComponents(const UmapGraph& graph)
+{
+  return connectedComponents(graph);
+}
+
+int umapDefaultEpochs(int64_t n)
+{
+  return n <= 10000 ? 500 : 200;
+}
+
+void optimizeUmapLayout(float* embedding, int dims, const UmapGraph& g, int epochs, float a,
+  float b, float gamma, float initialAlpha, int negativeRate, uint64_t seed,
+  const ProgressRange& progress)
+{
+  if (dims == 2)
+  {
+    optimizeLayout<2>(embedding, g, epochs, a, b, gamma, initialAlpha, negativeRate, seed, progress);
+  }
+  else
+  {
+    optimizeLayout<3>(embedding, g, epochs, a, b, gamma, initialAlpha, negativeRate, seed, progress);
+  }
+}
+
+void optimizeAlignedUmapLayouts(std::vector<AlignedLayoutStep>& steps, int dims, int epochs,
+  float a, float b, float gamma, float initialAlpha, int negativeRate, uint64_t seed,
+  const ProgressRange& progress)
+{
+  if (dims == 2)
+  {
+    optimizeAligned<2>(steps, epochs, a, b, gamma, initialAlpha, negativeRate, seed, progress);
+  }
+  else
+  {
+    optimizeAligned<3>(steps, epochs, a, b, gamma, initialAlpha, negativeRate, seed, progress);
+  }
+}
+
+std::vector<float> umapInitialLayout(const UmapGraph& g, const ProjectionOptions& o,
   const InitProvider& pcaInit, ProjectionResult& diag, const ProgressRange& progress)
 {
-  // Sub-stages of the layout, appended to the stage timings.
-  using Clock = std::chrono::steady_clock;
-  auto stageStart = Clock::now();
-  auto endStage = [&](const char* name) {
-    const auto now = Clock::now();
-    diag.stageSeconds.emplace_back(name, std::chrono::duration<double>(now - stageStart).count());
-    stageStart = now;
-  };
-  const int64_t n = knn.rows;
+  const int64_t n = g.n;
   const int dims = o.dimensions;
-  const int defaultEpochs = n <= 10000 ? 500 : 200;
-  const int epochs = o.epochs > 0 ? o.epochs : defaultEpochs;
-  Graph g = fuzzySimplicialSet(knn, o);
-  pruneGraph(g, epochs > 10 ? epochs : defaultEpochs);
-  diag.graphEdges = static_cast<int64_t>(g.cols.size());
-  diag.graphComponents = connectedComponents(g);
-  diag.epochs = epochs;
-  progress.report(0.02);
-  endStage("umap_graph");
-
-  // Initialisation.
   std::vector<double> init(static_cast<size_t>(n * dims));
   Random rng(o.seed);
   ProjectionInit choice = o.init == ProjectionInit::Auto ? ProjectionInit::Spectral : o.init;
@@ -874,7 +1124,7 @@ std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
   {
     double residual = 0.0;
     int steps = 0;
-    init = spectralLayout(g, dims, o.seed, residual, steps, ProgressRange(progress.sub(), 0.02, 0.1));
+    init = spectralLayout(g, dims, o.seed, residual, steps, progress);
     used << "spectral (Lanczos " << steps << " steps, residual " << residual << ")";
   }
   else if (choice == ProjectionInit::Pca)
@@ -926,7 +1176,35 @@ std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
       embedding[i * dims + c] = static_cast<float>(10.0 * (init[i * dims + c] - lo) / range);
     }
   }
-  progress.report(0.1);
+  progress.report(1.0);
+  return embedding;
+}
+
+std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
+  const InitProvider& pcaInit, ProjectionResult& diag, const ProgressRange& progress)
+{
+  // Sub-stages of the layout, appended to the stage timings.
+  using Clock = std::chrono::steady_clock;
+  auto stageStart = Clock::now();
+  auto endStage = [&](const char* name) {
+    const auto now = Clock::now();
+    diag.stageSeconds.emplace_back(name, std::chrono::duration<double>(now - stageStart).count());
+    stageStart = now;
+  };
+  const int64_t n = knn.rows;
+  const int dims = o.dimensions;
+  const int defaultEpochs = umapDefaultEpochs(n);
+  const int epochs = o.epochs > 0 ? o.epochs : defaultEpochs;
+  Graph g = fuzzySimplicialSet(knn, o);
+  pruneGraph(g, epochs > 10 ? epochs : defaultEpochs);
+  diag.graphEdges = static_cast<int64_t>(g.cols.size());
+  diag.graphComponents = connectedComponents(g);
+  diag.epochs = epochs;
+  progress.report(0.02);
+  endStage("umap_graph");
+
+  std::vector<float> embedding =
+    umapInitialLayout(g, o, pcaInit, diag, ProgressRange(progress.sub(), 0.02, 0.1));
   endStage("umap_init");
 
   const auto ab = findAbParams(o.spread, o.minDist);
@@ -935,18 +1213,9 @@ std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
   const double lr = o.learningRate > 0 ? o.learningRate : 1.0;
   diag.learningRate = lr;
   const ProgressRange sgd(progress.sub(), 0.1, 1.0);
-  if (dims == 2)
-  {
-    optimizeLayout<2>(embedding.data(), g, epochs, static_cast<float>(ab.first),
-      static_cast<float>(ab.second), static_cast<float>(o.repulsionStrength),
-      static_cast<float>(lr), o.negativeSampleRate, o.seed, sgd);
-  }
-  else
-  {
-    optimizeLayout<3>(embedding.data(), g, epochs, static_cast<float>(ab.first),
-      static_cast<float>(ab.second), static_cast<float>(o.repulsionStrength),
-      static_cast<float>(lr), o.negativeSampleRate, o.seed, sgd);
-  }
+  optimizeUmapLayout(embedding.data(), dims, g, epochs, static_cast<float>(ab.first),
+    static_cast<float>(ab.second), static_cast<float>(o.repulsionStrength),
+    static_cast<float>(lr), o.negativeSampleRate, o.seed, sgd);
   endStage("umap_sgd");
   return embedding;
 }
