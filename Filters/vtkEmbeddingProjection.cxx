@@ -1,10 +1,14 @@
 #include "vtkEmbeddingProjection.h"
 
+#include "AlignedProjection.h"
 #include "EmbeddingProjection.h"
 #include "FilterSupport.h"
 #include "ImageEmbedding.h" // engine::setEngineThreads
+#include "TemporalSeries.h"
 
 #include "vtkDataObject.h"
+#include "vtkDoubleArray.h"
+#include "vtkFieldData.h"
 #include "vtkFloatArray.h"
 #include "vtkInformationVector.h"
 #include "vtkObjectFactory.h"
@@ -12,6 +16,8 @@
 #include "vtkPointData.h"
 #include "vtkPoints.h"
 
+#include <cstring>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -19,10 +25,98 @@ namespace engine = dualembed::engine;
 
 vtkStandardNewMacro(vtkEmbeddingProjection);
 
+struct vtkEmbeddingProjection::Internals
+{
+  // The last plain map (root only), for the same embedding coming again: the
+  // other time steps of a series where this embedding does not change.
+  uint64_t LastKey = 0;
+  std::vector<float> LastCoordinates;
+
+  // AlignTimeSteps: the embedding of every time step (root: rows; others:
+  // name and dimension only), then one map per step (root).
+  dualembed::TemporalSeries Series;
+  std::vector<dualembed::SelectedArray> Steps;
+  std::string ArrayName;
+  std::vector<std::vector<float>> Maps;
+  std::vector<double> Displacement, RelativeDisplacement;
+};
+
+namespace
+{
+/// FNV-1a over the bytes of the values and the options that make the map.
+uint64_t mapKey(const dualembed::SelectedArray& embedding, const engine::ProjectionOptions& options)
+{
+  uint64_t hash = 1469598103934665603ULL;
+  const auto mix = [&hash](const void* data, size_t bytes) {
+    const unsigned char* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < bytes; ++i)
+    {
+      hash = (hash ^ p[i]) * 1099511628211ULL;
+    }
+  };
+  mix(embedding.values.data(), embedding.values.size() * sizeof(float));
+  const int ints[] = { embedding.dimension, static_cast<int>(options.method), options.dimensions,
+    options.neighbors, static_cast<int>(options.metric) };
+  const double doubles[] = { options.minDist, options.perplexity, static_cast<double>(options.seed) };
+  mix(ints, sizeof(ints));
+  mix(doubles, sizeof(doubles));
+  mix(embedding.name.data(), embedding.name.size());
+  return hash;
+}
+
+/// The map is the render view: points move to the projection (z = 0 in 2-D).
+void moveTo(vtkPolyData* output, const float* coordinates, vtkIdType n, int dimensions)
+{
+  vtkNew<vtkPoints> points;
+  points->SetDataTypeToFloat();
+  points->SetNumberOfPoints(n);
+  for (vtkIdType i = 0; i < n; ++i)
+  {
+    const float* c = coordinates + i * dimensions;
+    points->SetPoint(i, c[0], c[1], dimensions == 3 ? c[2] : 0.0f);
+  }
+  output->SetPoints(points);
+}
+
+void addCoordinates(vtkPolyData* output, const std::string& name, const std::vector<float>& mine, vtkIdType rows,
+  int dimensions)
+{
+  vtkNew<vtkFloatArray> coordinates;
+  coordinates->SetName(name.c_str());
+  coordinates->SetNumberOfComponents(dimensions);
+  coordinates->SetNumberOfTuples(rows);
+  std::copy(mine.begin(), mine.end(), coordinates->GetPointer(0));
+  output->GetPointData()->AddArray(coordinates);
+  moveTo(output, mine.data(), rows, dimensions);
+}
+
+const char* const kPrefixes[] = { "umap_", "tsne_", "pca_" };
+}
+
 vtkEmbeddingProjection::vtkEmbeddingProjection()
+  : Internal(new Internals)
 {
   this->SetInputArrayToProcess(
     0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
+}
+
+vtkEmbeddingProjection::~vtkEmbeddingProjection() = default;
+
+int vtkEmbeddingProjection::RequestInformation(
+  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector*)
+{
+  this->Internal->Series.readTimeSteps(inputVector);
+  return 1;
+}
+
+int vtkEmbeddingProjection::RequestUpdateExtent(
+  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+{
+  if (this->AlignTimeSteps)
+  {
+    this->Internal->Series.requestUpdateExtent(this, inputVector, outputVector);
+  }
+  return 1;
 }
 
 int vtkEmbeddingProjection::RequestData(
@@ -33,10 +127,14 @@ int vtkEmbeddingProjection::RequestData(
 }
 
 int vtkEmbeddingProjection::Compute(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
 {
   vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
   vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
+  if (this->AlignTimeSteps)
+  {
+    return this->ComputeAligned(request, input, output);
+  }
   // UMAP and t-SNE optimise all points together: under MPI the root gathers
   // the embeddings, projects them exactly as a serial run would, and sends
   // each rank its own samples' coordinates.
@@ -51,22 +149,8 @@ int vtkEmbeddingProjection::Compute(
   {
     return 0;
   }
-  static const char* const prefixes[] = { "umap_", "tsne_", "pca_" };
-  const std::string name = prefixes[this->Method] + dualembed::resultSuffix(embedding.name);
+  const std::string name = kPrefixes[this->Method] + dualembed::resultSuffix(embedding.name);
   const int dimensions = this->Dimensions;
-
-  // The map is the render view: points move to the projection (z = 0 in 2-D).
-  auto moveTo = [output, dimensions](const float* coordinates, vtkIdType n) {
-    vtkNew<vtkPoints> points;
-    points->SetDataTypeToFloat();
-    points->SetNumberOfPoints(n);
-    for (vtkIdType i = 0; i < n; ++i)
-    {
-      const float* c = coordinates + i * dimensions;
-      points->SetPoint(i, c[0], c[1], dimensions == 3 ? c[2] : 0.0f);
-    }
-    output->SetPoints(points);
-  };
 
   vtkFloatArray* stored = vtkFloatArray::SafeDownCast(input->GetPointData()->GetArray(name.c_str()));
   const bool reuse = this->ReuseStoredCoordinates && stored &&
@@ -74,7 +158,7 @@ int vtkEmbeddingProjection::Compute(
   output->ShallowCopy(input);
   if (exchange.minimum(reuse ? 1 : 0) == 1)
   {
-    moveTo(stored->GetPointer(0), stored->GetNumberOfTuples());
+    moveTo(output, stored->GetPointer(0), stored->GetNumberOfTuples(), dimensions);
     if (exchange.rank() == 0)
     {
       vtkOutputWindowDisplayText(("Embedding Projection: reusing the stored '" + name +
@@ -107,6 +191,12 @@ int vtkEmbeddingProjection::Compute(
         const dualembed::SampleExchange& exchange;
         ~Done() { exchange.rootWorkDone(); }
       } done{ exchange };
+      const uint64_t key = mapKey(embedding, options);
+      if (key == this->Internal->LastKey && !this->Internal->LastCoordinates.empty())
+      {
+        allCoordinates = this->Internal->LastCoordinates;
+        return;
+      }
       engine::setEngineThreads(dualembed::threadsOfHost());
       auto result = engine::computeEmbeddingProjection(embedding.matrix(), options);
       if (result.dimensions != dimensions || result.rows != exchange.totalRows())
@@ -116,17 +206,147 @@ int vtkEmbeddingProjection::Compute(
           " samples in " + std::to_string(dimensions) + "-D.");
       }
       allCoordinates = std::move(result.coordinates);
+      this->Internal->LastKey = key;
+      this->Internal->LastCoordinates = allCoordinates;
     },
     [&] {
-      const std::vector<float> mine = exchange.scatterRowsFromRoot(allCoordinates, dimensions);
-      vtkNew<vtkFloatArray> coordinates;
-      coordinates->SetName(name.c_str());
-      coordinates->SetNumberOfComponents(dimensions);
-      coordinates->SetNumberOfTuples(exchange.localRows());
-      std::copy(mine.begin(), mine.end(), coordinates->GetPointer(0));
-      output->GetPointData()->AddArray(coordinates);
-      moveTo(mine.data(), exchange.localRows());
+      addCoordinates(output, name, exchange.scatterRowsFromRoot(allCoordinates, dimensions),
+        exchange.localRows(), dimensions);
     });
+}
+
+int vtkEmbeddingProjection::ComputeAligned(vtkInformation* request, vtkPolyData* input, vtkPolyData* output)
+{
+  Internals& in = *this->Internal;
+  dualembed::TemporalSeries& series = in.Series;
+  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
+  if (dualembed::passEmptyInput(input, output, exchange))
+  {
+    series.abandon(request);
+    return 1;
+  }
+  const int dimensions = this->Dimensions;
+  if (series.collecting())
+  {
+    const size_t step = series.step();
+    if (step == 0)
+    {
+      in.Steps.clear();
+      in.Maps.clear();
+    }
+    if (this->Method == METHOD_TSNE)
+    {
+      vtkErrorMacro("Align Time Steps works with UMAP and PCA; t-SNE has no aligned variant here. "
+                    "Choose UMAP or PCA, or turn Align Time Steps off.");
+      series.abandon(request);
+      return 0;
+    }
+    this->UpdateProgress(0.1 * static_cast<double>(step) / static_cast<double>(series.size()));
+    in.Steps.emplace_back();
+    if (!dualembed::gatherSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), exchange,
+          dualembed::GatherTo::Root, in.Steps.back()))
+    {
+      series.abandon(request);
+      return 0;
+    }
+    if (step > 0 && in.Steps.back().name != in.Steps.front().name)
+    {
+      vtkErrorMacro("Time step " << step + 1 << " has no '" << in.Steps.front().name << "' array.");
+      series.abandon(request);
+      return 0;
+    }
+    in.ArrayName = in.Steps.back().name;
+    if (series.advance(request))
+    {
+      return 1; // the next time step follows
+    }
+
+    engine::AlignedProjectionOptions options;
+    options.projection.method = static_cast<engine::ProjectionMethod>(this->Method);
+    options.projection.dimensions = dimensions;
+    options.projection.neighbors = this->NumberOfNeighbors;
+    options.projection.minDist = this->MinDist;
+    options.projection.metric =
+      this->Metric == METRIC_COSINE ? engine::MetricChoice::Cosine : engine::MetricChoice::Euclidean;
+    options.projection.seed = static_cast<uint64_t>(this->Seed);
+    const engine::ProgressCallback progress = dualembed::progressReporter(this);
+    options.projection.progress = [&progress](double f) { return progress(0.1 + 0.9 * f); };
+    options.alignmentRegularisation = this->AlignmentRegularisation;
+    options.alignmentWindowSize = this->AlignmentWindowSize;
+    const int ok = dualembed::runEngine(this, exchange,
+      [&] {
+        if (exchange.rank() != 0)
+        {
+          exchange.waitForRoot();
+          return;
+        }
+        struct Done
+        {
+          const dualembed::SampleExchange& exchange;
+          ~Done() { exchange.rootWorkDone(); }
+        } done{ exchange };
+        engine::setEngineThreads(dualembed::threadsOfHost());
+        std::vector<engine::FeatureMatrix> matrices;
+        for (const auto& step : in.Steps)
+        {
+          matrices.push_back(step.matrix());
+        }
+        engine::AlignedProjectionResult result = engine::computeAlignedProjection(matrices, options);
+        for (auto& map : result.steps)
+        {
+          in.Maps.push_back(std::move(map.coordinates));
+        }
+        in.Displacement = result.meanDisplacement;
+        in.RelativeDisplacement = result.relativeDisplacement;
+        std::ostringstream message;
+        message << "Embedding Projection: " << in.Maps.size() << " aligned maps of " << in.ArrayName
+                << "; mean displacement between consecutive steps (relative to the map size):";
+        for (size_t t = 1; t < in.RelativeDisplacement.size(); ++t)
+        {
+          message << " " << in.RelativeDisplacement[t];
+        }
+        vtkOutputWindowDisplayText((message.str() + "\n").c_str());
+      },
+      [] {});
+    in.Steps.clear(); // the maps are made; the embeddings are not needed any more
+    if (!ok)
+    {
+      series.abandon(request);
+      return 0;
+    }
+    if (series.finish(this, request))
+    {
+      return 1; // one more pass for the time step asked for
+    }
+  }
+  else
+  {
+    series.passStep(request);
+  }
+
+  // This time step's map: the root sends each rank its rows.
+  const size_t step = series.indexOf(input);
+  static const std::vector<float> none;
+  const std::vector<float>& map = exchange.rank() == 0 && step < in.Maps.size() ? in.Maps[step] : none;
+  output->ShallowCopy(input);
+  addCoordinates(output, kPrefixes[this->Method] + dualembed::resultSuffix(in.ArrayName),
+    exchange.scatterRowsFromRoot(map, dimensions), exchange.localRows(), dimensions);
+  const auto addField = [output](const char* name, const std::vector<double>& values) {
+    vtkNew<vtkDoubleArray> array;
+    array->SetName(name);
+    for (double value : values)
+    {
+      array->InsertNextValue(value);
+    }
+    output->GetFieldData()->AddArray(array);
+  };
+  if (exchange.rank() == 0)
+  {
+    addField("alignment_displacement", in.Displacement);
+    addField("alignment_relative_displacement", in.RelativeDisplacement);
+  }
+  this->UpdateProgress(1.0);
+  return 1;
 }
 
 void vtkEmbeddingProjection::PrintSelf(ostream& os, vtkIndent indent)
@@ -140,4 +360,7 @@ void vtkEmbeddingProjection::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "Perplexity: " << this->Perplexity << "\n";
   os << indent << "Seed: " << this->Seed << "\n";
   os << indent << "ReuseStoredCoordinates: " << this->ReuseStoredCoordinates << "\n";
+  os << indent << "AlignTimeSteps: " << this->AlignTimeSteps << "\n";
+  os << indent << "AlignmentRegularisation: " << this->AlignmentRegularisation << "\n";
+  os << indent << "AlignmentWindowSize: " << this->AlignmentWindowSize << "\n";
 }

@@ -7,13 +7,26 @@
  * the coordinates are also stored as `umap_<X>`, `tsne_<X>` or `pca_<X>`.
  * Defaults follow umap-learn and scikit-learn (SPEC.md §2.5); a fixed Seed
  * makes runs reproducible (bit-identical on one thread). Coordinates already
- * in the input (a results file read back) are reused instead of recomputed.
+ * in the input (a results file read back) are reused instead of recomputed,
+ * and so is the last map when the embedding comes again unchanged (another
+ * time step of a series whose embedding does not change).
+ *
+ * With AlignTimeSteps, a temporal input (the checkpoints of Checkpoint
+ * Embedding) gets maps aligned across its time steps: on the first update
+ * the filter reads every time step, computes all maps together (aligned
+ * UMAP after umap-learn's AlignedUMAP, or PCA with each step rotated onto
+ * the one before) and then gives each time step its map, so that a sample
+ * moves smoothly when the animation plays. Field data
+ * `alignment_displacement` and `alignment_relative_displacement` give the
+ * mean movement between consecutive steps.
  */
 #ifndef vtkEmbeddingProjection_h
 #define vtkEmbeddingProjection_h
 
 #include "DualEmbedFiltersModule.h" // for export macro
 #include "vtkPolyDataAlgorithm.h"
+
+#include <memory> // for std::unique_ptr
 
 class DUALEMBEDFILTERS_EXPORT vtkEmbeddingProjection : public vtkPolyDataAlgorithm
 {
@@ -84,13 +97,38 @@ public:
   vtkGetMacro(Seed, int);
   ///@}
 
+  ///@{
+  /// Compute the maps of all time steps of the input together, aligned (off).
+  /// UMAP and PCA only.
+  vtkSetMacro(AlignTimeSteps, bool);
+  vtkGetMacro(AlignTimeSteps, bool);
+  vtkBooleanMacro(AlignTimeSteps, bool);
+  ///@}
+
+  ///@{
+  /// Aligned UMAP: strength of the pull toward the same sample's position in
+  /// neighbouring time steps (umap-learn's alignment_regularisation, 1e-2).
+  vtkSetClampMacro(AlignmentRegularisation, double, 0.0, 10.0);
+  vtkGetMacro(AlignmentRegularisation, double);
+  ///@}
+
+  ///@{
+  /// Aligned UMAP: time steps on each side that pull (alignment_window_size, 3).
+  vtkSetClampMacro(AlignmentWindowSize, int, 0, 100);
+  vtkGetMacro(AlignmentWindowSize, int);
+  ///@}
+
 protected:
   vtkEmbeddingProjection();
-  ~vtkEmbeddingProjection() override = default;
+  ~vtkEmbeddingProjection() override;
 
+  int RequestInformation(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
+  int RequestUpdateExtent(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
   /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
   int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
+  /// Compute() with AlignTimeSteps.
+  int ComputeAligned(vtkInformation*, vtkPolyData* input, vtkPolyData* output);
 
 private:
   vtkEmbeddingProjection(const vtkEmbeddingProjection&) = delete;
@@ -104,6 +142,12 @@ private:
   double Perplexity = 30.0;
   int Seed = 42;
   bool ReuseStoredCoordinates = true;
+  bool AlignTimeSteps = false;
+  double AlignmentRegularisation = 1e-2;
+  int AlignmentWindowSize = 3;
+
+  struct Internals;
+  std::unique_ptr<Internals> Internal;
 };
 
 #endif
