@@ -100,6 +100,64 @@ def style_selection(display):
             display.SetPropertyWithName(name, value)
 
 
+def data_map(source, suffix="ft"):
+    """Dataset Cartography's data map of Training Dynamics samples: each sample at (variability_X,
+    confidence_X). The point ids stay those of `source`, so selections are the same samples."""
+    return simple.Calculator(Input=source, ResultArrayName="data_map_" + suffix, CoordinateResults=1,
+                             Function="variability_{0}*iHat + confidence_{0}*jHat".format(suffix))
+
+
+def style_data_map(view, source, title="", suffix="ft"):
+    """The data map as Dataset Cartography draws it: variability (x) against confidence (y),
+    coloured by correctness; easy-to-learn samples top left, ambiguous ones right, hard-to-learn
+    (often mislabelled) ones bottom left."""
+    display = simple.Show(source, view)
+    display.SetRepresentationType("Points")
+    large = source.GetDataInformation().GetNumberOfPoints() > SPHERE_LIMIT
+    display.RenderPointsAsSpheres = 0 if large else 1
+    display.PointSize = 3 if large else 4
+    style_selection(display)
+    correctness = "correctness_" + suffix
+    simple.ColorBy(display, ("POINTS", correctness))
+    lut = simple.GetColorTransferFunction(correctness)
+    lut.ApplyPreset("Turbo", True)
+    lut.RescaleTransferFunction(0.0, 1.0)
+    display.SetScalarBarVisibility(view, True)
+    bar = simple.GetScalarBar(lut, view)
+    bar.Title = correctness
+    bar.ComponentTitle = ""
+    bar.TitleColor = bar.LabelColor = [0.1, 0.1, 0.1]
+    bar.LabelFontSize = bar.TitleFontSize = 10
+    grid = display.DataAxesGrid
+    grid.GridAxesVisibility = 1
+    grid.XTitle, grid.YTitle = "variability", "confidence"
+    grid.ShowGrid = 1
+    grid.GridColor = [0.85, 0.85, 0.85]
+    for axis in ("X", "Y"):
+        setattr(grid, axis + "TitleColor", [0.1, 0.1, 0.1])
+        setattr(grid, axis + "LabelColor", [0.1, 0.1, 0.1])
+    grid.FacesToRender = 0x04    # the x-y face only
+    grid.AxesToLabel = 0x01 | 0x02  # variability below, confidence on the left
+    grid.UseCustomBounds = 1
+    # Drawn to scale: variability (at most 0.5) is half as wide as confidence. ParaView 5.11's
+    # axes grid labels world coordinates, so the points are not stretched to fill a square.
+    grid.CustomBounds = [0, 0.5, 0, 1, 0, 0]
+    view.InteractionMode = "2D"
+    view.OrientationAxesVisibility = 0
+    view.CameraParallelProjection = 1
+    if title:
+        text = simple.Text(Text=title)
+        text_display = simple.Show(text, view)
+        text_display.WindowLocation = "Upper Center"
+        text_display.FontSize = 14
+        text_display.Color = [0.1, 0.1, 0.1]
+    simple.ResetCamera(view)
+    view.CameraParallelScale = 0.62
+    view.CameraFocalPoint = [0.3, 0.5, 0]
+    view.CameraPosition = [0.3, 0.5, 10]
+    return display
+
+
 def in_gui(view=None):
     """True inside the paraview GUI (its render views are Qt widgets)."""
     return _qt_interactor(view if view is not None else simple.GetActiveViewOrCreate("RenderView")) is not None

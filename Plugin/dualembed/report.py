@@ -222,3 +222,209 @@ def run(dataset, foundation_model, ft_model, output_dir, max_samples=0, results=
         log("    " + os.path.basename(path))
     log("[DualEmbed] explore it in the GUI:  paraview --script=%s" % files[-1])
     return {"files": files, "seconds": stages.seconds, "precision": None if results else precision}
+
+
+# --- A fine-tuning run: its checkpoints as time steps ---------------------------------------------
+
+DYNAMICS = ("confidence", "variability", "correctness", "forgetting_events", "aum")
+
+
+def _arrays(source, names):
+    data = servermanager.Fetch(source)
+    out = {}
+    for name in names:
+        array = data.GetPointData().GetAbstractArray(name)
+        if array is not None:
+            out[name] = ([array.GetValue(i) for i in range(array.GetNumberOfValues())]
+                         if array.IsA("vtkStringArray") else vtk_to_numpy(array))
+    return out
+
+
+def _ranks(values):
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values))
+    return ranks
+
+
+def _agreement(values, lowest=100):
+    """How the dynamics' flags agree with the scores of the final checkpoint: Spearman's rank
+    correlation and the overlap of the `lowest` samples of each pair."""
+    pairs = [("aum_ft", "label_quality_ft"), ("confidence_ft", "label_quality_ft"),
+             ("aum_ft", "outlier_score_ft"), ("confidence_ft", "outlier_score_ft"),
+             ("aum_ft", "outlier_score_foundation")]
+    result = {}
+    for a, b in pairs:
+        if a not in values or b not in values:
+            continue
+        rho = float(np.corrcoef(_ranks(values[a]), _ranks(values[b]))[0, 1])
+        low_a = set(np.argsort(values[a], kind="stable")[:lowest])
+        low_b = set(np.argsort(values[b], kind="stable")[:lowest])
+        result["%s vs %s" % (a, b)] = {"spearman": rho, "lowest_%d_overlap" % lowest: len(low_a & low_b) / lowest}
+    return result
+
+
+def _render_data_map(dynamics, path, title, size=(640, 800)):
+    """Dataset Cartography's data map: variability (x) against confidence (y), coloured by
+    correctness; the points keep their ids, so in the GUI selections link to the maps."""
+    data_map = layout.data_map(dynamics)
+    view = simple.CreateView("RenderView")
+    view.ViewSize = list(size)
+    view.Background = [1, 1, 1]
+    view.UseColorPaletteForBackground = 0
+    layout.style_data_map(view, data_map, title)
+    simple.SaveScreenshot(path, view, ImageResolution=list(size))
+    simple.Delete(view)
+    return path
+
+
+def _gallery_of(source, ids, rank_array, path, count):
+    """A gallery of the first `count` samples of `ids` (shown with their `rank_array` value), beside
+    their nearest neighbours."""
+    selection = simple.IDSelectionSource(IDs=[v for i in ids[:count] for v in (0, int(i))], FieldType="POINT")
+    gallery = simple.SampleGallery(Input=source, Selection=selection, RankArray=rank_array,
+                                   NeighborSuffix="ft", Count=count)
+    return _render_gallery(gallery, path)
+
+
+def training_run(dataset, run_dir, output_dir, initial_model=None, max_samples=0, batch_size=24,
+                 gallery_count=8, frame_size=(900, 800), cache_dir=None, log=print):
+    """The report of a fine-tuning run: its checkpoints (a Hugging Face Trainer output folder of
+    checkpoint-<step> folders) as time steps; returns {"files", "seconds", "flagged", "agreement"}.
+
+    Writes to output_dir: the aligned UMAP maps of the fine-tuned embedding at every checkpoint
+    (aligned_umap.NNNN.png, ParaView's animation export) and as a movie (aligned_umap.ogv), the
+    data map (data_map.png: confidence against variability, coloured by correctness), galleries
+    of the samples the dynamics flag (lowest AUM, most forgetting events, lowest confidence), and
+    training_dynamics.csv (every sample's dynamics and final scores). initial_model (e.g. the
+    foundation) becomes time step 0. cache_dir keeps each checkpoint's embeddings for later runs.
+    """
+    os.makedirs(output_dir, exist_ok=True)
+    output_dir = os.path.abspath(output_dir)
+    stages = Stages(log)
+    files = []
+    samples = stages.run("read samples", lambda: _update(
+        simple.ImageDatasetReader(FileName=dataset, MaxSamples=max_samples)))
+    n = samples.GetDataInformation().GetNumberOfPoints()
+    series = simple.CheckpointEmbedding(Input=samples, RunPath=run_dir, InitialModelPath=initial_model or "",
+                                        Tag="ft", BatchSize=batch_size, CacheDirectory=cache_dir or "")
+    series.UpdatePipelineInformation()
+    times = list(series.TimestepValues or [])
+    if not times:
+        _update(series)  # reports why the run has no checkpoints
+        raise StageFailed("%s has no checkpoints" % run_dir)
+    log("[DualEmbed] %d checkpoints of %s: training steps %s" % (len(times), run_dir,
+                                                              ", ".join("%g" % t for t in times)))
+
+    def embed_all():
+        for time_value in times:
+            series.UpdatePipeline(time_value)
+            if series.GetDataInformation().GetNumberOfPoints() != n:
+                raise StageFailed("Checkpoint Embedding failed at step %g (see the error above)" % time_value)
+    stages.run("checkpoint embeddings (%d)" % len(times), embed_all)
+    last = times[-1]
+    dynamics = simple.TrainingDynamics(Input=series, Probabilities=["POINTS", "probs_ft"],
+                                       Labels=["POINTS", "label"], Embedding=["POINTS", "embedding_ft"])
+    stages.run("training dynamics", lambda: dynamics.UpdatePipeline(last))
+    # The final checkpoint's scores, to compare the dynamics with; its nearest neighbours for the galleries.
+    scores = simple.PredictionOutlierScore(Input=dynamics, Probabilities=["POINTS", "probs_ft"],
+                                           Labels=["POINTS", "label"])
+    scores = simple.EmbeddingOutlierScore(Input=scores, Embedding=["POINTS", "embedding_ft"])
+    scores = simple.EmbeddingNearestNeighbor(Input=scores, Embedding=["POINTS", "embedding_ft"])
+    aligned = simple.EmbeddingProjection(Input=scores, Embedding=["POINTS", "embedding_ft"], AlignTimeSteps=1)
+    stages.run("aligned UMAP (%d steps)" % len(times), lambda: aligned.UpdatePipeline(last))
+    if aligned.GetDataInformation().GetNumberOfPoints() != n:
+        raise StageFailed("the aligned UMAP failed (see the error above)")
+
+    def animation():
+        view = simple.CreateView("RenderView")
+        view.ViewSize = list(frame_size)
+        view.Background = [1, 1, 1]
+        view.UseColorPaletteForBackground = 0
+        scene = simple.GetAnimationScene()
+        scene.UpdateAnimationUsingDataTimeSteps()
+        scene.AnimationTime = last
+        layout.style_map(view, aligned, "label", "fine-tuning: aligned UMAP of each checkpoint",
+                         layout.class_names(samples))
+        # Every frame in the same place: the camera frames all steps' maps, the legend on the right.
+        union = [float("inf"), -float("inf")] * 3
+        for time_value in times:
+            aligned.UpdatePipeline(time_value)
+            bounds = aligned.GetDataInformation().GetBounds()
+            union = [min(union[i], bounds[i]) if i % 2 == 0 else max(union[i], bounds[i]) for i in range(6)]
+        width, height = union[1] - union[0], union[3] - union[2]
+        aspect = frame_size[0] / frame_size[1]
+        center = [(union[0] + union[1]) / 2 + 0.12 * width, (union[2] + union[3]) / 2]
+        view.CameraFocalPoint = center + [0.0]
+        view.CameraPosition = center + [10.0 * max(width, height)]
+        view.CameraViewUp = [0, 1, 0]
+        view.CameraParallelScale = 0.5 * 1.2 * max(height, 1.3 * width / aspect)
+        log("[DualEmbed] aligned maps span [%.3g, %.3g] x [%.3g, %.3g]" % tuple(union[:4]))
+        steps_text = simple.PythonAnnotation(Input=dynamics, ArrayAssociation="Field Data",
+                                             Expression="'training step %d (epoch %g)' % "
+                                                        "(checkpoint_step[0], checkpoint_epoch[0])")
+        annotation = simple.Show(steps_text, view)
+        annotation.WindowLocation = "Lower Left Corner"
+        annotation.FontSize = 14
+        annotation.Color = [0.1, 0.1, 0.1]
+        frames = os.path.join(output_dir, "aligned_umap.png")
+        simple.SaveAnimation(frames, view, ImageResolution=list(frame_size), FrameWindow=[0, len(times) - 1])
+        movie = os.path.join(output_dir, "aligned_umap.ogv")
+        simple.SaveAnimation(movie, view, ImageResolution=list(frame_size), FrameRate=2,
+                             FrameWindow=[0, len(times) - 1])
+        simple.Delete(view)
+        made = sorted(os.path.join(output_dir, f) for f in os.listdir(output_dir)
+                      if f.startswith("aligned_umap.") and f.endswith(".png"))
+        return made + [movie]
+    files += stages.run("animation of the aligned maps", animation)
+
+    values = _arrays(aligned, ["sample_id", "label", "label_str", "pred_label_str_ft", "label_quality_ft",
+                               "outlier_score_ft", "mean_embedding_drift_ft"] +
+                     ["%s_ft" % name for name in DYNAMICS])
+    files.append(stages.run("data map", lambda: _render_data_map(
+        dynamics, os.path.join(output_dir, "data_map.png"),
+        "data map: %d samples over %d checkpoints" % (n, len(times)))))
+
+    flagged = {
+        "lowest_aum": np.argsort(values["aum_ft"], kind="stable"),
+        # Learned, then forgotten (never-learned samples count T events but are the lowest AUM's).
+        "most_forgotten": np.lexsort((values["aum_ft"], -np.where(values["correctness_ft"] > 0,
+                                                                  values["forgetting_events_ft"], -1))),
+        "lowest_confidence": np.argsort(values["confidence_ft"], kind="stable"),
+    }
+    ranking = {"lowest_aum": "aum_ft", "most_forgotten": "forgetting_events_ft", "lowest_confidence": "confidence_ft"}
+
+    def galleries():
+        return [_gallery_of(aligned, ids, ranking[name], os.path.join(output_dir, "gallery_%s.png" % name),
+                            gallery_count) for name, ids in flagged.items()]
+    files += stages.run("galleries of flagged samples", galleries)
+
+    def write_csv():
+        path = os.path.join(output_dir, "training_dynamics.csv")
+        names = [name for name in ["sample_id", "label_str", "pred_label_str_ft"] + ["%s_ft" % d for d in DYNAMICS]
+                 + ["mean_embedding_drift_ft", "label_quality_ft", "outlier_score_ft"] if name in values]
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(names)
+            for i in flagged["lowest_aum"]:
+                writer.writerow([values[name][i] if isinstance(values[name], list) else
+                                 ("%.6g" % values[name][i] if values[name].dtype.kind == "f" else int(values[name][i]))
+                                 for name in names])
+        return path
+    files.append(stages.run("CSV of training dynamics", write_csv))
+
+    agreement = _agreement(values)
+    summary = {
+        "samples": n, "checkpoints": len(times),
+        "never_learned": int((values["correctness_ft"] == 0).sum()),
+        "forgotten_at_least_once": int((values["forgetting_events_ft"] > 0).sum()),
+        "negative_aum": int((values["aum_ft"] < 0).sum()),
+        "low_confidence_below_0.2": int((values["confidence_ft"] < 0.2).sum()),
+    }
+    log("[DualEmbed] dynamics: %s" % ", ".join("%s %s" % (k, v) for k, v in summary.items()))
+    for pair, figures in agreement.items():
+        log("[DualEmbed] agreement %s: %s" % (pair, ", ".join("%s %.3f" % kv for kv in figures.items())))
+    log("[DualEmbed] training-run report written to %s" % output_dir)
+    return {"files": files, "seconds": stages.seconds, "summary": summary, "agreement": agreement,
+            "flagged": {name: [int(values["sample_id"][i]) for i in ids[:gallery_count]]
+                        for name, ids in flagged.items()}}
