@@ -323,27 +323,33 @@ def training_run(dataset, run_dir, output_dir, initial_model=None, max_samples=0
                 raise StageFailed("Checkpoint Embedding failed at step %g (see the error above)" % time_value)
     stages.run("checkpoint embeddings (%d)" % len(times), embed_all)
     last = times[-1]
+    # Everything below is shown at the final checkpoint (Fetch and the views use the scene's time).
+    scene = simple.GetAnimationScene()
+    scene.UpdateAnimationUsingDataTimeSteps()
+    scene.AnimationTime = last
     dynamics = simple.TrainingDynamics(Input=series, Probabilities=["POINTS", "probs_ft"],
                                        Labels=["POINTS", "label"], Embedding=["POINTS", "embedding_ft"])
     stages.run("training dynamics", lambda: dynamics.UpdatePipeline(last))
-    # The final checkpoint's scores, to compare the dynamics with; its nearest neighbours for the galleries.
-    scores = simple.PredictionOutlierScore(Input=dynamics, Probabilities=["POINTS", "probs_ft"],
-                                           Labels=["POINTS", "label"])
-    scores = simple.EmbeddingOutlierScore(Input=scores, Embedding=["POINTS", "embedding_ft"])
-    scores = simple.EmbeddingNearestNeighbor(Input=scores, Embedding=["POINTS", "embedding_ft"])
-    aligned = simple.EmbeddingProjection(Input=scores, Embedding=["POINTS", "embedding_ft"], AlignTimeSteps=1)
+    # The maps of every step (an initial model without a head has no probabilities: the scores
+    # come after, at the final checkpoint only).
+    aligned = simple.EmbeddingProjection(Input=dynamics, Embedding=["POINTS", "embedding_ft"], AlignTimeSteps=1)
     stages.run("aligned UMAP (%d steps)" % len(times), lambda: aligned.UpdatePipeline(last))
     if aligned.GetDataInformation().GetNumberOfPoints() != n:
         raise StageFailed("the aligned UMAP failed (see the error above)")
+    # The final checkpoint's scores, to compare the dynamics with; its nearest neighbours for the galleries.
+    scores = simple.PredictionOutlierScore(Input=aligned, Probabilities=["POINTS", "probs_ft"],
+                                           Labels=["POINTS", "label"])
+    scores = simple.EmbeddingOutlierScore(Input=scores, Embedding=["POINTS", "embedding_ft"])
+    scores = simple.EmbeddingNearestNeighbor(Input=scores, Embedding=["POINTS", "embedding_ft"])
+    stages.run("final scores", lambda: scores.UpdatePipeline(last))
+    if scores.GetDataInformation().GetNumberOfPoints() != n:
+        raise StageFailed("the scores of the final checkpoint failed (see the error above)")
 
     def animation():
         view = simple.CreateView("RenderView")
         view.ViewSize = list(frame_size)
         view.Background = [1, 1, 1]
         view.UseColorPaletteForBackground = 0
-        scene = simple.GetAnimationScene()
-        scene.UpdateAnimationUsingDataTimeSteps()
-        scene.AnimationTime = last
         layout.style_map(view, aligned, "label", "fine-tuning: aligned UMAP of each checkpoint",
                          layout.class_names(samples))
         # Every frame in the same place: the camera frames all steps' maps, the legend on the right.
@@ -373,12 +379,13 @@ def training_run(dataset, run_dir, output_dir, initial_model=None, max_samples=0
         simple.SaveAnimation(movie, view, ImageResolution=list(frame_size), FrameRate=2,
                              FrameWindow=[0, len(times) - 1])
         simple.Delete(view)
+        scene.AnimationTime = last  # the animation export leaves the scene at its end
         made = sorted(os.path.join(output_dir, f) for f in os.listdir(output_dir)
                       if f.startswith("aligned_umap.") and f.endswith(".png"))
         return made + [movie]
     files += stages.run("animation of the aligned maps", animation)
 
-    values = _arrays(aligned, ["sample_id", "label", "label_str", "pred_label_str_ft", "label_quality_ft",
+    values = _arrays(scores, ["sample_id", "label", "label_str", "pred_label_str_ft", "label_quality_ft",
                                "outlier_score_ft", "mean_embedding_drift_ft"] +
                      ["%s_ft" % name for name in DYNAMICS])
     files.append(stages.run("data map", lambda: _render_data_map(
@@ -395,7 +402,7 @@ def training_run(dataset, run_dir, output_dir, initial_model=None, max_samples=0
     ranking = {"lowest_aum": "aum_ft", "most_forgotten": "forgetting_events_ft", "lowest_confidence": "confidence_ft"}
 
     def galleries():
-        return [_gallery_of(aligned, ids, ranking[name], os.path.join(output_dir, "gallery_%s.png" % name),
+        return [_gallery_of(scores, ids, ranking[name], os.path.join(output_dir, "gallery_%s.png" % name),
                             gallery_count) for name, ids in flagged.items()]
     files += stages.run("galleries of flagged samples", galleries)
 

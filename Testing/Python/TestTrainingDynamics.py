@@ -165,9 +165,10 @@ def hostile(make_run, expect, message):
             proxy = simple.CheckpointEmbedding(Input=samples, RunPath=folder, BatchSize=50)
             proxy.UpdatePipelineInformation()
             times = list(proxy.TimestepValues) if proxy.TimestepValues else []
-            for time in times or [0.0]:
+            points = N
+            for time in times or [0.0]:  # the fewest samples any step shows
                 proxy.UpdatePipeline(time)
-            points = proxy.GetDataInformation().GetNumberOfPoints()
+                points = min(points, proxy.GetDataInformation().GetNumberOfPoints())
             simple.Delete(proxy)
         if expect == "error":
             check("ERROR" in messages.text and message in messages.text and points == 0,
