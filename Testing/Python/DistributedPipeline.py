@@ -3,7 +3,8 @@
     [mpiexec -n 2] pvbatch DistributedPipeline.py OUT_DIR [SAMPLES]
 
 Reader -> both embeddings (bundled demo models) -> outlier scores -> nearest neighbours ->
-prediction score -> embedding change -> UMAP and PCA -> results file. Writes OUT_DIR/arrays.npz
+prediction score -> embedding change -> the demo's fine-tuning run as time steps (Checkpoint
+Embedding, Training Dynamics, aligned UMAP) -> UMAP and PCA -> results file. Writes OUT_DIR/arrays.npz
 (every point-data array of the final samples, fetched to the root in sample order),
 OUT_DIR/results.h5 (the samples writer) and OUT_DIR/run.json (ranks, samples per rank,
 seconds per stage). TestDistributedPipeline.py runs it both ways and compares.
@@ -52,6 +53,14 @@ samples = stage("prediction score", simple.PredictionOutlierScore(
     Input=samples, Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"]))
 samples = stage("embedding change", simple.EmbeddingChange(
     Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"]))
+# The demo's fine-tuning run as time steps: dynamics over all of them, maps aligned across them.
+samples = stage("checkpoint embeddings", simple.CheckpointEmbedding(
+    Input=samples, RunPath=os.path.join(models, "fashion-vit-ft-run"), Tag="run", BatchSize=25))
+samples = stage("training dynamics", simple.TrainingDynamics(
+    Input=samples, Probabilities=["POINTS", "probs_run"], Labels=["POINTS", "label"],
+    Embedding=["POINTS", "embedding_run"]))
+samples = stage("aligned UMAP run", simple.EmbeddingProjection(
+    Input=samples, Embedding=["POINTS", "embedding_run"], AlignTimeSteps=1, Seed=7))
 samples = stage("UMAP ft", simple.EmbeddingProjection(
     Input=samples, Embedding=["POINTS", "embedding_ft"], Method="UMAP", Seed=7))
 samples = stage("PCA foundation", simple.EmbeddingProjection(

@@ -4,7 +4,8 @@ Runs DistributedPipeline.py (reader -> both embeddings -> outlier scores -> near
 -> prediction score -> embedding change -> UMAP, PCA -> results file) with serial pvbatch and
 with `mpiexec -n 2 pvbatch`, each rank on one thread (LibTorch and OpenBLAS), and asserts:
 - the samples were really split between the ranks (each read its own share);
-- every array is identical, bit for bit: embeddings, scores, neighbour ids, the seeded UMAP
+- every array is identical, bit for bit: embeddings, scores, neighbour ids, training dynamics and
+  the aligned UMAP over the demo run's checkpoints, the seeded UMAP
   and PCA coordinates, the points;
 - the results file written under MPI (gathered to the root) equals the serial one.
 """
@@ -50,7 +51,8 @@ check(np.array_equal(b["sample_id"], np.arange(SAMPLES)), "sample_id not global 
 names = sorted(set(a.files) - {"owner_rank"})
 check(names == sorted(set(b.files) - {"owner_rank"}), "arrays differ: %s vs %s" % (a.files, b.files))
 for name in ("embedding_foundation", "outlier_score_ft", "nn_id_foundation", "embedding_change",
-             "ood_pred_score_ft", "umap_ft", "pca_foundation"):
+             "ood_pred_score_ft", "umap_ft", "pca_foundation", "embedding_run", "confidence_run",
+             "forgetting_events_run", "aum_run", "embedding_drift_run", "umap_run"):
     check(name in names, "no %s" % name)
 for name in names:
     check(np.array_equal(a[name], b[name]),
