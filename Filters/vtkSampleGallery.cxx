@@ -254,14 +254,16 @@ void addRankHistograms(vtkTable* table, vtkDataArray* rank, const std::vector<vt
 }
 
 /// The one-component point-data arrays (scores, labels, predictions,
-/// neighbours) and the image: what a row of the gallery and the inspector shows.
+/// neighbours), the image and the training trajectories (label_probability_*,
+/// one value per checkpoint): what a row of the gallery and the inspector shows.
 std::vector<std::string> rowArrayNames(vtkPointData* pd)
 {
   std::vector<std::string> names{ "image" };
   for (int i = 0; i < pd->GetNumberOfArrays(); ++i)
   {
     vtkAbstractArray* array = pd->GetAbstractArray(i);
-    if (array && array->GetName() && array->GetNumberOfComponents() == 1)
+    if (array && array->GetName() &&
+      (array->GetNumberOfComponents() == 1 || std::string(array->GetName()).rfind("label_probability_", 0) == 0))
     {
       names.emplace_back(array->GetName());
     }

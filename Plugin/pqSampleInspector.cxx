@@ -99,6 +99,35 @@ std::string neighborSuffix(pqOutputPort* port)
 /// Row `row` of a uint8 H·W·C image column as a QPixmap at least
 /// ThumbnailSide pixels high; small images are enlarged by whole factors with
 /// nearest-neighbour scaling, so that 28-pixel digits stay sharp.
+/// A sample's trajectory over the checkpoints (label_probability_X: p of the
+/// given label at each), as a small line chart on [0, 1] with the 0.5 line.
+QPixmap trajectory(vtkDataArray* values, vtkIdType row)
+{
+  const int steps = values->GetNumberOfComponents();
+  QPixmap pixmap(std::max(60, 14 * steps), 34);
+  pixmap.fill(Qt::white);
+  QPainter painter(&pixmap);
+  painter.setRenderHint(QPainter::Antialiasing);
+  const auto at = [&](int t) {
+    const double p = std::min(1.0, std::max(0.0, values->GetComponent(row, t)));
+    return QPointF(3 + (pixmap.width() - 6) * (steps > 1 ? double(t) / (steps - 1) : 0.5),
+      3 + (pixmap.height() - 6) * (1.0 - p));
+  };
+  painter.setPen(QPen(QColor(200, 200, 200), 1, Qt::DashLine));
+  painter.drawLine(QPointF(0, pixmap.height() / 2.0), QPointF(pixmap.width(), pixmap.height() / 2.0));
+  painter.setPen(QPen(QColor(31, 119, 180), 1.5));
+  for (int t = 1; t < steps; ++t)
+  {
+    painter.drawLine(at(t - 1), at(t));
+  }
+  painter.setBrush(QColor(31, 119, 180));
+  for (int t = 0; t < steps; ++t)
+  {
+    painter.drawEllipse(at(t), 1.8, 1.8);
+  }
+  return pixmap;
+}
+
 QPixmap thumbnail(vtkUnsignedCharArray* images, vtkIdType row, int h, int w, int c)
 {
   if (!images || h <= 0 || w <= 0 || (c != 1 && c != 3 && c != 4) ||
@@ -404,7 +433,11 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
   const std::string suffix = this->Port ? neighborSuffix(this->Port) : std::string();
 
   // Per-sample values worth reading: predictions and scores of every embedding.
-  std::vector<std::string> predictions, scores;
+  // With Training Dynamics upstream: its per-sample figures and the trajectory
+  // of the label's probability over the checkpoints.
+  std::vector<std::string> predictions, scores, trajectories;
+  static const char* const scorePrefixes[] = { "outlier_score_", "label_quality_", "confidence_",
+    "variability_", "correctness_", "forgetting_events_", "aum_", "mean_embedding_drift_", "embedding_drift_" };
   for (vtkIdType i = 0; i < rows->GetNumberOfColumns(); ++i)
   {
     const std::string name = rows->GetColumnName(i);
@@ -412,8 +445,13 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     {
       predictions.push_back(name);
     }
-    else if (name.rfind("outlier_score_", 0) == 0 || name.rfind("label_quality_", 0) == 0 ||
-      name == "embedding_change")
+    else if (name.rfind("label_probability_", 0) == 0)
+    {
+      trajectories.push_back(name);
+    }
+    else if (name == "embedding_change" ||
+      std::any_of(std::begin(scorePrefixes), std::end(scorePrefixes),
+        [&name](const char* prefix) { return name.rfind(prefix, 0) == 0; }))
     {
       scores.push_back(name);
     }
@@ -477,6 +515,20 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     text->setTextFormat(Qt::RichText);
     text->setWordWrap(false); // a wrapped QLabel under-reports its height in a grid: lines were cut
     layout->addWidget(text);
+    for (const std::string& name : trajectories)
+    {
+      if (auto* values = vtkDataArray::SafeDownCast(rows->GetColumnByName(name.c_str())))
+      {
+        auto* chart = new QLabel(tile);
+        chart->setObjectName(QString("Trajectory%1").arg(r));
+        chart->setPixmap(trajectory(values, r));
+        chart->setToolTip(tr("%1: the probability of the given label at each of the %2 checkpoints")
+                            .arg(QString::fromStdString(name))
+                            .arg(values->GetNumberOfComponents()));
+        layout->addWidget(new QLabel(tr("p(label) over %1 checkpoints:").arg(values->GetNumberOfComponents()), tile));
+        layout->addWidget(chart);
+      }
+    }
     this->Grid->addWidget(tile, static_cast<int>(r / Columns), static_cast<int>(r % Columns));
   }
   this->Tiles->adjustSize();
@@ -486,6 +538,10 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     shown << QString::number(pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1);
   }
   this->log("tiles " + shown.join(" "));
+  if (!trajectories.empty())
+  {
+    this->log(QString("trajectories %1 of %2").arg(QString::fromStdString(trajectories[0])).arg(rows->GetNumberOfRows()));
+  }
   QTimer::singleShot(100, this, [this]() { // laid out by then: where the first tile is on screen
     if (auto* first = this->Tiles->findChild<QFrame*>("Tile0"))
     {

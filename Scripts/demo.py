@@ -3,7 +3,9 @@
 Reads the 10 000 test images, embeds them with the bundled foundation model and its fine-tuned
 version (Data/models), scores outliers, finds nearest neighbours, measures the embedding change,
 makes a UMAP map of each embedding and writes the report (PNG maps and galleries, CSV, results
-file) to demo-output/. Run by Scripts/run-demo.sh, which sets DUALEMBED_PLUGIN.
+file) to demo-output/. Then the fine-tuning run itself (Data/models/fashion-vit-ft-run, one
+checkpoint per epoch, the foundation as step 0) as time steps: training dynamics, the aligned UMAP
+maps of every checkpoint (PNG frames and a movie) and the data map, in demo-output/training-run/. Run by Scripts/run-demo.sh, which sets DUALEMBED_PLUGIN.
 Usage: pvbatch Scripts/demo.py [OUTPUT_DIR] [MAX_SAMPLES]
 """
 import os
@@ -31,4 +33,8 @@ result = report.run(DATASET, os.path.join(MODELS, "fashion-vit-foundation"),
                     os.path.join(MODELS, "fashion-vit-ft"), output, max_samples=max_samples,
                     precision=PRECISION)
 print("[DualEmbed] demo embeddings computed in %s" % result["precision"])
+training_dir = os.path.join(output, "training-run")
+report.training_run(DATASET, os.path.join(MODELS, "fashion-vit-ft-run"), training_dir,
+                    initial_model=os.path.join(MODELS, "fashion-vit-foundation"), max_samples=max_samples,
+                    cache_dir=os.path.join(training_dir, "cache"))
 print("[DualEmbed] demo finished in %.1f s" % (time.perf_counter() - start))

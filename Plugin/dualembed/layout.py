@@ -300,7 +300,7 @@ def per_sample_arrays(source):
 
 
 def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="label",
-            outliers=8, layout=None, per_sample_views=True):
+            outliers=8, layout=None, per_sample_views=True, data_map_view=None):
     """Builds the comparison layout and returns its views as a dict.
 
     foundation_map, ft_map: sources whose point coordinates are the two projections.
@@ -311,6 +311,9 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     The views show per_sample_arrays() of the maps; views["foundation_samples"] and
     views["ft_samples"] are those sources, whose selections are linked. per_sample_views=False
     shows the maps themselves, with every array (what the selection benchmark compares against).
+    data_map_view: None (default) adds Dataset Cartography's data map beside the histogram when the
+    samples carry Training Dynamics (confidence_<ft>, variability_<ft>), linked to the maps;
+    False never, True always.
     """
     maps = {"foundation": foundation_map, "ft": ft_map}
     if per_sample_views:
@@ -323,7 +326,10 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     sheet = simple.CreateView("SpreadSheetView")
     histogram_view = simple.CreateView("XYHistogramChartView")
     gallery_view = None if gui else simple.CreateView("RenderView")
-    for view in (left, right, gallery_view):
+    if data_map_view is None:
+        data_map_view = {"confidence_" + ft, "variability_" + ft} <= set(_point_arrays(ft_map))
+    cartography_view = simple.CreateView("RenderView") if data_map_view else None
+    for view in (left, right, gallery_view, cartography_view):
         if view is not None:
             view.Background = [1, 1, 1]
             view.UseColorPaletteForBackground = 0
@@ -336,12 +342,21 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         layout.AssignView(3, left)
         layout.AssignView(4, right)
         layout.AssignView(5, sheet)
-        if gui:
+        if gui and cartography_view is None:
             layout.AssignView(6, histogram_view)
+        elif gui:
+            layout.SplitHorizontal(6, 0.5)
+            layout.AssignView(13, histogram_view)
+            layout.AssignView(14, cartography_view)
         else:
             layout.SplitHorizontal(6, 0.45)
             layout.AssignView(13, histogram_view)
-            layout.AssignView(14, gallery_view)
+            if cartography_view is None:
+                layout.AssignView(14, gallery_view)
+            else:
+                layout.SplitHorizontal(14, 0.5)
+                layout.AssignView(29, gallery_view)
+                layout.AssignView(30, cartography_view)
 
     names = class_names(foundation_map) or class_names(ft_map)  # both maps share one colour map
     style_map(left, foundation_map, color_by, "before fine-tuning (%s)" % foundation, names)
@@ -360,7 +375,15 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
 
     views = {"layout": layout, "foundation": left, "ft": right, "spreadsheet": sheet,
              "histogram": histogram_view, "gallery": gallery_view, "gallery_source": None,
-             "foundation_samples": foundation_map, "ft_samples": ft_map, "selected": []}
+             "foundation_samples": foundation_map, "ft_samples": ft_map, "selected": [],
+             "data_map": cartography_view, "data_map_source": None}
+    if cartography_view is not None:
+        # Same point ids as the maps: selecting in the data map selects there, and back.
+        cartography = data_map(ft_map, ft)
+        simple.RenameSource("data map (%s)" % ft, cartography)
+        style_data_map(cartography_view, cartography, "data map: training dynamics (%s)" % ft, ft)
+        simple.AddSelectionLink(foundation_map, cartography, SELECTION_LINK + "DataMap")
+        views["data_map_source"] = cartography
     if not gui:
         # The gallery needs the pixels: it reads the full samples, with the light map's selection.
         gallery = simple.SampleGallery(Input=maps["foundation"], RankArray=score,
@@ -380,7 +403,7 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         follow_selection(views, foundation_map)
         show_selection_in_gallery(views, foundation_map)
     simple.SetActiveSource(foundation_map)  # the Sample Inspector shows the active samples
-    for view in (left, right, sheet, histogram_view, gallery_view):
+    for view in (left, right, sheet, histogram_view, gallery_view, cartography_view):
         if view is not None:
             simple.Render(view)
     return views
@@ -405,7 +428,9 @@ def embedding_tags(source):
 
 
 def compare_source(samples, outliers=8, per_sample_views=True):
-    """The comparison layout for any samples with two embeddings (e.g. a results file).
+    """The comparison layout for any samples with two embeddings (e.g. a results file, or
+    Training Dynamics over a Checkpoint Embedding: then the fine-tuned maps are aligned across the
+    checkpoints and the data map joins the layout).
 
     Adds what is missing for each embedding (outlier score, nearest neighbour, the map: stored
     umap_<tag> coordinates are reused) and calls compare(). Returns its views.
@@ -422,10 +447,15 @@ def compare_source(samples, outliers=8, per_sample_views=True):
             source = simple.EmbeddingOutlierScore(Input=source, Embedding=embedding)
         if "nn_id_" + tag not in arrays:
             source = simple.EmbeddingNearestNeighbor(Input=source, Embedding=embedding)
-    # The fine-tuned map follows the foundation map, so it carries both maps' coordinates.
+    # The fine-tuned map follows the foundation map, so it carries both maps' coordinates. Over
+    # the time steps of a fine-tuning run (Checkpoint Embedding), the fine-tuned maps are aligned
+    # so that samples move smoothly while the animation plays; the foundation's map, the same at
+    # every step, is computed once.
+    temporal = samples.GetDataInformation().DataInformation.GetNumberOfTimeSteps() > 1
     foundation_map = simple.EmbeddingProjection(Input=source, Embedding=["POINTS", "embedding_" + foundation])
     simple.RenameSource("map (%s)" % foundation, foundation_map)
-    ft_map = simple.EmbeddingProjection(Input=foundation_map, Embedding=["POINTS", "embedding_" + ft])
+    ft_map = simple.EmbeddingProjection(Input=foundation_map, Embedding=["POINTS", "embedding_" + ft],
+                                        AlignTimeSteps=1 if temporal else 0)
     simple.RenameSource("map (%s)" % ft, ft_map)
     ft_map.UpdatePipeline()
     for proxy in (samples, source):  # the layout shows the maps only

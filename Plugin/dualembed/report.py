@@ -422,7 +422,7 @@ def training_run(dataset, run_dir, output_dir, initial_model=None, max_samples=0
 
     agreement = _agreement(values)
     summary = {
-        "samples": n, "checkpoints": len(times),
+        "samples": n, "time_steps": len(times),
         "never_learned": int((values["correctness_ft"] == 0).sum()),
         "forgotten_at_least_once": int((values["forgetting_events_ft"] > 0).sum()),
         "negative_aum": int((values["aum_ft"] < 0).sum()),

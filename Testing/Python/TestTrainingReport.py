@@ -40,7 +40,7 @@ frames = [os.path.join(out, "aligned_umap.%04d.png" % i) for i in range(steps)]
 check(len(set(open(f, "rb").read() for f in frames)) == steps, "some frames are identical")
 
 summary = result["summary"]
-check(summary["samples"] == N and summary["checkpoints"] == steps, "summary %s" % summary)
+check(summary["samples"] == N and summary["time_steps"] == steps, "summary %s" % summary)
 rows = list(csv.DictReader(open(os.path.join(out, "training_dynamics.csv"))))
 check(len(rows) == N, "CSV has %d rows" % len(rows))
 aum = np.array([float(r["aum_ft"]) for r in rows])
