@@ -20,8 +20,8 @@ int vtkSMPrefixedArrayListDomain::ReadXMLAttributes(vtkSMProperty* property, vtk
   }
   const char* prefix = element->GetAttribute("prefix");
   this->Prefix = prefix ? prefix : "";
-  const char* missing = element->GetAttribute("missing_name");
-  this->MissingName = missing ? missing : "";
+  const char* preferred = element->GetAttribute("preferred_name");
+  this->PreferredName = preferred ? preferred : "";
   int occurrence = 0;
   if (element->GetScalarAttribute("occurrence", &occurrence))
   {
@@ -44,6 +44,19 @@ int vtkSMPrefixedArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool
     // index "0", which paraview.simple then keeps as the array *name*; keep
     // the value unset instead, to be chosen once the arrays are known.
     return 1;
+  }
+  // The preferred array when the input has it (embedding_ft beside embedding_foundation).
+  for (unsigned int i = 0; !this->PreferredName.empty() && i < this->GetNumberOfStrings(); ++i)
+  {
+    const char* name = this->GetString(i);
+    vtkSMPropertyHelper helper(property);
+    helper.SetUseUnchecked(useUncheckedValues);
+    if (name && this->PreferredName == name && helper.GetNumberOfElements() == 5)
+    {
+      helper.Set(3, std::to_string(this->GetFieldAssociation(i)).c_str());
+      helper.Set(4, name);
+      return 1;
+    }
   }
   int seen = 0;
   for (unsigned int i = 0; !this->Prefix.empty() && i < this->GetNumberOfStrings(); ++i)
@@ -69,16 +82,16 @@ int vtkSMPrefixedArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool
     }
     break;
   }
-  if (!this->MissingName.empty())
+  if (!this->PreferredName.empty())
   {
-    // An array that only some time steps have (probabilities of classifier
-    // checkpoints, not of a headless step 0): any other array would be wrong.
+    // No array with the prefix: one that only some time steps carry (probabilities
+    // of classifier checkpoints, not of a headless step 0); any other would be wrong.
     vtkSMPropertyHelper helper(property);
     helper.SetUseUnchecked(useUncheckedValues);
     if (helper.GetNumberOfElements() == 5)
     {
       helper.Set(3, "0"); // points
-      helper.Set(4, this->MissingName.c_str());
+      helper.Set(4, this->PreferredName.c_str());
       return 1;
     }
   }
@@ -90,5 +103,5 @@ void vtkSMPrefixedArrayListDomain::PrintSelf(ostream& os, vtkIndent indent)
   this->Superclass::PrintSelf(os, indent);
   os << indent << "Prefix: " << this->Prefix << "\n";
   os << indent << "Occurrence: " << this->Occurrence << "\n";
-  os << indent << "MissingName: " << this->MissingName << "\n";
+  os << indent << "PreferredName: " << this->PreferredName << "\n";
 }

@@ -13,8 +13,9 @@
  * The GUI and paraview.simple both take a new proxy's defaults from its
  * domains, so both get this default.
  *
- * `missing_name` (optional) is the default when no array has the prefix:
- * for arrays that only some time steps carry (probs_ft at a headless step 0).
+ * `preferred_name` (optional) is the default when the input has it, and also
+ * when no array has the prefix: for arrays that only some time steps carry
+ * (probs_ft at a headless step 0).
  *
  * XML: `<PrefixedArrayListDomain name="array_list" attribute_type="Scalars"
  * input_domain_name="input_array" prefix="embedding_" occurrence="0">`.
@@ -48,7 +49,7 @@ private:
 
   std::string Prefix;
   int Occurrence = 0;
-  std::string MissingName;
+  std::string PreferredName;
 };
 
 #endif

@@ -537,11 +537,11 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
   {
     shown << QString::number(pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1);
   }
-  this->log("tiles " + shown.join(" "));
-  if (!trajectories.empty())
+  if (!trajectories.empty()) // before "tiles": the GUI tests read "tiles" then "header" as one update
   {
     this->log(QString("trajectories %1 of %2").arg(QString::fromStdString(trajectories[0])).arg(rows->GetNumberOfRows()));
   }
+  this->log("tiles " + shown.join(" "));
   QTimer::singleShot(100, this, [this]() { // laid out by then: where the first tile is on screen
     if (auto* first = this->Tiles->findChild<QFrame*>("Tile0"))
     {

@@ -456,6 +456,8 @@ def compare_source(samples, outliers=8, per_sample_views=True):
     simple.RenameSource("map (%s)" % foundation, foundation_map)
     ft_map = simple.EmbeddingProjection(Input=foundation_map, Embedding=["POINTS", "embedding_" + ft],
                                         AlignTimeSteps=1 if temporal else 0)
+    if temporal:  # the animation controls step through the checkpoints
+        simple.GetAnimationScene().UpdateAnimationUsingDataTimeSteps()
     simple.RenameSource("map (%s)" % ft, ft_map)
     ft_map.UpdatePipeline()
     for proxy in (samples, source):  # the layout shows the maps only

@@ -86,6 +86,10 @@ others = Z.copy()
 others[:, rows, labels] = -np.inf
 expected["aum_ft"] = (Z[:, rows, labels] - others.max(axis=2)).mean(axis=0)
 
+# Beside a foundation embedding, the drift's default is the run's embedding (same tag as probs_ft).
+both = producer(servermanager.Fetch(series), embedding_foundation=embeddings[0])
+check(simple.TrainingDynamics(Input=both).Embedding[1] == "embedding_ft", "the Embedding default is not embedding_ft")
+
 dynamics = simple.TrainingDynamics(Input=series)
 dynamics.UpdatePipeline(steps[1])
 data = servermanager.Fetch(dynamics)
