@@ -179,11 +179,14 @@ inline NpyArray readNpy(const std::string& path)
   return array;
 }
 
-/// Writes a rows x cols float32 ('<f4', C order) .npy file (format 1.0).
-inline void writeNpy(const std::string& path, const std::vector<float>& data, int64_t rows, int64_t cols)
+/// Writes `data` as a .npy file (format 1.0, C order) of dtype `descr`
+/// ('<f4', '<i4', ...; sizeof(T) bytes each) and shape `shape` (the inside of
+/// the tuple: "3, 2" or "5,").
+template <typename T>
+void writeNpy(const std::string& path, const std::vector<T>& data, const char* descr, const std::string& shape)
 {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
-    std::to_string(rows) + ", " + std::to_string(cols) + "), }";
+  std::string header =
+    std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + shape + "), }";
   while ((10 + header.size() + 1) % 64 != 0)
   {
     header += ' ';
@@ -194,11 +197,17 @@ inline void writeNpy(const std::string& path, const std::vector<float>& data, in
   const uint16_t len = static_cast<uint16_t>(header.size());
   out.write(reinterpret_cast<const char*>(&len), 2);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * 4));
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(T)));
   if (!out)
   {
     throw std::runtime_error("cannot write " + path);
   }
+}
+
+/// Writes a rows x cols float32 matrix.
+inline void writeNpy(const std::string& path, const std::vector<float>& data, int64_t rows, int64_t cols)
+{
+  writeNpy(path, data, "<f4", std::to_string(rows) + ", " + std::to_string(cols));
 }
 
 } // namespace testdata
