@@ -28,6 +28,7 @@ Usage (Debian's Python; build first: cmake --build build --target BenchmarkAlign
       [--small]              (4 steps x 2 000 samples: a few minutes on 2 cores)
       [--steps 10 --n 10000] (the default run)
       [--independent-epochs 0] (independent UMAPs with plain UMAP's default epochs)
+      [--init previous]      (ours: each step starts from its predecessor's initial layout)
       [--umap-seeded]        (umap-learn with random_state=42: its UMAP fits single-threaded)
       [--skip-reference] [--json out.json]
 """
@@ -114,6 +115,9 @@ def main():
     ap.add_argument("--small", action="store_true", help="4 steps x 2 000 samples")
     ap.add_argument("--independent-epochs", type=int, default=-1,
                     help="epochs of the independent UMAPs (-1: the aligned run's, 0: plain defaults)")
+    ap.add_argument("--init", default="procrustes", choices=["procrustes", "previous"],
+                    help="ours: each step's own initial layout Procrustes-aligned (umap-learn's fit) "
+                         "or its predecessor's (umap-learn's update)")
     ap.add_argument("--umap-seeded", action="store_true")
     ap.add_argument("--skip-reference", action="store_true")
     ap.add_argument("--json", default="")
@@ -124,6 +128,7 @@ def main():
     steps = drifting(x, labels, args.steps)
     sample = np.random.default_rng(0).choice(args.n, size=min(5000, args.n), replace=False)
     report = {"steps": args.steps, "n": args.n, "threads": int(THREADS), "shift": SHIFT, "noise": NOISE,
+              "init": args.init,
               "load_at_start": os.getloadavg()}
     print(f"{args.steps} steps x {args.n} Fashion-MNIST images (784-D), drift {SHIFT}/step, "
           f"jitter {NOISE}; load average {report['load_at_start'][0]:.2f}", flush=True)
@@ -138,7 +143,7 @@ def main():
             np.save(paths[-1], s)
         env = dict(os.environ)
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as BenchmarkProjection.py runs the engine
-        cmd = [args.binary, tmp, *paths, "--threads", THREADS, "--independent", "1"]
+        cmd = [args.binary, tmp, *paths, "--threads", THREADS, "--independent", "1", "--init", args.init]
         if args.independent_epochs >= 0:
             cmd += ["--independent-epochs", str(args.independent_epochs)]
         load = os.getloadavg()[0]
