@@ -28,27 +28,10 @@
 #include <vector>
 
 using namespace dualembed::engine;
+using dualembed::testdata::writeNpy;
 
 namespace
 {
-
-template <typename T>
-void writeNpy(const std::string& path, const std::vector<T>& data, const char* descr, const std::string& shape)
-{
-  std::string header =
-    std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + shape + "), }";
-  while ((10 + header.size() + 1) % 64 != 0)
-  {
-    header += ' ';
-  }
-  header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  out.write("\x93NUMPY\x01\x00", 8);
-  const uint16_t len = static_cast<uint16_t>(header.size());
-  out.write(reinterpret_cast<const char*>(&len), 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(T)));
-}
 
 // The OpenBLAS core type and thread count LibTorch runs on, if it is OpenBLAS.
 std::string blasDescription()

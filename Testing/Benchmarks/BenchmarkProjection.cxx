@@ -22,27 +22,7 @@
 
 using namespace dualembed::engine;
 
-namespace
-{
-
-void writeNpy(const std::string& path, const std::vector<float>& data, int64_t rows, int cols)
-{
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
-    std::to_string(rows) + ", " + std::to_string(cols) + "), }";
-  while ((10 + header.size() + 1) % 64 != 0)
-  {
-    header += ' ';
-  }
-  header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  out.write("\x93NUMPY\x01\x00", 8);
-  const uint16_t len = static_cast<uint16_t>(header.size());
-  out.write(reinterpret_cast<const char*>(&len), 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * 4));
-}
-
-} // namespace
+using dualembed::testdata::writeNpy;
 
 int main(int argc, char** argv)
 {

@@ -1,4 +1,5 @@
-// Minimal reader of NumPy .npy files for the engine tests (header only).
+// Minimal reader (and float32 writer) of NumPy .npy files for the engine tests
+// and benchmarks (header only).
 //
 // Supports format versions 1.0, 2.0 and 3.0, C order only; any dtype is
 // read as raw bytes and reported by its descr string ('<f4', '|u1', '<i8',
@@ -176,6 +177,37 @@ inline NpyArray readNpy(const std::string& path)
     throw std::runtime_error("'" + path + "' is truncated");
   }
   return array;
+}
+
+/// Writes `data` as a .npy file (format 1.0, C order) of dtype `descr`
+/// ('<f4', '<i4', ...; sizeof(T) bytes each) and shape `shape` (the inside of
+/// the tuple: "3, 2" or "5,").
+template <typename T>
+void writeNpy(const std::string& path, const std::vector<T>& data, const char* descr, const std::string& shape)
+{
+  std::string header =
+    std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + shape + "), }";
+  while ((10 + header.size() + 1) % 64 != 0)
+  {
+    header += ' ';
+  }
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  const uint16_t len = static_cast<uint16_t>(header.size());
+  out.write(reinterpret_cast<const char*>(&len), 2);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(T)));
+  if (!out)
+  {
+    throw std::runtime_error("cannot write " + path);
+  }
+}
+
+/// Writes a rows x cols float32 matrix.
+inline void writeNpy(const std::string& path, const std::vector<float>& data, int64_t rows, int64_t cols)
+{
+  writeNpy(path, data, "<f4", std::to_string(rows) + ", " + std::to_string(cols));
 }
 
 } // namespace testdata

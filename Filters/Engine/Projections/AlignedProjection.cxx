@@ -20,17 +20,12 @@ namespace dualembed
 namespace engine
 {
 
+using projection::Clock;
 using projection::ProgressRange;
+using projection::secondsSince;
 
 namespace
 {
-
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start)
-{
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 void validate(const std::vector<FeatureMatrix>& steps, const AlignedProjectionOptions& o)
 {

@@ -19,19 +19,9 @@ namespace dualembed
 namespace engine
 {
 
+using projection::Clock;
 using projection::ProgressRange;
-
-namespace
-{
-
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start)
-{
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-} // namespace
+using projection::secondsSince;
 
 namespace projection
 {

@@ -7,6 +7,7 @@
 #include "EngineError.h"
 #include "NearestNeighbors.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -17,6 +18,14 @@ namespace engine
 {
 namespace projection
 {
+
+using Clock = std::chrono::steady_clock;
+
+/// Seconds since `start` (stage timings).
+inline double secondsSince(Clock::time_point start)
+{
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 /// Maps the progress of one stage to [begin, end] of the whole computation and
 /// throws Aborted when the callback returns false (calling thread only).
