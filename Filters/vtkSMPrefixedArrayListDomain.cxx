@@ -67,6 +67,18 @@ int vtkSMPrefixedArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool
     }
     break;
   }
+  // An optional input (the XML gives none_string="None") without any array of
+  // its prefix: None, rather than the active scalars (the labels).
+  if (!this->Prefix.empty() && this->GetNoneString())
+  {
+    vtkSMPropertyHelper helper(property);
+    helper.SetUseUnchecked(useUncheckedValues);
+    if (helper.GetNumberOfElements() == 5)
+    {
+      helper.Set(4, this->GetNoneString());
+      return 1;
+    }
+  }
   return this->Superclass::SetDefaultValues(property, useUncheckedValues);
 }
 
