@@ -143,7 +143,8 @@ expect_cleared("PredictionOutlierScore", prediction,
 
 # Data Issues: each bad input is refused with a sentence and an empty output.
 issues = simple.DataIssues(Input=samples, EmbeddingA=foundation, EmbeddingB=["POINTS", "embedding_ft"],
-                           Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"])
+                           Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"],
+                           NonIID=0)  # 40 random samples: the permutation test may flag them by chance
 for what, prop, bad, good, error in (
         ("missing labels", "Labels", ["POINTS", "no_such_label"], ["POINTS", "label"], "needs the labels"),
         ("labels beyond the columns", "Labels", ["POINTS", "label_shifted"], ["POINTS", "label"], "outside 0..9"),
