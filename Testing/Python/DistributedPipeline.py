@@ -3,7 +3,7 @@
     [mpiexec -n 2] pvbatch DistributedPipeline.py OUT_DIR [SAMPLES]
 
 Reader -> both embeddings (bundled demo models) -> outlier scores -> nearest neighbours ->
-prediction score -> embedding change -> UMAP and PCA -> results file. Writes OUT_DIR/arrays.npz
+prediction score -> embedding change -> data issues -> UMAP and PCA -> results file. Writes OUT_DIR/arrays.npz
 (every point-data array of the final samples, fetched to the root in sample order),
 OUT_DIR/results.h5 (the samples writer) and OUT_DIR/run.json (ranks, samples per rank,
 seconds per stage). TestDistributedPipeline.py runs it both ways and compares.
@@ -52,6 +52,9 @@ samples = stage("prediction score", simple.PredictionOutlierScore(
     Input=samples, Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"]))
 samples = stage("embedding change", simple.EmbeddingChange(
     Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"]))
+samples = stage("data issues", simple.DataIssues(
+    Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"],
+    Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"]))
 samples = stage("UMAP ft", simple.EmbeddingProjection(
     Input=samples, Embedding=["POINTS", "embedding_ft"], Method="UMAP", Seed=7))
 samples = stage("PCA foundation", simple.EmbeddingProjection(
