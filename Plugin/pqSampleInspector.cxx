@@ -404,13 +404,18 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
   const std::string suffix = this->Port ? neighborSuffix(this->Port) : std::string();
 
   // Per-sample values worth reading: predictions and scores of every embedding.
-  std::vector<std::string> predictions, scores;
+  // Data Issues' flags (is_label_issue_ft, is_near_duplicate_foundation, ...): listed when set.
+  std::vector<std::string> predictions, scores, flags;
   for (vtkIdType i = 0; i < rows->GetNumberOfColumns(); ++i)
   {
     const std::string name = rows->GetColumnName(i);
     if (name.rfind("pred_label_str_", 0) == 0)
     {
       predictions.push_back(name);
+    }
+    else if (name.rfind("is_", 0) == 0)
+    {
+      flags.push_back(name);
     }
     else if (name.rfind("outlier_score_", 0) == 0 || name.rfind("label_quality_", 0) == 0 ||
       name == "embedding_change")
@@ -462,6 +467,18 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     for (const std::string& name : scores)
     {
       lines << QString("%1: %2").arg(QString::fromStdString(name), stringValue(rows, name, r));
+    }
+    QStringList issues;
+    for (const std::string& name : flags)
+    {
+      if (stringValue(rows, name, r) == "1")
+      {
+        issues << QString::fromStdString(name.substr(3));
+      }
+    }
+    if (!issues.isEmpty())
+    {
+      lines << "<span style='color:#c00000'>" + issues.join(", ").toHtmlEscaped() + "</span>";
     }
     if (!suffix.empty())
     {

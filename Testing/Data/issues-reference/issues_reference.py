@@ -65,9 +65,12 @@ def label_issues(labels, num_classes, pred_probs=None, features=None):
     }
 
 
-def near_duplicates(labels, num_classes, features):
-    manager = NearDuplicateIssueManager(IssueManagerHost(labels, num_classes))
+def near_duplicates(labels, num_classes, features, host=None):
+    host = host or IssueManagerHost(labels, num_classes)
+    manager = NearDuplicateIssueManager(host)
     manager.find_issues(features=features)
+    # Datalab keeps the kNN graph for the managers after this one (DataIssues.collect_statistics).
+    host._statistics.update(manager.info.get("statistics", {}))
     n = len(features)
     # The set id of the filter: connected components of Datalab's (reciprocal) near-duplicate
     # sets, named by their smallest sample index; -1 outside any set.
@@ -97,8 +100,8 @@ def near_duplicates(labels, num_classes, features):
     }
 
 
-def non_iid(labels, num_classes, features):
-    manager = NonIIDIssueManager(IssueManagerHost(labels, num_classes))
+def non_iid(labels, num_classes, features, host=None):
+    manager = NonIIDIssueManager(host or IssueManagerHost(labels, num_classes))
     manager.find_issues(features=features)
     flags = manager.issues["is_non_iid_issue"].to_numpy(bool)
     return {
