@@ -16,6 +16,7 @@ flipped labels per source.
 """
 import gzip
 import os
+import signal
 import sys
 import time
 
@@ -112,6 +113,9 @@ def main():
     print("Data Issues filter: %.1f s" % ours_seconds)
 
     import issues_reference as ref
+    # cleanlab's find_label_issues runs a multiprocessing pool (forked pvpython processes) and
+    # terminates it when done; ParaView's own SIGTERM handler would print a stack trace for each.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     print("load average before the reference: %.2f" % os.getloadavg()[0])
     start = time.perf_counter()
     probs = inputs["probs_ft"].astype(np.float64)
