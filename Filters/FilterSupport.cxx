@@ -9,6 +9,8 @@
 #include "vtkPolyData.h"
 #include "vtkSMPTools.h"
 
+#include <cmath>
+
 namespace dualembed
 {
 namespace
@@ -39,6 +41,23 @@ bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* abstract, Sele
     const auto values = vtk::DataArrayValueRange(data, begin * d, end * d);
     std::copy(values.begin(), values.end(), array.values.begin() + begin * d);
   });
+  return true;
+}
+
+bool classIndices(vtkAlgorithm* algorithm, const SelectedArray& labels, std::vector<int32_t>& indices)
+{
+  if (labels.dimension != 1)
+  {
+    reportError(algorithm, "The labels array '" + labels.name + "' has " + std::to_string(labels.dimension) +
+        " components; choose a one-component class-index array such as 'label'.");
+    return false;
+  }
+  indices.resize(labels.values.size());
+  for (size_t i = 0; i < indices.size(); ++i)
+  {
+    const float value = labels.values[i];
+    indices[i] = std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
+  }
   return true;
 }
 

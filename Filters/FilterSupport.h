@@ -15,6 +15,7 @@
 
 #include <algorithm>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -53,6 +54,11 @@ enum class GatherTo
 /// rows). Collective; false on every rank when some rank failed.
 bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
   const SampleExchange& exchange, GatherTo where, SelectedArray& array);
+
+/// The labels (a one-component array) as class indices; values that are not
+/// integers (NaN, fractions) become -1, which the engine refuses. False, after
+/// reporting an error on `algorithm`, when the array has other than one component.
+bool classIndices(vtkAlgorithm* algorithm, const SelectedArray& labels, std::vector<int32_t>& indices);
 
 /// The <X> of output names: `embedding_ft` → `ft`, `probs_ft` → `ft`, `image` → `image`.
 std::string resultSuffix(const std::string& inputArrayName);

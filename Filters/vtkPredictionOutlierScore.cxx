@@ -47,17 +47,10 @@ int vtkPredictionOutlierScore::Compute(
   {
     return 0;
   }
-  if (labelValues.dimension != 1)
+  std::vector<int32_t> labels;
+  if (!dualembed::classIndices(this, labelValues, labels))
   {
-    vtkErrorMacro("The labels array '" << labelValues.name << "' has " << labelValues.dimension
-                                       << " components; choose a one-component class-index array such as 'label'.");
     return 0;
-  }
-  std::vector<int32_t> labels(labelValues.values.size());
-  for (size_t i = 0; i < labels.size(); ++i)
-  {
-    const float value = labelValues.values[i];
-    labels[i] = std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
   }
   output->ShallowCopy(input);
   return dualembed::runEngine(this, [&] {

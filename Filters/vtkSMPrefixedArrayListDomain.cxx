@@ -82,16 +82,23 @@ int vtkSMPrefixedArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool
     }
     break;
   }
-  if (!this->PreferredName.empty())
+  // No array with the prefix. A preferred name: an array that only some time
+  // steps carry (probabilities of classifier checkpoints, not of a headless
+  // step 0), any other would be wrong. An optional input (the XML gives
+  // none_string="None"): None, rather than the active scalars (the labels).
+  const char* fallback = !this->PreferredName.empty() ? this->PreferredName.c_str()
+    : (!this->Prefix.empty() && this->GetNoneString()) ? this->GetNoneString() : nullptr;
+  if (fallback)
   {
-    // No array with the prefix: one that only some time steps carry (probabilities
-    // of classifier checkpoints, not of a headless step 0); any other would be wrong.
     vtkSMPropertyHelper helper(property);
     helper.SetUseUnchecked(useUncheckedValues);
     if (helper.GetNumberOfElements() == 5)
     {
-      helper.Set(3, "0"); // points
-      helper.Set(4, this->PreferredName.c_str());
+      if (fallback == this->PreferredName.c_str())
+      {
+        helper.Set(3, "0"); // points
+      }
+      helper.Set(4, fallback);
       return 1;
     }
   }

@@ -9,7 +9,8 @@
  * `embedding_`; `occurrence` 1 picks the second such array (Embedding
  * Change's B). With fewer matching arrays it behaves like vtkSMArrayListDomain,
  * except that it never falls back to the property's XML default (an array
- * index, not a name) while the input's arrays are not known yet.
+ * index, not a name) while the input's arrays are not known yet, and that a
+ * domain with a `none_string` defaults to it (an optional input left out).
  * The GUI and paraview.simple both take a new proxy's defaults from its
  * domains, so both get this default.
  *

@@ -434,8 +434,9 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
 
   // Per-sample values worth reading: predictions and scores of every embedding.
   // With Training Dynamics upstream: its per-sample figures and the trajectory
-  // of the label's probability over the checkpoints.
-  std::vector<std::string> predictions, scores, trajectories;
+  // of the label's probability over the checkpoints. Data Issues' flags
+  // (is_label_issue_ft, is_near_duplicate_foundation, ...): listed when set.
+  std::vector<std::string> predictions, scores, trajectories, flags;
   static const char* const scorePrefixes[] = { "outlier_score_", "label_quality_", "confidence_",
     "variability_", "correctness_", "forgetting_events_", "aum_", "mean_embedding_drift_", "embedding_drift_" };
   for (vtkIdType i = 0; i < rows->GetNumberOfColumns(); ++i)
@@ -448,6 +449,10 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     else if (name.rfind("label_probability_", 0) == 0)
     {
       trajectories.push_back(name);
+    }
+    else if (name.rfind("is_", 0) == 0)
+    {
+      flags.push_back(name);
     }
     else if (name == "embedding_change" ||
       std::any_of(std::begin(scorePrefixes), std::end(scorePrefixes),
@@ -500,6 +505,18 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     for (const std::string& name : scores)
     {
       lines << QString("%1: %2").arg(QString::fromStdString(name), stringValue(rows, name, r));
+    }
+    QStringList issues;
+    for (const std::string& name : flags)
+    {
+      if (stringValue(rows, name, r) == "1")
+      {
+        issues << QString::fromStdString(name.substr(3));
+      }
+    }
+    if (!issues.isEmpty())
+    {
+      lines << "<span style='color:#c00000'>" + issues.join(", ").toHtmlEscaped() + "</span>";
     }
     if (!suffix.empty())
     {

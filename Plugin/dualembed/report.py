@@ -5,8 +5,10 @@
                "Data/models/fashion-vit-foundation", "Data/models/fashion-vit-ft", "report-out")
 
 Stages: read the samples, embed them with both models (or read an earlier results file),
-outlier scores, nearest neighbours and the embedding change, a UMAP map per embedding, then the
-results file (HDF5), the pictures and the CSV. Each stage prints one progress line.
+outlier scores, nearest neighbours, the embedding change and the data issues (cleanlab /
+FiftyOne), a UMAP map per embedding, then the results file (HDF5), the pictures (maps, an outlier
+gallery per embedding and a gallery per issue type), the CSV of top outliers and the table of
+issue counts (data_issues.csv). Each stage prints one progress line.
 """
 import csv
 import os
@@ -112,6 +114,75 @@ def _write_csv(samples, path, count):
     return path
 
 
+def _issue_table(samples, path, log):
+    """Counts of each issue type per source (Data Issues' flags and dataset facts) as a CSV table."""
+    data = servermanager.Fetch(samples)
+    pd, fd = data.GetPointData(), data.GetFieldData()
+
+    def count(name):
+        array = pd.GetArray(name)
+        return None if array is None else int(np.count_nonzero(vtk_to_numpy(array)))
+
+    def fact(name):
+        array = fd.GetArray(name)
+        if array is None:
+            return None
+        return {array.GetComponentName(c): array.GetComponent(0, c) for c in range(array.GetNumberOfComponents())}
+
+    rows = []
+    n = data.GetNumberOfPoints()
+    for tag in TAGS:
+        flagged = count("is_label_issue_" + tag)
+        if flagged is not None:
+            rows.append(("label issue", "probs_" + tag, flagged, "%.1f %% of %d samples" % (100.0 * flagged / n, n)))
+    for tag in TAGS:
+        flagged = count("is_knn_label_issue_" + tag)
+        if flagged is not None:
+            rows.append(("label issue (kNN)", "embedding_" + tag, flagged,
+                         "%.1f %% of %d samples" % (100.0 * flagged / n, n)))
+    for tag in TAGS:
+        flagged, summary = count("is_near_duplicate_" + tag), fact("near_duplicate_" + tag)
+        if flagged is not None:
+            rows.append(("near duplicate", "embedding_" + tag, flagged,
+                         "%d sets" % summary["sets"] if summary else ""))
+    for tag in TAGS:
+        summary = fact("non_iid_" + tag)
+        if summary:
+            rows.append(("non-IID", "embedding_" + tag, int(summary["is_issue"]), "p = %.4g" % summary["p_value"]))
+    summary = fact("class_imbalance")
+    if summary:
+        rows.append(("class imbalance", "labels", int(summary["is_issue"]),
+                     "rarest class %d: %.2f %% of the samples" % (summary["rarest_class"],
+                                                                  100 * summary["rarest_fraction"])))
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["issue", "source", "count", "detail"])
+        writer.writerows(rows)
+    log("[DualEmbed] data issues:")
+    for row in rows:
+        log("    %-18s %-22s %6d  %s" % row)
+    return path
+
+
+# Issue galleries: (file name, rank array, neighbour suffix, expression when the issue is a
+# high value; the gallery shows the lowest values of its rank array).
+def _issue_galleries(arrays):
+    made = []
+    for tag in TAGS:
+        if "label_score_" + tag in arrays:
+            made.append(("gallery_label_issues_%s.png" % tag, "label_score_" + tag, tag, None))
+    for tag in TAGS:
+        for name, rank in (("knn_label_issues", "knn_label_score_"), ("near_duplicates", "near_duplicate_score_"),
+                           ("least_unique", "uniqueness_")):
+            if rank + tag in arrays:
+                made.append(("gallery_%s_%s.png" % (name, tag), rank + tag, tag, None))
+    for tag in TAGS:
+        for name, score in (("most_mistaken", "mistakenness_"), ("hardest", "hardness_")):
+            if score + tag in arrays:
+                made.append(("gallery_%s_%s.png" % (name, tag), score + tag + "_rank", tag, "-" + score + tag))
+    return made
+
+
 def _open_script(path, results, plugin):
     with open(path, "w") as f:
         f.write('''"""Opens this DualEmbed report's results in the comparison layout.
@@ -182,6 +253,13 @@ def run(dataset, foundation_model, ft_model, output_dir, max_samples=0, results=
             log("[DualEmbed] skipped the prediction outlier score: %s" % failure)
     samples = stages.run("embedding change", lambda: _update(simple.EmbeddingChange(
         Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"]), n))
+    try:
+        probabilities = ["POINTS", "probs_ft"] if "probs_ft" in arrays else ["POINTS", "None"]
+        samples = stages.run("data issues", lambda: _update(simple.DataIssues(
+            Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"],
+            Probabilities=probabilities, Labels=["POINTS", "label"]), n))
+    except StageFailed as failure:
+        log("[DualEmbed] skipped the data issues: %s" % failure)
     # The ft map follows the foundation map, so it carries both maps' coordinates.
     maps = {}
     for tag in TAGS:
@@ -211,10 +289,20 @@ def run(dataset, foundation_model, ft_model, output_dir, max_samples=0, results=
             made.append(_render_gallery(gallery, os.path.join(output_dir, "gallery_%s_outliers.png" % tag)))
         made.append(_render_map(maps["ft"], "embedding_change", "embedding change (on the fine-tuned map)",
                                 os.path.join(output_dir, "map_embedding_change.png"), names))
+        for name, rank, tag, expression in _issue_galleries(combined.PointData.keys()):
+            source = combined
+            if expression:  # the gallery shows the lowest values: rank by the negated score
+                source = simple.Calculator(Input=combined, AttributeType="Point Data", ResultArrayName=rank,
+                                           Function=expression)
+            gallery = simple.SampleGallery(Input=source, RankArray=rank, NeighborSuffix=tag, Count=outliers)
+            made.append(_render_gallery(gallery, os.path.join(output_dir, name)))
         return made
     files += stages.run("pictures", pictures)
     files.append(stages.run("CSV of top outliers", lambda: _write_csv(
         combined, os.path.join(output_dir, "top_outliers.csv"), csv_rows)))
+    if "data issues" in stages.seconds:
+        files.append(stages.run("table of data issues", lambda: _issue_table(
+            combined, os.path.join(output_dir, "data_issues.csv"), log)))
     files.append(_open_script(os.path.join(output_dir, "open_in_paraview.py"), results_path, plugin))
 
     log("[DualEmbed] report written to %s:" % output_dir)

@@ -3,8 +3,8 @@
     [mpiexec -n 2] pvbatch DistributedPipeline.py OUT_DIR [SAMPLES]
 
 Reader -> both embeddings (bundled demo models) -> outlier scores -> nearest neighbours ->
-prediction score -> embedding change -> the demo's fine-tuning run as time steps (Checkpoint
-Embedding, Training Dynamics, aligned UMAP) -> UMAP and PCA -> results file. Writes OUT_DIR/arrays.npz
+prediction score -> embedding change -> data issues -> the demo's fine-tuning run as time steps
+(Checkpoint Embedding, Training Dynamics, aligned UMAP) -> UMAP and PCA -> results file. Writes OUT_DIR/arrays.npz
 (every point-data array of the final samples, fetched to the root in sample order),
 OUT_DIR/results.h5 (the samples writer) and OUT_DIR/run.json (ranks, samples per rank,
 seconds per stage). TestDistributedPipeline.py runs it both ways and compares.
@@ -53,6 +53,9 @@ samples = stage("prediction score", simple.PredictionOutlierScore(
     Input=samples, Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"]))
 samples = stage("embedding change", simple.EmbeddingChange(
     Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"]))
+samples = stage("data issues", simple.DataIssues(
+    Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"],
+    Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"]))
 # The demo's fine-tuning run as time steps: dynamics over all of them, maps aligned across them.
 samples = stage("checkpoint embeddings", simple.CheckpointEmbedding(
     Input=samples, RunPath=os.path.join(models, "fashion-vit-ft-run"), Tag="run", BatchSize=25))

@@ -25,11 +25,15 @@ names = sorted(os.path.basename(f) for f in result["files"])
 expected = sorted(["results.h5", "map_foundation_label.png", "map_foundation_outlier_score.png",
                    "gallery_foundation_outliers.png", "map_ft_label.png", "map_ft_outlier_score.png",
                    "gallery_ft_outliers.png", "map_embedding_change.png", "top_outliers.csv",
-                   "open_in_paraview.py"])
+                   "open_in_paraview.py", "data_issues.csv", "gallery_label_issues_ft.png",
+                   "gallery_most_mistaken_ft.png", "gallery_hardest_ft.png"] +
+                  ["gallery_%s_%s.png" % (kind, tag) for tag in ("foundation", "ft")
+                   for kind in ("knn_label_issues", "near_duplicates", "least_unique")])
 check(names == expected, "report files %s" % names)
 for path in result["files"]:
     check(os.path.getsize(path) > 100, "%s is empty" % path)
-for stage in ("embedding (foundation)", "embedding (ft)", "UMAP (ft)", "pictures", "prediction outlier score (ft)"):
+for stage in ("embedding (foundation)", "embedding (ft)", "UMAP (ft)", "pictures", "prediction outlier score (ft)",
+              "data issues", "table of data issues"):
     check(stage in result["seconds"], "stage %r did not run" % stage)
 
 rows = list(csv.DictReader(open(os.path.join(out, "top_outliers.csv"))))
@@ -38,11 +42,28 @@ scores = [float(r["outlier_score_foundation"]) for r in rows]
 check(scores == sorted(scores), "CSV not sorted by outlier_score_foundation")
 check(all(0 <= int(r["nn_sample_id_foundation"]) < 300 for r in rows), "neighbour ids out of range")
 
+# The table of issue counts: one row per issue type and source, counts as in the results file.
+issues = list(csv.DictReader(open(os.path.join(out, "data_issues.csv"))))
+kinds = [(r["issue"], r["source"]) for r in issues]
+check(kinds == [("label issue", "probs_ft"), ("label issue (kNN)", "embedding_foundation"),
+                ("label issue (kNN)", "embedding_ft"), ("near duplicate", "embedding_foundation"),
+                ("near duplicate", "embedding_ft"), ("non-IID", "embedding_foundation"), ("non-IID", "embedding_ft"),
+                ("class imbalance", "labels")], "data_issues.csv rows %s" % kinds)
+
 # The results file opens again with both maps' coordinates.
 samples = simple.DualEmbedSamplesReader(FileName=os.path.join(out, "results.h5"))
 samples.UpdatePipeline()
 arrays = samples.PointData.keys()
 for name in ("embedding_foundation", "embedding_ft", "umap_foundation", "umap_ft", "outlier_score_ft",
-             "nn_id_foundation", "embedding_change", "probs_ft", "label_quality_ft"):
+             "nn_id_foundation", "embedding_change", "probs_ft", "label_quality_ft", "is_label_issue_ft",
+             "is_knn_label_issue_foundation", "near_duplicate_set_ft", "uniqueness_foundation", "mistakenness_ft"):
     check(name in arrays, "results file lacks %s" % name)
+import numpy as np
+from vtkmodules.util.numpy_support import vtk_to_numpy
+stored = servermanager.Fetch(samples).GetPointData()
+for row in issues[:5]:
+    name = {"label issue": "is_label_issue_", "label issue (kNN)": "is_knn_label_issue_",
+            "near duplicate": "is_near_duplicate_"}[row["issue"]] + row["source"].split("_", 1)[1]
+    check(int(row["count"]) == np.count_nonzero(vtk_to_numpy(stored.GetArray(name))),
+          "data_issues.csv count of %s" % name)
 print("Batch report on %d rank(s): %d files, CSV and results file as documented." % (ranks, len(names)))

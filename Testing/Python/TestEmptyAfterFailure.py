@@ -109,7 +109,10 @@ probs = rng.random((N, 10)).astype(np.float32)
 samples = producer(servermanager.Fetch(reader),
                    embedding_foundation=rng.normal(size=(N, 8)).astype(np.float32),
                    embedding_ft=rng.normal(size=(N, 8)).astype(np.float32),
-                   probs_ft=probs / probs.sum(axis=1, keepdims=True))
+                   probs_ft=probs / probs.sum(axis=1, keepdims=True),
+                   probs_unnormalised=probs,
+                   label_shifted=(np.arange(N) % 12).astype(np.int32),   # 10 and 11: no such column
+                   embedding_nan=np.where(np.arange(N)[:, None] == 3, np.nan, 1.0) * rng.normal(size=(N, 8)))
 foundation = ["POINTS", "embedding_foundation"]
 
 score = simple.EmbeddingOutlierScore(Input=samples, Embedding=foundation)
@@ -138,6 +141,20 @@ expect_cleared("PredictionOutlierScore", prediction,
                lambda: setattr(prediction, "Labels", foundation),     # 8 components, not a class index
                lambda: setattr(prediction, "Labels", ["POINTS", "label"]), "components")
 
+# Data Issues: each bad input is refused with a sentence and an empty output.
+issues = simple.DataIssues(Input=samples, EmbeddingA=foundation, EmbeddingB=["POINTS", "embedding_ft"],
+                           Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"],
+                           NonIID=0)  # 40 random samples: the permutation test may flag them by chance
+for what, prop, bad, good, error in (
+        ("missing labels", "Labels", ["POINTS", "no_such_label"], ["POINTS", "label"], "needs the labels"),
+        ("labels beyond the columns", "Labels", ["POINTS", "label_shifted"], ["POINTS", "label"], "outside 0..9"),
+        ("NaN rows", "EmbeddingA", ["POINTS", "embedding_nan"], foundation, "NaN"),
+        ("too few samples", "K", 50, 10, "more samples than K = 50"),
+        ("rows not summing to 1", "Probabilities", ["POINTS", "probs_unnormalised"], ["POINTS", "probs_ft"],
+         "not summing to 1")):
+    expect_cleared("DataIssues (%s)" % what, issues, lambda: setattr(issues, prop, bad),
+                   lambda: setattr(issues, prop, good), error)
+
 # --- the Sample Gallery (an image and a row table): a neighbour array that does not exist ------
 gallery = simple.SampleGallery(Input=neighbor, RankArray="label", NeighborSuffix="foundation")
 shown_gallery = simple.Show(gallery, view)
@@ -161,6 +178,15 @@ with CapturedMessages() as messages:
     gallery.UpdatePipeline()
 check(points(gallery) == 0 and "not found" in messages.text and "nn_id" not in messages.text,
       "gallery after a failed filter: %d points, messages %r" % (points(gallery), messages.text))
+neighbor.Embedding = foundation
+
+# Empty input (a failed filter upstream): Data Issues passes it on without an error of its own.
+after_failure = simple.DataIssues(Input=neighbor)
+with CapturedMessages() as messages:
+    neighbor.Embedding = ["POINTS", "no_such_array"]
+    after_failure.UpdatePipeline()
+check(points(after_failure) == 0 and "not found" in messages.text and "Data Issues" not in messages.text,
+      "Data Issues after a failed filter: %d points, messages %r" % (points(after_failure), messages.text))
 neighbor.Embedding = foundation
 
 shutil.rmtree(work, ignore_errors=True)
