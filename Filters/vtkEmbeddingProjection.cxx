@@ -91,6 +91,32 @@ void addCoordinates(vtkPolyData* output, const std::string& name, const std::vec
 }
 
 const char* const kPrefixes[] = { "umap_", "tsne_", "pca_" };
+
+/// Work on the root alone: the other ranks wait for it here; the root tells
+/// them when its work ends, however it ends.
+class RootWork
+{
+public:
+  explicit RootWork(const dualembed::SampleExchange& exchange)
+    : Exchange(exchange)
+  {
+    if (!this->onRoot())
+    {
+      exchange.waitForRoot();
+    }
+  }
+  ~RootWork()
+  {
+    if (this->onRoot())
+    {
+      this->Exchange.rootWorkDone();
+    }
+  }
+  bool onRoot() const { return this->Exchange.rank() == 0; }
+
+private:
+  const dualembed::SampleExchange& Exchange;
+};
 }
 
 vtkEmbeddingProjection::vtkEmbeddingProjection()
@@ -180,17 +206,12 @@ int vtkEmbeddingProjection::Compute(
   std::vector<float> allCoordinates; // on the root
   return dualembed::runEngine(this, exchange,
     [&] {
-      if (exchange.rank() != 0)
+      // The other ranks sleep meanwhile: the root takes every core of its machine.
+      const RootWork work(exchange);
+      if (!work.onRoot())
       {
-        exchange.waitForRoot();
         return;
       }
-      // The other ranks sleep meanwhile: the root takes every core of its machine.
-      struct Done
-      {
-        const dualembed::SampleExchange& exchange;
-        ~Done() { exchange.rootWorkDone(); }
-      } done{ exchange };
       const uint64_t key = mapKey(embedding, options);
       if (key == this->Internal->LastKey && !this->Internal->LastCoordinates.empty())
       {
@@ -275,16 +296,11 @@ int vtkEmbeddingProjection::ComputeAligned(vtkInformation* request, vtkPolyData*
     options.alignmentWindowSize = this->AlignmentWindowSize;
     const int ok = dualembed::runEngine(this, exchange,
       [&] {
-        if (exchange.rank() != 0)
+        const RootWork work(exchange);
+        if (!work.onRoot())
         {
-          exchange.waitForRoot();
           return;
         }
-        struct Done
-        {
-          const dualembed::SampleExchange& exchange;
-          ~Done() { exchange.rootWorkDone(); }
-        } done{ exchange };
         engine::setEngineThreads(dualembed::threadsOfHost());
         std::vector<engine::FeatureMatrix> matrices;
         for (const auto& step : in.Steps)

@@ -72,6 +72,19 @@ def style_map(view, source, color_by="label", title="", names=None):
         bar.LabelFontSize = bar.TitleFontSize = 10
         bar.ScalarBarLength = 0.45
         bar.ScalarBarThickness = 10
+    _flat_view(view, title)
+    # Leave the right-hand strip to the legend: zoom out a little, move the data left.
+    simple.ResetCamera(view)
+    bounds = source.GetDataInformation().GetBounds()
+    shift = 0.12 * (bounds[1] - bounds[0])
+    view.CameraFocalPoint = [view.CameraFocalPoint[0] + shift] + list(view.CameraFocalPoint[1:])
+    view.CameraPosition = [view.CameraPosition[0] + shift] + list(view.CameraPosition[1:])
+    view.CameraParallelScale = 1.15 * view.CameraParallelScale
+    return display
+
+
+def _flat_view(view, title=""):
+    """A 2-D view with parallel projection, no orientation axes, `title` on top."""
     view.InteractionMode = "2D"
     view.OrientationAxesVisibility = 0
     view.CameraParallelProjection = 1
@@ -81,14 +94,6 @@ def style_map(view, source, color_by="label", title="", names=None):
         text_display.WindowLocation = "Upper Center"
         text_display.FontSize = 14
         text_display.Color = [0.1, 0.1, 0.1]
-    # Leave the right-hand strip to the legend: zoom out a little, move the data left.
-    simple.ResetCamera(view)
-    bounds = source.GetDataInformation().GetBounds()
-    shift = 0.12 * (bounds[1] - bounds[0])
-    view.CameraFocalPoint = [view.CameraFocalPoint[0] + shift] + list(view.CameraFocalPoint[1:])
-    view.CameraPosition = [view.CameraPosition[0] + shift] + list(view.CameraPosition[1:])
-    view.CameraParallelScale = 1.15 * view.CameraParallelScale
-    return display
 
 
 def style_selection(display):
@@ -142,15 +147,7 @@ def style_data_map(view, source, title="", suffix="ft"):
     # Drawn to scale: variability (at most 0.5) is half as wide as confidence. ParaView 5.11's
     # axes grid labels world coordinates, so the points are not stretched to fill a square.
     grid.CustomBounds = [0, 0.5, 0, 1, 0, 0]
-    view.InteractionMode = "2D"
-    view.OrientationAxesVisibility = 0
-    view.CameraParallelProjection = 1
-    if title:
-        text = simple.Text(Text=title)
-        text_display = simple.Show(text, view)
-        text_display.WindowLocation = "Upper Center"
-        text_display.FontSize = 14
-        text_display.Color = [0.1, 0.1, 0.1]
+    _flat_view(view, title)
     simple.ResetCamera(view)
     view.CameraParallelScale = 0.62
     view.CameraFocalPoint = [0.3, 0.5, 0]
