@@ -34,7 +34,6 @@ struct vtkTrainingDynamics::Internals
   std::vector<std::vector<float>> Probs, Logits; // this rank's rows
   std::vector<dualembed::SelectedArray> Embeddings; // all rows (the kNN needs every sample)
   std::vector<int32_t> Labels;
-  int64_t Offset = 0; // this rank's first row
 
   // Result.
   engine::TrainingDynamicsResult Dynamics;
@@ -109,7 +108,7 @@ int vtkTrainingDynamics::Compute(
       series.abandon(request);
       return 0;
     }
-    if (!this->CollectStep(input, step))
+    if (!this->CollectStep(input, step, exchange))
     {
       series.abandon(request);
       return 0;
@@ -118,7 +117,7 @@ int vtkTrainingDynamics::Compute(
     {
       return 1; // the next time step follows
     }
-    if (!this->ComputeResult(input))
+    if (!this->ComputeResult(exchange))
     {
       series.abandon(request);
       return 0;
@@ -138,14 +137,12 @@ int vtkTrainingDynamics::Compute(
   return 1;
 }
 
-bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step)
+bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step, const dualembed::SampleExchange& exchange)
 {
   Internals& in = *this->Internal;
-  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
   if (step == 0)
   {
     in.Clear();
-    in.Offset = exchange.offset();
     vtkAbstractArray* labels = this->GetInputAbstractArrayToProcess(1, input);
     dualembed::SelectedArray labelValues;
     if (!labels)
@@ -227,10 +224,9 @@ bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step)
   return true;
 }
 
-bool vtkTrainingDynamics::ComputeResult(vtkPolyData* input)
+bool vtkTrainingDynamics::ComputeResult(const dualembed::SampleExchange& exchange)
 {
   Internals& in = *this->Internal;
-  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
   if (in.StepsWithPredictions.empty())
   {
     vtkErrorMacro("No time step has the probabilities array (e.g. probs_ft): training dynamics need the "

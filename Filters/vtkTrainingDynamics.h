@@ -27,6 +27,11 @@
 
 #include <memory> // for std::unique_ptr
 
+namespace dualembed
+{
+class SampleExchange;
+}
+
 class DUALEMBEDFILTERS_EXPORT vtkTrainingDynamics : public vtkPolyDataAlgorithm
 {
 public:
@@ -61,8 +66,8 @@ private:
   vtkTrainingDynamics(const vtkTrainingDynamics&) = delete;
   void operator=(const vtkTrainingDynamics&) = delete;
 
-  bool CollectStep(vtkPolyData* input, size_t step);
-  bool ComputeResult(vtkPolyData* input);
+  bool CollectStep(vtkPolyData* input, size_t step, const dualembed::SampleExchange& exchange);
+  bool ComputeResult(const dualembed::SampleExchange& exchange);
   void AddResult(vtkPolyData* output, size_t step);
 
   struct Internals;

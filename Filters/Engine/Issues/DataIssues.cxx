@@ -41,56 +41,39 @@ int mostSignificantBit(int64_t n)
   return depth;
 }
 
+/// NumPy's sift-down: moves a[i] down the 1-based heap a[1..n] of v's keys.
+void numpySiftDown(const double* v, int64_t* a, int64_t i, int64_t n)
+{
+  const int64_t tmp = a[i];
+  for (int64_t j = i << 1; j <= n;)
+  {
+    if (j < n && npLess(v[a[j]], v[a[j + 1]]))
+    {
+      j += 1;
+    }
+    if (!npLess(v[tmp], v[a[j]]))
+    {
+      break;
+    }
+    a[i] = a[j];
+    i = j;
+    j += j;
+  }
+  a[i] = tmp;
+}
+
 void numpyHeapsort(const double* v, int64_t* tosort, int64_t n)
 {
   int64_t* a = tosort - 1; // 1-based heap indexing, as NumPy
   for (int64_t l = n >> 1; l > 0; --l)
   {
-    const int64_t tmp = a[l];
-    int64_t i = l;
-    for (int64_t j = l << 1; j <= n;)
-    {
-      if (j < n && npLess(v[a[j]], v[a[j + 1]]))
-      {
-        j += 1;
-      }
-      if (npLess(v[tmp], v[a[j]]))
-      {
-        a[i] = a[j];
-        i = j;
-        j += j;
-      }
-      else
-      {
-        break;
-      }
-    }
-    a[i] = tmp;
+    numpySiftDown(v, a, l, n);
   }
   for (; n > 1;)
   {
-    const int64_t tmp = a[n];
-    a[n] = a[1];
+    std::swap(a[1], a[n]);
     n -= 1;
-    int64_t i = 1;
-    for (int64_t j = 2; j <= n;)
-    {
-      if (j < n && npLess(v[a[j]], v[a[j + 1]]))
-      {
-        j++;
-      }
-      if (npLess(v[tmp], v[a[j]]))
-      {
-        a[i] = a[j];
-        i = j;
-        j += j;
-      }
-      else
-      {
-        break;
-      }
-    }
-    a[i] = tmp;
+    numpySiftDown(v, a, 1, n);
   }
 }
 
