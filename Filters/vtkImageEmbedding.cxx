@@ -1,5 +1,6 @@
 #include "vtkImageEmbedding.h"
 
+#include "BufferReuse.h"
 #include "EmptyOnFailure.h"
 #include "EngineError.h"
 #include "ImageEmbedding.h"
@@ -263,6 +264,8 @@ int vtkImageEmbedding::Embed(
     std::vector<engine::ImageView> views;
     std::vector<dualembed::DecodedImage> decoded;
     std::vector<float> pixelValues;
+    // The forward's large buffers go from batch to batch (freed after the loop).
+    const engine::BufferReuseScope reuseBuffers;
     for (vtkIdType batch = 0; batch < batches; ++batch)
     {
       this->UpdateProgress(static_cast<double>(batch) / batches);

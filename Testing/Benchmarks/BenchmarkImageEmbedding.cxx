@@ -2,13 +2,14 @@
 //
 //   BenchmarkImageEmbedding MODEL_DIR [--batch 24] [--images 96] [--warmup 1]
 //       [--device cpu|cuda] [--precision float32|bfloat16] [--threads N]
-//       [--preprocess-images 96] [--host-input]
+//       [--preprocess-images 96] [--host-input] [--no-buffer-reuse] [--profile]
 //   BenchmarkImageEmbedding --check-fixtures Testing/Data/hf-reference
 //       [--device cuda] [--precision float32] [--tolerance 1e-4]
 //
 // Benchmark mode: random pixel values [B,3,H,W] made beforehand (on the
 // compute device unless --host-input), `warmup` batches, then ceil(images/B)
-// timed batches of EmbeddingModel::run(). Prints images/s, ms/batch and, for
+// timed batches of EmbeddingModel::run(), all in one BufferReuseScope as the
+// Image Embedding filter runs them (--no-buffer-reuse: without). Prints images/s, ms/batch and, for
 // ViT models, GFLOP/s from an analytic FLOP count. Preprocessing throughput
 // (preprocessImage on random uint8 RGB images) is measured apart, on one
 // thread and on all threads. Lines starting with "RESULT" are for scripts.
@@ -17,6 +18,7 @@
 // the chosen device and compares first_token / mean_token / pooler_output /
 // logits / probs with expected.json; exit status 1 when a difference exceeds
 // the tolerance. The TorchScript traces are run too, for information only.
+#include "BufferReuse.h"
 #include "ImageEmbedding.h"
 #include "ImagePreprocessor.h"
 #include "ModelConfig.h"
@@ -32,6 +34,7 @@
 #include <chrono>
 #include <dlfcn.h>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <cmath>
 #include <cstdint>
@@ -64,6 +67,7 @@ struct Args
   int threads = 0;
   int preprocessImages = 96;
   bool hostInput = false;
+  bool bufferReuse = true;
   bool profile = false;
   double tolerance = -1;
   de::ComputeDevice device = de::ComputeDevice::Cpu;
@@ -75,7 +79,7 @@ struct Args
   std::cerr << "error: " << error << "\n"
             << "usage: BenchmarkImageEmbedding MODEL_DIR [--batch N] [--images N] [--warmup N]\n"
             << "         [--device cpu|cuda] [--precision float32|bfloat16] [--threads N]\n"
-            << "         [--preprocess-images N] [--host-input] [--profile]\n"
+            << "         [--preprocess-images N] [--host-input] [--no-buffer-reuse] [--profile]\n"
             << "       BenchmarkImageEmbedding --check-fixtures HF_REFERENCE_DIR [--device cpu|cuda]\n"
             << "         [--precision float32|bfloat16] [--tolerance X]\n";
   std::exit(2);
@@ -117,6 +121,8 @@ Args parseArgs(int argc, char** argv)
       a.preprocessImages = integer();
     else if (s == "--host-input")
       a.hostInput = true;
+    else if (s == "--no-buffer-reuse")
+      a.bufferReuse = false;
     else if (s == "--profile")
       a.profile = true;
     else if (s == "--tolerance")
@@ -430,6 +436,7 @@ int runBenchmark(const Args& a)
   options.precision = a.precision;
   options.threads = a.threads;
   options.pooling = de::Pooling::Auto;
+  options.reuseBuffers = a.bufferReuse;
 
   const auto tl0 = Clock::now();
   de::EmbeddingModel model(a.model, options);
@@ -455,6 +462,11 @@ int runBenchmark(const Args& a)
   }
   sync(device);
 
+  std::unique_ptr<de::BufferReuseScope> reuse;
+  if (a.bufferReuse)
+  {
+    reuse.reset(new de::BufferReuseScope);
+  }
   for (int i = 0; i < a.warmup; ++i)
   {
     (void)model.run(x);
@@ -483,6 +495,11 @@ int runBenchmark(const Args& a)
   }
   const double wall = seconds(t0, Clock::now());
   const double cpu = processCpuSeconds() - cpu0;
+  if (reuse)
+  {
+    std::cout << "Buffer reuse: " << de::BufferReuseScope::reusedBlocks() << " blocks handed out again, "
+              << fmt(de::BufferReuseScope::cachedBytes() / 1048576.0, 0) << " MiB held between batches\n";
+  }
   if (a.profile)
   {
     at::removeCallback(profileHandle);

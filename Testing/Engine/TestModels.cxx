@@ -4,6 +4,7 @@
 // transformers (Testing/Data/hf-reference/expected.json, see the README in the
 // shared fixtures); inputs are the preprocessed pixel_values.npy, so these
 // tests do not depend on the image preprocessing.
+#include "BufferReuse.h"
 #include "EngineError.h"
 #include "ImageEmbedding.h"
 #include "ModelConfig.h"
@@ -15,6 +16,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <c10/core/CPUAllocator.h>
 #include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -454,6 +456,191 @@ TEST(ReferenceModels, SwinOddResolutionsRun)
     EXPECT_TRUE(at::isfinite(o.embedding).all().item<bool>()) << size;
     EXPECT_LE((o.probs.sum(1) - 1).abs().max().item<double>(), 1e-5);
   }
+}
+
+namespace
+{
+
+/// transformers' SwinModel forward (modeling_swin.py: pad, roll, window
+/// partition, masked window attention, reverse, roll back, crop; patch
+/// merging with odd-size padding) in plain ATen ops, in double: the oracle
+/// for the engine's fused window gathers on sizes that need padding.
+at::Tensor swinReferenceLogits(const TensorMap& w, const at::Tensor& pixels, const Json& config)
+{
+  auto t = [&](const std::string& name) { return w.at(name).to(at::kDouble); };
+  const std::int64_t ps = config.at("patch_size"), win0 = config.at("window_size");
+  const double eps = config.at("layer_norm_eps");
+  const std::vector<std::int64_t> heads = config.at("num_heads"), depths = config.at("depths");
+  at::Tensor px = pixels.to(at::kDouble);
+  px = at::constant_pad_nd(px, { 0, (ps - px.size(3) % ps) % ps, 0, (ps - px.size(2) % ps) % ps });
+  at::Tensor x = at::conv2d(px, t("swin.embeddings.patch_embeddings.projection.weight"),
+    t("swin.embeddings.patch_embeddings.projection.bias"), { ps, ps });
+  std::int64_t b = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
+  x = x.flatten(2).transpose(1, 2);
+  x = at::layer_norm(x, { c }, t("swin.embeddings.norm.weight"), t("swin.embeddings.norm.bias"), 1e-5);
+  for (std::size_t s = 0; s < depths.size(); ++s)
+  {
+    const std::string sp = "swin.encoder.layers." + std::to_string(s) + ".";
+    for (std::int64_t i = 0; i < depths[s]; ++i)
+    {
+      const std::string l = sp + "blocks." + std::to_string(i) + ".";
+      std::int64_t win = win0, shift = i % 2 ? win0 / 2 : 0;
+      if (std::min(h, wd) <= win)
+      {
+        shift = 0;
+        win = std::min(h, wd);
+      }
+      const std::int64_t n = win * win, nh = heads[s], hd = c / nh;
+      at::Tensor y = at::layer_norm(x, { c }, t(l + "layernorm_before.weight"), t(l + "layernorm_before.bias"), eps)
+                       .view({ b, h, wd, c });
+      const std::int64_t pr = (win - wd % win) % win, pb = (win - h % win) % win, hp = h + pb, wp = wd + pr;
+      y = at::constant_pad_nd(y, { 0, 0, 0, pr, 0, pb });
+      if (shift > 0)
+      {
+        y = at::roll(y, { -shift, -shift }, { 1, 2 });
+      }
+      const std::int64_t nw = (hp / win) * (wp / win);
+      y = y.view({ b, hp / win, win, wp / win, win, c }).permute({ 0, 1, 3, 2, 4, 5 }).reshape({ -1, n, c });
+      const std::string a = l + "attention.self.";
+      auto split = [&](const std::string& k) {
+        return at::linear(y, t(a + k + ".weight"), t(a + k + ".bias")).view({ -1, n, nh, hd }).permute({ 0, 2, 1, 3 });
+      };
+      at::Tensor scores = at::matmul(split("query"), split("key").transpose(2, 3)) / std::sqrt(double(hd));
+      const at::Tensor coords = at::stack(at::meshgrid({ at::arange(win), at::arange(win) }, "ij")).flatten(1);
+      at::Tensor rel = (coords.unsqueeze(2) - coords.unsqueeze(1)).permute({ 1, 2, 0 }) + (win - 1);
+      const at::Tensor index = rel.select(2, 0) * (2 * win - 1) + rel.select(2, 1);
+      scores = scores + t(a + "relative_position_bias_table").index_select(0, index.flatten()).view({ n, n, nh })
+                          .permute({ 2, 0, 1 }).unsqueeze(0);
+      if (shift > 0)
+      {
+        at::Tensor img = at::zeros({ hp, wp }, at::kLong);
+        const std::int64_t cuts[3][2] = { { 0, -win }, { -win, -shift }, { -shift, 0 } };
+        std::int64_t region = 0;
+        for (auto& ys : cuts)
+        {
+          for (auto& xs : cuts)
+          {
+            img.narrow(0, (ys[0] + hp) % hp, (ys[1] ? ys[1] + hp : hp) - (ys[0] + hp) % hp)
+              .narrow(1, (xs[0] + wp) % wp, (xs[1] ? xs[1] + wp : wp) - (xs[0] + wp) % wp)
+              .fill_(region++);
+          }
+        }
+        const at::Tensor mw = img.view({ hp / win, win, wp / win, win }).permute({ 0, 2, 1, 3 }).reshape({ nw, n });
+        const at::Tensor mask = (mw.unsqueeze(1) - mw.unsqueeze(2)).ne(0).to(at::kDouble) * -100.0;
+        scores = (scores.view({ b, nw, nh, n, n }) + mask.unsqueeze(1).unsqueeze(0)).view({ -1, nh, n, n });
+      }
+      at::Tensor ctx = at::matmul(at::softmax(scores, -1), split("value")).permute({ 0, 2, 1, 3 }).reshape({ -1, n, c });
+      ctx = at::linear(ctx, t(l + "attention.output.dense.weight"), t(l + "attention.output.dense.bias"));
+      ctx = ctx.view({ b, hp / win, wp / win, win, win, c }).permute({ 0, 1, 3, 2, 4, 5 }).reshape({ b, hp, wp, c });
+      if (shift > 0)
+      {
+        ctx = at::roll(ctx, { shift, shift }, { 1, 2 });
+      }
+      x = x + ctx.narrow(1, 0, h).narrow(2, 0, wd).reshape({ b, h * wd, c });
+      const at::Tensor m = at::layer_norm(x, { c }, t(l + "layernorm_after.weight"), t(l + "layernorm_after.bias"), eps);
+      x = x + at::linear(at::gelu(at::linear(m, t(l + "intermediate.dense.weight"), t(l + "intermediate.dense.bias"))),
+                t(l + "output.dense.weight"), t(l + "output.dense.bias"));
+    }
+    if (s + 1 < depths.size())
+    {
+      at::Tensor f = at::constant_pad_nd(x.view({ b, h, wd, c }), { 0, 0, 0, wd % 2, 0, h % 2 });
+      using at::indexing::None;
+      using at::indexing::Slice;
+      f = at::cat({ f.index({ Slice(), Slice(0, None, 2), Slice(0, None, 2) }),
+                    f.index({ Slice(), Slice(1, None, 2), Slice(0, None, 2) }),
+                    f.index({ Slice(), Slice(0, None, 2), Slice(1, None, 2) }),
+                    f.index({ Slice(), Slice(1, None, 2), Slice(1, None, 2) }) },
+        -1)
+            .view({ b, -1, 4 * c });
+      f = at::layer_norm(f, { 4 * c }, t(sp + "downsample.norm.weight"), t(sp + "downsample.norm.bias"), 1e-5);
+      x = at::linear(f, t(sp + "downsample.reduction.weight"));
+      h = (h + 1) / 2;
+      wd = (wd + 1) / 2;
+      c *= 2;
+    }
+  }
+  x = at::layer_norm(x, { c }, t("swin.layernorm.weight"), t("swin.layernorm.bias"), eps);
+  return at::linear(x.mean(1), t("classifier.weight"), t("classifier.bias"));
+}
+
+} // namespace
+
+TEST(ReferenceModels, SwinPaddedWindowsMatchTransformersCode)
+{
+  // 36 x 38 pixels: 18 x 19 patches padded to 20 x 20 for window 4 with a
+  // shift of 2, then 9 x 10 (odd merge padding) padded to 12 x 12; 30 x 32:
+  // 15 x 16 patches.
+  const std::string dir = modelDir("swin-tiny-classifier");
+  const TensorMap weights = dualembed::engine::loadSafeTensors(dir + "/model.safetensors");
+  Json config;
+  std::ifstream(dir + "/config.json") >> config;
+  EmbeddingModel m(dir, cpuOptions());
+  for (std::int64_t size : { 36, 30 })
+  {
+    at::manual_seed(size);
+    const at::Tensor x = at::randn({ 2, 3, size, size + 2 });
+    const at::Tensor expected = swinReferenceLogits(weights, x, config);
+    EXPECT_LE((m.run(x).logits.to(at::kDouble) - expected).abs().max().item<double>(), 1e-5) << size;
+  }
+}
+
+// ---- buffer reuse -------------------------------------------------------------
+
+TEST(BufferReuse, HandsLargeBlocksOutAgainWithinTheScope)
+{
+  using dualembed::engine::BufferReuseScope;
+  at::Allocator* const before = c10::GetCPUAllocator();
+  const std::int64_t floats = 1 << 20; // 4 MiB
+  at::Tensor outlives;
+  {
+    const BufferReuseScope scope;
+    EXPECT_NE(c10::GetCPUAllocator(), before);
+    void* first = nullptr;
+    {
+      at::Tensor a = at::ones({ floats });
+      first = a.data_ptr();
+    }
+    EXPECT_EQ(BufferReuseScope::cachedBytes(), std::size_t(floats) * 4);
+    {
+      const BufferReuseScope nested; // does not end the reuse
+    }
+    at::Tensor again = at::empty({ floats });
+    EXPECT_EQ(again.data_ptr(), first);
+    EXPECT_EQ(BufferReuseScope::reusedBlocks(), 1u);
+    EXPECT_EQ(BufferReuseScope::cachedBytes(), 0u);
+    at::Tensor other = at::empty({ floats + 1 }); // other sizes are not matched
+    EXPECT_NE(other.data_ptr(), first);
+    EXPECT_EQ(at::zeros({ 10 }).sum().item<float>(), 0.0f); // small blocks pass through
+    // ATen's raw interface (oneDNN convolutions), large and small blocks
+    for (std::size_t bytes : { std::size_t(8) << 20, std::size_t(64) })
+    {
+      void* raw = c10::GetCPUAllocator()->raw_allocate(bytes);
+      ASSERT_NE(raw, nullptr);
+      std::memset(raw, 1, bytes);
+      c10::GetCPUAllocator()->raw_deallocate(raw);
+    }
+    outlives = at::full({ floats }, 2.0f);
+  }
+  EXPECT_EQ(c10::GetCPUAllocator(), before);
+  EXPECT_EQ(BufferReuseScope::cachedBytes(), 0u);
+  EXPECT_EQ(outlives.sum().item<double>(), 2.0 * floats); // freed normally below
+}
+
+TEST(BufferReuse, ModelResultsUnchanged)
+{
+  // The same batch twice in one scope (the second reuses every large
+  // block of the first) and once without reuse: identical embeddings.
+  EmbeddingOptions plain = cpuOptions();
+  plain.reuseBuffers = false;
+  EmbeddingModel withoutReuse(modelDir("swin-p4-w7-224"), plain);
+  EmbeddingModel m(modelDir("swin-p4-w7-224"), cpuOptions());
+  at::manual_seed(4);
+  const at::Tensor x = at::randn({ 2, 3, 224, 224 });
+  const at::Tensor expected = withoutReuse.run(x).embedding;
+  const dualembed::engine::BufferReuseScope scope;
+  EXPECT_TRUE(at::equal(m.run(x).embedding, expected));
+  EXPECT_TRUE(at::equal(m.run(x).embedding, expected));
+  EXPECT_GT(dualembed::engine::BufferReuseScope::reusedBlocks(), 0u);
 }
 
 // ---- TorchScript ------------------------------------------------------------

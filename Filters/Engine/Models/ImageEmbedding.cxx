@@ -1,5 +1,6 @@
 #include "ImageEmbedding.h"
 
+#include "BufferReuse.h"
 #include "EngineError.h"
 #include "ImagePreprocessor.h"
 #include "Matmul.h"
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <dlfcn.h>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <sched.h>
@@ -618,6 +620,11 @@ EmbeddingOutput EmbeddingModel::run(const at::Tensor& pixelValues)
   try
   {
     at::InferenceMode guard;
+    std::unique_ptr<BufferReuseScope> reuse;
+    if (P->Options.reuseBuffers)
+    {
+      reuse.reset(new BufferReuseScope);
+    }
     // ViT/Swin take float32 pixels (they cast for their products themselves).
     at::Tensor x = pixelValues.to(P->Device, P->TorchScript ? P->DType : at::kFloat).contiguous();
     EmbeddingOutput raw = P->forward(x);

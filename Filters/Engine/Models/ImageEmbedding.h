@@ -63,6 +63,9 @@ struct EmbeddingOptions
   /// image_size of a config.json there, else 224.
   int inputHeight = 0;
   int inputWidth = 0;
+  /// Keep the large CPU buffers of a forward for the next layer and batch
+  /// (BufferReuseScope); off only to measure what it saves.
+  bool reuseBuffers = true;
 };
 
 /// All float32, contiguous, on the CPU. logits/probs undefined without a head.
