@@ -5,14 +5,18 @@ the default environment and with OPENBLAS_CORETYPE=SkylakeX, in one run
 
     benchmark_precisions.py [--binary PATH] [--models vit,swin] [--batch 24]
         [--images 48] [--threads N] [--rounds 1] [--envs default,skylakex]
+        [--precisions float32,bfloat16]
 
+Environments: `default` sets nothing (as a user runs it); `skylakex` sets
+OPENBLAS_CORETYPE=SkylakeX (OpenBLAS's CPU detection fails on this CPU);
+`passive` sets OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep instead of
+spinning: matters when the machine is shared; README "Threads").
 Every measurement is its own process (OpenBLAS reads OPENBLAS_CORETYPE when
-it loads), alternating ours and torchvision; each side's best round counts.
-torchvision fp32 in the default environment (OpenBLAS's slow fallback
-kernels) times one batch only.
-Both environments set OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads sleep:
-the machine may be shared; README). The load average is printed before
-every measurement: compare ratios, not absolute figures, on a busy machine.
+it loads), alternating ours and torchvision, `rounds` times; each side's
+best round counts (the machine may be shared: the load average is printed
+before every measurement; compare ratios from one run, not absolute
+figures). torchvision fp32 in the default environment (OpenBLAS's slow
+fallback kernels) times one batch only.
 Models: random weights (make_random_vit.py), the geometry of torchvision's
 vit_b_16 / swin_b. Prints a table and the ratios of the issue's criteria:
 fp32 ours (default env) / torchvision fp32 with SkylakeX, bf16 ours /
@@ -53,6 +57,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--envs", default="default,skylakex")
+    ap.add_argument("--precisions", default="float32,bfloat16")
     ap.add_argument("--python", default="/usr/bin/python3")
     args = ap.parse_args()
     binary = args.binary
@@ -66,14 +71,15 @@ def main():
         raise SystemExit("BenchmarkImageEmbedding not found: pass --binary")
 
     base = dict(os.environ)
-    base.pop("OPENBLAS_CORETYPE", None)
-    base["OMP_WAIT_POLICY"] = "PASSIVE"
-    envs = {"default": dict(base), "skylakex": dict(base, OPENBLAS_CORETYPE="SkylakeX")}
+    for tuned in ("OPENBLAS_CORETYPE", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA"):
+        base.pop(tuned, None)
+    envs = {"default": dict(base), "skylakex": dict(base, OPENBLAS_CORETYPE="SkylakeX"),
+            "passive": dict(base, OMP_WAIT_POLICY="PASSIVE")}
     with open("/proc/cpuinfo") as f:
         model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
     print("== %d cores, %s; load average %s; threads %d, batch %d, %d images per measurement"
           % (os.cpu_count(), model, load(), args.threads, args.batch, args.images))
-    print("== binary %s; OMP_WAIT_POLICY=PASSIVE in every environment" % binary)
+    print("== binary %s" % binary)
 
     results = {}  # (model, env, side, precision) -> images/s
     cpus = {}  # -> process CPU seconds per image (depends less on other jobs than images/s)
@@ -85,7 +91,7 @@ def main():
                        stdout=subprocess.DEVNULL)
         arch = "swin_b" if name == "swin" else "vit_b_16"
         for env in args.envs.split(","):
-            for precision in ("float32", "bfloat16"):
+            for precision in args.precisions.split(","):
                 for r in range(args.rounds):
                     for side in ("ours", "torchvision"):
                         if side == "ours":
@@ -96,7 +102,7 @@ def main():
                             cmd = [args.python, os.path.join(HERE, "benchmark_embedding_reference.py"), "--arch",
                                    arch, "--device", "cpu", "--precision", precision, "--batch", str(args.batch),
                                    # fp32 on OpenBLAS's fallback kernels: one timed batch is enough
-                                   "--images", str(args.batch if (env, precision) == ("default", "float32")
+                                   "--images", str(args.batch if env != "skylakex" and precision == "float32"
                                                    else args.images), "--warmup", "1", "--threads", str(args.threads),
                                    "--no-sgemm"]
                         before = load()

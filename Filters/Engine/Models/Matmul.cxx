@@ -379,14 +379,29 @@ at::Tensor softmaxTo(const at::Tensor& scores, at::ScalarType outType)
 }
 
 void attention(const at::Tensor& q, const at::Tensor& kT, const at::Tensor& v, double scale,
-  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx)
+  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx, std::int64_t alignRows)
 {
   const std::int64_t rows = q.size(0);
   const std::int64_t perRow = q.size(1) * q.size(2) * kT.size(3) * 4; // float32 score bytes
   // About 1 MB of scores per thread: they stay in L2 from the product through
   // the softmax to the second product (instead of 3 trips through memory).
   const std::int64_t budget = (std::int64_t(1) << 20) * std::max(1, at::get_num_threads());
-  const std::int64_t chunk = q.is_cpu() ? std::max<std::int64_t>(1, budget / std::max<std::int64_t>(1, perRow)) : rows;
+  std::int64_t chunk = q.is_cpu() ? std::max<std::int64_t>(1, budget / std::max<std::int64_t>(1, perRow)) : rows;
+  if (alignRows > 1 && chunk < rows)
+  {
+    // whole multiples of alignRows, or a divisor of it
+    if (chunk >= alignRows)
+    {
+      chunk -= chunk % alignRows;
+    }
+    else
+    {
+      while (alignRows % chunk != 0)
+      {
+        --chunk;
+      }
+    }
+  }
   for (std::int64_t r = 0; r < rows; r += chunk)
   {
     const std::int64_t c = std::min(chunk, rows - r);
@@ -400,28 +415,46 @@ void attention(const at::Tensor& q, const at::Tensor& kT, const at::Tensor& v, d
   }
 }
 
-at::Tensor layerNormTo(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
-  at::ScalarType outType)
+namespace
 {
-  const std::int64_t d = x.size(-1);
-  if (outType != at::kBFloat16 || !x.is_cpu() || x.scalar_type() != at::kFloat)
-  {
-    return at::layer_norm(x, { d }, weight, bias, eps).to(outType);
-  }
-  const at::Tensor xc = x.contiguous();
-  const at::Tensor w = weight.contiguous(), b = bias.contiguous();
-  at::Tensor out = at::empty(x.sizes(), x.options().dtype(at::kBFloat16));
-  const float* px = xc.data_ptr<float>();
-  const float* pw = w.data_ptr<float>();
-  const float* pb = b.data_ptr<float>();
-  auto* po = reinterpret_cast<std::uint16_t*>(out.data_ptr<at::BFloat16>());
-  const std::int64_t rows = xc.numel() / d;
+
+/// float -> bfloat16 bits, round to nearest even (as c10::BFloat16), NaN kept NaN; branch-free so that it vectorizes.
+inline std::uint16_t roundToBFloat16(float f)
+{
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  const std::uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+  return static_cast<std::uint16_t>(f != f ? 0x7FC0u : rounded);
+}
+
+inline void store(float* o, std::int64_t i, float f)
+{
+  o[i] = f;
+}
+
+inline void store(std::uint16_t* o, std::int64_t i, float f)
+{
+  o[i] = roundToBFloat16(f);
+}
+
+/// out row r = layer norm of x row source[r] (source == nullptr: row r), zeros where source[r] < 0.
+template <typename Out>
+void layerNormRows(const float* px, std::int64_t d, const std::int64_t* source, std::int64_t rows, const float* pw,
+  const float* pb, float eps, Out* po)
+{
   // Written so that the compiler vectorizes every loop (omp simd lets it
-  // reorder the float sums; the rounding is branch-free).
+  // reorder the float sums).
   at::parallel_for(0, rows, 16, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t r = begin; r < end; ++r)
     {
-      const float* row = px + r * d;
+      Out* o = po + r * d;
+      const std::int64_t from = source ? source[r] : r;
+      if (from < 0)
+      {
+        std::memset(o, 0, sizeof(Out) * static_cast<std::size_t>(d));
+        continue;
+      }
+      const float* row = px + from * d;
       float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
       for (std::int64_t i = 0; i < d; ++i)
@@ -435,17 +468,85 @@ at::Tensor layerNormTo(const at::Tensor& x, const at::Tensor& weight, const at::
       {
         sq += (row[i] - mean) * (row[i] - mean);
       }
-      const float inv = 1.0f / std::sqrt(sq / static_cast<float>(d) + static_cast<float>(eps));
-      std::uint16_t* o = po + r * d;
+      const float inv = 1.0f / std::sqrt(sq / static_cast<float>(d) + eps);
 #pragma omp simd
       for (std::int64_t i = 0; i < d; ++i)
       {
-        // float -> bfloat16, round to nearest even (as c10::BFloat16), NaN kept NaN
-        const float f = (row[i] - mean) * inv * pw[i] + pb[i];
-        std::uint32_t bits;
-        std::memcpy(&bits, &f, 4);
-        const std::uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
-        o[i] = static_cast<std::uint16_t>(f != f ? 0x7FC0u : rounded);
+        store(o, i, (row[i] - mean) * inv * pw[i] + pb[i]);
+      }
+    }
+  });
+}
+
+} // namespace
+
+at::Tensor layerNormTo(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
+  at::ScalarType outType)
+{
+  const std::int64_t d = x.size(-1);
+  if (outType != at::kBFloat16 || !x.is_cpu() || x.scalar_type() != at::kFloat)
+  {
+    return at::layer_norm(x, { d }, weight, bias, eps).to(outType);
+  }
+  return layerNormRowsTo(x.reshape({ -1, d }), at::Tensor(), weight, bias, eps, outType).view(x.sizes());
+}
+
+at::Tensor layerNormRowsTo(const at::Tensor& x2d, const at::Tensor& rows, const at::Tensor& weight,
+  const at::Tensor& bias, double eps, at::ScalarType outType)
+{
+  const std::int64_t d = x2d.size(1);
+  const std::int64_t count = rows.defined() ? rows.size(0) : x2d.size(0);
+  if (!x2d.is_cpu() || x2d.scalar_type() != at::kFloat || (outType != at::kFloat && outType != at::kBFloat16))
+  {
+    if (!rows.defined())
+    {
+      return at::layer_norm(x2d, { d }, weight, bias, eps).to(outType);
+    }
+    const at::Tensor valid = rows.ge(0).unsqueeze(1);
+    const at::Tensor picked = x2d.index_select(0, rows.clamp_min(0));
+    return at::layer_norm(picked, { d }, weight, bias, eps).masked_fill(valid.logical_not(), 0.0).to(outType);
+  }
+  const at::Tensor xc = x2d.contiguous();
+  const at::Tensor w = weight.contiguous(), b = bias.contiguous();
+  const at::Tensor source = rows.defined() ? rows.to(at::kLong).contiguous() : at::Tensor();
+  at::Tensor out = at::empty({ count, d }, x2d.options().dtype(outType));
+  const std::int64_t* ps = source.defined() ? source.data_ptr<std::int64_t>() : nullptr;
+  if (outType == at::kFloat)
+  {
+    layerNormRows(xc.data_ptr<float>(), d, ps, count, w.data_ptr<float>(), b.data_ptr<float>(),
+      static_cast<float>(eps), out.data_ptr<float>());
+  }
+  else
+  {
+    layerNormRows(xc.data_ptr<float>(), d, ps, count, w.data_ptr<float>(), b.data_ptr<float>(),
+      static_cast<float>(eps), reinterpret_cast<std::uint16_t*>(out.data_ptr<at::BFloat16>()));
+  }
+  return out;
+}
+
+at::Tensor addRows(const at::Tensor& x2d, const at::Tensor& y2d, const at::Tensor& rows)
+{
+  if (!x2d.is_cpu() || x2d.scalar_type() != at::kFloat || y2d.scalar_type() != at::kFloat)
+  {
+    return x2d + y2d.index_select(0, rows).to(x2d.scalar_type());
+  }
+  const at::Tensor xc = x2d.contiguous(), yc = y2d.contiguous(), rc = rows.to(at::kLong).contiguous();
+  const std::int64_t n = xc.size(0), d = xc.size(1);
+  at::Tensor out = at::empty({ n, d }, xc.options());
+  const float* px = xc.data_ptr<float>();
+  const float* py = yc.data_ptr<float>();
+  const std::int64_t* pr = rc.data_ptr<std::int64_t>();
+  float* po = out.data_ptr<float>();
+  at::parallel_for(0, n, 16, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin; r < end; ++r)
+    {
+      const float* a = px + r * d;
+      const float* b = py + pr[r] * d;
+      float* o = po + r * d;
+#pragma omp simd
+      for (std::int64_t i = 0; i < d; ++i)
+      {
+        o[i] = a[i] + b[i];
       }
     }
   });

@@ -75,9 +75,11 @@ void batchedMatmulInto(const at::Tensor& a, const at::Tensor& b, at::Tensor& dst
 /// Runs in chunks of batch rows whose scores fit the cores' caches (on
 /// ViT-B one image's scores are 1.9 MB). `extra(scores, firstRow)`, when
 /// set, adds to the float32 scores [rows, H, N, N] of the chunk in place
-/// (Swin's position bias and window mask).
+/// (Swin's position bias and window mask). With `alignRows` > 1 every chunk
+/// is a whole multiple of alignRows rows, or a divisor of it, and starts at a
+/// multiple of its size (Swin: windows per image).
 void attention(const at::Tensor& q, const at::Tensor& kT, const at::Tensor& v, double scale,
-  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx);
+  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx, std::int64_t alignRows = 1);
 
 /// softmax over the last axis of float32 `scores`, rounded to `outType`
 /// (one pass: the bfloat16 attention weights come out of the softmax).
@@ -88,6 +90,17 @@ at::Tensor softmaxTo(const at::Tensor& scores, at::ScalarType outType);
 /// pass (ATen would write float32, then convert).
 at::Tensor layerNormTo(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
   at::ScalarType outType);
+
+/// Layer norm (statistics in float32) of chosen rows of float32 `x2d` [T, d],
+/// rounded to `outType`: out row r is the norm of row rows[r], or zeros where
+/// rows[r] < 0 (`rows` undefined: every row in order). Swin's window
+/// partition (shift, padding) is this gather, fused with the norm before it.
+at::Tensor layerNormRowsTo(const at::Tensor& x2d, const at::Tensor& rows, const at::Tensor& weight,
+  const at::Tensor& bias, double eps, at::ScalarType outType);
+
+/// x2d + y2d[rows] for float32 x2d [T, d], y2d [R, d], rows [T]: Swin's
+/// window reverse fused with the residual addition after it.
+at::Tensor addRows(const at::Tensor& x2d, const at::Tensor& y2d, const at::Tensor& rows);
 
 /// Non-overlapping patches of `pixels` [B, C, H, W] as rows
 /// [B, H/p * W/p, C*p*p] (the convolution with stride p as a product);

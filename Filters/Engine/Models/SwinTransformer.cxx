@@ -74,20 +74,58 @@ at::Tensor shiftedWindowMask(std::int64_t height, std::int64_t width, std::int64
   return mask;
 }
 
-at::Tensor windowPartition(const at::Tensor& x, std::int64_t window)
+/// The windowed layout of a [B, height, width] token map as row indices, for
+/// the gather before and the scatter after the window attention: the map is
+/// zero-padded to whole windows and rolled by -shift, as transformers does;
+/// row (b, window, position) of the windows is token `windowRows[...]` of x
+/// ([B * height * width] rows, -1 for padding), and token i of x is row
+/// `tokenRows[i]` of the windows.
+struct WindowLayout
 {
-  const std::int64_t b = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
-  return x.view({ b, h / window, window, w / window, window, c })
-    .permute({ 0, 1, 3, 2, 4, 5 })
-    .reshape({ -1, window * window, c });
-}
+  at::Tensor windowRows, tokenRows;
+  std::int64_t windowsPerImage = 0;
+};
 
-at::Tensor windowReverse(const at::Tensor& windows, std::int64_t window, std::int64_t h, std::int64_t w)
+WindowLayout windowLayout(std::int64_t batch, std::int64_t height, std::int64_t width, std::int64_t window,
+  std::int64_t shift)
 {
-  const std::int64_t c = windows.size(-1);
-  return windows.view({ -1, h / window, w / window, window, window, c })
-    .permute({ 0, 1, 3, 2, 4, 5 })
-    .reshape({ -1, h, w, c });
+  const std::int64_t hp = height + (window - height % window) % window;
+  const std::int64_t wp = width + (window - width % window) % window;
+  const std::int64_t nh = hp / window, nw = wp / window, n = window * window;
+  const std::int64_t perImage = nh * nw * n, tokens = height * width;
+  WindowLayout layout;
+  layout.windowsPerImage = nh * nw;
+  layout.windowRows = at::empty({ batch * perImage }, at::kLong);
+  layout.tokenRows = at::empty({ batch * tokens }, at::kLong);
+  auto* wr = layout.windowRows.data_ptr<std::int64_t>();
+  auto* tr = layout.tokenRows.data_ptr<std::int64_t>();
+  for (std::int64_t w = 0, r = 0; w < nh * nw; ++w)
+  {
+    for (std::int64_t a = 0; a < n; ++a, ++r)
+    {
+      // torch.roll(x, -shift): position p of the rolled map is p + shift of the padded one
+      const std::int64_t y = ((w / nw) * window + a / window + shift) % hp;
+      const std::int64_t x = ((w % nw) * window + a % window + shift) % wp;
+      const bool inside = y < height && x < width;
+      wr[r] = inside ? y * width + x : -1;
+      if (inside)
+      {
+        tr[y * width + x] = r;
+      }
+    }
+  }
+  for (std::int64_t b = 1; b < batch; ++b)
+  {
+    for (std::int64_t r = 0; r < perImage; ++r)
+    {
+      wr[b * perImage + r] = wr[r] < 0 ? -1 : wr[r] + b * tokens;
+    }
+    for (std::int64_t t = 0; t < tokens; ++t)
+    {
+      tr[b * tokens + t] = tr[t] + b * perImage;
+    }
+  }
+  return layout;
 }
 
 } // namespace
@@ -217,64 +255,57 @@ at::Tensor SwinTransformer::block(const Block& blk, const at::Tensor& x, std::in
   const std::int64_t b = x.size(0);
   const std::int64_t hd = dim / heads;
   const std::int64_t n = window * window;
-
   const at::ScalarType ct = ComputeType;
-  at::Tensor h = layerNormTo(x, blk.lnBeforeW, blk.lnBeforeB, Config.layerNormEps, ct);
-  h = h.reshape({ b, height, width, dim });
-  const std::int64_t padRight = (window - width % window) % window;
-  const std::int64_t padBottom = (window - height % window) % window;
-  if (padRight > 0 || padBottom > 0)
-  {
-    h = at::constant_pad_nd(h, { 0, 0, 0, padRight, 0, padBottom }, 0.0);
-  }
-  const std::int64_t hp = height + padBottom, wp = width + padRight;
-  if (shift > 0)
-  {
-    h = at::roll(h, { -shift, -shift }, { 1, 2 });
-  }
-  at::Tensor windows = windowPartition(h, window); // [B*nW, N, C]
-  const std::int64_t bw = windows.size(0);
+
+  // Norm, padding, roll and window partition in one gather.
+  const at::Tensor x2d = x.reshape({ -1, dim });
+  WindowLayout layout = windowLayout(b, height, width, window, shift);
+  layout.windowRows = layout.windowRows.to(x.device());
+  layout.tokenRows = layout.tokenRows.to(x.device());
+  const at::Tensor windows =
+    layerNormRowsTo(x2d, layout.windowRows, blk.lnBeforeW, blk.lnBeforeB, Config.layerNormEps, ct);
+  const std::int64_t bw = windows.size(0) / n;
 
   // [bw, N, 3, heads, hd]: q, k and v are strided views of one product.
   const at::Tensor qkv = blk.qkv.forward(windows, ct).view({ bw, n, 3, heads, hd });
   // Heads-major copies: oneDNN's AMX/AVX-512 batched kernels need dense
   // per-head matrices (on the strided views it ran a generic kernel 20x slower).
   const at::Tensor heads3 = qkv.permute({ 2, 0, 3, 1, 4 }).contiguous(); // [3, bw, heads, N, hd]
+  // Position bias and (shifted) window mask as one float32 term per window
+  // of an image, [windows or 1, heads, N, N], added to each chunk's scores.
   const at::Tensor index = relativePositionIndex(window, Config.windowSize).to(x.device());
-  const at::Tensor bias = blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 });
-  at::Tensor mask;
+  at::Tensor biasMask = blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 }).unsqueeze(0);
   if (shift > 0)
   {
-    mask = shiftedWindowMask(hp, wp, window, shift).to(x.device()); // [nW, N, N]
+    const std::int64_t hp = height + (window - height % window) % window;
+    const std::int64_t wp = width + (window - width % window) % window;
+    biasMask = biasMask + shiftedWindowMask(hp, wp, window, shift).to(x.device()).unsqueeze(1);
   }
-  // Bias and mask in float32, in place, on each chunk of windows; the rows of
-  // `windows` run image by image, window by window.
+  biasMask = biasMask.contiguous();
+  const std::int64_t perImage = biasMask.size(0);
   auto addBiasAndMask = [&](at::Tensor& scores, std::int64_t first) {
-    scores.add_(bias.unsqueeze(0));
-    if (mask.defined())
+    const std::int64_t rows = scores.size(0);
+    if (perImage == 1)
     {
-      const std::int64_t nw = mask.size(0), rows = scores.size(0);
-      const at::Tensor windowIndex = at::arange(first, first + rows, at::TensorOptions().dtype(at::kLong).device(x.device())).remainder(nw);
-      scores.add_(mask.index_select(0, windowIndex).unsqueeze(1));
+      scores.add_(biasMask);
+    }
+    else if (rows % perImage == 0) // whole images (attention's alignRows)
+    {
+      scores.view({ rows / perImage, perImage, heads, n, n }).add_(biasMask.unsqueeze(0));
+    }
+    else // a part of one image's windows
+    {
+      scores.add_(biasMask.narrow(0, first % perImage, rows));
     }
   };
   at::Tensor ctx = at::empty({ bw, n, dim }, qkv.options());
   at::Tensor ctxHeads = ctx.view({ bw, n, heads, hd }).permute({ 0, 2, 1, 3 });
   attention(heads3[0], heads3[1].transpose(2, 3), heads3[2], 1.0 / std::sqrt(static_cast<double>(hd)), addBiasAndMask,
-    ctxHeads);
-  ctx = blk.attnOut.forward(ctx, at::kFloat);
+    ctxHeads, perImage);
+  ctx = blk.attnOut.forward(ctx.view({ bw * n, dim }), at::kFloat);
 
-  at::Tensor merged = windowReverse(ctx.view({ bw, window, window, dim }), window, hp, wp);
-  if (shift > 0)
-  {
-    merged = at::roll(merged, { shift, shift }, { 1, 2 });
-  }
-  if (padRight > 0 || padBottom > 0)
-  {
-    merged = merged.narrow(1, 0, height).narrow(2, 0, width);
-  }
-  // Residual stream in float32; the new tensor takes the MLP's sum in place.
-  at::Tensor out = x + merged.reshape({ b, height * width, dim });
+  // Window reverse, roll back and crop in one gather, with the residual.
+  at::Tensor out = addRows(x2d, ctx, layout.tokenRows).view({ b, height * width, dim });
   const at::Tensor m = layerNormTo(out, blk.lnAfterW, blk.lnAfterB, Config.layerNormEps, ct);
   blk.out.accumulate(blk.inter.forward(m, ct, &Config.hiddenAct), out);
   return out;
