@@ -10,6 +10,7 @@
 #include "NpyReader.h"
 
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -245,6 +246,25 @@ TEST(BFloat16, FixturesCloseToFloat32)
          "swin-p4-w7-224" })
   {
     expectCloseToFloat32(modelDir(model), pixelValues(model), model);
+  }
+}
+
+TEST(BFloat16, TracedFixturesUnderAutocast)
+{
+  // TorchScript traces carry float32 constants; the script runs under CPU
+  // autocast with float32 weights, as torch.autocast("cpu", torch.bfloat16).
+  SKIP_WITHOUT_BF16();
+  for (const char* model : { "vit-tiny-classifier", "swin-tiny-classifier", "vit-p16-224", "swin-p4-w7-224" })
+  {
+    const std::string path = modelDir(model) + "/traced.pt";
+    expectCloseToFloat32(path, pixelValues(model), std::string(model) + " traced.pt");
+    // bf16 really ran (not float32 again), and autocast is off afterwards
+    EmbeddingModel fp32(path, options(Precision::Float32));
+    EmbeddingModel bf16(path, options(Precision::BFloat16));
+    const at::Tensor x = pixelValues(model);
+    EXPECT_GT((fp32.run(x).embedding - bf16.run(x).embedding).abs().max().item<double>(), 1e-4) << model;
+    EXPECT_FALSE(at::autocast::is_cpu_enabled());
+    EXPECT_EQ(at::autocast::get_autocast_cpu_dtype(), at::kBFloat16); // PyTorch's default, left as found
   }
 }
 

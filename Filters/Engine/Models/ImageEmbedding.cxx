@@ -11,6 +11,7 @@
 #include "VisionTransformer.h"
 
 #include <ATen/Context.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
@@ -209,6 +210,62 @@ std::string poolingName(Pooling pooling)
       return "auto";
   }
 }
+
+/// bfloat16 for TorchScript as torch.autocast(device, dtype) gives it: the
+/// script's weights and the float32 constants that traces carry stay as they
+/// are, and autocast runs the products (linear, matmul, convolution) in
+/// `dtype`. Casting the module's parameters instead fails on every trace
+/// made with transformers ("expected scalar type BFloat16 but found Float").
+class ScriptAutocast
+{
+public:
+  ScriptAutocast(at::Device device, at::ScalarType dtype)
+    : Active(dtype != at::kFloat)
+    , Cuda(device.is_cuda())
+  {
+    if (!Active)
+    {
+      return;
+    }
+    PreviousEnabled = Cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+    PreviousType = Cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+    setState(true, dtype);
+    at::autocast::increment_nesting();
+  }
+  ~ScriptAutocast()
+  {
+    if (!Active)
+    {
+      return;
+    }
+    if (at::autocast::decrement_nesting() == 0)
+    {
+      at::autocast::clear_cache();
+    }
+    setState(PreviousEnabled, PreviousType);
+  }
+  ScriptAutocast(const ScriptAutocast&) = delete;
+  ScriptAutocast& operator=(const ScriptAutocast&) = delete;
+
+private:
+  void setState(bool enabled, at::ScalarType dtype) const
+  {
+    if (Cuda)
+    {
+      at::autocast::set_autocast_gpu_dtype(dtype);
+      at::autocast::set_enabled(enabled);
+    }
+    else
+    {
+      at::autocast::set_autocast_cpu_dtype(dtype);
+      at::autocast::set_cpu_enabled(enabled);
+    }
+  }
+
+  bool Active, Cuda;
+  bool PreviousEnabled = false;
+  at::ScalarType PreviousType = at::kFloat;
+};
 
 struct EmbeddingModel::Impl
 {
@@ -416,25 +473,9 @@ struct EmbeddingModel::Impl
     {
       // Loading onto the device moves the code's constants too; Module::to()
       // would also cast integer buffers (index tables) to the float dtype.
+      // The weights stay float32 in every precision (ScriptAutocast).
       Script = torch::jit::load(path, Device);
       Script.eval();
-      if (DType != at::kFloat)
-      {
-        for (const auto& p : Script.parameters())
-        {
-          if (at::isFloatingType(p.scalar_type()))
-          {
-            p.set_data(p.to(DType));
-          }
-        }
-        for (const auto& b : Script.buffers())
-        {
-          if (at::isFloatingType(b.scalar_type()))
-          {
-            b.set_data(b.to(DType));
-          }
-        }
-      }
     }
     catch (const std::exception& e)
     {
@@ -447,7 +488,7 @@ struct EmbeddingModel::Impl
     {
       at::InferenceMode guard;
       probe = forward(at::zeros({ 2, NumChannels, InputHeight, InputWidth },
-        at::TensorOptions().dtype(DType).device(Device)));
+        at::TensorOptions().dtype(at::kFloat).device(Device)));
     }
     catch (const ModelError& e)
     {
@@ -481,6 +522,7 @@ struct EmbeddingModel::Impl
     const std::int64_t batch = x.size(0);
     if (TorchScript)
     {
+      const ScriptAutocast mixedPrecision(Device, DType);
       c10::IValue result = Script.forward({ x });
       std::vector<c10::IValue> items;
       if (result.isTensor())
@@ -625,8 +667,8 @@ EmbeddingOutput EmbeddingModel::run(const at::Tensor& pixelValues)
     {
       reuse.reset(new BufferReuseScope);
     }
-    // ViT/Swin take float32 pixels (they cast for their products themselves).
-    at::Tensor x = pixelValues.to(P->Device, P->TorchScript ? P->DType : at::kFloat).contiguous();
+    // Float32 pixels: ViT/Swin cast for their products themselves, scripts under autocast.
+    at::Tensor x = pixelValues.to(P->Device, at::kFloat).contiguous();
     EmbeddingOutput raw = P->forward(x);
     out.embedding = raw.embedding.to(at::kCPU, at::kFloat).contiguous();
     if (raw.logits.defined())
