@@ -195,4 +195,40 @@ int runEngine(vtkAlgorithm* algorithm, const SampleExchange& exchange,
   }
   return finish(algorithm, everywhere);
 }
+
+bool ReusableResult::reuse(
+  vtkAlgorithm* filter, vtkAbstractArray* input, const SampleExchange& exchange, vtkPolyData* output) const
+{
+  const bool same = input && !this->Arrays.empty() && input == this->Input && input->GetMTime() == this->InputTime &&
+    filter->GetMTime() == this->FilterTime && input->GetNumberOfTuples() == this->Rows;
+  if (!exchange.minimum(same ? 1 : 0))
+  {
+    return false;
+  }
+  for (const auto& array : this->Arrays)
+  {
+    output->GetPointData()->AddArray(array);
+  }
+  return true;
+}
+
+void ReusableResult::keep(
+  vtkAlgorithm* filter, vtkAbstractArray* input, vtkPolyData* output, const std::vector<std::string>& names)
+{
+  this->Arrays.clear();
+  for (const std::string& name : names)
+  {
+    vtkAbstractArray* array = output->GetPointData()->GetAbstractArray(name.c_str());
+    if (!array)
+    {
+      this->Arrays.clear();
+      return;
+    }
+    this->Arrays.emplace_back(array);
+  }
+  this->Input = input;
+  this->InputTime = input->GetMTime();
+  this->FilterTime = filter->GetMTime();
+  this->Rows = input->GetNumberOfTuples();
+}
 }

@@ -12,6 +12,7 @@
 #include "vtkNew.h"
 #include "vtkPointData.h"
 #include "vtkPolyData.h"
+#include "vtkSmartPointer.h"
 
 #include <algorithm>
 
@@ -82,6 +83,29 @@ void addPointArray(vtkPolyData* output, const std::string& name, const std::vect
   std::copy(values.begin(), values.end(), array->GetPointer(0));
   output->GetPointData()->AddArray(array);
 }
+
+/// The arrays a filter last added, with what they were computed from: the
+/// input array object and its modification time (a fresh global counter
+/// value: no other array state shares it) and the filter's own modification
+/// time. A time step of a fine-tuning run re-executes every filter below
+/// Checkpoint Embedding; those that read the unchanged foundation embedding
+/// get their arrays again instead of recomputing them.
+class ReusableResult
+{
+public:
+  /// Collective. True when every rank's arrays were computed from `input` as
+  /// it is now; they are then added to `output` (as the same objects).
+  bool reuse(vtkAlgorithm* filter, vtkAbstractArray* input, const SampleExchange& exchange, vtkPolyData* output) const;
+  /// Keeps the arrays `names` of `output`, just computed from `input`.
+  void keep(vtkAlgorithm* filter, vtkAbstractArray* input, vtkPolyData* output, const std::vector<std::string>& names);
+
+private:
+  const vtkAbstractArray* Input = nullptr;
+  vtkMTimeType InputTime = 0;
+  vtkMTimeType FilterTime = 0;
+  vtkIdType Rows = -1;
+  std::vector<vtkSmartPointer<vtkAbstractArray>> Arrays;
+};
 
 /// Runs `compute` (which adds arrays to `output`), catching engine errors:
 /// a ModelError or other exception is reported as an error, an abort as a

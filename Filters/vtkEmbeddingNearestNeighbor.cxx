@@ -14,11 +14,18 @@ namespace engine = dualembed::engine;
 
 vtkStandardNewMacro(vtkEmbeddingNearestNeighbor);
 
+struct vtkEmbeddingNearestNeighbor::LastResult : dualembed::ReusableResult
+{
+};
+
 vtkEmbeddingNearestNeighbor::vtkEmbeddingNearestNeighbor()
+  : Last(new LastResult)
 {
   this->SetInputArrayToProcess(
     0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
 }
+
+vtkEmbeddingNearestNeighbor::~vtkEmbeddingNearestNeighbor() = default;
 
 int vtkEmbeddingNearestNeighbor::RequestData(
   vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
@@ -39,20 +46,24 @@ int vtkEmbeddingNearestNeighbor::Compute(
   {
     return 1;
   }
+  vtkAbstractArray* selected = this->GetInputAbstractArrayToProcess(0, input);
+  output->ShallowCopy(input);
+  if (this->Last->reuse(this, selected, exchange, output))
+  {
+    return 1;
+  }
   dualembed::SelectedArray embedding;
-  if (!dualembed::gatherSelectedArray(
-        this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, embedding))
+  if (!dualembed::gatherSelectedArray(this, selected, exchange, dualembed::GatherTo::AllRanks, embedding))
   {
     return 0;
   }
-  output->ShallowCopy(input);
   engine::NearestNeighborOptions options;
   options.threshold = this->Threshold;
   options.method = static_cast<engine::KnnMethod>(this->Method);
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::NearestNeighborResult result;
-  return dualembed::runEngine(this, exchange,
+  const int done = dualembed::runEngine(this, exchange,
     [&] { result = engine::computeEmbeddingNearestNeighbor(embedding.matrix(), options); },
     [&] {
       const std::string x = dualembed::resultSuffix(embedding.name);
@@ -60,6 +71,12 @@ int vtkEmbeddingNearestNeighbor::Compute(
       dualembed::addPointArray<vtkFloatArray>(output, "nn_distance_" + x, result.distance);
       dualembed::addPointArray<vtkUnsignedCharArray>(output, "nn_flag_" + x, result.flag);
     });
+  if (done)
+  {
+    const std::string x = dualembed::resultSuffix(embedding.name);
+    this->Last->keep(this, selected, output, { "nn_id_" + x, "nn_distance_" + x, "nn_flag_" + x });
+  }
+  return done;
 }
 
 void vtkEmbeddingNearestNeighbor::PrintSelf(ostream& os, vtkIndent indent)

@@ -13,6 +13,8 @@
 #include "DualEmbedFiltersModule.h" // for export macro
 #include "vtkPolyDataAlgorithm.h"
 
+#include <memory> // for std::unique_ptr
+
 class DUALEMBEDFILTERS_EXPORT vtkEmbeddingNearestNeighbor : public vtkPolyDataAlgorithm
 {
 public:
@@ -34,7 +36,7 @@ public:
 
 protected:
   vtkEmbeddingNearestNeighbor();
-  ~vtkEmbeddingNearestNeighbor() override = default;
+  ~vtkEmbeddingNearestNeighbor() override;
 
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
   /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
@@ -46,6 +48,10 @@ private:
 
   double Threshold = 0.3;
   int Method = 0;
+
+  // The arrays computed last, reused while the embedding is unchanged (FilterSupport.h).
+  struct LastResult;
+  std::unique_ptr<LastResult> Last;
 };
 
 #endif

@@ -12,11 +12,18 @@ namespace engine = dualembed::engine;
 
 vtkStandardNewMacro(vtkEmbeddingOutlierScore);
 
+struct vtkEmbeddingOutlierScore::LastResult : dualembed::ReusableResult
+{
+};
+
 vtkEmbeddingOutlierScore::vtkEmbeddingOutlierScore()
+  : Last(new LastResult)
 {
   this->SetInputArrayToProcess(
     0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
 }
+
+vtkEmbeddingOutlierScore::~vtkEmbeddingOutlierScore() = default;
 
 int vtkEmbeddingOutlierScore::RequestData(
   vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
@@ -37,13 +44,17 @@ int vtkEmbeddingOutlierScore::Compute(
   {
     return 1;
   }
+  vtkAbstractArray* selected = this->GetInputAbstractArrayToProcess(0, input);
+  output->ShallowCopy(input);
+  if (this->Last->reuse(this, selected, exchange, output))
+  {
+    return 1;
+  }
   dualembed::SelectedArray embedding;
-  if (!dualembed::gatherSelectedArray(
-        this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, embedding))
+  if (!dualembed::gatherSelectedArray(this, selected, exchange, dualembed::GatherTo::AllRanks, embedding))
   {
     return 0;
   }
-  output->ShallowCopy(input);
   engine::OutlierScoreOptions options;
   options.k = this->K;
   options.metric = static_cast<engine::MetricChoice>(this->Metric);
@@ -53,7 +64,7 @@ int vtkEmbeddingOutlierScore::Compute(
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::OutlierScoreResult result;
-  return dualembed::runEngine(this, exchange,
+  const int done = dualembed::runEngine(this, exchange,
     [&] { result = engine::computeEmbeddingOutlierScore(embedding.matrix(), options); },
     [&] {
       const std::vector<double> allMeans = exchange.allGatherRows(result.meanDistance, 1);
@@ -63,6 +74,12 @@ int vtkEmbeddingOutlierScore::Compute(
       dualembed::addPointArray<vtkFloatArray>(output, "outlier_score_" + x, scores);
       dualembed::addPointArray<vtkFloatArray>(output, "knn_mean_distance_" + x, result.meanDistance);
     });
+  if (done)
+  {
+    const std::string x = dualembed::resultSuffix(embedding.name);
+    this->Last->keep(this, selected, output, { "outlier_score_" + x, "knn_mean_distance_" + x });
+  }
+  return done;
 }
 
 void vtkEmbeddingOutlierScore::PrintSelf(ostream& os, vtkIndent indent)

@@ -15,6 +15,8 @@
 #include "DualEmbedFiltersModule.h" // for export macro
 #include "vtkPolyDataAlgorithm.h"
 
+#include <memory> // for std::unique_ptr
+
 class DUALEMBEDFILTERS_EXPORT vtkEmbeddingOutlierScore : public vtkPolyDataAlgorithm
 {
 public:
@@ -71,7 +73,7 @@ public:
 
 protected:
   vtkEmbeddingOutlierScore();
-  ~vtkEmbeddingOutlierScore() override = default;
+  ~vtkEmbeddingOutlierScore() override;
 
   int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
   /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
@@ -86,6 +88,10 @@ private:
   double T = 1.0;
   int Scaling = SCALING_MEDIAN;
   int Method = METHOD_EXACT;
+
+  // The arrays computed last, reused while the embedding is unchanged (FilterSupport.h).
+  struct LastResult;
+  std::unique_ptr<LastResult> Last;
 };
 
 #endif

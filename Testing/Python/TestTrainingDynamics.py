@@ -7,6 +7,9 @@
   probabilities and logits (1e-6); the embedding drift at each step equals the Embedding Change
   filter between that step's embedding and the one before.
 - The result is computed once: asking for another time step passes it through.
+- Per-sample filters below the run re-execute at every time step: those that read the unchanged
+  foundation embedding give their arrays again (the same objects, equal to a fresh computation),
+  those of the checkpoint's embedding recompute; a changed property recomputes.
 - The initial model as step 0, a cache directory, and hostile runs: an incomplete checkpoint
   (left out with a warning), corrupt weights (an error at that step, nothing shown), another
   architecture, another label set (errors), a single checkpoint (one time step, a warning).
@@ -251,6 +254,39 @@ try:
     check("Only one checkpoint" in messages.text, "no warning for one checkpoint: " + messages.text)
 finally:
     shutil.rmtree(folder)
+
+# Filters below the run re-execute at every time step; the foundation's arrays are reused.
+foundation = simple.ImageEmbedding(Input=samples, ModelPath=os.path.join(models, "fashion-vit-foundation"),
+                                   Tag="foundation", BatchSize=50)
+over_run = simple.CheckpointEmbedding(Input=foundation, RunPath=run, BatchSize=50)
+scores_f = simple.EmbeddingOutlierScore(Input=over_run, Embedding=["POINTS", "embedding_foundation"])
+nn_f = simple.EmbeddingNearestNeighbor(Input=scores_f, Embedding=["POINTS", "embedding_foundation"])
+scores_ft = simple.EmbeddingOutlierScore(Input=nn_f, Embedding=["POINTS", "embedding_ft"])
+reused = ("outlier_score_foundation", "nn_id_foundation", "nn_distance_foundation", "nn_flag_foundation")
+
+
+def arrays_at(step):
+    scores_ft.UpdatePipeline(step)
+    pd = scores_ft.GetClientSideObject().GetOutputDataObject(0).GetPointData()
+    return {name: pd.GetAbstractArray(name) for name in reused + ("outlier_score_ft",)}
+
+
+before, after = arrays_at(steps[0]), arrays_at(steps[1])
+for name in reused:
+    check(after[name] is not None and after[name] is before[name], "%s was recomputed at a new time step" % name)
+check(after["outlier_score_ft"] is not before["outlier_score_ft"], "the checkpoint's scores were not recomputed")
+fresh = simple.EmbeddingNearestNeighbor(Input=simple.EmbeddingOutlierScore(
+    Input=foundation, Embedding=["POINTS", "embedding_foundation"]), Embedding=["POINTS", "embedding_foundation"])
+fresh_data = servermanager.Fetch(fresh)
+from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402
+for name in reused:
+    check(np.array_equal(vtk_to_numpy(after[name]), point_array(fresh_data, name)), "reused %s differs" % name)
+scores_f.K = 5
+changed = arrays_at(steps[1])
+check(changed["outlier_score_foundation"] is not after["outlier_score_foundation"] and not np.array_equal(
+    vtk_to_numpy(changed["outlier_score_foundation"]), vtk_to_numpy(after["outlier_score_foundation"])),
+    "a changed K must recompute the scores")
+check(changed["nn_id_foundation"] is after["nn_id_foundation"], "the nearest neighbours depend on nothing that changed")
 
 # Missing labels and a missing probabilities array: errors, nothing shown.
 unlabelled = producer(servermanager.Fetch(samples))
