@@ -84,6 +84,7 @@ struct WindowLayout
 {
   at::Tensor windowRows, tokenRows;
   std::int64_t windowsPerImage = 0;
+  std::int64_t paddedHeight = 0, paddedWidth = 0; // whole windows
 };
 
 WindowLayout windowLayout(std::int64_t batch, std::int64_t height, std::int64_t width, std::int64_t window,
@@ -95,6 +96,8 @@ WindowLayout windowLayout(std::int64_t batch, std::int64_t height, std::int64_t 
   const std::int64_t perImage = nh * nw * n, tokens = height * width;
   WindowLayout layout;
   layout.windowsPerImage = nh * nw;
+  layout.paddedHeight = hp;
+  layout.paddedWidth = wp;
   layout.windowRows = at::empty({ batch * perImage }, at::kLong);
   layout.tokenRows = at::empty({ batch * tokens }, at::kLong);
   auto* wr = layout.windowRows.data_ptr<std::int64_t>();
@@ -277,9 +280,8 @@ at::Tensor SwinTransformer::block(const Block& blk, const at::Tensor& x, std::in
   at::Tensor biasMask = blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 }).unsqueeze(0);
   if (shift > 0)
   {
-    const std::int64_t hp = height + (window - height % window) % window;
-    const std::int64_t wp = width + (window - width % window) % window;
-    biasMask = biasMask + shiftedWindowMask(hp, wp, window, shift).to(x.device()).unsqueeze(1);
+    biasMask = biasMask +
+      shiftedWindowMask(layout.paddedHeight, layout.paddedWidth, window, shift).to(x.device()).unsqueeze(1);
   }
   biasMask = biasMask.contiguous();
   const std::int64_t perImage = biasMask.size(0);
