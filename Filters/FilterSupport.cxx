@@ -6,6 +6,7 @@
 #include "vtkAlgorithm.h"
 #include "vtkDataArray.h"
 #include "vtkDataArrayRange.h"
+#include "vtkInformation.h"
 #include "vtkPolyData.h"
 #include "vtkSMPTools.h"
 
@@ -19,6 +20,45 @@ void reportError(vtkAlgorithm* algorithm, const std::string& message)
 {
   vtkErrorWithObjectMacro(algorithm, << message);
 }
+}
+
+bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input, const ArrayChoice& choice,
+  const SampleExchange& exchange, vtkAbstractArray*& array)
+{
+  array = nullptr;
+  vtkInformation* selection = algorithm->GetInputArrayInformation(index);
+  std::string name = selection && selection->Has(vtkDataObject::FIELD_NAME())
+    ? selection->Get(vtkDataObject::FIELD_NAME()) : "";
+  const std::vector<ArrayFacts> arrays = arrayFacts(input);
+  bool ok = true;
+  if (name.empty())
+  {
+    name = defaultArrayForRole(arrays, choice.role, choice.occurrence, choice.preferred);
+    if (name.empty() && !choice.optional)
+    {
+      reportError(algorithm, std::string(choice.property) + " names no array, and the input has no " +
+          describeArrayRole(choice.role) + ". The input's point-data arrays: " + listArrays(arrays) +
+          ". Choose one in " + choice.property + ", or add the missing step upstream.");
+      ok = false;
+    }
+  }
+  if (ok && !name.empty() && !(choice.optional && name == "None"))
+  {
+    array = input->GetPointData()->GetAbstractArray(name.c_str());
+    if (!array && !choice.optional)
+    {
+      reportError(algorithm, std::string(choice.property) + " names the array '" + name +
+          "', which the input does not have. The input's point-data arrays: " + listArrays(arrays) +
+          ". Choose one of them in " + choice.property + ".");
+      ok = false;
+    }
+  }
+  if (exchange.minimum(ok ? 1 : 0) == 0)
+  {
+    array = nullptr;
+    return false;
+  }
+  return true;
 }
 
 bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* abstract, SelectedArray& array)

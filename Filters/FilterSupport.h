@@ -8,6 +8,7 @@
 #include "EmptyOnFailure.h"  // emptyOnFailure, isEmptyInput (shared with the readers)
 #include "NearestNeighbors.h" // engine::FeatureMatrix, engine::ProgressCallback
 #include "SampleExchange.h"
+#include "vtkSampleArrays.h" // ArrayRole
 
 #include "vtkNew.h"
 #include "vtkPointData.h"
@@ -39,6 +40,27 @@ struct SelectedArray
       dimension };
   }
 };
+
+/// How an input-array property (SetInputArrayToProcess) picks its array when
+/// it names none: the rule of the Properties panel's default
+/// (vtkSMSampleArrayListDomain, the same attributes as in the XML).
+struct ArrayChoice
+{
+  const char* property; ///< the property, for messages ("Embedding")
+  ArrayRole role;
+  int occurrence = 0;           ///< 1: the second array for `role` (Embedding Change's B)
+  const char* preferred = "";   ///< taken first when the input has it
+  bool optional = false;        ///< "None", or nothing to pick: no array, no error
+};
+
+/// Collective. The point-data array of SetInputArrayToProcess(`index`): the one
+/// named, or, when the name is empty (a pvpython chain built before any update,
+/// when the panel's rule had no arrays to look at), the one `choice` picks now.
+/// A required array that is named but missing, or that nothing fits, is
+/// reported with the property's name and the input's arrays; then false on
+/// every rank. `array` is null for an optional input left out.
+bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input, const ArrayChoice& choice,
+  const SampleExchange& exchange, vtkAbstractArray*& array);
 
 /// Reads the array the user selected (GetInputAbstractArrayToProcess) as float
 /// rows. On failure reports an error on `algorithm` and returns false.

@@ -65,10 +65,11 @@ engine::KnnResult gatherKnn(const engine::KnnResult& local, const dualembed::Sam
 
 vtkDataIssues::vtkDataIssues()
 {
-  this->SetInputArrayToProcess(EMBEDDING_A, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
-  this->SetInputArrayToProcess(EMBEDDING_B, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_ft");
-  this->SetInputArrayToProcess(PROBABILITIES, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "probs_ft");
-  this->SetInputArrayToProcess(LABELS, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "label");
+  // No names: chosen when the filter runs (chooseInputArray), as the Properties panel would.
+  for (int index : { EMBEDDING_A, EMBEDDING_B, PROBABILITIES, LABELS })
+  {
+    this->SetInputArrayToProcess(index, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
+  }
 }
 
 int vtkDataIssues::RequestData(
@@ -91,18 +92,21 @@ int vtkDataIssues::Compute(vtkInformation*, vtkInformationVector** inputVector, 
   {
     return 1;
   }
-  vtkAbstractArray* labelArray = this->GetInputAbstractArrayToProcess(LABELS, input);
-  if (exchange.minimum(labelArray ? 1 : 0) == 0)
+  vtkAbstractArray* labelArray = nullptr;
+  if (!dualembed::chooseInputArray(this, LABELS, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labelArray))
   {
-    vtkErrorMacro("Data Issues needs the labels: the Labels array (e.g. 'label') was not found in the input.");
     return 0;
   }
   const std::string labelName = labelArray->GetName() ? labelArray->GetName() : "";
   // An optional input is used when it exists on every rank, is not the
   // labels and is not a repeat of an earlier selection ("None" skips it).
   std::vector<std::string> used;
+  const dualembed::ArrayChoice choices[] = { { "EmbeddingA", dualembed::ArrayRole::Embedding, 0, "", true },
+    { "EmbeddingB", dualembed::ArrayRole::Embedding, 1, "", true },
+    { "Probabilities", dualembed::ArrayRole::Probabilities, 0, "", true } };
   auto selected = [&](int index) -> vtkAbstractArray* {
-    vtkAbstractArray* array = this->GetInputAbstractArrayToProcess(index, input);
+    vtkAbstractArray* array = nullptr;
+    dualembed::chooseInputArray(this, index, input, choices[index], exchange, array);
     const std::string name = array && array->GetName() ? array->GetName() : "";
     const bool use = array && name != labelName && std::find(used.begin(), used.end(), name) == used.end();
     if (exchange.minimum(use ? 1 : 0) == 0)

@@ -14,9 +14,9 @@ vtkStandardNewMacro(vtkEmbeddingChange);
 
 vtkEmbeddingChange::vtkEmbeddingChange()
 {
-  this->SetInputArrayToProcess(
-    0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
-  this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_ft");
+  // No names: the first and the second embedding, chosen when the filter runs (chooseInputArray).
+  this->SetInputArrayToProcess(0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
+  this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
 }
 
 int vtkEmbeddingChange::RequestData(
@@ -37,11 +37,13 @@ int vtkEmbeddingChange::Compute(
   {
     return 1;
   }
+  vtkAbstractArray* first = nullptr;
+  vtkAbstractArray* second = nullptr;
   dualembed::SelectedArray before, after;
-  if (!dualembed::gatherSelectedArray(
-        this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, before) ||
-    !dualembed::gatherSelectedArray(
-      this, this->GetInputAbstractArrayToProcess(1, input), exchange, dualembed::GatherTo::AllRanks, after))
+  if (!dualembed::chooseInputArray(this, 0, input, { "EmbeddingA", dualembed::ArrayRole::Embedding }, exchange, first) ||
+    !dualembed::chooseInputArray(this, 1, input, { "EmbeddingB", dualembed::ArrayRole::Embedding, 1 }, exchange, second) ||
+    !dualembed::gatherSelectedArray(this, first, exchange, dualembed::GatherTo::AllRanks, before) ||
+    !dualembed::gatherSelectedArray(this, second, exchange, dualembed::GatherTo::AllRanks, after))
   {
     return 0;
   }

@@ -21,8 +21,8 @@ struct vtkEmbeddingNearestNeighbor::LastResult : dualembed::ReusableResult
 vtkEmbeddingNearestNeighbor::vtkEmbeddingNearestNeighbor()
   : Last(new LastResult)
 {
-  this->SetInputArrayToProcess(
-    0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
+  // No name: the first embedding, chosen when the filter runs (chooseInputArray).
+  this->SetInputArrayToProcess(0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
 }
 
 vtkEmbeddingNearestNeighbor::~vtkEmbeddingNearestNeighbor() = default;
@@ -46,7 +46,11 @@ int vtkEmbeddingNearestNeighbor::Compute(
   {
     return 1;
   }
-  vtkAbstractArray* selected = this->GetInputAbstractArrayToProcess(0, input);
+  vtkAbstractArray* selected = nullptr;
+  if (!dualembed::chooseInputArray(this, 0, input, { "Embedding", dualembed::ArrayRole::Embedding }, exchange, selected))
+  {
+    return 0;
+  }
   output->ShallowCopy(input);
   if (this->Last->reuse(this, selected, exchange, output))
   {

@@ -19,8 +19,8 @@ struct vtkEmbeddingOutlierScore::LastResult : dualembed::ReusableResult
 vtkEmbeddingOutlierScore::vtkEmbeddingOutlierScore()
   : Last(new LastResult)
 {
-  this->SetInputArrayToProcess(
-    0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
+  // No name: the first embedding, chosen when the filter runs (chooseInputArray).
+  this->SetInputArrayToProcess(0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
 }
 
 vtkEmbeddingOutlierScore::~vtkEmbeddingOutlierScore() = default;
@@ -44,7 +44,11 @@ int vtkEmbeddingOutlierScore::Compute(
   {
     return 1;
   }
-  vtkAbstractArray* selected = this->GetInputAbstractArrayToProcess(0, input);
+  vtkAbstractArray* selected = nullptr;
+  if (!dualembed::chooseInputArray(this, 0, input, { "Embedding", dualembed::ArrayRole::Embedding }, exchange, selected))
+  {
+    return 0;
+  }
   output->ShallowCopy(input);
   if (this->Last->reuse(this, selected, exchange, output))
   {

@@ -119,11 +119,16 @@ private:
 };
 }
 
+namespace
+{
+const dualembed::ArrayChoice EmbeddingChoice = { "Embedding", dualembed::ArrayRole::Embedding };
+}
+
 vtkEmbeddingProjection::vtkEmbeddingProjection()
   : Internal(new Internals)
 {
-  this->SetInputArrayToProcess(
-    0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_foundation");
+  // No name: the first embedding, chosen when the filter runs (chooseInputArray).
+  this->SetInputArrayToProcess(0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
 }
 
 vtkEmbeddingProjection::~vtkEmbeddingProjection() = default;
@@ -169,9 +174,10 @@ int vtkEmbeddingProjection::Compute(
   {
     return 1;
   }
+  vtkAbstractArray* selected = nullptr;
   dualembed::SelectedArray embedding;
-  if (!dualembed::gatherSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), exchange,
-        dualembed::GatherTo::Root, embedding))
+  if (!dualembed::chooseInputArray(this, 0, input, EmbeddingChoice, exchange, selected) ||
+    !dualembed::gatherSelectedArray(this, selected, exchange, dualembed::GatherTo::Root, embedding))
   {
     return 0;
   }
@@ -264,8 +270,9 @@ int vtkEmbeddingProjection::ComputeAligned(vtkInformation* request, vtkPolyData*
     }
     this->UpdateProgress(0.1 * static_cast<double>(step) / static_cast<double>(series.size()));
     in.Steps.emplace_back();
-    if (!dualembed::gatherSelectedArray(this, this->GetInputAbstractArrayToProcess(0, input), exchange,
-          dualembed::GatherTo::Root, in.Steps.back()))
+    vtkAbstractArray* selected = nullptr;
+    if (!dualembed::chooseInputArray(this, 0, input, EmbeddingChoice, exchange, selected) ||
+      !dualembed::gatherSelectedArray(this, selected, exchange, dualembed::GatherTo::Root, in.Steps.back()))
     {
       series.abandon(request);
       return 0;

@@ -16,8 +16,9 @@ vtkStandardNewMacro(vtkPredictionOutlierScore);
 
 vtkPredictionOutlierScore::vtkPredictionOutlierScore()
 {
-  this->SetInputArrayToProcess(0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "probs_ft");
-  this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "label");
+  // No names: the first probs_* and label arrays, chosen when the filter runs (chooseInputArray).
+  this->SetInputArrayToProcess(0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
+  this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
 }
 
 int vtkPredictionOutlierScore::RequestData(
@@ -39,11 +40,14 @@ int vtkPredictionOutlierScore::Compute(
   {
     return 1;
   }
+  vtkAbstractArray* probabilityArray = nullptr;
+  vtkAbstractArray* labelArray = nullptr;
   dualembed::SelectedArray probabilities, labelValues;
-  if (!dualembed::gatherSelectedArray(
-        this, this->GetInputAbstractArrayToProcess(0, input), exchange, dualembed::GatherTo::AllRanks, probabilities) ||
-    !dualembed::gatherSelectedArray(
-      this, this->GetInputAbstractArrayToProcess(1, input), exchange, dualembed::GatherTo::AllRanks, labelValues))
+  if (!dualembed::chooseInputArray(this, 0, input, { "Probabilities", dualembed::ArrayRole::Probabilities },
+        exchange, probabilityArray) ||
+    !dualembed::chooseInputArray(this, 1, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labelArray) ||
+    !dualembed::gatherSelectedArray(this, probabilityArray, exchange, dualembed::GatherTo::AllRanks, probabilities) ||
+    !dualembed::gatherSelectedArray(this, labelArray, exchange, dualembed::GatherTo::AllRanks, labelValues))
   {
     return 0;
   }

@@ -57,9 +57,11 @@ struct vtkTrainingDynamics::Internals
 vtkTrainingDynamics::vtkTrainingDynamics()
   : Internal(new Internals)
 {
-  this->SetInputArrayToProcess(0, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "probs_ft");
-  this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "label");
-  this->SetInputArrayToProcess(2, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "embedding_ft");
+  // No names: chosen when the filter runs (chooseInputArray), as the Properties panel would.
+  for (int index = 0; index < 3; ++index)
+  {
+    this->SetInputArrayToProcess(index, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
+  }
 }
 
 vtkTrainingDynamics::~vtkTrainingDynamics() = default;
@@ -143,15 +145,10 @@ bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step, const dua
   if (step == 0)
   {
     in.Clear();
-    vtkAbstractArray* labels = this->GetInputAbstractArrayToProcess(1, input);
+    vtkAbstractArray* labels = nullptr;
     dualembed::SelectedArray labelValues;
-    if (!labels)
-    {
-      vtkErrorMacro("The input has no labels array: choose the class index array (e.g. label); training "
-                    "dynamics compare each checkpoint's prediction with the given label.");
-      return false;
-    }
-    if (!dualembed::readSelectedArray(this, labels, labelValues))
+    if (!dualembed::chooseInputArray(this, 1, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labels) ||
+      !dualembed::readSelectedArray(this, labels, labelValues))
     {
       return false;
     }
@@ -172,7 +169,11 @@ bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step, const dua
   // Probabilities (and logits) of this checkpoint, this rank's rows; none at a headless step.
   in.Probs.emplace_back();
   in.Logits.emplace_back();
-  if (vtkAbstractArray* probs = this->GetInputAbstractArrayToProcess(0, input))
+  // Optional: a headless checkpoint (step 0) has no probabilities.
+  vtkAbstractArray* probs = nullptr;
+  dualembed::chooseInputArray(this, 0, input,
+    { "Probabilities", dualembed::ArrayRole::Probabilities, 0, "probs_ft", true }, exchange, probs);
+  if (probs)
   {
     dualembed::SelectedArray values;
     if (!dualembed::readSelectedArray(this, probs, values))
@@ -206,12 +207,13 @@ bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step, const dua
 
   if (this->ComputeEmbeddingDrift)
   {
-    vtkAbstractArray* embedding = this->GetInputAbstractArrayToProcess(2, input);
+    vtkAbstractArray* embedding = nullptr;
     in.Embeddings.emplace_back();
-    if (!embedding)
+    if (!dualembed::chooseInputArray(this, 2, input, { "Embedding", dualembed::ArrayRole::Embedding, 0, "embedding_ft" },
+          exchange, embedding))
     {
-      vtkErrorMacro("Time step " << step + 1 << " has no embedding array to measure the drift with: choose "
-                                 << "one (e.g. embedding_ft) or turn ComputeEmbeddingDrift off.");
+      vtkErrorMacro("Time step " << step + 1 << " has no embedding to measure the drift with (see above), or "
+                                 << "turn ComputeEmbeddingDrift off.");
       return false;
     }
     if (!dualembed::gatherSelectedArray(

@@ -10,6 +10,7 @@
 #include "vtkDoubleArray.h"
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
+#include "vtkSampleArrays.h"
 #include "vtkIdTypeArray.h"
 #include "vtkInformation.h"
 #include "vtkInformationVector.h"
@@ -181,6 +182,10 @@ vtkSmartPointer<vtkAbstractArray> readArray(const formats::SampleStoreFile& file
     result = array;
   }
   result->SetName(column.name.c_str());
+  if (column.attributes.embedding)
+  {
+    vtkSampleArrays::MarkEmbedding(result);
+  }
   return result;
 }
 

@@ -3,6 +3,7 @@
 #include "SampleStore.h"
 
 #include "vtkDataArray.h"
+#include "vtkSampleArrays.h"
 #include "vtkDataSetAttributes.h"
 #include "vtkDoubleArray.h"
 #include "vtkErrorCode.h"
@@ -94,6 +95,7 @@ public:
     column.rows = array->GetNumberOfTuples();
     column.attributes.vtkClass = array->GetClassName();
     column.attributes.vtkDataType = array->GetDataType();
+    column.attributes.embedding = vtkSampleArrays::IsMarkedEmbedding(array);
     if (auto* strings = vtkStringArray::SafeDownCast(array))
     {
       column.type = formats::ColumnType::String;

@@ -346,6 +346,10 @@ public:
     {
       this->integerAttribute(dataset.get(), "vtk_data_type", column.attributes.vtkDataType);
     }
+    if (column.attributes.embedding)
+    {
+      this->stringAttribute(dataset.get(), "dualembed_role", "embedding");
+    }
   }
 
   void points(hid_t file, const SampleStoreContents& contents) const
@@ -842,6 +846,8 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
       {
         column.attributes.vtkDataType = static_cast<int>(vtkType);
       }
+      std::string role;
+      column.attributes.embedding = readStringAttribute(object.get(), "dualembed_role", role) && role == "embedding";
       Handle properties(H5Dget_create_plist(object.get()), H5Pclose);
       column.compressed = properties.valid() && H5Pget_nfilters(properties.get()) > 0;
       H5Eclear2(H5E_DEFAULT);

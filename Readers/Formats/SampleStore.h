@@ -12,7 +12,8 @@
 //
 // Array names that HDF5 cannot use as link names are escaped ('/' → "%2F", '%' →
 // "%25", a name "." → "%2E"). Every dataset may carry the attributes vtk_class and
-// vtk_data_type (how to recreate the VTK array exactly). Numeric datasets above
+// vtk_data_type (how to recreate the VTK array exactly), and dualembed_role =
+// "embedding" where the array is an embedding (README, "Which arrays a filter takes"). Numeric datasets above
 // 64 KiB are chunked and compressed (shuffle + deflate 4). Groups track link creation
 // order, so arrays come back in the order they were written.
 //
@@ -62,6 +63,7 @@ struct ColumnAttributes
 {
   std::string vtkClass;  ///< e.g. "vtkTypeInt64Array"; empty when unknown
   int vtkDataType = -1;  ///< VTK_* type id; -1 when unknown
+  bool embedding = false; ///< an embedding (attribute dualembed_role = "embedding", vtkSampleArrays)
 };
 
 /// An array to write; it does not own its values.
