@@ -7,6 +7,7 @@
 #include "ImageFileDecoder.h"
 #include "ImagePreprocessor.h"
 #include "SampleExchange.h" // threadsPerRank
+#include "vtkSampleArrays.h"
 #include "vtkSampleStoreReader.h"
 
 #include "vtkFieldData.h"
@@ -27,6 +28,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <filesystem>
 #include <sstream>
 #include <sys/stat.h>
@@ -157,6 +159,63 @@ int vtkImageEmbedding::Compute(
     this->ModelPath, this->CacheFile);
 }
 
+namespace
+{
+/// A tag from a model's folder or file name: letters, digits and '_' (fashion-vit-ft → fashion_vit_ft).
+std::string tagFromModel(const std::string& modelPath)
+{
+  std::filesystem::path path(modelPath);
+  std::string name = (path.has_filename() ? path : path.parent_path()).stem().string();
+  for (char& c : name)
+  {
+    c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  }
+  return name;
+}
+}
+
+bool vtkImageEmbedding::ChooseOutputTag(vtkPolyData* input, const std::string& modelPath)
+{
+  const auto taken = [input](const std::string& tag) {
+    return input->GetPointData()->GetAbstractArray(("embedding_" + tag).c_str()) != nullptr;
+  };
+  if (!this->Tag.empty())
+  {
+    if (taken(this->Tag))
+    {
+      // Overwriting would silently replace the other model's arrays: say which model made them.
+      auto* other = vtkStringArray::SafeDownCast(input->GetFieldData()->GetAbstractArray(("model_" + this->Tag).c_str()));
+      vtkErrorMacro("Tag '" << this->Tag << "' is taken: the input already has embedding_" << this->Tag
+                            << (other && other->GetNumberOfValues() > 0 ? " from the model '" + other->GetValue(0) + "'" : std::string())
+                            << ", and this embedding of the model '" << modelPath
+                            << "' would overwrite it. Choose another Tag (e.g. ft for a fine-tuned model), or "
+                               "leave Tag empty to get a free one.");
+      return false;
+    }
+    this->OutputTag = this->Tag;
+    return true;
+  }
+  // Empty: foundation for the samples' first embedding, ft for the second, then the model's name.
+  const std::string model = tagFromModel(modelPath);
+  for (const std::string& candidate : { std::string("foundation"), std::string("ft"), model })
+  {
+    if (!candidate.empty() && !taken(candidate))
+    {
+      this->OutputTag = candidate;
+      return true;
+    }
+  }
+  for (int i = 2;; ++i)
+  {
+    const std::string candidate = (model.empty() ? std::string("model") : model) + "_" + std::to_string(i);
+    if (!taken(candidate))
+    {
+      this->OutputTag = candidate;
+      return true;
+    }
+  }
+}
+
 int vtkImageEmbedding::Embed(
   vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile)
 {
@@ -172,9 +231,8 @@ int vtkImageEmbedding::Embed(
     vtkErrorMacro("No model chosen: set ModelPath to a Hugging Face model folder or a TorchScript file.");
     return 0;
   }
-  if (this->Tag.empty())
+  if (!this->ChooseOutputTag(input, modelPath))
   {
-    vtkErrorMacro("Tag is empty: it names the output arrays (embedding_<Tag>), e.g. 'foundation' or 'ft'.");
     return 0;
   }
   if (!cacheFile.empty())
@@ -188,7 +246,7 @@ int vtkImageEmbedding::Embed(
     }
     std::ostringstream message;
     message << "Image Embedding: not using the cache file '" << cacheFile << "': " << reason
-            << "; computing embedding_" << this->Tag << ".\n";
+            << "; computing embedding_" << this->OutputTag << ".\n";
     vtkOutputWindowDisplayText(message.str().c_str());
   }
   SampleImages images;
@@ -251,12 +309,13 @@ int vtkImageEmbedding::Embed(
     const bool head = model.hasHead();
     const int dimension = static_cast<int>(model.embeddingDim());
     const int classes = static_cast<int>(model.numLabels());
-    auto embedding = newFloatArray("embedding_" + this->Tag, n, dimension);
+    auto embedding = newFloatArray("embedding_" + this->OutputTag, n, dimension);
+    vtkSampleArrays::MarkEmbedding(embedding);
     vtkSmartPointer<vtkFloatArray> logits, probs;
     if (head)
     {
-      logits = newFloatArray("logits_" + this->Tag, n, classes);
-      probs = newFloatArray("probs_" + this->Tag, n, classes);
+      logits = newFloatArray("logits_" + this->OutputTag, n, classes);
+      probs = newFloatArray("probs_" + this->OutputTag, n, classes);
     }
 
     const vtkIdType batchSize = this->BatchSize;
@@ -345,10 +404,10 @@ int vtkImageEmbedding::Embed(
       pd->AddArray(logits);
       pd->AddArray(probs);
       vtkNew<vtkIntArray> predicted;
-      predicted->SetName(("pred_label_" + this->Tag).c_str());
+      predicted->SetName(("pred_label_" + this->OutputTag).c_str());
       predicted->SetNumberOfValues(n);
       vtkNew<vtkStringArray> predictedNames;
-      predictedNames->SetName(("pred_label_str_" + this->Tag).c_str());
+      predictedNames->SetName(("pred_label_str_" + this->OutputTag).c_str());
       predictedNames->SetNumberOfValues(n);
       const std::vector<std::string>& names = model.classNames();
       for (vtkIdType i = 0; i < n; ++i)
@@ -364,7 +423,7 @@ int vtkImageEmbedding::Embed(
 
     // Provenance, so that saved results say which model made each embedding.
     vtkNew<vtkStringArray> provenance;
-    provenance->SetName(("model_" + this->Tag).c_str());
+    provenance->SetName(("model_" + this->OutputTag).c_str());
     provenance->InsertNextValue(modelPath);
     provenance->InsertNextValue(model.modelType());
     provenance->InsertNextValue(engine::poolingName(model.pooling()));
@@ -386,7 +445,7 @@ bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output,
   const std::string& modelPath, const std::string& cacheFile, std::string& reason)
 {
   namespace fs = std::filesystem;
-  const std::string tag = this->Tag;
+  const std::string tag = this->OutputTag;
   std::error_code error;
   if (!fs::is_regular_file(cacheFile, error))
   {
@@ -524,6 +583,7 @@ bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output,
     pd->AddArray(rowsOfInput);
   }
   output->GetFieldData()->AddArray(provenance);
+  vtkSampleArrays::MarkEmbedding(pd->GetAbstractArray(names[1].c_str())); // caches written before the mark
 
   std::ostringstream message;
   message << "Image Embedding: loaded " << names[1] << " for " << n << " samples from "

@@ -58,7 +58,9 @@ public:
   ///@}
 
   ///@{
-  /// Names the output arrays: embedding_<Tag>, logits_<Tag>, ... Default "foundation".
+  /// Names the output arrays: embedding_<Tag>, logits_<Tag>, ... Empty (the default):
+  /// foundation for the samples' first embedding, ft for the second, then the
+  /// model's folder name. A Tag the input already has is an error (no overwrite).
   vtkSetStdStringFromCharMacro(Tag);
   vtkGetCharFromStdStringMacro(Tag);
   ///@}
@@ -124,6 +126,11 @@ protected:
   /// them; 0 after reporting a failure. Shared with vtkCheckpointEmbedding.
   int Embed(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile);
 
+  /// The tag of the arrays Embed() makes: Tag, or the free one chosen when Tag is
+  /// empty. False, after reporting why, when Tag names an embedding the input has.
+  bool ChooseOutputTag(vtkPolyData* input, const std::string& modelPath);
+  std::string OutputTag;
+
   /// Whether the last Embed() loaded its arrays from the cache file.
   bool LoadedFromCache = false;
 
@@ -140,7 +147,7 @@ private:
   std::unique_ptr<Internals> Internal;
 
   std::string ModelPath;
-  std::string Tag = "foundation";
+  std::string Tag;
   std::string PreprocessorFile;
   int Pooling = POOLING_AUTO;
   int BatchSize = 24;
