@@ -115,7 +115,8 @@ int vtkImageDatasetReader::CanReadFile(const char* fileName)
   }
   catch (const std::exception&)
   {
-    return 0;
+    // Damaged or truncated: still ours, so that opening it reports why.
+    return formats::isNamedLikeDataset(fileName) ? 1 : 0;
   }
 }
 

@@ -355,6 +355,15 @@ bool isHdf5FileName(const std::string& fileName)
   return endsWith(name, ".h5") || endsWith(name, ".hdf5") || endsWith(name, ".hdf");
 }
 
+bool opensAsHdf5(const std::filesystem::path& path)
+{
+  QuietErrors quiet;
+  const bool opens = H5Fis_hdf5(path.c_str()) > 0 &&
+    Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose).valid();
+  H5Eclear2(H5E_DEFAULT);
+  return opens;
+}
+
 DatasetInfo probeHdf5(const std::filesystem::path& path)
 {
   QuietErrors quiet;

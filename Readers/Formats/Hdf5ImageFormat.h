@@ -18,6 +18,9 @@ namespace detail
 /// .h5, .hdf5, .hdf (case-insensitive).
 bool isHdf5FileName(const std::string& fileName);
 
+/// False when HDF5 cannot open the file at all (not HDF5, truncated, damaged).
+bool opensAsHdf5(const std::filesystem::path& path);
+
 DatasetInfo probeHdf5(const std::filesystem::path& path);
 SampleBlock readHdf5(const DatasetInfo& info, std::int64_t first, std::int64_t count);
 

@@ -124,6 +124,23 @@ const char* datasetKindName(DatasetKind kind)
   return "unknown";
 }
 
+bool isNamedLikeDataset(const std::string& path)
+{
+  const std::string name = fs::path(path).filename().string();
+  std::error_code error;
+  if (!fs::is_regular_file(path, error))
+  {
+    return false;
+  }
+  if (isIdxImagesFileName(name) || isIdxLabelsFileName(name) || isCifar10FileName(name) ||
+    isCifar100FileName(name) || isImageFileName(name))
+  {
+    return true;
+  }
+  // A valid HDF5 file is named like any other (results files, other programs' data).
+  return isHdf5FileName(name) && !opensAsHdf5(path);
+}
+
 bool isImageFileName(const std::string& fileName)
 {
   const auto name = toLower(fs::path(fileName).filename().string());

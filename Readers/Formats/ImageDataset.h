@@ -70,6 +70,12 @@ DatasetInfo probeDataset(const std::string& path);
 /// Reads samples [first, first + count) of a probed dataset. Throws FormatError.
 SampleBlock readSamples(const DatasetInfo& info, std::int64_t first, std::int64_t count);
 
+/// True for a file named like one this reader opens (IDX, CIFAR, an image), or an
+/// .h5 that HDF5 cannot open at all. When probeDataset() refuses such a file it is
+/// damaged or truncated, and the reader still claims it, so that opening it says
+/// what is wrong (ParaView would otherwise find no reader and ask for one).
+bool isNamedLikeDataset(const std::string& path);
+
 /// True for the file extensions an image folder may contain (.png, .jpg, .jpeg, .bmp).
 bool isImageFileName(const std::string& fileName);
 
