@@ -60,14 +60,14 @@ void pqDualEmbedToolbar::compareEmbeddings()
 {
   runPython("import paraview.servermanager  # its module finder serves the plugin's Python package\n"
             "import dualembed.layout\n"
-            "dualembed.layout.compare_active_source()\n");
+            "dualembed.layout.run_action(dualembed.layout.compare_active_source)\n");
 }
 
 void pqDualEmbedToolbar::selectTopOutliers()
 {
   runPython("import paraview.servermanager\n"
             "import dualembed.layout\n"
-            "dualembed.layout.select_top_outliers()\n");
+            "dualembed.layout.run_action(dualembed.layout.select_top_outliers)\n");
 }
 
 void pqDualEmbedToolbar::onApplied(pqProxy* proxy)

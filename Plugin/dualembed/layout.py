@@ -331,7 +331,10 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
             view.Background = [1, 1, 1]
             view.UseColorPaletteForBackground = 0
     with welcome_dialog_guard(left):  # layout changes in the GUI: see welcome_dialog_guard
-        layout = layout or simple.CreateLayout("DualEmbed")
+        if layout is None:
+            earlier = simple.GetLayoutByName("DualEmbed")
+            layout = simple.CreateLayout("DualEmbed")
+            _remove_layout(earlier)  # Compare again: one DualEmbed tab, not a second one
         # Top row: the two maps; bottom row: spreadsheet, histogram (and gallery).
         layout.SplitVertical(0, 0.62)
         layout.SplitHorizontal(1, 0.5)
@@ -406,21 +409,88 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     return views
 
 
+def _remove_layout(old):
+    """Removes the layout `old` (an earlier comparison; None: nothing), its views, and the sources
+    only they showed: the per-sample copies of the maps, the data map, the titles, the gallery.
+    Call it after creating the new layout: simple.RemoveLayout replaces the last layout."""
+    if old is None:
+        return
+    views = simple.GetViewsInLayout(old)
+    made = {representation.Input for view in views for representation in view.Representations
+            if getattr(representation, "Input", None) is not None}
+    made = [source for source in made if source.GetXMLName() in ("Text", "SampleGallery") or
+            _label(source).startswith(("data map (", "shown ("))]
+    simple.RemoveLayout(old)
+    for view in views:
+        simple.Delete(view)
+    # The data map reads the shown samples: it goes first. A source a user filtered further stays.
+    for source in sorted(made, key=lambda source: not _label(source).startswith("data map (")):
+        if not any(getattr(other, "Input", None) == source for other in simple.GetSources().values()):
+            simple.Delete(source)
+
+
+def _label(source):
+    """The source's name in the Pipeline Browser."""
+    return source.SMProxy.GetSessionProxyManager().GetProxyName("sources", source.SMProxy) or ""
+
+
+def _made_by_compare(source):
+    """For a source an earlier Compare Embeddings made, the two maps it compared, else None."""
+    label = _label(source)
+    while label.startswith(("shown (", "data map (")):
+        source = source.Input
+        label = _label(source)
+    if label.startswith("map ("):
+        consumers = [s for s in simple.GetSources().values()
+                     if getattr(s, "Input", None) == source and _label(s).startswith("map (")]
+        return (source, consumers[0]) if consumers else (source.Input, source)
+    return None
+
+
 def _point_arrays(source):
     return [source.PointData.GetArray(i).GetName() for i in range(len(source.PointData))]
 
 
+# The mark of an embedding array: the information key vtkSampleArrays::EMBEDDING() (location, name).
+EMBEDDING_KEY = ("vtkSampleArrays", "EMBEDDING")
+_TEXT_TYPES = (13, 20)  # VTK_STRING, VTK_VARIANT
+
+
+def embedding_arrays(source):
+    """The names of the embeddings of `source`'s samples, sorted: the rule of the filters' array
+    defaults (Readers/vtkSampleArrays.h). Arrays marked as embeddings (by Image Embedding, Checkpoint
+    Embedding, a results file, or whose model the field data records); only when none is marked,
+    numeric embedding_* arrays of two or more components. Scalars such as Training Dynamics' embedding_drift_ft are never embeddings."""
+    source.UpdatePipeline()  # a pvpython chain may not have run yet
+    info = source.GetDataInformation()
+    point_data, field_data = info.GetPointDataInformation(), info.GetFieldDataInformation()
+    fields = {field_data.GetArrayInformation(i).GetName() for i in range(field_data.GetNumberOfArrays())}
+    vectors = [point_data.GetArrayInformation(i) for i in range(point_data.GetNumberOfArrays())]
+    vectors = [a for a in vectors if a.GetNumberOfComponents() >= 2 and a.GetDataType() not in _TEXT_TYPES]
+    # The mark, or Image Embedding's provenance model_<tag> of embedding_<tag> in the field data
+    # (copies passed between processes, e.g. by ParaView's writers, lose array keys).
+    marked = [a.GetName() for a in vectors if a.HasInformationKey(*EMBEDDING_KEY) or
+              (a.GetName().startswith("embedding_") and "model_" + a.GetName()[10:] in fields)]
+    return sorted(marked or [a.GetName() for a in vectors if a.GetName().startswith("embedding_")])
+
+
+def tag_of(array_name):
+    """The <X> the filters name their results with: embedding_ft -> ft, any other name -> itself."""
+    return array_name[len("embedding_"):] if array_name.startswith("embedding_") else array_name
+
+
 def embedding_tags(source):
     """The two embeddings to compare, as tags: ("foundation", "ft") when both are present, else the
-    first two embedding_<tag> arrays."""
-    tags = [name[len("embedding_"):] for name in _point_arrays(source) if name.startswith("embedding_")]
+    first two embeddings by name (embedding_arrays)."""
+    tags = [tag_of(name) for name in embedding_arrays(source)]
     if "foundation" in tags and "ft" in tags:
         return "foundation", "ft"
     if len(tags) < 2:
         raise ValueError(
-            "%s has %s: Compare Embeddings needs samples with two embedding_<tag> arrays (apply Image "
-            "Embedding twice, with the foundation and the fine-tuned model, or open a DualEmbed results "
-            "file)." % (source.GetXMLLabel(), "only embedding_" + tags[0] if tags else "no embedding_ array"))
+            "%s has %s: Compare Embeddings needs samples with two embeddings (apply Image Embedding "
+            "twice, first with the foundation model, then with the fine-tuned one, or open a DualEmbed "
+            "results file)." % (source.GetXMLLabel(), "only one embedding, " + embedding_arrays(source)[0]
+                                if tags else "no embedding"))
     return tags[0], tags[1]
 
 
@@ -432,14 +502,20 @@ def compare_source(samples, outliers=8, per_sample_views=True):
     Adds what is missing for each embedding (outlier score, nearest neighbour, the map: stored
     umap_<tag> coordinates are reused) and calls compare(). Returns its views.
     """
+    made = _made_by_compare(samples)
+    if made is not None:  # Compare again, on what an earlier Compare made: its maps, a new layout
+        foundation_map, ft_map = made
+        return compare(foundation_map, ft_map, tag_of(foundation_map.Embedding[1]), tag_of(ft_map.Embedding[1]),
+                       outliers=outliers, per_sample_views=per_sample_views)
     samples.UpdatePipeline()
     if samples.GetDataInformation().GetNumberOfPoints() == 0:
         raise ValueError("%s has no samples (see the error above, or Apply it first)." % samples.GetXMLLabel())
     foundation, ft = embedding_tags(samples)
+    array_of = {tag_of(name): name for name in embedding_arrays(samples)}
     source = samples
     for tag in (foundation, ft):
         arrays = _point_arrays(source)
-        embedding = ["POINTS", "embedding_" + tag]
+        embedding = ["POINTS", array_of[tag]]
         if "outlier_score_" + tag not in arrays:
             source = simple.EmbeddingOutlierScore(Input=source, Embedding=embedding)
         if "nn_id_" + tag not in arrays:
@@ -449,9 +525,9 @@ def compare_source(samples, outliers=8, per_sample_views=True):
     # so that samples move smoothly while the animation plays; the foundation's map, the same at
     # every step, is computed once.
     temporal = samples.GetDataInformation().DataInformation.GetNumberOfTimeSteps() > 1
-    foundation_map = simple.EmbeddingProjection(Input=source, Embedding=["POINTS", "embedding_" + foundation])
+    foundation_map = simple.EmbeddingProjection(Input=source, Embedding=["POINTS", array_of[foundation]])
     simple.RenameSource("map (%s)" % foundation, foundation_map)
-    ft_map = simple.EmbeddingProjection(Input=foundation_map, Embedding=["POINTS", "embedding_" + ft],
+    ft_map = simple.EmbeddingProjection(Input=foundation_map, Embedding=["POINTS", array_of[ft]],
                                         AlignTimeSteps=1 if temporal else 0)
     if temporal:  # the animation controls step through the checkpoints
         simple.GetAnimationScene().UpdateAnimationUsingDataTimeSteps()
@@ -463,6 +539,17 @@ def compare_source(samples, outliers=8, per_sample_views=True):
             if servermanager.GetRepresentation(proxy, view) is not None:
                 simple.Hide(proxy, view)
     return compare(foundation_map, ft_map, foundation, ft, outliers=outliers, per_sample_views=per_sample_views)
+
+
+def run_action(action, *args):
+    """Runs a toolbar action in the GUI. The plugin's own errors (ValueError: what to do instead)
+    reach the Output Messages as one plain sentence, not as a Python traceback."""
+    try:
+        return action(*args)
+    except ValueError as error:
+        from vtkmodules.vtkCommonCore import vtkOutputWindow
+        vtkOutputWindow.GetInstance().DisplayErrorText("DualEmbed: %s\n" % error)
+        return None
 
 
 def compare_active_source(outliers=8):
