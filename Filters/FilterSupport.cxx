@@ -6,6 +6,7 @@
 #include "vtkAlgorithm.h"
 #include "vtkDataArray.h"
 #include "vtkDataArrayRange.h"
+#include "vtkFieldData.h"
 #include "vtkInformation.h"
 #include "vtkPolyData.h"
 #include "vtkSMPTools.h"
@@ -19,6 +20,24 @@ namespace
 void reportError(vtkAlgorithm* algorithm, const std::string& message)
 {
   vtkErrorWithObjectMacro(algorithm, << message);
+}
+}
+
+namespace
+{
+/// Whether the field data holds an embedding's provenance (model_<tag>, written by Image Embedding).
+bool recordsEmbeddings(vtkPolyData* input)
+{
+  vtkFieldData* fields = input->GetFieldData();
+  for (int i = 0; fields && i < fields->GetNumberOfArrays(); ++i)
+  {
+    const char* name = fields->GetArrayName(i);
+    if (name && std::string(name).rfind("model_", 0) == 0)
+    {
+      return true;
+    }
+  }
+  return false;
 }
 }
 
@@ -37,8 +56,12 @@ bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input, co
     if (name.empty() && !choice.optional)
     {
       reportError(algorithm, std::string(choice.property) + " names no array, and the input has no " +
-          describeArrayRole(choice.role) + ". The input's point-data arrays: " + listArrays(arrays) +
-          ". Choose one in " + choice.property + ", or add the missing step upstream.");
+          describeArrayRole(choice.role) + ". The input's point-data arrays: " + listArrays(arrays) + ". " +
+          (choice.role == ArrayRole::Embedding && recordsEmbeddings(input)
+              ? "These samples record embeddings (model_<tag> in their field data) without carrying them: "
+                "the DualEmbed layout's views show copies with the per-sample arrays only ('shown (...)' "
+                "in the Pipeline Browser). Apply the filter to the samples with the embeddings, e.g. 'map (ft)'."
+              : "Choose one in " + std::string(choice.property) + ", or add the missing step upstream."));
       ok = false;
     }
   }

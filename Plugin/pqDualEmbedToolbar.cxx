@@ -7,7 +7,12 @@
 #include "pqPropertiesPanel.h"
 #include "pqPythonManager.h"
 #include "pqView.h"
-#include "vtkSMProxy.h"
+#include "vtkNew.h"
+#include "vtkPVXMLElement.h"
+#include "vtkSMParaViewPipelineControllerWithRendering.h"
+#include "vtkSMRenderViewProxy.h"
+#include "vtkSMSourceProxy.h"
+#include "vtkSMViewLayoutProxy.h"
 
 #include <QAction>
 #include <QKeySequence>
@@ -70,9 +75,50 @@ void pqDualEmbedToolbar::selectTopOutliers()
             "dualembed.layout.run_action(dualembed.layout.select_top_outliers)\n");
 }
 
+namespace
+{
+bool isDualEmbedFilter(vtkSMProxy* proxy)
+{
+  vtkPVXMLElement* hints = proxy ? proxy->GetHints() : nullptr;
+  vtkPVXMLElement* menu = hints ? hints->FindNestedElementByName("ShowInMenu") : nullptr;
+  const char* category = menu ? menu->GetAttribute("category") : nullptr;
+  return category && std::string(category) == "DualEmbed";
+}
+}
+
+void pqDualEmbedToolbar::moveOutOfCharts(pqPipelineSource* source)
+{
+  vtkNew<vtkSMParaViewPipelineControllerWithRendering> controller;
+  auto* proxy = vtkSMSourceProxy::SafeDownCast(source->getProxy());
+  for (pqView* view : source->getViews())
+  {
+    vtkSMViewProxy* chart = view->getViewProxy();
+    if (vtkSMRenderViewProxy::SafeDownCast(chart) || !controller->GetVisibility(proxy, 0, chart))
+    {
+      continue;
+    }
+    controller->Hide(proxy, 0, chart);
+    view->render();
+    vtkSMViewLayoutProxy* layout = vtkSMViewLayoutProxy::FindLayout(chart);
+    for (vtkSMViewProxy* other : layout ? layout->GetViews() : std::vector<vtkSMViewProxy*>())
+    {
+      if (vtkSMRenderViewProxy::SafeDownCast(other))
+      {
+        controller->Show(proxy, 0, other);
+        other->StillRender();
+        break;
+      }
+    }
+  }
+}
+
 void pqDualEmbedToolbar::onApplied(pqProxy* proxy)
 {
   auto* source = qobject_cast<pqPipelineSource*>(proxy);
+  if (source && isDualEmbedFilter(source->getProxy()))
+  {
+    moveOutOfCharts(source);
+  }
   if (!source || std::string(source->getProxy()->GetXMLName()) != "EmbeddingProjection")
   {
     return;

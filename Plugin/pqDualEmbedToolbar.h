@@ -1,13 +1,16 @@
 // The DualEmbed toolbar: Compare Embeddings builds the comparison layout from
 // the active source (a results file, or any pipeline whose samples carry two
 // embeddings) with the same Python code as dualembed.layout.compare() in
-// scripts. It also resets the camera of the views that show a projection once
-// it is applied (the points moved from the reader's grid to the map).
+// scripts. After an Apply it resets the camera of the views that show a
+// projection (the points moved from the reader's grid to the map), and moves a
+// DualEmbed filter that ParaView drew in a chart view (the layout's histogram,
+// when it was the active view) to a render view of the same layout.
 #ifndef pqDualEmbedToolbar_h
 #define pqDualEmbedToolbar_h
 
 #include <QToolBar>
 
+class pqPipelineSource;
 class pqProxy;
 
 class pqDualEmbedToolbar : public QToolBar
@@ -22,12 +25,16 @@ public:
 private Q_SLOTS:
   void compareEmbeddings();
   void selectTopOutliers();
-  /// After Apply: a projection moved its points, so fit the views to them.
+  /// After Apply: a projection moved its points, so fit the views to them; keep
+  /// DualEmbed filters out of chart views.
   void onApplied(pqProxy* proxy);
 
 private:
   /// Runs Python in the GUI's interpreter; errors go to the Output Messages.
   static void runPython(const char* code);
+  /// ParaView shows a new filter in the active view; a chart view draws it as a
+  /// histogram of its first array (a comb of labels), which no DualEmbed output is for.
+  static void moveOutOfCharts(pqPipelineSource* source);
 };
 
 #endif

@@ -123,7 +123,7 @@ expect_cleared("EmbeddingOutlierScore", score,
 neighbor = simple.EmbeddingNearestNeighbor(Input=samples, Embedding=foundation)
 expect_cleared("EmbeddingNearestNeighbor", neighbor,
                lambda: setattr(neighbor, "Embedding", ["POINTS", "no_such_array"]),
-               lambda: setattr(neighbor, "Embedding", foundation), "not found")
+               lambda: setattr(neighbor, "Embedding", foundation), "Embedding names the array 'no_such_array', which the input does not have")
 
 change = simple.EmbeddingChange(Input=samples, EmbeddingA=foundation, EmbeddingB=["POINTS", "embedding_ft"])
 expect_cleared("EmbeddingChange", change,
@@ -146,7 +146,7 @@ issues = simple.DataIssues(Input=samples, EmbeddingA=foundation, EmbeddingB=["PO
                            Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"],
                            NonIID=0)  # 40 random samples: the permutation test may flag them by chance
 for what, prop, bad, good, error in (
-        ("missing labels", "Labels", ["POINTS", "no_such_label"], ["POINTS", "label"], "needs the labels"),
+        ("missing labels", "Labels", ["POINTS", "no_such_label"], ["POINTS", "label"], "Labels names the array 'no_such_label', which the input does not have"),
         ("labels beyond the columns", "Labels", ["POINTS", "label_shifted"], ["POINTS", "label"], "outside 0..9"),
         ("NaN rows", "EmbeddingA", ["POINTS", "embedding_nan"], foundation, "NaN"),
         ("too few samples", "K", 50, 10, "more samples than K = 50"),
@@ -176,7 +176,7 @@ print("%-26s empty after the failure, restored after the repair" % "SampleGaller
 with CapturedMessages() as messages:
     neighbor.Embedding = ["POINTS", "no_such_array"]
     gallery.UpdatePipeline()
-check(points(gallery) == 0 and "not found" in messages.text and "nn_id" not in messages.text,
+check(points(gallery) == 0 and "which the input does not have" in messages.text and "nn_id" not in messages.text,
       "gallery after a failed filter: %d points, messages %r" % (points(gallery), messages.text))
 neighbor.Embedding = foundation
 
@@ -185,7 +185,7 @@ after_failure = simple.DataIssues(Input=neighbor)
 with CapturedMessages() as messages:
     neighbor.Embedding = ["POINTS", "no_such_array"]
     after_failure.UpdatePipeline()
-check(points(after_failure) == 0 and "not found" in messages.text and "Data Issues" not in messages.text,
+check(points(after_failure) == 0 and "which the input does not have" in messages.text and "Data Issues" not in messages.text,
       "Data Issues after a failed filter: %d points, messages %r" % (points(after_failure), messages.text))
 neighbor.Embedding = foundation
 

@@ -296,6 +296,7 @@ with CapturedMessages() as messages:
     unlabelled_series.UpdatePipeline(steps[0])
     broken = simple.TrainingDynamics(Input=unlabelled_series, Labels=["POINTS", "label"])
     broken.UpdatePipeline(steps[0])
-check(broken.GetDataInformation().GetNumberOfPoints() == 0 and "no labels array" in messages.text,
+check(broken.GetDataInformation().GetNumberOfPoints() == 0 and
+      "Labels names the array 'label', which the input does not have" in messages.text,
       "missing labels: " + messages.text)
 print("OK")
