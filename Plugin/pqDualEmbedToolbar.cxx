@@ -1,15 +1,14 @@
 #include "pqDualEmbedToolbar.h"
 
-#include "pqApplicationCore.h"
 #include "pqCoreUtilities.h"
-#include "pqPVApplicationCore.h"
 #include "pqPipelineSource.h"
 #include "pqPropertiesPanel.h"
-#include "pqPythonManager.h"
 #include "pqView.h"
 #include "vtkNew.h"
+#include "vtkPythonInterpreter.h"
 #include "vtkPVXMLElement.h"
 #include "vtkSMParaViewPipelineControllerWithRendering.h"
+#include "vtkSMPropertyHelper.h"
 #include "vtkSMRenderViewProxy.h"
 #include "vtkSMSourceProxy.h"
 #include "vtkSMViewLayoutProxy.h"
@@ -54,11 +53,12 @@ pqDualEmbedToolbar::pqDualEmbedToolbar(QWidget* parent)
 
 void pqDualEmbedToolbar::runPython(const char* code)
 {
-  pqPythonManager* python = pqPVApplicationCore::instance()->pythonManager();
-  if (python)
-  {
-    python->executeCode(code);
-  }
+  // Not pqPythonManager::executeCode: that runs the code in the Python Shell,
+  // which captures VTK's messages, so dualembed's errors never reached the
+  // Output Messages, only the shell and the terminal (with every earlier
+  // import message of the shell before them).
+  vtkPythonInterpreter::Initialize();
+  vtkPythonInterpreter::RunSimpleString(code);
 }
 
 void pqDualEmbedToolbar::compareEmbeddings()
@@ -77,6 +77,47 @@ void pqDualEmbedToolbar::selectTopOutliers()
 
 namespace
 {
+/// Whether `source` is `ancestor` or reads it, directly or through other filters.
+bool derivesFrom(vtkSMProxy* source, vtkSMProxy* ancestor)
+{
+  for (int depth = 0; source && depth < 64; ++depth)
+  {
+    if (source == ancestor)
+    {
+      return true;
+    }
+    source = source->GetProperty("Input") ? vtkSMPropertyHelper(source, "Input", true).GetAsProxy() : nullptr;
+  }
+  return false;
+}
+
+/// The render view of `layout` that shows samples derived from `input` (the
+/// layout's map of them), else its first render view.
+vtkSMViewProxy* renderViewFor(vtkSMViewLayoutProxy* layout, vtkSMProxy* input)
+{
+  vtkSMViewProxy* first = nullptr;
+  for (vtkSMViewProxy* view : layout ? layout->GetViews() : std::vector<vtkSMViewProxy*>())
+  {
+    if (!vtkSMRenderViewProxy::SafeDownCast(view))
+    {
+      continue;
+    }
+    first = first ? first : view;
+    vtkSMPropertyHelper representations(view, "Representations");
+    for (unsigned int i = 0; input && i < representations.GetNumberOfElements(); ++i)
+    {
+      vtkSMProxy* representation = representations.GetAsProxy(i);
+      vtkSMProxy* shown = representation && representation->GetProperty("Input")
+        ? vtkSMPropertyHelper(representation, "Input", true).GetAsProxy() : nullptr;
+      if (shown && vtkSMPropertyHelper(representation, "Visibility", true).GetAsInt() && derivesFrom(shown, input))
+      {
+        return view;
+      }
+    }
+  }
+  return first;
+}
+
 bool isDualEmbedFilter(vtkSMProxy* proxy)
 {
   vtkPVXMLElement* hints = proxy ? proxy->GetHints() : nullptr;
@@ -98,16 +139,26 @@ void pqDualEmbedToolbar::moveOutOfCharts(pqPipelineSource* source)
       continue;
     }
     controller->Hide(proxy, 0, chart);
-    view->render();
-    vtkSMViewLayoutProxy* layout = vtkSMViewLayoutProxy::FindLayout(chart);
-    for (vtkSMViewProxy* other : layout ? layout->GetViews() : std::vector<vtkSMViewProxy*>())
+    // Histogram views show one representation at a time: showing the filter hid
+    // the one the chart had (the layout's histogram), so bring that back.
+    vtkSMPropertyHelper representations(chart, "Representations");
+    for (unsigned int i = 0; i < representations.GetNumberOfElements(); ++i)
     {
-      if (vtkSMRenderViewProxy::SafeDownCast(other))
+      vtkSMProxy* representation = representations.GetAsProxy(i);
+      vtkSMProxy* shown = representation && representation->GetProperty("Input")
+        ? vtkSMPropertyHelper(representation, "Input", true).GetAsProxy() : nullptr;
+      if (shown && shown != proxy)
       {
-        controller->Show(proxy, 0, other);
-        other->StillRender();
+        controller->Show(vtkSMSourceProxy::SafeDownCast(shown), 0, chart);
         break;
       }
+    }
+    view->render();
+    vtkSMProxy* input = proxy->GetProperty("Input") ? vtkSMPropertyHelper(proxy, "Input", true).GetAsProxy() : nullptr;
+    if (vtkSMViewProxy* map = renderViewFor(vtkSMViewLayoutProxy::FindLayout(chart), input))
+    {
+      controller->Show(proxy, 0, map);
+      map->StillRender();
     }
   }
 }

@@ -30,7 +30,8 @@ private Q_SLOTS:
   void onApplied(pqProxy* proxy);
 
 private:
-  /// Runs Python in the GUI's interpreter; errors go to the Output Messages.
+  /// Runs Python in the GUI's interpreter; dualembed.layout.run_action reports
+  /// errors in the Output Messages.
   static void runPython(const char* code);
   /// ParaView shows a new filter in the active view; a chart view draws it as a
   /// histogram of its first array (a comb of labels), which no DualEmbed output is for.

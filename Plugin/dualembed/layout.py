@@ -291,9 +291,9 @@ def per_sample_arrays(source):
     components). What the views of the layout show: every spreadsheet (also the Find Data panel's)
     splits each component into a column and re-extracts the selection on every change, which took
     8 s per selection with 784 pixel columns; the hover tooltip lists every component. Point ids are
-    those of `source`, so a selection of it applies to `source` itself too."""
-    keep = [array.GetName() for array in source.PointData if array.GetNumberOfComponents() <= 3]
-    return simple.PassArrays(Input=source, PointDataArrays=keep)
+    those of `source`, so a selection of it applies to `source` itself too. A rule (the Per-Sample
+    Arrays filter), not a list of names: after a failed Apply upstream the arrays come back."""
+    return simple.PerSampleArrays(Input=source)
 
 
 def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="label",
@@ -543,13 +543,20 @@ def compare_source(samples, outliers=8, per_sample_views=True):
 
 def run_action(action, *args):
     """Runs a toolbar action in the GUI. The plugin's own errors (ValueError: what to do instead)
-    reach the Output Messages as one plain sentence, not as a Python traceback."""
+    reach the Output Messages as one plain sentence, not as a Python traceback; any other error
+    as its message first, with the traceback after it in the terminal."""
+    from vtkmodules.vtkCommonCore import vtkOutputWindow
     try:
         return action(*args)
     except ValueError as error:
-        from vtkmodules.vtkCommonCore import vtkOutputWindow
         vtkOutputWindow.GetInstance().DisplayErrorText("DualEmbed: %s\n" % error)
-        return None
+    except Exception as error:  # a bug: say so plainly, keep the details for a report
+        import traceback
+        traceback.print_exc()
+        vtkOutputWindow.GetInstance().DisplayErrorText(
+            "DualEmbed: %s failed: %s: %s (the traceback is in the terminal)\n"
+            % (action.__name__, type(error).__name__, error))
+    return None
 
 
 def compare_active_source(outliers=8):

@@ -6,106 +6,19 @@
 # import) go to DUALEMBED_TEST_OUTPUT_DIR: TestGuiPanels-reader.png, -embedding.png, -dialog.png,
 # -applied.png, -failed-apply.png, -projection.png.
 import os
-import subprocess
-import time
-import traceback
 
 from paraview import simple
 from PyQt5 import QtCore, QtWidgets
 
+from gui_steps import (Failure, NotYet, app, apply_button, check, click, main_window, property_widget,  # noqa: F401
+                       stop, visible_labels, xdotool)
+import gui_steps
+
 simple.LoadPlugin(os.environ["DUALEMBED_PLUGIN"], remote=False)
-app = QtWidgets.QApplication.instance()
-out_dir = os.environ.get("DUALEMBED_TEST_OUTPUT_DIR", ".")
 model_config = os.path.join(os.environ["DUALEMBED_TESTING_DATA_DIR"], "hf-reference", "vit-tiny", "config.json")
-
-
-class Failure(Exception):
-    pass
-
-
-class NotYet(Failure):
-    """The GUI has not got there yet: the step is retried until its deadline."""
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-def screenshot(name):
-    path = os.path.join(out_dir, "TestGuiPanels-%s.png" % name)
-    subprocess.run(["import", "-window", "root", path], check=True)
-    print("screenshot " + path)
-
-
-def xdotool(*args):
-    subprocess.run(["xdotool"] + [str(a) for a in args], check=True)
-
-
-def main_window():
-    return [w for w in app.topLevelWidgets() if w.objectName() == "pqClientMainWindow"][0]
-
-
-def panel():
-    """The Properties panel's pqProxyWidget of the active source."""
-    panels = [w for w in main_window().findChildren(QtWidgets.QWidget, "ProxyPanel")
-              if w.isVisible() and w.parentWidget().objectName() == "PropertiesFrame"]
-    if len(panels) != 1:
-        raise NotYet("expected one visible Properties panel, found %d" % len(panels))
-    return panels[0]
-
-
-def property_widget(name):
-    widgets = [w for w in panel().findChildren(QtWidgets.QWidget, name) if w.inherits("pqPropertyWidget")]
-    if not widgets or not widgets[0].isVisible():
-        raise NotYet("the panel shows no %s" % name)
-    return widgets[0]
-
-
-def visible_labels():
-    return {label.text() for label in panel().findChildren(QtWidgets.QLabel) if label.isVisible()}
-
-
-steps = []
-
-
-def step(delay_ms):
-    def add(function):
-        steps.append((delay_ms, function))
-        return function
-    return add
-
-
-def run_next():
-    if not steps:
-        print("DualEmbed GUI panels test passed")
-        app.quit()
-        return
-    delay, function = steps.pop(0)
-    deadline = time.time() + delay / 1000.0 + 20  # a busy machine draws late
-
-    def call():
-        try:
-            function()
-        except NotYet as error:
-            if time.time() < deadline:
-                QtCore.QTimer.singleShot(250, call)
-                return
-            print("FAILED: %s" % error)
-            stop()
-            return
-        except Exception as error:  # an exception must not leave a Qt slot
-            print("FAILED: %s" % error if isinstance(error, Failure) else traceback.format_exc())
-            stop()
-            return
-        run_next()
-    QtCore.QTimer.singleShot(delay, call)
-
-
-def stop():
-    if app.activeModalWidget() is not None:
-        app.activeModalWidget().reject()
-    app.quit()
+steps = gui_steps.Steps("TestGuiPanels")
+screenshot = steps.screenshot
+step = steps.add
 
 
 @step(3000)
@@ -185,15 +98,6 @@ def cache_dialog_opens_files():
     check(not dialog.findChild(QtWidgets.QToolButton, "CreateFolder").isVisible(),
           "the CacheFile dialog is a save dialog (it offers Create Folder)")
     dialog.reject()
-
-
-def click(widget):
-    centre = widget.mapToGlobal(widget.rect().center())
-    xdotool("mousemove", "--sync", centre.x(), centre.y(), "click", "1")
-
-
-def apply_button():
-    return [b for b in main_window().findChildren(QtWidgets.QPushButton, "Accept") if b.isVisible()][0]
 
 
 def information_points():
@@ -293,6 +197,4 @@ def projection_fills_its_view():
     screenshot("projection-applied")
 
 
-# ParaView's own test timeout would leave a hung GUI to CTest's; stop earlier with a message.
-QtCore.QTimer.singleShot(240000, lambda: (print("FAILED: the GUI panels test timed out"), stop()))
-run_next()
+steps.run(240, "DualEmbed GUI panels test passed")

@@ -1,0 +1,247 @@
+# Runs inside the paraview GUI (paraview --dr --script=...; it quits ParaView itself): the paths
+# a new user takes between features, with real X mouse and keyboard events (gui_steps):
+#
+#  1. Two Image Embeddings added with Quick Launch (Ctrl+Space), only ModelPath typed, Tag left as
+#     it is: embedding_foundation and embedding_ft (a second one used to overwrite the first).
+#  2. Compare Embeddings (Ctrl+Shift+E) compares those two.
+#  3. A click in the layout's histogram makes it the active view; a DualEmbed filter applied then
+#     is drawn in a map view, not as a histogram comb.
+#  4. A wrong ModelPath, Apply, then the right one, Apply: the maps, their colouring, the
+#     spreadsheet's columns and the histogram come back.
+#  5. Compare Embeddings on samples without embeddings: one plain sentence in the Output
+#     Messages, no Python traceback.
+# Screenshots: TestGuiUserPaths-*.png in DUALEMBED_TEST_OUTPUT_DIR.
+import os
+
+from paraview import servermanager, simple
+from PyQt5 import QtWidgets
+
+import gui_steps
+from gui_steps import NotYet, apply_button, check, click, main_window, property_widget, type_into, xdotool
+
+simple.LoadPlugin(os.environ["DUALEMBED_PLUGIN"], remote=False)
+models = os.environ["DUALEMBED_MODELS_DIR"]
+foundation_model = os.path.join(models, "fashion-vit-foundation")
+ft_model = os.path.join(models, "fashion-vit-ft")
+N = 300
+steps = gui_steps.Steps("TestGuiUserPaths")
+step = steps.add
+state = {}
+
+
+def points(proxy):
+    return proxy.GetDataInformation().GetNumberOfPoints()
+
+
+def quick_launch(text):
+    """ParaView's Quick Launch: Ctrl+Space now; the filter's name and Return once it is open
+    (a step that follows: the dialog runs its own event loop)."""
+    xdotool("windowfocus", "--sync", int(main_window().winId()))
+    xdotool("key", "ctrl+space")
+    state["launch"] = text
+
+
+def type_into_quick_launch():
+    dialogs = [w for w in QtWidgets.QApplication.topLevelWidgets() if w.inherits("pqQuickLaunchDialog") and w.isVisible()]
+    if not dialogs:
+        raise NotYet("Ctrl+Space opened no Quick Launch")
+    xdotool("windowfocus", "--sync", int(dialogs[0].winId()))
+    xdotool("type", "--delay", 30, state["launch"])
+    xdotool("sleep", "0.8", "key", "Return")
+
+
+def layout_view(kind):
+    views = [v for v in simple.GetViewsInLayout(simple.GetLayoutByName("DualEmbed")) if v.GetXMLName() == kind]
+    return views[0] if views else None
+
+
+def layout_view_showing(source):
+    for view in simple.GetViewsInLayout(simple.GetLayoutByName("DualEmbed")):
+        representation = servermanager.GetRepresentation(source, view)
+        if view.GetXMLName() == "RenderView" and representation is not None and representation.Visibility:
+            return view
+    return None
+
+
+def output_messages():
+    """The text of ParaView's Output Messages window."""
+    texts = []
+    for widget in [w for w in QtWidgets.QApplication.allWidgets() if w.inherits("pqOutputWidget")]:
+        for view in widget.findChildren(QtWidgets.QAbstractItemView):
+            model = view.model()
+            for row in range(model.rowCount() if model else 0):
+                texts.append(str(model.data(model.index(row, 0))))
+    return "\n".join(texts)
+
+
+@step(3000)
+def open_samples():
+    main_window().resize(1600, 1000)  # no window manager under Xvfb to maximise it
+    state["reader"] = simple.ImageDatasetReader(
+        FileName="/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", MaxSamples=N)
+    simple.Show(state["reader"])
+    simple.SetActiveSource(state["reader"])
+    simple.Render()
+
+
+def add_embedding(model):
+    if points(simple.GetActiveSource()) != N:
+        raise NotYet("the samples are not there yet")
+    before = simple.GetActiveSource()
+    quick_launch("Image Embedding")
+    state["before"] = before
+    state["model"] = model
+
+
+def type_model_and_apply():
+    embedding = simple.GetActiveSource()
+    if embedding is state["before"] or embedding.GetXMLName() != "ImageEmbedding":
+        raise NotYet("Quick Launch made no Image Embedding")
+    tag = property_widget("Tag").findChild(QtWidgets.QLineEdit)
+    check(tag.text() == "", "Tag shows %r before Apply, expected it empty (a free tag is chosen)" % tag.text())
+    type_into(property_widget("ModelPath").findChild(QtWidgets.QLineEdit, "FileLineEdit"), state["model"])
+    xdotool("sleep", "0.3")
+    click(apply_button())
+    state.setdefault("embeddings", []).append(embedding)
+
+
+step(1000)(lambda: add_embedding(foundation_model))
+step(800)(type_into_quick_launch)
+step(1500)(type_model_and_apply)
+step(1000)(lambda: add_embedding(ft_model))
+step(800)(type_into_quick_launch)
+step(1500)(type_model_and_apply)
+
+
+@step(1000)
+def two_embeddings():
+    last = state["embeddings"][-1]
+    if points(last) != N:
+        raise NotYet("the second embedding has not run yet")
+    names = last.PointData.keys()
+    check("embedding_foundation" in names and "embedding_ft" in names,
+          "two Image Embeddings with Tag left empty made %s" % [n for n in names if n.startswith("embedding")])
+    steps.screenshot("1-two-embeddings")
+    xdotool("windowfocus", "--sync", int(main_window().winId()))
+    xdotool("key", "ctrl+shift+e")
+
+
+@step(3000)
+def compared():
+    if simple.GetLayoutByName("DualEmbed") is None or layout_view("XYHistogramChartView") is None:
+        raise NotYet("Compare Embeddings has not built its layout yet")
+    titles = sorted(r.Input.Text for v in simple.GetViewsInLayout(simple.GetLayoutByName("DualEmbed"))
+                    for r in v.Representations if r.GetXMLName() == "TextSourceRepresentation")
+    check(titles == ["after fine-tuning (ft)", "before fine-tuning (foundation)"],
+          "Compare Embeddings titled its maps %s" % titles)
+    steps.screenshot("2-compare")
+    # A click in the histogram (its view becomes the active one), then a DualEmbed filter on the
+    # fine-tuned map's samples.
+    histogram = layout_view("XYHistogramChartView")
+    frames = [f for f in main_window().findChildren(QtWidgets.QWidget) if f.inherits("pqViewFrame") and f.isVisible()]
+    frame = max(frames, key=lambda f: (f.mapToGlobal(f.rect().center()).y(), f.mapToGlobal(f.rect().center()).x()))
+    centre = frame.mapToGlobal(frame.rect().center())
+    xdotool("mousemove", "--sync", centre.x(), centre.y(), "click", "1")
+    state["histogram"] = histogram
+
+
+@step(1000)
+def filter_after_histogram_click():
+    if simple.GetActiveView() != state["histogram"]:
+        raise NotYet("the histogram did not become the active view (active: %s)" % simple.GetActiveView())
+    steps.screenshot("3a-histogram-active")
+    state["before"] = simple.FindSource("map (ft)")
+    simple.SetActiveSource(state["before"])
+    quick_launch("Embedding Outlier Score")
+
+
+step(800)(type_into_quick_launch)
+
+
+@step(1500)
+def apply_filter():
+    scores = simple.GetActiveSource()
+    if scores is state["before"] or scores.GetXMLName() != "EmbeddingOutlierScore":
+        raise NotYet("Quick Launch made no Embedding Outlier Score")
+    state["scores"] = scores
+    click(apply_button())
+
+
+@step(1500)
+def filter_not_in_histogram():
+    scores = state["scores"]
+    if points(scores) != N:
+        raise NotYet("the outlier score has not run yet")
+    in_chart = servermanager.GetRepresentation(scores, state["histogram"])
+    check(in_chart is None or in_chart.Visibility == 0, "the new filter is drawn in the histogram view")
+    kept = servermanager.GetRepresentation(simple.FindSource("shown (foundation)"), state["histogram"])
+    check(kept is not None and kept.Visibility == 1, "the layout's histogram is no longer shown")
+    shown = [v for v in simple.GetViewsInLayout(simple.GetLayoutByName("DualEmbed"))
+             if servermanager.GetRepresentation(scores, v) is not None and
+             servermanager.GetRepresentation(scores, v).Visibility == 1]
+    check(len(shown) == 1 and shown[0] == layout_view_showing(simple.FindSource("shown (ft)")),
+          "the new filter (on the fine-tuned map's samples) is shown in %s, not in the fine-tuned map" % shown)
+    steps.screenshot("3-filter-after-histogram")
+    simple.Hide(scores, shown[0])
+    # A wrong model folder on the first embedding, typed and applied.
+    simple.SetActiveSource(state["embeddings"][0])
+
+
+@step(1000)
+def wrong_model():
+    type_into(property_widget("ModelPath").findChild(QtWidgets.QLineEdit, "FileLineEdit"),
+              foundation_model + "-missing")
+    xdotool("sleep", "0.3")
+    click(apply_button())
+
+
+@step(1500)
+def failed_apply():
+    if points(simple.FindSource("shown (foundation)")) != 0:
+        raise NotYet("the maps still show samples after the failed Apply")
+    steps.screenshot("4-failed-apply")
+    type_into(property_widget("ModelPath").findChild(QtWidgets.QLineEdit, "FileLineEdit"), foundation_model)
+    xdotool("sleep", "0.3")
+    click(apply_button())
+
+
+@step(2000)
+def recovered():
+    shown = simple.FindSource("shown (foundation)")
+    if points(shown) != N:
+        raise NotYet("the maps did not come back after the right ModelPath")
+    left = layout_view("RenderView")
+    display = servermanager.GetRepresentation(shown, left)
+    check(display is not None and display.Visibility == 1, "the foundation map is no longer shown")
+    check(list(display.ColorArrayName) == ["POINTS", "label"],
+          "the foundation map lost its colouring: %s" % list(display.ColorArrayName))
+    sheet = layout_view("SpreadSheetView")
+    columns = servermanager.GetRepresentation(simple.FindSource("shown (ft)"), sheet)
+    check(columns is not None and "label" in simple.FindSource("shown (ft)").PointData.keys(),
+          "the spreadsheet's samples have no columns: %s" % simple.FindSource("shown (ft)").PointData.keys())
+    histogram = servermanager.GetRepresentation(shown, state["histogram"])
+    check(histogram is not None and list(histogram.SelectInputArray)[-1] == "outlier_score_foundation",
+          "the histogram lost its array: %s" % (histogram and list(histogram.SelectInputArray)))
+    steps.screenshot("5-recovered")
+    # Compare Embeddings on samples without embeddings: a click on the toolbar button.
+    simple.SetActiveSource(state["reader"])
+    buttons = [b for b in main_window().findChildren(QtWidgets.QToolButton)
+               if b.defaultAction() is not None and b.defaultAction().objectName() == "actionCompareEmbeddings"]
+    check(buttons, "no Compare Embeddings button on the DualEmbed toolbar")
+    click(buttons[0])
+
+
+@step(2000)
+def plain_error():
+    text = output_messages()
+    if "DualEmbed:" not in text:
+        raise NotYet("no DualEmbed message in the Output Messages:\n%s" % text[-2000:])
+    check("Traceback" not in text, "the Output Messages show a Python traceback:\n%s" % text[-3000:])
+    check("needs samples with two embeddings" in text, "the message does not say what is missing:\n%s" % text)
+    for widget in [w for w in QtWidgets.QApplication.allWidgets() if w.inherits("pqOutputWidget")]:
+        for view in widget.findChildren(QtWidgets.QAbstractItemView):
+            view.scrollToBottom()  # for the screenshot: the newest message
+    steps.screenshot("6-plain-error")
+
+
+steps.run(300, "DualEmbed GUI user paths test passed")
