@@ -29,6 +29,7 @@
 #include "vtkUnsignedCharArray.h"
 
 #include <algorithm>
+#include <numeric>
 #include <cstdio>
 #include <map>
 #include <vector>
@@ -88,37 +89,37 @@ bool selectedIds(vtkPolyData* samples, vtkSelection* selection, std::vector<vtkI
 }
 
 /// The rows to show, as global sample indices (the same on every rank): the
-/// selected samples in index order, else the `count` lowest values of `rank`
-/// (ties: the smaller index), as a serial run would choose them.
+/// selected samples, else all; of those the `count` lowest values of `rank`
+/// (the strongest outliers first; ties, or no `rank`: the smaller index), as a
+/// serial run would choose them. `selectedCount`: how many are selected (-1: no selection).
 std::vector<vtkIdType> chooseRows(vtkPolyData* samples, vtkSelection* selection,
   const std::vector<vtkIdType>& selected, vtkDataArray* rank, size_t count,
   const dualembed::SampleExchange& exchange, vtkIdType& selectedCount)
 {
   const vtkIdType offset = exchange.offset();
-  if (selection)
-  {
-    std::vector<long long> mine;
-    for (vtkIdType id : selected)
-    {
-      mine.push_back(offset + id);
-    }
-    std::vector<long long> all = exchange.allGatherLists(mine);
-    selectedCount = static_cast<vtkIdType>(all.size());
-    all.resize(std::min(all.size(), count));
-    return std::vector<vtkIdType>(all.begin(), all.end());
-  }
-  // Each rank proposes its own lowest `count`; the lowest of the proposals win.
   using Candidate = std::pair<double, long long>;
   std::vector<Candidate> candidates;
-  for (vtkIdType i = 0; i < samples->GetNumberOfPoints(); ++i)
+  const auto propose = [&](vtkIdType local) {
+    candidates.emplace_back(rank ? rank->GetComponent(local, 0) : 0.0, offset + local);
+  };
+  if (selection)
   {
-    candidates.emplace_back(rank->GetComponent(i, 0), offset + i);
+    std::for_each(selected.begin(), selected.end(), propose);
   }
+  else
+  {
+    for (vtkIdType i = 0; i < samples->GetNumberOfPoints(); ++i)
+    {
+      propose(i);
+    }
+  }
+  // Each rank proposes its own lowest `count`; the lowest of the proposals win.
   auto keepLowest = [count](std::vector<Candidate>& list) {
     const size_t kept = std::min(list.size(), count);
     std::partial_sort(list.begin(), list.begin() + kept, list.end());
     list.resize(kept);
   };
+  const size_t proposed = candidates.size();
   keepLowest(candidates);
   std::vector<double> values;
   std::vector<long long> ids;
@@ -129,6 +130,11 @@ std::vector<vtkIdType> chooseRows(vtkPolyData* samples, vtkSelection* selection,
   }
   values = exchange.allGatherLists(values);
   ids = exchange.allGatherLists(ids);
+  if (selection)
+  {
+    const std::vector<long long> counts = exchange.allGatherLists(std::vector<long long>{ static_cast<long long>(proposed) });
+    selectedCount = static_cast<vtkIdType>(std::accumulate(counts.begin(), counts.end(), 0LL));
+  }
   candidates.clear();
   for (size_t i = 0; i < ids.size(); ++i)
   {

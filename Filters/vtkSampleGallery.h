@@ -4,9 +4,9 @@
  *
  * Input 0: the samples (an `image` array with field data `image_shape`, and a
  * nearest-neighbour array `nn_id_<X>`). Input 1 (optional): a selection. The
- * gallery shows the selected samples, or without a selection the Count
- * samples with the lowest value of RankArray (e.g. `outlier_score_foundation`:
- * the strongest outliers). Each row: the sample's image, then its nearest
+ * gallery shows the Count selected samples (without a selection: of all
+ * samples) with the lowest values of RankArray, in that order (e.g.
+ * `outlier_score_foundation`: the strongest outliers first). Each row: the sample's image, then its nearest
  * neighbour's; the frame around the pair is red when `nn_flag_<X>` marks a
  * near-duplicate, grey otherwise; beside the pair, its sample id, class,
  * predicted class, score and the neighbour's id, class and distance are

@@ -35,6 +35,11 @@ def active_selection():
 
 simple.SelectIDs(IDs=[0, 3, 0, 17, 0, 250], FieldType="POINT", Source=neighbors)
 check(shown(active_selection()) == [3, 17, 250], "id selection")
+# In the order of the score: the strongest outlier first (they came in id order).
+table = servermanager.Fetch(gallery, idx=1)
+order = [int(table.GetColumnByName("point_id").GetValue(i)) for i in range(table.GetNumberOfRows())]
+check(order == sorted([3, 17, 250], key=lambda i: (score[i], i)), "selected samples in the order %s, scores %s"
+      % (order, [score[i] for i in order]))
 
 threshold = float(np.sort(score)[20])
 expected = sorted(int(i) for i in np.nonzero(score <= threshold)[0])
