@@ -578,6 +578,24 @@ def select_top_outliers(count=8, source=None):
     return select_lowest(source, score, count)
 
 
+def select_near(location, radius=None, source=None):
+    """Selects the samples of a map (`source`, default the active source) drawn within `radius` of
+    `location` (x, y[, z]), as a click at that place would. ParaView 5.11's SelectLocation selects
+    no sample of a map, not even at a sample's exact coordinates: its location selection has no
+    tolerance for points. radius: default 1 % of the map's larger side. A query on the points,
+    evaluated where the samples are (also on every rank of a pvserver)."""
+    source = source or simple.GetActiveSource()
+    if source is None:
+        raise ValueError("select_near: no map given and no active source.")
+    if radius is None:
+        source.UpdatePipeline()
+        bounds = source.GetDataInformation().GetBounds()
+        radius = 0.01 * max(bounds[1] - bounds[0], bounds[3] - bounds[2], 1e-12)
+    x, y, z = (list(location) + [0.0, 0.0])[:3]
+    simple.QuerySelect(QueryString="(points[:,0]-(%r))**2 + (points[:,1]-(%r))**2 + (points[:,2]-(%r))**2 <= %r"
+                       % (float(x), float(y), float(z), float(radius) ** 2), FieldType="POINT", Source=source)
+
+
 def show_selection_in_gallery(views, source):
     """Points the gallery at the current selection of `source` (all of it: no selection).
     Outside the GUI only: there, the Sample Inspector follows the selection."""

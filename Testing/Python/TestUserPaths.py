@@ -12,6 +12,7 @@ UpdatePipeline calls, array properties and tags left as they are, a mistake then
    back, and beside an unmarked embedding_* array, the defaults, dualembed.layout and Compare
    Embeddings take the two embeddings.
 5. A truncated IDX file or .h5 opens with the DualEmbed reader, which reports the damage.
+6. A place on a map selects the samples drawn there; Compare again reuses its maps and its tab.
 """
 import os
 import shutil
@@ -171,6 +172,15 @@ check(selected_name(simple.FindSource("map (foundation)"), "Embedding") == "embe
 shown = servermanager.Fetch(maps[0])
 outlier = point_array(shown, "outlier_score_foundation")
 check(np.ptp(outlier) > 0.05, "every outlier score is the same (%s): not an embedding" % np.unique(outlier)[:3])
+
+# A place on a map selects the samples drawn there (ParaView's SelectLocation selects none).
+shown_ft = views["ft_samples"]
+where = servermanager.Fetch(shown_ft).GetPoint(17)
+layout.select_near(where, source=shown_ft)
+picked = simple.ExtractSelection(Input=shown_ft, Selection=servermanager._getPyProxy(shown_ft.SMProxy.GetSelectionInput(0)))
+ids = point_array(servermanager.Fetch(picked), "vtkOriginalPointIds")
+check(17 in ids and len(ids) < N // 4, "select_near at sample 17 selected %s" % list(ids))
+simple.Delete(picked)
 
 # Compare again, from the samples the layout shows: the same maps, one DualEmbed tab.
 again = layout.compare_source(views["foundation_samples"], outliers=0)
