@@ -21,10 +21,7 @@ void reportError(vtkAlgorithm* algorithm, const std::string& message)
 {
   vtkErrorWithObjectMacro(algorithm, << message);
 }
-}
 
-namespace
-{
 /// Whether the field data holds an embedding's provenance (model_<tag>, written by Image Embedding).
 bool recordsEmbeddings(vtkPolyData* input)
 {

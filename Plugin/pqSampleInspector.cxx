@@ -11,6 +11,7 @@
 
 #include "vtkAlgorithm.h"
 #include "vtkDataArray.h"
+#include "vtkDataSetAttributes.h"
 #include "vtkFieldData.h"
 #include "vtkIntArray.h"
 #include "vtkPVArrayInformation.h"
@@ -65,6 +66,15 @@ std::vector<std::string> arraysWithPrefix(pqOutputPort* port, const std::string&
     }
   }
   return names;
+}
+
+/// The name of the global-ids array of `port`'s samples ("" when none).
+std::string globalIdsOf(pqOutputPort* port)
+{
+  vtkPVDataInformation* info = port ? port->getDataInformation() : nullptr;
+  vtkPVDataSetAttributesInformation* pd = info ? info->GetPointDataInformation() : nullptr;
+  vtkPVArrayInformation* ids = pd ? pd->GetAttributeInformation(vtkDataSetAttributes::GLOBALIDS) : nullptr;
+  return ids && ids->GetName() ? ids->GetName() : "";
 }
 
 /// The nearest source at or upstream of `port` whose samples carry their
@@ -430,6 +440,10 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
   auto* images = vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("image"));
   auto* neighborImages = vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("neighbor_image"));
   auto* pointIds = vtkDataArray::SafeDownCast(rows->GetColumnByName("point_id"));
+  // Samples with global ids (the readers' sample_id) are selected by them: a
+  // point id is local to its rank on a pvserver of several ranks.
+  const std::string globalIdName = globalIdsOf(this->Port);
+  auto* globalIds = vtkDataArray::SafeDownCast(rows->GetColumnByName(globalIdName.c_str()));
   const std::string suffix = this->Port ? neighborSuffix(this->Port) : std::string();
 
   // Per-sample values worth reading: predictions and scores of every embedding.
@@ -475,6 +489,8 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     tile->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed); // all its lines, scroll for more
     const long long pointId = pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1;
     tile->setProperty("pointId", QVariant::fromValue<qlonglong>(pointId));
+    tile->setProperty("globalId",
+      QVariant::fromValue<qlonglong>(globalIds ? static_cast<long long>(globalIds->GetComponent(r, 0)) : -1));
     tile->installEventFilter(this);
 
     auto* layout = new QVBoxLayout(tile);
@@ -565,6 +581,11 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
       const QPoint centre = first->mapToGlobal(first->rect().center());
       this->log(QString("tile0 %1 %2").arg(centre.x()).arg(centre.y()));
     }
+    for (QFrame* tile : this->Tiles->findChildren<QFrame*>(QRegExp("^Tile\\d+$")))
+    {
+      const QPoint centre = tile->mapToGlobal(tile->rect().center());
+      this->log(QString("tilepos %1 %2 %3").arg(tile->property("pointId").toLongLong()).arg(centre.x()).arg(centre.y()));
+    }
   });
 }
 
@@ -574,26 +595,39 @@ bool pqSampleInspector::eventFilter(QObject* watched, QEvent* event)
   {
     // After the event: selecting rebuilds the tiles, the one clicked included.
     const long long pointId = watched->property("pointId").toLongLong();
-    QTimer::singleShot(0, this, [this, pointId]() { this->selectSample(pointId); });
+    const long long globalId = watched->property("globalId").toLongLong();
+    QTimer::singleShot(0, this, [this, pointId, globalId]() { this->selectSample(pointId, globalId); });
     return true;
   }
   return this->Superclass::eventFilter(watched, event);
 }
 
-void pqSampleInspector::selectSample(long long pointId)
+void pqSampleInspector::selectSample(long long pointId, long long globalId)
 {
   if (!this->Port || pointId < 0)
   {
     return;
   }
-  // An id selection of that point; the selection link of the comparison
-  // layout passes it on to the other map (same point ids everywhere).
+  // A selection of that sample; the selection link of the comparison layout
+  // passes it on to the other map (same samples everywhere). By global id
+  // when the samples have them: (process, point id) addresses a rank's own
+  // points, and the gallery's point_id is a global row.
+  this->log(QString("select %1 %2").arg(pointId).arg(globalId));
   vtkSMSessionProxyManager* pxm = this->Port->getServer()->proxyManager();
   vtkSmartPointer<vtkSMSourceProxy> selection;
-  selection.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("sources", "IDSelectionSource")));
+  const bool global = globalId >= 0;
+  selection.TakeReference(vtkSMSourceProxy::SafeDownCast(
+    pxm->NewProxy("sources", global ? "GlobalIDSelectionSource" : "IDSelectionSource")));
   vtkSMPropertyHelper(selection, "FieldType").Set(1); // points (vtkSelectionNode::POINT)
-  const vtkIdType ids[2] = { 0, static_cast<vtkIdType>(pointId) }; // (process, point id)
-  vtkSMPropertyHelper(selection, "IDs").Set(ids, 2);
+  if (global)
+  {
+    vtkSMPropertyHelper(selection, "IDs").Set(static_cast<vtkIdType>(globalId));
+  }
+  else
+  {
+    const vtkIdType ids[2] = { 0, static_cast<vtkIdType>(pointId) }; // (process, point id): serial data
+    vtkSMPropertyHelper(selection, "IDs").Set(ids, 2);
+  }
   selection->UpdateVTKObjects();
   // ParaView 5.11's selections are AppendSelections proxies (boolean combinations of sources).
   vtkSmartPointer<vtkSMSourceProxy> combined;

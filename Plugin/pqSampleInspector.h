@@ -51,7 +51,7 @@ private:
   void rebuildTiles(vtkTable* rows);
   /// Selects point `pointId` of the inspected source (and so, through the
   /// selection link, of every map).
-  void selectSample(long long pointId);
+  void selectSample(long long pointId, long long globalId);
 
   QPointer<pqOutputPort> Port;    // the samples shown
   QPointer<pqOutputPort> Pending; // the port whose selection changed last

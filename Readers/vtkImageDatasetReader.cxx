@@ -17,6 +17,7 @@
 #include "vtkPolyData.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
 #include "vtkStringArray.h"
+#include "vtkIdTypeArray.h"
 #include "vtkTypeInt64Array.h"
 #include "vtkUnsignedCharArray.h"
 
@@ -318,7 +319,7 @@ int vtkImageDatasetReader::ReadSamples(
   vtkNew<vtkStringArray> labelNames;
   labelNames->SetName("label_str");
   labelNames->SetNumberOfValues(n);
-  vtkNew<vtkTypeInt64Array> sampleIds;
+  vtkNew<vtkIdTypeArray> sampleIds; // the samples' global ids: selections address them on every rank
   sampleIds->SetName("sample_id");
   sampleIds->SetNumberOfValues(n);
   vtkNew<vtkUnsignedCharArray> image;
@@ -370,7 +371,7 @@ int vtkImageDatasetReader::ReadSamples(
   vtkPointData* pd = output->GetPointData();
   pd->AddArray(labels);
   pd->AddArray(labelNames);
-  pd->AddArray(sampleIds);
+  pd->SetGlobalIds(sampleIds);
   pd->AddArray(image);
   if (folder)
   {

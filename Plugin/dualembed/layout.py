@@ -198,7 +198,12 @@ def select_lowest(source, array, count):
     data = servermanager.Fetch(source)
     values = vtk_to_numpy(data.GetPointData().GetArray(array))
     ids = np.argsort(values, kind="stable")[:count]
-    simple.SelectIDs(IDs=[v for i in ids for v in (0, int(i))], FieldType="POINT", Source=source)
+    global_ids = data.GetPointData().GetGlobalIds()
+    if global_ids is not None:
+        # Fetch gathers the ranks' samples in order; an id selection would address rank 0's points.
+        simple.SelectGlobalIDs(IDs=[int(global_ids.GetValue(int(i))) for i in ids], FieldType="POINT", Source=source)
+    else:
+        simple.SelectIDs(IDs=[v for i in ids for v in (0, int(i))], FieldType="POINT", Source=source)
     return [int(i) for i in ids]
 
 
@@ -460,7 +465,8 @@ def embedding_arrays(source):
     """The names of the embeddings of `source`'s samples, sorted: the rule of the filters' array
     defaults (Readers/vtkSampleArrays.h). Arrays marked as embeddings (by Image Embedding, Checkpoint
     Embedding, a results file, or whose model the field data records); only when none is marked,
-    numeric embedding_* arrays of two or more components. Scalars such as Training Dynamics' embedding_drift_ft are never embeddings."""
+    numeric embedding_* arrays of two or more components. Scalars such as Training Dynamics'
+    embedding_drift_ft are never embeddings."""
     source.UpdatePipeline()  # a pvpython chain may not have run yet
     info = source.GetDataInformation()
     point_data, field_data = info.GetPointDataInformation(), info.GetFieldDataInformation()
@@ -479,18 +485,18 @@ def tag_of(array_name):
     return array_name[len("embedding_"):] if array_name.startswith("embedding_") else array_name
 
 
-def embedding_tags(source):
+def embedding_tags(source, names=None):
     """The two embeddings to compare, as tags: ("foundation", "ft") when both are present, else the
-    first two embeddings by name (embedding_arrays)."""
-    tags = [tag_of(name) for name in embedding_arrays(source)]
+    first two embeddings by name (`names`, default embedding_arrays(source))."""
+    names = embedding_arrays(source) if names is None else names
+    tags = [tag_of(name) for name in names]
     if "foundation" in tags and "ft" in tags:
         return "foundation", "ft"
     if len(tags) < 2:
         raise ValueError(
             "%s has %s: Compare Embeddings needs samples with two embeddings (apply Image Embedding "
             "twice, first with the foundation model, then with the fine-tuned one, or open a DualEmbed "
-            "results file)." % (source.GetXMLLabel(), "only one embedding, " + embedding_arrays(source)[0]
-                                if tags else "no embedding"))
+            "results file)." % (source.GetXMLLabel(), "only one embedding, " + names[0] if tags else "no embedding"))
     return tags[0], tags[1]
 
 
@@ -510,8 +516,9 @@ def compare_source(samples, outliers=8, per_sample_views=True):
     samples.UpdatePipeline()
     if samples.GetDataInformation().GetNumberOfPoints() == 0:
         raise ValueError("%s has no samples (see the error above, or Apply it first)." % samples.GetXMLLabel())
-    foundation, ft = embedding_tags(samples)
-    array_of = {tag_of(name): name for name in embedding_arrays(samples)}
+    names = embedding_arrays(samples)
+    foundation, ft = embedding_tags(samples, names)
+    array_of = {tag_of(name): name for name in names}
     source = samples
     for tag in (foundation, ft):
         arrays = _point_arrays(source)

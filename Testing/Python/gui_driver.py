@@ -136,6 +136,15 @@ class Gui:
             time.sleep(0.1)
         raise Failure("the Sample Inspector logged no '%s' within %d s" % (kind, timeout))
 
+    def tiles_on_screen(self, after=0):
+        """{point id: screen position} of the inspector's tiles, as last laid out after `after`."""
+        positions = {}
+        for entry in self._entries()[after:]:
+            if entry[1] == "tilepos":
+                point, x, y = (int(v) for v in entry[2].split())
+                positions[point] = (x, y)
+        return positions
+
     def first_tile(self):
         """Screen position of the inspector's first tile (logged once it is laid out)."""
         positions = [entry[2] for entry in self._entries() if entry[1] == "tile0"]
