@@ -28,7 +28,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <filesystem>
 #include <sstream>
 #include <sys/stat.h>
@@ -159,21 +158,6 @@ int vtkImageEmbedding::Compute(
     this->ModelPath, this->CacheFile);
 }
 
-namespace
-{
-/// A tag from a model's folder or file name: letters, digits and '_' (fashion-vit-ft → fashion_vit_ft).
-std::string tagFromModel(const std::string& modelPath)
-{
-  std::filesystem::path path(modelPath);
-  std::string name = (path.has_filename() ? path : path.parent_path()).stem().string();
-  for (char& c : name)
-  {
-    c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  }
-  return name;
-}
-}
-
 bool vtkImageEmbedding::ChooseOutputTag(vtkPolyData* input, const std::string& modelPath)
 {
   const auto taken = [input](const std::string& tag) {
@@ -196,24 +180,19 @@ bool vtkImageEmbedding::ChooseOutputTag(vtkPolyData* input, const std::string& m
     return true;
   }
   // Empty: foundation for the samples' first embedding, ft for the second, then the model's name.
-  const std::string model = tagFromModel(modelPath);
-  for (const std::string& candidate : { std::string("foundation"), std::string("ft"), model })
+  vtkPointData* pd = input->GetPointData();
+  std::vector<std::string> names;
+  for (int i = 0; i < pd->GetNumberOfArrays(); ++i)
   {
-    if (!candidate.empty() && !taken(candidate))
-    {
-      this->OutputTag = candidate;
-      return true;
-    }
+    names.emplace_back(pd->GetArrayName(i) ? pd->GetArrayName(i) : "");
   }
-  for (int i = 2;; ++i)
+  this->OutputTag = dualembed::freeEmbeddingTag(names, modelPath);
+  if (this->OutputTag.empty())
   {
-    const std::string candidate = (model.empty() ? std::string("model") : model) + "_" + std::to_string(i);
-    if (!taken(candidate))
-    {
-      this->OutputTag = candidate;
-      return true;
-    }
+    vtkErrorMacro("Tag is empty and the model path '" << modelPath << "' gives no name for the arrays: set Tag.");
+    return false;
   }
+  return true;
 }
 
 int vtkImageEmbedding::Embed(

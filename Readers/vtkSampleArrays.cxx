@@ -10,6 +10,8 @@
 #include "vtkObjectFactory.h"
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 
 vtkStandardNewMacro(vtkSampleArrays);
 vtkInformationKeyMacro(vtkSampleArrays, EMBEDDING, Integer);
@@ -145,6 +147,36 @@ std::vector<ArrayFacts> arrayFacts(vtkDataSet* samples)
     }
   }
   return facts;
+}
+
+std::string freeEmbeddingTag(const std::vector<std::string>& arrayNames, const std::string& modelPath)
+{
+  const auto taken = [&arrayNames](const std::string& tag) {
+    return std::find(arrayNames.begin(), arrayNames.end(), "embedding_" + tag) != arrayNames.end();
+  };
+  for (const char* tag : { "foundation", "ft" })
+  {
+    if (!taken(tag))
+    {
+      return tag;
+    }
+  }
+  const std::filesystem::path path(modelPath);
+  std::string model = (path.has_filename() ? path : path.parent_path()).stem().string();
+  for (char& c : model)
+  {
+    c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  }
+  if (model.empty())
+  {
+    return std::string();
+  }
+  std::string tag = model;
+  for (int i = 2; taken(tag); ++i)
+  {
+    tag = model + "_" + std::to_string(i);
+  }
+  return tag;
 }
 
 std::string listArrays(const std::vector<ArrayFacts>& arrays)

@@ -93,6 +93,13 @@ std::vector<ArrayFacts> arrayFacts(vtkDataSet* samples);
 /// True for embedding_<tag> when `fieldArrayNames` hold its provenance model_<tag>.
 bool hasEmbeddingProvenance(const std::string& name, const std::vector<std::string>& fieldArrayNames);
 
+/// The tag a new embedding gets when Image Embedding's Tag is left empty: foundation
+/// for the samples' first embedding, ft for the second, then the model's folder or
+/// file name (letters, digits and '_'), numbered when taken. `arrayNames`: the
+/// samples' point arrays (a tag is taken when embedding_<tag> exists). "" when the
+/// model's name is needed and `modelPath` is empty (not chosen yet).
+std::string freeEmbeddingTag(const std::vector<std::string>& arrayNames, const std::string& modelPath);
+
 /// "a (768 components, embedding), b, c (string)": the arrays, for error messages.
 std::string listArrays(const std::vector<ArrayFacts>& arrays);
 }

@@ -2,7 +2,8 @@
 # a new user takes between features, with real X mouse and keyboard events (gui_steps):
 #
 #  1. Two Image Embeddings added with Quick Launch (Ctrl+Space), only ModelPath typed, Tag left as
-#     it is: embedding_foundation and embedding_ft (a second one used to overwrite the first).
+#     the panel shows it (foundation, then ft): embedding_foundation and embedding_ft (a second one
+#     used to overwrite the first).
 #  2. Compare Embeddings (Ctrl+Shift+E) compares those two.
 #  3. A click in the layout's histogram makes it the active view; a DualEmbed filter applied then
 #     is drawn in a map view, not as a histogram comb.
@@ -98,7 +99,9 @@ def type_model_and_apply():
     if embedding is state["before"] or embedding.GetXMLName() != "ImageEmbedding":
         raise NotYet("Quick Launch made no Image Embedding")
     tag = property_widget("Tag").findChild(QtWidgets.QLineEdit)
-    check(tag.text() == "", "Tag shows %r before Apply, expected it empty (a free tag is chosen)" % tag.text())
+    expected = "foundation" if state["model"] == foundation_model else "ft"
+    check(tag.text() == expected, "Tag shows %r before Apply, expected %r (the samples' %s embedding)"
+          % (tag.text(), expected, "first" if expected == "foundation" else "second"))
     type_into(property_widget("ModelPath").findChild(QtWidgets.QLineEdit, "FileLineEdit"), state["model"])
     xdotool("sleep", "0.3")
     click(apply_button())

@@ -79,6 +79,10 @@ with CapturedMessages() as log:
 check(clash.GetDataInformation().GetNumberOfPoints() == 0, "a clashing Tag still produced samples")
 check("Tag 'foundation' is taken" in log.text and foundation_model in log.text and ft_model in log.text,
       "the clash error does not name the tag and both models:\n" + log.text)
+# On an updated input the panel's default is the free tag already (the GUI shows it); a third
+# embedding's depends on its model, so it stays empty until the filter runs.
+check(simple.ImageEmbedding(Input=f).Tag == "ft", "the default Tag of a second embedding is not ft")
+check(simple.ImageEmbedding(Input=ft).Tag == "", "the default Tag of a third embedding is not empty")
 # Left empty, a third embedding gets a free tag from its model's folder.
 third = simple.ImageEmbedding(Input=ft, ModelPath=ft_model)
 third_names = arrays(servermanager.Fetch(third))
