@@ -77,16 +77,21 @@ void pqDualEmbedToolbar::selectTopOutliers()
 
 namespace
 {
+/// The proxy that `proxy`'s Input names: a filter's input, a representation's source.
+vtkSMProxy* inputOf(vtkSMProxy* proxy)
+{
+  return proxy && proxy->GetProperty("Input") ? vtkSMPropertyHelper(proxy, "Input", true).GetAsProxy() : nullptr;
+}
+
 /// Whether `source` is `ancestor` or reads it, directly or through other filters.
 bool derivesFrom(vtkSMProxy* source, vtkSMProxy* ancestor)
 {
-  for (int depth = 0; source && depth < 64; ++depth)
+  for (int depth = 0; source && depth < 64; ++depth, source = inputOf(source))
   {
     if (source == ancestor)
     {
       return true;
     }
-    source = source->GetProperty("Input") ? vtkSMPropertyHelper(source, "Input", true).GetAsProxy() : nullptr;
   }
   return false;
 }
@@ -107,8 +112,7 @@ vtkSMViewProxy* renderViewFor(vtkSMViewLayoutProxy* layout, vtkSMProxy* input)
     for (unsigned int i = 0; input && i < representations.GetNumberOfElements(); ++i)
     {
       vtkSMProxy* representation = representations.GetAsProxy(i);
-      vtkSMProxy* shown = representation && representation->GetProperty("Input")
-        ? vtkSMPropertyHelper(representation, "Input", true).GetAsProxy() : nullptr;
+      vtkSMProxy* shown = inputOf(representation);
       if (shown && vtkSMPropertyHelper(representation, "Visibility", true).GetAsInt() && derivesFrom(shown, input))
       {
         return view;
@@ -144,9 +148,7 @@ void pqDualEmbedToolbar::moveOutOfCharts(pqPipelineSource* source)
     vtkSMPropertyHelper representations(chart, "Representations");
     for (unsigned int i = 0; i < representations.GetNumberOfElements(); ++i)
     {
-      vtkSMProxy* representation = representations.GetAsProxy(i);
-      vtkSMProxy* shown = representation && representation->GetProperty("Input")
-        ? vtkSMPropertyHelper(representation, "Input", true).GetAsProxy() : nullptr;
+      vtkSMProxy* shown = inputOf(representations.GetAsProxy(i));
       if (shown && shown != proxy)
       {
         controller->Show(vtkSMSourceProxy::SafeDownCast(shown), 0, chart);
@@ -154,8 +156,7 @@ void pqDualEmbedToolbar::moveOutOfCharts(pqPipelineSource* source)
       }
     }
     view->render();
-    vtkSMProxy* input = proxy->GetProperty("Input") ? vtkSMPropertyHelper(proxy, "Input", true).GetAsProxy() : nullptr;
-    if (vtkSMViewProxy* map = renderViewFor(vtkSMViewLayoutProxy::FindLayout(chart), input))
+    if (vtkSMViewProxy* map = renderViewFor(vtkSMViewLayoutProxy::FindLayout(chart), inputOf(proxy)))
     {
       controller->Show(proxy, 0, map);
       map->StillRender();
