@@ -28,6 +28,7 @@ CAMERA_LINK = "DualEmbedCamera"
 # Selected samples: black, 3 pixels larger, on the white maps; no class colour of the palette is black.
 SELECTION_COLOR = [0.0, 0.0, 0.0]
 SPHERE_LIMIT = 20000
+TITLES_GROUP = "dualembed_titles"  # proxy group of the views' titles (not pipeline sources)
 
 
 def class_names(source):
@@ -89,7 +90,10 @@ def _flat_view(view, title=""):
     view.OrientationAxesVisibility = 0
     view.CameraParallelProjection = 1
     if title:
-        text = simple.Text(Text=title)
+        # A part of the view, not of the data: registered outside the "sources" group, so the
+        # Pipeline Browser does not list it (Text1, Text2, ... cluttered it).
+        text = servermanager.sources.Text(Text=title)
+        servermanager.ProxyManager().RegisterProxy(TITLES_GROUP, title, text)
         text_display = simple.Show(text, view)
         text_display.WindowLocation = "Upper Center"
         text_display.FontSize = 14
@@ -423,13 +427,17 @@ def _remove_layout(old):
     views = simple.GetViewsInLayout(old)
     made = {representation.Input for view in views for representation in view.Representations
             if getattr(representation, "Input", None) is not None}
-    made = [source for source in made if source.GetXMLName() in ("Text", "SampleGallery") or
+    made = [source for source in made if source.GetXMLName() in ("TextSource", "SampleGallery") or
             _label(source).startswith(("data map (", "shown ("))]
     simple.RemoveLayout(old)
     for view in views:
         simple.Delete(view)
+    titles = servermanager.ProxyManager()
+    for source in [source for source in made if source.GetXMLName() == "TextSource"]:
+        titles.UnRegisterProxy(TITLES_GROUP, titles.SMProxyManager.GetProxyName(TITLES_GROUP, source.SMProxy), source)
     # The data map reads the shown samples: it goes first. A source a user filtered further stays.
-    for source in sorted(made, key=lambda source: not _label(source).startswith("data map (")):
+    for source in sorted([source for source in made if source.GetXMLName() != "TextSource"],
+                         key=lambda source: not _label(source).startswith("data map (")):
         if not any(getattr(other, "Input", None) == source for other in simple.GetSources().values()):
             simple.Delete(source)
 

@@ -192,6 +192,9 @@ labels = [name for name, _ in simple.GetSources()]
 check(labels.count("map (ft)") == 1 and labels.count("map (foundation)") == 1,
       "Compare again made new maps: %s" % sorted(labels))
 check(labels.count("shown (foundation)") == 1, "Compare again kept the old shown samples: %s" % sorted(labels))
+check(not [l for l in labels if l.startswith("Text")], "the maps' titles are listed as pipeline sources: %s" % sorted(labels))
+titles = servermanager.ProxyManager().GetProxiesInGroup(layout.TITLES_GROUP)
+check(len(titles) == 3, "after Compare again %d titles exist, expected the new layout's 3 (two maps, the data map)" % len(titles))
 tabs = [key for key in simple.GetLayouts() if key[0] == "DualEmbed"]
 check(len(tabs) == 1, "Compare again made %d DualEmbed layouts" % len(tabs))
 
