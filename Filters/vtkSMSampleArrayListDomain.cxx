@@ -78,7 +78,7 @@ int vtkSMSampleArrayListDomain::ReadXMLAttributes(vtkSMProperty* property, vtkPV
     vtkErrorMacro("SampleArrayListDomain needs role=\"embedding\", \"probabilities\" or \"labels\".");
     return 0;
   }
-  this->Role = role;
+  this->Role = static_cast<int>(parsed);
   const char* preferred = element->GetAttribute("preferred_name");
   this->PreferredName = preferred ? preferred : "";
   int occurrence = 0;
@@ -105,10 +105,8 @@ int vtkSMSampleArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool u
     // back to the XML default, the array index "0", as the array *name*.
     return 1;
   }
-  dualembed::ArrayRole role = dualembed::ArrayRole::Embedding;
-  dualembed::parseArrayRole(this->Role, role);
-  const std::string chosen = dualembed::defaultArrayForRole(
-    pointArrayFacts(this->GetInputDataInformation("Input")), role, this->Occurrence, this->PreferredName);
+  const std::string chosen = dualembed::defaultArrayForRole(pointArrayFacts(this->GetInputDataInformation("Input")),
+    static_cast<dualembed::ArrayRole>(this->Role), this->Occurrence, this->PreferredName);
   if (!chosen.empty())
   {
     for (unsigned int i = 0; i < this->GetNumberOfStrings(); ++i)

@@ -50,7 +50,7 @@ private:
   vtkSMSampleArrayListDomain(const vtkSMSampleArrayListDomain&) = delete;
   void operator=(const vtkSMSampleArrayListDomain&) = delete;
 
-  std::string Role;
+  int Role = 0; // a dualembed::ArrayRole, parsed from the XML attribute `role`
   int Occurrence = 0;
   std::string PreferredName;
 };

@@ -575,16 +575,15 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     this->log(QString("trajectories %1 of %2").arg(QString::fromStdString(trajectories[0])).arg(rows->GetNumberOfRows()));
   }
   this->log("tiles " + shown.join(" "));
-  QTimer::singleShot(100, this, [this]() { // laid out by then: where the first tile is on screen
-    if (auto* first = this->Tiles->findChild<QFrame*>("Tile0"))
-    {
-      const QPoint centre = first->mapToGlobal(first->rect().center());
-      this->log(QString("tile0 %1 %2").arg(centre.x()).arg(centre.y()));
-    }
-    for (QFrame* tile : this->Tiles->findChildren<QFrame*>(QRegExp("^Tile\\d+$")))
+  QTimer::singleShot(100, this, [this]() { // laid out by then: where each tile is on screen
+    for (vtkIdType r = 0; auto* tile = this->Tiles->findChild<QFrame*>(QString("Tile%1").arg(r)); ++r)
     {
       const QPoint centre = tile->mapToGlobal(tile->rect().center());
-      this->log(QString("tilepos %1 %2 %3").arg(tile->property("pointId").toLongLong()).arg(centre.x()).arg(centre.y()));
+      this->log(QString("tilepos %1 %2 %3 %4")
+                  .arg(r)
+                  .arg(tile->property("pointId").toLongLong())
+                  .arg(centre.x())
+                  .arg(centre.y()));
     }
   });
 }

@@ -136,20 +136,20 @@ class Gui:
             time.sleep(0.1)
         raise Failure("the Sample Inspector logged no '%s' within %d s" % (kind, timeout))
 
+    def _tile_positions(self, after=0):
+        """[(tile index, point id, (x, y))] of the inspector's tiles as logged once laid out."""
+        return [(index, point, (x, y)) for entry in self._entries()[after:] if entry[1] == "tilepos"
+                for index, point, x, y in [(int(v) for v in entry[2].split())]]
+
     def tiles_on_screen(self, after=0):
         """{point id: screen position} of the inspector's tiles, as last laid out after `after`."""
-        positions = {}
-        for entry in self._entries()[after:]:
-            if entry[1] == "tilepos":
-                point, x, y = (int(v) for v in entry[2].split())
-                positions[point] = (x, y)
-        return positions
+        return {point: position for _, point, position in self._tile_positions(after)}
 
     def first_tile(self):
         """Screen position of the inspector's first tile (logged once it is laid out)."""
-        positions = [entry[2] for entry in self._entries() if entry[1] == "tile0"]
+        positions = [position for index, _, position in self._tile_positions() if index == 0]
         check(positions, "the inspector has shown no tile")
-        return tuple(int(v) for v in positions[-1].split())
+        return positions[-1]
 
     # --- user actions ---------------------------------------------------------------------------
     def click(self, x, y):
