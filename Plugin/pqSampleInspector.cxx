@@ -68,6 +68,14 @@ std::vector<std::string> arraysWithPrefix(pqOutputPort* port, const std::string&
   return names;
 }
 
+/// The number of point-data arrays of `port`'s samples.
+int arrayCount(pqOutputPort* port)
+{
+  vtkPVDataInformation* info = port ? port->getDataInformation() : nullptr;
+  vtkPVDataSetAttributesInformation* pd = info ? info->GetPointDataInformation() : nullptr;
+  return pd ? pd->GetNumberOfArrays() : 0;
+}
+
 /// The name of the global-ids array of `port`'s samples ("" when none).
 std::string globalIdsOf(pqOutputPort* port)
 {
@@ -290,8 +298,14 @@ pqSampleInspector::~pqSampleInspector() = default;
 void pqSampleInspector::onSelectionChanged(pqOutputPort* port)
 {
   // A cleared selection (null) shows the top outliers of what was shown.
-  // A linked selection changes several ports at once: one update for all.
-  this->Pending = port ? port : this->Port.data();
+  // A linked selection changes several ports at once: one update for all,
+  // of the port that describes the samples best (the most arrays: e.g. a
+  // fine-tuning run's map, with its dynamics, rather than the foundation's).
+  port = port ? port : this->Port.data();
+  if (!this->UpdateScheduled || !this->Pending || arrayCount(port) > arrayCount(this->Pending))
+  {
+    this->Pending = port;
+  }
   if (!this->UpdateScheduled)
   {
     this->UpdateScheduled = true;

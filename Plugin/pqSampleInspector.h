@@ -54,7 +54,7 @@ private:
   void selectSample(long long pointId, long long globalId);
 
   QPointer<pqOutputPort> Port;    // the samples shown
-  QPointer<pqOutputPort> Pending; // the port whose selection changed last
+  QPointer<pqOutputPort> Pending; // of the ports whose selection changed, the one with most arrays
   bool UpdateScheduled = false;
   QLabel* Header = nullptr;       // what is shown, and why
   pqScoreHistogram* Histogram = nullptr; // where the selection lies in the ranking score

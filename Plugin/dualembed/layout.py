@@ -411,7 +411,8 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         # watching the foundation map is enough).
         follow_selection(views, foundation_map)
         show_selection_in_gallery(views, foundation_map)
-    simple.SetActiveSource(foundation_map)  # the Sample Inspector shows the active samples
+    # The Sample Inspector shows the active samples: those with the training dynamics, if any.
+    simple.SetActiveSource(foundation_map if cartography_view is None else ft_map)
     for view in (left, right, sheet, histogram_view, gallery_view, cartography_view):
         if view is not None:
             simple.Render(view)
@@ -447,17 +448,54 @@ def _label(source):
     return source.SMProxy.GetSessionProxyManager().GetProxyName("sources", source.SMProxy) or ""
 
 
+# The annotation by which each map of a comparison names both (proxy global ids: "foundation ft").
+PAIR_ANNOTATION = "DualEmbed.ComparedMaps"
+
+
+def _pair(foundation_map, ft_map):
+    ids = "%s %s" % (foundation_map.SMProxy.GetGlobalIDAsString(), ft_map.SMProxy.GetGlobalIDAsString())
+    for proxy in (foundation_map, ft_map):
+        proxy.SMProxy.SetAnnotation(PAIR_ANNOTATION, ids)
+
+
 def _made_by_compare(source):
     """For a source an earlier Compare Embeddings made, the two maps it compared, else None."""
-    label = _label(source)
-    while label.startswith(("shown (", "data map (")):
+    while _label(source).startswith(("shown (", "data map (")):
         source = source.Input
-        label = _label(source)
-    if label.startswith("map ("):
-        consumers = [s for s in simple.GetSources().values()
-                     if getattr(s, "Input", None) == source and _label(s).startswith("map (")]
-        return (source, consumers[0]) if consumers else (source.Input, source)
+    if not source.SMProxy.HasAnnotation(PAIR_ANNOTATION):
+        return None
+    ids = source.SMProxy.GetAnnotation(PAIR_ANNOTATION).split()
+    by_id = {s.SMProxy.GetGlobalIDAsString(): s for s in simple.GetSources().values()}
+    maps = [by_id.get(i) for i in ids]
+    return tuple(maps) if None not in maps else None
+
+
+def _time_steps(source):
+    return source.GetDataInformation().DataInformation.GetNumberOfTimeSteps()
+
+
+def _before_time_steps(samples, array):
+    """The nearest source upstream of `samples` whose samples are the same at every time step and
+    still carry `array` (the foundation's embedding before Checkpoint Embedding), else None."""
+    source = samples
+    while getattr(source, "Input", None) is not None and not isinstance(source.Input, list):
+        source = source.Input
+        source.UpdatePipeline()
+        if _time_steps(source) <= 1 and array in _point_arrays(source):
+            return source
     return None
+
+
+def _with_neighbour_results(source, tags, array_of):
+    """`source` with each tag's outlier score and nearest neighbour (the filters added where missing)."""
+    for tag in tags:
+        arrays = _point_arrays(source)
+        embedding = ["POINTS", array_of[tag]]
+        if "outlier_score_" + tag not in arrays:
+            source = simple.EmbeddingOutlierScore(Input=source, Embedding=embedding)
+        if "nn_id_" + tag not in arrays:
+            source = simple.EmbeddingNearestNeighbor(Input=source, Embedding=embedding)
+    return source
 
 
 def _point_arrays(source):
@@ -527,28 +565,26 @@ def compare_source(samples, outliers=8, per_sample_views=True):
     names = embedding_arrays(samples)
     foundation, ft = embedding_tags(samples, names)
     array_of = {tag_of(name): name for name in names}
-    source = samples
-    for tag in (foundation, ft):
-        arrays = _point_arrays(source)
-        embedding = ["POINTS", array_of[tag]]
-        if "outlier_score_" + tag not in arrays:
-            source = simple.EmbeddingOutlierScore(Input=source, Embedding=embedding)
-        if "nn_id_" + tag not in arrays:
-            source = simple.EmbeddingNearestNeighbor(Input=source, Embedding=embedding)
-    # The fine-tuned map follows the foundation map, so it carries both maps' coordinates. Over
-    # the time steps of a fine-tuning run (Checkpoint Embedding), the fine-tuned maps are aligned
-    # so that samples move smoothly while the animation plays; the foundation's map, the same at
-    # every step, is computed once.
-    temporal = samples.GetDataInformation().DataInformation.GetNumberOfTimeSteps() > 1
-    foundation_map = simple.EmbeddingProjection(Input=source, Embedding=["POINTS", array_of[foundation]])
+    source = _with_neighbour_results(samples, [foundation, ft], array_of)
+    # Over the time steps of a fine-tuning run (Checkpoint Embedding) the fine-tuned maps are
+    # aligned, so that samples move smoothly while the animation plays. The foundation's
+    # embedding is the same at every step: its map, scores and histogram come from the samples
+    # before the checkpoints, so they are computed and drawn once, not at every frame (anything
+    # below Checkpoint Embedding re-executes at each time step). Otherwise the fine-tuned map
+    # follows the foundation map and carries both maps' coordinates.
+    temporal = _time_steps(samples) > 1
+    static = _before_time_steps(samples, array_of[foundation]) if temporal else None
+    foundation_input = _with_neighbour_results(static, [foundation], array_of) if static else source
+    foundation_map = simple.EmbeddingProjection(Input=foundation_input, Embedding=["POINTS", array_of[foundation]])
     simple.RenameSource("map (%s)" % foundation, foundation_map)
-    ft_map = simple.EmbeddingProjection(Input=foundation_map, Embedding=["POINTS", array_of[ft]],
+    ft_map = simple.EmbeddingProjection(Input=source if static else foundation_map, Embedding=["POINTS", array_of[ft]],
                                         AlignTimeSteps=1 if temporal else 0)
     if temporal:  # the animation controls step through the checkpoints
         simple.GetAnimationScene().UpdateAnimationUsingDataTimeSteps()
     simple.RenameSource("map (%s)" % ft, ft_map)
+    _pair(foundation_map, ft_map)
     ft_map.UpdatePipeline()
-    for proxy in (samples, source):  # the layout shows the maps only
+    for proxy in {samples, source, foundation_input}:  # the layout shows the maps only
         for view in simple.GetViews():
             # Only where it is shown: simple.GetDisplayProperties would create a representation.
             if servermanager.GetRepresentation(proxy, view) is not None:

@@ -177,6 +177,28 @@ shown = servermanager.Fetch(maps[0])
 outlier = point_array(shown, "outlier_score_foundation")
 check(np.ptp(outlier) > 0.05, "every outlier score is the same (%s): not an embedding" % np.unique(outlier)[:3])
 
+# Playing the run: the fine-tuned map moves, the foundation's map and histogram are not computed
+# again (they come from before the checkpoints; they used to re-execute at every frame).
+executions = {}
+for name in ("map (foundation)", "shown (foundation)", "map (ft)"):
+    executions[name] = 0
+
+    def count(*args, name=name):
+        executions[name] += 1
+    simple.FindSource(name).GetClientSideObject().AddObserver("EndEvent", count)
+scene = simple.GetAnimationScene()
+steps = list(simple.GetTimeKeeper().TimestepValues)
+check(len(steps) == len(run.TimestepValues), "the animation does not step through the checkpoints: %s" % steps)
+moved = []
+for step in steps[-3:]:
+    scene.AnimationTime = step
+    simple.RenderAllViews()
+    moved.append(servermanager.Fetch(maps[1]).GetPoint(5))
+check(executions["map (foundation)"] == 0 and executions["shown (foundation)"] == 0,
+      "the foundation's map was computed again while playing: %s" % executions)
+check(executions["map (ft)"] >= 2 and moved[0] != moved[-1], "the fine-tuned map did not follow the checkpoints: %s %s"
+      % (executions, moved))
+
 # A place on a map selects the samples drawn there (ParaView's SelectLocation selects none).
 shown_ft = views["ft_samples"]
 where = servermanager.Fetch(shown_ft).GetPoint(17)

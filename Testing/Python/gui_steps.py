@@ -87,9 +87,10 @@ class Steps:
         subprocess.run(["import", "-window", "root", path], check=True)
         print("screenshot " + path)
 
-    def add(self, delay_ms):
+    def add(self, delay_ms, patience_s=20):
+        """A step run `delay_ms` after the one before, retried (NotYet) for `patience_s` more."""
         def add(function):
-            self.steps.append((delay_ms, function))
+            self.steps.append((delay_ms, patience_s, function))
             return function
         return add
 
@@ -110,8 +111,8 @@ class Steps:
             print(self.passed)
             app.quit()
             return
-        delay, function = self.steps.pop(0)
-        deadline = time.time() + delay / 1000.0 + 20  # a busy machine draws late
+        delay, patience, function = self.steps.pop(0)
+        deadline = time.time() + delay / 1000.0 + patience  # a busy machine draws late
 
         def call():
             try:
