@@ -28,7 +28,9 @@ CAMERA_LINK = "DualEmbedCamera"
 # Selected samples: black, 3 pixels larger, on the white maps; no class colour of the palette is black.
 SELECTION_COLOR = [0.0, 0.0, 0.0]
 SPHERE_LIMIT = 20000
-TITLES_GROUP = "dualembed_titles"  # proxy group of the views' titles (not pipeline sources)
+# Proxy groups of the views' own parts, which the Pipeline Browser does not list as sources.
+TITLES_GROUP = "dualembed_titles"  # the titles
+HIGHLIGHTS_GROUP = "dualembed_highlights"  # the selection drawn on top of each map
 
 
 def class_names(source):
@@ -107,6 +109,63 @@ def style_selection(display):
                         ("SelectionRenderPointsAsSpheres", display.RenderPointsAsSpheres)):
         if display.GetProperty(name) is not None:  # not every representation has them
             display.SetPropertyWithName(name, value)
+
+
+_highlights = []  # (samples, observer tag, view): what highlight_selection() follows
+
+
+def highlight_selection(view, samples):
+    """Draws the selected samples of `samples` on top of its map in `view`: black dots in a white
+    halo, in front of every other sample, at any density. ParaView draws its own selection colour
+    among the samples, where the neighbours of a dense map hid single samples and most of a small
+    selection (and a selected region became a black outline). Follows the selection of `samples`
+    (selections linked to it too) from the GUI and from Python; nothing when none."""
+    # Two drawings of the same samples (one representation per source and view).
+    parts = [servermanager.filters.ExtractSelection(Input=samples) for _ in range(2)]
+    manager = servermanager.ProxyManager()
+    bounds = samples.GetDataInformation().GetBounds()
+    size = max(bounds[1] - bounds[0], bounds[3] - bounds[2], 1e-12)
+    displays = []
+    # In front by more than the point sprites' own depth (a sphere's radius, a few % of the map).
+    for part, (name, colour, point_size, depth) in zip(parts, (("halo", [1, 1, 1], 15, 0.2), ("dots", [0, 0, 0], 10, 0.4))):
+        manager.RegisterProxy(HIGHLIGHTS_GROUP, "%s %s" % (_label(samples), name), part)
+        display = simple.Show(part, view)
+        display.SetRepresentationType("Points")
+        display.ColorArrayName = ["POINTS", ""]
+        display.AmbientColor = display.DiffuseColor = colour
+        display.Ambient, display.Diffuse = 1.0, 0.0  # flat: a lit white sphere looks grey
+        display.PointSize = point_size
+        display.RenderPointsAsSpheres = 1
+        display.Position = [0, 0, depth * size]
+        display.Pickable = 0  # a rectangle selection selects the samples, not their highlight
+        displays.append(display)
+
+    def follow(*args):
+        selection = samples.SMProxy.GetSelectionInput(0)
+        if selection is not None:
+            for part in parts:
+                part.Selection = servermanager._getPyProxy(selection)
+        for display in displays:
+            display.Visibility = 1 if selection is not None else 0
+    _highlights.append((samples, samples.SMProxy.AddObserver("SelectionChangedEvent", follow), view))
+    follow()
+    return parts
+
+
+def _remove_highlights(views):
+    """Stops following the selections drawn in `views` and deletes their highlights."""
+    for samples, tag, view in [h for h in _highlights if h[2] in views]:
+        samples.SMProxy.RemoveObserver(tag)
+        _highlights.remove((samples, tag, view))
+    manager = servermanager.ProxyManager()
+    parts = manager.GetProxiesInGroup(HIGHLIGHTS_GROUP)
+    shown = {representation.Input for view in views for representation in view.Representations
+             if getattr(representation, "Input", None) is not None}
+    for (name, _), part in parts.items():
+        if part in shown:
+            for view in views:
+                simple.Hide(part, view)
+            manager.UnRegisterProxy(HIGHLIGHTS_GROUP, name, part)
 
 
 def data_map(source, suffix="ft"):
@@ -380,6 +439,8 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
 
     # Same point ids in both maps, the spreadsheet and the histogram.
     simple.AddSelectionLink(foundation_map, ft_map, SELECTION_LINK)
+    highlight_selection(left, foundation_map)
+    highlight_selection(right, ft_map)
     style_histogram(histogram_view, foundation_map, score)
 
     views = {"layout": layout, "foundation": left, "ft": right, "spreadsheet": sheet,
@@ -392,6 +453,7 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         simple.RenameSource("data map (%s)" % ft, cartography)
         style_data_map(cartography_view, cartography, "data map: training dynamics (%s)" % ft, ft)
         simple.AddSelectionLink(foundation_map, cartography, SELECTION_LINK + "DataMap")
+        highlight_selection(cartography_view, cartography)
         views["data_map_source"] = cartography
     if not gui:
         # The gallery needs the pixels: it reads the full samples, with the light map's selection.
@@ -430,6 +492,7 @@ def _remove_layout(old):
             if getattr(representation, "Input", None) is not None}
     made = [source for source in made if source.GetXMLName() in ("TextSource", "SampleGallery") or
             _label(source).startswith(("data map (", "shown ("))]
+    _remove_highlights(views)
     simple.RemoveLayout(old)
     for view in views:
         simple.Delete(view)
