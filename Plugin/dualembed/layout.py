@@ -387,6 +387,10 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         simple.RenameSource("shown (%s)" % ft, ft_map)
     left = simple.CreateView("RenderView")
     gui = in_gui(left)
+    if gui:
+        # White maps: the colour bars, axes and texts a user adds later (recolouring a map from
+        # the toolbar) take the palette's colours, white by default: invisible on white.
+        simple.LoadPalette("WhiteBackground")
     right = simple.CreateView("RenderView")
     sheet = simple.CreateView("SpreadSheetView")
     histogram_view = simple.CreateView("XYHistogramChartView")

@@ -245,6 +245,46 @@ def plain_error():
         for view in widget.findChildren(QtWidgets.QAbstractItemView):
             view.scrollToBottom()  # for the screenshot: the newest message
     steps.screenshot("6-plain-error")
+    for widget in [w for w in QtWidgets.QApplication.allWidgets() if w.inherits("pqOutputWidget")]:
+        widget.window().hide()  # the Output Messages window would cover the maps
+    # Recolour the foundation map by its outlier score with the toolbar's colour menu: select
+    # the map's samples, click its view, open the menu and type the array's name.
+    simple.SetActiveSource(simple.FindSource("shown (foundation)"))
+    view = [f for f in main_window().findChildren(QtWidgets.QWidget) if f.inherits("pqViewFrame") and f.isVisible()]
+    frame = min(view, key=lambda f: (f.mapToGlobal(f.rect().center()).y(), f.mapToGlobal(f.rect().center()).x()))
+    corner = frame.mapToGlobal(frame.rect().topLeft())
+    xdotool("mousemove", "--sync", corner.x() + 40, corner.y() + 60, "click", "1")
+
+
+def colour_menu():
+    menus = [c for c in main_window().findChildren(QtWidgets.QComboBox)
+             if c.isVisible() and c.parentWidget() is not None and c.parentWidget().inherits("pqDisplayColorWidget")]
+    check(menus, "no colour menu in the toolbar")
+    return menus[0]
+
+
+@step(1000)
+def recolour():
+    if simple.GetActiveView() != layout_view_showing(simple.FindSource("shown (foundation)")):
+        raise NotYet("the foundation map's view is not the active one")
+    click(colour_menu())
+    xdotool("sleep", "0.5", "type", "--delay", 40, "outlier_score_f")
+    xdotool("key", "Return")
+
+
+@step(2000)
+def legible_colour_bar():
+    shown = simple.FindSource("shown (foundation)")
+    view = layout_view_showing(shown)
+    display = servermanager.GetRepresentation(shown, view)
+    if list(display.ColorArrayName)[-1] != "outlier_score_foundation":
+        raise NotYet("the map is coloured by %s" % list(display.ColorArrayName))
+    bar = simple.GetScalarBar(simple.GetColorTransferFunction("outlier_score_foundation"), view)
+    steps.screenshot("7-recoloured")
+    check(bar.Visibility == 1 and "outlier_score_foundation" in bar.Title, "the colour bar has no title: %r" % bar.Title)
+    for part in ("TitleColor", "LabelColor"):
+        colour = list(getattr(bar, part))
+        check(sum(colour) < 1.5, "the colour bar's %s is %s on the map's white background" % (part, colour))
 
 
 steps.run(300, "DualEmbed GUI user paths test passed")
