@@ -175,10 +175,11 @@ def data_map(source, suffix="ft"):
                              Function="variability_{0}*iHat + confidence_{0}*jHat".format(suffix))
 
 
-def style_data_map(view, source, title="", suffix="ft"):
+def style_data_map(view, source, title="", suffix="ft", axis_titles=True):
     """The data map as Dataset Cartography draws it: variability (x) against confidence (y),
     coloured by correctness; easy-to-learn samples top left, ambiguous ones right, hard-to-learn
-    (often mislabelled) ones bottom left."""
+    (often mislabelled) ones bottom left. axis_titles=False: the title names the axes instead
+    (the y title needs room left of the labels that a narrow view lacks)."""
     display = simple.Show(source, view)
     display.SetRepresentationType("Points")
     large = source.GetDataInformation().GetNumberOfPoints() > SPHERE_LIMIT
@@ -198,7 +199,7 @@ def style_data_map(view, source, title="", suffix="ft"):
     bar.LabelFontSize = bar.TitleFontSize = 10
     grid = display.DataAxesGrid
     grid.GridAxesVisibility = 1
-    grid.XTitle, grid.YTitle = "variability", "confidence"
+    grid.XTitle, grid.YTitle = ("variability", "confidence") if axis_titles else ("", "")
     grid.ShowGrid = 1
     grid.GridColor = [0.85, 0.85, 0.85]
     for axis in ("X", "Y"):
@@ -212,9 +213,9 @@ def style_data_map(view, source, title="", suffix="ft"):
     grid.CustomBounds = [0, 0.5, 0, 1, 0, 0]
     _flat_view(view, title)
     simple.ResetCamera(view)
-    view.CameraParallelScale = 0.62
-    view.CameraFocalPoint = [0.3, 0.5, 0]
-    view.CameraPosition = [0.3, 0.5, 10]
+    view.CameraParallelScale = 0.62 if axis_titles else 0.64
+    view.CameraFocalPoint = [0.3 if axis_titles else 0.28, 0.5, 0]
+    view.CameraPosition = [view.CameraFocalPoint[0], 0.5, 10]
     return display
 
 
@@ -229,8 +230,8 @@ def style_histogram(view, source, array):
     display.SelectInputArray = ["POINTS", array]
     display.BinCount = 40
     view.LeftAxisTitle = "samples"
-    view.BottomAxisTitle = array
-    view.ChartTitle = "%s (drag over bars to select samples)" % array
+    view.BottomAxisTitle = "drag over bars to select their samples"
+    view.ChartTitle = array  # short: the view is narrow in the GUI's layout (a long title was cut)
     # A left drag selects bars (ParaView's chart views pan with it by default; panning stays on
     # the middle button): the selection is a threshold of `array`, i.e. those bins' samples.
     try:
@@ -455,7 +456,8 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         # Same point ids as the maps: selecting in the data map selects there, and back.
         cartography = data_map(ft_map, ft)
         simple.RenameSource("data map (%s)" % ft, cartography)
-        style_data_map(cartography_view, cartography, "data map: training dynamics (%s)" % ft, ft)
+        style_data_map(cartography_view, cartography, "data map (%s): confidence (y)\nagainst variability (x)" % ft, ft,
+                       axis_titles=False)
         simple.AddSelectionLink(foundation_map, cartography, SELECTION_LINK + "DataMap")
         highlight_selection(cartography_view, cartography)
         views["data_map_source"] = cartography
