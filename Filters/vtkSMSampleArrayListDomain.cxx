@@ -95,18 +95,25 @@ int vtkSMSampleArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool u
   {
     return this->Superclass::SetDefaultValues(property, useUncheckedValues);
   }
-  if (this->GetNumberOfStrings() == 0)
+  const unsigned int noneStrings = this->GetNoneString() ? 1 : 0; // the domain lists None first
+  if (this->GetNumberOfStrings() <= noneStrings)
   {
     // No input arrays known yet (paraview.simple asks as soon as Input is set,
-    // before anything ran). Leave the name as it is, empty: the filter applies
+    // before anything ran; an optional array's domain then lists only None:
+    // choosing it skipped the array for good). Leave the name as it is, empty: the filter applies
     // the same rule on the server when it executes (FilterSupport's
     // chooseInputArray). Setting it would count as the user's choice, which a
     // later reset to the defaults keeps; declining would make ParaView fall
     // back to the XML default, the array index "0", as the array *name*.
     return 1;
   }
-  const std::string chosen = dualembed::defaultArrayForRole(pointArrayFacts(this->GetInputDataInformation("Input")),
-    static_cast<dualembed::ArrayRole>(this->Role), this->Occurrence, this->PreferredName);
+  const std::vector<dualembed::ArrayFacts> facts = pointArrayFacts(this->GetInputDataInformation("Input"));
+  if (facts.empty())
+  {
+    return 1; // the input's arrays are not known here yet: as above, the server chooses
+  }
+  const std::string chosen = dualembed::defaultArrayForRole(
+    facts, static_cast<dualembed::ArrayRole>(this->Role), this->Occurrence, this->PreferredName);
   if (!chosen.empty())
   {
     for (unsigned int i = 0; i < this->GetNumberOfStrings(); ++i)

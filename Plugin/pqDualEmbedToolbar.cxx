@@ -1,10 +1,15 @@
 #include "pqDualEmbedToolbar.h"
 
+#include "pqActiveObjects.h"
 #include "pqCoreUtilities.h"
+#include "pqOutputPort.h"
 #include "pqPipelineSource.h"
 #include "pqPropertiesPanel.h"
 #include "pqView.h"
 #include "vtkNew.h"
+#include "vtkPVArrayInformation.h"
+#include "vtkPVDataInformation.h"
+#include "vtkPVDataSetAttributesInformation.h"
 #include "vtkPythonInterpreter.h"
 #include "vtkPVXMLElement.h"
 #include "vtkSMParaViewPipelineControllerWithRendering.h"
@@ -15,7 +20,11 @@
 
 #include <QAction>
 #include <QKeySequence>
+#include <QMenu>
 #include <QTimer>
+#include <QToolButton>
+
+#include <cstring>
 
 #include <string>
 
@@ -37,6 +46,17 @@ pqDualEmbedToolbar::pqDualEmbedToolbar(QWidget* parent)
   outliers->setObjectName("actionSelectTopOutliers");
   outliers->setToolTip(tr("Select the foundation embedding's 8 strongest outliers in the comparison layout."));
   this->connect(outliers, &QAction::triggered, this, &pqDualEmbedToolbar::selectTopOutliers);
+  this->Issues = new QMenu(this);
+  QAction* issues = this->addAction(QIcon(":/DualEmbed/outliers.svg"), tr("Select Issues"));
+  issues->setObjectName("actionSelectIssues");
+  issues->setToolTip(tr("Select the samples that Data Issues flagged (label issues, near duplicates, ...) "
+                        "in the active samples, in the comparison layout's maps, spreadsheet and Sample Inspector."));
+  issues->setMenu(this->Issues);
+  this->connect(this->Issues, &QMenu::aboutToShow, this, &pqDualEmbedToolbar::listIssues);
+  if (auto* button = qobject_cast<QToolButton*>(this->widgetForAction(issues)))
+  {
+    button->setPopupMode(QToolButton::InstantPopup);  // a click opens the list
+  }
   this->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
 
   // The Properties panel exists once the main window is complete.
@@ -51,14 +71,14 @@ pqDualEmbedToolbar::pqDualEmbedToolbar(QWidget* parent)
   });
 }
 
-void pqDualEmbedToolbar::runPython(const char* code)
+void pqDualEmbedToolbar::runPython(const std::string& code)
 {
   // Not pqPythonManager::executeCode: that runs the code in the Python Shell,
   // which captures VTK's messages, so dualembed's errors never reached the
   // Output Messages, only the shell and the terminal (with every earlier
   // import message of the shell before them).
   vtkPythonInterpreter::Initialize();
-  vtkPythonInterpreter::RunSimpleString(code);
+  vtkPythonInterpreter::RunSimpleString(code.c_str());
 }
 
 void pqDualEmbedToolbar::compareEmbeddings()
@@ -73,6 +93,56 @@ void pqDualEmbedToolbar::selectTopOutliers()
   runPython("import paraview.servermanager\n"
             "import dualembed.layout\n"
             "dualembed.layout.run_action(dualembed.layout.select_top_outliers)\n");
+}
+
+namespace
+{
+/// `text` as a Python string literal (array names come from user tags).
+std::string pythonString(const std::string& text)
+{
+  std::string quoted = "'";
+  for (char c : text)
+  {
+    quoted += (c == '\\' || c == '\'') ? std::string("\\") + c : std::string(1, c);
+  }
+  return quoted + "'";
+}
+}
+
+void pqDualEmbedToolbar::listIssues()
+{
+  this->Issues->clear();
+  pqPipelineSource* source = pqActiveObjects::instance().activeSource();
+  vtkPVDataInformation* info = source ? source->getOutputPort(0)->getDataInformation() : nullptr;
+  vtkPVDataSetAttributesInformation* pd = info ? info->GetPointDataInformation() : nullptr;
+  for (int i = 0; pd && i < pd->GetNumberOfArrays(); ++i)
+  {
+    const std::string name = pd->GetArrayInformation(i)->GetName();
+    if (name.rfind("is_", 0) != 0)
+    {
+      continue;
+    }
+    // is_label_issue_ft -> "label issue (ft)"; the tag is what follows the issue's own words.
+    QString text = QString::fromStdString(name.substr(3)).replace('_', ' ');
+    for (const char* tag : { " foundation", " ft" })
+    {
+      if (text.endsWith(tag))
+      {
+        text = text.left(text.size() - int(strlen(tag))) + " (" + QString(tag).trimmed() + ")";
+      }
+    }
+    QAction* action = this->Issues->addAction(text);
+    action->setObjectName(QString::fromStdString("select_" + name));
+    this->connect(action, &QAction::triggered, this, [name]() {
+      runPython("import paraview.servermanager\nimport dualembed.layout\n"
+                "dualembed.layout.run_action(dualembed.layout.select_flagged, " + pythonString(name) + ")\n");
+    });
+  }
+  if (this->Issues->isEmpty())
+  {
+    this->Issues->addAction(tr("No flags here: apply Filters > DualEmbed > Data Issues to the samples first"))
+      ->setEnabled(false);
+  }
 }
 
 namespace

@@ -257,18 +257,71 @@ def fit_image(view, image_source):
 
 def select_lowest(source, array, count):
     """Selects the `count` samples of `source` with the lowest values of `array`."""
-    from vtkmodules.util.numpy_support import vtk_to_numpy
     import numpy as np
-    data = servermanager.Fetch(source)
-    values = vtk_to_numpy(data.GetPointData().GetArray(array))
+    values, global_ids = _fetch_values(source, array)
     ids = np.argsort(values, kind="stable")[:count]
-    global_ids = data.GetPointData().GetGlobalIds()
+    _select_samples(source, ids, global_ids)
+    return [int(i) for i in ids]
+
+
+def select_flagged(flag, source=None):
+    """Selects the samples that `flag` (Data Issues' is_label_issue_<X>, is_near_duplicate_<Y>, ...)
+    marks in `source` (default: the active source), where the comparison layout shows them: on
+    the layout's map of those samples (_shown_samples), so both maps, the spreadsheet, the
+    histogram and the Sample Inspector show them. The toolbar's Select
+    Issues menu. Returns the flagged point ids."""
+    import numpy as np
+    source = source or simple.GetActiveSource()
+    if source is None or flag not in _point_arrays(source):
+        raise ValueError("Select Issues: %s has no %s array: apply Data Issues to the samples first."
+                         % (_label(source) or "the active source" if source else "no source is active", flag))
+    values, global_ids = _fetch_values(source, flag)
+    ids = np.flatnonzero(values)
+    _select_samples(_shown_samples(source) or source, ids, global_ids)
+    return [int(i) for i in ids]
+
+
+def _shown_samples(source):
+    """The comparison layout's map ("shown (...)") of the samples of `source`: `source` itself, or
+    the map shown of `source` or of a source upstream (the DualEmbed filters keep the point ids)."""
+    shown = {s.Input: s for name, s in [(key[0], s) for key, s in simple.GetSources().items()]
+             if name.startswith("shown (") and getattr(s, "Input", None) is not None}
+    for _ in range(64):
+        if _label(source).startswith("shown ("):
+            return source
+        if source in shown:
+            return shown[source]
+        source = getattr(source, "Input", None)
+        if source is None or isinstance(source, list):
+            return None
+    return None
+
+
+def _fetch_values(source, array):
+    """`array` of `source`'s samples (gathered from every rank, in order) and their global ids
+    (None when they have none); only those two arrays travel, not the pixels."""
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    from vtkmodules.vtkCommonDataModel import vtkDataSetAttributes
+    ids = source.GetDataInformation().DataInformation.GetPointDataInformation().GetAttributeInformation(
+        vtkDataSetAttributes.GLOBALIDS)
+    ids_name = ids.GetName() if ids is not None else None
+    light = simple.PassArrays(Input=source, PointDataArrays=[array] + ([ids_name] if ids_name else []),
+                              CellDataArrays=[], FieldDataArrays=[])
+    try:
+        data = servermanager.Fetch(light)
+    finally:
+        simple.Delete(light)
+    values = data.GetPointData().GetArray(array)
+    global_ids = data.GetPointData().GetArray(ids_name) if ids_name else None
+    return vtk_to_numpy(values), None if global_ids is None else vtk_to_numpy(global_ids)
+
+
+def _select_samples(source, ids, global_ids):
     if global_ids is not None:
         # Fetch gathers the ranks' samples in order; an id selection would address rank 0's points.
-        simple.SelectGlobalIDs(IDs=[int(global_ids.GetValue(int(i))) for i in ids], FieldType="POINT", Source=source)
+        simple.SelectGlobalIDs(IDs=[int(global_ids[i]) for i in ids], FieldType="POINT", Source=source)
     else:
         simple.SelectIDs(IDs=[v for i in ids for v in (0, int(i))], FieldType="POINT", Source=source)
-    return [int(i) for i in ids]
 
 
 # --- The paraview GUI: ParaView's Welcome dialog -------------------------------------------------

@@ -11,9 +11,14 @@
 #     spreadsheet's columns and the histogram come back.
 #  5. Compare Embeddings on samples without embeddings: one plain sentence in the Output
 #     Messages, no Python traceback.
+#  6. The foundation map recoloured by its outlier score from the toolbar's colour menu: the new
+#     colour bar has a title and dark text (it was white on the white map).
+#  7. Data Issues on the fine-tuned map, then the toolbar's Select Issues menu, "label issue (ft)":
+#     exactly the flagged samples are selected in the maps.
 # Screenshots: TestGuiUserPaths-*.png in DUALEMBED_TEST_OUTPUT_DIR.
 import os
 
+import numpy as np
 from paraview import servermanager, simple
 from PyQt5 import QtWidgets
 
@@ -285,6 +290,51 @@ def legible_colour_bar():
     for part in ("TitleColor", "LabelColor"):
         colour = list(getattr(bar, part))
         check(sum(colour) < 1.5, "the colour bar's %s is %s on the map's white background" % (part, colour))
+    # Data Issues on the fine-tuned map's samples (selected in the Pipeline Browser, as from the
+    # Filters menu), then the toolbar's Select Issues menu.
+    simple.SetActiveSource(simple.FindSource("map (ft)"))
+    state["issues"] = simple.DataIssues()
+    simple.SetActiveSource(state["issues"])
+
+
+@step(1500)
+def open_issues_menu():
+    state["issues"].UpdatePipeline()
+    if points(state["issues"]) != N:
+        raise NotYet("Data Issues has not run yet")
+    buttons = [b for b in main_window().findChildren(QtWidgets.QToolButton)
+               if b.defaultAction() is not None and b.defaultAction().objectName() == "actionSelectIssues"]
+    check(buttons, "no Select Issues button on the DualEmbed toolbar")
+    click(buttons[0])
+
+
+@step(1000)
+def choose_issue():
+    menus = [m for m in QtWidgets.QApplication.topLevelWidgets() if isinstance(m, QtWidgets.QMenu) and m.isVisible()]
+    if not menus:
+        raise NotYet("Select Issues opened no menu")
+    entries = {a.objectName(): a for a in menus[0].actions()}
+    check("select_is_label_issue_ft" in entries, "the Select Issues menu lists %s" % [a.text() for a in entries.values()])
+    state["flag"] = "is_label_issue_ft"
+    steps.screenshot("8-issues-menu")
+    centre = menus[0].mapToGlobal(menus[0].actionGeometry(entries["select_is_label_issue_ft"]).center())
+    xdotool("mousemove", "--sync", centre.x(), centre.y(), "click", "1")
+
+
+@step(1500)
+def issues_selected():
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    shown = simple.FindSource("shown (ft)")
+    selection = shown.SMProxy.GetSelectionInput(0)
+    flags = vtk_to_numpy(servermanager.Fetch(state["issues"]).GetPointData().GetArray(state["flag"]))
+    if selection is None:
+        raise NotYet("nothing is selected in the fine-tuned map")
+    chosen = simple.ExtractSelection(Input=shown, Selection=servermanager._getPyProxy(selection))
+    ids = vtk_to_numpy(servermanager.Fetch(chosen).GetPointData().GetArray("vtkOriginalPointIds"))
+    simple.Delete(chosen)
+    check(sorted(ids) == sorted(np.flatnonzero(flags)), "Select Issues selected %s, Data Issues flagged %s"
+          % (sorted(ids), list(np.flatnonzero(flags))))
+    steps.screenshot("9-issues-selected")
 
 
 steps.run(300, "DualEmbed GUI user paths test passed")

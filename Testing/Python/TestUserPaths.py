@@ -167,6 +167,11 @@ try:
 finally:
     shutil.rmtree(work)
 
+def point_array_of(point_data, name):
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    return vtk_to_numpy(point_data.GetArray(name))
+
+
 # Compare Embeddings on the run compares the two embeddings (it took the drift scalars).
 views = layout.compare_source(dynamics, outliers=0)
 maps = [views["foundation_samples"], views["ft_samples"]]
@@ -207,6 +212,28 @@ picked = simple.ExtractSelection(Input=shown_ft, Selection=servermanager._getPyP
 ids = point_array(servermanager.Fetch(picked), "vtkOriginalPointIds")
 check(17 in ids and len(ids) < N // 4, "select_near at sample 17 selected %s" % list(ids))
 simple.Delete(picked)
+
+# Data Issues on the fine-tuned map, then its flags selected in one action (the toolbar's Select
+# Issues): the flagged samples are selected in the layout's maps, whose selections are linked.
+issues = simple.DataIssues(Input=simple.FindSource("map (ft)"))
+flagged = servermanager.Fetch(issues).GetPointData()
+counts = {flagged.GetArrayName(i): int(np.sum(point_array_of(flagged, flagged.GetArrayName(i))))
+          for i in range(flagged.GetNumberOfArrays()) if flagged.GetArrayName(i).startswith("is_")}
+flag = max(counts, key=counts.get)
+check(counts[flag] > 0, "Data Issues flagged nothing on %d samples: %s" % (N, counts))
+picked = layout.select_flagged(flag, source=issues)
+for shown_map in maps:
+    chosen = simple.ExtractSelection(Input=shown_map, Selection=servermanager._getPyProxy(shown_map.SMProxy.GetSelectionInput(0)))
+    ids = sorted(point_array(servermanager.Fetch(chosen), "vtkOriginalPointIds"))
+    simple.Delete(chosen)
+    check(len(picked) == counts[flag] and ids == sorted(picked),
+          "Select Issues %s: %s selected in %s, flagged %s" % (flag, ids, shown_map.GetXMLLabel(), picked))
+try:
+    layout.select_flagged("is_label_issue_nothing", source=issues)
+    check(False, "Select Issues of a flag the samples lack did not fail")
+except ValueError as error:
+    check("apply Data Issues" in str(error), "Select Issues of a missing flag says: %s" % error)
+simple.Delete(issues)
 
 # Compare again, from the samples the layout shows: the same maps, one DualEmbed tab.
 again = layout.compare_source(views["foundation_samples"], outliers=0)
