@@ -33,7 +33,11 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QImage>
+#include <QContextMenuEvent>
+#include <QDialog>
 #include <QLabel>
+#include <QMenu>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QPixmap>
 #include <QRegExp>
@@ -146,7 +150,7 @@ QPixmap trajectory(vtkDataArray* values, vtkIdType row)
   return pixmap;
 }
 
-QPixmap thumbnail(vtkUnsignedCharArray* images, vtkIdType row, int h, int w, int c)
+QPixmap thumbnail(vtkUnsignedCharArray* images, vtkIdType row, int h, int w, int c, int thumbnailSide = ThumbnailSide)
 {
   if (!images || h <= 0 || w <= 0 || (c != 1 && c != 3 && c != 4) ||
     images->GetNumberOfComponents() != h * w * c || row < 0 || row >= images->GetNumberOfTuples())
@@ -157,12 +161,12 @@ QPixmap thumbnail(vtkUnsignedCharArray* images, vtkIdType row, int h, int w, int
     c == 1 ? QImage::Format_Grayscale8 : (c == 3 ? QImage::Format_RGB888 : QImage::Format_RGBA8888);
   const QImage image(images->GetPointer(row * images->GetNumberOfComponents()), w, h, w * c, format);
   const int side = std::max(h, w);
-  if (side < ThumbnailSide)
+  if (side < thumbnailSide)
   {
-    const int factor = (ThumbnailSide + side - 1) / side;
+    const int factor = (thumbnailSide + side - 1) / side;
     return QPixmap::fromImage(image.scaled(w * factor, h * factor, Qt::KeepAspectRatio, Qt::FastTransformation));
   }
-  return QPixmap::fromImage(image.scaled(ThumbnailSide * w / side, ThumbnailSide * h / side,
+  return QPixmap::fromImage(image.scaled(thumbnailSide * w / side, thumbnailSide * h / side,
     Qt::KeepAspectRatio, Qt::SmoothTransformation));
 }
 
@@ -443,6 +447,7 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     delete item->widget();
     delete item;
   }
+  this->Rows = rows;
   if (!rows || rows->GetNumberOfRows() == 0)
   {
     return;
@@ -503,6 +508,8 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     tile->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed); // all its lines, scroll for more
     const long long pointId = pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1;
     tile->setProperty("pointId", QVariant::fromValue<qlonglong>(pointId));
+    tile->setProperty("row", QVariant::fromValue<qlonglong>(r));
+    tile->setToolTip(tr("Click: select this sample. Right-click: enlarge it, or select it with its nearest neighbour."));
     tile->setProperty("globalId",
       QVariant::fromValue<qlonglong>(globalIds ? static_cast<long long>(globalIds->GetComponent(r, 0)) : -1));
     tile->installEventFilter(this);
@@ -559,6 +566,7 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
       }
     }
     auto* text = new QLabel(lines.join("<br>"), tile);
+    text->setObjectName("Description");
     text->setTextFormat(Qt::RichText);
     text->setWordWrap(false); // a wrapped QLabel under-reports its height in a grid: lines were cut
     layout->addWidget(text);
@@ -604,7 +612,13 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
 
 bool pqSampleInspector::eventFilter(QObject* watched, QEvent* event)
 {
-  if (event->type() == QEvent::MouseButtonRelease && watched->property("pointId").isValid())
+  if (event->type() == QEvent::ContextMenu && watched->property("pointId").isValid())
+  {
+    this->showTileMenu(qobject_cast<QWidget*>(watched), static_cast<QContextMenuEvent*>(event)->globalPos());
+    return true;
+  }
+  if (event->type() == QEvent::MouseButtonRelease && watched->property("pointId").isValid() &&
+    static_cast<QMouseEvent*>(event)->button() == Qt::LeftButton)
   {
     // After the event: selecting rebuilds the tiles, the one clicked included.
     const long long pointId = watched->property("pointId").toLongLong();
@@ -615,9 +629,81 @@ bool pqSampleInspector::eventFilter(QObject* watched, QEvent* event)
   return this->Superclass::eventFilter(watched, event);
 }
 
+void pqSampleInspector::showTileMenu(QWidget* tile, const QPoint& where)
+{
+  const long long pointId = tile->property("pointId").toLongLong();
+  const long long globalId = tile->property("globalId").toLongLong();
+  const vtkIdType row = tile->property("row").toLongLong();
+  const std::string suffix = this->Port ? neighborSuffix(this->Port) : std::string();
+  auto* neighbors = this->Rows ? vtkDataArray::SafeDownCast(this->Rows->GetColumnByName(("nn_id_" + suffix).c_str())) : nullptr;
+  QMenu menu(this);
+  QAction* enlarge = menu.addAction(tr("Enlarge"));
+  enlarge->setObjectName("actionEnlargeSample");
+  QAction* pair = menu.addAction(tr("Select with its nearest neighbour (%1)").arg(QString::fromStdString(suffix)));
+  pair->setObjectName("actionSelectWithNeighbor");
+  pair->setEnabled(neighbors && row < neighbors->GetNumberOfTuples());
+  this->log(QString("menu %1").arg(pointId));
+  QAction* chosen = menu.exec(where);
+  if (chosen == enlarge)
+  {
+    this->enlarge(tile, row);
+  }
+  else if (chosen == pair && pair->isEnabled())
+  {
+    // nn_id_X is the neighbour's row among all samples: its point id when
+    // serial, its global id (the readers' sample_id, the row) when distributed.
+    const long long neighbor = static_cast<long long>(neighbors->GetComponent(row, 0));
+    QTimer::singleShot(0, this, [this, pointId, globalId, neighbor]() {
+      this->selectSamples({ pointId, neighbor }, globalId >= 0 ? std::vector<long long>{ globalId, neighbor }
+                                                                : std::vector<long long>{});
+    });
+  }
+}
+
+void pqSampleInspector::enlarge(QWidget* tile, vtkIdType row)
+{
+  auto* shape = this->Rows ? vtkIntArray::SafeDownCast(this->Rows->GetFieldData()->GetAbstractArray("image_shape")) : nullptr;
+  if (!shape || shape->GetNumberOfValues() != 3)
+  {
+    return;
+  }
+  // Large enough to see what a thumbnail hides; the window is the user's to
+  // keep open beside the maps, or to close.
+  auto* dialog = new QDialog(this);
+  dialog->setObjectName("EnlargedSample");
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  auto* layout = new QVBoxLayout(dialog);
+  auto* pictures = new QHBoxLayout();
+  int width = 0;
+  for (const char* column : { "image", "neighbor_image" })
+  {
+    auto* picture = new QLabel(dialog);
+    picture->setPixmap(thumbnail(vtkUnsignedCharArray::SafeDownCast(this->Rows->GetColumnByName(column)), row,
+      shape->GetValue(0), shape->GetValue(1), shape->GetValue(2), 5 * ThumbnailSide));
+    picture->setToolTip(std::string(column) == "image" ? tr("the sample") : tr("its nearest neighbour"));
+    width += picture->pixmap() ? picture->pixmap()->width() : 0;
+    pictures->addWidget(picture);
+  }
+  layout->addLayout(pictures);
+  if (auto* description = tile->findChild<QLabel*>("Description"))
+  {
+    auto* text = new QLabel(description->text(), dialog);
+    text->setTextFormat(Qt::RichText);
+    layout->addWidget(text);
+  }
+  dialog->setWindowTitle(tr("Sample #%1 and its nearest neighbour").arg(stringValue(this->Rows, "sample_id", row)));
+  dialog->show();
+  this->log(QString("enlarged %1 %2").arg(tile->property("pointId").toLongLong()).arg(width));
+}
+
 void pqSampleInspector::selectSample(long long pointId, long long globalId)
 {
-  if (!this->Port || pointId < 0)
+  this->selectSamples({ pointId }, globalId >= 0 ? std::vector<long long>{ globalId } : std::vector<long long>{});
+}
+
+void pqSampleInspector::selectSamples(const std::vector<long long>& pointIds, const std::vector<long long>& globalIds)
+{
+  if (!this->Port || pointIds.empty() || *std::min_element(pointIds.begin(), pointIds.end()) < 0)
   {
     return;
   }
@@ -625,22 +711,26 @@ void pqSampleInspector::selectSample(long long pointId, long long globalId)
   // passes it on to the other map (same samples everywhere). By global id
   // when the samples have them: (process, point id) addresses a rank's own
   // points, and the gallery's point_id is a global row.
-  this->log(QString("select %1 %2").arg(pointId).arg(globalId));
+  for (size_t i = 0; i < pointIds.size(); ++i)
+  {
+    this->log(QString("select %1 %2").arg(pointIds[i]).arg(i < globalIds.size() ? globalIds[i] : -1));
+  }
   vtkSMSessionProxyManager* pxm = this->Port->getServer()->proxyManager();
   vtkSmartPointer<vtkSMSourceProxy> selection;
-  const bool global = globalId >= 0;
+  const bool global = !globalIds.empty();
   selection.TakeReference(vtkSMSourceProxy::SafeDownCast(
     pxm->NewProxy("sources", global ? "GlobalIDSelectionSource" : "IDSelectionSource")));
   vtkSMPropertyHelper(selection, "FieldType").Set(1); // points (vtkSelectionNode::POINT)
-  if (global)
+  std::vector<vtkIdType> ids;
+  for (size_t i = 0; i < pointIds.size(); ++i)
   {
-    vtkSMPropertyHelper(selection, "IDs").Set(static_cast<vtkIdType>(globalId));
+    if (!global)
+    {
+      ids.push_back(0); // (process, point id): serial data
+    }
+    ids.push_back(static_cast<vtkIdType>(global ? globalIds[i] : pointIds[i]));
   }
-  else
-  {
-    const vtkIdType ids[2] = { 0, static_cast<vtkIdType>(pointId) }; // (process, point id): serial data
-    vtkSMPropertyHelper(selection, "IDs").Set(ids, 2);
-  }
+  vtkSMPropertyHelper(selection, "IDs").Set(ids.data(), static_cast<unsigned int>(ids.size()));
   selection->UpdateVTKObjects();
   // ParaView 5.11's selections are AppendSelections proxies (boolean combinations of sources).
   vtkSmartPointer<vtkSMSourceProxy> combined;

@@ -10,15 +10,18 @@
 #include <QPointer>
 
 #include "vtkSmartPointer.h"
+#include "vtkTable.h"
+
+#include <vector>
 
 class QGridLayout;
 class QLabel;
+class QPoint;
 class QWidget;
 class pqOutputPort;
 class pqPipelineSource;
 class pqScoreHistogram;
 class vtkSMSourceProxy;
-class vtkTable;
 
 class pqSampleInspector : public QDockWidget
 {
@@ -40,7 +43,8 @@ private Q_SLOTS:
   void onSourceRemoved(pqPipelineSource* source);
 
 protected:
-  /// A click on a tile selects its sample.
+  /// A click on a tile selects its sample; a right-click offers to enlarge it
+  /// or to select it with its nearest neighbour.
   bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
@@ -52,6 +56,11 @@ private:
   /// Selects point `pointId` of the inspected source (and so, through the
   /// selection link, of every map).
   void selectSample(long long pointId, long long globalId);
+  /// The same for several samples (globalIds: empty when the samples have none).
+  void selectSamples(const std::vector<long long>& pointIds, const std::vector<long long>& globalIds);
+  void showTileMenu(QWidget* tile, const QPoint& where);
+  /// A window with the tile's sample and its nearest neighbour, large, and its description.
+  void enlarge(QWidget* tile, long long row);
 
   QPointer<pqOutputPort> Port;    // the samples shown
   QPointer<pqOutputPort> Pending; // of the ports whose selection changed, the one with most arrays
@@ -66,6 +75,7 @@ private:
   vtkSmartPointer<vtkSMSourceProxy> Gallery;
   vtkSmartPointer<vtkSMSourceProxy> Reduction;
   vtkSmartPointer<vtkSMSourceProxy> Delivery;
+  vtkSmartPointer<vtkTable> Rows; // what the tiles show (the enlarged view reads it again)
 };
 
 #endif

@@ -4,6 +4,8 @@ events (gui_driver: xdotool, screenshots, the Sample Inspector's log):
   open results.h5 (paraview --data), Apply, Compare Embeddings (its shortcut Ctrl+Shift+E),
   drag a Select Points rectangle in the foundation map, check that the other map and the Sample
   Inspector follow, click the inspector's first tile, check that exactly that sample is selected,
+  right-click it: Enlarge opens it large beside its neighbour, Select with its nearest neighbour
+  selects both,
   drag over the histogram's low bars, and run an Edit › Find Data query
   (outlier_score_foundation <= 0.1: a QUERY selection, which used to abort ParaView).
 
@@ -66,6 +68,29 @@ def main():
         check(update["tiles"] == [first], "clicking the first tile (sample %d) shows %s" % (first, update["tiles"]))
         check("1 selected" in update["header"], "clicking a tile: %r" % update["header"])
         gui.screenshot("3-tile")
+
+        # A right-click on that tile: Enlarge opens the sample and its neighbour large.
+        mark = gui.mark()
+        x, y = gui.first_tile()
+        gui_driver.xdotool("mousemove", x, y, "click", 3)
+        gui.wait_for("menu", mark, timeout=30)
+        gui_driver.xdotool("sleep", "0.5", "key", "Down", "key", "Return")
+        pid, width = (int(v) for v in gui.wait_for("enlarged", mark, timeout=30).split())
+        check(pid == first and width >= 2 * 5 * 28, "Enlarge showed sample %d at %d pixels wide" % (pid, width))
+        time.sleep(1)
+        gui.screenshot("3b-enlarged")
+        # Escape in that window closes it (no window manager under Xvfb: focus it first).
+        gui_driver.xdotool("search", "--name", "and its nearest neighbour", "windowfocus", "--sync", "key", "Escape")
+        time.sleep(1)
+        # Right-click again: Select with its nearest neighbour selects both samples.
+        mark = gui.mark()
+        gui_driver.xdotool("mousemove", x, y, "click", 3)
+        gui.wait_for("menu", mark, timeout=30)
+        gui_driver.xdotool("sleep", "0.5", "key", "Down", "key", "Down", "key", "Return")
+        update = gui.wait_update(mark)
+        check(len(update["tiles"]) == 2 and first in update["tiles"] and "2 selected" in update["header"],
+              "selecting sample %d with its nearest neighbour shows %s (%r)" % (first, update["tiles"], update["header"]))
+        gui.screenshot("3c-with-neighbour")
 
         # Dragging over the histogram's low bars selects those bins' samples (a threshold).
         x0, y0, x1, y1 = gui_driver.HISTOGRAM
