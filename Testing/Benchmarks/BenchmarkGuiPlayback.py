@@ -18,13 +18,12 @@ import os
 import sys
 import time
 
-from paraview import servermanager, simple
-from PyQt5 import QtWidgets
+from paraview import simple
 
 here = os.path.abspath(os.path.join("Testing", "Benchmarks"))  # paraview --script sets no __file__: run from the repository
 sys.path.insert(0, os.path.join(here, "..", "Python"))
 import gui_steps  # noqa: E402
-from gui_steps import NotYet, check, click, main_window, xdotool  # noqa: E402
+from gui_steps import NotYet, check, click, main_window, toolbar_button, xdotool  # noqa: E402
 
 simple.LoadPlugin(os.environ["DUALEMBED_PLUGIN"], remote=False)
 SAMPLES = int(os.environ.setdefault("DUALEMBED_SAMPLES", "2000"))
@@ -87,20 +86,13 @@ def watch_filters():
         algorithm.AddObserver("EndEvent", ended)
 
 
-def vcr_button(action):
-    buttons = [b for b in main_window().findChildren(QtWidgets.QToolButton)
-               if b.defaultAction() is not None and b.defaultAction().objectName() == action and b.isVisible()]
-    check(buttons, "no %s button in the VCR toolbar" % action)
-    return buttons[0]
-
-
 def play(label):
     def start():
         state["ticks"].clear()
         for record in state["filters"].values():
             record.update(runs=0, seconds=0.0)
         state["play"] = time.time()
-        click(vcr_button("actionVCRPlay"))
+        click(toolbar_button("actionVCRPlay"))
 
     def finished():
         if simple.GetAnimationScene().AnimationTime != state["times"][-1] or len(state["ticks"]) < len(state["times"]):
@@ -115,7 +107,7 @@ def play(label):
         print("    frames: " + " ".join("%.2f" % f for f in frames))
         busy = sorted(((r["seconds"], name, r["runs"]) for name, r in state["filters"].items() if r["runs"]), reverse=True)
         print("    executed: " + "; ".join("%s %d× %.2f s" % (name, runs, seconds) for seconds, name, runs in busy))
-        click(vcr_button("actionVCRFirstFrame"))  # as a user does before playing again
+        click(toolbar_button("actionVCRFirstFrame"))  # as a user does before playing again
     return start, finished
 
 

@@ -23,7 +23,8 @@ from paraview import servermanager, simple
 from PyQt5 import QtWidgets
 
 import gui_steps
-from gui_steps import NotYet, apply_button, check, click, main_window, property_widget, type_into, xdotool
+from gui_steps import (NotYet, apply_button, check, click, main_window, property_widget, toolbar_button, type_into,
+                       xdotool)
 
 simple.LoadPlugin(os.environ["DUALEMBED_PLUGIN"], remote=False)
 models = os.environ["DUALEMBED_MODELS_DIR"]
@@ -233,10 +234,7 @@ def recovered():
     steps.screenshot("5-recovered")
     # Compare Embeddings on samples without embeddings: a click on the toolbar button.
     simple.SetActiveSource(state["reader"])
-    buttons = [b for b in main_window().findChildren(QtWidgets.QToolButton)
-               if b.defaultAction() is not None and b.defaultAction().objectName() == "actionCompareEmbeddings"]
-    check(buttons, "no Compare Embeddings button on the DualEmbed toolbar")
-    click(buttons[0])
+    click(toolbar_button("actionCompareEmbeddings"))
 
 
 @step(2000)
@@ -302,10 +300,7 @@ def open_issues_menu():
     state["issues"].UpdatePipeline()
     if points(state["issues"]) != N:
         raise NotYet("Data Issues has not run yet")
-    buttons = [b for b in main_window().findChildren(QtWidgets.QToolButton)
-               if b.defaultAction() is not None and b.defaultAction().objectName() == "actionSelectIssues"]
-    check(buttons, "no Select Issues button on the DualEmbed toolbar")
-    click(buttons[0])
+    click(toolbar_button("actionSelectIssues"))
 
 
 @step(1000)

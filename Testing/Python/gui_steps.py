@@ -65,6 +65,14 @@ def click(widget):
     xdotool("mousemove", "--sync", centre.x(), centre.y(), "click", "1")
 
 
+def toolbar_button(action):
+    """The visible tool button of the QAction named `action` (e.g. actionCompareEmbeddings)."""
+    buttons = [b for b in main_window().findChildren(QtWidgets.QToolButton)
+               if b.defaultAction() is not None and b.defaultAction().objectName() == action and b.isVisible()]
+    check(buttons, "no %s button in the toolbars" % action)
+    return buttons[0]
+
+
 def apply_button():
     return [b for b in main_window().findChildren(QtWidgets.QPushButton, "Accept") if b.isVisible()][0]
 
