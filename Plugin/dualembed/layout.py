@@ -141,12 +141,16 @@ def highlight_selection(view, samples):
         displays.append(display)
 
     def follow(*args):
+        # Only what changed: a property set again re-executes and redraws (at every frame of a
+        # fine-tuning run's playback, where the selection is announced again).
         selection = samples.SMProxy.GetSelectionInput(0)
-        if selection is not None:
-            for part in parts:
+        for part in parts:
+            current = part.Selection
+            if selection is not None and (current is None or current.SMProxy != selection):
                 part.Selection = servermanager._getPyProxy(selection)
         for display in displays:
-            display.Visibility = 1 if selection is not None else 0
+            if display.Visibility != (selection is not None):
+                display.Visibility = 1 if selection is not None else 0
     _highlights.append((samples, samples.SMProxy.AddObserver("SelectionChangedEvent", follow), view))
     follow()
     return parts

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from paraview import simple
+from paraview import servermanager, simple
 
 here = os.path.abspath(os.path.join("Testing", "Benchmarks"))  # paraview --script sets no __file__: run from the repository
 sys.path.insert(0, os.path.join(here, "..", "Python"))
@@ -71,8 +71,11 @@ def layout_ready():
 
 
 def watch_filters():
-    """Times every pipeline source's executions (StartEvent to EndEvent of its algorithm)."""
-    for (name, _), proxy in simple.GetSources().items():
+    """Times every pipeline source's executions (StartEvent to EndEvent of its algorithm), and
+    the layout's selection highlights'."""
+    from dualembed import layout
+    parts = servermanager.ProxyManager().GetProxiesInGroup(layout.HIGHLIGHTS_GROUP)  # the selection drawn on top
+    for (name, _), proxy in list(simple.GetSources().items()) + list(parts.items()):
         algorithm = proxy.GetClientSideObject()
         record = state["filters"].setdefault(name, {"runs": 0, "seconds": 0.0, "start": 0.0})
 
