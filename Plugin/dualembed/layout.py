@@ -278,7 +278,7 @@ def select_flagged(flag, source=None):
     source = source or simple.GetActiveSource()
     if source is None or flag not in _point_arrays(source):
         raise ValueError("Select Issues: %s has no %s array: apply Data Issues to the samples first."
-                         % (_label(source) or "the active source" if source else "no source is active", flag))
+                         % ((_label(source) or "the active source") if source else "no source is active", flag))
     values, global_ids = _fetch_values(source, flag)
     ids = np.flatnonzero(values)
     _select_samples(_shown_samples(source) or source, ids, global_ids)
@@ -288,7 +288,7 @@ def select_flagged(flag, source=None):
 def _shown_samples(source):
     """The comparison layout's map ("shown (...)") of the samples of `source`: `source` itself, or
     the map shown of `source` or of a source upstream (the DualEmbed filters keep the point ids)."""
-    shown = {s.Input: s for name, s in [(key[0], s) for key, s in simple.GetSources().items()]
+    shown = {s.Input: s for (name, _), s in simple.GetSources().items()
              if name.startswith("shown (") and getattr(s, "Input", None) is not None}
     for _ in range(64):
         if _label(source).startswith("shown ("):
@@ -309,12 +309,10 @@ def _fetch_values(source, array):
     ids = source.GetDataInformation().DataInformation.GetPointDataInformation().GetAttributeInformation(
         vtkDataSetAttributes.GLOBALIDS)
     ids_name = ids.GetName() if ids is not None else None
-    light = simple.PassArrays(Input=source, PointDataArrays=[array] + ([ids_name] if ids_name else []),
-                              CellDataArrays=[], FieldDataArrays=[])
-    try:
-        data = servermanager.Fetch(light)
-    finally:
-        simple.Delete(light)
+    # Not registered: no entry in the Pipeline Browser, the active source stays.
+    light = servermanager.filters.PassArrays(Input=source, PointDataArrays=[array] + ([ids_name] if ids_name else []),
+                                             CellDataArrays=[], FieldDataArrays=[])
+    data = servermanager.Fetch(light)
     values = data.GetPointData().GetArray(array)
     global_ids = data.GetPointData().GetArray(ids_name) if ids_name else None
     return vtk_to_numpy(values), None if global_ids is None else vtk_to_numpy(global_ids)
