@@ -643,7 +643,13 @@ void pqSampleInspector::showTileMenu(QWidget* tile, const QPoint& where)
   pair->setObjectName("actionSelectWithNeighbor");
   pair->setEnabled(neighbors && row < neighbors->GetNumberOfTuples());
   this->log(QString("menu %1").arg(pointId));
+  QPointer<QWidget> alive(tile); // the menu's event loop may rebuild the tiles (a new selection)
+  vtkSmartPointer<vtkTable> rows = this->Rows;
   QAction* chosen = menu.exec(where);
+  if (!alive || rows != this->Rows)
+  {
+    return;
+  }
   if (chosen == enlarge)
   {
     this->enlarge(tile, row);
