@@ -11,7 +11,6 @@ with `mpiexec -n 2 pvbatch`, each rank on one thread (LibTorch and OpenBLAS), an
 """
 import os
 import subprocess
-import sys
 import tempfile
 
 import h5py

@@ -6,7 +6,7 @@ import os
 import tempfile
 import time
 
-from paraview import simple, servermanager
+from paraview import simple
 
 from dualembed_testing import check, load_plugin, pixel_comparison
 

@@ -1,6 +1,4 @@
 """The reader serves contiguous pieces: each piece is its share, sample_id global (for MPI ranks)."""
-import os
-
 import numpy as np
 from paraview import simple
 

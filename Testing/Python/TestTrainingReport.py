@@ -8,7 +8,7 @@ import shutil
 import tempfile
 
 import numpy as np
-from paraview import servermanager, simple
+from paraview import servermanager
 
 from dualembed_testing import check, load_plugin
 
