@@ -55,12 +55,18 @@ namespace
 constexpr int ThumbnailSide = 96; // the smallest side a tile's image is shown at
 constexpr int Columns = 2;        // tiles per row of the grid
 
+/// What the client knows of `port`'s point data (null when nothing).
+vtkPVDataSetAttributesInformation* pointDataOf(pqOutputPort* port)
+{
+  vtkPVDataInformation* info = port ? port->getDataInformation() : nullptr;
+  return info ? info->GetPointDataInformation() : nullptr;
+}
+
 /// Names of the point-data arrays of `port` that start with `prefix`, in order.
 std::vector<std::string> arraysWithPrefix(pqOutputPort* port, const std::string& prefix)
 {
   std::vector<std::string> names;
-  vtkPVDataInformation* info = port ? port->getDataInformation() : nullptr;
-  vtkPVDataSetAttributesInformation* pd = info ? info->GetPointDataInformation() : nullptr;
+  vtkPVDataSetAttributesInformation* pd = pointDataOf(port);
   for (int i = 0; pd && i < pd->GetNumberOfArrays(); ++i)
   {
     const char* name = pd->GetArrayInformation(i)->GetName();
@@ -75,16 +81,14 @@ std::vector<std::string> arraysWithPrefix(pqOutputPort* port, const std::string&
 /// The number of point-data arrays of `port`'s samples.
 int arrayCount(pqOutputPort* port)
 {
-  vtkPVDataInformation* info = port ? port->getDataInformation() : nullptr;
-  vtkPVDataSetAttributesInformation* pd = info ? info->GetPointDataInformation() : nullptr;
+  vtkPVDataSetAttributesInformation* pd = pointDataOf(port);
   return pd ? pd->GetNumberOfArrays() : 0;
 }
 
 /// The name of the global-ids array of `port`'s samples ("" when none).
 std::string globalIdsOf(pqOutputPort* port)
 {
-  vtkPVDataInformation* info = port ? port->getDataInformation() : nullptr;
-  vtkPVDataSetAttributesInformation* pd = info ? info->GetPointDataInformation() : nullptr;
+  vtkPVDataSetAttributesInformation* pd = pointDataOf(port);
   vtkPVArrayInformation* ids = pd ? pd->GetAttributeInformation(vtkDataSetAttributes::GLOBALIDS) : nullptr;
   return ids && ids->GetName() ? ids->GetName() : "";
 }
