@@ -385,8 +385,7 @@ void pqSampleInspector::inspect(pqOutputPort* port)
     this->Port = port;
     this->Gallery.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "SampleGallery")));
     this->Reduction.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ReductionFilter")));
-    this->Delivery.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ClientServerMoveData")));
-    if (!this->Gallery || !this->Reduction || !this->Delivery)
+    if (!this->Gallery || !this->Reduction)
     {
       this->showMessage(tr("The Sample Inspector could not create its proxies."));
       return;
@@ -396,10 +395,7 @@ void pqSampleInspector::inspect(pqOutputPort* port)
     vtkSMPropertyHelper(this->Gallery, "TileSize").Set(8); // the tiles come from the table, not the picture
     vtkSMPropertyHelper(this->Reduction, "Input").Set(this->Gallery, 1);
     vtkSMPropertyHelper(this->Reduction, "PassThrough").Set(0); // the root holds the rows
-    vtkSMPropertyHelper(this->Delivery, "Input").Set(this->Reduction);
-    vtkSMPropertyHelper(this->Delivery, "OutputDataType").Set(VTK_TABLE);
     this->Reduction->UpdateVTKObjects();
-    this->Delivery->UpdateVTKObjects();
   }
   vtkSMPropertyHelper(this->Gallery, "NeighborSuffix").Set(suffix.c_str());
   vtkSMPropertyHelper(this->Gallery, "RankArray").Set(rankArray.c_str());
@@ -414,6 +410,20 @@ void pqSampleInspector::inspect(pqOutputPort* port)
     selectionInput.RemoveAllValues();
   }
   this->Gallery->UpdateVTKObjects();
+  // A new mover at every update, as servermanager.Fetch does. On a pvserver
+  // the server's mover sends whenever the gallery changed, but the client's
+  // (which has no input there) receives only when it is itself modified; one
+  // kept across updates left a message unread, and the next receive aborted
+  // the client ("Wrong tag ... 23483", ParaView 5.11).
+  this->Delivery.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ClientServerMoveData")));
+  if (!this->Delivery)
+  {
+    this->showMessage(tr("The Sample Inspector could not create its proxies."));
+    return;
+  }
+  vtkSMPropertyHelper(this->Delivery, "Input").Set(this->Reduction);
+  vtkSMPropertyHelper(this->Delivery, "OutputDataType").Set(VTK_TABLE);
+  this->Delivery->UpdateVTKObjects();
   this->Delivery->UpdatePipeline();
 
   auto* delivered = vtkAlgorithm::SafeDownCast(this->Delivery->GetClientSideObject());

@@ -33,9 +33,17 @@ TITLES_GROUP = "dualembed_titles"  # the titles
 HIGHLIGHTS_GROUP = "dualembed_highlights"  # the selection drawn on top of each map
 
 
+def fetch(source):
+    """The samples of `source` from every rank, joined in order, on the client. ParaView 5.11's
+    servermanager.Fetch chooses how to join the ranks' pieces from the data information, which a
+    proxy that was never updated lacks: it then returns rank 0's piece alone."""
+    source.UpdatePipeline()
+    return servermanager.Fetch(source)
+
+
 def class_names(source):
     """The dataset's class names (field data `class_names` of the reader's output)."""
-    data = servermanager.Fetch(source)
+    data = fetch(source)
     names = data.GetFieldData().GetAbstractArray("class_names")
     return [names.GetValue(i) for i in range(names.GetNumberOfValues())] if names else []
 
@@ -312,7 +320,7 @@ def _fetch_values(source, array):
     # Not registered: no entry in the Pipeline Browser, the active source stays.
     light = servermanager.filters.PassArrays(Input=source, PointDataArrays=[array] + ([ids_name] if ids_name else []),
                                              CellDataArrays=[], FieldDataArrays=[])
-    data = servermanager.Fetch(light)
+    data = fetch(light)
     values = data.GetPointData().GetArray(array)
     global_ids = data.GetPointData().GetArray(ids_name) if ids_name else None
     return vtk_to_numpy(values), None if global_ids is None else vtk_to_numpy(global_ids)

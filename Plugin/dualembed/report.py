@@ -77,7 +77,7 @@ def _render_gallery(gallery, path):
 
 
 def _write_csv(samples, path, count):
-    data = servermanager.Fetch(samples)
+    data = layout.fetch(samples)
     pd = data.GetPointData()
 
     def column(name):
@@ -116,7 +116,7 @@ def _write_csv(samples, path, count):
 
 def _issue_table(samples, path, log):
     """Counts of each issue type per source (Data Issues' flags and dataset facts) as a CSV table."""
-    data = servermanager.Fetch(samples)
+    data = layout.fetch(samples)
     pd, fd = data.GetPointData(), data.GetFieldData()
 
     def count(name):
@@ -318,7 +318,7 @@ DYNAMICS = ("confidence", "variability", "correctness", "forgetting_events", "au
 
 
 def _arrays(source, names):
-    data = servermanager.Fetch(source)
+    data = layout.fetch(source)
     out = {}
     for name in names:
         array = data.GetPointData().GetAbstractArray(name)

@@ -1,18 +1,12 @@
-"""REPRODUCER, not in CTest yet (issue 23, item 11): on ParaView 5.11 a click on an inspector tile
-crashes this GUI client ("Wrong tag but don't know how to handle it... 23483", SIGABRT) with the
-selection by global id and with the earlier (process, point id) one alike; Compare Embeddings and
-its top-outlier selection (by global id) work. Run it by hand:
-  DUALEMBED_PLUGIN=... DUALEMBED_PVPYTHON=... DUALEMBED_PARAVIEW=... DUALEMBED_PVSERVER=...
-  DUALEMBED_MPIEXEC="mpiexec -n 2 --oversubscribe" DUALEMBED_MODELS_DIR=Data/models \
-  xvfb-run -a -s "-screen 0 1920x1080x24" python3 Testing/Python/TestGuiPvserver.py
-
-The Sample Inspector on a pvserver of two MPI ranks, as a user drives it: the real paraview GUI
+"""The Sample Inspector on a pvserver of two MPI ranks, as a user drives it: the real paraview GUI
 connected to `mpiexec -n 2 pvserver`, X mouse and keyboard events (gui_driver).
 
   open a results file of 400 samples (rank 0 reads samples 0-199, rank 1 200-399), Apply,
-  Compare Embeddings (Ctrl+Shift+E), then click the inspector's tile of a sample that rank 1
-  holds: exactly that sample must be selected. A tile used to select (process 0, point id): on
-  rank 0 another sample, or none.
+  Compare Embeddings (Ctrl+Shift+E): the inspector must show the 8 strongest outliers of all
+  samples, rank 1's among them (Compare's selection fetched rank 0's samples alone: Fetch of a
+  proxy never updated); then click the tile of a sample that rank 1 holds: exactly that sample
+  must be selected (a tile selected (process 0, point id): on rank 0 another sample, or none;
+  then the click aborted the client: "Wrong tag ... 23483", the inspector's data mover).
 
 Run by CTest with plain Python 3 on the X display of Scripts/setup.sh. Needs DUALEMBED_PLUGIN,
 DUALEMBED_PVPYTHON, DUALEMBED_PARAVIEW, DUALEMBED_PVSERVER, DUALEMBED_MPIEXEC,
@@ -60,6 +54,23 @@ def start_server():
     raise gui_driver.Failure("pvserver did not report its port")
 
 
+def lowest_outliers(count):
+    """The `count` samples with the lowest foundation outlier score, computed by serial pvpython."""
+    script = """
+from paraview import simple, servermanager
+from vtkmodules.util.numpy_support import vtk_to_numpy
+import numpy as np
+simple.LoadPlugin(%r, remote=False)
+scores = simple.EmbeddingOutlierScore(Input=simple.OpenDataFile(%r), Embedding=["POINTS", "embedding_foundation"])
+scores.UpdatePipeline()
+values = vtk_to_numpy(servermanager.Fetch(scores).GetPointData().GetArray("outlier_score_foundation"))
+print("LOWEST", *np.argsort(values, kind="stable")[:%d])
+""" % (plugin, results, count)
+    out = subprocess.run([os.environ["DUALEMBED_PVPYTHON"], "-c", script], check=True, capture_output=True,
+                         text=True).stdout
+    return [int(v) for v in out.split("LOWEST")[1].split()]
+
+
 def main():
     gui_driver.make_results(results, samples, os.environ["DUALEMBED_PVPYTHON"], plugin,
                             os.environ["DUALEMBED_MODELS_DIR"])
@@ -75,6 +86,9 @@ def main():
         gui.key("ctrl+shift+e")
         update = gui.wait_update(mark, timeout=240)
         check(len(update["tiles"]) == 8, "Compare Embeddings: the inspector shows %s" % update["tiles"])
+        expected = lowest_outliers(8)
+        check(update["tiles"] == expected, "Compare Embeddings: the inspector shows %s, the 8 strongest "
+              "outliers of both ranks are %s" % (update["tiles"], expected))
         gui.screenshot("1-compare")
         time.sleep(1)
         tiles = gui.tiles_on_screen(mark)
