@@ -7,6 +7,7 @@
 #include "DataIssues.h"
 #include "EngineError.h"
 #include "NpyReader.h"
+#include "NumpyOrder.h"
 
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>

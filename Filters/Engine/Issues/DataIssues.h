@@ -151,11 +151,6 @@ NonIidResult testNonIid(const KnnResult& graph, int permutations = 25, unsigned 
   double significance = 0.05);
 ClassImbalanceResult findClassImbalance(const int32_t* labels, int64_t rows, double threshold = 0.1);
 
-/// NumPy 1.24's np.argsort (default quicksort: introsort, insertion sort below
-/// 17 elements, heapsort past the depth limit); ties come out as NumPy's.
-std::vector<int64_t> numpyArgsort(const std::vector<double>& values);
-/// NumPy's pairwise summation of a contiguous float64 array (np.sum).
-double numpySum(const double* values, int64_t count);
 
 } // namespace engine
 } // namespace dualembed
