@@ -842,5 +842,77 @@ std::string engineRuntimeInfo()
   return info;
 }
 
+
+namespace
+{
+void copyRows(const at::Tensor& rows, float* target, std::int64_t firstRow)
+{
+  const at::Tensor contiguous = rows.contiguous();
+  std::copy_n(contiguous.data_ptr<float>(), contiguous.numel(), target + firstRow * contiguous.size(1));
+}
+}
+
+void embedImages(EmbeddingModel& model, ImageSource& images, const PreprocessorConfig& preprocessing,
+  std::int64_t batchSize, const EmbeddingTargets& targets, const std::function<bool(double)>& progress)
+{
+  const std::int64_t n = images.count();
+  const std::int64_t batches = (n + batchSize - 1) / batchSize;
+  std::vector<ImageView> views;
+  std::vector<float> pixelValues;
+  // The forward's large buffers go from batch to batch (freed after the loop).
+  const BufferReuseScope reuseBuffers;
+  for (std::int64_t batch = 0; batch < batches; ++batch)
+  {
+    const std::int64_t first = batch * batchSize;
+    if (progress && !progress(static_cast<double>(batch) / batches))
+    {
+      throw Aborted("Image Embedding aborted after " + std::to_string(first) + " of " + std::to_string(n) +
+        " samples: the output is empty.");
+    }
+    const std::int64_t count = std::min(batchSize, n - first);
+    views.resize(count);
+    for (std::int64_t i = 0; i < count; ++i)
+    {
+      views[i] = images.image(first + i, static_cast<std::size_t>(i));
+    }
+    // Every image of a batch must preprocess to one size (fixed-size configs always do).
+    const ImageSize size = preprocessedSize(preprocessing, views[0].height, views[0].width);
+    for (std::int64_t i = 1; i < count; ++i)
+    {
+      const ImageSize own = preprocessedSize(preprocessing, views[i].height, views[i].width);
+      if (own.height != size.height || own.width != size.width)
+      {
+        throw ModelError("Sample " + std::to_string(first + i) + " preprocesses to " + std::to_string(own.height) +
+          "x" + std::to_string(own.width) + " but sample " + std::to_string(first) + " to " +
+          std::to_string(size.height) + "x" + std::to_string(size.width) +
+          ": the preprocessor configuration must resize to a fixed size.");
+      }
+    }
+    const std::size_t floatsPerImage = std::size_t(3) * size.height * size.width;
+    pixelValues.resize(floatsPerImage * count);
+    // ATen rethrows the first exception of a worker on this thread.
+    at::parallel_for(0, count, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i)
+      {
+        preprocessImage(views[i].pixels, views[i].height, views[i].width, views[i].channels, preprocessing,
+          pixelValues.data() + floatsPerImage * i);
+      }
+    });
+    const at::Tensor batchTensor = at::from_blob(pixelValues.data(),
+      { static_cast<long>(count), 3, size.height, size.width }, at::TensorOptions().dtype(at::kFloat));
+    const EmbeddingOutput result = model.run(batchTensor);
+    copyRows(result.embedding, targets.embedding, first);
+    if (model.hasHead())
+    {
+      copyRows(result.logits, targets.logits, first);
+      copyRows(result.probs, targets.probs, first);
+    }
+  }
+  if (progress)
+  {
+    progress(1.0);
+  }
+}
+
 } // namespace engine
 } // namespace dualembed

@@ -12,9 +12,13 @@
 #ifndef DualEmbed_Engine_ImageEmbedding_h
 #define DualEmbed_Engine_ImageEmbedding_h
 
+#include "ImagePreprocessor.h" // ImageView, PreprocessorConfig
+
 #include <ATen/core/Tensor.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -116,6 +120,35 @@ private:
   struct Impl;
   std::unique_ptr<Impl> P;
 };
+
+/// Where embedImages() finds the samples' images.
+class ImageSource
+{
+public:
+  virtual ~ImageSource() = default;
+  virtual std::int64_t count() const = 0;
+  /// The pixels of sample `index`, valid until image() is called again with
+  /// the same `slot` (slot < the batch size: a batch's images live together).
+  /// Throws ModelError when the image cannot be read.
+  virtual ImageView image(std::int64_t index, std::size_t slot) = 0;
+};
+
+/// The rows embedImages() writes, one per image: embeddingDim() floats, and
+/// numLabels() for a model with a head (else null).
+struct EmbeddingTargets
+{
+  float* embedding = nullptr;
+  float* logits = nullptr;
+  float* probs = nullptr;
+};
+
+/// Embeds every image of `images`, `batchSize` at a time: preprocesses a
+/// batch in parallel (every image of a batch must come to one size), runs
+/// the model and copies its rows into `targets`. `progress(fraction)` is
+/// called before each batch; false aborts (Aborted). Throws ModelError for an
+/// image that cannot be read or preprocessed, or a failing forward.
+void embedImages(EmbeddingModel& model, ImageSource& images, const PreprocessorConfig& preprocessing,
+  std::int64_t batchSize, const EmbeddingTargets& targets, const std::function<bool(double)>& progress);
 
 /// Cores this process may run on: its CPU affinity (mpiexec binds each rank
 /// to its share of the cores), else the hardware concurrency; at least 1.
