@@ -15,6 +15,7 @@
 #include "vtkPointData.h"
 #include "vtkPoints.h"
 #include "vtkPolyData.h"
+#include "vtkSmartPointer.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
 #include "vtkStringArray.h"
 #include "vtkIdTypeArray.h"
@@ -23,6 +24,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <sys/stat.h>
 
 namespace formats = dualembed::formats;
@@ -60,6 +62,108 @@ const std::string& className(const std::vector<std::string>& names, int label, s
   }
   scratch = std::to_string(label);
   return scratch;
+}
+
+/// Height, width and channels of the images in the output.
+struct ImageShape
+{
+  int height;
+  int width;
+  int channels;
+};
+
+/// Decodes the files of an image folder's block into block.pixels (`shape`:
+/// the folder's size and channel count, gray replicated and alpha dropped as
+/// PIL's convert("RGB"); `thumbnailSize` > 0: thumbnails of that size, for
+/// folders of mixed sizes). A file that cannot be decoded is skipped with a
+/// warning; `kept` lists the block's samples that were decoded. False when the
+/// user aborted.
+bool decodeFolderImages(vtkAlgorithm* reader, formats::SampleBlock& block, vtkIdType first, const ImageShape& shape,
+  int thumbnailSize, std::vector<vtkIdType>& kept)
+{
+  const vtkIdType count = static_cast<vtkIdType>(block.files.size());
+  std::vector<std::uint8_t> pixels;
+  pixels.reserve(static_cast<size_t>(count) * shape.height * shape.width * shape.channels);
+  kept.reserve(count);
+  const vtkIdType progressStep = std::max<vtkIdType>(1, count / 50);
+  for (vtkIdType i = 0; i < count; ++i)
+  {
+    if (i % progressStep == 0)
+    {
+      reader->UpdateProgress(0.2 + 0.7 * static_cast<double>(i) / count);
+      if (reader->GetAbortExecute())
+      {
+        vtkWarningWithObjectMacro(reader, "Reading aborted: the output is empty.");
+        return false;
+      }
+    }
+    dualembed::DecodedImage decoded;
+    std::string error;
+    if (!dualembed::decodeImageFile(block.files[i], decoded, error))
+    {
+      vtkWarningWithObjectMacro(reader, "Skipping sample " << first + i << ": " << error << ".");
+      continue;
+    }
+    if (thumbnailSize > 0)
+    {
+      const auto thumbnail = dualembed::makeThumbnail(decoded, thumbnailSize);
+      pixels.insert(pixels.end(), thumbnail.begin(), thumbnail.end());
+    }
+    else
+    {
+      const size_t n = static_cast<size_t>(shape.height) * shape.width;
+      for (size_t p = 0; p < n; ++p)
+      {
+        for (int c = 0; c < shape.channels; ++c)
+        {
+          pixels.push_back(decoded.pixels[p * decoded.channels + (decoded.channels >= 3 ? c : 0)]);
+        }
+      }
+    }
+    kept.push_back(i);
+  }
+  block.pixels.swap(pixels);
+  return true;
+}
+
+vtkSmartPointer<vtkCellArray> oneVertexPerPoint(vtkIdType n)
+{
+  auto vertices = vtkSmartPointer<vtkCellArray>::New();
+  vertices->AllocateExact(n, n);
+  for (vtkIdType i = 0; i < n; ++i)
+  {
+    vertices->InsertNextCell(1, &i);
+  }
+  return vertices;
+}
+
+/// What the dataset is, as field data: image_shape, class_names, dataset [path, kind] and number_of_samples.
+void addDatasetFields(vtkFieldData* fd, const ImageShape& shape, const std::vector<std::string>& classNames,
+  const formats::DatasetInfo& info, vtkIdType total)
+{
+  vtkNew<vtkIntArray> imageShape;
+  imageShape->SetName("image_shape");
+  for (int value : { shape.height, shape.width, shape.channels })
+  {
+    imageShape->InsertNextValue(value);
+  }
+  fd->AddArray(imageShape);
+  vtkNew<vtkStringArray> names;
+  names->SetName("class_names");
+  for (const auto& name : classNames)
+  {
+    names->InsertNextValue(name);
+  }
+  fd->AddArray(names);
+  vtkNew<vtkStringArray> source;
+  source->SetName("dataset");
+  source->InsertNextValue(info.path);
+  source->InsertNextValue(formats::datasetKindName(info.kind));
+  fd->AddArray(source);
+  vtkNew<vtkTypeInt64Array> totalSamples;
+  totalSamples->SetName("number_of_samples");
+  totalSamples->InsertNextValue(total);
+  fd->AddArray(totalSamples);
 }
 }
 
@@ -256,57 +360,17 @@ int vtkImageDatasetReader::ReadSamples(
 
   // Image folders: decode this piece's files; undecodable ones are skipped.
   std::vector<vtkIdType> kept; // indices into the block of the samples in the output
-  kept.reserve(count);
   if (folder)
   {
-    std::vector<std::uint8_t> pixels;
-    pixels.reserve(count * pixelsPerImage);
-    const vtkIdType progressStep = std::max<vtkIdType>(1, count / 50);
-    for (vtkIdType i = 0; i < count; ++i)
+    if (!decodeFolderImages(this, block, first, { height, width, channels }, thumbnails ? this->ThumbnailSize : 0, kept))
     {
-      if (i % progressStep == 0)
-      {
-        this->UpdateProgress(0.2 + 0.7 * static_cast<double>(i) / count);
-        if (this->GetAbortExecute())
-        {
-          vtkWarningMacro("Reading aborted: the output is empty.");
-          return 0;
-        }
-      }
-      dualembed::DecodedImage decoded;
-      std::string error;
-      if (!dualembed::decodeImageFile(block.files[i], decoded, error))
-      {
-        vtkWarningMacro("Skipping sample " << first + i << ": " << error << ".");
-        continue;
-      }
-      if (thumbnails)
-      {
-        const auto thumbnail = dualembed::makeThumbnail(decoded, this->ThumbnailSize);
-        pixels.insert(pixels.end(), thumbnail.begin(), thumbnail.end());
-      }
-      else
-      {
-        // The folder's channel count: gray replicated, alpha dropped (PIL's convert("RGB")).
-        const size_t n = static_cast<size_t>(height) * width;
-        for (size_t p = 0; p < n; ++p)
-        {
-          for (int c = 0; c < channels; ++c)
-          {
-            pixels.push_back(decoded.pixels[p * decoded.channels + (decoded.channels >= 3 ? c : 0)]);
-          }
-        }
-      }
-      kept.push_back(i);
+      return 0;
     }
-    block.pixels.swap(pixels);
   }
   else
   {
-    for (vtkIdType i = 0; i < count; ++i)
-    {
-      kept.push_back(i);
-    }
+    kept.resize(count);
+    std::iota(kept.begin(), kept.end(), 0);
   }
   const vtkIdType n = static_cast<vtkIdType>(kept.size());
 
@@ -359,14 +423,8 @@ int vtkImageDatasetReader::ReadSamples(
     }
   }
 
-  vtkNew<vtkCellArray> vertices;
-  vertices->AllocateExact(n, n);
-  for (vtkIdType i = 0; i < n; ++i)
-  {
-    vertices->InsertNextCell(1, &i);
-  }
   output->SetPoints(points);
-  output->SetVerts(vertices);
+  output->SetVerts(oneVertexPerPoint(n));
 
   vtkPointData* pd = output->GetPointData();
   pd->AddArray(labels);
@@ -384,29 +442,7 @@ int vtkImageDatasetReader::ReadSamples(
   }
   pd->SetActiveScalars("label");
 
-  vtkFieldData* fd = output->GetFieldData();
-  vtkNew<vtkIntArray> shape;
-  shape->SetName("image_shape");
-  shape->InsertNextValue(height);
-  shape->InsertNextValue(width);
-  shape->InsertNextValue(channels);
-  fd->AddArray(shape);
-  vtkNew<vtkStringArray> names;
-  names->SetName("class_names");
-  for (const auto& name : classNames)
-  {
-    names->InsertNextValue(name);
-  }
-  fd->AddArray(names);
-  vtkNew<vtkStringArray> source;
-  source->SetName("dataset");
-  source->InsertNextValue(info.path);
-  source->InsertNextValue(formats::datasetKindName(info.kind));
-  fd->AddArray(source);
-  vtkNew<vtkTypeInt64Array> totalSamples;
-  totalSamples->SetName("number_of_samples");
-  totalSamples->InsertNextValue(total);
-  fd->AddArray(totalSamples);
+  addDatasetFields(output->GetFieldData(), { height, width, channels }, classNames, info, total);
 
   this->UpdateProgress(1.0);
   return 1;
