@@ -15,10 +15,10 @@
 #ifndef vtkSMEmbeddingTagDomain_h
 #define vtkSMEmbeddingTagDomain_h
 
-#include "DualEmbedFiltersModule.h" // for export macro
+#include "DualEmbedServerManagerModule.h" // for export macro
 #include "vtkSMDomain.h"
 
-class DUALEMBEDFILTERS_EXPORT vtkSMEmbeddingTagDomain : public vtkSMDomain
+class DUALEMBEDSERVERMANAGER_EXPORT vtkSMEmbeddingTagDomain : public vtkSMDomain
 {
 public:
   static vtkSMEmbeddingTagDomain* New();

@@ -26,12 +26,12 @@
 #ifndef vtkSMSampleArrayListDomain_h
 #define vtkSMSampleArrayListDomain_h
 
-#include "DualEmbedFiltersModule.h" // for export macro
+#include "DualEmbedServerManagerModule.h" // for export macro
 #include "vtkSMArrayListDomain.h"
 
 #include <string> // for std::string
 
-class DUALEMBEDFILTERS_EXPORT vtkSMSampleArrayListDomain : public vtkSMArrayListDomain
+class DUALEMBEDSERVERMANAGER_EXPORT vtkSMSampleArrayListDomain : public vtkSMArrayListDomain
 {
 public:
   static vtkSMSampleArrayListDomain* New();
