@@ -1,5 +1,5 @@
 // What every DualEmbed filter does around its engine call: read the arrays the
-// user selected as float rows, name the results (SPEC.md §1), report progress,
+// user selected as float rows, name the results (Documentation/SPEC.md §1), report progress,
 // and turn engine exceptions into ParaView errors. Not wrapped.
 #ifndef FilterSupport_h
 #define FilterSupport_h

@@ -38,6 +38,53 @@ struct vtkCheckpointEmbedding::Series
   vtkMTimeType ComputedFor = 0;
 };
 
+namespace
+{
+/// The checkpoint of the requested time: the last one at or before it.
+size_t checkpointAt(vtkInformation* outInfo, const std::vector<engine::Checkpoint>& checkpoints)
+{
+  if (!outInfo->Has(vtkStreamingDemandDrivenPipeline::UPDATE_TIME_STEP()))
+  {
+    return 0;
+  }
+  const double time = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_TIME_STEP());
+  const auto after = std::upper_bound(checkpoints.begin(), checkpoints.end(), time,
+    [](double t, const engine::Checkpoint& c) { return t < c.step; });
+  return after == checkpoints.begin() ? 0 : static_cast<size_t>(after - checkpoints.begin()) - 1;
+}
+
+/// Which checkpoint this time step shows, and the whole run's steps and epochs (field data).
+void addCheckpointFields(
+  vtkPolyData* output, const engine::Checkpoint& checkpoint, const std::vector<engine::Checkpoint>& checkpoints)
+{
+  vtkFieldData* fields = output->GetFieldData();
+  vtkNew<vtkStringArray> which;
+  which->SetName("checkpoint");
+  which->InsertNextValue(checkpoint.name);
+  which->InsertNextValue(checkpoint.path);
+  fields->AddArray(which);
+  const auto addValues = [fields](const char* name, const std::vector<double>& values) {
+    vtkNew<vtkDoubleArray> array;
+    array->SetName(name);
+    for (double value : values)
+    {
+      array->InsertNextValue(value);
+    }
+    fields->AddArray(array);
+  };
+  addValues("checkpoint_step", { checkpoint.step });
+  addValues("checkpoint_epoch", { checkpoint.epoch });
+  std::vector<double> steps, epochs;
+  for (const engine::Checkpoint& c : checkpoints)
+  {
+    steps.push_back(c.step);
+    epochs.push_back(c.epoch);
+  }
+  addValues("checkpoint_steps", steps);
+  addValues("checkpoint_epochs", epochs);
+}
+}
+
 vtkCheckpointEmbedding::vtkCheckpointEmbedding()
   : Checkpoints_(new Series)
 {
@@ -143,17 +190,7 @@ int vtkCheckpointEmbedding::ComputeStep(vtkInformationVector** inputVector, vtkI
     return 1; // a failed stage upstream reported why
   }
   const std::vector<engine::Checkpoint>& checkpoints = series.Found.checkpoints;
-
-  // The checkpoint of the requested time: the last one at or before it.
-  vtkInformation* outInfo = outputVector->GetInformationObject(0);
-  size_t index = 0;
-  if (outInfo->Has(vtkStreamingDemandDrivenPipeline::UPDATE_TIME_STEP()))
-  {
-    const double time = outInfo->Get(vtkStreamingDemandDrivenPipeline::UPDATE_TIME_STEP());
-    const auto after = std::upper_bound(checkpoints.begin(), checkpoints.end(), time,
-      [](double t, const engine::Checkpoint& c) { return t < c.step; });
-    index = after == checkpoints.begin() ? 0 : static_cast<size_t>(after - checkpoints.begin()) - 1;
-  }
+  const size_t index = checkpointAt(outputVector->GetInformationObject(0), checkpoints);
   const engine::Checkpoint& checkpoint = checkpoints[index];
 
   // Results kept in memory belong to one state of the pipeline (input, options, run).
@@ -171,69 +208,52 @@ int vtkCheckpointEmbedding::ComputeStep(vtkInformationVector** inputVector, vtkI
   }
   else
   {
-    const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
-    std::string cacheFile;
-    if (!this->CacheDirectory.empty())
-    {
-      // One file per rank under MPI: each rank keeps its own samples.
-      cacheFile = (fs::path(this->CacheDirectory) /
-        (std::string(this->GetTag()) + "-" + checkpoint.name +
-          (exchange.isParallel()
-              ? ".rank" + std::to_string(exchange.rank()) + "of" + std::to_string(exchange.ranks())
-              : std::string()) +
-          ".h5"))
-                    .string();
-    }
-    std::error_code ignored;
-    const bool cached = !cacheFile.empty() && fs::is_regular_file(cacheFile, ignored);
-    if (!this->Embed(input, output, checkpoint.path, cached ? cacheFile : std::string()))
+    if (!this->EmbedCheckpoint(input, output, checkpoint.name, checkpoint.path))
     {
       return 0;
-    }
-    if (!cacheFile.empty() && !this->LoadedFromCache)
-    {
-      fs::create_directories(this->CacheDirectory, ignored);
-      vtkNew<vtkSampleStoreWriter> writer;
-      writer->SetFileName(cacheFile.c_str());
-      writer->WriteImagesOff();
-      writer->SetInputData(output);
-      if (!writer->Write())
-      {
-        vtkWarningMacro("Could not write the cache file '" << cacheFile << "'; the checkpoint will be computed again.");
-      }
     }
     auto keep = vtkSmartPointer<vtkPolyData>::New();
     keep->ShallowCopy(output);
     series.Computed[index] = keep;
   }
-
-  // Which checkpoint this time step shows, and the whole run's steps and epochs.
-  vtkFieldData* fields = output->GetFieldData();
-  vtkNew<vtkStringArray> which;
-  which->SetName("checkpoint");
-  which->InsertNextValue(checkpoint.name);
-  which->InsertNextValue(checkpoint.path);
-  fields->AddArray(which);
-  const auto addValues = [fields](const char* name, const std::vector<double>& values) {
-    vtkNew<vtkDoubleArray> array;
-    array->SetName(name);
-    for (double value : values)
-    {
-      array->InsertNextValue(value);
-    }
-    fields->AddArray(array);
-  };
-  addValues("checkpoint_step", { checkpoint.step });
-  addValues("checkpoint_epoch", { checkpoint.epoch });
-  std::vector<double> steps, epochs;
-  for (const engine::Checkpoint& c : checkpoints)
-  {
-    steps.push_back(c.step);
-    epochs.push_back(c.epoch);
-  }
-  addValues("checkpoint_steps", steps);
-  addValues("checkpoint_epochs", epochs);
+  addCheckpointFields(output, checkpoint, checkpoints);
   output->GetInformation()->Set(vtkDataObject::DATA_TIME_STEP(), checkpoint.step);
+  return 1;
+}
+
+int vtkCheckpointEmbedding::EmbedCheckpoint(
+  vtkPolyData* input, vtkPolyData* output, const std::string& name, const std::string& path)
+{
+  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
+  std::string cacheFile;
+  if (!this->CacheDirectory.empty())
+  {
+    // One file per rank under MPI: each rank keeps its own samples.
+    cacheFile = (fs::path(this->CacheDirectory) /
+      (std::string(this->GetTag()) + "-" + name +
+        (exchange.isParallel() ? ".rank" + std::to_string(exchange.rank()) + "of" + std::to_string(exchange.ranks())
+                               : std::string()) +
+        ".h5"))
+                  .string();
+  }
+  std::error_code ignored;
+  const bool cached = !cacheFile.empty() && fs::is_regular_file(cacheFile, ignored);
+  if (!this->Embed(input, output, path, cached ? cacheFile : std::string()))
+  {
+    return 0;
+  }
+  if (!cacheFile.empty() && !this->LoadedFromCache)
+  {
+    fs::create_directories(this->CacheDirectory, ignored);
+    vtkNew<vtkSampleStoreWriter> writer;
+    writer->SetFileName(cacheFile.c_str());
+    writer->WriteImagesOff();
+    writer->SetInputData(output);
+    if (!writer->Write())
+    {
+      vtkWarningMacro("Could not write the cache file '" << cacheFile << "'; the checkpoint will be computed again.");
+    }
+  }
   return 1;
 }
 

@@ -61,6 +61,183 @@ engine::KnnResult gatherKnn(const engine::KnnResult& local, const dualembed::Sam
   all.distances.assign(distances.begin(), distances.end());
   return all;
 }
+
+/// The arrays Data Issues reads, every rank's rows in global order.
+struct IssueArrays
+{
+  std::vector<dualembed::SelectedArray> embeddings; // Embedding A and B, those chosen
+  bool hasProbabilities = false;
+  dualembed::SelectedArray probabilities;
+  dualembed::SelectedArray logits; // logits_<X> beside probs_<X>, when there
+  std::string probabilitySuffix;   // <X>
+  std::vector<int32_t> labels;
+};
+
+/// Collective. Chooses and gathers the inputs; false after reporting an error.
+bool gatherIssueArrays(
+  vtkAlgorithm* filter, vtkPolyData* input, const dualembed::SampleExchange& exchange, IssueArrays& in)
+{
+  const auto gather = [&](vtkAbstractArray* array, dualembed::SelectedArray& rows) {
+    return dualembed::gatherSelectedArray(filter, array, exchange, dualembed::GatherTo::AllRanks, rows);
+  };
+  vtkAbstractArray* labelArray = nullptr;
+  if (!dualembed::chooseInputArray(filter, LABELS, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labelArray))
+  {
+    return false;
+  }
+  const std::string labelName = labelArray->GetName() ? labelArray->GetName() : "";
+  // An optional input is used when it exists on every rank, is not the
+  // labels and is not a repeat of an earlier selection ("None" skips it).
+  std::vector<std::string> used;
+  const dualembed::ArrayChoice choices[] = { { "EmbeddingA", dualembed::ArrayRole::Embedding, 0, "", true },
+    { "EmbeddingB", dualembed::ArrayRole::Embedding, 1, "", true },
+    { "Probabilities", dualembed::ArrayRole::Probabilities, 0, "", true } };
+  auto selected = [&](int index) -> vtkAbstractArray* {
+    vtkAbstractArray* array = nullptr;
+    dualembed::chooseInputArray(filter, index, input, choices[index], exchange, array);
+    const std::string name = array && array->GetName() ? array->GetName() : "";
+    const bool use = array && name != labelName && std::find(used.begin(), used.end(), name) == used.end();
+    if (exchange.minimum(use ? 1 : 0) == 0)
+    {
+      return nullptr;
+    }
+    used.push_back(name);
+    return array;
+  };
+  for (int index : { EMBEDDING_A, EMBEDDING_B })
+  {
+    if (vtkAbstractArray* array = selected(index))
+    {
+      in.embeddings.emplace_back();
+      if (!gather(array, in.embeddings.back()))
+      {
+        return false;
+      }
+    }
+  }
+  vtkAbstractArray* probabilityArray = selected(PROBABILITIES);
+  in.hasProbabilities = probabilityArray != nullptr;
+  if (probabilityArray && !gather(probabilityArray, in.probabilities))
+  {
+    return false;
+  }
+  if (in.embeddings.empty() && !probabilityArray)
+  {
+    vtkErrorWithObjectMacro(filter, "Data Issues needs an embedding (embedding_*) or class probabilities (probs_*): "
+                                    "choose at least one in Embedding A, Embedding B or Probabilities.");
+    return false;
+  }
+  // FiftyOne's mistakenness and hardness are defined on logits: logits_<X> beside probs_<X>.
+  in.probabilitySuffix = probabilityArray ? dualembed::resultSuffix(in.probabilities.name) : "";
+  vtkAbstractArray* logitArray =
+    probabilityArray ? input->GetPointData()->GetAbstractArray(("logits_" + in.probabilitySuffix).c_str()) : nullptr;
+  if (exchange.minimum(logitArray ? 1 : 0) == 1 && !gather(logitArray, in.logits))
+  {
+    return false;
+  }
+  dualembed::SelectedArray labelValues;
+  return gather(labelArray, labelValues) && dualembed::classIndices(filter, labelValues, in.labels);
+}
+
+/// Collective. Every rank's kNN graphs, in global order; which graphs exist
+/// depends on the options and N only, the same on every rank.
+engine::IssueNeighbors gatherIssueNeighbors(const engine::IssueNeighbors& local, size_t embeddings, int64_t rows,
+  const engine::DataIssuesOptions& options, const dualembed::SampleExchange& exchange)
+{
+  engine::IssueNeighbors all;
+  const bool graph = options.nearDuplicates || options.nonIid;
+  const bool unique = options.uniqueness && rows > 3;
+  for (size_t e = 0; e < embeddings; ++e)
+  {
+    all.graph.push_back(graph ? gatherKnn(local.graph[e], exchange) : engine::KnnResult());
+    all.votes.push_back(options.labelIssues ? gatherKnn(local.votes[e], exchange) : engine::KnnResult());
+    all.unique.push_back(unique ? gatherKnn(local.unique[e], exchange) : engine::KnnResult());
+  }
+  return all;
+}
+
+/// Adds this rank's rows of the results as point-data arrays, the dataset
+/// facts as field data, and warns (once, on the root) about dataset issues.
+struct IssuePublisher
+{
+  vtkAlgorithm* Filter;
+  vtkPolyData* Output;
+  const engine::DataIssuesOptions& Options;
+  const dualembed::SampleExchange& Exchange;
+
+  template <typename ArrayType, typename Value>
+  void add(const std::string& name, const std::vector<Value>& all) const
+  {
+    dualembed::addPointArray<ArrayType>(this->Output, name, this->Exchange.localPart(all));
+  }
+
+  void predictionArrays(const engine::DataIssuesResult& result, const std::string& x) const
+  {
+    if (this->Options.labelIssues)
+    {
+      this->add<vtkUnsignedCharArray>("is_label_issue_" + x, result.predictionLabels.isIssue);
+      this->add<vtkFloatArray>("label_score_" + x, result.predictionLabels.score);
+    }
+    if (this->Options.mistakenness)
+    {
+      this->add<vtkFloatArray>("mistakenness_" + x, result.mistakenness);
+      this->add<vtkFloatArray>("hardness_" + x, result.hardness);
+    }
+  }
+
+  void embeddingArrays(const engine::EmbeddingIssues& issues, const std::string& embeddingName) const
+  {
+    const std::string y = dualembed::resultSuffix(embeddingName);
+    if (this->Options.labelIssues)
+    {
+      this->add<vtkUnsignedCharArray>("is_knn_label_issue_" + y, issues.labels.isIssue);
+      this->add<vtkFloatArray>("knn_label_score_" + y, issues.labels.score);
+    }
+    if (this->Options.nearDuplicates)
+    {
+      const engine::NearDuplicateResult& nd = issues.nearDuplicates;
+      this->add<vtkUnsignedCharArray>("is_near_duplicate_" + y, nd.isIssue);
+      this->add<vtkFloatArray>("near_duplicate_score_" + y, nd.score);
+      this->add<vtkTypeInt64Array>("near_duplicate_set_" + y, nd.setId);
+      addFact(this->Output, "near_duplicate_" + y,
+        { { "samples", static_cast<double>(nd.count) }, { "sets", static_cast<double>(nd.sets) },
+          { "median_nn_distance", nd.medianNnDistance },
+          { "radius", this->Options.nearDuplicateThreshold * nd.medianNnDistance } });
+    }
+    if (this->Options.uniqueness)
+    {
+      this->add<vtkFloatArray>("uniqueness_" + y, issues.uniqueness);
+    }
+    if (this->Options.nonIid)
+    {
+      const engine::NonIidResult& ni = issues.nonIid;
+      const bool issue = ni.pValue < this->Options.nonIidSignificance;
+      addFact(this->Output, "non_iid_" + y,
+        { { "p_value", ni.pValue }, { "ks_statistic", ni.statistic }, { "is_issue", issue ? 1.0 : 0.0 },
+          { "flagged_sample", static_cast<double>(ni.flagged) } });
+      if (issue && this->Exchange.rank() == 0)
+      {
+        vtkWarningWithObjectMacro(this->Filter, "Data Issues: the samples are not IID in '"
+            << embeddingName << "' (p = " << ni.pValue << " < " << this->Options.nonIidSignificance
+            << ", KS statistic " << ni.statistic << "): neighbours in the embedding lie close together in the "
+            << "sample order; shuffle before splitting the data. Lowest non-IID score: sample " << ni.flagged << ".");
+      }
+    }
+  }
+
+  void classImbalance(const engine::ClassImbalanceResult& ci) const
+  {
+    addFact(this->Output, "class_imbalance",
+      { { "rarest_class", static_cast<double>(ci.rarestClass) }, { "rarest_fraction", ci.rarestFraction },
+        { "threshold_fraction", ci.thresholdFraction }, { "is_issue", ci.isIssue ? 1.0 : 0.0 } });
+    if (ci.isIssue && this->Exchange.rank() == 0)
+    {
+      vtkWarningWithObjectMacro(this->Filter, "Data Issues: class imbalance: class "
+          << ci.rarestClass << " has " << 100 * ci.rarestFraction << " % of the samples, below "
+          << 100 * ci.thresholdFraction << " % (0.1 of an even share).");
+    }
+  }
+};
 }
 
 vtkDataIssues::vtkDataIssues()
@@ -72,106 +249,31 @@ vtkDataIssues::vtkDataIssues()
   }
 }
 
-int vtkDataIssues::RequestData(
-  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+int vtkDataIssues::Execute(
+  vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
 {
-  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
-    [&] { return this->Compute(request, inputVector, outputVector); });
-}
-
-int vtkDataIssues::Compute(vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
-{
-  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
-  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
   // Near-duplicate sets, the non-IID test and the per-class thresholds are
   // about the whole dataset: every rank gets all rows, computes the kNN
   // graphs of its own rows, the graphs are gathered, and every rank then
   // derives the same results and keeps its own rows.
-  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
-  if (dualembed::passEmptyInput(input, output, exchange))
-  {
-    return 1;
-  }
-  vtkAbstractArray* labelArray = nullptr;
-  if (!dualembed::chooseInputArray(this, LABELS, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labelArray))
+  IssueArrays in;
+  if (!gatherIssueArrays(this, input, exchange, in))
   {
     return 0;
   }
-  const std::string labelName = labelArray->GetName() ? labelArray->GetName() : "";
-  // An optional input is used when it exists on every rank, is not the
-  // labels and is not a repeat of an earlier selection ("None" skips it).
-  std::vector<std::string> used;
-  const dualembed::ArrayChoice choices[] = { { "EmbeddingA", dualembed::ArrayRole::Embedding, 0, "", true },
-    { "EmbeddingB", dualembed::ArrayRole::Embedding, 1, "", true },
-    { "Probabilities", dualembed::ArrayRole::Probabilities, 0, "", true } };
-  auto selected = [&](int index) -> vtkAbstractArray* {
-    vtkAbstractArray* array = nullptr;
-    dualembed::chooseInputArray(this, index, input, choices[index], exchange, array);
-    const std::string name = array && array->GetName() ? array->GetName() : "";
-    const bool use = array && name != labelName && std::find(used.begin(), used.end(), name) == used.end();
-    if (exchange.minimum(use ? 1 : 0) == 0)
-    {
-      return nullptr;
-    }
-    used.push_back(name);
-    return array;
-  };
-  std::vector<dualembed::SelectedArray> embeddings;
-  for (int index : { EMBEDDING_A, EMBEDDING_B })
-  {
-    if (vtkAbstractArray* array = selected(index))
-    {
-      embeddings.emplace_back();
-      if (!dualembed::gatherSelectedArray(this, array, exchange, dualembed::GatherTo::AllRanks, embeddings.back()))
-      {
-        return 0;
-      }
-    }
-  }
-  dualembed::SelectedArray probabilities, logits, labelValues;
-  vtkAbstractArray* probabilityArray = selected(PROBABILITIES);
-  if (probabilityArray &&
-    !dualembed::gatherSelectedArray(this, probabilityArray, exchange, dualembed::GatherTo::AllRanks, probabilities))
-  {
-    return 0;
-  }
-  if (embeddings.empty() && !probabilityArray)
-  {
-    vtkErrorMacro("Data Issues needs an embedding (embedding_*) or class probabilities (probs_*): "
-                  "choose at least one in Embedding A, Embedding B or Probabilities.");
-    return 0;
-  }
-  // FiftyOne's mistakenness and hardness are defined on logits: logits_<X> beside probs_<X>.
-  const std::string x = probabilityArray ? dualembed::resultSuffix(probabilities.name) : "";
-  vtkAbstractArray* logitArray = probabilityArray ? input->GetPointData()->GetAbstractArray(("logits_" + x).c_str()) : nullptr;
-  if (exchange.minimum(logitArray ? 1 : 0) == 1 &&
-    !dualembed::gatherSelectedArray(this, logitArray, exchange, dualembed::GatherTo::AllRanks, logits))
-  {
-    return 0;
-  }
-  if (!dualembed::gatherSelectedArray(this, labelArray, exchange, dualembed::GatherTo::AllRanks, labelValues))
-  {
-    return 0;
-  }
-  std::vector<int32_t> labels;
-  if (!dualembed::classIndices(this, labelValues, labels))
-  {
-    return 0;
-  }
-
   engine::DataIssuesInput issuesInput;
   issuesInput.rows = exchange.totalRows();
-  issuesInput.labels = labels.data();
-  for (const auto& embedding : embeddings)
+  issuesInput.labels = in.labels.data();
+  for (const auto& embedding : in.embeddings)
   {
     issuesInput.embeddings.push_back(embedding.matrix());
   }
-  if (probabilityArray)
+  if (in.hasProbabilities)
   {
-    issuesInput.probabilities = probabilities.matrix();
-    if (!logits.values.empty())
+    issuesInput.probabilities = in.probabilities.matrix();
+    if (!in.logits.values.empty())
     {
-      issuesInput.logits = logits.matrix();
+      issuesInput.logits = in.logits.matrix();
     }
   }
   engine::DataIssuesOptions options;
@@ -194,89 +296,23 @@ int vtkDataIssues::Compute(vtkInformation*, vtkInformationVector** inputVector, 
         issuesInput, options, exchange.offset(), exchange.offset() + exchange.localRows());
     },
     [&] {
-      engine::IssueNeighbors all;
-      // Which graphs exist depends on the options and N only, the same on every rank.
-      const bool graph = options.nearDuplicates || options.nonIid;
-      const bool unique = options.uniqueness && issuesInput.rows > 3;
-      for (size_t e = 0; e < embeddings.size(); ++e)
-      {
-        all.graph.push_back(graph ? gatherKnn(localNeighbors.graph[e], exchange) : engine::KnnResult());
-        all.votes.push_back(options.labelIssues ? gatherKnn(localNeighbors.votes[e], exchange) : engine::KnnResult());
-        all.unique.push_back(unique ? gatherKnn(localNeighbors.unique[e], exchange) : engine::KnnResult());
-      }
+      const engine::IssueNeighbors all = gatherIssueNeighbors(localNeighbors, in.embeddings.size(), issuesInput.rows, options, exchange);
       // Validated in the first step; no progress here, so nothing can throw between collective calls.
       engine::DataIssuesOptions quiet = options;
       quiet.progress = nullptr;
       const engine::DataIssuesResult result = engine::computeDataIssues(issuesInput, quiet, all);
-      const bool report = exchange.rank() == 0;
+      const IssuePublisher publish{ this, output, options, exchange };
       if (result.hasPredictions)
       {
-        if (options.labelIssues)
-        {
-          dualembed::addPointArray<vtkUnsignedCharArray>(
-            output, "is_label_issue_" + x, exchange.localPart(result.predictionLabels.isIssue));
-          dualembed::addPointArray<vtkFloatArray>(output, "label_score_" + x, exchange.localPart(result.predictionLabels.score));
-        }
-        if (options.mistakenness)
-        {
-          dualembed::addPointArray<vtkFloatArray>(output, "mistakenness_" + x, exchange.localPart(result.mistakenness));
-          dualembed::addPointArray<vtkFloatArray>(output, "hardness_" + x, exchange.localPart(result.hardness));
-        }
+        publish.predictionArrays(result, in.probabilitySuffix);
       }
-      for (size_t e = 0; e < embeddings.size(); ++e)
+      for (size_t e = 0; e < in.embeddings.size(); ++e)
       {
-        const std::string y = dualembed::resultSuffix(embeddings[e].name);
-        const engine::EmbeddingIssues& issues = result.embeddings[e];
-        if (options.labelIssues)
-        {
-          dualembed::addPointArray<vtkUnsignedCharArray>(
-            output, "is_knn_label_issue_" + y, exchange.localPart(issues.labels.isIssue));
-          dualembed::addPointArray<vtkFloatArray>(output, "knn_label_score_" + y, exchange.localPart(issues.labels.score));
-        }
-        if (options.nearDuplicates)
-        {
-          const engine::NearDuplicateResult& nd = issues.nearDuplicates;
-          dualembed::addPointArray<vtkUnsignedCharArray>(output, "is_near_duplicate_" + y, exchange.localPart(nd.isIssue));
-          dualembed::addPointArray<vtkFloatArray>(output, "near_duplicate_score_" + y, exchange.localPart(nd.score));
-          dualembed::addPointArray<vtkTypeInt64Array>(output, "near_duplicate_set_" + y, exchange.localPart(nd.setId));
-          addFact(output, "near_duplicate_" + y,
-            { { "samples", static_cast<double>(nd.count) }, { "sets", static_cast<double>(nd.sets) },
-              { "median_nn_distance", nd.medianNnDistance },
-              { "radius", options.nearDuplicateThreshold * nd.medianNnDistance } });
-        }
-        if (options.uniqueness)
-        {
-          dualembed::addPointArray<vtkFloatArray>(output, "uniqueness_" + y, exchange.localPart(issues.uniqueness));
-        }
-        if (options.nonIid)
-        {
-          const engine::NonIidResult& ni = issues.nonIid;
-          const bool issue = ni.pValue < options.nonIidSignificance;
-          addFact(output, "non_iid_" + y,
-            { { "p_value", ni.pValue }, { "ks_statistic", ni.statistic }, { "is_issue", issue ? 1.0 : 0.0 },
-              { "flagged_sample", static_cast<double>(ni.flagged) } });
-          if (issue && report)
-          {
-            vtkWarningMacro("Data Issues: the samples are not IID in '"
-              << embeddings[e].name << "' (p = " << ni.pValue << " < " << options.nonIidSignificance
-              << ", KS statistic " << ni.statistic << "): neighbours in the embedding lie close together in the "
-              << "sample order; shuffle before splitting the data. Lowest non-IID score: sample " << ni.flagged << ".");
-          }
-        }
+        publish.embeddingArrays(result.embeddings[e], in.embeddings[e].name);
       }
       if (options.classImbalance)
       {
-        const engine::ClassImbalanceResult& ci = result.classImbalance;
-        addFact(output, "class_imbalance",
-          { { "rarest_class", static_cast<double>(ci.rarestClass) }, { "rarest_fraction", ci.rarestFraction },
-            { "threshold_fraction", ci.thresholdFraction }, { "is_issue", ci.isIssue ? 1.0 : 0.0 } });
-        if (ci.isIssue && report)
-        {
-          vtkWarningMacro("Data Issues: class imbalance: class " << ci.rarestClass << " has "
-                                                                 << 100 * ci.rarestFraction << " % of the samples, below "
-                                                                 << 100 * ci.thresholdFraction
-                                                                 << " % (0.1 of an even share).");
-        }
+        publish.classImbalance(result.classImbalance);
       }
     });
 }

@@ -19,13 +19,13 @@
 #define vtkDataIssues_h
 
 #include "DualEmbedFiltersModule.h" // for export macro
-#include "vtkPolyDataAlgorithm.h"
+#include "vtkSampleFilter.h"
 
-class DUALEMBEDFILTERS_EXPORT vtkDataIssues : public vtkPolyDataAlgorithm
+class DUALEMBEDFILTERS_EXPORT vtkDataIssues : public vtkSampleFilter
 {
 public:
   static vtkDataIssues* New();
-  vtkTypeMacro(vtkDataIssues, vtkPolyDataAlgorithm);
+  vtkTypeMacro(vtkDataIssues, vtkSampleFilter);
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
   ///@{
@@ -60,9 +60,8 @@ protected:
   vtkDataIssues();
   ~vtkDataIssues() override = default;
 
-  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
-  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
+  int Execute(vtkInformation* request, vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange) override;
 
 private:
   vtkDataIssues(const vtkDataIssues&) = delete;

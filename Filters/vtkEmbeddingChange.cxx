@@ -19,24 +19,10 @@ vtkEmbeddingChange::vtkEmbeddingChange()
   this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
 }
 
-int vtkEmbeddingChange::RequestData(
-  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+int vtkEmbeddingChange::Execute(
+  vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
 {
-  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
-    [&] { return this->Compute(request, inputVector, outputVector); });
-}
-
-int vtkEmbeddingChange::Compute(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
-{
-  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
-  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
   // Under MPI every rank gets both embeddings of all samples and answers for its own.
-  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
-  if (dualembed::passEmptyInput(input, output, exchange))
-  {
-    return 1;
-  }
   vtkAbstractArray* first = nullptr;
   vtkAbstractArray* second = nullptr;
   dualembed::SelectedArray before, after;

@@ -11,13 +11,13 @@
 #define vtkEmbeddingChange_h
 
 #include "DualEmbedFiltersModule.h" // for export macro
-#include "vtkPolyDataAlgorithm.h"
+#include "vtkSampleFilter.h"
 
-class DUALEMBEDFILTERS_EXPORT vtkEmbeddingChange : public vtkPolyDataAlgorithm
+class DUALEMBEDFILTERS_EXPORT vtkEmbeddingChange : public vtkSampleFilter
 {
 public:
   static vtkEmbeddingChange* New();
-  vtkTypeMacro(vtkEmbeddingChange, vtkPolyDataAlgorithm);
+  vtkTypeMacro(vtkEmbeddingChange, vtkSampleFilter);
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
   ///@{
@@ -30,9 +30,8 @@ protected:
   vtkEmbeddingChange();
   ~vtkEmbeddingChange() override = default;
 
-  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
-  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
+  int Execute(vtkInformation* request, vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange) override;
 
 private:
   vtkEmbeddingChange(const vtkEmbeddingChange&) = delete;

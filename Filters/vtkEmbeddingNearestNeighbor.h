@@ -11,15 +11,13 @@
 #define vtkEmbeddingNearestNeighbor_h
 
 #include "DualEmbedFiltersModule.h" // for export macro
-#include "vtkPolyDataAlgorithm.h"
+#include "vtkSampleFilter.h"
 
-#include <memory> // for std::unique_ptr
-
-class DUALEMBEDFILTERS_EXPORT vtkEmbeddingNearestNeighbor : public vtkPolyDataAlgorithm
+class DUALEMBEDFILTERS_EXPORT vtkEmbeddingNearestNeighbor : public vtkSampleFilter
 {
 public:
   static vtkEmbeddingNearestNeighbor* New();
-  vtkTypeMacro(vtkEmbeddingNearestNeighbor, vtkPolyDataAlgorithm);
+  vtkTypeMacro(vtkEmbeddingNearestNeighbor, vtkSampleFilter);
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
   ///@{
@@ -38,9 +36,8 @@ protected:
   vtkEmbeddingNearestNeighbor();
   ~vtkEmbeddingNearestNeighbor() override;
 
-  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
-  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
+  int Execute(vtkInformation* request, vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange) override;
 
 private:
   vtkEmbeddingNearestNeighbor(const vtkEmbeddingNearestNeighbor&) = delete;
@@ -48,10 +45,6 @@ private:
 
   double Threshold = 0.3;
   int Method = 0;
-
-  // The arrays computed last, reused while the embedding is unchanged (FilterSupport.h).
-  struct LastResult;
-  std::unique_ptr<LastResult> Last;
 };
 
 #endif

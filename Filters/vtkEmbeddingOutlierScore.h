@@ -13,15 +13,13 @@
 #define vtkEmbeddingOutlierScore_h
 
 #include "DualEmbedFiltersModule.h" // for export macro
-#include "vtkPolyDataAlgorithm.h"
+#include "vtkSampleFilter.h"
 
-#include <memory> // for std::unique_ptr
-
-class DUALEMBEDFILTERS_EXPORT vtkEmbeddingOutlierScore : public vtkPolyDataAlgorithm
+class DUALEMBEDFILTERS_EXPORT vtkEmbeddingOutlierScore : public vtkSampleFilter
 {
 public:
   static vtkEmbeddingOutlierScore* New();
-  vtkTypeMacro(vtkEmbeddingOutlierScore, vtkPolyDataAlgorithm);
+  vtkTypeMacro(vtkEmbeddingOutlierScore, vtkSampleFilter);
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
   enum Metrics
@@ -75,9 +73,8 @@ protected:
   vtkEmbeddingOutlierScore();
   ~vtkEmbeddingOutlierScore() override;
 
-  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
-  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
+  int Execute(vtkInformation* request, vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange) override;
 
 private:
   vtkEmbeddingOutlierScore(const vtkEmbeddingOutlierScore&) = delete;
@@ -88,10 +85,6 @@ private:
   double T = 1.0;
   int Scaling = SCALING_MEDIAN;
   int Method = METHOD_EXACT;
-
-  // The arrays computed last, reused while the embedding is unchanged (FilterSupport.h).
-  struct LastResult;
-  std::unique_ptr<LastResult> Last;
 };
 
 #endif

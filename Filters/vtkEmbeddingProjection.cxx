@@ -34,7 +34,6 @@ struct vtkEmbeddingProjection::Internals
 
   // AlignTimeSteps: the embedding of every time step (root: rows; others:
   // name and dimension only), then one map per step (root).
-  dualembed::TemporalSeries Series;
   std::vector<dualembed::SelectedArray> Steps;
   std::string ArrayName;
   std::vector<std::vector<float>> Maps;
@@ -133,47 +132,21 @@ vtkEmbeddingProjection::vtkEmbeddingProjection()
 
 vtkEmbeddingProjection::~vtkEmbeddingProjection() = default;
 
-int vtkEmbeddingProjection::RequestInformation(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector*)
+bool vtkEmbeddingProjection::CollectsTimeSteps() const
 {
-  this->Internal->Series.readTimeSteps(inputVector);
-  return 1;
+  return this->AlignTimeSteps;
 }
 
-int vtkEmbeddingProjection::RequestUpdateExtent(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+int vtkEmbeddingProjection::Execute(
+  vtkInformation* request, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
 {
   if (this->AlignTimeSteps)
   {
-    this->Internal->Series.requestUpdateExtent(this, inputVector, outputVector);
-  }
-  return 1;
-}
-
-int vtkEmbeddingProjection::RequestData(
-  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
-{
-  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
-    [&] { return this->Compute(request, inputVector, outputVector); });
-}
-
-int vtkEmbeddingProjection::Compute(
-  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
-{
-  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
-  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
-  if (this->AlignTimeSteps)
-  {
-    return this->ComputeAligned(request, input, output);
+    return this->ExecuteAligned(request, input, output, exchange);
   }
   // UMAP and t-SNE optimise all points together: under MPI the root gathers
   // the embeddings, projects them exactly as a serial run would, and sends
   // each rank its own samples' coordinates.
-  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
-  if (dualembed::passEmptyInput(input, output, exchange))
-  {
-    return 1;
-  }
   vtkAbstractArray* selected = nullptr;
   dualembed::SelectedArray embedding;
   if (!dualembed::chooseInputArray(this, 0, input, EmbeddingChoice, exchange, selected) ||
@@ -242,97 +215,24 @@ int vtkEmbeddingProjection::Compute(
     });
 }
 
-int vtkEmbeddingProjection::ComputeAligned(vtkInformation* request, vtkPolyData* input, vtkPolyData* output)
+int vtkEmbeddingProjection::ExecuteAligned(
+  vtkInformation* request, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
 {
-  Internals& in = *this->Internal;
-  dualembed::TemporalSeries& series = in.Series;
-  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
-  if (dualembed::passEmptyInput(input, output, exchange))
-  {
-    series.abandon(request);
-    return 1;
-  }
-  const int dimensions = this->Dimensions;
+  dualembed::TemporalSeries& series = this->Series();
   if (series.collecting())
   {
-    const size_t step = series.step();
-    if (step == 0)
-    {
-      in.Steps.clear();
-      in.Maps.clear();
-    }
-    if (this->Method == METHOD_TSNE)
-    {
-      vtkErrorMacro("Align Time Steps works with UMAP and PCA; t-SNE has no aligned variant here. "
-                    "Choose UMAP or PCA, or turn Align Time Steps off.");
-      series.abandon(request);
-      return 0;
-    }
-    this->UpdateProgress(0.1 * static_cast<double>(step) / static_cast<double>(series.size()));
-    in.Steps.emplace_back();
-    vtkAbstractArray* selected = nullptr;
-    if (!dualembed::chooseInputArray(this, 0, input, EmbeddingChoice, exchange, selected) ||
-      !dualembed::gatherSelectedArray(this, selected, exchange, dualembed::GatherTo::Root, in.Steps.back()))
+    if (!this->CollectAlignedStep(input, exchange))
     {
       series.abandon(request);
       return 0;
     }
-    if (step > 0 && in.Steps.back().name != in.Steps.front().name)
-    {
-      vtkErrorMacro("Time step " << step + 1 << " has no '" << in.Steps.front().name << "' array.");
-      series.abandon(request);
-      return 0;
-    }
-    in.ArrayName = in.Steps.back().name;
     if (series.advance(request))
     {
       return 1; // the next time step follows
     }
-
-    engine::AlignedProjectionOptions options;
-    options.projection.method = static_cast<engine::ProjectionMethod>(this->Method);
-    options.projection.dimensions = dimensions;
-    options.projection.neighbors = this->NumberOfNeighbors;
-    options.projection.minDist = this->MinDist;
-    options.projection.metric =
-      this->Metric == METRIC_COSINE ? engine::MetricChoice::Cosine : engine::MetricChoice::Euclidean;
-    options.projection.seed = static_cast<uint64_t>(this->Seed);
-    const engine::ProgressCallback progress = dualembed::progressReporter(this);
-    options.projection.progress = [&progress](double f) { return progress(0.1 + 0.9 * f); };
-    options.alignmentRegularisation = this->AlignmentRegularisation;
-    options.alignmentWindowSize = this->AlignmentWindowSize;
-    const int ok = dualembed::runEngine(this, exchange,
-      [&] {
-        const RootWork work(exchange);
-        if (!work.onRoot())
-        {
-          return;
-        }
-        engine::setEngineThreads(dualembed::threadsOfHost());
-        std::vector<engine::FeatureMatrix> matrices;
-        for (const auto& step : in.Steps)
-        {
-          matrices.push_back(step.matrix());
-        }
-        engine::AlignedProjectionResult result = engine::computeAlignedProjection(matrices, options);
-        for (auto& map : result.steps)
-        {
-          in.Maps.push_back(std::move(map.coordinates));
-        }
-        in.Displacement = result.meanDisplacement;
-        in.RelativeDisplacement = result.relativeDisplacement;
-        std::ostringstream message;
-        message << "Embedding Projection: " << in.Maps.size() << " aligned maps of " << in.ArrayName
-                << "; mean displacement between consecutive steps (relative to the map size):";
-        for (size_t t = 1; t < in.RelativeDisplacement.size(); ++t)
-        {
-          message << " " << in.RelativeDisplacement[t];
-        }
-        vtkOutputWindowDisplayText((message.str() + "\n").c_str());
-      },
-      [] {});
-    in.Steps.clear(); // the maps are made; the embeddings are not needed any more
-    if (!ok)
+    const bool made = this->MakeAlignedMaps(exchange);
+    this->Internal->Steps.clear(); // the maps are made; the embeddings are not needed any more
+    if (!made)
     {
       series.abandon(request);
       return 0;
@@ -346,14 +246,102 @@ int vtkEmbeddingProjection::ComputeAligned(vtkInformation* request, vtkPolyData*
   {
     series.passStep(request);
   }
+  this->AddAlignedMap(input, output, exchange);
+  this->UpdateProgress(1.0);
+  return 1;
+}
 
+bool vtkEmbeddingProjection::CollectAlignedStep(vtkPolyData* input, const dualembed::SampleExchange& exchange)
+{
+  Internals& in = *this->Internal;
+  const dualembed::TemporalSeries& series = this->Series();
+  const size_t step = series.step();
+  if (step == 0)
+  {
+    in.Steps.clear();
+    in.Maps.clear();
+  }
+  if (this->Method == METHOD_TSNE)
+  {
+    vtkErrorMacro("Align Time Steps works with UMAP and PCA; t-SNE has no aligned variant here. "
+                  "Choose UMAP or PCA, or turn Align Time Steps off.");
+    return false;
+  }
+  this->UpdateProgress(0.1 * static_cast<double>(step) / static_cast<double>(series.size()));
+  in.Steps.emplace_back();
+  vtkAbstractArray* selected = nullptr;
+  if (!dualembed::chooseInputArray(this, 0, input, EmbeddingChoice, exchange, selected) ||
+    !dualembed::gatherSelectedArray(this, selected, exchange, dualembed::GatherTo::Root, in.Steps.back()))
+  {
+    return false;
+  }
+  if (step > 0 && in.Steps.back().name != in.Steps.front().name)
+  {
+    vtkErrorMacro("Time step " << step + 1 << " has no '" << in.Steps.front().name << "' array.");
+    return false;
+  }
+  in.ArrayName = in.Steps.back().name;
+  return true;
+}
+
+bool vtkEmbeddingProjection::MakeAlignedMaps(const dualembed::SampleExchange& exchange)
+{
+  Internals& in = *this->Internal;
+  engine::AlignedProjectionOptions options;
+  options.projection.method = static_cast<engine::ProjectionMethod>(this->Method);
+  options.projection.dimensions = this->Dimensions;
+  options.projection.neighbors = this->NumberOfNeighbors;
+  options.projection.minDist = this->MinDist;
+  options.projection.metric =
+    this->Metric == METRIC_COSINE ? engine::MetricChoice::Cosine : engine::MetricChoice::Euclidean;
+  options.projection.seed = static_cast<uint64_t>(this->Seed);
+  const engine::ProgressCallback progress = dualembed::progressReporter(this);
+  options.projection.progress = [&progress](double f) { return progress(0.1 + 0.9 * f); };
+  options.alignmentRegularisation = this->AlignmentRegularisation;
+  options.alignmentWindowSize = this->AlignmentWindowSize;
+  return dualembed::runEngine(this, exchange,
+    [&] {
+      const RootWork work(exchange);
+      if (!work.onRoot())
+      {
+        return;
+      }
+      engine::setEngineThreads(dualembed::threadsOfHost());
+      std::vector<engine::FeatureMatrix> matrices;
+      for (const auto& step : in.Steps)
+      {
+        matrices.push_back(step.matrix());
+      }
+      engine::AlignedProjectionResult result = engine::computeAlignedProjection(matrices, options);
+      for (auto& map : result.steps)
+      {
+        in.Maps.push_back(std::move(map.coordinates));
+      }
+      in.Displacement = result.meanDisplacement;
+      in.RelativeDisplacement = result.relativeDisplacement;
+      std::ostringstream message;
+      message << "Embedding Projection: " << in.Maps.size() << " aligned maps of " << in.ArrayName
+              << "; mean displacement between consecutive steps (relative to the map size):";
+      for (size_t t = 1; t < in.RelativeDisplacement.size(); ++t)
+      {
+        message << " " << in.RelativeDisplacement[t];
+      }
+      vtkOutputWindowDisplayText((message.str() + "\n").c_str());
+    },
+    [] {}) != 0;
+}
+
+void vtkEmbeddingProjection::AddAlignedMap(
+  vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
+{
   // This time step's map: the root sends each rank its rows.
-  const size_t step = series.indexOf(input);
+  const Internals& in = *this->Internal;
+  const size_t step = this->Series().indexOf(input);
   static const std::vector<float> none;
   const std::vector<float>& map = exchange.rank() == 0 && step < in.Maps.size() ? in.Maps[step] : none;
   output->ShallowCopy(input);
   addCoordinates(output, kPrefixes[this->Method] + dualembed::resultSuffix(in.ArrayName),
-    exchange.scatterRowsFromRoot(map, dimensions), exchange.localRows(), dimensions);
+    exchange.scatterRowsFromRoot(map, this->Dimensions), exchange.localRows(), this->Dimensions);
   const auto addField = [output](const char* name, const std::vector<double>& values) {
     vtkNew<vtkDoubleArray> array;
     array->SetName(name);
@@ -368,8 +356,6 @@ int vtkEmbeddingProjection::ComputeAligned(vtkInformation* request, vtkPolyData*
     addField("alignment_displacement", in.Displacement);
     addField("alignment_relative_displacement", in.RelativeDisplacement);
   }
-  this->UpdateProgress(1.0);
-  return 1;
 }
 
 void vtkEmbeddingProjection::PrintSelf(ostream& os, vtkIndent indent)

@@ -5,7 +5,7 @@
  * The map *is* the render view: the output points are the projection of the
  * selected point-data array X (z = 0 in 2-D), every input array is kept, and
  * the coordinates are also stored as `umap_<X>`, `tsne_<X>` or `pca_<X>`.
- * Defaults follow umap-learn and scikit-learn (SPEC.md §2.5); a fixed Seed
+ * Defaults follow umap-learn and scikit-learn (Documentation/SPEC.md §2.5); a fixed Seed
  * makes runs reproducible (bit-identical on one thread). Coordinates already
  * in the input (a results file read back) are reused instead of recomputed,
  * and so is the last map when the embedding comes again unchanged (another
@@ -24,15 +24,15 @@
 #define vtkEmbeddingProjection_h
 
 #include "DualEmbedFiltersModule.h" // for export macro
-#include "vtkPolyDataAlgorithm.h"
+#include "vtkTemporalSampleFilter.h"
 
 #include <memory> // for std::unique_ptr
 
-class DUALEMBEDFILTERS_EXPORT vtkEmbeddingProjection : public vtkPolyDataAlgorithm
+class DUALEMBEDFILTERS_EXPORT vtkEmbeddingProjection : public vtkTemporalSampleFilter
 {
 public:
   static vtkEmbeddingProjection* New();
-  vtkTypeMacro(vtkEmbeddingProjection, vtkPolyDataAlgorithm);
+  vtkTypeMacro(vtkEmbeddingProjection, vtkTemporalSampleFilter);
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
   enum Methods
@@ -122,13 +122,15 @@ protected:
   vtkEmbeddingProjection();
   ~vtkEmbeddingProjection() override;
 
-  int RequestInformation(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  int RequestUpdateExtent(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
-  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
-  /// Compute() with AlignTimeSteps.
-  int ComputeAligned(vtkInformation*, vtkPolyData* input, vtkPolyData* output);
+  int Execute(vtkInformation* request, vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange) override;
+  bool CollectsTimeSteps() const override; // with AlignTimeSteps
+  /// Execute() with AlignTimeSteps: collects each step's embedding, makes the
+  /// aligned maps once, then gives each step its map.
+  int ExecuteAligned(vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange);
+  bool CollectAlignedStep(vtkPolyData* input, const dualembed::SampleExchange& exchange);
+  bool MakeAlignedMaps(const dualembed::SampleExchange& exchange);
+  void AddAlignedMap(vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange);
 
 private:
   vtkEmbeddingProjection(const vtkEmbeddingProjection&) = delete;

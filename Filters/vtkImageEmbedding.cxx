@@ -1,8 +1,7 @@
 #include "vtkImageEmbedding.h"
 
-#include "BufferReuse.h"
-#include "EmptyOnFailure.h"
 #include "EngineError.h"
+#include "FilterSupport.h" // progressReporter, emptyOnFailure
 #include "ImageEmbedding.h"
 #include "ImageFileDecoder.h"
 #include "ImagePreprocessor.h"
@@ -19,15 +18,11 @@
 #include "vtkObjectFactory.h"
 #include "vtkPointData.h"
 #include "vtkPolyData.h"
-#include "vtkSMPTools.h"
 #include "vtkSmartPointer.h"
 #include "vtkStringArray.h"
 #include "vtkUnsignedCharArray.h"
 
-#include <torch/torch.h>
-
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <sstream>
 #include <sys/stat.h>
@@ -43,6 +38,18 @@ struct vtkImageEmbedding::Internals
   // loading a ViT-B takes seconds, changing BatchSize or Tag should not reload it.
   std::unique_ptr<engine::EmbeddingModel> Model;
   std::string ModelKey;
+
+  /// The model of `path` with `options`, loaded again only when `key` changed.
+  engine::EmbeddingModel& modelFor(const std::string& path, const engine::EmbeddingOptions& options, const std::string& key)
+  {
+    if (!this->Model || this->ModelKey != key)
+    {
+      this->Model.reset();
+      this->Model = std::make_unique<engine::EmbeddingModel>(path, options);
+      this->ModelKey = key;
+    }
+    return *this->Model;
+  }
 };
 
 namespace
@@ -129,12 +136,193 @@ vtkSmartPointer<vtkFloatArray> newFloatArray(const std::string& name, vtkIdType 
   return array;
 }
 
-void copyRows(const at::Tensor& rows, vtkFloatArray* array, vtkIdType firstRow)
+/// Why the arrays of `embeddingName` stored with `provenance` [model path,
+/// type, pooling, ...] in `cacheFile` are not what the model at `modelPath`
+/// with `poolingChoice` gives now; empty when they are.
+std::string staleReason(const std::string& embeddingName, vtkStringArray* provenance, const std::string& modelPath,
+  int poolingChoice, const std::string& cacheFile)
 {
-  const at::Tensor contiguous = rows.contiguous();
-  std::copy_n(contiguous.data_ptr<float>(), contiguous.numel(),
-    array->GetPointer(firstRow * array->GetNumberOfComponents()));
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const auto samePath = [](const std::string& a, const std::string& b) {
+    std::error_code ignored;
+    return a == b || fs::weakly_canonical(a, ignored) == fs::weakly_canonical(b, ignored);
+  };
+  if (!samePath(provenance->GetValue(0), modelPath))
+  {
+    return embeddingName + " was made by the model '" + provenance->GetValue(0) + "', not '" + modelPath + "'";
+  }
+  const std::string modelType = provenance->GetValue(1);
+  const std::string pooling = provenance->GetValue(2);
+  if (modelType != "torchscript")
+  {
+    const std::string wanted = poolingChoice != static_cast<int>(engine::Pooling::Auto)
+      ? engine::poolingName(static_cast<engine::Pooling>(poolingChoice))
+      : (modelType == "swin" ? "mean" : "first-token");
+    if (pooling != wanted)
+    {
+      return embeddingName + " was made with " + pooling + " pooling, not " + wanted;
+    }
+  }
+  // The model's files must not have changed since the results were written.
+  const auto cacheTime = fs::last_write_time(cacheFile, error);
+  std::vector<fs::path> modelFiles = { modelPath };
+  if (fs::is_directory(modelPath, error))
+  {
+    for (const auto& entry : fs::directory_iterator(modelPath, error))
+    {
+      modelFiles.push_back(entry.path());
+    }
+  }
+  for (const auto& file : modelFiles)
+  {
+    std::error_code timeError;
+    const auto modelTime = fs::last_write_time(file, timeError);
+    if (!timeError && modelTime > cacheTime)
+    {
+      return "the model file '" + file.string() + "' is newer than the cache file";
+    }
+  }
+  return std::string();
 }
+
+/// For each input sample (`inputIds`), the row of the stored samples with the
+/// same sample_id, in `source`: empty when the rows are the input's already
+/// (the same ids in the same order). False, with the reason, when a sample is
+/// missing or the stored ids repeat.
+bool storedRowsOf(vtkDataArray* inputIds, vtkDataArray* storedIds, vtkIdType rows, std::vector<vtkIdType>& source,
+  std::string& reason)
+{
+  if (!storedIds)
+  {
+    reason = "it has no sample_id array";
+    return false;
+  }
+  std::unordered_map<long long, vtkIdType> rowOf;
+  rowOf.reserve(rows);
+  for (vtkIdType row = 0; row < rows; ++row)
+  {
+    if (!rowOf.emplace(static_cast<long long>(storedIds->GetComponent(row, 0)), row).second)
+    {
+      reason = "its sample_id holds duplicates";
+      return false;
+    }
+  }
+  const vtkIdType n = inputIds->GetNumberOfTuples();
+  source.resize(n);
+  bool identity = n == rows;
+  vtkIdType missing = 0;
+  for (vtkIdType i = 0; i < n; ++i)
+  {
+    const auto found = rowOf.find(static_cast<long long>(inputIds->GetComponent(i, 0)));
+    source[i] = found == rowOf.end() ? -1 : found->second;
+    missing += found == rowOf.end() ? 1 : 0;
+    identity = identity && source[i] == i;
+  }
+  if (missing > 0)
+  {
+    reason = std::to_string(missing) + " of the input's " + std::to_string(n) + " samples (by sample_id) are not in it";
+    return false;
+  }
+  if (identity)
+  {
+    source.clear();
+  }
+  return true;
+}
+
+/// `array`'s rows `source` (all of it, as it is, when `source` is empty).
+vtkSmartPointer<vtkAbstractArray> inInputOrder(vtkAbstractArray* array, const std::vector<vtkIdType>& source)
+{
+  if (source.empty())
+  {
+    return array;
+  }
+  const vtkIdType n = static_cast<vtkIdType>(source.size());
+  vtkSmartPointer<vtkAbstractArray> rows = vtk::TakeSmartPointer(array->NewInstance());
+  rows->SetName(array->GetName());
+  rows->SetNumberOfComponents(array->GetNumberOfComponents());
+  rows->SetNumberOfTuples(n);
+  for (vtkIdType i = 0; i < n; ++i)
+  {
+    rows->SetTuple(i, source[i], array);
+  }
+  return rows;
+}
+
+/// The preprocessing of `model`: the PreprocessorFile chosen, else the one
+/// beside the model, else ViTImageProcessor's defaults at the model's input
+/// size (with a warning).
+engine::PreprocessorConfig preprocessingFor(
+  vtkAlgorithm* filter, const engine::EmbeddingModel& model, const std::string& modelPath, const std::string& chosenFile)
+{
+  const std::string path = chosenFile.empty() ? model.preprocessorConfigPath() : chosenFile;
+  if (!path.empty())
+  {
+    return engine::loadPreprocessorConfig(path);
+  }
+  engine::PreprocessorConfig defaults;
+  defaults.height = model.inputHeight();
+  defaults.width = model.inputWidth();
+  vtkWarningWithObjectMacro(filter, "No preprocessor_config.json beside '"
+      << modelPath << "': resizing to " << defaults.height << "x" << defaults.width
+      << " (bilinear) with mean 0.5 and std 0.5, ViTImageProcessor's defaults. Set PreprocessorFile "
+         "to the model's own configuration.");
+  return defaults;
+}
+
+/// pred_label_<tag> (the most probable class) and pred_label_str_<tag> (its name).
+void addPredictions(vtkPointData* pd, vtkFloatArray* probs, const std::vector<std::string>& names, const std::string& tag)
+{
+  const vtkIdType n = probs->GetNumberOfTuples();
+  const int classes = probs->GetNumberOfComponents();
+  vtkNew<vtkIntArray> predicted;
+  predicted->SetName(("pred_label_" + tag).c_str());
+  predicted->SetNumberOfValues(n);
+  vtkNew<vtkStringArray> predictedNames;
+  predictedNames->SetName(("pred_label_str_" + tag).c_str());
+  predictedNames->SetNumberOfValues(n);
+  for (vtkIdType i = 0; i < n; ++i)
+  {
+    const float* p = probs->GetPointer(i * classes);
+    const int label = static_cast<int>(std::max_element(p, p + classes) - p);
+    predicted->SetValue(i, label);
+    predictedNames->SetValue(i, label < static_cast<int>(names.size()) ? names[label] : std::to_string(label));
+  }
+  pd->AddArray(predicted);
+  pd->AddArray(predictedNames);
+}
+
+/// The samples' images for the engine's batch loop (engine::embedImages).
+class SampleImageSource : public engine::ImageSource
+{
+public:
+  SampleImageSource(SampleImages& images, vtkIdType count)
+    : Images(images)
+    , Count(count)
+  {
+  }
+  std::int64_t count() const override { return this->Count; }
+  engine::ImageView image(std::int64_t index, std::size_t slot) override
+  {
+    if (slot >= this->Decoded.size())
+    {
+      this->Decoded.resize(slot + 1);
+    }
+    engine::ImageView view;
+    std::string error;
+    if (!this->Images.Get(static_cast<vtkIdType>(index), view, this->Decoded[slot], error))
+    {
+      throw engine::ModelError("Cannot read the image of sample " + std::to_string(index) + ": " + error + ".");
+    }
+    return view;
+  }
+
+private:
+  SampleImages& Images;
+  vtkIdType Count;
+  std::vector<dualembed::DecodedImage> Decoded; // one per slot of a batch
+};
 }
 
 vtkImageEmbedding::vtkImageEmbedding()
@@ -214,19 +402,9 @@ int vtkImageEmbedding::Embed(
   {
     return 0;
   }
-  if (!cacheFile.empty())
+  if (this->UseCache(input, output, modelPath, cacheFile))
   {
-    std::string reason;
-    if (this->LoadFromCache(input, output, modelPath, cacheFile, reason))
-    {
-      this->LoadedFromCache = true;
-      this->UpdateProgress(1.0);
-      return 1;
-    }
-    std::ostringstream message;
-    message << "Image Embedding: not using the cache file '" << cacheFile << "': " << reason
-            << "; computing embedding_" << this->OutputTag << ".\n";
-    vtkOutputWindowDisplayText(message.str().c_str());
+    return 1;
   }
   SampleImages images;
   std::string error;
@@ -259,31 +437,9 @@ int vtkImageEmbedding::Embed(
       "|" + std::to_string(this->Pooling) + "|" + std::to_string(this->Device) + "|" +
       std::to_string(this->Precision) + "|" + this->PreprocessorFile + "|" +
       std::to_string(modificationTime(this->PreprocessorFile));
-    if (!this->Internal->Model || this->Internal->ModelKey != key)
-    {
-      this->Internal->Model.reset();
-      this->Internal->Model = std::make_unique<engine::EmbeddingModel>(modelPath, options);
-      this->Internal->ModelKey = key;
-    }
+    engine::EmbeddingModel& model = this->Internal->modelFor(modelPath, options, key);
     engine::setEngineThreads(options.threads);
-    engine::EmbeddingModel& model = *this->Internal->Model;
-
-    std::string preprocessorPath = this->PreprocessorFile.empty()
-      ? model.preprocessorConfigPath() : this->PreprocessorFile;
-    engine::PreprocessorConfig preprocessing;
-    if (preprocessorPath.empty())
-    {
-      preprocessing.height = model.inputHeight();
-      preprocessing.width = model.inputWidth();
-      vtkWarningMacro("No preprocessor_config.json beside '"
-        << modelPath << "': resizing to " << preprocessing.height << "x" << preprocessing.width
-        << " (bilinear) with mean 0.5 and std 0.5, ViTImageProcessor's defaults. Set PreprocessorFile "
-           "to the model's own configuration.");
-    }
-    else
-    {
-      preprocessing = engine::loadPreprocessorConfig(preprocessorPath);
-    }
+    const engine::PreprocessorConfig preprocessing = preprocessingFor(this, model, modelPath, this->PreprocessorFile);
 
     const bool head = model.hasHead();
     const int dimension = static_cast<int>(model.embeddingDim());
@@ -297,84 +453,12 @@ int vtkImageEmbedding::Embed(
       probs = newFloatArray("probs_" + this->OutputTag, n, classes);
     }
 
-    const vtkIdType batchSize = this->BatchSize;
-    const vtkIdType batches = (n + batchSize - 1) / batchSize;
-    std::vector<engine::ImageView> views;
-    std::vector<dualembed::DecodedImage> decoded;
-    std::vector<float> pixelValues;
-    // The forward's large buffers go from batch to batch (freed after the loop).
-    const engine::BufferReuseScope reuseBuffers;
-    for (vtkIdType batch = 0; batch < batches; ++batch)
-    {
-      this->UpdateProgress(static_cast<double>(batch) / batches);
-      if (this->GetAbortExecute())
-      {
-        vtkWarningMacro("Image Embedding aborted after " << batch * batchSize << " of " << n
-                                                         << " samples: the output is empty.");
-        return 0;
-      }
-      const vtkIdType first = batch * batchSize;
-      const vtkIdType count = std::min(batchSize, n - first);
-      views.resize(count);
-      decoded.resize(count);
-      for (vtkIdType i = 0; i < count; ++i)
-      {
-        if (!images.Get(first + i, views[i], decoded[i], error))
-        {
-          vtkErrorMacro("Cannot read the image of sample " << first + i << ": " << error << ".");
-          return 0;
-        }
-      }
-      // Every image of a batch must preprocess to one size (fixed-size configs always do).
-      const engine::ImageSize size = engine::preprocessedSize(preprocessing, views[0].height, views[0].width);
-      for (vtkIdType i = 1; i < count; ++i)
-      {
-        const engine::ImageSize own = engine::preprocessedSize(preprocessing, views[i].height, views[i].width);
-        if (own.height != size.height || own.width != size.width)
-        {
-          vtkErrorMacro("Sample " << first + i << " preprocesses to " << own.height << "x" << own.width
-                                  << " but sample " << first << " to " << size.height << "x" << size.width
-                                  << ": the preprocessor configuration must resize to a fixed size.");
-          return 0;
-        }
-      }
-      const size_t floatsPerImage = size_t(3) * size.height * size.width;
-      pixelValues.resize(floatsPerImage * count);
-      std::atomic<bool> failed(false);
-      std::string failure;
-      vtkSMPTools::For(0, count, [&](vtkIdType begin, vtkIdType end) {
-        try
-        {
-          for (vtkIdType i = begin; i < end; ++i)
-          {
-            engine::preprocessImage(views[i].pixels, views[i].height, views[i].width,
-              views[i].channels, preprocessing, pixelValues.data() + floatsPerImage * i);
-          }
-        }
-        catch (const std::exception& e)
-        {
-          // An exception must not leave an SMP worker thread: keep the first one.
-          if (!failed.exchange(true))
-          {
-            failure = e.what();
-          }
-        }
-      });
-      if (failed)
-      {
-        throw engine::ModelError(failure);
-      }
-
-      const at::Tensor batchTensor = torch::from_blob(pixelValues.data(),
-        { static_cast<long>(count), 3, size.height, size.width }, torch::kFloat32);
-      const engine::EmbeddingOutput result = model.run(batchTensor);
-      copyRows(result.embedding, embedding, first);
-      if (head)
-      {
-        copyRows(result.logits, logits, first);
-        copyRows(result.probs, probs, first);
-      }
-    }
+    SampleImageSource source(images, n);
+    engine::EmbeddingTargets targets;
+    targets.embedding = embedding->GetPointer(0);
+    targets.logits = head ? logits->GetPointer(0) : nullptr;
+    targets.probs = head ? probs->GetPointer(0) : nullptr;
+    engine::embedImages(model, source, preprocessing, this->BatchSize, targets, dualembed::progressReporter(this));
 
     vtkPointData* pd = output->GetPointData();
     pd->AddArray(embedding);
@@ -382,32 +466,22 @@ int vtkImageEmbedding::Embed(
     {
       pd->AddArray(logits);
       pd->AddArray(probs);
-      vtkNew<vtkIntArray> predicted;
-      predicted->SetName(("pred_label_" + this->OutputTag).c_str());
-      predicted->SetNumberOfValues(n);
-      vtkNew<vtkStringArray> predictedNames;
-      predictedNames->SetName(("pred_label_str_" + this->OutputTag).c_str());
-      predictedNames->SetNumberOfValues(n);
-      const std::vector<std::string>& names = model.classNames();
-      for (vtkIdType i = 0; i < n; ++i)
-      {
-        const float* p = probs->GetPointer(i * classes);
-        const int label = static_cast<int>(std::max_element(p, p + classes) - p);
-        predicted->SetValue(i, label);
-        predictedNames->SetValue(i, label < static_cast<int>(names.size()) ? names[label] : std::to_string(label));
-      }
-      pd->AddArray(predicted);
-      pd->AddArray(predictedNames);
+      addPredictions(pd, probs, model.classNames(), this->OutputTag);
     }
-
     // Provenance, so that saved results say which model made each embedding.
     vtkNew<vtkStringArray> provenance;
     provenance->SetName(("model_" + this->OutputTag).c_str());
-    provenance->InsertNextValue(modelPath);
-    provenance->InsertNextValue(model.modelType());
-    provenance->InsertNextValue(engine::poolingName(model.pooling()));
-    provenance->InsertNextValue(model.deviceName() + " " + model.precisionName());
+    for (const std::string& fact : { modelPath, model.modelType(), std::string(engine::poolingName(model.pooling())),
+           model.deviceName() + " " + model.precisionName() })
+    {
+      provenance->InsertNextValue(fact);
+    }
     output->GetFieldData()->AddArray(provenance);
+  }
+  catch (const engine::Aborted& e)
+  {
+    vtkWarningMacro(<< e.what());
+    return 0;
   }
   catch (const std::exception& e)
   {
@@ -416,8 +490,28 @@ int vtkImageEmbedding::Embed(
     vtkErrorMacro(<< e.what());
     return 0;
   }
-  this->UpdateProgress(1.0);
   return 1;
+}
+
+bool vtkImageEmbedding::UseCache(
+  vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile)
+{
+  if (cacheFile.empty())
+  {
+    return false;
+  }
+  std::string reason;
+  if (this->LoadFromCache(input, output, modelPath, cacheFile, reason))
+  {
+    this->LoadedFromCache = true;
+    this->UpdateProgress(1.0);
+    return true;
+  }
+  std::ostringstream message;
+  message << "Image Embedding: not using the cache file '" << cacheFile << "': " << reason
+          << "; computing embedding_" << this->OutputTag << ".\n";
+  vtkOutputWindowDisplayText(message.str().c_str());
+  return false;
 }
 
 bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output,
@@ -459,113 +553,35 @@ bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output,
     reason = "it does not record the model of " + names[1] + " (field data model_" + tag + ")";
     return false;
   }
-  const auto samePath = [](const std::string& a, const std::string& b) {
-    std::error_code ignored;
-    return a == b || fs::weakly_canonical(a, ignored) == fs::weakly_canonical(b, ignored);
-  };
-  if (!samePath(provenance->GetValue(0), modelPath))
+  reason = staleReason(names[1], provenance, modelPath, this->Pooling, cacheFile);
+  if (!reason.empty())
   {
-    reason = names[1] + " was made by the model '" + provenance->GetValue(0) + "', not '" + modelPath + "'";
     return false;
   }
-  const std::string modelType = provenance->GetValue(1);
-  const std::string pooling = provenance->GetValue(2);
-  if (modelType != "torchscript")
-  {
-    const std::string wanted = this->Pooling != POOLING_AUTO
-      ? engine::poolingName(static_cast<engine::Pooling>(this->Pooling))
-      : (modelType == "swin" ? "mean" : "first-token");
-    if (pooling != wanted)
-    {
-      reason = names[1] + " was made with " + pooling + " pooling, not " + wanted;
-      return false;
-    }
-  }
-  // The model's files must not have changed since the results were written.
-  const auto cacheTime = fs::last_write_time(cacheFile, error);
-  std::vector<fs::path> modelFiles = { modelPath };
-  if (fs::is_directory(modelPath, error))
-  {
-    for (const auto& entry : fs::directory_iterator(modelPath, error))
-    {
-      modelFiles.push_back(entry.path());
-    }
-  }
-  for (const auto& file : modelFiles)
-  {
-    std::error_code timeError;
-    const auto modelTime = fs::last_write_time(file, timeError);
-    if (!timeError && modelTime > cacheTime)
-    {
-      reason = "the model file '" + file.string() + "' is newer than the cache file";
-      return false;
-    }
-  }
-
   // Same samples: every input sample_id must be stored, once.
-  vtkDataArray* storedIds = stored->GetArray("sample_id");
-  if (!storedIds)
+  std::vector<vtkIdType> source;
+  if (!storedRowsOf(inputIds, stored->GetArray("sample_id"), rows, source, reason))
   {
-    reason = "it has no sample_id array";
     return false;
   }
-  std::unordered_map<long long, vtkIdType> rowOf;
-  rowOf.reserve(rows);
-  for (vtkIdType row = 0; row < rows; ++row)
-  {
-    if (!rowOf.emplace(static_cast<long long>(storedIds->GetComponent(row, 0)), row).second)
-    {
-      reason = "its sample_id holds duplicates";
-      return false;
-    }
-  }
-  const vtkIdType n = input->GetNumberOfPoints();
-  std::vector<vtkIdType> source(n);
-  bool identity = n == rows;
-  vtkIdType missing = 0;
-  for (vtkIdType i = 0; i < n; ++i)
-  {
-    const auto found = rowOf.find(static_cast<long long>(inputIds->GetComponent(i, 0)));
-    source[i] = found == rowOf.end() ? -1 : found->second;
-    missing += found == rowOf.end() ? 1 : 0;
-    identity = identity && source[i] == i;
-  }
-  if (missing > 0)
-  {
-    reason = std::to_string(missing) + " of the input's " + std::to_string(n) +
-      " samples (by sample_id) are not in it";
-    return false;
-  }
-
   vtkPointData* pd = output->GetPointData();
   for (size_t k = 1; k < names.size(); ++k)
   {
     vtkAbstractArray* array = stored->GetAbstractArray(names[k].c_str());
-    if (!array)
+    if (array)
+    {
+      pd->AddArray(inInputOrder(array, source));
+    }
+    else
     {
       pd->RemoveArray(names[k].c_str()); // no stale upstream array of the same name
-      continue;
     }
-    if (identity)
-    {
-      pd->AddArray(array);
-      continue;
-    }
-    vtkSmartPointer<vtkAbstractArray> rowsOfInput = vtk::TakeSmartPointer(array->NewInstance());
-    rowsOfInput->SetName(array->GetName());
-    rowsOfInput->SetNumberOfComponents(array->GetNumberOfComponents());
-    rowsOfInput->SetNumberOfTuples(n);
-    for (vtkIdType i = 0; i < n; ++i)
-    {
-      rowsOfInput->SetTuple(i, source[i], array);
-    }
-    pd->AddArray(rowsOfInput);
   }
   output->GetFieldData()->AddArray(provenance);
   vtkSampleArrays::MarkEmbedding(pd->GetAbstractArray(names[1].c_str())); // caches written before the mark
 
   std::ostringstream message;
-  message << "Image Embedding: loaded " << names[1] << " for " << n << " samples from "
+  message << "Image Embedding: loaded " << names[1] << " for " << input->GetNumberOfPoints() << " samples from "
           << cacheFile << " (model unchanged).\n";
   vtkOutputWindowDisplayText(message.str().c_str());
   return true;

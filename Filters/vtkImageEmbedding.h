@@ -134,6 +134,9 @@ protected:
   /// Whether the last Embed() loaded its arrays from the cache file.
   bool LoadedFromCache = false;
 
+  /// True when `cacheFile` (if any) gave `output` its arrays; else says in the
+  /// output window why it was not used.
+  bool UseCache(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile);
   /// Adds the arrays stored in `cacheFile` to `output`; false, with the reason, when
   /// they cannot be used.
   bool LoadFromCache(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,

@@ -21,25 +21,11 @@ vtkPredictionOutlierScore::vtkPredictionOutlierScore()
   this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
 }
 
-int vtkPredictionOutlierScore::RequestData(
-  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+int vtkPredictionOutlierScore::Execute(
+  vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
 {
-  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
-    [&] { return this->Compute(request, inputVector, outputVector); });
-}
-
-int vtkPredictionOutlierScore::Compute(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
-{
-  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
-  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
   // The confident thresholds are per-class means over all samples: under MPI
   // every rank gets all probabilities and labels, and keeps its own rows.
-  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
-  if (dualembed::passEmptyInput(input, output, exchange))
-  {
-    return 1;
-  }
   vtkAbstractArray* probabilityArray = nullptr;
   vtkAbstractArray* labelArray = nullptr;
   dualembed::SelectedArray probabilities, labelValues;

@@ -11,13 +11,13 @@
 #define vtkPredictionOutlierScore_h
 
 #include "DualEmbedFiltersModule.h" // for export macro
-#include "vtkPolyDataAlgorithm.h"
+#include "vtkSampleFilter.h"
 
-class DUALEMBEDFILTERS_EXPORT vtkPredictionOutlierScore : public vtkPolyDataAlgorithm
+class DUALEMBEDFILTERS_EXPORT vtkPredictionOutlierScore : public vtkSampleFilter
 {
 public:
   static vtkPredictionOutlierScore* New();
-  vtkTypeMacro(vtkPredictionOutlierScore, vtkPolyDataAlgorithm);
+  vtkTypeMacro(vtkPredictionOutlierScore, vtkSampleFilter);
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
   enum Methods
@@ -36,9 +36,8 @@ protected:
   vtkPredictionOutlierScore();
   ~vtkPredictionOutlierScore() override = default;
 
-  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
-  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
+  int Execute(vtkInformation* request, vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange) override;
 
 private:
   vtkPredictionOutlierScore(const vtkPredictionOutlierScore&) = delete;

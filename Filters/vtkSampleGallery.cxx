@@ -1,13 +1,13 @@
 #include "vtkSampleGallery.h"
 
 #include "EmptyOnFailure.h"
+#include "GalleryPicture.h"
 #include "SampleExchange.h"
 
 #include "vtkDataArray.h"
 #include "vtkDoubleArray.h"
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
-#include "vtkFreeTypeTools.h"
 #include "vtkIdList.h"
 #include "vtkIdTypeArray.h"
 #include "vtkImageData.h"
@@ -24,7 +24,6 @@
 #include "vtkStreamingDemandDrivenPipeline.h"
 #include "vtkStringArray.h"
 #include "vtkTable.h"
-#include "vtkTextProperty.h"
 #include "vtkTypeInt64Array.h"
 #include "vtkUnsignedCharArray.h"
 
@@ -38,23 +37,6 @@ vtkStandardNewMacro(vtkSampleGallery);
 
 namespace
 {
-constexpr int Margin = 6;  // black space between tiles and rows
-constexpr int Frame = 2;   // coloured frame around each pair
-const unsigned char FlaggedColour[3] = { 230, 40, 40 };
-const unsigned char PlainColour[3] = { 110, 110, 110 };
-
-constexpr int TextWidth = 230; // the column of labels beside each pair
-constexpr int FontSize = 13;
-
-struct GalleryGeometry
-{
-  int tile;
-  int rows;
-  int width() const { return 2 * tile + 4 * Margin + 2 * Frame + TextWidth; }
-  int rowHeight() const { return std::max(tile, 4 * (FontSize + 5)) + Margin + 2 * Frame; }
-  int height() const { return std::max(1, rows) * rowHeight() + Margin; }
-};
-
 /// Point ids of the selected samples, in id order. ParaView's extractor
 /// handles every selection the GUI makes (a Find Data query is a QUERY node,
 /// which VTK's own vtkExtractSelection refuses); false when it failed.
@@ -277,41 +259,106 @@ std::vector<std::string> rowArrayNames(vtkPointData* pd)
   return names;
 }
 
-/// Writes `text` (white) into the RGB picture with its top-left corner at
-/// (x, yTop), clipped to maxWidth; the picture's row 0 is its bottom.
-void drawText(vtkFreeTypeTools* fonts, vtkTextProperty* property, const std::string& text,
-  unsigned char* out, int width, int height, int x, int yTop, int maxWidth)
+/// The global rows `rows` and their nearest neighbours, gathered onto every
+/// rank (collective), with the map global row -> row of the result.
+vtkSmartPointer<vtkPolyData> gatherShown(vtkPolyData* samples, const std::vector<vtkIdType>& rows,
+  const std::string& neighborName, const dualembed::SampleExchange& exchange, std::map<vtkIdType, vtkIdType>& rowOf)
 {
-  vtkNew<vtkImageData> rendered;
-  int size[2] = { 0, 0 };
-  if (text.empty() || !fonts->RenderString(property, text, 72, rendered, size))
+  std::vector<long long> neighborOfRow; // pairs (row, its nearest neighbour), from their owners
+  vtkDataArray* localNeighbors = samples->GetPointData()->GetArray(neighborName.c_str());
+  for (vtkIdType row : rows)
   {
-    return;
+    const vtkIdType local = row - exchange.offset();
+    if (local >= 0 && local < exchange.localRows())
+    {
+      neighborOfRow.push_back(row);
+      neighborOfRow.push_back(static_cast<long long>(localNeighbors->GetComponent(local, 0)));
+    }
   }
-  int extent[6];
-  rendered->GetExtent(extent);
-  const int rw = extent[1] - extent[0] + 1;
-  const unsigned char* rgba = static_cast<unsigned char*>(rendered->GetScalarPointer());
-  const int components = rendered->GetNumberOfScalarComponents();
-  for (int ty = 0; ty < size[1]; ++ty)
+  neighborOfRow = exchange.allGatherLists(neighborOfRow);
+  std::vector<vtkIdType> wanted(rows);
+  for (size_t i = 1; i < neighborOfRow.size(); i += 2)
   {
-    const int y = yTop - ty; // row ty of the text from its top
-    if (y < 0 || y >= height)
+    wanted.push_back(neighborOfRow[i]);
+  }
+  return gatherRows(samples, wanted, rowArrayNames(samples->GetPointData()), exchange, rowOf);
+}
+
+/// Rows of the gathered samples that the table shows: the sample's, and its
+/// neighbour's (-1: not gathered).
+struct ShownRows
+{
+  std::vector<vtkIdType> sample;
+  std::vector<vtkIdType> neighbor;
+};
+
+/// Output 1: the shown rows (`rows` that were gathered), with the
+/// neighbour's image beside the sample's. False when the gathered samples lack
+/// the images or the neighbours.
+bool fillRowTable(vtkTable* table, vtkPolyData* shown, const std::vector<vtkIdType>& rows,
+  const std::map<vtkIdType, vtkIdType>& rowOf, const std::string& neighborName, ShownRows& shownRows)
+{
+  vtkPointData* shownData = shown->GetPointData();
+  vtkUnsignedCharArray* images = vtkUnsignedCharArray::SafeDownCast(shownData->GetAbstractArray("image"));
+  vtkDataArray* neighbors = shownData->GetArray(neighborName.c_str());
+  if (!images || !neighbors)
+  {
+    return false;
+  }
+  vtkNew<vtkTypeInt64Array> pointIds, neighborPointIds;
+  pointIds->SetName("point_id");
+  neighborPointIds->SetName("neighbor_point_id");
+  for (vtkIdType row : rows)
+  {
+    const auto found = rowOf.find(row);
+    if (found == rowOf.end())
     {
       continue;
     }
-    const int sourceRow = size[1] - 1 - ty; // the rendered image's row 0 is its bottom
-    for (int tx = 0; tx < std::min(size[0], maxWidth); ++tx)
+    const vtkIdType neighbor = static_cast<vtkIdType>(neighbors->GetComponent(found->second, 0));
+    const auto foundNeighbor = rowOf.find(neighbor);
+    shownRows.sample.push_back(found->second);
+    shownRows.neighbor.push_back(foundNeighbor == rowOf.end() ? -1 : foundNeighbor->second);
+    pointIds->InsertNextValue(row);
+    neighborPointIds->InsertNextValue(neighbor);
+  }
+  const vtkIdType n = static_cast<vtkIdType>(shownRows.sample.size());
+  table->AddColumn(pointIds);
+  table->AddColumn(neighborPointIds);
+  for (int i = 0; i < shownData->GetNumberOfArrays(); ++i)
+  {
+    vtkAbstractArray* array = shownData->GetAbstractArray(i);
+    if (std::string(array->GetName()) == "gallery_global_row")
     {
-      const unsigned char* p = rgba + (static_cast<size_t>(sourceRow) * rw + tx) * components;
-      const int alpha = components == 4 ? p[3] : 255;
-      unsigned char* q = out + (static_cast<size_t>(y) * width + x + tx) * 3;
-      for (int k = 0; k < 3; ++k)
-      {
-        q[k] = static_cast<unsigned char>((p[std::min(k, components - 1)] * alpha + q[k] * (255 - alpha)) / 255);
-      }
+      continue;
+    }
+    vtkSmartPointer<vtkAbstractArray> column = vtk::TakeSmartPointer(array->NewInstance());
+    column->SetName(array->GetName());
+    column->SetNumberOfComponents(array->GetNumberOfComponents());
+    column->SetNumberOfTuples(n);
+    for (vtkIdType r = 0; r < n; ++r)
+    {
+      column->SetTuple(r, shownRows.sample[r], array);
+    }
+    table->AddColumn(column);
+  }
+  vtkNew<vtkUnsignedCharArray> neighborImages;
+  neighborImages->SetName("neighbor_image");
+  neighborImages->SetNumberOfComponents(images->GetNumberOfComponents());
+  neighborImages->SetNumberOfTuples(n);
+  for (vtkIdType r = 0; r < n; ++r)
+  {
+    if (shownRows.neighbor[r] >= 0)
+    {
+      neighborImages->SetTuple(r, shownRows.neighbor[r], images);
+    }
+    else
+    {
+      std::fill_n(neighborImages->GetPointer(r * images->GetNumberOfComponents()), images->GetNumberOfComponents(), 0);
     }
   }
+  table->AddColumn(neighborImages);
+  return true;
 }
 
 std::string formatScore(const char* name, double value)
@@ -319,6 +366,125 @@ std::string formatScore(const char* name, double value)
   char text[96];
   std::snprintf(text, sizeof(text), "%s %.3g", name, value);
   return text;
+}
+
+/// Why the gallery cannot show `samples` (empty: it can); `selected`: the
+/// selection's local point ids.
+std::string inputProblem(vtkPolyData* samples, vtkSelection* selection, const std::string& neighborSuffix,
+  const std::string& rankArray, std::vector<vtkIdType>& selected)
+{
+  vtkPointData* pd = samples->GetPointData();
+  vtkUnsignedCharArray* images = vtkUnsignedCharArray::SafeDownCast(pd->GetAbstractArray("image"));
+  vtkIntArray* shape = vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
+  const std::string neighborName = "nn_id_" + neighborSuffix;
+  if (!images || !shape || shape->GetNumberOfValues() != 3 ||
+    shape->GetValue(0) * shape->GetValue(1) * shape->GetValue(2) != images->GetNumberOfComponents())
+  {
+    return "The samples need an 'image' array (uint8) and field data 'image_shape': connect the "
+           "output of an Image Dataset Reader (and the filters after it).";
+  }
+  if (!pd->GetArray(neighborName.c_str()))
+  {
+    return "The samples have no '" + neighborName + "' array: apply Embedding Nearest Neighbor "
+      "first, or set NeighborSuffix to the X of an existing nn_id_X array.";
+  }
+  if (!selection && !pd->GetArray(rankArray.c_str()))
+  {
+    return "Nothing is selected and the samples have no '" + rankArray +
+      "' array to rank them: select samples or set RankArray.";
+  }
+  if (selection && !selectedIds(samples, selection, selected))
+  {
+    return "This selection could not be resolved to samples (see the message above); select "
+           "points (ids, a rectangle, a query or thresholds of point-data arrays).";
+  }
+  return std::string();
+}
+
+/// What each row of the table says: its sample, its neighbour, the lines of text beside them.
+std::vector<dualembed::GalleryRow> describeRows(vtkTable* table, vtkPolyData* shown, const ShownRows& shownRows,
+  const std::string& x, const std::string& rankArray)
+{
+  vtkStringArray* labels = vtkStringArray::SafeDownCast(table->GetColumnByName("label_str"));
+  vtkDataArray* sampleIds = vtkDataArray::SafeDownCast(table->GetColumnByName("sample_id"));
+  vtkDataArray* flags = vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_flag_" + x).c_str()));
+  vtkDataArray* distances = vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_distance_" + x).c_str()));
+  vtkDataArray* scores = vtkDataArray::SafeDownCast(table->GetColumnByName(rankArray.c_str()));
+  vtkDataArray* pointIds = vtkDataArray::SafeDownCast(table->GetColumnByName("point_id"));
+  vtkDataArray* neighborPointIds = vtkDataArray::SafeDownCast(table->GetColumnByName("neighbor_point_id"));
+  vtkStringArray* predictions = nullptr;
+  for (vtkIdType i = 0; i < table->GetNumberOfColumns() && !predictions; ++i)
+  {
+    if (std::string(table->GetColumnName(i)).rfind("pred_label_str_", 0) == 0)
+    {
+      predictions = vtkStringArray::SafeDownCast(table->GetColumn(i));
+    }
+  }
+  vtkStringArray* allLabels = vtkStringArray::SafeDownCast(shown->GetPointData()->GetAbstractArray("label_str"));
+  vtkDataArray* allSampleIds = shown->GetPointData()->GetArray("sample_id");
+  std::vector<dualembed::GalleryRow> rows(shownRows.neighbor.size());
+  for (size_t r = 0; r < rows.size(); ++r)
+  {
+    dualembed::GalleryRow& row = rows[r];
+    const vtkIdType t = static_cast<vtkIdType>(r);
+    const vtkIdType neighborRow = shownRows.neighbor[r];
+    row.flagged = flags && flags->GetComponent(t, 0) != 0;
+    row.hasNeighbor = neighborRow >= 0;
+    row.sampleId = static_cast<long long>((sampleIds ? sampleIds : pointIds)->GetComponent(t, 0));
+    row.neighborSampleId = !row.hasNeighbor ? -1
+      : static_cast<long long>(allSampleIds ? allSampleIds->GetComponent(neighborRow, 0)
+                                            : neighborPointIds->GetComponent(t, 0));
+    row.label = labels ? labels->GetValue(t) : std::string();
+    row.neighborLabel = allLabels && row.hasNeighbor ? allLabels->GetValue(neighborRow) : "";
+    row.distance = static_cast<float>(distances ? distances->GetComponent(t, 0) : 0.0);
+    row.lines.push_back("#" + std::to_string(row.sampleId) + "  " + row.label);
+    if (predictions)
+    {
+      row.lines.push_back("predicted " + predictions->GetValue(t));
+    }
+    if (scores)
+    {
+      row.lines.push_back(formatScore(rankArray.c_str(), scores->GetComponent(t, 0)));
+    }
+    char neighborLine[160];
+    std::snprintf(neighborLine, sizeof(neighborLine), "nn #%lld %s  d %.3f%s", row.neighborSampleId,
+      row.neighborLabel.c_str(), static_cast<double>(distances ? distances->GetComponent(t, 0) : 0.0),
+      row.flagged ? "  duplicate?" : "");
+    row.lines.emplace_back(neighborLine);
+  }
+  return rows;
+}
+
+/// The picture's rows as its field data: ids, labels, distances and flags, row 0 at the top.
+void addRowFieldData(vtkImageData* output, vtkTable* table, const std::vector<dualembed::GalleryRow>& rows)
+{
+  vtkNew<vtkTypeInt64Array> rowPoints, rowNeighborPoints, rowSamples, rowNeighbors;
+  rowPoints->DeepCopy(table->GetColumnByName("point_id"));
+  rowNeighborPoints->DeepCopy(table->GetColumnByName("neighbor_point_id"));
+  rowSamples->SetName("sample_id");
+  rowNeighbors->SetName("neighbor_sample_id");
+  vtkNew<vtkStringArray> rowLabels, rowNeighborLabels;
+  rowLabels->SetName("label_str");
+  rowNeighborLabels->SetName("neighbor_label_str");
+  vtkNew<vtkFloatArray> rowDistances;
+  rowDistances->SetName("nn_distance");
+  vtkNew<vtkUnsignedCharArray> rowFlags;
+  rowFlags->SetName("nn_flag");
+  for (const dualembed::GalleryRow& row : rows)
+  {
+    rowSamples->InsertNextValue(row.sampleId);
+    rowNeighbors->InsertNextValue(row.neighborSampleId);
+    rowLabels->InsertNextValue(row.label);
+    rowNeighborLabels->InsertNextValue(row.neighborLabel);
+    rowDistances->InsertNextValue(row.distance);
+    rowFlags->InsertNextValue(row.flagged ? 1 : 0);
+  }
+  vtkFieldData* fd = output->GetFieldData();
+  for (vtkAbstractArray* array : std::initializer_list<vtkAbstractArray*>{ rowPoints, rowNeighborPoints,
+         rowSamples, rowNeighbors, rowLabels, rowNeighborLabels, rowDistances, rowFlags })
+  {
+    fd->AddArray(array);
+  }
 }
 }
 
@@ -352,8 +518,8 @@ int vtkSampleGallery::RequestInformation(
   vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
 {
   // The largest picture (Count rows); RequestData makes one row per shown sample.
-  const GalleryGeometry geometry{ this->TileSize, this->Count };
-  int extent[6] = { 0, geometry.width() - 1, 0, geometry.height() - 1, 0, 0 };
+  int extent[6];
+  dualembed::galleryExtent(this->TileSize, this->Count, extent);
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
   outInfo->Set(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), extent, 6);
   vtkDataObject::SetPointDataActiveScalarInfo(outInfo, VTK_UNSIGNED_CHAR, 3);
@@ -389,35 +555,9 @@ int vtkSampleGallery::Draw(vtkPolyData* samples, vtkSelection* selection, vtkIma
   // their neighbours are gathered from the ranks owning them, and the root
   // draws the gallery (the other ranks' pieces are empty).
   const dualembed::SampleExchange exchange(samples->GetNumberOfPoints());
-  const std::string x = this->NeighborSuffix;
-  const std::string neighborName = "nn_id_" + x;
-  vtkPointData* pd = samples->GetPointData();
-  vtkUnsignedCharArray* sampleImages = vtkUnsignedCharArray::SafeDownCast(pd->GetAbstractArray("image"));
-  vtkIntArray* shape = vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
-  vtkDataArray* rank = pd->GetArray(this->RankArray.c_str());
+  const std::string neighborName = "nn_id_" + this->NeighborSuffix;
   std::vector<vtkIdType> selected;
-  std::string problem;
-  if (!sampleImages || !shape || shape->GetNumberOfValues() != 3 ||
-    shape->GetValue(0) * shape->GetValue(1) * shape->GetValue(2) != sampleImages->GetNumberOfComponents())
-  {
-    problem = "The samples need an 'image' array (uint8) and field data 'image_shape': connect the "
-              "output of an Image Dataset Reader (and the filters after it).";
-  }
-  else if (!pd->GetArray(neighborName.c_str()))
-  {
-    problem = "The samples have no '" + neighborName + "' array: apply Embedding Nearest Neighbor "
-              "first, or set NeighborSuffix to the X of an existing nn_id_X array.";
-  }
-  else if (!selection && !rank)
-  {
-    problem = "Nothing is selected and the samples have no '" + this->RankArray +
-      "' array to rank them: select samples or set RankArray.";
-  }
-  else if (selection && !selectedIds(samples, selection, selected))
-  {
-    problem = "This selection could not be resolved to samples (see the message above); select "
-              "points (ids, a rectangle, a query or thresholds of point-data arrays).";
-  }
+  const std::string problem = inputProblem(samples, selection, this->NeighborSuffix, this->RankArray, selected);
   if (exchange.minimum(problem.empty() ? 1 : 0) == 0)
   {
     if (!problem.empty())
@@ -428,248 +568,39 @@ int vtkSampleGallery::Draw(vtkPolyData* samples, vtkSelection* selection, vtkIma
   }
 
   // Which samples (global rows): the selection, else the lowest values of RankArray.
+  vtkDataArray* rank = samples->GetPointData()->GetArray(this->RankArray.c_str());
   vtkIdType selectedCount = -1; // -1: nothing selected, the lowest RankArray values are shown
   const std::vector<vtkIdType> rows =
     chooseRows(samples, selection, selected, rank, this->Count, exchange, selectedCount);
-  std::vector<long long> neighborOfRow; // pairs (row, its nearest neighbour), from their owners
-  vtkDataArray* localNeighbors = pd->GetArray(neighborName.c_str());
-  for (vtkIdType row : rows)
-  {
-    const vtkIdType local = row - exchange.offset();
-    if (local >= 0 && local < exchange.localRows())
-    {
-      neighborOfRow.push_back(row);
-      neighborOfRow.push_back(static_cast<long long>(localNeighbors->GetComponent(local, 0)));
-    }
-  }
-  neighborOfRow = exchange.allGatherLists(neighborOfRow);
-  std::vector<vtkIdType> wanted(rows);
-  for (size_t i = 1; i < neighborOfRow.size(); i += 2)
-  {
-    wanted.push_back(neighborOfRow[i]);
-  }
   std::map<vtkIdType, vtkIdType> rowOf;
-  const vtkSmartPointer<vtkPolyData> shown = gatherRows(samples, wanted, rowArrayNames(pd), exchange, rowOf);
+  const vtkSmartPointer<vtkPolyData> shown = gatherShown(samples, rows, neighborName, exchange, rowOf);
   addRankHistograms(table, rank, selection ? &selected : nullptr, exchange); // collective
   if (exchange.rank() != 0)
   {
     output->SetExtent(0, -1, 0, -1, 0, 0);
     return 1;
   }
-
-  const int h = shape->GetValue(0), w = shape->GetValue(1), c = shape->GetValue(2);
-  vtkPointData* shownData = shown->GetPointData();
-  vtkUnsignedCharArray* images = vtkUnsignedCharArray::SafeDownCast(shownData->GetAbstractArray("image"));
-  vtkDataArray* neighbors = shownData->GetArray(neighborName.c_str());
-  if (!images || !neighbors)
+  ShownRows shownRows;
+  if (!fillRowTable(table, shown, rows, rowOf, neighborName, shownRows))
   {
     vtkErrorMacro("The gallery's samples could not be gathered from the MPI ranks.");
     return 0;
   }
-
-  // Output 1: the shown rows, with the neighbour's image beside the sample's.
-  std::vector<vtkIdType> shownRows, neighborRows; // rows of `shown`; -1: neighbour missing
-  vtkNew<vtkTypeInt64Array> pointIds, neighborPointIds;
-  pointIds->SetName("point_id");
-  neighborPointIds->SetName("neighbor_point_id");
-  for (vtkIdType row : rows)
-  {
-    const auto found = rowOf.find(row);
-    if (found == rowOf.end())
-    {
-      continue;
-    }
-    const vtkIdType neighbor = static_cast<vtkIdType>(neighbors->GetComponent(found->second, 0));
-    const auto foundNeighbor = rowOf.find(neighbor);
-    shownRows.push_back(found->second);
-    neighborRows.push_back(foundNeighbor == rowOf.end() ? -1 : foundNeighbor->second);
-    pointIds->InsertNextValue(row);
-    neighborPointIds->InsertNextValue(neighbor);
-  }
-  const vtkIdType n = static_cast<vtkIdType>(shownRows.size());
-  table->AddColumn(pointIds);
-  table->AddColumn(neighborPointIds);
-  for (int i = 0; i < shownData->GetNumberOfArrays(); ++i)
-  {
-    vtkAbstractArray* array = shownData->GetAbstractArray(i);
-    if (std::string(array->GetName()) == "gallery_global_row")
-    {
-      continue;
-    }
-    vtkSmartPointer<vtkAbstractArray> column = vtk::TakeSmartPointer(array->NewInstance());
-    column->SetName(array->GetName());
-    column->SetNumberOfComponents(array->GetNumberOfComponents());
-    column->SetNumberOfTuples(n);
-    for (vtkIdType r = 0; r < n; ++r)
-    {
-      column->SetTuple(r, shownRows[r], array);
-    }
-    table->AddColumn(column);
-  }
-  vtkNew<vtkUnsignedCharArray> neighborImages;
-  neighborImages->SetName("neighbor_image");
-  neighborImages->SetNumberOfComponents(images->GetNumberOfComponents());
-  neighborImages->SetNumberOfTuples(n);
-  for (vtkIdType r = 0; r < n; ++r)
-  {
-    if (neighborRows[r] >= 0)
-    {
-      neighborImages->SetTuple(r, neighborRows[r], images);
-    }
-    else
-    {
-      std::fill_n(neighborImages->GetPointer(r * images->GetNumberOfComponents()),
-        images->GetNumberOfComponents(), 0);
-    }
-  }
-  table->AddColumn(neighborImages);
+  vtkIntArray* shape = vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
   table->GetFieldData()->AddArray(shape);
   vtkNew<vtkTypeInt64Array> total; // how many samples the selection holds (the table shows Count at most)
   total->SetName("selected_count");
   total->InsertNextValue(selectedCount);
   table->GetFieldData()->AddArray(total);
 
-  // Output 0: the picture, one row per shown sample.
-  const GalleryGeometry geometry{ this->TileSize, static_cast<int>(n) };
-  output->SetExtent(0, geometry.width() - 1, 0, geometry.height() - 1, 0, 0);
-  output->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
-  vtkUnsignedCharArray* pixels = vtkUnsignedCharArray::SafeDownCast(output->GetPointData()->GetScalars());
-  pixels->SetName("gallery");
-  std::fill_n(pixels->GetPointer(0), pixels->GetNumberOfValues(), 0);
-
-  // Draws sample `id`'s image into the tile whose lower-left corner is (x0, y0).
-  unsigned char* out = pixels->GetPointer(0);
-  const int width = geometry.width();
-  const int scale = std::max(1, std::min(geometry.tile / std::max(1, h), geometry.tile / std::max(1, w)));
-  auto drawTile = [&](vtkUnsignedCharArray* source, vtkIdType id, int x0, int y0) {
-    const unsigned char* image = source->GetPointer(id * source->GetNumberOfComponents());
-    const int offsetX = (geometry.tile - w * scale) / 2, offsetY = (geometry.tile - h * scale) / 2;
-    for (int ty = 0; ty < h * scale && ty < geometry.tile; ++ty)
-    {
-      const int sy = ty / scale; // image row from the top
-      const int y = y0 + geometry.tile - 1 - (offsetY + ty);
-      for (int tx = 0; tx < w * scale && tx < geometry.tile; ++tx)
-      {
-        const unsigned char* p = image + (static_cast<size_t>(sy) * w + tx / scale) * c;
-        unsigned char* q = out + (static_cast<size_t>(y) * width + x0 + offsetX + tx) * 3;
-        for (int k = 0; k < 3; ++k)
-        {
-          q[k] = p[c >= 3 ? k : 0];
-        }
-      }
-    }
-  };
-  auto drawFrame = [&](int x0, int y0, int x1, int y1, const unsigned char* colour) {
-    for (int y = y0; y <= y1; ++y)
-    {
-      for (int xx = x0; xx <= x1; ++xx)
-      {
-        if (y - y0 < Frame || y1 - y < Frame || xx - x0 < Frame || x1 - xx < Frame)
-        {
-          std::copy_n(colour, 3, out + (static_cast<size_t>(y) * width + xx) * 3);
-        }
-      }
-    }
-  };
-
-  // The labels: the same values the Sample Inspector shows.
-  vtkFreeTypeTools* fonts = vtkFreeTypeTools::GetInstance();
-  vtkNew<vtkTextProperty> font;
-  font->SetFontSize(FontSize);
-  font->SetColor(1.0, 1.0, 1.0);
-  font->SetFontFamilyToArial();
-  vtkStringArray* labels = vtkStringArray::SafeDownCast(table->GetColumnByName("label_str"));
-  vtkDataArray* sampleIds = vtkDataArray::SafeDownCast(table->GetColumnByName("sample_id"));
-  vtkDataArray* flags = vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_flag_" + x).c_str()));
-  vtkDataArray* distances = vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_distance_" + x).c_str()));
-  vtkDataArray* scores = vtkDataArray::SafeDownCast(table->GetColumnByName(this->RankArray.c_str()));
-  vtkStringArray* predictions = nullptr;
-  for (vtkIdType i = 0; i < table->GetNumberOfColumns() && !predictions; ++i)
-  {
-    const std::string name = table->GetColumnName(i);
-    if (name.rfind("pred_label_str_", 0) == 0)
-    {
-      predictions = vtkStringArray::SafeDownCast(table->GetColumn(i));
-    }
-  }
-  auto sampleIdOf = [&](vtkIdType shownRow, vtkIdType pointId) -> long long {
-    return sampleIds ? static_cast<long long>(sampleIds->GetComponent(shownRow, 0)) : pointId;
-  };
-
-  vtkNew<vtkTypeInt64Array> rowSamples, rowNeighbors;
-  rowSamples->SetName("sample_id");
-  rowNeighbors->SetName("neighbor_sample_id");
-  vtkNew<vtkStringArray> rowLabels, rowNeighborLabels;
-  rowLabels->SetName("label_str");
-  rowNeighborLabels->SetName("neighbor_label_str");
-  vtkNew<vtkFloatArray> rowDistances;
-  rowDistances->SetName("nn_distance");
-  vtkNew<vtkUnsignedCharArray> rowFlags;
-  rowFlags->SetName("nn_flag");
-
-  vtkStringArray* allLabels = vtkStringArray::SafeDownCast(shownData->GetAbstractArray("label_str"));
-  vtkDataArray* allSampleIds = shownData->GetArray("sample_id");
-  const int rowHeight = geometry.rowHeight();
-  for (vtkIdType r = 0; r < n; ++r)
-  {
-    const bool flagged = flags && flags->GetComponent(r, 0) != 0;
-    const vtkIdType neighborRow = neighborRows[r];
-    const int yFrame = geometry.height() - static_cast<int>(r + 1) * rowHeight; // row 0 at the top
-    const int pairWidth = 2 * geometry.tile + Margin + 2 * Frame;
-    drawFrame(Margin, yFrame, Margin + pairWidth - 1, yFrame + geometry.tile + 2 * Frame - 1,
-      flagged ? FlaggedColour : PlainColour);
-    drawTile(images, shownRows[r], Margin + Frame, yFrame + Frame);
-    if (neighborRow >= 0)
-    {
-      drawTile(neighborImages, r, 2 * Margin + Frame + geometry.tile, yFrame + Frame);
-    }
-    const long long sampleId = sampleIdOf(r, pointIds->GetValue(r));
-    const long long neighborSampleId = neighborRow >= 0
-      ? (allSampleIds ? static_cast<long long>(allSampleIds->GetComponent(neighborRow, 0))
-                      : neighborPointIds->GetValue(r))
-      : -1;
-    const std::string label = labels ? labels->GetValue(r) : std::string();
-    const std::string neighborLabel = allLabels && neighborRow >= 0 ? allLabels->GetValue(neighborRow) : "";
-    const double distance = distances ? distances->GetComponent(r, 0) : 0.0;
-
-    std::vector<std::string> lines{ "#" + std::to_string(sampleId) + "  " + label };
-    if (predictions)
-    {
-      lines.push_back("predicted " + predictions->GetValue(r));
-    }
-    if (scores)
-    {
-      lines.push_back(formatScore(this->RankArray.c_str(), scores->GetComponent(r, 0)));
-    }
-    char neighborLine[160];
-    std::snprintf(neighborLine, sizeof(neighborLine), "nn #%lld %s  d %.3f%s", neighborSampleId,
-      neighborLabel.c_str(), distance, flagged ? "  duplicate?" : "");
-    lines.emplace_back(neighborLine);
-    const int textX = 3 * Margin + pairWidth;
-    int lineTop = yFrame + geometry.tile + 2 * Frame - 2;
-    for (const std::string& line : lines)
-    {
-      drawText(fonts, font, line, out, width, geometry.height(), textX, lineTop, TextWidth - Margin);
-      lineTop -= FontSize + 5;
-    }
-
-    rowSamples->InsertNextValue(sampleId);
-    rowNeighbors->InsertNextValue(neighborSampleId);
-    rowLabels->InsertNextValue(label);
-    rowNeighborLabels->InsertNextValue(neighborLabel);
-    rowDistances->InsertNextValue(static_cast<float>(distance));
-    rowFlags->InsertNextValue(flagged ? 1 : 0);
-  }
-
-  vtkFieldData* fd = output->GetFieldData();
-  vtkNew<vtkTypeInt64Array> rowPoints, rowNeighborPoints;
-  rowPoints->DeepCopy(pointIds);
-  rowNeighborPoints->DeepCopy(neighborPointIds);
-  for (vtkAbstractArray* array : std::initializer_list<vtkAbstractArray*>{ rowPoints, rowNeighborPoints,
-         rowSamples, rowNeighbors, rowLabels, rowNeighborLabels, rowDistances, rowFlags })
-  {
-    fd->AddArray(array);
-  }
+  // Output 0: the picture, one row per shown sample, labelled with the values the Sample Inspector shows.
+  const std::vector<dualembed::GalleryRow> described =
+    describeRows(table, shown, shownRows, this->NeighborSuffix, this->RankArray);
+  const int imageShape[3] = { shape->GetValue(0), shape->GetValue(1), shape->GetValue(2) };
+  dualembed::drawGallery(output, this->TileSize, imageShape,
+    vtkUnsignedCharArray::SafeDownCast(table->GetColumnByName("image")),
+    vtkUnsignedCharArray::SafeDownCast(table->GetColumnByName("neighbor_image")), described);
+  addRowFieldData(output, table, described);
   return 1;
 }
 

@@ -26,8 +26,6 @@ vtkStandardNewMacro(vtkTrainingDynamics);
 
 struct vtkTrainingDynamics::Internals
 {
-  dualembed::TemporalSeries Series;
-
   // Collected, one entry per time step (empty where a step has no probabilities).
   std::string ProbsName, LogitsName, EmbeddingName;
   int Classes = 0;
@@ -66,39 +64,10 @@ vtkTrainingDynamics::vtkTrainingDynamics()
 
 vtkTrainingDynamics::~vtkTrainingDynamics() = default;
 
-int vtkTrainingDynamics::RequestInformation(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector*)
+int vtkTrainingDynamics::Execute(
+  vtkInformation* request, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
 {
-  this->Internal->Series.readTimeSteps(inputVector);
-  return 1;
-}
-
-int vtkTrainingDynamics::RequestUpdateExtent(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
-{
-  this->Internal->Series.requestUpdateExtent(this, inputVector, outputVector);
-  return 1;
-}
-
-int vtkTrainingDynamics::RequestData(
-  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
-{
-  return dualembed::emptyOnFailure(this, vtkPolyData::GetData(outputVector, 0),
-    [&] { return this->Compute(request, inputVector, outputVector); });
-}
-
-int vtkTrainingDynamics::Compute(
-  vtkInformation* request, vtkInformationVector** inputVector, vtkInformationVector* outputVector)
-{
-  vtkPolyData* input = vtkPolyData::GetData(inputVector[0], 0);
-  vtkPolyData* output = vtkPolyData::GetData(outputVector, 0);
-  dualembed::TemporalSeries& series = this->Internal->Series;
-  const dualembed::SampleExchange exchange(input->GetNumberOfPoints());
-  if (dualembed::passEmptyInput(input, output, exchange))
-  {
-    series.abandon(request);
-    return 1;
-  }
+  dualembed::TemporalSeries& series = this->Series();
   if (series.collecting())
   {
     const size_t step = series.step();
@@ -314,7 +283,7 @@ void vtkTrainingDynamics::AddResult(vtkPolyData* output, size_t step)
   // Which time steps the dynamics are over, for plots and the report.
   vtkNew<vtkDoubleArray> times;
   times->SetName("dynamics_time_steps");
-  const std::vector<double>& all = in.Series.times();
+  const std::vector<double>& all = this->Series().times();
   for (size_t s : in.StepsWithPredictions)
   {
     times->InsertNextValue(all.empty() ? 0.0 : all[s]);

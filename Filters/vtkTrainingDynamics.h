@@ -23,7 +23,7 @@
 #define vtkTrainingDynamics_h
 
 #include "DualEmbedFiltersModule.h" // for export macro
-#include "vtkPolyDataAlgorithm.h"
+#include "vtkTemporalSampleFilter.h"
 
 #include <memory> // for std::unique_ptr
 
@@ -32,11 +32,11 @@ namespace dualembed
 class SampleExchange;
 }
 
-class DUALEMBEDFILTERS_EXPORT vtkTrainingDynamics : public vtkPolyDataAlgorithm
+class DUALEMBEDFILTERS_EXPORT vtkTrainingDynamics : public vtkTemporalSampleFilter
 {
 public:
   static vtkTrainingDynamics* New();
-  vtkTypeMacro(vtkTrainingDynamics, vtkPolyDataAlgorithm);
+  vtkTypeMacro(vtkTrainingDynamics, vtkTemporalSampleFilter);
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
   ///@{
@@ -56,11 +56,8 @@ protected:
   vtkTrainingDynamics();
   ~vtkTrainingDynamics() override;
 
-  int RequestInformation(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  int RequestUpdateExtent(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  int RequestData(vtkInformation*, vtkInformationVector**, vtkInformationVector*) override;
-  /// RequestData's work; 0 after reporting a failure (RequestData then empties the output).
-  int Compute(vtkInformation*, vtkInformationVector**, vtkInformationVector*);
+  int Execute(vtkInformation* request, vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange) override;
 
 private:
   vtkTrainingDynamics(const vtkTrainingDynamics&) = delete;
