@@ -2,7 +2,7 @@
 
 Reader (3000 samples) -> Embedding Outlier Score / Embedding Nearest Neighbor / Embedding Change
 on the raw `image` array, and Prediction Outlier Score on made-up probabilities. References:
-scikit-learn's exact NearestNeighbors and cleanlab's formulas (SPEC.md §2.3, 2.4, 2.6) in NumPy.
+scikit-learn's exact NearestNeighbors and cleanlab's formulas (Documentation/SPEC.md §2.3, 2.4, 2.6) in NumPy.
 """
 import numpy as np
 from paraview import simple, servermanager

@@ -2,7 +2,7 @@
 // ViTImageProcessor (PIL backend) applies: PIL convert("RGB"), PIL resize
 // (libImaging/Resample.c fixed-point convolution, libImaging/Geometry.c
 // nearest), transformers' rescale (float64, then float32) and normalize
-// (float32). Written from the algorithms' descriptions; see SPEC.md §2.1.
+// (float32). Written from the algorithms' descriptions; see Documentation/SPEC.md §2.1.
 //
 // Floating-point note: the filter weights must be computed with the same
 // double operations as PIL, in the same order and without fused

@@ -1,5 +1,5 @@
 // Image preprocessing of the DualEmbed engine: reproduces Hugging Face
-// ViTImageProcessor with its PIL backend bit for bit (SPEC.md §2.1).
+// ViTImageProcessor with its PIL backend bit for bit (Documentation/SPEC.md §2.1).
 //
 // No VTK and no LibTorch here: the functions produce plain float buffers
 // (channels first) that the model code wraps into tensors. Every function is
