@@ -22,7 +22,8 @@ void reportError(vtkAlgorithm* algorithm, const std::string& message)
   vtkErrorWithObjectMacro(algorithm, << message);
 }
 
-/// Whether the field data holds an embedding's provenance (model_<tag>, written by Image Embedding).
+/// Whether the field data holds an embedding's provenance (model_<tag>, written by Image
+/// Embedding).
 bool recordsEmbeddings(vtkPolyData* input)
 {
   vtkFieldData* fields = input->GetFieldData();
@@ -38,13 +39,14 @@ bool recordsEmbeddings(vtkPolyData* input)
 }
 }
 
-bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input, const ArrayChoice& choice,
-  const SampleExchange& exchange, vtkAbstractArray*& array)
+bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input,
+  const ArrayChoice& choice, const SampleExchange& exchange, vtkAbstractArray*& array)
 {
   array = nullptr;
   vtkInformation* selection = algorithm->GetInputArrayInformation(index);
   std::string name = selection && selection->Has(vtkDataObject::FIELD_NAME())
-    ? selection->Get(vtkDataObject::FIELD_NAME()) : "";
+    ? selection->Get(vtkDataObject::FIELD_NAME())
+    : "";
   const std::vector<ArrayFacts> arrays = arrayFacts(input);
   bool ok = true;
   if (name.empty())
@@ -52,13 +54,19 @@ bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input, co
     name = defaultArrayForRole(arrays, choice.role, choice.occurrence, choice.preferred);
     if (name.empty() && !choice.optional)
     {
-      reportError(algorithm, std::string(choice.property) + " names no array, and the input has no " +
-          describeArrayRole(choice.role) + ". The input's point-data arrays: " + listArrays(arrays) + ". " +
+      reportError(algorithm,
+        std::string(choice.property) + " names no array, and the input has no " +
+          describeArrayRole(choice.role) +
+          ". The input's point-data arrays: " + listArrays(arrays) + ". " +
           (choice.role == ArrayRole::Embedding && recordsEmbeddings(input)
-              ? "These samples record embeddings (model_<tag> in their field data) without carrying them: "
-                "the DualEmbed layout's views show copies with the per-sample arrays only ('shown (...)' "
-                "in the Pipeline Browser). Apply the filter to the samples with the embeddings, e.g. 'map (ft)'."
-              : "Choose one in " + std::string(choice.property) + ", or add the missing step upstream."));
+              ? "These samples record embeddings (model_<tag> in their field data) without "
+                "carrying them: "
+                "the DualEmbed layout's views show copies with the per-sample arrays only ('shown "
+                "(...)' "
+                "in the Pipeline Browser). Apply the filter to the samples with the embeddings, "
+                "e.g. 'map (ft)'."
+              : "Choose one in " + std::string(choice.property) +
+                ", or add the missing step upstream."));
       ok = false;
     }
   }
@@ -67,7 +75,8 @@ bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input, co
     array = input->GetPointData()->GetAbstractArray(name.c_str());
     if (!array && !choice.optional)
     {
-      reportError(algorithm, std::string(choice.property) + " names the array '" + name +
+      reportError(algorithm,
+        std::string(choice.property) + " names the array '" + name +
           "', which the input does not have. The input's point-data arrays: " + listArrays(arrays) +
           ". Choose one of them in " + choice.property + ".");
       ok = false;
@@ -86,10 +95,11 @@ bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* abstract, Sele
   vtkDataArray* data = vtkDataArray::SafeDownCast(abstract);
   if (!data)
   {
-    reportError(algorithm, abstract
-        ? "The array '" + std::string(abstract->GetName() ? abstract->GetName() : "") +
+    reportError(algorithm,
+      abstract ? "The array '" + std::string(abstract->GetName() ? abstract->GetName() : "") +
           "' is not numeric: choose a numeric point-data array such as an embedding."
-        : "The selected input array was not found in the input's point data: choose one that exists.");
+               : "The selected input array was not found in the input's point data: choose one "
+                 "that exists.");
     return false;
   }
   array.name = data->GetName() ? data->GetName() : "";
@@ -104,11 +114,13 @@ bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* abstract, Sele
   return true;
 }
 
-bool classIndices(vtkAlgorithm* algorithm, const SelectedArray& labels, std::vector<int32_t>& indices)
+bool classIndices(
+  vtkAlgorithm* algorithm, const SelectedArray& labels, std::vector<int32_t>& indices)
 {
   if (labels.dimension != 1)
   {
-    reportError(algorithm, "The labels array '" + labels.name + "' has " + std::to_string(labels.dimension) +
+    reportError(algorithm,
+      "The labels array '" + labels.name + "' has " + std::to_string(labels.dimension) +
         " components; choose a one-component class-index array such as 'label'.");
     return false;
   }
@@ -116,7 +128,8 @@ bool classIndices(vtkAlgorithm* algorithm, const SelectedArray& labels, std::vec
   for (size_t i = 0; i < indices.size(); ++i)
   {
     const float value = labels.values[i];
-    indices[i] = std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
+    indices[i] =
+      std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
   }
   return true;
 }
@@ -125,11 +138,13 @@ bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
   const SampleExchange& exchange, GatherTo where, SelectedArray& array)
 {
   bool ok = readSelectedArray(algorithm, selected, array);
-  const vtkIdType rows = array.dimension > 0 ? static_cast<vtkIdType>(array.values.size()) / array.dimension : 0;
+  const vtkIdType rows =
+    array.dimension > 0 ? static_cast<vtkIdType>(array.values.size()) / array.dimension : 0;
   if (ok && rows != exchange.localRows())
   {
-    reportError(algorithm, "The array '" + array.name + "' has " + std::to_string(rows) +
-        " values but the input has " + std::to_string(exchange.localRows()) +
+    reportError(algorithm,
+      "The array '" + array.name + "' has " + std::to_string(rows) + " values but the input has " +
+        std::to_string(exchange.localRows()) +
         " points: point-data arrays need one value per sample.");
     ok = false;
   }
@@ -141,7 +156,8 @@ bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
   {
     if (ok)
     {
-      reportError(algorithm, "The array '" + array.name + "' could not be read on another MPI rank.");
+      reportError(
+        algorithm, "The array '" + array.name + "' could not be read on another MPI rank.");
     }
     return false;
   }
@@ -152,8 +168,8 @@ bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
   const bool consistent = array.values.empty() || array.dimension == dimension;
   if (exchange.minimum(consistent ? 1 : 0) == 0)
   {
-    reportError(algorithm, "The array '" + array.name +
-        "' has different numbers of components on different MPI ranks.");
+    reportError(algorithm,
+      "The array '" + array.name + "' has different numbers of components on different MPI ranks.");
     return false;
   }
   array.dimension = dimension;
@@ -229,7 +245,8 @@ int finish(vtkAlgorithm* algorithm, int outcome)
   }
   if (outcome == Aborted)
   {
-    vtkWarningWithObjectMacro(algorithm, "Aborted: the output is empty; apply again to compute it.");
+    vtkWarningWithObjectMacro(
+      algorithm, "Aborted: the output is empty; apply again to compute it.");
   }
   return 0; // emptyOnFailure() empties the output
 }
@@ -256,11 +273,12 @@ int runEngine(vtkAlgorithm* algorithm, const SampleExchange& exchange,
   return finish(algorithm, everywhere);
 }
 
-bool ReusableResult::reuse(
-  vtkAlgorithm* filter, vtkAbstractArray* input, const SampleExchange& exchange, vtkPolyData* output) const
+bool ReusableResult::reuse(vtkAlgorithm* filter, vtkAbstractArray* input,
+  const SampleExchange& exchange, vtkPolyData* output) const
 {
-  const bool same = input && !this->Arrays.empty() && input == this->Input && input->GetMTime() == this->InputTime &&
-    filter->GetMTime() == this->FilterTime && input->GetNumberOfTuples() == this->Rows;
+  const bool same = input && !this->Arrays.empty() && input == this->Input &&
+    input->GetMTime() == this->InputTime && filter->GetMTime() == this->FilterTime &&
+    input->GetNumberOfTuples() == this->Rows;
   if (!exchange.minimum(same ? 1 : 0))
   {
     return false;
@@ -272,8 +290,8 @@ bool ReusableResult::reuse(
   return true;
 }
 
-void ReusableResult::keep(
-  vtkAlgorithm* filter, vtkAbstractArray* input, vtkPolyData* output, const std::vector<std::string>& names)
+void ReusableResult::keep(vtkAlgorithm* filter, vtkAbstractArray* input, vtkPolyData* output,
+  const std::vector<std::string>& names)
 {
   this->Arrays.clear();
   for (const std::string& name : names)

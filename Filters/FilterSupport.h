@@ -5,7 +5,7 @@
 #define FilterSupport_h
 
 #ifndef __VTK_WRAP__
-#include "EmptyOnFailure.h"  // emptyOnFailure, isEmptyInput (shared with the readers)
+#include "EmptyOnFailure.h"   // emptyOnFailure, isEmptyInput (shared with the readers)
 #include "NearestNeighbors.h" // engine::FeatureMatrix, engine::ProgressCallback
 #include "SampleExchange.h"
 #include "vtkSampleArrays.h" // ArrayRole
@@ -48,9 +48,9 @@ struct ArrayChoice
 {
   const char* property; ///< the property, for messages ("Embedding")
   ArrayRole role;
-  int occurrence = 0;           ///< 1: the second array for `role` (Embedding Change's B)
-  const char* preferred = "";   ///< taken first when the input has it
-  bool optional = false;        ///< "None", or nothing to pick: no array, no error
+  int occurrence = 0;         ///< 1: the second array for `role` (Embedding Change's B)
+  const char* preferred = ""; ///< taken first when the input has it
+  bool optional = false;      ///< "None", or nothing to pick: no array, no error
 };
 
 /// Collective. The point-data array of SetInputArrayToProcess(`index`): the one
@@ -59,8 +59,8 @@ struct ArrayChoice
 /// A required array that is named but missing, or that nothing fits, is
 /// reported with the property's name and the input's arrays; then false on
 /// every rank. `array` is null for an optional input left out.
-bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input, const ArrayChoice& choice,
-  const SampleExchange& exchange, vtkAbstractArray*& array);
+bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input,
+  const ArrayChoice& choice, const SampleExchange& exchange, vtkAbstractArray*& array);
 
 /// Reads the array the user selected (GetInputAbstractArrayToProcess) as float
 /// rows. On failure reports an error on `algorithm` and returns false.
@@ -81,7 +81,8 @@ bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
 /// The labels (a one-component array) as class indices; values that are not
 /// integers (NaN, fractions) become -1, which the engine refuses. False, after
 /// reporting an error on `algorithm`, when the array has other than one component.
-bool classIndices(vtkAlgorithm* algorithm, const SelectedArray& labels, std::vector<int32_t>& indices);
+bool classIndices(
+  vtkAlgorithm* algorithm, const SelectedArray& labels, std::vector<int32_t>& indices);
 
 /// The <X> of output names: `embedding_ft` → `ft`, `probs_ft` → `ft`, `image` → `image`.
 std::string resultSuffix(const std::string& inputArrayName);
@@ -117,9 +118,11 @@ class ReusableResult
 public:
   /// Collective. True when every rank's arrays were computed from `input` as
   /// it is now; they are then added to `output` (as the same objects).
-  bool reuse(vtkAlgorithm* filter, vtkAbstractArray* input, const SampleExchange& exchange, vtkPolyData* output) const;
+  bool reuse(vtkAlgorithm* filter, vtkAbstractArray* input, const SampleExchange& exchange,
+    vtkPolyData* output) const;
   /// Keeps the arrays `names` of `output`, just computed from `input`.
-  void keep(vtkAlgorithm* filter, vtkAbstractArray* input, vtkPolyData* output, const std::vector<std::string>& names);
+  void keep(vtkAlgorithm* filter, vtkAbstractArray* input, vtkPolyData* output,
+    const std::vector<std::string>& names);
 
 private:
   const vtkAbstractArray* Input = nullptr;

@@ -36,11 +36,15 @@ struct Canvas
   int width;
   int height;
 
-  unsigned char* at(int x, int y) const { return pixels + (static_cast<size_t>(y) * width + x) * 3; }
+  unsigned char* at(int x, int y) const
+  {
+    return pixels + (static_cast<size_t>(y) * width + x) * 3;
+  }
 
   /// Tuple `id` of `source` (HWC, `shape`), scaled by `scale`, centred in
   /// the `tile`-pixel square whose lower-left corner is (x0, y0).
-  void image(vtkUnsignedCharArray* source, vtkIdType id, const int shape[3], int scale, int tile, int x0, int y0) const
+  void image(vtkUnsignedCharArray* source, vtkIdType id, const int shape[3], int scale, int tile,
+    int x0, int y0) const
   {
     const int h = shape[0], w = shape[1], c = shape[2];
     const unsigned char* image = source->GetPointer(id * source->GetNumberOfComponents());
@@ -77,8 +81,8 @@ struct Canvas
   }
 
   /// `text` (white) with its top-left corner at (x, yTop), clipped to maxWidth.
-  void text(vtkFreeTypeTools* fonts, vtkTextProperty* property, const std::string& text, int x, int yTop,
-    int maxWidth) const
+  void text(vtkFreeTypeTools* fonts, vtkTextProperty* property, const std::string& text, int x,
+    int yTop, int maxWidth) const
   {
     vtkNew<vtkImageData> rendered;
     int size[2] = { 0, 0 };
@@ -106,7 +110,8 @@ struct Canvas
         unsigned char* q = this->at(x + tx, y);
         for (int k = 0; k < 3; ++k)
         {
-          q[k] = static_cast<unsigned char>((p[std::min(k, components - 1)] * alpha + q[k] * (255 - alpha)) / 255);
+          q[k] = static_cast<unsigned char>(
+            (p[std::min(k, components - 1)] * alpha + q[k] * (255 - alpha)) / 255);
         }
       }
     }
@@ -129,7 +134,8 @@ void drawGallery(vtkImageData* output, int tile, const int shape[3], vtkUnsigned
   galleryExtent(tile, geometry.rows, extent);
   output->SetExtent(extent);
   output->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
-  vtkUnsignedCharArray* pixels = vtkUnsignedCharArray::SafeDownCast(output->GetPointData()->GetScalars());
+  vtkUnsignedCharArray* pixels =
+    vtkUnsignedCharArray::SafeDownCast(output->GetPointData()->GetScalars());
   pixels->SetName("gallery");
   std::fill_n(pixels->GetPointer(0), pixels->GetNumberOfValues(), 0);
   const Canvas canvas{ pixels->GetPointer(0), geometry.width(), geometry.height() };
@@ -139,18 +145,22 @@ void drawGallery(vtkImageData* output, int tile, const int shape[3], vtkUnsigned
   font->SetFontSize(FontSize);
   font->SetColor(1.0, 1.0, 1.0);
   font->SetFontFamilyToArial();
-  const int scale = std::max(1, std::min(tile / std::max(1, shape[0]), tile / std::max(1, shape[1])));
+  const int scale =
+    std::max(1, std::min(tile / std::max(1, shape[0]), tile / std::max(1, shape[1])));
   const int pairWidth = 2 * tile + Margin + 2 * Frame;
   for (size_t r = 0; r < rows.size(); ++r)
   {
     const GalleryRow& row = rows[r];
-    const int yFrame = geometry.height() - static_cast<int>(r + 1) * geometry.rowHeight(); // row 0 at the top
+    const int yFrame =
+      geometry.height() - static_cast<int>(r + 1) * geometry.rowHeight(); // row 0 at the top
     canvas.frame(Margin, yFrame, Margin + pairWidth - 1, yFrame + tile + 2 * Frame - 1,
       row.flagged ? FlaggedColour : PlainColour);
-    canvas.image(images, static_cast<vtkIdType>(r), shape, scale, tile, Margin + Frame, yFrame + Frame);
+    canvas.image(
+      images, static_cast<vtkIdType>(r), shape, scale, tile, Margin + Frame, yFrame + Frame);
     if (row.hasNeighbor)
     {
-      canvas.image(neighborImages, static_cast<vtkIdType>(r), shape, scale, tile, 2 * Margin + Frame + tile, yFrame + Frame);
+      canvas.image(neighborImages, static_cast<vtkIdType>(r), shape, scale, tile,
+        2 * Margin + Frame + tile, yFrame + Frame);
     }
     int lineTop = yFrame + tile + 2 * Frame - 2;
     for (const std::string& line : row.lines)

@@ -21,8 +21,8 @@ struct GalleryRow
   long long neighborSampleId = -1;
   std::string label;
   std::string neighborLabel;
-  float distance = 0.0f; // to the nearest neighbour
-  bool flagged = false;  // a likely near-duplicate: a red frame
+  float distance = 0.0f;          // to the nearest neighbour
+  bool flagged = false;           // a likely near-duplicate: a red frame
   std::vector<std::string> lines; // the text beside the pair
 };
 

@@ -55,7 +55,8 @@ std::vector<T> allGatherV(vtkMultiProcessController* controller, const std::vect
 }
 
 template <typename T>
-std::vector<T> allGatherLists(vtkMultiProcessController* controller, const std::vector<T>& local, int ranks)
+std::vector<T> allGatherLists(
+  vtkMultiProcessController* controller, const std::vector<T>& local, int ranks)
 {
   if (!controller || ranks < 2)
   {
@@ -100,17 +101,20 @@ SampleExchange::SampleExchange(vtkIdType localRows)
   }
 }
 
-std::vector<float> SampleExchange::allGatherRows(const std::vector<float>& local, int valuesPerRow) const
+std::vector<float> SampleExchange::allGatherRows(
+  const std::vector<float>& local, int valuesPerRow) const
 {
   return allGatherV(this->Controller, local, this->Counts, valuesPerRow);
 }
 
-std::vector<double> SampleExchange::allGatherRows(const std::vector<double>& local, int valuesPerRow) const
+std::vector<double> SampleExchange::allGatherRows(
+  const std::vector<double>& local, int valuesPerRow) const
 {
   return allGatherV(this->Controller, local, this->Counts, valuesPerRow);
 }
 
-std::vector<int> SampleExchange::allGatherRows(const std::vector<int>& local, int valuesPerRow) const
+std::vector<int> SampleExchange::allGatherRows(
+  const std::vector<int>& local, int valuesPerRow) const
 {
   return allGatherV(this->Controller, local, this->Counts, valuesPerRow);
 }
@@ -125,7 +129,8 @@ std::vector<double> SampleExchange::allGatherLists(const std::vector<double>& lo
   return dualembed::allGatherLists(this->Controller, local, this->Ranks);
 }
 
-std::vector<float> SampleExchange::gatherRowsToRoot(const std::vector<float>& local, int valuesPerRow) const
+std::vector<float> SampleExchange::gatherRowsToRoot(
+  const std::vector<float>& local, int valuesPerRow) const
 {
   if (!this->Controller)
   {
@@ -138,7 +143,8 @@ std::vector<float> SampleExchange::gatherRowsToRoot(const std::vector<float>& lo
   return all;
 }
 
-std::vector<float> SampleExchange::scatterRowsFromRoot(const std::vector<float>& all, int valuesPerRow) const
+std::vector<float> SampleExchange::scatterRowsFromRoot(
+  const std::vector<float>& all, int valuesPerRow) const
 {
   if (!this->Controller)
   {
@@ -182,7 +188,8 @@ vtkSmartPointer<vtkPolyData> SampleExchange::allGatherPolyData(vtkPolyData* loca
 
 namespace
 {
-constexpr int RootDoneTag = 0x4445; // "DE": DualEmbed's only point-to-point message (< 32768, any MPI)
+constexpr int RootDoneTag =
+  0x4445; // "DE": DualEmbed's only point-to-point message (< 32768, any MPI)
 }
 
 void SampleExchange::rootWorkDone() const

@@ -54,8 +54,8 @@ size_t checkpointAt(vtkInformation* outInfo, const std::vector<engine::Checkpoin
 }
 
 /// Which checkpoint this time step shows, and the whole run's steps and epochs (field data).
-void addCheckpointFields(
-  vtkPolyData* output, const engine::Checkpoint& checkpoint, const std::vector<engine::Checkpoint>& checkpoints)
+void addCheckpointFields(vtkPolyData* output, const engine::Checkpoint& checkpoint,
+  const std::vector<engine::Checkpoint>& checkpoints)
 {
   vtkFieldData* fields = output->GetFieldData();
   vtkNew<vtkStringArray> which;
@@ -118,7 +118,8 @@ int vtkCheckpointEmbedding::GetNumberOfCheckpoints() const
 
 const char* vtkCheckpointEmbedding::GetCheckpoint(int index) const
 {
-  return index >= 0 && index < this->GetNumberOfCheckpoints() ? this->CheckpointList[index].c_str() : nullptr;
+  return index >= 0 && index < this->GetNumberOfCheckpoints() ? this->CheckpointList[index].c_str()
+                                                              : nullptr;
 }
 
 int vtkCheckpointEmbedding::RequestInformation(
@@ -128,7 +129,8 @@ int vtkCheckpointEmbedding::RequestInformation(
   Series& series = *this->Checkpoints_;
   try
   {
-    series.Found = engine::findCheckpoints(this->RunPath, this->CheckpointList, this->InitialModelPath);
+    series.Found =
+      engine::findCheckpoints(this->RunPath, this->CheckpointList, this->InitialModelPath);
     series.Error.clear();
   }
   catch (const std::exception& e)
@@ -162,7 +164,8 @@ int vtkCheckpointEmbedding::RequestInformation(
     outInfo->Remove(vtkStreamingDemandDrivenPipeline::TIME_RANGE());
     return 1;
   }
-  outInfo->Set(vtkStreamingDemandDrivenPipeline::TIME_STEPS(), steps.data(), static_cast<int>(steps.size()));
+  outInfo->Set(
+    vtkStreamingDemandDrivenPipeline::TIME_STEPS(), steps.data(), static_cast<int>(steps.size()));
   const double range[2] = { steps.front(), steps.back() };
   outInfo->Set(vtkStreamingDemandDrivenPipeline::TIME_RANGE(), range, 2);
   return 1;
@@ -175,7 +178,8 @@ int vtkCheckpointEmbedding::RequestData(
     [&] { return this->ComputeStep(inputVector, outputVector); });
 }
 
-int vtkCheckpointEmbedding::ComputeStep(vtkInformationVector** inputVector, vtkInformationVector* outputVector)
+int vtkCheckpointEmbedding::ComputeStep(
+  vtkInformationVector** inputVector, vtkInformationVector* outputVector)
 {
   Series& series = *this->Checkpoints_;
   if (!series.Error.empty())
@@ -231,8 +235,9 @@ int vtkCheckpointEmbedding::EmbedCheckpoint(
     // One file per rank under MPI: each rank keeps its own samples.
     cacheFile = (fs::path(this->CacheDirectory) /
       (std::string(this->GetTag()) + "-" + name +
-        (exchange.isParallel() ? ".rank" + std::to_string(exchange.rank()) + "of" + std::to_string(exchange.ranks())
-                               : std::string()) +
+        (exchange.isParallel()
+            ? ".rank" + std::to_string(exchange.rank()) + "of" + std::to_string(exchange.ranks())
+            : std::string()) +
         ".h5"))
                   .string();
   }
@@ -251,7 +256,8 @@ int vtkCheckpointEmbedding::EmbedCheckpoint(
     writer->SetInputData(output);
     if (!writer->Write())
     {
-      vtkWarningMacro("Could not write the cache file '" << cacheFile << "'; the checkpoint will be computed again.");
+      vtkWarningMacro("Could not write the cache file '"
+        << cacheFile << "'; the checkpoint will be computed again.");
     }
   }
   return 1;

@@ -74,7 +74,8 @@ protected:
   int ComputeStep(vtkInformationVector** inputVector, vtkInformationVector* outputVector);
   /// Image Embedding with the checkpoint `name` at `path`, through the Cache
   /// Directory when there is one (read, or written after computing).
-  int EmbedCheckpoint(vtkPolyData* input, vtkPolyData* output, const std::string& name, const std::string& path);
+  int EmbedCheckpoint(
+    vtkPolyData* input, vtkPolyData* output, const std::string& name, const std::string& path);
 
 private:
   vtkCheckpointEmbedding(const vtkCheckpointEmbedding&) = delete;

@@ -30,7 +30,8 @@ enum InputIndex
 };
 
 // One tuple of named components in the field data: a dataset fact.
-void addFact(vtkPolyData* output, const std::string& name, const std::vector<std::pair<const char*, double>>& values)
+void addFact(vtkPolyData* output, const std::string& name,
+  const std::vector<std::pair<const char*, double>>& values)
 {
   vtkNew<vtkDoubleArray> array;
   array->SetName(name.c_str());
@@ -48,7 +49,8 @@ void addFact(vtkPolyData* output, const std::string& name, const std::vector<std
 }
 
 // All ranks' rows of a kNN result, in global order.
-engine::KnnResult gatherKnn(const engine::KnnResult& local, const dualembed::SampleExchange& exchange)
+engine::KnnResult gatherKnn(
+  const engine::KnnResult& local, const dualembed::SampleExchange& exchange)
 {
   engine::KnnResult all;
   const std::vector<long long> indices =
@@ -74,14 +76,16 @@ struct IssueArrays
 };
 
 /// Collective. Chooses and gathers the inputs; false after reporting an error.
-bool gatherIssueArrays(
-  vtkAlgorithm* filter, vtkPolyData* input, const dualembed::SampleExchange& exchange, IssueArrays& in)
+bool gatherIssueArrays(vtkAlgorithm* filter, vtkPolyData* input,
+  const dualembed::SampleExchange& exchange, IssueArrays& in)
 {
   const auto gather = [&](vtkAbstractArray* array, dualembed::SelectedArray& rows) {
-    return dualembed::gatherSelectedArray(filter, array, exchange, dualembed::GatherTo::AllRanks, rows);
+    return dualembed::gatherSelectedArray(
+      filter, array, exchange, dualembed::GatherTo::AllRanks, rows);
   };
   vtkAbstractArray* labelArray = nullptr;
-  if (!dualembed::chooseInputArray(filter, LABELS, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labelArray))
+  if (!dualembed::chooseInputArray(
+        filter, LABELS, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labelArray))
   {
     return false;
   }
@@ -89,14 +93,16 @@ bool gatherIssueArrays(
   // An optional input is used when it exists on every rank, is not the
   // labels and is not a repeat of an earlier selection ("None" skips it).
   std::vector<std::string> used;
-  const dualembed::ArrayChoice choices[] = { { "EmbeddingA", dualembed::ArrayRole::Embedding, 0, "", true },
+  const dualembed::ArrayChoice choices[] = { { "EmbeddingA", dualembed::ArrayRole::Embedding, 0, "",
+                                               true },
     { "EmbeddingB", dualembed::ArrayRole::Embedding, 1, "", true },
     { "Probabilities", dualembed::ArrayRole::Probabilities, 0, "", true } };
   auto selected = [&](int index) -> vtkAbstractArray* {
     vtkAbstractArray* array = nullptr;
     dualembed::chooseInputArray(filter, index, input, choices[index], exchange, array);
     const std::string name = array && array->GetName() ? array->GetName() : "";
-    const bool use = array && name != labelName && std::find(used.begin(), used.end(), name) == used.end();
+    const bool use =
+      array && name != labelName && std::find(used.begin(), used.end(), name) == used.end();
     if (exchange.minimum(use ? 1 : 0) == 0)
     {
       return nullptr;
@@ -123,14 +129,16 @@ bool gatherIssueArrays(
   }
   if (in.embeddings.empty() && !probabilityArray)
   {
-    vtkErrorWithObjectMacro(filter, "Data Issues needs an embedding (embedding_*) or class probabilities (probs_*): "
-                                    "choose at least one in Embedding A, Embedding B or Probabilities.");
+    vtkErrorWithObjectMacro(filter,
+      "Data Issues needs an embedding (embedding_*) or class probabilities (probs_*): "
+      "choose at least one in Embedding A, Embedding B or Probabilities.");
     return false;
   }
   // FiftyOne's mistakenness and hardness are defined on logits: logits_<X> beside probs_<X>.
   in.probabilitySuffix = probabilityArray ? dualembed::resultSuffix(in.probabilities.name) : "";
-  vtkAbstractArray* logitArray =
-    probabilityArray ? input->GetPointData()->GetAbstractArray(("logits_" + in.probabilitySuffix).c_str()) : nullptr;
+  vtkAbstractArray* logitArray = probabilityArray
+    ? input->GetPointData()->GetAbstractArray(("logits_" + in.probabilitySuffix).c_str())
+    : nullptr;
   if (exchange.minimum(logitArray ? 1 : 0) == 1 && !gather(logitArray, in.logits))
   {
     return false;
@@ -141,8 +149,8 @@ bool gatherIssueArrays(
 
 /// Collective. Every rank's kNN graphs, in global order; which graphs exist
 /// depends on the options and N only, the same on every rank.
-engine::IssueNeighbors gatherIssueNeighbors(const engine::IssueNeighbors& local, size_t embeddings, int64_t rows,
-  const engine::DataIssuesOptions& options, const dualembed::SampleExchange& exchange)
+engine::IssueNeighbors gatherIssueNeighbors(const engine::IssueNeighbors& local, size_t embeddings,
+  int64_t rows, const engine::DataIssuesOptions& options, const dualembed::SampleExchange& exchange)
 {
   engine::IssueNeighbors all;
   const bool graph = options.nearDuplicates || options.nonIid;
@@ -150,7 +158,8 @@ engine::IssueNeighbors gatherIssueNeighbors(const engine::IssueNeighbors& local,
   for (size_t e = 0; e < embeddings; ++e)
   {
     all.graph.push_back(graph ? gatherKnn(local.graph[e], exchange) : engine::KnnResult());
-    all.votes.push_back(options.labelIssues ? gatherKnn(local.votes[e], exchange) : engine::KnnResult());
+    all.votes.push_back(
+      options.labelIssues ? gatherKnn(local.votes[e], exchange) : engine::KnnResult());
     all.unique.push_back(unique ? gatherKnn(local.unique[e], exchange) : engine::KnnResult());
   }
   return all;
@@ -185,7 +194,8 @@ struct IssuePublisher
     }
   }
 
-  void embeddingArrays(const engine::EmbeddingIssues& issues, const std::string& embeddingName) const
+  void embeddingArrays(
+    const engine::EmbeddingIssues& issues, const std::string& embeddingName) const
   {
     const std::string y = dualembed::resultSuffix(embeddingName);
     if (this->Options.labelIssues)
@@ -213,14 +223,18 @@ struct IssuePublisher
       const engine::NonIidResult& ni = issues.nonIid;
       const bool issue = ni.pValue < this->Options.nonIidSignificance;
       addFact(this->Output, "non_iid_" + y,
-        { { "p_value", ni.pValue }, { "ks_statistic", ni.statistic }, { "is_issue", issue ? 1.0 : 0.0 },
+        { { "p_value", ni.pValue }, { "ks_statistic", ni.statistic },
+          { "is_issue", issue ? 1.0 : 0.0 },
           { "flagged_sample", static_cast<double>(ni.flagged) } });
       if (issue && this->Exchange.rank() == 0)
       {
-        vtkWarningWithObjectMacro(this->Filter, "Data Issues: the samples are not IID in '"
+        vtkWarningWithObjectMacro(this->Filter,
+          "Data Issues: the samples are not IID in '"
             << embeddingName << "' (p = " << ni.pValue << " < " << this->Options.nonIidSignificance
-            << ", KS statistic " << ni.statistic << "): neighbours in the embedding lie close together in the "
-            << "sample order; shuffle before splitting the data. Lowest non-IID score: sample " << ni.flagged << ".");
+            << ", KS statistic " << ni.statistic
+            << "): neighbours in the embedding lie close together in the "
+            << "sample order; shuffle before splitting the data. Lowest non-IID score: sample "
+            << ni.flagged << ".");
       }
     }
   }
@@ -228,11 +242,13 @@ struct IssuePublisher
   void classImbalance(const engine::ClassImbalanceResult& ci) const
   {
     addFact(this->Output, "class_imbalance",
-      { { "rarest_class", static_cast<double>(ci.rarestClass) }, { "rarest_fraction", ci.rarestFraction },
-        { "threshold_fraction", ci.thresholdFraction }, { "is_issue", ci.isIssue ? 1.0 : 0.0 } });
+      { { "rarest_class", static_cast<double>(ci.rarestClass) },
+        { "rarest_fraction", ci.rarestFraction }, { "threshold_fraction", ci.thresholdFraction },
+        { "is_issue", ci.isIssue ? 1.0 : 0.0 } });
     if (ci.isIssue && this->Exchange.rank() == 0)
     {
-      vtkWarningWithObjectMacro(this->Filter, "Data Issues: class imbalance: class "
+      vtkWarningWithObjectMacro(this->Filter,
+        "Data Issues: class imbalance: class "
           << ci.rarestClass << " has " << 100 * ci.rarestFraction << " % of the samples, below "
           << 100 * ci.thresholdFraction << " % (0.1 of an even share).");
     }
@@ -249,8 +265,8 @@ vtkDataIssues::vtkDataIssues()
   }
 }
 
-int vtkDataIssues::Execute(
-  vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
+int vtkDataIssues::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData* output,
+  const dualembed::SampleExchange& exchange)
 {
   // Near-duplicate sets, the non-IID test and the per-class thresholds are
   // about the whole dataset: every rank gets all rows, computes the kNN
@@ -289,15 +305,18 @@ int vtkDataIssues::Execute(
   output->ShallowCopy(input);
 
   engine::IssueNeighbors localNeighbors;
-  return dualembed::runEngine(this, exchange,
+  return dualembed::runEngine(
+    this, exchange,
     [&] {
       engine::validateDataIssuesInput(issuesInput, options);
       localNeighbors = engine::computeIssueNeighbors(
         issuesInput, options, exchange.offset(), exchange.offset() + exchange.localRows());
     },
     [&] {
-      const engine::IssueNeighbors all = gatherIssueNeighbors(localNeighbors, in.embeddings.size(), issuesInput.rows, options, exchange);
-      // Validated in the first step; no progress here, so nothing can throw between collective calls.
+      const engine::IssueNeighbors all = gatherIssueNeighbors(
+        localNeighbors, in.embeddings.size(), issuesInput.rows, options, exchange);
+      // Validated in the first step; no progress here, so nothing can throw between collective
+      // calls.
       engine::DataIssuesOptions quiet = options;
       quiet.progress = nullptr;
       const engine::DataIssuesResult result = engine::computeDataIssues(issuesInput, quiet, all);

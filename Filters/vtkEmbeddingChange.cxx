@@ -19,15 +19,17 @@ vtkEmbeddingChange::vtkEmbeddingChange()
   this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
 }
 
-int vtkEmbeddingChange::Execute(
-  vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
+int vtkEmbeddingChange::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData* output,
+  const dualembed::SampleExchange& exchange)
 {
   // Under MPI every rank gets both embeddings of all samples and answers for its own.
   vtkAbstractArray* first = nullptr;
   vtkAbstractArray* second = nullptr;
   dualembed::SelectedArray before, after;
-  if (!dualembed::chooseInputArray(this, 0, input, { "EmbeddingA", dualembed::ArrayRole::Embedding }, exchange, first) ||
-    !dualembed::chooseInputArray(this, 1, input, { "EmbeddingB", dualembed::ArrayRole::Embedding, 1 }, exchange, second) ||
+  if (!dualembed::chooseInputArray(
+        this, 0, input, { "EmbeddingA", dualembed::ArrayRole::Embedding }, exchange, first) ||
+    !dualembed::chooseInputArray(
+      this, 1, input, { "EmbeddingB", dualembed::ArrayRole::Embedding, 1 }, exchange, second) ||
     !dualembed::gatherSelectedArray(this, first, exchange, dualembed::GatherTo::AllRanks, before) ||
     !dualembed::gatherSelectedArray(this, second, exchange, dualembed::GatherTo::AllRanks, after))
   {
@@ -39,7 +41,8 @@ int vtkEmbeddingChange::Execute(
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::EmbeddingChangeResult result;
-  return dualembed::runEngine(this, exchange,
+  return dualembed::runEngine(
+    this, exchange,
     [&] { result = engine::computeEmbeddingChange(before.matrix(), after.matrix(), options); },
     [&] {
       dualembed::addPointArray<vtkFloatArray>(output, "neighbor_overlap", result.overlap);

@@ -21,8 +21,8 @@ vtkEmbeddingNearestNeighbor::vtkEmbeddingNearestNeighbor()
 
 vtkEmbeddingNearestNeighbor::~vtkEmbeddingNearestNeighbor() = default;
 
-int vtkEmbeddingNearestNeighbor::Execute(
-  vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
+int vtkEmbeddingNearestNeighbor::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData* output,
+  const dualembed::SampleExchange& exchange)
 {
   // Under MPI every rank gets all embeddings and answers for its own samples;
   // nn_id is the global index of the neighbour (its sample_id for a reader).
@@ -32,7 +32,8 @@ int vtkEmbeddingNearestNeighbor::Execute(
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::NearestNeighborResult result;
-  return this->ExecuteOnGatheredArray(input, output, exchange, { "Embedding", dualembed::ArrayRole::Embedding },
+  return this->ExecuteOnGatheredArray(
+    input, output, exchange, { "Embedding", dualembed::ArrayRole::Embedding },
     [&](const dualembed::SelectedArray& embedding) {
       result = engine::computeEmbeddingNearestNeighbor(embedding.matrix(), options);
     },

@@ -19,8 +19,8 @@ vtkEmbeddingOutlierScore::vtkEmbeddingOutlierScore()
 
 vtkEmbeddingOutlierScore::~vtkEmbeddingOutlierScore() = default;
 
-int vtkEmbeddingOutlierScore::Execute(
-  vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
+int vtkEmbeddingOutlierScore::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData* output,
+  const dualembed::SampleExchange& exchange)
 {
   // Under MPI every rank gets all embeddings, scores its own samples against
   // them, and the median of the mean distances is taken over all ranks.
@@ -33,17 +33,20 @@ int vtkEmbeddingOutlierScore::Execute(
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::OutlierScoreResult result;
-  return this->ExecuteOnGatheredArray(input, output, exchange, { "Embedding", dualembed::ArrayRole::Embedding },
+  return this->ExecuteOnGatheredArray(
+    input, output, exchange, { "Embedding", dualembed::ArrayRole::Embedding },
     [&](const dualembed::SelectedArray& embedding) {
       result = engine::computeEmbeddingOutlierScore(embedding.matrix(), options);
     },
     [&](const dualembed::SelectedArray& embedding) {
       const std::vector<double> allMeans = exchange.allGatherRows(result.meanDistance, 1);
-      const std::vector<float> scores = exchange.localPart(engine::outlierScoresFromMeanDistances(
-        allMeans, engine::resolveMetric(options.metric, embedding.dimension), options.t, options.scaling));
+      const std::vector<float> scores =
+        exchange.localPart(engine::outlierScoresFromMeanDistances(allMeans,
+          engine::resolveMetric(options.metric, embedding.dimension), options.t, options.scaling));
       const std::string x = dualembed::resultSuffix(embedding.name);
       dualembed::addPointArray<vtkFloatArray>(output, "outlier_score_" + x, scores);
-      dualembed::addPointArray<vtkFloatArray>(output, "knn_mean_distance_" + x, result.meanDistance);
+      dualembed::addPointArray<vtkFloatArray>(
+        output, "knn_mean_distance_" + x, result.meanDistance);
       return std::vector<std::string>{ "outlier_score_" + x, "knn_mean_distance_" + x };
     });
 }

@@ -56,7 +56,8 @@ uint64_t mapKey(const dualembed::SelectedArray& embedding, const engine::Project
   mix(embedding.values.data(), embedding.values.size() * sizeof(float));
   const int ints[] = { embedding.dimension, static_cast<int>(options.method), options.dimensions,
     options.neighbors, static_cast<int>(options.metric) };
-  const double doubles[] = { options.minDist, options.perplexity, static_cast<double>(options.seed) };
+  const double doubles[] = { options.minDist, options.perplexity,
+    static_cast<double>(options.seed) };
   mix(ints, sizeof(ints));
   mix(doubles, sizeof(doubles));
   mix(embedding.name.data(), embedding.name.size());
@@ -77,8 +78,8 @@ void moveTo(vtkPolyData* output, const float* coordinates, vtkIdType n, int dime
   output->SetPoints(points);
 }
 
-void addCoordinates(vtkPolyData* output, const std::string& name, const std::vector<float>& mine, vtkIdType rows,
-  int dimensions)
+void addCoordinates(vtkPolyData* output, const std::string& name, const std::vector<float>& mine,
+  vtkIdType rows, int dimensions)
 {
   vtkNew<vtkFloatArray> coordinates;
   coordinates->SetName(name.c_str());
@@ -137,8 +138,8 @@ bool vtkEmbeddingProjection::CollectsTimeSteps() const
   return this->AlignTimeSteps;
 }
 
-int vtkEmbeddingProjection::Execute(
-  vtkInformation* request, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
+int vtkEmbeddingProjection::Execute(vtkInformation* request, vtkPolyData* input,
+  vtkPolyData* output, const dualembed::SampleExchange& exchange)
 {
   if (this->AlignTimeSteps)
   {
@@ -157,9 +158,10 @@ int vtkEmbeddingProjection::Execute(
   const std::string name = kPrefixes[this->Method] + dualembed::resultSuffix(embedding.name);
   const int dimensions = this->Dimensions;
 
-  vtkFloatArray* stored = vtkFloatArray::SafeDownCast(input->GetPointData()->GetArray(name.c_str()));
-  const bool reuse = this->ReuseStoredCoordinates && stored &&
-    stored->GetNumberOfComponents() == dimensions;
+  vtkFloatArray* stored =
+    vtkFloatArray::SafeDownCast(input->GetPointData()->GetArray(name.c_str()));
+  const bool reuse =
+    this->ReuseStoredCoordinates && stored && stored->GetNumberOfComponents() == dimensions;
   output->ShallowCopy(input);
   if (exchange.minimum(reuse ? 1 : 0) == 1)
   {
@@ -167,7 +169,8 @@ int vtkEmbeddingProjection::Execute(
     if (exchange.rank() == 0)
     {
       vtkOutputWindowDisplayText(("Embedding Projection: reusing the stored '" + name +
-        "' coordinates (turn ReuseStoredCoordinates off to recompute).\n").c_str());
+        "' coordinates (turn ReuseStoredCoordinates off to recompute).\n")
+                                   .c_str());
     }
     return 1;
   }
@@ -183,7 +186,8 @@ int vtkEmbeddingProjection::Execute(
   options.seed = static_cast<uint64_t>(this->Seed);
   options.progress = dualembed::progressReporter(this);
   std::vector<float> allCoordinates; // on the root
-  return dualembed::runEngine(this, exchange,
+  return dualembed::runEngine(
+    this, exchange,
     [&] {
       // The other ranks sleep meanwhile: the root takes every core of its machine.
       const RootWork work(exchange);
@@ -202,8 +206,9 @@ int vtkEmbeddingProjection::Execute(
       if (result.dimensions != dimensions || result.rows != exchange.totalRows())
       {
         throw std::runtime_error("The projection returned " + std::to_string(result.rows) + " x " +
-          std::to_string(result.dimensions) + " coordinates for " + std::to_string(exchange.totalRows()) +
-          " samples in " + std::to_string(dimensions) + "-D.");
+          std::to_string(result.dimensions) + " coordinates for " +
+          std::to_string(exchange.totalRows()) + " samples in " + std::to_string(dimensions) +
+          "-D.");
       }
       allCoordinates = std::move(result.coordinates);
       this->Internal->LastKey = key;
@@ -215,8 +220,8 @@ int vtkEmbeddingProjection::Execute(
     });
 }
 
-int vtkEmbeddingProjection::ExecuteAligned(
-  vtkInformation* request, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
+int vtkEmbeddingProjection::ExecuteAligned(vtkInformation* request, vtkPolyData* input,
+  vtkPolyData* output, const dualembed::SampleExchange& exchange)
 {
   dualembed::TemporalSeries& series = this->Series();
   if (series.collecting())
@@ -251,7 +256,8 @@ int vtkEmbeddingProjection::ExecuteAligned(
   return 1;
 }
 
-bool vtkEmbeddingProjection::CollectAlignedStep(vtkPolyData* input, const dualembed::SampleExchange& exchange)
+bool vtkEmbeddingProjection::CollectAlignedStep(
+  vtkPolyData* input, const dualembed::SampleExchange& exchange)
 {
   Internals& in = *this->Internal;
   const dualembed::TemporalSeries& series = this->Series();
@@ -271,7 +277,8 @@ bool vtkEmbeddingProjection::CollectAlignedStep(vtkPolyData* input, const dualem
   in.Steps.emplace_back();
   vtkAbstractArray* selected = nullptr;
   if (!dualembed::chooseInputArray(this, 0, input, EmbeddingChoice, exchange, selected) ||
-    !dualembed::gatherSelectedArray(this, selected, exchange, dualembed::GatherTo::Root, in.Steps.back()))
+    !dualembed::gatherSelectedArray(
+      this, selected, exchange, dualembed::GatherTo::Root, in.Steps.back()))
   {
     return false;
   }
@@ -299,36 +306,39 @@ bool vtkEmbeddingProjection::MakeAlignedMaps(const dualembed::SampleExchange& ex
   options.projection.progress = [&progress](double f) { return progress(0.1 + 0.9 * f); };
   options.alignmentRegularisation = this->AlignmentRegularisation;
   options.alignmentWindowSize = this->AlignmentWindowSize;
-  return dualembed::runEngine(this, exchange,
-    [&] {
-      const RootWork work(exchange);
-      if (!work.onRoot())
-      {
-        return;
-      }
-      engine::setEngineThreads(dualembed::threadsOfHost());
-      std::vector<engine::FeatureMatrix> matrices;
-      for (const auto& step : in.Steps)
-      {
-        matrices.push_back(step.matrix());
-      }
-      engine::AlignedProjectionResult result = engine::computeAlignedProjection(matrices, options);
-      for (auto& map : result.steps)
-      {
-        in.Maps.push_back(std::move(map.coordinates));
-      }
-      in.Displacement = result.meanDisplacement;
-      in.RelativeDisplacement = result.relativeDisplacement;
-      std::ostringstream message;
-      message << "Embedding Projection: " << in.Maps.size() << " aligned maps of " << in.ArrayName
-              << "; mean displacement between consecutive steps (relative to the map size):";
-      for (size_t t = 1; t < in.RelativeDisplacement.size(); ++t)
-      {
-        message << " " << in.RelativeDisplacement[t];
-      }
-      vtkOutputWindowDisplayText((message.str() + "\n").c_str());
-    },
-    [] {}) != 0;
+  return dualembed::runEngine(
+           this, exchange,
+           [&] {
+             const RootWork work(exchange);
+             if (!work.onRoot())
+             {
+               return;
+             }
+             engine::setEngineThreads(dualembed::threadsOfHost());
+             std::vector<engine::FeatureMatrix> matrices;
+             for (const auto& step : in.Steps)
+             {
+               matrices.push_back(step.matrix());
+             }
+             engine::AlignedProjectionResult result =
+               engine::computeAlignedProjection(matrices, options);
+             for (auto& map : result.steps)
+             {
+               in.Maps.push_back(std::move(map.coordinates));
+             }
+             in.Displacement = result.meanDisplacement;
+             in.RelativeDisplacement = result.relativeDisplacement;
+             std::ostringstream message;
+             message << "Embedding Projection: " << in.Maps.size() << " aligned maps of "
+                     << in.ArrayName
+                     << "; mean displacement between consecutive steps (relative to the map size):";
+             for (size_t t = 1; t < in.RelativeDisplacement.size(); ++t)
+             {
+               message << " " << in.RelativeDisplacement[t];
+             }
+             vtkOutputWindowDisplayText((message.str() + "\n").c_str());
+           },
+           [] {}) != 0;
 }
 
 void vtkEmbeddingProjection::AddAlignedMap(
@@ -338,7 +348,8 @@ void vtkEmbeddingProjection::AddAlignedMap(
   const Internals& in = *this->Internal;
   const size_t step = this->Series().indexOf(input);
   static const std::vector<float> none;
-  const std::vector<float>& map = exchange.rank() == 0 && step < in.Maps.size() ? in.Maps[step] : none;
+  const std::vector<float>& map =
+    exchange.rank() == 0 && step < in.Maps.size() ? in.Maps[step] : none;
   output->ShallowCopy(input);
   addCoordinates(output, kPrefixes[this->Method] + dualembed::resultSuffix(in.ArrayName),
     exchange.scatterRowsFromRoot(map, this->Dimensions), exchange.localRows(), this->Dimensions);

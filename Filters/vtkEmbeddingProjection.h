@@ -127,10 +127,12 @@ protected:
   bool CollectsTimeSteps() const override; // with AlignTimeSteps
   /// Execute() with AlignTimeSteps: collects each step's embedding, makes the
   /// aligned maps once, then gives each step its map.
-  int ExecuteAligned(vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange);
+  int ExecuteAligned(vtkInformation*, vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange);
   bool CollectAlignedStep(vtkPolyData* input, const dualembed::SampleExchange& exchange);
   bool MakeAlignedMaps(const dualembed::SampleExchange& exchange);
-  void AddAlignedMap(vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange);
+  void AddAlignedMap(
+    vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange);
 
 private:
   vtkEmbeddingProjection(const vtkEmbeddingProjection&) = delete;

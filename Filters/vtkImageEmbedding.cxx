@@ -40,7 +40,8 @@ struct vtkImageEmbedding::Internals
   std::string ModelKey;
 
   /// The model of `path` with `options`, loaded again only when `key` changed.
-  engine::EmbeddingModel& modelFor(const std::string& path, const engine::EmbeddingOptions& options, const std::string& key)
+  engine::EmbeddingModel& modelFor(
+    const std::string& path, const engine::EmbeddingOptions& options, const std::string& key)
   {
     if (!this->Model || this->ModelKey != key)
     {
@@ -73,12 +74,14 @@ public:
       return true;
     }
     this->Image = vtkUnsignedCharArray::SafeDownCast(pd->GetAbstractArray("image"));
-    vtkIntArray* shape = vtkIntArray::SafeDownCast(input->GetFieldData()->GetAbstractArray("image_shape"));
+    vtkIntArray* shape =
+      vtkIntArray::SafeDownCast(input->GetFieldData()->GetAbstractArray("image_shape"));
     if (!this->Image)
     {
       error = pd->GetAbstractArray("image")
         ? "The input's 'image' array must be unsigned char (uint8) pixels."
-        : "The input has no 'image' (or 'file_name') point-data array: connect an Image Dataset Reader.";
+        : "The input has no 'image' (or 'file_name') point-data array: connect an Image Dataset "
+          "Reader.";
       return false;
     }
     if (!shape || shape->GetNumberOfValues() != 3)
@@ -103,7 +106,8 @@ public:
   }
 
   /// Pixels of sample `i`; decoded files are kept in `storage`.
-  bool Get(vtkIdType i, engine::ImageView& view, dualembed::DecodedImage& storage, std::string& error) const
+  bool Get(vtkIdType i, engine::ImageView& view, dualembed::DecodedImage& storage,
+    std::string& error) const
   {
     if (this->Files)
     {
@@ -139,8 +143,8 @@ vtkSmartPointer<vtkFloatArray> newFloatArray(const std::string& name, vtkIdType 
 /// Why the arrays of `embeddingName` stored with `provenance` [model path,
 /// type, pooling, ...] in `cacheFile` are not what the model at `modelPath`
 /// with `poolingChoice` gives now; empty when they are.
-std::string staleReason(const std::string& embeddingName, vtkStringArray* provenance, const std::string& modelPath,
-  int poolingChoice, const std::string& cacheFile)
+std::string staleReason(const std::string& embeddingName, vtkStringArray* provenance,
+  const std::string& modelPath, int poolingChoice, const std::string& cacheFile)
 {
   namespace fs = std::filesystem;
   std::error_code error;
@@ -150,7 +154,8 @@ std::string staleReason(const std::string& embeddingName, vtkStringArray* proven
   };
   if (!samePath(provenance->GetValue(0), modelPath))
   {
-    return embeddingName + " was made by the model '" + provenance->GetValue(0) + "', not '" + modelPath + "'";
+    return embeddingName + " was made by the model '" + provenance->GetValue(0) + "', not '" +
+      modelPath + "'";
   }
   const std::string modelType = provenance->GetValue(1);
   const std::string pooling = provenance->GetValue(2);
@@ -190,8 +195,8 @@ std::string staleReason(const std::string& embeddingName, vtkStringArray* proven
 /// same sample_id, in `source`: empty when the rows are the input's already
 /// (the same ids in the same order). False, with the reason, when a sample is
 /// missing or the stored ids repeat.
-bool storedRowsOf(vtkDataArray* inputIds, vtkDataArray* storedIds, vtkIdType rows, std::vector<vtkIdType>& source,
-  std::string& reason)
+bool storedRowsOf(vtkDataArray* inputIds, vtkDataArray* storedIds, vtkIdType rows,
+  std::vector<vtkIdType>& source, std::string& reason)
 {
   if (!storedIds)
   {
@@ -221,7 +226,8 @@ bool storedRowsOf(vtkDataArray* inputIds, vtkDataArray* storedIds, vtkIdType row
   }
   if (missing > 0)
   {
-    reason = std::to_string(missing) + " of the input's " + std::to_string(n) + " samples (by sample_id) are not in it";
+    reason = std::to_string(missing) + " of the input's " + std::to_string(n) +
+      " samples (by sample_id) are not in it";
     return false;
   }
   if (identity)
@@ -232,7 +238,8 @@ bool storedRowsOf(vtkDataArray* inputIds, vtkDataArray* storedIds, vtkIdType row
 }
 
 /// `array`'s rows `source` (all of it, as it is, when `source` is empty).
-vtkSmartPointer<vtkAbstractArray> inInputOrder(vtkAbstractArray* array, const std::vector<vtkIdType>& source)
+vtkSmartPointer<vtkAbstractArray> inInputOrder(
+  vtkAbstractArray* array, const std::vector<vtkIdType>& source)
 {
   if (source.empty())
   {
@@ -253,8 +260,8 @@ vtkSmartPointer<vtkAbstractArray> inInputOrder(vtkAbstractArray* array, const st
 /// The preprocessing of `model`: the PreprocessorFile chosen, else the one
 /// beside the model, else ViTImageProcessor's defaults at the model's input
 /// size (with a warning).
-engine::PreprocessorConfig preprocessingFor(
-  vtkAlgorithm* filter, const engine::EmbeddingModel& model, const std::string& modelPath, const std::string& chosenFile)
+engine::PreprocessorConfig preprocessingFor(vtkAlgorithm* filter,
+  const engine::EmbeddingModel& model, const std::string& modelPath, const std::string& chosenFile)
 {
   const std::string path = chosenFile.empty() ? model.preprocessorConfigPath() : chosenFile;
   if (!path.empty())
@@ -264,15 +271,18 @@ engine::PreprocessorConfig preprocessingFor(
   engine::PreprocessorConfig defaults;
   defaults.height = model.inputHeight();
   defaults.width = model.inputWidth();
-  vtkWarningWithObjectMacro(filter, "No preprocessor_config.json beside '"
-      << modelPath << "': resizing to " << defaults.height << "x" << defaults.width
-      << " (bilinear) with mean 0.5 and std 0.5, ViTImageProcessor's defaults. Set PreprocessorFile "
-         "to the model's own configuration.");
+  vtkWarningWithObjectMacro(filter,
+    "No preprocessor_config.json beside '" << modelPath << "': resizing to " << defaults.height
+                                           << "x" << defaults.width
+                                           << " (bilinear) with mean 0.5 and std 0.5, "
+                                              "ViTImageProcessor's defaults. Set PreprocessorFile "
+                                              "to the model's own configuration.");
   return defaults;
 }
 
 /// pred_label_<tag> (the most probable class) and pred_label_str_<tag> (its name).
-void addPredictions(vtkPointData* pd, vtkFloatArray* probs, const std::vector<std::string>& names, const std::string& tag)
+void addPredictions(vtkPointData* pd, vtkFloatArray* probs, const std::vector<std::string>& names,
+  const std::string& tag)
 {
   const vtkIdType n = probs->GetNumberOfTuples();
   const int classes = probs->GetNumberOfComponents();
@@ -287,7 +297,8 @@ void addPredictions(vtkPointData* pd, vtkFloatArray* probs, const std::vector<st
     const float* p = probs->GetPointer(i * classes);
     const int label = static_cast<int>(std::max_element(p, p + classes) - p);
     predicted->SetValue(i, label);
-    predictedNames->SetValue(i, label < static_cast<int>(names.size()) ? names[label] : std::to_string(label));
+    predictedNames->SetValue(
+      i, label < static_cast<int>(names.size()) ? names[label] : std::to_string(label));
   }
   pd->AddArray(predicted);
   pd->AddArray(predictedNames);
@@ -313,7 +324,8 @@ public:
     std::string error;
     if (!this->Images.Get(static_cast<vtkIdType>(index), view, this->Decoded[slot], error))
     {
-      throw engine::ModelError("Cannot read the image of sample " + std::to_string(index) + ": " + error + ".");
+      throw engine::ModelError(
+        "Cannot read the image of sample " + std::to_string(index) + ": " + error + ".");
     }
     return view;
   }
@@ -356,12 +368,16 @@ bool vtkImageEmbedding::ChooseOutputTag(vtkPolyData* input, const std::string& m
     if (taken(this->Tag))
     {
       // Overwriting would silently replace the other model's arrays: say which model made them.
-      auto* other = vtkStringArray::SafeDownCast(input->GetFieldData()->GetAbstractArray(("model_" + this->Tag).c_str()));
-      vtkErrorMacro("Tag '" << this->Tag << "' is taken: the input already has embedding_" << this->Tag
-                            << (other && other->GetNumberOfValues() > 0 ? " from the model '" + other->GetValue(0) + "'" : std::string())
-                            << ", and this embedding of the model '" << modelPath
-                            << "' would overwrite it. Choose another Tag (e.g. ft for a fine-tuned model), or "
-                               "leave Tag empty to get a free one.");
+      auto* other = vtkStringArray::SafeDownCast(
+        input->GetFieldData()->GetAbstractArray(("model_" + this->Tag).c_str()));
+      vtkErrorMacro(
+        "Tag '" << this->Tag << "' is taken: the input already has embedding_" << this->Tag
+                << (other && other->GetNumberOfValues() > 0
+                       ? " from the model '" + other->GetValue(0) + "'"
+                       : std::string())
+                << ", and this embedding of the model '" << modelPath
+                << "' would overwrite it. Choose another Tag (e.g. ft for a fine-tuned model), or "
+                   "leave Tag empty to get a free one.");
       return false;
     }
     this->OutputTag = this->Tag;
@@ -377,14 +393,15 @@ bool vtkImageEmbedding::ChooseOutputTag(vtkPolyData* input, const std::string& m
   this->OutputTag = dualembed::freeEmbeddingTag(names, modelPath);
   if (this->OutputTag.empty())
   {
-    vtkErrorMacro("Tag is empty and the model path '" << modelPath << "' gives no name for the arrays: set Tag.");
+    vtkErrorMacro("Tag is empty and the model path '"
+      << modelPath << "' gives no name for the arrays: set Tag.");
     return false;
   }
   return true;
 }
 
-int vtkImageEmbedding::Embed(
-  vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile)
+int vtkImageEmbedding::Embed(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,
+  const std::string& cacheFile)
 {
   if (dualembed::isEmptyInput(input))
   {
@@ -395,7 +412,8 @@ int vtkImageEmbedding::Embed(
 
   if (modelPath.empty())
   {
-    vtkErrorMacro("No model chosen: set ModelPath to a Hugging Face model folder or a TorchScript file.");
+    vtkErrorMacro(
+      "No model chosen: set ModelPath to a Hugging Face model folder or a TorchScript file.");
     return 0;
   }
   if (!this->ChooseOutputTag(input, modelPath))
@@ -423,7 +441,8 @@ int vtkImageEmbedding::Embed(
     options.device = static_cast<engine::ComputeDevice>(this->Device);
     options.precision = static_cast<engine::Precision>(this->Precision);
     // 0 = the cores of this machine, shared by the MPI ranks running on it.
-    options.threads = this->NumberOfThreads > 0 ? this->NumberOfThreads : dualembed::threadsPerRank();
+    options.threads =
+      this->NumberOfThreads > 0 ? this->NumberOfThreads : dualembed::threadsPerRank();
     // A PreprocessorFile set by the user fixes a TorchScript model's input size
     // as one beside the model would (the engine probes the script at that size).
     if (!this->PreprocessorFile.empty())
@@ -433,13 +452,14 @@ int vtkImageEmbedding::Embed(
       options.inputHeight = size.height;
       options.inputWidth = size.width;
     }
-    const std::string key = modelPath + "|" + std::to_string(modificationTime(modelPath)) +
-      "|" + std::to_string(this->Pooling) + "|" + std::to_string(this->Device) + "|" +
+    const std::string key = modelPath + "|" + std::to_string(modificationTime(modelPath)) + "|" +
+      std::to_string(this->Pooling) + "|" + std::to_string(this->Device) + "|" +
       std::to_string(this->Precision) + "|" + this->PreprocessorFile + "|" +
       std::to_string(modificationTime(this->PreprocessorFile));
     engine::EmbeddingModel& model = this->Internal->modelFor(modelPath, options, key);
     engine::setEngineThreads(options.threads);
-    const engine::PreprocessorConfig preprocessing = preprocessingFor(this, model, modelPath, this->PreprocessorFile);
+    const engine::PreprocessorConfig preprocessing =
+      preprocessingFor(this, model, modelPath, this->PreprocessorFile);
 
     const bool head = model.hasHead();
     const int dimension = static_cast<int>(model.embeddingDim());
@@ -458,7 +478,8 @@ int vtkImageEmbedding::Embed(
     targets.embedding = embedding->GetPointer(0);
     targets.logits = head ? logits->GetPointer(0) : nullptr;
     targets.probs = head ? probs->GetPointer(0) : nullptr;
-    engine::embedImages(model, source, preprocessing, this->BatchSize, targets, dualembed::progressReporter(this));
+    engine::embedImages(
+      model, source, preprocessing, this->BatchSize, targets, dualembed::progressReporter(this));
 
     vtkPointData* pd = output->GetPointData();
     pd->AddArray(embedding);
@@ -471,8 +492,9 @@ int vtkImageEmbedding::Embed(
     // Provenance, so that saved results say which model made each embedding.
     vtkNew<vtkStringArray> provenance;
     provenance->SetName(("model_" + this->OutputTag).c_str());
-    for (const std::string& fact : { modelPath, model.modelType(), std::string(engine::poolingName(model.pooling())),
-           model.deviceName() + " " + model.precisionName() })
+    for (const std::string& fact :
+      { modelPath, model.modelType(), std::string(engine::poolingName(model.pooling())),
+        model.deviceName() + " " + model.precisionName() })
     {
       provenance->InsertNextValue(fact);
     }
@@ -493,8 +515,8 @@ int vtkImageEmbedding::Embed(
   return 1;
 }
 
-bool vtkImageEmbedding::UseCache(
-  vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile)
+bool vtkImageEmbedding::UseCache(vtkPolyData* input, vtkPolyData* output,
+  const std::string& modelPath, const std::string& cacheFile)
 {
   if (cacheFile.empty())
   {
@@ -547,7 +569,8 @@ bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output,
   }
 
   // Same model: provenance [ModelPath, model type, pooling, device precision] of the filter.
-  auto* provenance = vtkStringArray::SafeDownCast(storedFields->GetAbstractArray(("model_" + tag).c_str()));
+  auto* provenance =
+    vtkStringArray::SafeDownCast(storedFields->GetAbstractArray(("model_" + tag).c_str()));
   if (!provenance || provenance->GetNumberOfValues() < 3)
   {
     reason = "it does not record the model of " + names[1] + " (field data model_" + tag + ")";
@@ -578,11 +601,12 @@ bool vtkImageEmbedding::LoadFromCache(vtkPolyData* input, vtkPolyData* output,
     }
   }
   output->GetFieldData()->AddArray(provenance);
-  vtkSampleArrays::MarkEmbedding(pd->GetAbstractArray(names[1].c_str())); // caches written before the mark
+  vtkSampleArrays::MarkEmbedding(
+    pd->GetAbstractArray(names[1].c_str())); // caches written before the mark
 
   std::ostringstream message;
-  message << "Image Embedding: loaded " << names[1] << " for " << input->GetNumberOfPoints() << " samples from "
-          << cacheFile << " (model unchanged).\n";
+  message << "Image Embedding: loaded " << names[1] << " for " << input->GetNumberOfPoints()
+          << " samples from " << cacheFile << " (model unchanged).\n";
   vtkOutputWindowDisplayText(message.str().c_str());
   return true;
 }

@@ -124,7 +124,8 @@ protected:
   /// Embeds the input's samples with the model at `modelPath` into `output`
   /// (a shallow copy of `input`), or loads them from `cacheFile` when it holds
   /// them; 0 after reporting a failure. Shared with vtkCheckpointEmbedding.
-  int Embed(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile);
+  int Embed(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,
+    const std::string& cacheFile);
 
   /// The tag of the arrays Embed() makes: Tag, or the free one chosen when Tag is
   /// empty. False, after reporting why, when Tag names an embedding the input has.
@@ -136,7 +137,8 @@ protected:
 
   /// True when `cacheFile` (if any) gave `output` its arrays; else says in the
   /// output window why it was not used.
-  bool UseCache(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath, const std::string& cacheFile);
+  bool UseCache(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,
+    const std::string& cacheFile);
   /// Adds the arrays stored in `cacheFile` to `output`; false, with the reason, when
   /// they cannot be used.
   bool LoadFromCache(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,

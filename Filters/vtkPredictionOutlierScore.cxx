@@ -21,19 +21,22 @@ vtkPredictionOutlierScore::vtkPredictionOutlierScore()
   this->SetInputArrayToProcess(1, 0, 0, vtkDataObject::FIELD_ASSOCIATION_POINTS, "");
 }
 
-int vtkPredictionOutlierScore::Execute(
-  vtkInformation*, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
+int vtkPredictionOutlierScore::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData* output,
+  const dualembed::SampleExchange& exchange)
 {
   // The confident thresholds are per-class means over all samples: under MPI
   // every rank gets all probabilities and labels, and keeps its own rows.
   vtkAbstractArray* probabilityArray = nullptr;
   vtkAbstractArray* labelArray = nullptr;
   dualembed::SelectedArray probabilities, labelValues;
-  if (!dualembed::chooseInputArray(this, 0, input, { "Probabilities", dualembed::ArrayRole::Probabilities },
-        exchange, probabilityArray) ||
-    !dualembed::chooseInputArray(this, 1, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labelArray) ||
-    !dualembed::gatherSelectedArray(this, probabilityArray, exchange, dualembed::GatherTo::AllRanks, probabilities) ||
-    !dualembed::gatherSelectedArray(this, labelArray, exchange, dualembed::GatherTo::AllRanks, labelValues))
+  if (!dualembed::chooseInputArray(this, 0, input,
+        { "Probabilities", dualembed::ArrayRole::Probabilities }, exchange, probabilityArray) ||
+    !dualembed::chooseInputArray(
+      this, 1, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labelArray) ||
+    !dualembed::gatherSelectedArray(
+      this, probabilityArray, exchange, dualembed::GatherTo::AllRanks, probabilities) ||
+    !dualembed::gatherSelectedArray(
+      this, labelArray, exchange, dualembed::GatherTo::AllRanks, labelValues))
   {
     return 0;
   }
@@ -49,8 +52,10 @@ int vtkPredictionOutlierScore::Execute(
     const auto result =
       engine::computePredictionOutlierScore(probabilities.matrix(), labels.data(), options);
     const std::string x = dualembed::resultSuffix(probabilities.name);
-    dualembed::addPointArray<vtkFloatArray>(output, "ood_pred_score_" + x, exchange.localPart(result.oodScore));
-    dualembed::addPointArray<vtkFloatArray>(output, "label_quality_" + x, exchange.localPart(result.labelQuality));
+    dualembed::addPointArray<vtkFloatArray>(
+      output, "ood_pred_score_" + x, exchange.localPart(result.oodScore));
+    dualembed::addPointArray<vtkFloatArray>(
+      output, "label_quality_" + x, exchange.localPart(result.labelQuality));
   });
 }
 

@@ -45,7 +45,8 @@ int vtkSampleFilter::ExecuteOnGatheredArray(vtkPolyData* input, vtkPolyData* out
     return 1;
   }
   dualembed::SelectedArray rows;
-  if (!dualembed::gatherSelectedArray(this, selected, exchange, dualembed::GatherTo::AllRanks, rows))
+  if (!dualembed::gatherSelectedArray(
+        this, selected, exchange, dualembed::GatherTo::AllRanks, rows))
   {
     return 0;
   }

@@ -48,8 +48,8 @@ protected:
   /// The filter's work on this rank's samples (`exchange`: this rank's share
   /// of all samples, and the collective calls). `output` is empty. Returns 0
   /// after reporting a failure (collectively: the same on every rank).
-  virtual int Execute(
-    vtkInformation* request, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange) = 0;
+  virtual int Execute(vtkInformation* request, vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange) = 0;
 
   /// Called instead of Execute() when the input is empty (a failure upstream):
   /// a temporal filter abandons its loop over the time steps here.
@@ -64,8 +64,9 @@ protected:
   /// `compute` on this rank (it may throw, and makes no collective calls),
   /// then, once every rank succeeded, `publish` on every rank (collective
   /// calls allowed): it adds the arrays and returns their names.
-  int ExecuteOnGatheredArray(vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange,
-    const dualembed::ArrayChoice& choice, const std::function<void(const dualembed::SelectedArray&)>& compute,
+  int ExecuteOnGatheredArray(vtkPolyData* input, vtkPolyData* output,
+    const dualembed::SampleExchange& exchange, const dualembed::ArrayChoice& choice,
+    const std::function<void(const dualembed::SelectedArray&)>& compute,
     const std::function<std::vector<std::string>(const dualembed::SelectedArray&)>& publish);
 #endif
 

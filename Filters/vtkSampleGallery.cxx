@@ -16,9 +16,9 @@
 #include "vtkIntArray.h"
 #include "vtkNew.h"
 #include "vtkObjectFactory.h"
+#include "vtkPVExtractSelection.h"
 #include "vtkPointData.h"
 #include "vtkPoints.h"
-#include "vtkPVExtractSelection.h"
 #include "vtkPolyData.h"
 #include "vtkSelection.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
@@ -28,9 +28,9 @@
 #include "vtkUnsignedCharArray.h"
 
 #include <algorithm>
-#include <numeric>
 #include <cstdio>
 #include <map>
+#include <numeric>
 #include <vector>
 
 vtkStandardNewMacro(vtkSampleGallery);
@@ -114,7 +114,8 @@ std::vector<vtkIdType> chooseRows(vtkPolyData* samples, vtkSelection* selection,
   ids = exchange.allGatherLists(ids);
   if (selection)
   {
-    const std::vector<long long> counts = exchange.allGatherLists(std::vector<long long>{ static_cast<long long>(proposed) });
+    const std::vector<long long> counts =
+      exchange.allGatherLists(std::vector<long long>{ static_cast<long long>(proposed) });
     selectedCount = static_cast<vtkIdType>(std::accumulate(counts.begin(), counts.end(), 0LL));
   }
   candidates.clear();
@@ -201,7 +202,8 @@ void addRankHistograms(vtkTable* table, vtkDataArray* rank, const std::vector<vt
     range[0] = VTK_DOUBLE_MAX;
     range[1] = VTK_DOUBLE_MIN;
   }
-  const std::vector<double> ranges = exchange.allGatherRows(std::vector<double>{ range[0], range[1] }, 2);
+  const std::vector<double> ranges =
+    exchange.allGatherRows(std::vector<double>{ range[0], range[1] }, 2);
   double low = VTK_DOUBLE_MAX, high = VTK_DOUBLE_MIN;
   for (size_t r = 0; r + 1 < ranges.size(); r += 2)
   {
@@ -251,7 +253,8 @@ std::vector<std::string> rowArrayNames(vtkPointData* pd)
   {
     vtkAbstractArray* array = pd->GetAbstractArray(i);
     if (array && array->GetName() &&
-      (array->GetNumberOfComponents() == 1 || std::string(array->GetName()).rfind("label_probability_", 0) == 0))
+      (array->GetNumberOfComponents() == 1 ||
+        std::string(array->GetName()).rfind("label_probability_", 0) == 0))
     {
       names.emplace_back(array->GetName());
     }
@@ -262,7 +265,8 @@ std::vector<std::string> rowArrayNames(vtkPointData* pd)
 /// The global rows `rows` and their nearest neighbours, gathered onto every
 /// rank (collective), with the map global row -> row of the result.
 vtkSmartPointer<vtkPolyData> gatherShown(vtkPolyData* samples, const std::vector<vtkIdType>& rows,
-  const std::string& neighborName, const dualembed::SampleExchange& exchange, std::map<vtkIdType, vtkIdType>& rowOf)
+  const std::string& neighborName, const dualembed::SampleExchange& exchange,
+  std::map<vtkIdType, vtkIdType>& rowOf)
 {
   std::vector<long long> neighborOfRow; // pairs (row, its nearest neighbour), from their owners
   vtkDataArray* localNeighbors = samples->GetPointData()->GetArray(neighborName.c_str());
@@ -296,10 +300,12 @@ struct ShownRows
 /// neighbour's image beside the sample's. False when the gathered samples lack
 /// the images or the neighbours.
 bool fillRowTable(vtkTable* table, vtkPolyData* shown, const std::vector<vtkIdType>& rows,
-  const std::map<vtkIdType, vtkIdType>& rowOf, const std::string& neighborName, ShownRows& shownRows)
+  const std::map<vtkIdType, vtkIdType>& rowOf, const std::string& neighborName,
+  ShownRows& shownRows)
 {
   vtkPointData* shownData = shown->GetPointData();
-  vtkUnsignedCharArray* images = vtkUnsignedCharArray::SafeDownCast(shownData->GetAbstractArray("image"));
+  vtkUnsignedCharArray* images =
+    vtkUnsignedCharArray::SafeDownCast(shownData->GetAbstractArray("image"));
   vtkDataArray* neighbors = shownData->GetArray(neighborName.c_str());
   if (!images || !neighbors)
   {
@@ -354,7 +360,8 @@ bool fillRowTable(vtkTable* table, vtkPolyData* shown, const std::vector<vtkIdTy
     }
     else
     {
-      std::fill_n(neighborImages->GetPointer(r * images->GetNumberOfComponents()), images->GetNumberOfComponents(), 0);
+      std::fill_n(neighborImages->GetPointer(r * images->GetNumberOfComponents()),
+        images->GetNumberOfComponents(), 0);
     }
   }
   table->AddColumn(neighborImages);
@@ -370,12 +377,13 @@ std::string formatScore(const char* name, double value)
 
 /// Why the gallery cannot show `samples` (empty: it can); `selected`: the
 /// selection's local point ids.
-std::string inputProblem(vtkPolyData* samples, vtkSelection* selection, const std::string& neighborSuffix,
-  const std::string& rankArray, std::vector<vtkIdType>& selected)
+std::string inputProblem(vtkPolyData* samples, vtkSelection* selection,
+  const std::string& neighborSuffix, const std::string& rankArray, std::vector<vtkIdType>& selected)
 {
   vtkPointData* pd = samples->GetPointData();
   vtkUnsignedCharArray* images = vtkUnsignedCharArray::SafeDownCast(pd->GetAbstractArray("image"));
-  vtkIntArray* shape = vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
+  vtkIntArray* shape =
+    vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
   const std::string neighborName = "nn_id_" + neighborSuffix;
   if (!images || !shape || shape->GetNumberOfValues() != 3 ||
     shape->GetValue(0) * shape->GetValue(1) * shape->GetValue(2) != images->GetNumberOfComponents())
@@ -385,7 +393,8 @@ std::string inputProblem(vtkPolyData* samples, vtkSelection* selection, const st
   }
   if (!pd->GetArray(neighborName.c_str()))
   {
-    return "The samples have no '" + neighborName + "' array: apply Embedding Nearest Neighbor "
+    return "The samples have no '" + neighborName +
+      "' array: apply Embedding Nearest Neighbor "
       "first, or set NeighborSuffix to the X of an existing nn_id_X array.";
   }
   if (!selection && !pd->GetArray(rankArray.c_str()))
@@ -402,16 +411,19 @@ std::string inputProblem(vtkPolyData* samples, vtkSelection* selection, const st
 }
 
 /// What each row of the table says: its sample, its neighbour, the lines of text beside them.
-std::vector<dualembed::GalleryRow> describeRows(vtkTable* table, vtkPolyData* shown, const ShownRows& shownRows,
-  const std::string& x, const std::string& rankArray)
+std::vector<dualembed::GalleryRow> describeRows(vtkTable* table, vtkPolyData* shown,
+  const ShownRows& shownRows, const std::string& x, const std::string& rankArray)
 {
   vtkStringArray* labels = vtkStringArray::SafeDownCast(table->GetColumnByName("label_str"));
   vtkDataArray* sampleIds = vtkDataArray::SafeDownCast(table->GetColumnByName("sample_id"));
-  vtkDataArray* flags = vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_flag_" + x).c_str()));
-  vtkDataArray* distances = vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_distance_" + x).c_str()));
+  vtkDataArray* flags =
+    vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_flag_" + x).c_str()));
+  vtkDataArray* distances =
+    vtkDataArray::SafeDownCast(table->GetColumnByName(("nn_distance_" + x).c_str()));
   vtkDataArray* scores = vtkDataArray::SafeDownCast(table->GetColumnByName(rankArray.c_str()));
   vtkDataArray* pointIds = vtkDataArray::SafeDownCast(table->GetColumnByName("point_id"));
-  vtkDataArray* neighborPointIds = vtkDataArray::SafeDownCast(table->GetColumnByName("neighbor_point_id"));
+  vtkDataArray* neighborPointIds =
+    vtkDataArray::SafeDownCast(table->GetColumnByName("neighbor_point_id"));
   vtkStringArray* predictions = nullptr;
   for (vtkIdType i = 0; i < table->GetNumberOfColumns() && !predictions; ++i)
   {
@@ -420,7 +432,8 @@ std::vector<dualembed::GalleryRow> describeRows(vtkTable* table, vtkPolyData* sh
       predictions = vtkStringArray::SafeDownCast(table->GetColumn(i));
     }
   }
-  vtkStringArray* allLabels = vtkStringArray::SafeDownCast(shown->GetPointData()->GetAbstractArray("label_str"));
+  vtkStringArray* allLabels =
+    vtkStringArray::SafeDownCast(shown->GetPointData()->GetAbstractArray("label_str"));
   vtkDataArray* allSampleIds = shown->GetPointData()->GetArray("sample_id");
   std::vector<dualembed::GalleryRow> rows(shownRows.neighbor.size());
   for (size_t r = 0; r < rows.size(); ++r)
@@ -431,7 +444,8 @@ std::vector<dualembed::GalleryRow> describeRows(vtkTable* table, vtkPolyData* sh
     row.flagged = flags && flags->GetComponent(t, 0) != 0;
     row.hasNeighbor = neighborRow >= 0;
     row.sampleId = static_cast<long long>((sampleIds ? sampleIds : pointIds)->GetComponent(t, 0));
-    row.neighborSampleId = !row.hasNeighbor ? -1
+    row.neighborSampleId = !row.hasNeighbor
+      ? -1
       : static_cast<long long>(allSampleIds ? allSampleIds->GetComponent(neighborRow, 0)
                                             : neighborPointIds->GetComponent(t, 0));
     row.label = labels ? labels->GetValue(t) : std::string();
@@ -448,7 +462,8 @@ std::vector<dualembed::GalleryRow> describeRows(vtkTable* table, vtkPolyData* sh
     }
     char neighborLine[160];
     std::snprintf(neighborLine, sizeof(neighborLine), "nn #%lld %s  d %.3f%s", row.neighborSampleId,
-      row.neighborLabel.c_str(), static_cast<double>(distances ? distances->GetComponent(t, 0) : 0.0),
+      row.neighborLabel.c_str(),
+      static_cast<double>(distances ? distances->GetComponent(t, 0) : 0.0),
       row.flagged ? "  duplicate?" : "");
     row.lines.emplace_back(neighborLine);
   }
@@ -456,7 +471,8 @@ std::vector<dualembed::GalleryRow> describeRows(vtkTable* table, vtkPolyData* sh
 }
 
 /// The picture's rows as its field data: ids, labels, distances and flags, row 0 at the top.
-void addRowFieldData(vtkImageData* output, vtkTable* table, const std::vector<dualembed::GalleryRow>& rows)
+void addRowFieldData(
+  vtkImageData* output, vtkTable* table, const std::vector<dualembed::GalleryRow>& rows)
 {
   vtkNew<vtkTypeInt64Array> rowPoints, rowNeighborPoints, rowSamples, rowNeighbors;
   rowPoints->DeepCopy(table->GetColumnByName("point_id"));
@@ -480,8 +496,9 @@ void addRowFieldData(vtkImageData* output, vtkTable* table, const std::vector<du
     rowFlags->InsertNextValue(row.flagged ? 1 : 0);
   }
   vtkFieldData* fd = output->GetFieldData();
-  for (vtkAbstractArray* array : std::initializer_list<vtkAbstractArray*>{ rowPoints, rowNeighborPoints,
-         rowSamples, rowNeighbors, rowLabels, rowNeighborLabels, rowDistances, rowFlags })
+  for (vtkAbstractArray* array :
+    std::initializer_list<vtkAbstractArray*>{ rowPoints, rowNeighborPoints, rowSamples,
+      rowNeighbors, rowLabels, rowNeighborLabels, rowDistances, rowFlags })
   {
     fd->AddArray(array);
   }
@@ -549,7 +566,8 @@ int vtkSampleGallery::RequestData(
   });
 }
 
-int vtkSampleGallery::Draw(vtkPolyData* samples, vtkSelection* selection, vtkImageData* output, vtkTable* table)
+int vtkSampleGallery::Draw(
+  vtkPolyData* samples, vtkSelection* selection, vtkImageData* output, vtkTable* table)
 {
   // Under MPI the samples are spread over the ranks: the rows to show and
   // their neighbours are gathered from the ranks owning them, and the root
@@ -557,7 +575,8 @@ int vtkSampleGallery::Draw(vtkPolyData* samples, vtkSelection* selection, vtkIma
   const dualembed::SampleExchange exchange(samples->GetNumberOfPoints());
   const std::string neighborName = "nn_id_" + this->NeighborSuffix;
   std::vector<vtkIdType> selected;
-  const std::string problem = inputProblem(samples, selection, this->NeighborSuffix, this->RankArray, selected);
+  const std::string problem =
+    inputProblem(samples, selection, this->NeighborSuffix, this->RankArray, selected);
   if (exchange.minimum(problem.empty() ? 1 : 0) == 0)
   {
     if (!problem.empty())
@@ -573,7 +592,8 @@ int vtkSampleGallery::Draw(vtkPolyData* samples, vtkSelection* selection, vtkIma
   const std::vector<vtkIdType> rows =
     chooseRows(samples, selection, selected, rank, this->Count, exchange, selectedCount);
   std::map<vtkIdType, vtkIdType> rowOf;
-  const vtkSmartPointer<vtkPolyData> shown = gatherShown(samples, rows, neighborName, exchange, rowOf);
+  const vtkSmartPointer<vtkPolyData> shown =
+    gatherShown(samples, rows, neighborName, exchange, rowOf);
   addRankHistograms(table, rank, selection ? &selected : nullptr, exchange); // collective
   if (exchange.rank() != 0)
   {
@@ -586,14 +606,17 @@ int vtkSampleGallery::Draw(vtkPolyData* samples, vtkSelection* selection, vtkIma
     vtkErrorMacro("The gallery's samples could not be gathered from the MPI ranks.");
     return 0;
   }
-  vtkIntArray* shape = vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
+  vtkIntArray* shape =
+    vtkIntArray::SafeDownCast(samples->GetFieldData()->GetAbstractArray("image_shape"));
   table->GetFieldData()->AddArray(shape);
-  vtkNew<vtkTypeInt64Array> total; // how many samples the selection holds (the table shows Count at most)
+  vtkNew<vtkTypeInt64Array>
+    total; // how many samples the selection holds (the table shows Count at most)
   total->SetName("selected_count");
   total->InsertNextValue(selectedCount);
   table->GetFieldData()->AddArray(total);
 
-  // Output 0: the picture, one row per shown sample, labelled with the values the Sample Inspector shows.
+  // Output 0: the picture, one row per shown sample, labelled with the values the Sample Inspector
+  // shows.
   const std::vector<dualembed::GalleryRow> described =
     describeRows(table, shown, shownRows, this->NeighborSuffix, this->RankArray);
   const int imageShape[3] = { shape->GetValue(0), shape->GetValue(1), shape->GetValue(2) };

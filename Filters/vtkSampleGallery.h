@@ -6,15 +6,13 @@
  * nearest-neighbour array `nn_id_<X>`). Input 1 (optional): a selection. The
  * gallery shows the Count selected samples (without a selection: of all
  * samples) with the lowest values of RankArray, in that order (e.g.
- * `outlier_score_foundation`: the strongest outliers first). Each row: the sample's image, then its nearest
- * neighbour's; the frame around the pair is red when `nn_flag_<X>` marks a
- * near-duplicate, grey otherwise; beside the pair, its sample id, class,
- * predicted class, score and the neighbour's id, class and distance are
- * written. Output 0 is that picture, an RGB vtkImageData with one row per
- * shown sample (row 0 at the top; its rows' ids, labels and distances are
- * also field data). Output 1 is the same rows as a vtkTable: every
- * one-component point-data array of the sample (scores, labels,
- * predictions, neighbours), `point_id`, the `image` and the neighbour's
+ * `outlier_score_foundation`: the strongest outliers first). Each row: the sample's image, then its
+ * nearest neighbour's; the frame around the pair is red when `nn_flag_<X>` marks a near-duplicate,
+ * grey otherwise; beside the pair, its sample id, class, predicted class, score and the neighbour's
+ * id, class and distance are written. Output 0 is that picture, an RGB vtkImageData with one row
+ * per shown sample (row 0 at the top; its rows' ids, labels and distances are also field data).
+ * Output 1 is the same rows as a vtkTable: every one-component point-data array of the sample
+ * (scores, labels, predictions, neighbours), `point_id`, the `image` and the neighbour's
  * `neighbor_image` — what the GUI's Sample Inspector shows.
  *
  * Any selection ParaView makes (ids, frustum, thresholds, locations, Find
@@ -42,7 +40,10 @@ public:
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
   /// The selection (optional second input).
-  void SetSelectionConnection(vtkAlgorithmOutput* selection) { this->SetInputConnection(1, selection); }
+  void SetSelectionConnection(vtkAlgorithmOutput* selection)
+  {
+    this->SetInputConnection(1, selection);
+  }
 
   ///@{
   /// Rows shown when nothing is selected (8); at most this many selected samples are shown.

@@ -29,7 +29,7 @@ struct vtkTrainingDynamics::Internals
   // Collected, one entry per time step (empty where a step has no probabilities).
   std::string ProbsName, LogitsName, EmbeddingName;
   int Classes = 0;
-  std::vector<std::vector<float>> Probs, Logits; // this rank's rows
+  std::vector<std::vector<float>> Probs, Logits;    // this rank's rows
   std::vector<dualembed::SelectedArray> Embeddings; // all rows (the kNN needs every sample)
   std::vector<int32_t> Labels;
 
@@ -64,8 +64,8 @@ vtkTrainingDynamics::vtkTrainingDynamics()
 
 vtkTrainingDynamics::~vtkTrainingDynamics() = default;
 
-int vtkTrainingDynamics::Execute(
-  vtkInformation* request, vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange)
+int vtkTrainingDynamics::Execute(vtkInformation* request, vtkPolyData* input, vtkPolyData* output,
+  const dualembed::SampleExchange& exchange)
 {
   dualembed::TemporalSeries& series = this->Series();
   if (series.collecting())
@@ -74,8 +74,8 @@ int vtkTrainingDynamics::Execute(
     this->UpdateProgress(0.8 * static_cast<double>(step) / static_cast<double>(series.size()));
     if (this->GetAbortExecute())
     {
-      vtkWarningMacro("Training Dynamics aborted while reading checkpoint " << step + 1 << " of " << series.size()
-                                                                           << ": the output is empty.");
+      vtkWarningMacro("Training Dynamics aborted while reading checkpoint "
+        << step + 1 << " of " << series.size() << ": the output is empty.");
       series.abandon(request);
       return 0;
     }
@@ -108,7 +108,8 @@ int vtkTrainingDynamics::Execute(
   return 1;
 }
 
-bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step, const dualembed::SampleExchange& exchange)
+bool vtkTrainingDynamics::CollectStep(
+  vtkPolyData* input, size_t step, const dualembed::SampleExchange& exchange)
 {
   Internals& in = *this->Internal;
   if (step == 0)
@@ -116,22 +117,25 @@ bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step, const dua
     in.Clear();
     vtkAbstractArray* labels = nullptr;
     dualembed::SelectedArray labelValues;
-    if (!dualembed::chooseInputArray(this, 1, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labels) ||
+    if (!dualembed::chooseInputArray(
+          this, 1, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labels) ||
       !dualembed::readSelectedArray(this, labels, labelValues))
     {
       return false;
     }
     if (labelValues.dimension != 1)
     {
-      vtkErrorMacro("The labels array '" << labelValues.name << "' has " << labelValues.dimension
-                                         << " components; choose a one-component class-index array such as 'label'.");
+      vtkErrorMacro("The labels array '"
+        << labelValues.name << "' has " << labelValues.dimension
+        << " components; choose a one-component class-index array such as 'label'.");
       return false;
     }
     in.Labels.resize(labelValues.values.size());
     for (size_t i = 0; i < in.Labels.size(); ++i)
     {
       const float value = labelValues.values[i];
-      in.Labels[i] = std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
+      in.Labels[i] =
+        std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
     }
   }
 
@@ -157,8 +161,9 @@ bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step, const dua
     }
     if (values.name != in.ProbsName || values.dimension != in.Classes)
     {
-      vtkErrorMacro("Time step " << step + 1 << " has '" << values.name << "' with " << values.dimension
-                                 << " classes, the steps before '" << in.ProbsName << "' with " << in.Classes
+      vtkErrorMacro("Time step " << step + 1 << " has '" << values.name << "' with "
+                                 << values.dimension << " classes, the steps before '"
+                                 << in.ProbsName << "' with " << in.Classes
                                  << ": the checkpoints must predict the same classes.");
       return false;
     }
@@ -167,7 +172,8 @@ bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step, const dua
     if (vtkAbstractArray* logits = input->GetPointData()->GetAbstractArray(in.LogitsName.c_str()))
     {
       dualembed::SelectedArray logitValues;
-      if (dualembed::readSelectedArray(this, logits, logitValues) && logitValues.dimension == in.Classes)
+      if (dualembed::readSelectedArray(this, logits, logitValues) &&
+        logitValues.dimension == in.Classes)
       {
         in.Logits.back() = std::move(logitValues.values);
       }
@@ -178,10 +184,11 @@ bool vtkTrainingDynamics::CollectStep(vtkPolyData* input, size_t step, const dua
   {
     vtkAbstractArray* embedding = nullptr;
     in.Embeddings.emplace_back();
-    if (!dualembed::chooseInputArray(this, 2, input, { "Embedding", dualembed::ArrayRole::Embedding, 0, "embedding_ft" },
-          exchange, embedding))
+    if (!dualembed::chooseInputArray(this, 2, input,
+          { "Embedding", dualembed::ArrayRole::Embedding, 0, "embedding_ft" }, exchange, embedding))
     {
-      vtkErrorMacro("Time step " << step + 1 << " has no embedding to measure the drift with (see above), or "
+      vtkErrorMacro("Time step " << step + 1
+                                 << " has no embedding to measure the drift with (see above), or "
                                  << "turn ComputeEmbeddingDrift off.");
       return false;
     }
@@ -200,8 +207,9 @@ bool vtkTrainingDynamics::ComputeResult(const dualembed::SampleExchange& exchang
   Internals& in = *this->Internal;
   if (in.StepsWithPredictions.empty())
   {
-    vtkErrorMacro("No time step has the probabilities array (e.g. probs_ft): training dynamics need the "
-                  "predictions of the checkpoints (models with a classifier head).");
+    vtkErrorMacro(
+      "No time step has the probabilities array (e.g. probs_ft): training dynamics need the "
+      "predictions of the checkpoints (models with a classifier head).");
     return false;
   }
   if (exchange.rank() == 0 && in.StepsWithPredictions.size() < in.Probs.size())
@@ -209,24 +217,28 @@ bool vtkTrainingDynamics::ComputeResult(const dualembed::SampleExchange& exchang
     std::ostringstream message;
     message << "Training Dynamics: " << in.Probs.size() - in.StepsWithPredictions.size() << " of "
             << in.Probs.size() << " time steps have no " << in.ProbsName
-            << " (no classifier head); the dynamics use the other " << in.StepsWithPredictions.size() << ".\n";
+            << " (no classifier head); the dynamics use the other "
+            << in.StepsWithPredictions.size() << ".\n";
     vtkOutputWindowDisplayText(message.str().c_str());
   }
   if (exchange.rank() == 0 && in.StepsWithPredictions.size() == 1)
   {
-    vtkWarningMacro("Only one checkpoint has predictions: variability is 0 and forgetting needs two; "
-                    "connect a series of checkpoints (Checkpoint Embedding) for the dynamics of training.");
+    vtkWarningMacro(
+      "Only one checkpoint has predictions: variability is 0 and forgetting needs two; "
+      "connect a series of checkpoints (Checkpoint Embedding) for the dynamics of training.");
   }
   const int64_t rows = static_cast<int64_t>(in.Labels.size());
-  return dualembed::runEngine(this, exchange,
+  return dualembed::runEngine(
+           this, exchange,
            [&] {
              std::vector<engine::CheckpointPredictions> predictions;
              for (size_t step : in.StepsWithPredictions)
              {
-               predictions.push_back(
-                 { in.Probs[step].data(), in.Logits[step].empty() ? nullptr : in.Logits[step].data() });
+               predictions.push_back({ in.Probs[step].data(),
+                 in.Logits[step].empty() ? nullptr : in.Logits[step].data() });
              }
-             in.Dynamics = engine::computeTrainingDynamics(predictions, rows, in.Classes, in.Labels.data());
+             in.Dynamics =
+               engine::computeTrainingDynamics(predictions, rows, in.Classes, in.Labels.data());
              in.Drift = engine::EmbeddingDriftResult();
              if (this->ComputeEmbeddingDrift)
              {
@@ -275,8 +287,10 @@ void vtkTrainingDynamics::AddResult(vtkPolyData* output, size_t step)
       return std::vector<float>(all.begin() + static_cast<std::ptrdiff_t>(t * n),
         all.begin() + static_cast<std::ptrdiff_t>((t + 1) * n));
     };
-    dualembed::addPointArray<vtkFloatArray>(output, "embedding_drift_" + y, slice(in.Drift.toPrevious));
-    dualembed::addPointArray<vtkFloatArray>(output, "embedding_drift_to_final_" + y, slice(in.Drift.toFinal));
+    dualembed::addPointArray<vtkFloatArray>(
+      output, "embedding_drift_" + y, slice(in.Drift.toPrevious));
+    dualembed::addPointArray<vtkFloatArray>(
+      output, "embedding_drift_to_final_" + y, slice(in.Drift.toFinal));
     dualembed::addPointArray<vtkFloatArray>(output, "mean_embedding_drift_" + y, in.Drift.mean);
   }
 

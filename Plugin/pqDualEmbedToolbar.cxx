@@ -10,8 +10,8 @@
 #include "vtkPVArrayInformation.h"
 #include "vtkPVDataInformation.h"
 #include "vtkPVDataSetAttributesInformation.h"
-#include "vtkPythonInterpreter.h"
 #include "vtkPVXMLElement.h"
+#include "vtkPythonInterpreter.h"
 #include "vtkSMParaViewPipelineControllerWithRendering.h"
 #include "vtkSMPropertyHelper.h"
 #include "vtkSMRenderViewProxy.h"
@@ -34,36 +34,39 @@ pqDualEmbedToolbar::pqDualEmbedToolbar(QWidget* parent)
   this->setObjectName("DualEmbedToolbar");
   QAction* compare = this->addAction(QIcon(":/DualEmbed/compare.svg"), tr("Compare Embeddings"));
   compare->setObjectName("actionCompareEmbeddings");
-  compare->setToolTip(tr("Compare Embeddings: two linked maps (foundation, fine-tuned), a spreadsheet and "
-                         "a histogram of the outlier score for the active source — a results file or the "
-                         "last filter of a pipeline whose samples carry two embeddings. Missing outlier "
-                         "scores, nearest neighbours and projections are computed."));
+  compare->setToolTip(
+    tr("Compare Embeddings: two linked maps (foundation, fine-tuned), a spreadsheet and "
+       "a histogram of the outlier score for the active source — a results file or the "
+       "last filter of a pipeline whose samples carry two embeddings. Missing outlier "
+       "scores, nearest neighbours and projections are computed."));
   compare->setIconText(tr("Compare Embeddings"));
   compare->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
   compare->setShortcutContext(Qt::ApplicationShortcut);
   this->connect(compare, &QAction::triggered, this, &pqDualEmbedToolbar::compareEmbeddings);
   QAction* outliers = this->addAction(QIcon(":/DualEmbed/outliers.svg"), tr("Select Top Outliers"));
   outliers->setObjectName("actionSelectTopOutliers");
-  outliers->setToolTip(tr("Select the foundation embedding's 8 strongest outliers in the comparison layout."));
+  outliers->setToolTip(
+    tr("Select the foundation embedding's 8 strongest outliers in the comparison layout."));
   this->connect(outliers, &QAction::triggered, this, &pqDualEmbedToolbar::selectTopOutliers);
   this->Issues = new QMenu(this);
   QAction* issues = this->addAction(QIcon(":/DualEmbed/outliers.svg"), tr("Select Issues"));
   issues->setObjectName("actionSelectIssues");
-  issues->setToolTip(tr("Select the samples that Data Issues flagged (label issues, near duplicates, ...) "
-                        "in the active samples, in the comparison layout's maps, spreadsheet and Sample Inspector."));
+  issues->setToolTip(tr(
+    "Select the samples that Data Issues flagged (label issues, near duplicates, ...) "
+    "in the active samples, in the comparison layout's maps, spreadsheet and Sample Inspector."));
   issues->setMenu(this->Issues);
   this->connect(this->Issues, &QMenu::aboutToShow, this, &pqDualEmbedToolbar::listIssues);
   if (auto* button = qobject_cast<QToolButton*>(this->widgetForAction(issues)))
   {
-    button->setPopupMode(QToolButton::InstantPopup);  // a click opens the list
+    button->setPopupMode(QToolButton::InstantPopup); // a click opens the list
   }
   this->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
 
   // The Properties panel exists once the main window is complete.
   QTimer::singleShot(0, this, [this]() {
     QWidget* window = pqCoreUtilities::mainWidget();
-    for (pqPropertiesPanel* panel : window ? window->findChildren<pqPropertiesPanel*>()
-                                           : QList<pqPropertiesPanel*>())
+    for (pqPropertiesPanel* panel :
+      window ? window->findChildren<pqPropertiesPanel*>() : QList<pqPropertiesPanel*>())
     {
       this->connect(panel, QOverload<pqProxy*>::of(&pqPropertiesPanel::applied), this,
         &pqDualEmbedToolbar::onApplied);
@@ -83,9 +86,10 @@ void pqDualEmbedToolbar::runPython(const std::string& code)
 
 void pqDualEmbedToolbar::compareEmbeddings()
 {
-  runPython("import paraview.servermanager  # its module finder serves the plugin's Python package\n"
-            "import dualembed.layout\n"
-            "dualembed.layout.run_action(dualembed.layout.compare_active_source)\n");
+  runPython(
+    "import paraview.servermanager  # its module finder serves the plugin's Python package\n"
+    "import dualembed.layout\n"
+    "dualembed.layout.run_action(dualembed.layout.compare_active_source)\n");
 }
 
 void pqDualEmbedToolbar::selectTopOutliers()
@@ -135,12 +139,14 @@ void pqDualEmbedToolbar::listIssues()
     action->setObjectName(QString::fromStdString("select_" + name));
     this->connect(action, &QAction::triggered, this, [name]() {
       runPython("import paraview.servermanager\nimport dualembed.layout\n"
-                "dualembed.layout.run_action(dualembed.layout.select_flagged, " + pythonString(name) + ")\n");
+                "dualembed.layout.run_action(dualembed.layout.select_flagged, " +
+        pythonString(name) + ")\n");
     });
   }
   if (this->Issues->isEmpty())
   {
-    this->Issues->addAction(tr("No flags here: apply Filters > DualEmbed > Data Issues to the samples first"))
+    this->Issues
+      ->addAction(tr("No flags here: apply Filters > DualEmbed > Data Issues to the samples first"))
       ->setEnabled(false);
   }
 }
@@ -150,7 +156,9 @@ namespace
 /// The proxy that `proxy`'s Input names: a filter's input, a representation's source.
 vtkSMProxy* inputOf(vtkSMProxy* proxy)
 {
-  return proxy && proxy->GetProperty("Input") ? vtkSMPropertyHelper(proxy, "Input", true).GetAsProxy() : nullptr;
+  return proxy && proxy->GetProperty("Input")
+    ? vtkSMPropertyHelper(proxy, "Input", true).GetAsProxy()
+    : nullptr;
 }
 
 /// Whether `source` is `ancestor` or reads it, directly or through other filters.
@@ -183,7 +191,8 @@ vtkSMViewProxy* renderViewFor(vtkSMViewLayoutProxy* layout, vtkSMProxy* input)
     {
       vtkSMProxy* representation = representations.GetAsProxy(i);
       vtkSMProxy* shown = inputOf(representation);
-      if (shown && vtkSMPropertyHelper(representation, "Visibility", true).GetAsInt() && derivesFrom(shown, input))
+      if (shown && vtkSMPropertyHelper(representation, "Visibility", true).GetAsInt() &&
+        derivesFrom(shown, input))
       {
         return view;
       }
@@ -226,7 +235,8 @@ void pqDualEmbedToolbar::moveOutOfCharts(pqPipelineSource* source)
       }
     }
     view->render();
-    if (vtkSMViewProxy* map = renderViewFor(vtkSMViewLayoutProxy::FindLayout(chart), inputOf(proxy)))
+    if (vtkSMViewProxy* map =
+          renderViewFor(vtkSMViewLayoutProxy::FindLayout(chart), inputOf(proxy)))
     {
       controller->Show(proxy, 0, map);
       map->StillRender();

@@ -25,16 +25,15 @@
 #include "vtkTable.h"
 #include "vtkUnsignedCharArray.h"
 
+#include <QContextMenuEvent>
 #include <QDateTime>
+#include <QDialog>
 #include <QEvent>
 #include <QFile>
-#include <QTextStream>
 #include <QFrame>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QImage>
-#include <QContextMenuEvent>
-#include <QDialog>
 #include <QLabel>
 #include <QMenu>
 #include <QMouseEvent>
@@ -42,9 +41,10 @@
 #include <QPixmap>
 #include <QRegExp>
 #include <QScrollArea>
+#include <QTextStream>
 #include <QTimer>
-#include <QVariant>
 #include <QVBoxLayout>
+#include <QVariant>
 
 #include <algorithm>
 #include <string>
@@ -89,7 +89,8 @@ int arrayCount(pqOutputPort* port)
 std::string globalIdsOf(pqOutputPort* port)
 {
   vtkPVDataSetAttributesInformation* pd = pointDataOf(port);
-  vtkPVArrayInformation* ids = pd ? pd->GetAttributeInformation(vtkDataSetAttributes::GLOBALIDS) : nullptr;
+  vtkPVArrayInformation* ids =
+    pd ? pd->GetAttributeInformation(vtkDataSetAttributes::GLOBALIDS) : nullptr;
   return ids && ids->GetName() ? ids->GetName() : "";
 }
 
@@ -140,7 +141,8 @@ QPixmap trajectory(vtkDataArray* values, vtkIdType row)
       3 + (pixmap.height() - 6) * (1.0 - p));
   };
   painter.setPen(QPen(QColor(200, 200, 200), 1, Qt::DashLine));
-  painter.drawLine(QPointF(0, pixmap.height() / 2.0), QPointF(pixmap.width(), pixmap.height() / 2.0));
+  painter.drawLine(
+    QPointF(0, pixmap.height() / 2.0), QPointF(pixmap.width(), pixmap.height() / 2.0));
   painter.setPen(QPen(QColor(31, 119, 180), 1.5));
   for (int t = 1; t < steps; ++t)
   {
@@ -154,7 +156,8 @@ QPixmap trajectory(vtkDataArray* values, vtkIdType row)
   return pixmap;
 }
 
-QPixmap thumbnail(vtkUnsignedCharArray* images, vtkIdType row, int h, int w, int c, int thumbnailSide = ThumbnailSide)
+QPixmap thumbnail(vtkUnsignedCharArray* images, vtkIdType row, int h, int w, int c,
+  int thumbnailSide = ThumbnailSide)
 {
   if (!images || h <= 0 || w <= 0 || (c != 1 && c != 3 && c != 4) ||
     images->GetNumberOfComponents() != h * w * c || row < 0 || row >= images->GetNumberOfTuples())
@@ -163,12 +166,14 @@ QPixmap thumbnail(vtkUnsignedCharArray* images, vtkIdType row, int h, int w, int
   }
   const QImage::Format format =
     c == 1 ? QImage::Format_Grayscale8 : (c == 3 ? QImage::Format_RGB888 : QImage::Format_RGBA8888);
-  const QImage image(images->GetPointer(row * images->GetNumberOfComponents()), w, h, w * c, format);
+  const QImage image(
+    images->GetPointer(row * images->GetNumberOfComponents()), w, h, w * c, format);
   const int side = std::max(h, w);
   if (side < thumbnailSide)
   {
     const int factor = (thumbnailSide + side - 1) / side;
-    return QPixmap::fromImage(image.scaled(w * factor, h * factor, Qt::KeepAspectRatio, Qt::FastTransformation));
+    return QPixmap::fromImage(
+      image.scaled(w * factor, h * factor, Qt::KeepAspectRatio, Qt::FastTransformation));
   }
   return QPixmap::fromImage(image.scaled(thumbnailSide * w / side, thumbnailSide * h / side,
     Qt::KeepAspectRatio, Qt::SmoothTransformation));
@@ -206,9 +211,14 @@ public:
     this->All.clear();
     this->Selected.clear();
     this->Name = name;
-    auto* histogram = rows ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("rank_histogram")) : nullptr;
-    auto* range = rows ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("rank_range")) : nullptr;
-    if (histogram && range && histogram->GetNumberOfComponents() == 2 && range->GetNumberOfTuples() == 2)
+    auto* histogram = rows
+      ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("rank_histogram"))
+      : nullptr;
+    auto* range = rows
+      ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("rank_range"))
+      : nullptr;
+    if (histogram && range && histogram->GetNumberOfComponents() == 2 &&
+      range->GetNumberOfTuples() == 2)
     {
       for (vtkIdType b = 0; b < histogram->GetNumberOfTuples(); ++b)
       {
@@ -234,22 +244,27 @@ protected:
     }
     const QRect plot = this->rect().adjusted(4, 16, -4, -14);
     const double allMax = std::max(1.0, *std::max_element(this->All.begin(), this->All.end()));
-    const double selectedMax = std::max(1.0, *std::max_element(this->Selected.begin(), this->Selected.end()));
+    const double selectedMax =
+      std::max(1.0, *std::max_element(this->Selected.begin(), this->Selected.end()));
     const double width = static_cast<double>(plot.width()) / bins;
     for (int b = 0; b < bins; ++b)
     {
       const int x = plot.left() + static_cast<int>(b * width);
-      const int w = std::max(1, static_cast<int>((b + 1) * width) - static_cast<int>(b * width) - 1);
+      const int w =
+        std::max(1, static_cast<int>((b + 1) * width) - static_cast<int>(b * width) - 1);
       const int allHeight = static_cast<int>(plot.height() * this->All[b] / allMax);
       painter.fillRect(x, plot.bottom() - allHeight, w, allHeight, QColor(190, 190, 190));
       const int selectedHeight = static_cast<int>(plot.height() * this->Selected[b] / selectedMax);
-      painter.fillRect(x + w / 4, plot.bottom() - selectedHeight, std::max(1, w / 2), selectedHeight, Qt::black);
+      painter.fillRect(
+        x + w / 4, plot.bottom() - selectedHeight, std::max(1, w / 2), selectedHeight, Qt::black);
     }
     painter.setPen(Qt::black);
     painter.drawText(this->rect().adjusted(4, 0, -4, 0), Qt::AlignTop | Qt::AlignLeft,
       tr("%1: all samples (grey), selected (black)").arg(this->Name));
-    painter.drawText(this->rect().adjusted(4, 0, -4, 0), Qt::AlignBottom | Qt::AlignLeft, QString::number(this->Low, 'g', 3));
-    painter.drawText(this->rect().adjusted(4, 0, -4, 0), Qt::AlignBottom | Qt::AlignRight, QString::number(this->High, 'g', 3));
+    painter.drawText(this->rect().adjusted(4, 0, -4, 0), Qt::AlignBottom | Qt::AlignLeft,
+      QString::number(this->Low, 'g', 3));
+    painter.drawText(this->rect().adjusted(4, 0, -4, 0), Qt::AlignBottom | Qt::AlignRight,
+      QString::number(this->High, 'g', 3));
   }
 
 private:
@@ -275,7 +290,8 @@ pqSampleInspector::pqSampleInspector(QWidget* parent)
   layout->addWidget(this->Histogram);
   auto* scroll = new QScrollArea(body);
   scroll->setWidgetResizable(true);
-  scroll->setMinimumWidth(Columns * (2 * ThumbnailSide + 40) + 30); // two tiles of two thumbnails side by side
+  scroll->setMinimumWidth(
+    Columns * (2 * ThumbnailSide + 40) + 30); // two tiles of two thumbnails side by side
   this->Tiles = new QWidget(scroll);
   this->Grid = new QGridLayout(this->Tiles);
   this->Grid->setAlignment(Qt::AlignTop | Qt::AlignLeft);
@@ -373,26 +389,32 @@ void pqSampleInspector::inspect(pqOutputPort* port)
   pqOutputPort* samples = withImages(port);
   if (!port || suffix.empty() || !samples)
   {
-    return; // not samples with neighbours (e.g. a selection in another pipeline): keep what is shown
+    return; // not samples with neighbours (e.g. a selection in another pipeline): keep what is
+            // shown
   }
   std::vector<std::string> scores = arraysWithPrefix(port, "outlier_score_");
   auto preferred = std::find(scores.begin(), scores.end(), "outlier_score_" + suffix);
-  const std::string rankArray = preferred != scores.end() ? *preferred : (scores.empty() ? "" : scores[0]);
+  const std::string rankArray =
+    preferred != scores.end() ? *preferred : (scores.empty() ? "" : scores[0]);
 
   vtkSMSessionProxyManager* pxm = port->getServer()->proxyManager();
   if (port != this->Port || !this->Gallery)
   {
     this->Port = port;
-    this->Gallery.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "SampleGallery")));
-    this->Reduction.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ReductionFilter")));
+    this->Gallery.TakeReference(
+      vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "SampleGallery")));
+    this->Reduction.TakeReference(
+      vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ReductionFilter")));
     if (!this->Gallery || !this->Reduction)
     {
       this->showMessage(tr("The Sample Inspector could not create its proxies."));
       return;
     }
-    vtkSMPropertyHelper(this->Gallery, "Input").Set(samples->getSource()->getProxy(), samples->getPortNumber());
+    vtkSMPropertyHelper(this->Gallery, "Input")
+      .Set(samples->getSource()->getProxy(), samples->getPortNumber());
     vtkSMPropertyHelper(this->Gallery, "Count").Set(MaximumTiles);
-    vtkSMPropertyHelper(this->Gallery, "TileSize").Set(8); // the tiles come from the table, not the picture
+    vtkSMPropertyHelper(this->Gallery, "TileSize")
+      .Set(8); // the tiles come from the table, not the picture
     vtkSMPropertyHelper(this->Reduction, "Input").Set(this->Gallery, 1);
     vtkSMPropertyHelper(this->Reduction, "PassThrough").Set(0); // the root holds the rows
     this->Reduction->UpdateVTKObjects();
@@ -415,7 +437,8 @@ void pqSampleInspector::inspect(pqOutputPort* port)
   // (which has no input there) receives only when it is itself modified; one
   // kept across updates left a message unread, and the next receive aborted
   // the client ("Wrong tag ... 23483", ParaView 5.11).
-  this->Delivery.TakeReference(vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ClientServerMoveData")));
+  this->Delivery.TakeReference(
+    vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ClientServerMoveData")));
   if (!this->Delivery)
   {
     this->showMessage(tr("The Sample Inspector could not create its proxies."));
@@ -431,11 +454,14 @@ void pqSampleInspector::inspect(pqOutputPort* port)
   this->rebuildTiles(rows);
   this->Histogram->setData(rows, QString::fromStdString(rankArray));
   const QString name = port->getSource()->getSMName();
-  vtkDataArray* total = rows ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("selected_count")) : nullptr;
+  vtkDataArray* total = rows
+    ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("selected_count"))
+    : nullptr;
   const vtkIdType shown = rows ? rows->GetNumberOfRows() : 0;
   if (!rows || !total)
   {
-    this->showMessage(tr("%1: the samples could not be shown (see the Output Messages).").arg(name));
+    this->showMessage(
+      tr("%1: the samples could not be shown (see the Output Messages).").arg(name));
   }
   else if (total->GetComponent(0, 0) < 0)
   {
@@ -471,7 +497,8 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
   const int w = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(1) : 0;
   const int c = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(2) : 0;
   auto* images = vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("image"));
-  auto* neighborImages = vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("neighbor_image"));
+  auto* neighborImages =
+    vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("neighbor_image"));
   auto* pointIds = vtkDataArray::SafeDownCast(rows->GetColumnByName("point_id"));
   // Samples with global ids (the readers' sample_id) are selected by them: a
   // point id is local to its rank on a pvserver of several ranks.
@@ -485,7 +512,8 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
   // (is_label_issue_ft, is_near_duplicate_foundation, ...): listed when set.
   std::vector<std::string> predictions, scores, trajectories, flags;
   static const char* const scorePrefixes[] = { "outlier_score_", "label_quality_", "confidence_",
-    "variability_", "correctness_", "forgetting_events_", "aum_", "mean_embedding_drift_", "embedding_drift_" };
+    "variability_", "correctness_", "forgetting_events_", "aum_", "mean_embedding_drift_",
+    "embedding_drift_" };
   for (vtkIdType i = 0; i < rows->GetNumberOfColumns(); ++i)
   {
     const std::string name = rows->GetColumnName(i);
@@ -516,16 +544,20 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     tile->setObjectName(QString("Tile%1").arg(r));
     tile->setFrameShape(QFrame::Box);
     tile->setLineWidth(2);
-    tile->setStyleSheet(flagged ? "QFrame#" + tile->objectName() + " { border: 2px solid #e62828; }"
-                                : "QFrame#" + tile->objectName() + " { border: 2px solid #6e6e6e; }");
+    tile->setStyleSheet(flagged
+        ? "QFrame#" + tile->objectName() + " { border: 2px solid #e62828; }"
+        : "QFrame#" + tile->objectName() + " { border: 2px solid #6e6e6e; }");
     tile->setCursor(Qt::PointingHandCursor);
-    tile->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed); // all its lines, scroll for more
+    tile->setSizePolicy(
+      QSizePolicy::Preferred, QSizePolicy::Fixed); // all its lines, scroll for more
     const long long pointId = pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1;
     tile->setProperty("pointId", QVariant::fromValue<qlonglong>(pointId));
     tile->setProperty("row", QVariant::fromValue<qlonglong>(r));
-    tile->setToolTip(tr("Click: select this sample. Right-click: enlarge it, or select it with its nearest neighbour."));
+    tile->setToolTip(tr("Click: select this sample. Right-click: enlarge it, or select it with its "
+                        "nearest neighbour."));
     tile->setProperty("globalId",
-      QVariant::fromValue<qlonglong>(globalIds ? static_cast<long long>(globalIds->GetComponent(r, 0)) : -1));
+      QVariant::fromValue<qlonglong>(
+        globalIds ? static_cast<long long>(globalIds->GetComponent(r, 0)) : -1));
     tile->installEventFilter(this);
 
     auto* layout = new QVBoxLayout(tile);
@@ -544,14 +576,16 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
 
     QStringList lines;
     lines << QString("<b>#%1</b> %2")
-               .arg(stringValue(rows, "sample_id", r), stringValue(rows, "label_str", r).toHtmlEscaped());
+               .arg(stringValue(rows, "sample_id", r),
+                 stringValue(rows, "label_str", r).toHtmlEscaped());
     for (const std::string& name : predictions)
     {
       const QString predicted = stringValue(rows, name, r);
       const bool wrong = predicted != stringValue(rows, "label_str", r);
       lines << QString("predicted (%1): %2%3%4")
-                 .arg(QString::fromStdString(name.substr(15)), wrong ? "<span style='color:#c00000'>" : "",
-                   predicted.toHtmlEscaped(), wrong ? "</span>" : "");
+                 .arg(QString::fromStdString(name.substr(15)),
+                   wrong ? "<span style='color:#c00000'>" : "", predicted.toHtmlEscaped(),
+                   wrong ? "</span>" : "");
     }
     for (const std::string& name : scores)
     {
@@ -572,8 +606,9 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
     if (!suffix.empty())
     {
       const QString neighbor = stringValue(rows, "nn_id_" + suffix, r);
-      lines << QString("nn (%1): point %2, d %3").arg(QString::fromStdString(suffix), neighbor,
-                 stringValue(rows, "nn_distance_" + suffix, r));
+      lines << QString("nn (%1): point %2, d %3")
+                 .arg(QString::fromStdString(suffix), neighbor,
+                   stringValue(rows, "nn_distance_" + suffix, r));
       if (flagged)
       {
         lines << "<span style='color:#e62828'><b>near-duplicate</b></span>";
@@ -594,7 +629,8 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
         chart->setToolTip(tr("%1: the probability of the given label at each of the %2 checkpoints")
                             .arg(QString::fromStdString(name))
                             .arg(values->GetNumberOfComponents()));
-        layout->addWidget(new QLabel(tr("p(label) over %1 checkpoints:").arg(values->GetNumberOfComponents()), tile));
+        layout->addWidget(new QLabel(
+          tr("p(label) over %1 checkpoints:").arg(values->GetNumberOfComponents()), tile));
         layout->addWidget(chart);
       }
     }
@@ -606,13 +642,17 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
   {
     shown << QString::number(pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1);
   }
-  if (!trajectories.empty()) // before "tiles": the GUI tests read "tiles" then "header" as one update
+  if (!trajectories
+         .empty()) // before "tiles": the GUI tests read "tiles" then "header" as one update
   {
-    this->log(QString("trajectories %1 of %2").arg(QString::fromStdString(trajectories[0])).arg(rows->GetNumberOfRows()));
+    this->log(QString("trajectories %1 of %2")
+                .arg(QString::fromStdString(trajectories[0]))
+                .arg(rows->GetNumberOfRows()));
   }
   this->log("tiles " + shown.join(" "));
   QTimer::singleShot(100, this, [this]() { // laid out by then: where each tile is on screen
-    for (vtkIdType r = 0; auto* tile = this->Tiles->findChild<QFrame*>(QString("Tile%1").arg(r)); ++r)
+    for (vtkIdType r = 0; auto* tile = this->Tiles->findChild<QFrame*>(QString("Tile%1").arg(r));
+         ++r)
     {
       const QPoint centre = tile->mapToGlobal(tile->rect().center());
       this->log(QString("tilepos %1 %2 %3 %4")
@@ -628,7 +668,8 @@ bool pqSampleInspector::eventFilter(QObject* watched, QEvent* event)
 {
   if (event->type() == QEvent::ContextMenu && watched->property("pointId").isValid())
   {
-    this->showTileMenu(qobject_cast<QWidget*>(watched), static_cast<QContextMenuEvent*>(event)->globalPos());
+    this->showTileMenu(
+      qobject_cast<QWidget*>(watched), static_cast<QContextMenuEvent*>(event)->globalPos());
     return true;
   }
   if (event->type() == QEvent::MouseButtonRelease && watched->property("pointId").isValid() &&
@@ -637,7 +678,8 @@ bool pqSampleInspector::eventFilter(QObject* watched, QEvent* event)
     // After the event: selecting rebuilds the tiles, the one clicked included.
     const long long pointId = watched->property("pointId").toLongLong();
     const long long globalId = watched->property("globalId").toLongLong();
-    QTimer::singleShot(0, this, [this, pointId, globalId]() { this->selectSample(pointId, globalId); });
+    QTimer::singleShot(
+      0, this, [this, pointId, globalId]() { this->selectSample(pointId, globalId); });
     return true;
   }
   return this->Superclass::eventFilter(watched, event);
@@ -649,11 +691,14 @@ void pqSampleInspector::showTileMenu(QWidget* tile, const QPoint& where)
   const long long globalId = tile->property("globalId").toLongLong();
   const vtkIdType row = tile->property("row").toLongLong();
   const std::string suffix = this->Port ? neighborSuffix(this->Port) : std::string();
-  auto* neighbors = this->Rows ? vtkDataArray::SafeDownCast(this->Rows->GetColumnByName(("nn_id_" + suffix).c_str())) : nullptr;
+  auto* neighbors = this->Rows
+    ? vtkDataArray::SafeDownCast(this->Rows->GetColumnByName(("nn_id_" + suffix).c_str()))
+    : nullptr;
   QMenu menu(this);
   QAction* enlarge = menu.addAction(tr("Enlarge"));
   enlarge->setObjectName("actionEnlargeSample");
-  QAction* pair = menu.addAction(tr("Select with its nearest neighbour (%1)").arg(QString::fromStdString(suffix)));
+  QAction* pair = menu.addAction(
+    tr("Select with its nearest neighbour (%1)").arg(QString::fromStdString(suffix)));
   pair->setObjectName("actionSelectWithNeighbor");
   pair->setEnabled(neighbors && row < neighbors->GetNumberOfTuples());
   this->log(QString("menu %1").arg(pointId));
@@ -674,15 +719,17 @@ void pqSampleInspector::showTileMenu(QWidget* tile, const QPoint& where)
     // serial, its global id (the readers' sample_id, the row) when distributed.
     const long long neighbor = static_cast<long long>(neighbors->GetComponent(row, 0));
     QTimer::singleShot(0, this, [this, pointId, globalId, neighbor]() {
-      this->selectSamples({ pointId, neighbor }, globalId >= 0 ? std::vector<long long>{ globalId, neighbor }
-                                                                : std::vector<long long>{});
+      this->selectSamples({ pointId, neighbor },
+        globalId >= 0 ? std::vector<long long>{ globalId, neighbor } : std::vector<long long>{});
     });
   }
 }
 
 void pqSampleInspector::enlarge(QWidget* tile, vtkIdType row)
 {
-  auto* shape = this->Rows ? vtkIntArray::SafeDownCast(this->Rows->GetFieldData()->GetAbstractArray("image_shape")) : nullptr;
+  auto* shape = this->Rows
+    ? vtkIntArray::SafeDownCast(this->Rows->GetFieldData()->GetAbstractArray("image_shape"))
+    : nullptr;
   if (!shape || shape->GetNumberOfValues() != 3)
   {
     return;
@@ -698,9 +745,11 @@ void pqSampleInspector::enlarge(QWidget* tile, vtkIdType row)
   for (const char* column : { "image", "neighbor_image" })
   {
     auto* picture = new QLabel(dialog);
-    picture->setPixmap(thumbnail(vtkUnsignedCharArray::SafeDownCast(this->Rows->GetColumnByName(column)), row,
-      shape->GetValue(0), shape->GetValue(1), shape->GetValue(2), 5 * ThumbnailSide));
-    picture->setToolTip(std::string(column) == "image" ? tr("the sample") : tr("its nearest neighbour"));
+    picture->setPixmap(
+      thumbnail(vtkUnsignedCharArray::SafeDownCast(this->Rows->GetColumnByName(column)), row,
+        shape->GetValue(0), shape->GetValue(1), shape->GetValue(2), 5 * ThumbnailSide));
+    picture->setToolTip(
+      std::string(column) == "image" ? tr("the sample") : tr("its nearest neighbour"));
     width += picture->pixmap() ? picture->pixmap()->width() : 0;
     pictures->addWidget(picture);
   }
@@ -711,17 +760,20 @@ void pqSampleInspector::enlarge(QWidget* tile, vtkIdType row)
     text->setTextFormat(Qt::RichText);
     layout->addWidget(text);
   }
-  dialog->setWindowTitle(tr("Sample #%1 and its nearest neighbour").arg(stringValue(this->Rows, "sample_id", row)));
+  dialog->setWindowTitle(
+    tr("Sample #%1 and its nearest neighbour").arg(stringValue(this->Rows, "sample_id", row)));
   dialog->show();
   this->log(QString("enlarged %1 %2").arg(tile->property("pointId").toLongLong()).arg(width));
 }
 
 void pqSampleInspector::selectSample(long long pointId, long long globalId)
 {
-  this->selectSamples({ pointId }, globalId >= 0 ? std::vector<long long>{ globalId } : std::vector<long long>{});
+  this->selectSamples(
+    { pointId }, globalId >= 0 ? std::vector<long long>{ globalId } : std::vector<long long>{});
 }
 
-void pqSampleInspector::selectSamples(const std::vector<long long>& pointIds, const std::vector<long long>& globalIds)
+void pqSampleInspector::selectSamples(
+  const std::vector<long long>& pointIds, const std::vector<long long>& globalIds)
 {
   if (!this->Port || pointIds.empty() || *std::min_element(pointIds.begin(), pointIds.end()) < 0)
   {
@@ -733,7 +785,8 @@ void pqSampleInspector::selectSamples(const std::vector<long long>& pointIds, co
   // points, and the gallery's point_id is a global row.
   for (size_t i = 0; i < pointIds.size(); ++i)
   {
-    this->log(QString("select %1 %2").arg(pointIds[i]).arg(i < globalIds.size() ? globalIds[i] : -1));
+    this->log(
+      QString("select %1 %2").arg(pointIds[i]).arg(i < globalIds.size() ? globalIds[i] : -1));
   }
   vtkSMSessionProxyManager* pxm = this->Port->getServer()->proxyManager();
   vtkSmartPointer<vtkSMSourceProxy> selection;
@@ -754,8 +807,8 @@ void pqSampleInspector::selectSamples(const std::vector<long long>& pointIds, co
   selection->UpdateVTKObjects();
   // ParaView 5.11's selections are AppendSelections proxies (boolean combinations of sources).
   vtkSmartPointer<vtkSMSourceProxy> combined;
-  combined.TakeReference(
-    vtkSMSourceProxy::SafeDownCast(vtkSMSelectionHelper::NewAppendSelectionsFromSelectionSource(selection)));
+  combined.TakeReference(vtkSMSourceProxy::SafeDownCast(
+    vtkSMSelectionHelper::NewAppendSelectionsFromSelectionSource(selection)));
   if (!combined)
   {
     return;

@@ -57,7 +57,8 @@ private:
   /// selection link, of every map).
   void selectSample(long long pointId, long long globalId);
   /// The same for several samples (globalIds: empty when the samples have none).
-  void selectSamples(const std::vector<long long>& pointIds, const std::vector<long long>& globalIds);
+  void selectSamples(
+    const std::vector<long long>& pointIds, const std::vector<long long>& globalIds);
   void showTileMenu(QWidget* tile, const QPoint& where);
   /// A window with the tile's sample and its nearest neighbour, large, and its description.
   void enlarge(QWidget* tile, long long row);
@@ -65,9 +66,9 @@ private:
   QPointer<pqOutputPort> Port;    // the samples shown
   QPointer<pqOutputPort> Pending; // of the ports whose selection changed, the one with most arrays
   bool UpdateScheduled = false;
-  QLabel* Header = nullptr;       // what is shown, and why
+  QLabel* Header = nullptr;              // what is shown, and why
   pqScoreHistogram* Histogram = nullptr; // where the selection lies in the ranking score
-  QWidget* Tiles = nullptr;       // holds the grid of tiles
+  QWidget* Tiles = nullptr;              // holds the grid of tiles
   QGridLayout* Grid = nullptr;
   // The server-side gallery whose row table feeds the tiles, and the proxies
   // that bring that table to the client; not registered, so the Pipeline

@@ -44,7 +44,8 @@ int emptyOnFailure(vtkAlgorithm* algorithm, vtkDataObject* output, Body&& body)
 /// point arrays (a rank's empty share of the samples still has its arrays).
 inline bool isEmptyInput(vtkDataSet* input)
 {
-  return !input || (input->GetNumberOfPoints() == 0 && input->GetPointData()->GetNumberOfArrays() == 0);
+  return !input ||
+    (input->GetNumberOfPoints() == 0 && input->GetPointData()->GetNumberOfArrays() == 0);
 }
 }
 #endif

@@ -47,7 +47,8 @@ std::string lowerExtension(const std::string& fileName)
 {
   const auto dot = fileName.find_last_of('.');
   std::string ext = dot == std::string::npos ? "" : fileName.substr(dot + 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(
+    ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   return ext;
 }
 
@@ -55,8 +56,9 @@ bool hasSignature(const std::string& fileName, const unsigned char* signature, s
 {
   std::ifstream in(fileName, std::ios::binary);
   std::string head(length, '\0');
-  return in.read(&head[0], length) && std::equal(signature, signature + length, head.begin(),
-                                        [](unsigned char a, char b) { return a == static_cast<unsigned char>(b); });
+  return in.read(&head[0], length) &&
+    std::equal(signature, signature + length, head.begin(),
+      [](unsigned char a, char b) { return a == static_cast<unsigned char>(b); });
 }
 
 bool isPng(const std::string& fileName)
@@ -90,7 +92,8 @@ bool fitsFileSize(const std::string& fileName, std::uint64_t bytes, std::string&
   return true;
 }
 
-bool decodePng(const std::string& fileName, DecodedImage& image, bool headerOnly, std::string& error)
+bool decodePng(
+  const std::string& fileName, DecodedImage& image, bool headerOnly, std::string& error)
 {
   png_image png{};
   png.version = PNG_IMAGE_VERSION;
@@ -102,7 +105,8 @@ bool decodePng(const std::string& fileName, DecodedImage& image, bool headerOnly
   // Keep the file's own channels (palette expanded): gray, gray+alpha, RGB, RGBA.
   const bool color = (png.format & PNG_FORMAT_FLAG_COLOR) != 0;
   const bool alpha = (png.format & PNG_FORMAT_FLAG_ALPHA) != 0;
-  png.format = color ? (alpha ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB) : (alpha ? PNG_FORMAT_GA : PNG_FORMAT_GRAY);
+  png.format =
+    color ? (alpha ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB) : (alpha ? PNG_FORMAT_GA : PNG_FORMAT_GRAY);
   image.width = static_cast<int>(png.width);
   image.height = static_cast<int>(png.height);
   image.channels = static_cast<int>(PNG_IMAGE_SAMPLE_CHANNELS(png.format));
@@ -144,7 +148,8 @@ void jpegErrorExit(j_common_ptr info)
 
 void jpegSilence(j_common_ptr, int) {}
 
-bool decodeJpeg(const std::string& fileName, DecodedImage& image, bool headerOnly, std::string& error)
+bool decodeJpeg(
+  const std::string& fileName, DecodedImage& image, bool headerOnly, std::string& error)
 {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(fileName.c_str(), "rb"), &std::fclose);
   if (!file)
@@ -383,8 +388,8 @@ std::vector<std::uint8_t> makeThumbnail(const DecodedImage& image, int size)
   {
     return out;
   }
-  const double scale = std::min(static_cast<double>(size) / image.width,
-    static_cast<double>(size) / image.height);
+  const double scale =
+    std::min(static_cast<double>(size) / image.width, static_cast<double>(size) / image.height);
   const int w = std::max(1, static_cast<int>(std::lround(image.width * scale)));
   const int h = std::max(1, static_cast<int>(std::lround(image.height * scale)));
   const int x0 = (size - w) / 2;

@@ -16,7 +16,7 @@ struct DecodedImage
 {
   int height = 0;
   int width = 0;
-  int channels = 0; ///< 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+  int channels = 0;                 ///< 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
   std::vector<std::uint8_t> pixels; ///< row-major HWC, first row = top of the image
 };
 
@@ -30,7 +30,8 @@ DUALEMBEDREADERS_EXPORT bool decodeImageFile(
   const std::string& fileName, DecodedImage& image, std::string& error);
 
 /// Fits an image inside a size×size RGB square (aspect kept, black borders).
-DUALEMBEDREADERS_EXPORT std::vector<std::uint8_t> makeThumbnail(const DecodedImage& image, int size);
+DUALEMBEDREADERS_EXPORT std::vector<std::uint8_t> makeThumbnail(
+  const DecodedImage& image, int size);
 }
 #endif
 #endif

@@ -35,8 +35,8 @@ inline PieceRange requestedPieceRange(vtkInformation* outInfo, vtkIdType total)
 /// Grid placement: samples appear in reading order, row by row.
 inline void gridPosition(vtkIdType sampleId, vtkIdType total, double point[3])
 {
-  const vtkIdType columns =
-    std::max<vtkIdType>(1, static_cast<vtkIdType>(std::ceil(std::sqrt(static_cast<double>(total)))));
+  const vtkIdType columns = std::max<vtkIdType>(
+    1, static_cast<vtkIdType>(std::ceil(std::sqrt(static_cast<double>(total)))));
   point[0] = static_cast<double>(sampleId % columns);
   point[1] = -static_cast<double>(sampleId / columns);
   point[2] = 0.0;

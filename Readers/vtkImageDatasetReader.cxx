@@ -7,6 +7,7 @@
 
 #include "vtkCellArray.h"
 #include "vtkFieldData.h"
+#include "vtkIdTypeArray.h"
 #include "vtkInformation.h"
 #include "vtkInformationVector.h"
 #include "vtkIntArray.h"
@@ -18,7 +19,6 @@
 #include "vtkSmartPointer.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
 #include "vtkStringArray.h"
-#include "vtkIdTypeArray.h"
 #include "vtkTypeInt64Array.h"
 #include "vtkUnsignedCharArray.h"
 
@@ -78,8 +78,8 @@ struct ImageShape
 /// folders of mixed sizes). A file that cannot be decoded is skipped with a
 /// warning; `kept` lists the block's samples that were decoded. False when the
 /// user aborted.
-bool decodeFolderImages(vtkAlgorithm* reader, formats::SampleBlock& block, vtkIdType first, const ImageShape& shape,
-  int thumbnailSize, std::vector<vtkIdType>& kept)
+bool decodeFolderImages(vtkAlgorithm* reader, formats::SampleBlock& block, vtkIdType first,
+  const ImageShape& shape, int thumbnailSize, std::vector<vtkIdType>& kept)
 {
   const vtkIdType count = static_cast<vtkIdType>(block.files.size());
   std::vector<std::uint8_t> pixels;
@@ -137,9 +137,10 @@ vtkSmartPointer<vtkCellArray> oneVertexPerPoint(vtkIdType n)
   return vertices;
 }
 
-/// What the dataset is, as field data: image_shape, class_names, dataset [path, kind] and number_of_samples.
-void addDatasetFields(vtkFieldData* fd, const ImageShape& shape, const std::vector<std::string>& classNames,
-  const formats::DatasetInfo& info, vtkIdType total)
+/// What the dataset is, as field data: image_shape, class_names, dataset [path, kind] and
+/// number_of_samples.
+void addDatasetFields(vtkFieldData* fd, const ImageShape& shape,
+  const std::vector<std::string>& classNames, const formats::DatasetInfo& info, vtkIdType total)
 {
   vtkNew<vtkIntArray> imageShape;
   imageShape->SetName("image_shape");
@@ -198,7 +199,7 @@ int vtkImageDatasetReader::GetNumberOfClassNames() const
 const char* vtkImageDatasetReader::GetClassNameEntry(int index) const
 {
   return index >= 0 && index < this->GetNumberOfClassNames() ? this->ClassNames[index].c_str()
-                                                               : nullptr;
+                                                             : nullptr;
 }
 
 int vtkImageDatasetReader::CanReadFile(const char* fileName)
@@ -241,7 +242,8 @@ int vtkImageDatasetReader::ReadInformation(
   Internals& internal = *this->Internal;
   if (this->FileName.empty())
   {
-    vtkErrorMacro("No dataset chosen: set FileName to an IDX, CIFAR, HDF5 file or an image folder.");
+    vtkErrorMacro(
+      "No dataset chosen: set FileName to an IDX, CIFAR, HDF5 file or an image folder.");
     internal.Valid = false;
     return 0;
   }
@@ -362,7 +364,8 @@ int vtkImageDatasetReader::ReadSamples(
   std::vector<vtkIdType> kept; // indices into the block of the samples in the output
   if (folder)
   {
-    if (!decodeFolderImages(this, block, first, { height, width, channels }, thumbnails ? this->ThumbnailSize : 0, kept))
+    if (!decodeFolderImages(this, block, first, { height, width, channels },
+          thumbnails ? this->ThumbnailSize : 0, kept))
     {
       return 0;
     }
@@ -383,7 +386,8 @@ int vtkImageDatasetReader::ReadSamples(
   vtkNew<vtkStringArray> labelNames;
   labelNames->SetName("label_str");
   labelNames->SetNumberOfValues(n);
-  vtkNew<vtkIdTypeArray> sampleIds; // the samples' global ids: selections address them on every rank
+  vtkNew<vtkIdTypeArray>
+    sampleIds; // the samples' global ids: selections address them on every rank
   sampleIds->SetName("sample_id");
   sampleIds->SetNumberOfValues(n);
   vtkNew<vtkUnsignedCharArray> image;
@@ -419,7 +423,8 @@ int vtkImageDatasetReader::ReadSamples(
     if (coarse)
     {
       coarseLabels->InsertNextValue(block.coarseLabels[i]);
-      coarseLabelNames->InsertNextValue(className(info.coarseClassNames, block.coarseLabels[i], scratch));
+      coarseLabelNames->InsertNextValue(
+        className(info.coarseClassNames, block.coarseLabels[i], scratch));
     }
   }
 

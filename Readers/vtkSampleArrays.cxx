@@ -4,10 +4,10 @@
 #include "vtkDataArray.h"
 #include "vtkDataSet.h"
 #include "vtkFieldData.h"
-#include "vtkPointData.h"
 #include "vtkInformation.h"
 #include "vtkInformationIntegerKey.h"
 #include "vtkObjectFactory.h"
+#include "vtkPointData.h"
 
 #include <algorithm>
 #include <cctype>
@@ -69,8 +69,8 @@ std::vector<std::string> arraysForRole(const std::vector<ArrayFacts>& arrays, Ar
   return names;
 }
 
-std::string defaultArrayForRole(
-  const std::vector<ArrayFacts>& arrays, ArrayRole role, int occurrence, const std::string& preferred)
+std::string defaultArrayForRole(const std::vector<ArrayFacts>& arrays, ArrayRole role,
+  int occurrence, const std::string& preferred)
 {
   const std::vector<std::string> names = arraysForRole(arrays, role);
   if (!preferred.empty() && std::find(names.begin(), names.end(), preferred) != names.end())
@@ -110,7 +110,8 @@ std::string describeArrayRole(ArrayRole role)
   switch (role)
   {
     case ArrayRole::Embedding:
-      return "embedding (an array Image Embedding made, embedding_<Tag>; or, when no array is marked as "
+      return "embedding (an array Image Embedding made, embedding_<Tag>; or, when no array is "
+             "marked as "
              "one, a numeric embedding_* array of two or more components)";
     case ArrayRole::Probabilities:
       return "class probabilities (probs_<Tag> of a model with a classifier head)";
@@ -120,10 +121,12 @@ std::string describeArrayRole(ArrayRole role)
   return "array";
 }
 
-bool hasEmbeddingProvenance(const std::string& name, const std::vector<std::string>& fieldArrayNames)
+bool hasEmbeddingProvenance(
+  const std::string& name, const std::vector<std::string>& fieldArrayNames)
 {
   return startsWith(name, "embedding_") &&
-    std::find(fieldArrayNames.begin(), fieldArrayNames.end(), "model_" + name.substr(10)) != fieldArrayNames.end();
+    std::find(fieldArrayNames.begin(), fieldArrayNames.end(), "model_" + name.substr(10)) !=
+    fieldArrayNames.end();
 }
 
 std::vector<ArrayFacts> arrayFacts(vtkDataSet* samples)
@@ -143,13 +146,15 @@ std::vector<ArrayFacts> arrayFacts(vtkDataSet* samples)
     {
       facts.push_back({ array->GetName(), array->GetNumberOfComponents(),
         vtkDataArray::SafeDownCast(array) != nullptr,
-        vtkSampleArrays::IsMarkedEmbedding(array) || hasEmbeddingProvenance(array->GetName(), fieldNames) });
+        vtkSampleArrays::IsMarkedEmbedding(array) ||
+          hasEmbeddingProvenance(array->GetName(), fieldNames) });
     }
   }
   return facts;
 }
 
-std::string freeEmbeddingTag(const std::vector<std::string>& arrayNames, const std::string& modelPath)
+std::string freeEmbeddingTag(
+  const std::vector<std::string>& arrayNames, const std::string& modelPath)
 {
   const auto taken = [&arrayNames](const std::string& tag) {
     return std::find(arrayNames.begin(), arrayNames.end(), "embedding_" + tag) != arrayNames.end();

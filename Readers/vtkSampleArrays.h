@@ -78,8 +78,8 @@ std::vector<std::string> arraysForRole(const std::vector<ArrayFacts>& arrays, Ar
 /// The default array of a property: `preferred` when the input has it, else the
 /// `occurrence`-th (0-based) array for `role`, else `preferred` (an array that only some
 /// time steps carry), else "" (none).
-std::string defaultArrayForRole(
-  const std::vector<ArrayFacts>& arrays, ArrayRole role, int occurrence, const std::string& preferred);
+std::string defaultArrayForRole(const std::vector<ArrayFacts>& arrays, ArrayRole role,
+  int occurrence, const std::string& preferred);
 
 /// "embedding", "probabilities", "labels" (the XML attribute `role`); false for anything else.
 bool parseArrayRole(const std::string& text, ArrayRole& role);
@@ -91,14 +91,16 @@ std::string describeArrayRole(ArrayRole role);
 std::vector<ArrayFacts> arrayFacts(vtkDataSet* samples);
 
 /// True for embedding_<tag> when `fieldArrayNames` hold its provenance model_<tag>.
-bool hasEmbeddingProvenance(const std::string& name, const std::vector<std::string>& fieldArrayNames);
+bool hasEmbeddingProvenance(
+  const std::string& name, const std::vector<std::string>& fieldArrayNames);
 
 /// The tag a new embedding gets when Image Embedding's Tag is left empty: foundation
 /// for the samples' first embedding, ft for the second, then the model's folder or
 /// file name (letters, digits and '_'), numbered when taken. `arrayNames`: the
 /// samples' point arrays (a tag is taken when embedding_<tag> exists). "" when the
 /// model's name is needed and `modelPath` is empty (not chosen yet).
-std::string freeEmbeddingTag(const std::vector<std::string>& arrayNames, const std::string& modelPath);
+std::string freeEmbeddingTag(
+  const std::vector<std::string>& arrayNames, const std::string& modelPath);
 
 /// "a (768 components, embedding), b, c (string)": the arrays, for error messages.
 std::string listArrays(const std::vector<ArrayFacts>& arrays);

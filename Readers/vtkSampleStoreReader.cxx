@@ -10,7 +10,6 @@
 #include "vtkDoubleArray.h"
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
-#include "vtkSampleArrays.h"
 #include "vtkIdTypeArray.h"
 #include "vtkInformation.h"
 #include "vtkInformationVector.h"
@@ -21,6 +20,7 @@
 #include "vtkPointData.h"
 #include "vtkPoints.h"
 #include "vtkPolyData.h"
+#include "vtkSampleArrays.h"
 #include "vtkShortArray.h"
 #include "vtkSignedCharArray.h"
 #include "vtkSmartPointer.h"
@@ -307,8 +307,8 @@ int vtkSampleStoreReader::ReadInformation(
     this->PointDataArraySelection->AddObserver(vtkCommand::ModifiedEvent, this->SelectionObserver);
     for (const auto& skipped : file.skipped())
     {
-      vtkWarningMacro("The results file '" << this->FileName << "': " << skipped
-                                            << "; it is not read.");
+      vtkWarningMacro(
+        "The results file '" << this->FileName << "': " << skipped << "; it is not read.");
     }
   }
   catch (const std::exception& e)

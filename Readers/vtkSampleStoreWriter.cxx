@@ -3,7 +3,6 @@
 #include "SampleStore.h"
 
 #include "vtkDataArray.h"
-#include "vtkSampleArrays.h"
 #include "vtkDataSetAttributes.h"
 #include "vtkDoubleArray.h"
 #include "vtkErrorCode.h"
@@ -14,6 +13,7 @@
 #include "vtkPointData.h"
 #include "vtkPoints.h"
 #include "vtkPolyData.h"
+#include "vtkSampleArrays.h"
 #include "vtkSmartPointer.h"
 #include "vtkStringArray.h"
 
@@ -204,7 +204,8 @@ void vtkSampleStoreWriter::WriteData()
   for (int attribute = 0; attribute <= vtkDataSetAttributes::PEDIGREEIDS; ++attribute)
   {
     vtkAbstractArray* array = pd->GetAbstractAttribute(attribute);
-    if (array && array->GetName() && (this->WriteImages || std::string(array->GetName()) != "image"))
+    if (array && array->GetName() &&
+      (this->WriteImages || std::string(array->GetName()) != "image"))
     {
       contents.pointDataAttributes.emplace_back(attributeNames[attribute], array->GetName());
     }

@@ -29,7 +29,8 @@ std::vector<dualembed::ArrayFacts> pointArrayFacts(vtkPVDataInformation* info)
   std::vector<std::string> fieldNames;
   for (int i = 0; fd && i < fd->GetNumberOfArrays(); ++i)
   {
-    fieldNames.emplace_back(fd->GetArrayInformation(i)->GetName() ? fd->GetArrayInformation(i)->GetName() : "");
+    fieldNames.emplace_back(
+      fd->GetArrayInformation(i)->GetName() ? fd->GetArrayInformation(i)->GetName() : "");
   }
   for (int i = 0; pd && i < pd->GetNumberOfArrays(); ++i)
   {
@@ -38,7 +39,8 @@ std::vector<dualembed::ArrayFacts> pointArrayFacts(vtkPVDataInformation* info)
     {
       facts.push_back({ array->GetName(), array->GetNumberOfComponents(),
         array->GetDataType() != VTK_STRING && array->GetDataType() != VTK_VARIANT,
-        array->HasInformationKey(vtkSampleArrays::EMBEDDING()->GetLocation(), vtkSampleArrays::EMBEDDING()->GetName()) ||
+        array->HasInformationKey(
+          vtkSampleArrays::EMBEDDING()->GetLocation(), vtkSampleArrays::EMBEDDING()->GetName()) ||
           dualembed::hasEmbeddingProvenance(array->GetName(), fieldNames) });
     }
   }
@@ -50,7 +52,8 @@ bool setArray(vtkSMProperty* property, bool useUncheckedValues, const char* name
 {
   vtkSMPropertyHelper helper(property);
   helper.SetUseUnchecked(useUncheckedValues);
-  if (helper.GetNumberOfElements() == 5) // SetInputArrayToProcess(idx, port, connection, association, name)
+  if (helper.GetNumberOfElements() ==
+    5) // SetInputArrayToProcess(idx, port, connection, association, name)
   {
     helper.Set(3, std::to_string(association).c_str());
     helper.Set(4, name);
@@ -75,7 +78,8 @@ int vtkSMSampleArrayListDomain::ReadXMLAttributes(vtkSMProperty* property, vtkPV
   dualembed::ArrayRole parsed;
   if (!role || !dualembed::parseArrayRole(role, parsed))
   {
-    vtkErrorMacro("SampleArrayListDomain needs role=\"embedding\", \"probabilities\" or \"labels\".");
+    vtkErrorMacro(
+      "SampleArrayListDomain needs role=\"embedding\", \"probabilities\" or \"labels\".");
     return 0;
   }
   this->Role = static_cast<int>(parsed);
@@ -107,7 +111,8 @@ int vtkSMSampleArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool u
     // back to the XML default, the array index "0", as the array *name*.
     return 1;
   }
-  const std::vector<dualembed::ArrayFacts> facts = pointArrayFacts(this->GetInputDataInformation("Input"));
+  const std::vector<dualembed::ArrayFacts> facts =
+    pointArrayFacts(this->GetInputDataInformation("Input"));
   if (facts.empty())
   {
     return 1; // the input's arrays are not known here yet: as above, the server chooses
@@ -125,7 +130,8 @@ int vtkSMSampleArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool u
       }
     }
     if (chosen == this->PreferredName &&
-      setArray(property, useUncheckedValues, chosen.c_str(), vtkDataObject::FIELD_ASSOCIATION_POINTS))
+      setArray(
+        property, useUncheckedValues, chosen.c_str(), vtkDataObject::FIELD_ASSOCIATION_POINTS))
     {
       return 1; // an array that only some time steps carry
     }
@@ -133,7 +139,8 @@ int vtkSMSampleArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool u
   // Nothing fits. An optional input (the XML gives none_string="None"): None,
   // rather than the active scalars (the labels).
   if (this->GetNoneString() &&
-    setArray(property, useUncheckedValues, this->GetNoneString(), vtkDataObject::FIELD_ASSOCIATION_POINTS))
+    setArray(
+      property, useUncheckedValues, this->GetNoneString(), vtkDataObject::FIELD_ASSOCIATION_POINTS))
   {
     return 1;
   }

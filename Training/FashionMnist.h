@@ -65,14 +65,16 @@ inline std::string readGzFile(const std::string& path)
 inline std::uint32_t bigEndian32(const std::string& data, std::size_t offset)
 {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data()) + offset;
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
+    p[3];
 }
 
 } // namespace detail
 
 /// Reads `<dir>/<split>-images-idx3-ubyte.gz` and `<dir>/<split>-labels-idx1-ubyte.gz`
 /// (split "train" or "t10k"); at most `limit` samples when limit >= 0.
-inline IdxImages readFashionMnist(const std::string& dir, const std::string& split, std::int64_t limit = -1)
+inline IdxImages readFashionMnist(
+  const std::string& dir, const std::string& split, std::int64_t limit = -1)
 {
   const std::string imagesPath = dir + "/" + split + "-images-idx3-ubyte.gz";
   const std::string labelsPath = dir + "/" + split + "-labels-idx1-ubyte.gz";
@@ -94,7 +96,8 @@ inline IdxImages readFashionMnist(const std::string& dir, const std::string& spl
   if (detail::bigEndian32(labels, 4) != n || images.size() < 16 + n * imageBytes ||
     labels.size() < 8 + static_cast<std::size_t>(n))
   {
-    throw std::runtime_error(imagesPath + " and " + labelsPath + " are truncated or disagree in size");
+    throw std::runtime_error(
+      imagesPath + " and " + labelsPath + " are truncated or disagree in size");
   }
   out.count = limit >= 0 && limit < n ? limit : n;
   out.pixels.assign(images.begin() + 16, images.begin() + 16 + out.count * imageBytes);

@@ -61,8 +61,8 @@ using Json = nlohmann::json;
 namespace
 {
 
-const std::vector<std::string> kClassNames = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
+const std::vector<std::string> kClassNames = { "T-shirt/top", "Trouser", "Pullover", "Dress",
+  "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
 
 // Fashion-MNIST training-set pixel statistics (mean 0.2860, std 0.3530).
 constexpr double kMean = 0.286;
@@ -95,17 +95,22 @@ void usage()
 {
   std::cout
     << "Usage: TrainDemoModels [options]\n"
-       "  --data DIR             Fashion-MNIST IDX .gz files (default /usr/share/datasets/fashion-mnist)\n"
-       "  --out DIR              writes DIR/fashion-vit-foundation, DIR/fashion-vit-ft and one checkpoint per\n"
-       "                         fine-tuning epoch in DIR/fashion-vit-ft-run/checkpoint-<step> (default Data/models)\n"
+       "  --data DIR             Fashion-MNIST IDX .gz files (default "
+       "/usr/share/datasets/fashion-mnist)\n"
+       "  --out DIR              writes DIR/fashion-vit-foundation, DIR/fashion-vit-ft and one "
+       "checkpoint per\n"
+       "                         fine-tuning epoch in DIR/fashion-vit-ft-run/checkpoint-<step> "
+       "(default Data/models)\n"
        "  --seed N               random seed (default 1)\n"
-       "  --threads N            ATen and OpenBLAS threads (default: all cores; 1 is faster on a busy machine)\n"
+       "  --threads N            ATen and OpenBLAS threads (default: all cores; 1 is faster on a "
+       "busy machine)\n"
        "  --hidden N --layers N --heads N --mlp N --patch N   ViT shape (default 64 4 2 128 7)\n"
        "  --pretrain-epochs N    rotation-prediction epochs (default 2)\n"
        "  --finetune-epochs N    classification epochs (default 10)\n"
        "  --batch N              batch size (default 128)\n"
        "  --pretrain-lr X --finetune-lr X --weight-decay X   AdamW (default 2e-3 2e-3 0.05)\n"
-       "  --augment 0|1          random crop (padding 2) in both stages, horizontal flip when fine-tuning (default 0)\n"
+       "  --augment 0|1          random crop (padding 2) in both stages, horizontal flip when "
+       "fine-tuning (default 0)\n"
        "  --device cpu|cuda      where to train (default cpu); the engine check runs on the CPU\n"
        "  --train-limit N        use only the first N training images (quick trials)\n";
 }
@@ -126,25 +131,44 @@ Options parseOptions(int argc, char** argv)
       throw std::runtime_error("option " + a + " needs a value (see --help)");
     }
     const std::string v = argv[++i];
-    if (a == "--data") o.dataDir = v;
-    else if (a == "--out") o.outDir = v;
-    else if (a == "--seed") o.seed = std::stoull(v);
-    else if (a == "--threads") o.threads = std::stoi(v);
-    else if (a == "--hidden") o.hidden = std::stoi(v);
-    else if (a == "--layers") o.layers = std::stoi(v);
-    else if (a == "--heads") o.heads = std::stoi(v);
-    else if (a == "--mlp") o.mlp = std::stoi(v);
-    else if (a == "--patch") o.patch = std::stoi(v);
-    else if (a == "--pretrain-epochs") o.pretrainEpochs = std::stoi(v);
-    else if (a == "--finetune-epochs") o.finetuneEpochs = std::stoi(v);
-    else if (a == "--batch") o.batch = std::stoi(v);
-    else if (a == "--pretrain-lr") o.pretrainLr = std::stod(v);
-    else if (a == "--finetune-lr") o.finetuneLr = std::stod(v);
-    else if (a == "--weight-decay") o.weightDecay = std::stod(v);
-    else if (a == "--train-limit") o.trainLimit = std::stoll(v);
-    else if (a == "--augment") o.augment = std::stoi(v) != 0;
-    else if (a == "--device") o.device = v;
-    else throw std::runtime_error("unknown option " + a + " (see --help)");
+    if (a == "--data")
+      o.dataDir = v;
+    else if (a == "--out")
+      o.outDir = v;
+    else if (a == "--seed")
+      o.seed = std::stoull(v);
+    else if (a == "--threads")
+      o.threads = std::stoi(v);
+    else if (a == "--hidden")
+      o.hidden = std::stoi(v);
+    else if (a == "--layers")
+      o.layers = std::stoi(v);
+    else if (a == "--heads")
+      o.heads = std::stoi(v);
+    else if (a == "--mlp")
+      o.mlp = std::stoi(v);
+    else if (a == "--patch")
+      o.patch = std::stoi(v);
+    else if (a == "--pretrain-epochs")
+      o.pretrainEpochs = std::stoi(v);
+    else if (a == "--finetune-epochs")
+      o.finetuneEpochs = std::stoi(v);
+    else if (a == "--batch")
+      o.batch = std::stoi(v);
+    else if (a == "--pretrain-lr")
+      o.pretrainLr = std::stod(v);
+    else if (a == "--finetune-lr")
+      o.finetuneLr = std::stod(v);
+    else if (a == "--weight-decay")
+      o.weightDecay = std::stod(v);
+    else if (a == "--train-limit")
+      o.trainLimit = std::stoll(v);
+    else if (a == "--augment")
+      o.augment = std::stoi(v) != 0;
+    else if (a == "--device")
+      o.device = v;
+    else
+      throw std::runtime_error("unknown option " + a + " (see --help)");
   }
   if (o.hidden % o.heads != 0 || kImageSize % o.patch != 0 || o.batch <= 0)
   {
@@ -182,7 +206,8 @@ struct PatchEmbeddingsImpl : nn::Module
   PatchEmbeddingsImpl(int channels, int d, int p)
     : Patch(p)
   {
-    projection = register_module("projection", nn::Conv2d(nn::Conv2dOptions(channels, d, p).stride(p)));
+    projection =
+      register_module("projection", nn::Conv2d(nn::Conv2dOptions(channels, d, p).stride(p)));
     truncNormal(projection->weight, 0.02);
     torch::NoGradGuard noGrad;
     projection->bias.zero_();
@@ -195,7 +220,8 @@ struct PatchEmbeddingsImpl : nn::Module
     torch::Tensor patches = x.reshape({ b, c, gh, Patch, gw, Patch })
                               .permute({ 0, 2, 4, 1, 3, 5 })
                               .reshape({ b, gh * gw, c * Patch * Patch });
-    return torch::linear(patches, projection->weight.view({ projection->weight.size(0), -1 }), projection->bias);
+    return torch::linear(
+      patches, projection->weight.view({ projection->weight.size(0), -1 }), projection->bias);
   }
   std::int64_t Patch;
   nn::Conv2d projection{ nullptr };
@@ -207,7 +233,8 @@ struct EmbeddingsImpl : nn::Module
   EmbeddingsImpl(int channels, int d, int p, int numPatches)
   {
     cls_token = register_parameter("cls_token", torch::zeros({ 1, 1, d }));
-    position_embeddings = register_parameter("position_embeddings", torch::zeros({ 1, numPatches + 1, d }));
+    position_embeddings =
+      register_parameter("position_embeddings", torch::zeros({ 1, numPatches + 1, d }));
     truncNormal(cls_token, 0.02);
     truncNormal(position_embeddings, 0.02);
     patch_embeddings = register_module("patch_embeddings", PatchEmbeddings(channels, d, p));
@@ -241,7 +268,8 @@ struct SelfAttentionImpl : nn::Module
       torch::cat({ query->bias, key->bias, value->bias }));
     qkv = qkv.view({ b, n, 3, Heads, hd }).permute({ 2, 0, 3, 1, 4 }); // [3, B, heads, N, hd]
     torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
-    torch::Tensor probs = torch::softmax(torch::matmul(q, k.transpose(2, 3)) / std::sqrt(double(hd)), -1);
+    torch::Tensor probs =
+      torch::softmax(torch::matmul(q, k.transpose(2, 3)) / std::sqrt(double(hd)), -1);
     return torch::matmul(probs, v).transpose(1, 2).reshape({ b, n, d });
   }
   std::int64_t Heads;
@@ -324,7 +352,10 @@ struct VitModelImpl : nn::Module
     encoder = register_module("encoder", Encoder(o.hidden, o.heads, o.mlp, o.layers));
     layernorm = register_module("layernorm", makeLayerNorm(o.hidden));
   }
-  torch::Tensor forward(const torch::Tensor& pixels) { return layernorm(encoder(embeddings(pixels))); }
+  torch::Tensor forward(const torch::Tensor& pixels)
+  {
+    return layernorm(encoder(embeddings(pixels)));
+  }
   /// The embedding DualEmbed uses: the CLS token after the final layer norm.
   torch::Tensor cls(const torch::Tensor& pixels) { return forward(pixels).select(1, 0); }
   Embeddings embeddings{ nullptr };
@@ -362,7 +393,8 @@ Dataset loadSplit(const std::string& dir, const std::string& split, std::int64_t
   Dataset d;
 #ifdef DUALEMBED_TRAINING_WITH_FORMATS
   namespace formats = dualembed::formats;
-  const formats::DatasetInfo info = formats::probeDataset(dir + "/" + split + "-images-idx3-ubyte.gz");
+  const formats::DatasetInfo info =
+    formats::probeDataset(dir + "/" + split + "-images-idx3-ubyte.gz");
   if (info.height != kImageSize || info.width != kImageSize || info.channels != 1)
   {
     throw std::runtime_error(info.path + " does not hold 28x28 grayscale images");
@@ -386,7 +418,8 @@ Dataset loadSplit(const std::string& dir, const std::string& split, std::int64_t
   {
     if (l < 0 || l >= static_cast<int>(kClassNames.size()))
     {
-      throw std::runtime_error(dir + ": " + split + " label " + std::to_string(l) + " is not a Fashion-MNIST class");
+      throw std::runtime_error(
+        dir + ": " + split + " label " + std::to_string(l) + " is not a Fashion-MNIST class");
     }
   }
   return d;
@@ -402,7 +435,8 @@ inline std::uint64_t randBelow(std::mt19937_64& rng, std::uint64_t n)
 /// Copies image `src` into `dst` (28 x 28), rotated by quarter*90 degrees
 /// counter-clockwise, mirrored when `flip`, shifted by (dy, dx) with zero
 /// fill (= torchvision RandomCrop(28, padding=2) for |dy|, |dx| <= 2).
-void transformImage(const std::uint8_t* src, std::uint8_t* dst, int quarter, bool flip, int dy, int dx)
+void transformImage(
+  const std::uint8_t* src, std::uint8_t* dst, int quarter, bool flip, int dy, int dx)
 {
   constexpr int n = kImageSize;
   for (int y = 0; y < n; ++y)
@@ -423,10 +457,20 @@ void transformImage(const std::uint8_t* src, std::uint8_t* dst, int quarter, boo
       int sy = ry, sx = rx;
       switch (quarter)
       {
-        case 1: sy = rx; sx = n - 1 - ry; break;        // 90 degrees counter-clockwise
-        case 2: sy = n - 1 - ry; sx = n - 1 - rx; break; // 180
-        case 3: sy = n - 1 - rx; sx = ry; break;         // 270
-        default: break;
+        case 1:
+          sy = rx;
+          sx = n - 1 - ry;
+          break; // 90 degrees counter-clockwise
+        case 2:
+          sy = n - 1 - ry;
+          sx = n - 1 - rx;
+          break; // 180
+        case 3:
+          sy = n - 1 - rx;
+          sx = ry;
+          break; // 270
+        default:
+          break;
       }
       dst[y * n + x] = src[sy * n + sx];
     }
@@ -439,8 +483,8 @@ torch::Tensor preprocess(const std::uint8_t* pixels, std::int64_t count,
   const dualembed::engine::PreprocessorConfig& config)
 {
   torch::Tensor out = torch::empty({ count, 3, kImageSize, kImageSize }, torch::kFloat);
-  dualembed::engine::preprocessBatch(
-    pixels, static_cast<std::size_t>(count), kImageSize, kImageSize, 1, config, out.data_ptr<float>());
+  dualembed::engine::preprocessBatch(pixels, static_cast<std::size_t>(count), kImageSize,
+    kImageSize, 1, config, out.data_ptr<float>());
   return out;
 }
 
@@ -479,10 +523,11 @@ std::unique_ptr<torch::optim::AdamW> makeOptimizer(nn::Module& model, double lr,
     (matrix ? decay : noDecay).push_back(p.value());
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                               torch::optim::AdamWOptions(lr).weight_decay(weightDecay)));
-  groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
-                                 torch::optim::AdamWOptions(lr).weight_decay(0.0)));
+  groups.emplace_back(decay,
+    std::make_unique<torch::optim::AdamWOptions>(
+      torch::optim::AdamWOptions(lr).weight_decay(weightDecay)));
+  groups.emplace_back(noDecay,
+    std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(lr).weight_decay(0.0)));
   return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(lr));
 }
 
@@ -507,8 +552,8 @@ enum class Task
 /// What one epoch ended with, for checkpoints (trainer_state.json's log_history).
 struct EpochLog
 {
-  int epoch = 0;          // 1-based
-  std::int64_t step = 0;  // optimizer steps so far (Trainer's global_step)
+  int epoch = 0;         // 1-based
+  std::int64_t step = 0; // optimizer steps so far (Trainer's global_step)
   std::int64_t maxSteps = 0;
   double loss = 0.0;
   double accuracy = 0.0;
@@ -529,7 +574,8 @@ void train(const char* stage, Task task, nn::Module& model, Forward forward, con
   const std::int64_t total = stepsPerEpoch * epochs;
   const std::int64_t warmup = std::min<std::int64_t>(stepsPerEpoch / 2, 500);
   std::vector<std::int64_t> order(static_cast<std::size_t>(data.count));
-  std::vector<std::uint8_t> batchPixels(static_cast<std::size_t>(o.batch) * kImageSize * kImageSize);
+  std::vector<std::uint8_t> batchPixels(
+    static_cast<std::size_t>(o.batch) * kImageSize * kImageSize);
   std::vector<std::int64_t> batchTargets(static_cast<std::size_t>(o.batch));
   std::int64_t step = 0;
   model.train();
@@ -563,8 +609,10 @@ void train(const char* stage, Task task, nn::Module& model, Forward forward, con
           dx = static_cast<int>(randBelow(rng, 5)) - 2;
         }
         transformImage(data.pixels.data() + idx * kImageSize * kImageSize,
-          batchPixels.data() + static_cast<std::size_t>(j) * kImageSize * kImageSize, quarter, flip, dy, dx);
-        batchTargets[j] = task == Task::Rotation ? quarter : data.labels[static_cast<std::size_t>(idx)];
+          batchPixels.data() + static_cast<std::size_t>(j) * kImageSize * kImageSize, quarter, flip,
+          dy, dx);
+        batchTargets[j] =
+          task == Task::Rotation ? quarter : data.labels[static_cast<std::size_t>(idx)];
       }
       const double lr = learningRate(peakLr, step, warmup, total);
       for (auto& group : optimizer->param_groups())
@@ -589,9 +637,9 @@ void train(const char* stage, Task task, nn::Module& model, Forward forward, con
         std::fflush(stdout);
       }
     }
-    std::printf("[%s] epoch %d/%d  loss %.4f  train accuracy %.4f  lr %.2e  %.1f s\n", stage, epoch + 1,
-      epochs, lossSum / double(seen), double(correct) / double(seen), learningRate(peakLr, step - 1, warmup, total),
-      seconds(start));
+    std::printf("[%s] epoch %d/%d  loss %.4f  train accuracy %.4f  lr %.2e  %.1f s\n", stage,
+      epoch + 1, epochs, lossSum / double(seen), double(correct) / double(seen),
+      learningRate(peakLr, step - 1, warmup, total), seconds(start));
     std::fflush(stdout);
     if (epochDone)
     {
@@ -606,8 +654,8 @@ void train(const char* stage, Task task, nn::Module& model, Forward forward, con
 
 /// Logits of all images of `data` (eval mode, no augmentation).
 template <typename Forward>
-torch::Tensor predict(Forward forward, const Dataset& data, const dualembed::engine::PreprocessorConfig& pre,
-  std::int64_t count, const torch::Device& device)
+torch::Tensor predict(Forward forward, const Dataset& data,
+  const dualembed::engine::PreprocessorConfig& pre, std::int64_t count, const torch::Device& device)
 {
   torch::NoGradGuard noGrad;
   std::vector<torch::Tensor> parts;
@@ -615,15 +663,17 @@ torch::Tensor predict(Forward forward, const Dataset& data, const dualembed::eng
   for (std::int64_t first = 0; first < count; first += chunk)
   {
     const std::int64_t n = std::min(chunk, count - first);
-    parts.push_back(forward(preprocess(data.pixels.data() + first * kImageSize * kImageSize, n, pre).to(device))
-                      .to(torch::kCPU));
+    parts.push_back(
+      forward(preprocess(data.pixels.data() + first * kImageSize * kImageSize, n, pre).to(device))
+        .to(torch::kCPU));
   }
   return torch::cat(parts, 0);
 }
 
 double accuracy(const torch::Tensor& logits, const Dataset& data, std::int64_t count)
 {
-  torch::Tensor labels = torch::tensor(std::vector<std::int64_t>(data.labels.begin(), data.labels.begin() + count));
+  torch::Tensor labels =
+    torch::tensor(std::vector<std::int64_t>(data.labels.begin(), data.labels.begin() + count));
   return logits.argmax(1).eq(labels).to(torch::kDouble).mean().item<double>();
 }
 
@@ -713,10 +763,12 @@ void saveCheckpoint(const fs::path& runDir, nn::Module& model, const Options& o,
       { "train_accuracy", e.accuracy }, { "learning_rate", e.learningRate } });
   }
   writeJson(dir / "trainer_state.json",
-    Json{ { "best_metric", nullptr }, { "best_model_checkpoint", nullptr }, { "epoch", double(last.epoch) },
-      { "global_step", last.step }, { "is_hyper_param_search", false }, { "is_local_process_zero", true },
-      { "is_world_process_zero", true }, { "log_history", log }, { "logging_steps", last.step / last.epoch },
-      { "max_steps", last.maxSteps }, { "num_train_epochs", epochs }, { "save_steps", last.step / last.epoch },
+    Json{ { "best_metric", nullptr }, { "best_model_checkpoint", nullptr },
+      { "epoch", double(last.epoch) }, { "global_step", last.step },
+      { "is_hyper_param_search", false }, { "is_local_process_zero", true },
+      { "is_world_process_zero", true }, { "log_history", log },
+      { "logging_steps", last.step / last.epoch }, { "max_steps", last.maxSteps },
+      { "num_train_epochs", epochs }, { "save_steps", last.step / last.epoch },
       { "train_batch_size", o.batch }, { "trial_name", nullptr }, { "trial_params", nullptr } });
 }
 
@@ -724,8 +776,8 @@ void saveCheckpoint(const fs::path& runDir, nn::Module& model, const Options& o,
 /// embedding (CLS after the final layer norm) and, with a head, the logits.
 /// Inputs come from the engine's preprocessing of the folder's
 /// preprocessor_config.json, as in the ImageEmbedding filter.
-double verifyWithEngine(const fs::path& dir, VitModel vit, VitClassifier classifier, const Dataset& test,
-  std::int64_t count, int threads, double* engineAccuracy)
+double verifyWithEngine(const fs::path& dir, VitModel vit, VitClassifier classifier,
+  const Dataset& test, std::int64_t count, int threads, double* engineAccuracy)
 {
   using namespace dualembed::engine;
   EmbeddingOptions options;
@@ -737,10 +789,11 @@ double verifyWithEngine(const fs::path& dir, VitModel vit, VitClassifier classif
   EmbeddingOutput out = model.run(pixels);
   torch::NoGradGuard noGrad;
   const bool withHead = static_cast<bool>(classifier);
-  if (model.embeddingDim() != vit->layernorm->options.normalized_shape()[0] || model.hasHead() != withHead ||
-    model.pooling() != Pooling::FirstToken)
+  if (model.embeddingDim() != vit->layernorm->options.normalized_shape()[0] ||
+    model.hasHead() != withHead || model.pooling() != Pooling::FirstToken)
   {
-    throw std::runtime_error(dir.string() + ": the engine sees another model shape than the one trained");
+    throw std::runtime_error(
+      dir.string() + ": the engine sees another model shape than the one trained");
   }
   double diff = (out.embedding - vit->cls(pixels)).abs().max().item<double>();
   if (withHead)
@@ -763,8 +816,9 @@ int main(int argc, char** argv)
   {
     const Options o = parseOptions(argc, argv);
     const auto start = std::chrono::steady_clock::now();
-    const int threads =
-      o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = o.threads > 0
+      ? o.threads
+      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(threads);
     if (openblas_set_num_threads)
     {
@@ -777,14 +831,17 @@ int main(int argc, char** argv)
     }
     torch::manual_seed(o.seed);
     std::mt19937_64 rng(o.seed);
-    std::printf("TrainDemoModels: %s, seed %llu, %d threads, ViT hidden %d, %d layers, %d heads, MLP %d, patch %d\n",
-      o.device.c_str(), static_cast<unsigned long long>(o.seed), threads, o.hidden, o.layers, o.heads, o.mlp, o.patch);
+    std::printf("TrainDemoModels: %s, seed %llu, %d threads, ViT hidden %d, %d layers, %d heads, "
+                "MLP %d, patch %d\n",
+      o.device.c_str(), static_cast<unsigned long long>(o.seed), threads, o.hidden, o.layers,
+      o.heads, o.mlp, o.patch);
     std::printf("%s\n", dualembed::engine::engineRuntimeInfo().c_str());
 
     const Dataset trainSet = loadSplit(o.dataDir, "train", o.trainLimit);
     const Dataset testSet = loadSplit(o.dataDir, "t10k", -1);
-    std::printf("Fashion-MNIST: %lld training, %lld test images from %s\n", static_cast<long long>(trainSet.count),
-      static_cast<long long>(testSet.count), o.dataDir.c_str());
+    std::printf("Fashion-MNIST: %lld training, %lld test images from %s\n",
+      static_cast<long long>(trainSet.count), static_cast<long long>(testSet.count),
+      o.dataDir.c_str());
     const dualembed::engine::PreprocessorConfig pre = preprocessorConfig();
 
     // Stage 1: self-supervised rotation prediction (no labels).
@@ -801,9 +858,10 @@ int main(int argc, char** argv)
     }
     std::printf("backbone parameters: %lld\n", static_cast<long long>(params));
     const auto pretrainStart = std::chrono::steady_clock::now();
-    train("pretrain", Task::Rotation, *pretrainModules,
-      [&](const torch::Tensor& x) { return rotationHead(vit->cls(x)); }, trainSet, pre, o, o.pretrainEpochs,
-      o.pretrainLr, rng);
+    train(
+      "pretrain", Task::Rotation, *pretrainModules,
+      [&](const torch::Tensor& x) { return rotationHead(vit->cls(x)); }, trainSet, pre, o,
+      o.pretrainEpochs, o.pretrainLr, rng);
     const double pretrainSeconds = seconds(pretrainStart);
     const fs::path foundationDir = fs::path(o.outDir) / "fashion-vit-foundation";
     saveModel(foundationDir, *vit, o, false);
@@ -817,8 +875,10 @@ int main(int argc, char** argv)
     const fs::path runDir = fs::path(o.outDir) / "fashion-vit-ft-run";
     fs::remove_all(runDir);
     std::vector<EpochLog> history;
-    train("finetune", Task::Classification, *classifier,
-      [&](const torch::Tensor& x) { return classifier(x); }, trainSet, pre, o, o.finetuneEpochs, o.finetuneLr, rng,
+    train(
+      "finetune", Task::Classification, *classifier,
+      [&](const torch::Tensor& x) { return classifier(x); }, trainSet, pre, o, o.finetuneEpochs,
+      o.finetuneLr, rng,
       [&](const EpochLog& e) {
         history.push_back(e);
         saveCheckpoint(runDir, *classifier, o, history, o.finetuneEpochs);
@@ -829,7 +889,8 @@ int main(int argc, char** argv)
     const double trainingSeconds = seconds(start);
 
     // Evaluation on the 10 000 test images, then the engine round trip.
-    const torch::Tensor testLogits = predict([&](const torch::Tensor& x) { return classifier(x); }, testSet, pre, testSet.count, device);
+    const torch::Tensor testLogits = predict(
+      [&](const torch::Tensor& x) { return classifier(x); }, testSet, pre, testSet.count, device);
     const double testAccuracy = accuracy(testLogits, testSet, testSet.count);
     const std::int64_t checkCount = std::min<std::int64_t>(1000, testSet.count);
     const double first1000 = accuracy(testLogits.narrow(0, 0, checkCount), testSet, checkCount);
@@ -848,22 +909,25 @@ int main(int argc, char** argv)
       }
       foundation->eval();
     }
-    const double foundationDiff =
-      verifyWithEngine(foundationDir, foundation, VitClassifier(nullptr), testSet, checkCount, threads, nullptr);
-    const double ftDiff = verifyWithEngine(ftDir, vit, classifier, testSet, checkCount, threads, &engineAccuracy);
+    const double foundationDiff = verifyWithEngine(
+      foundationDir, foundation, VitClassifier(nullptr), testSet, checkCount, threads, nullptr);
+    const double ftDiff =
+      verifyWithEngine(ftDir, vit, classifier, testSet, checkCount, threads, &engineAccuracy);
 
     std::printf("pretraining %.1f s, fine-tuning %.1f s, total training %.1f s\n", pretrainSeconds,
       finetuneSeconds, trainingSeconds);
-    std::printf("fine-tuned test accuracy: %.4f on %lld images, %.4f on the first %lld (engine: %.4f)\n",
-      testAccuracy, static_cast<long long>(testSet.count), first1000, static_cast<long long>(checkCount),
-      engineAccuracy);
+    std::printf(
+      "fine-tuned test accuracy: %.4f on %lld images, %.4f on the first %lld (engine: %.4f)\n",
+      testAccuracy, static_cast<long long>(testSet.count), first1000,
+      static_cast<long long>(checkCount), engineAccuracy);
     std::printf("engine vs training max |diff| on %lld test images: foundation embedding %.3g, "
                 "fine-tuned embedding+logits %.3g\n",
       static_cast<long long>(checkCount), foundationDiff, ftDiff);
     std::printf("total time %.1f s\n", seconds(start));
     if (!(foundationDiff <= 1e-4 && ftDiff <= 1e-4))
     {
-      std::fprintf(stderr, "error: the engine's outputs differ from the training model's by more than 1e-4\n");
+      std::fprintf(
+        stderr, "error: the engine's outputs differ from the training model's by more than 1e-4\n");
       return 2;
     }
     return 0;

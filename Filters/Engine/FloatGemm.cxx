@@ -14,8 +14,8 @@ void floatGemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k
   int64_t lda, const float* b, int64_t ldb, float* c)
 {
 #ifdef DUALEMBED_WITH_DNNL
-  if (dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f,
-        c, n) == dnnl_success)
+  if (dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb,
+        0.0f, c, n) == dnnl_success)
   {
     return;
   }

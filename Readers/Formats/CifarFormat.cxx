@@ -29,16 +29,16 @@ std::string formatName(DatasetKind kind)
   return kind == DatasetKind::Cifar100 ? "CIFAR-100" : "CIFAR-10";
 }
 
-std::vector<std::string> namesBeside(const std::filesystem::path& path, const char* fileName,
-  std::int64_t defaultCount)
+std::vector<std::string> namesBeside(
+  const std::filesystem::path& path, const char* fileName, std::int64_t defaultCount)
 {
   const auto namesFile = path.parent_path() / fileName;
   return isFile(namesFile) ? readNameList(namesFile) : numberedNames(defaultCount);
 }
 
 /// Throws unless every label is below the number of class names.
-void checkLabel(DatasetKind kind, const std::filesystem::path& path, std::int64_t record,
-  int label, std::size_t classCount, const char* which)
+void checkLabel(DatasetKind kind, const std::filesystem::path& path, std::int64_t record, int label,
+  std::size_t classCount, const char* which)
 {
   if (label >= static_cast<int>(classCount))
   {
@@ -119,19 +119,20 @@ DatasetInfo probeCifar(const std::filesystem::path& path, DatasetKind kind)
     stream.seekg(static_cast<std::streamoff>(record * recordSize));
     if (!stream.read(labels, labelBytes(kind)))
     {
-      fail("The " + formatName(kind) + " file " + quoted(path) +
-        " could not be read at record " + std::to_string(record) + ".");
+      fail("The " + formatName(kind) + " file " + quoted(path) + " could not be read at record " +
+        std::to_string(record) + ".");
     }
     if (kind == DatasetKind::Cifar100)
     {
-      checkLabel(kind, path, record, static_cast<unsigned char>(labels[0]), info.coarseClassNames.size(),
-        "coarse ");
-      checkLabel(kind, path, record, static_cast<unsigned char>(labels[1]), info.classNames.size(),
-        "fine ");
+      checkLabel(kind, path, record, static_cast<unsigned char>(labels[0]),
+        info.coarseClassNames.size(), "coarse ");
+      checkLabel(
+        kind, path, record, static_cast<unsigned char>(labels[1]), info.classNames.size(), "fine ");
     }
     else
     {
-      checkLabel(kind, path, record, static_cast<unsigned char>(labels[0]), info.classNames.size(), "");
+      checkLabel(
+        kind, path, record, static_cast<unsigned char>(labels[0]), info.classNames.size(), "");
     }
   }
   return info;

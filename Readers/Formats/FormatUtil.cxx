@@ -100,8 +100,8 @@ std::vector<std::string> readNameList(const std::filesystem::path& path)
   return names;
 }
 
-void readFileBytes(const std::filesystem::path& path, std::int64_t offset, std::int64_t size,
-  std::uint8_t* buffer)
+void readFileBytes(
+  const std::filesystem::path& path, std::int64_t offset, std::int64_t size, std::uint8_t* buffer)
 {
   std::ifstream stream(path, std::ios::binary);
   if (!stream)
@@ -117,8 +117,8 @@ void readFileBytes(const std::filesystem::path& path, std::int64_t offset, std::
   }
   if (done != size)
   {
-    fail("The file " + quoted(path) + " is truncated: expected " + bytesText(size) +
-      " at offset " + std::to_string(offset) + ", found " + std::to_string(done) +
+    fail("The file " + quoted(path) + " is truncated: expected " + bytesText(size) + " at offset " +
+      std::to_string(offset) + ", found " + std::to_string(done) +
       ". It may have changed since it was opened, or the copy is incomplete.");
   }
 }

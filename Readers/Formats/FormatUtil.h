@@ -42,8 +42,8 @@ std::vector<std::string> readNameList(const std::filesystem::path& path);
 
 /// Reads exactly `size` bytes at `offset` of a plain file into `buffer`.
 /// Throws FormatError (naming the file) if it cannot be opened or is shorter.
-void readFileBytes(const std::filesystem::path& path, std::int64_t offset, std::int64_t size,
-  std::uint8_t* buffer);
+void readFileBytes(
+  const std::filesystem::path& path, std::int64_t offset, std::int64_t size, std::uint8_t* buffer);
 
 /// "1 byte", "3073 bytes".
 std::string bytesText(std::int64_t count);

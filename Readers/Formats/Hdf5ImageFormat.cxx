@@ -56,8 +56,8 @@ Dataset openDataset(hid_t file, const std::filesystem::path& path, const char* n
   result.dataset = Handle(H5Oopen(file, name, H5P_DEFAULT), H5Oclose);
   if (!result.dataset.valid())
   {
-    fail("The HDF5 file " + quoted(path) + " cannot open the object '" + name + "'" +
-      detailText() + ".");
+    fail("The HDF5 file " + quoted(path) + " cannot open the object '" + name + "'" + detailText() +
+      ".");
   }
   if (H5Iget_type(result.dataset.get()) != H5I_DATASET)
   {
@@ -157,11 +157,11 @@ std::vector<std::int32_t> readLabels(
   if (!fileSpace.valid() || !memorySpace.valid() ||
     H5Sselect_hyperslab(
       fileSpace.get(), H5S_SELECT_SET, start.data(), nullptr, extent.data(), nullptr) < 0 ||
-    H5Dread(labels.dataset.get(), H5T_NATIVE_INT32, memorySpace.get(), fileSpace.get(),
-      H5P_DEFAULT, values.data()) < 0)
+    H5Dread(labels.dataset.get(), H5T_NATIVE_INT32, memorySpace.get(), fileSpace.get(), H5P_DEFAULT,
+      values.data()) < 0)
   {
-    fail("The HDF5 file " + quoted(path) + " cannot read labels " + std::to_string(first) +
-      " to " + std::to_string(first + count - 1) + " of 'labels'" + detailText() + ".");
+    fail("The HDF5 file " + quoted(path) + " cannot read labels " + std::to_string(first) + " to " +
+      std::to_string(first + count - 1) + " of 'labels'" + detailText() + ".");
   }
   return values;
 }
@@ -233,8 +233,8 @@ std::vector<std::string> readNames(const Dataset& names, const std::filesystem::
       fail_("has an unreadable string type");
     }
     std::vector<char> buffer(count * size, '\0');
-    if (H5Dread(names.dataset.get(), memoryType.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-          buffer.data()) < 0)
+    if (H5Dread(
+          names.dataset.get(), memoryType.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0)
     {
       fail("The HDF5 file " + quoted(path) + " cannot read 'label_names'" + detailText() + ".");
     }
@@ -278,7 +278,8 @@ OpenFile openFile(const std::filesystem::path& path)
   // DualEmbed results files (SampleStore.h) are samples, not an image dataset.
   if (H5Aexists(result.file.get(), "dualembed_format") > 0)
   {
-    fail("The HDF5 file " + quoted(path) + " is a DualEmbed results file (computed samples), "
+    fail("The HDF5 file " + quoted(path) +
+      " is a DualEmbed results file (computed samples), "
       "not an image dataset; open it with the DualEmbed Samples Reader.");
   }
   H5Eclear2(H5E_DEFAULT);
@@ -381,8 +382,8 @@ DatasetInfo probeHdf5(const std::filesystem::path& path)
   const auto [minLabel, maxLabel] = std::minmax_element(labels.begin(), labels.end());
   if (*minLabel < 0)
   {
-    fail("The HDF5 file " + quoted(path) + " has the negative label " +
-      std::to_string(*minLabel) + " in 'labels'; labels must be class indices 0, 1, 2, ...");
+    fail("The HDF5 file " + quoted(path) + " has the negative label " + std::to_string(*minLabel) +
+      " in 'labels'; labels must be class indices 0, 1, 2, ...");
   }
   const auto names = openDataset(file.file.get(), path, "label_names", false, "");
   if (names.dataset.valid())
@@ -441,17 +442,18 @@ SampleBlock readHdf5(const DatasetInfo& info, std::int64_t first, std::int64_t c
   if (!fileSpace.valid() || !memorySpace.valid() ||
     H5Sselect_hyperslab(
       fileSpace.get(), H5S_SELECT_SET, start.data(), nullptr, extent.data(), nullptr) < 0 ||
-    H5Dread(images.dataset.get(), H5T_NATIVE_UINT8, memorySpace.get(), fileSpace.get(),
-      H5P_DEFAULT, block.pixels.data()) < 0)
+    H5Dread(images.dataset.get(), H5T_NATIVE_UINT8, memorySpace.get(), fileSpace.get(), H5P_DEFAULT,
+      block.pixels.data()) < 0)
   {
-    fail("The HDF5 file " + quoted(path) + " cannot read images " + std::to_string(first) +
-      " to " + std::to_string(first + count - 1) + " of 'images'" + detailText() +
+    fail("The HDF5 file " + quoted(path) + " cannot read images " + std::to_string(first) + " to " +
+      std::to_string(first + count - 1) + " of 'images'" + detailText() +
       ". The file may be damaged or use a compression filter that is not available.");
   }
   block.labels = readLabels(file.labels, path, first, count);
   for (const auto label : block.labels)
   {
-    if (label < 0 || (!info.classNames.empty() && label >= static_cast<int>(info.classNames.size())))
+    if (label < 0 ||
+      (!info.classNames.empty() && label >= static_cast<int>(info.classNames.size())))
     {
       fail("The HDF5 file " + quoted(path) + " has the label " + std::to_string(label) +
         " in 'labels', outside the dataset's " + std::to_string(info.classNames.size()) +

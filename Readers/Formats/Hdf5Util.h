@@ -124,7 +124,8 @@ private:
 inline std::string hdf5Message()
 {
   std::string message;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD,
+  H5Ewalk2(
+    H5E_DEFAULT, H5E_WALK_DOWNWARD,
     [](unsigned, const H5E_error2_t* error, void* data) -> herr_t {
       auto* text = static_cast<std::string*>(data);
       if (error && error->desc && text->empty())

@@ -91,7 +91,8 @@ public:
     {
       const auto position = gztell(this->File);
       const auto total = fileSize(this->Path);
-      const auto skipped = std::min<std::int64_t>(size, std::max<std::int64_t>(total - position, 0));
+      const auto skipped =
+        std::min<std::int64_t>(size, std::max<std::int64_t>(total - position, 0));
       if (gzseek(this->File, static_cast<z_off_t>(skipped), SEEK_CUR) < 0)
       {
         this->throwDamaged();
@@ -102,7 +103,8 @@ public:
     std::int64_t done = 0;
     while (done < size)
     {
-      const auto want = std::min<std::int64_t>(size - done, static_cast<std::int64_t>(scratch.size()));
+      const auto want =
+        std::min<std::int64_t>(size - done, static_cast<std::int64_t>(scratch.size()));
       const auto got = this->read(scratch.data(), want);
       done += got;
       if (got < want)
@@ -363,9 +365,9 @@ DatasetInfo probeIdx(const std::filesystem::path& imagesPath)
     }
     if (found > expected)
     {
-      fail("The IDX file " + quoted(imagesPath) + " is longer than its header announces: " +
-        "expected " + std::to_string(expected) + " bytes of pixels, found " +
-        std::to_string(found) + ". The file is damaged.");
+      fail("The IDX file " + quoted(imagesPath) +
+        " is longer than its header announces: " + "expected " + std::to_string(expected) +
+        " bytes of pixels, found " + std::to_string(found) + ". The file is damaged.");
     }
   }
   info.numberOfSamples = header.count;
@@ -415,9 +417,8 @@ DatasetInfo probeIdx(const std::filesystem::path& imagesPath)
     }
     if (got > labelCount)
     {
-      fail("The IDX labels file " + quoted(labelsPath) +
-        " is longer than its header announces (" + std::to_string(labelCount) +
-        " labels). The file is damaged.");
+      fail("The IDX labels file " + quoted(labelsPath) + " is longer than its header announces (" +
+        std::to_string(labelCount) + " labels). The file is damaged.");
     }
     labels.pop_back();
   }
@@ -471,11 +472,13 @@ SampleBlock readIdx(const DatasetInfo& info, std::int64_t first, std::int64_t co
     if (header.count != info.numberOfSamples || header.rows != info.height ||
       header.columns != info.width)
     {
-      fail("The IDX file " + quoted(imagesPath) + " has changed since it was opened; open it again.");
+      fail(
+        "The IDX file " + quoted(imagesPath) + " has changed since it was opened; open it again.");
     }
     block.pixels.resize(static_cast<std::size_t>(count * imageSize));
     const auto skipped = images.skip(first * imageSize);
-    const auto got = skipped < first * imageSize ? 0 : images.read(block.pixels.data(), count * imageSize);
+    const auto got =
+      skipped < first * imageSize ? 0 : images.read(block.pixels.data(), count * imageSize);
     if (got < count * imageSize)
     {
       fail("The IDX file " + quoted(imagesPath) + " is truncated: expected " +
@@ -507,8 +510,8 @@ SampleBlock readIdx(const DatasetInfo& info, std::int64_t first, std::int64_t co
       if (!info.classNames.empty() && label >= static_cast<std::int32_t>(info.classNames.size()))
       {
         fail("The IDX labels file " + quoted(labelsPath) + " has the label " +
-          std::to_string(label) + " but the dataset has " +
-          std::to_string(info.classNames.size()) + " classes; it has changed since it was opened.");
+          std::to_string(label) + " but the dataset has " + std::to_string(info.classNames.size()) +
+          " classes; it has changed since it was opened.");
       }
     }
   }

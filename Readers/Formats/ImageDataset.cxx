@@ -42,8 +42,8 @@ auto guarded(const std::string& path, const char* action, Body&& body) -> declty
   }
   catch (const std::bad_alloc&)
   {
-    throw FormatError(std::string("There is not enough memory for ") + action + " " +
-      quoted(path) + "; read fewer samples at a time.");
+    throw FormatError(std::string("There is not enough memory for ") + action + " " + quoted(path) +
+      "; read fewer samples at a time.");
   }
   catch (const std::exception& error)
   {

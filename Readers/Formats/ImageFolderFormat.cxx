@@ -130,9 +130,9 @@ DatasetInfo probeImageFolder(const fs::path& path)
     const bool hasImages = std::any_of(files.begin(), files.end(), isImageFileName);
     fail("The image folder " + quoted(root) + " has no class subfolders; " +
       (hasImages ? std::string("its images must be sorted into one subfolder per class ") +
-          "(<root>/<class>/<image>), or, if this is a class folder, open its parent."
+            "(<root>/<class>/<image>), or, if this is a class folder, open its parent."
                  : std::string("an image folder holds one subfolder per class with the images ") +
-          "of that class (<root>/<class>/<image>)."));
+            "of that class (<root>/<class>/<image>)."));
   }
 
   for (std::size_t label = 0; label < classes.size(); ++label)

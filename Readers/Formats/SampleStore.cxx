@@ -32,14 +32,14 @@ constexpr std::size_t CompressAbove = 64 * 1024;
 constexpr std::size_t ChunkBytes = 512 * 1024;
 constexpr unsigned DeflateLevel = 4;
 
-using detail::detailText;
-using detail::Handle;
-using detail::QuietErrors;
 using detail::bytesText;
 using detail::checkedBytes;
+using detail::detailText;
 using detail::fileSize;
+using detail::Handle;
 using detail::MaxAttributeStringBytes;
 using detail::MaxFilterRatio;
+using detail::QuietErrors;
 using detail::readLimit;
 
 hid_t memoryType(ColumnType type)
@@ -231,7 +231,8 @@ public:
     }
   }
 
-  void stringListAttribute(hid_t object, const std::string& name, const std::vector<const char*>& values) const
+  void stringListAttribute(
+    hid_t object, const std::string& name, const std::vector<const char*>& values) const
   {
     Handle type = utf8StringType();
     const hsize_t dims[1] = { values.size() };
@@ -265,8 +266,8 @@ public:
     // Track creation order: arrays come back in the order they were written.
     Handle properties(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
     if (!properties.valid() ||
-      H5Pset_link_creation_order(
-        properties.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
+      H5Pset_link_creation_order(properties.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) <
+        0)
     {
       this->error(std::string("creating the group '") + name + "' failed");
     }
@@ -317,7 +318,8 @@ public:
       const hsize_t chunk[2] = { rowsPerChunk, static_cast<hsize_t>(column.components) };
       // Fletcher-32 checksums: damaged chunks fail to read instead of giving wrong values.
       if (H5Pset_chunk(properties.get(), rank, chunk) < 0 || H5Pset_shuffle(properties.get()) < 0 ||
-        H5Pset_deflate(properties.get(), DeflateLevel) < 0 || H5Pset_fletcher32(properties.get()) < 0)
+        H5Pset_deflate(properties.get(), DeflateLevel) < 0 ||
+        H5Pset_fletcher32(properties.get()) < 0)
       {
         this->error("setting up compression for " + what + " failed");
       }
@@ -332,7 +334,8 @@ public:
     }
     if (count > 0)
     {
-      const void* buffer = isString ? static_cast<const void*>(column.strings.data()) : column.values;
+      const void* buffer =
+        isString ? static_cast<const void*>(column.strings.data()) : column.values;
       if (H5Dwrite(dataset.get(), valueType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer) < 0)
       {
         this->error("writing " + what + " failed (is the disk full?)");
@@ -367,11 +370,12 @@ public:
     if (static_cast<std::size_t>(contents.numberOfSamples) * 3 * valueSize > CompressAbove &&
       H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0)
     {
-      const hsize_t chunk[2] = { std::max<hsize_t>(1,
-                                   std::min<hsize_t>(dims[0], ChunkBytes / (3 * valueSize))),
-        3 };
+      const hsize_t chunk[2] = {
+        std::max<hsize_t>(1, std::min<hsize_t>(dims[0], ChunkBytes / (3 * valueSize))), 3
+      };
       if (H5Pset_chunk(properties.get(), 2, chunk) < 0 || H5Pset_shuffle(properties.get()) < 0 ||
-        H5Pset_deflate(properties.get(), DeflateLevel) < 0 || H5Pset_fletcher32(properties.get()) < 0)
+        H5Pset_deflate(properties.get(), DeflateLevel) < 0 ||
+        H5Pset_fletcher32(properties.get()) < 0)
       {
         this->error("setting up compression for '/points' failed");
       }
@@ -535,8 +539,8 @@ std::vector<std::string> linkNames(hid_t group)
       throw FormatError("listing");
     }
     std::string name(static_cast<std::size_t>(size), '\0');
-    if (H5Lget_name_by_idx(group, ".", index, H5_ITER_INC, i, name.data(), name.size() + 1,
-          H5P_DEFAULT) < 0)
+    if (H5Lget_name_by_idx(
+          group, ".", index, H5_ITER_INC, i, name.data(), name.size() + 1, H5P_DEFAULT) < 0)
     {
       throw FormatError("listing");
     }
@@ -686,9 +690,8 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
   if (isHdf5 <= 0)
   {
     const std::string detail = detailText();
-    fail(isHdf5 < 0
-        ? "The file " + file + " cannot be read" + detail + "; is the name right?"
-        : "The file " + file +
+    fail(isHdf5 < 0 ? "The file " + file + " cannot be read" + detail + "; is the name right?"
+                    : "The file " + file +
           " is not an HDF5 file; a DualEmbed results file is an HDF5 file written by the "
           "DualEmbed Samples writer (Save Data, .h5).");
   }
@@ -701,7 +704,8 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
   const hid_t root = this->P->File.get();
 
   std::string format;
-  if (!readStringAttribute(root, SampleStoreFormatAttribute, format) || format != SampleStoreFormatName)
+  if (!readStringAttribute(root, SampleStoreFormatAttribute, format) ||
+    format != SampleStoreFormatName)
   {
     H5Eclear2(H5E_DEFAULT);
     const bool imageFile = H5Lexists(root, "images", H5P_DEFAULT) > 0;
@@ -719,10 +723,9 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
   }
   if (version > SampleStoreFormatVersion)
   {
-    fail("The DualEmbed results file " + file + " uses format version " +
-      std::to_string(version) + ", written by a newer DualEmbed; this DualEmbed (" +
-      DUALEMBED_VERSION + ") reads version " + std::to_string(SampleStoreFormatVersion) +
-      ". Update DualEmbed.");
+    fail("The DualEmbed results file " + file + " uses format version " + std::to_string(version) +
+      ", written by a newer DualEmbed; this DualEmbed (" + DUALEMBED_VERSION + ") reads version " +
+      std::to_string(SampleStoreFormatVersion) + ". Update DualEmbed.");
   }
   readStringAttribute(root, "dualembed_version", this->Version);
   if (!readIntegerAttribute(root, "number_of_samples", this->Samples) || this->Samples < 0)
@@ -753,7 +756,8 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
     {
       if (pointData)
       {
-        fail("The DualEmbed results file " + file + " has no group '/point_data'; the file is damaged.");
+        fail("The DualEmbed results file " + file +
+          " has no group '/point_data'; the file is damaged.");
       }
       return;
     }
@@ -832,8 +836,8 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
       }
       if (checkedBytes({ dims[0], dims[1] }, valueBytes) > readLimit(object.get(), fileBytes))
       {
-        fail("The DualEmbed results file " + file + " declares " + std::to_string(dims[0]) +
-          "×" + std::to_string(dims[1]) + " values in '" + where +
+        fail("The DualEmbed results file " + file + " declares " + std::to_string(dims[0]) + "×" +
+          std::to_string(dims[1]) + " values in '" + where +
           "' but stores too few bytes for them; the file is damaged.");
       }
       std::string vtkClass;
@@ -847,7 +851,8 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
         column.attributes.vtkDataType = static_cast<int>(vtkType);
       }
       std::string role;
-      column.attributes.embedding = readStringAttribute(object.get(), "dualembed_role", role) && role == "embedding";
+      column.attributes.embedding =
+        readStringAttribute(object.get(), "dualembed_role", role) && role == "embedding";
       Handle properties(H5Dget_create_plist(object.get()), H5Pclose);
       column.compressed = properties.valid() && H5Pget_nfilters(properties.get()) > 0;
       H5Eclear2(H5E_DEFAULT);
@@ -881,8 +886,7 @@ SampleStoreFile::SampleStoreFile(const std::string& path)
       H5Sget_simple_extent_ndims(space.get()) != 2 ||
       H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 || dims[1] != 3 ||
       dims[0] != static_cast<hsize_t>(this->Samples) ||
-      checkedBytes({ dims[0], dims[1] }, 8) >
-        readLimit(dataset.get(), fileBytes))
+      checkedBytes({ dims[0], dims[1] }, 8) > readLimit(dataset.get(), fileBytes))
     {
       fail("The DualEmbed results file " + file + " has a '/points' dataset that is not " +
         std::to_string(this->Samples) + "×3 floats" + detailText() + "; the file is damaged.");
@@ -951,11 +955,12 @@ void readRows(const std::string& path, hid_t group, const std::string& link,
 }
 }
 
-void SampleStoreFile::readNumeric(const ColumnInfo& column, bool fieldData, std::int64_t first,
-  std::int64_t count, void* out) const
+void SampleStoreFile::readNumeric(
+  const ColumnInfo& column, bool fieldData, std::int64_t first, std::int64_t count, void* out) const
 {
   QuietErrors quiet;
-  const std::string where = std::string(fieldData ? "/field_data/" : "/point_data/") + column.linkName;
+  const std::string where =
+    std::string(fieldData ? "/field_data/" : "/point_data/") + column.linkName;
   if (column.type == ColumnType::String)
   {
     fail("The DualEmbed results file " + quoted(this->Path) + " has strings in '" + where +
@@ -969,7 +974,8 @@ std::vector<std::string> SampleStoreFile::readStrings(
   const ColumnInfo& column, bool fieldData, std::int64_t first, std::int64_t count) const
 {
   QuietErrors quiet;
-  const std::string where = std::string(fieldData ? "/field_data/" : "/point_data/") + column.linkName;
+  const std::string where =
+    std::string(fieldData ? "/field_data/" : "/point_data/") + column.linkName;
   const hid_t group = (fieldData ? this->P->FieldData : this->P->PointData).get();
   if (column.type != ColumnType::String)
   {

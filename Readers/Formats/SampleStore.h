@@ -13,9 +13,9 @@
 // Array names that HDF5 cannot use as link names are escaped ('/' → "%2F", '%' →
 // "%25", a name "." → "%2E"). Every dataset may carry the attributes vtk_class and
 // vtk_data_type (how to recreate the VTK array exactly), and dualembed_role =
-// "embedding" where the array is an embedding (README, "Which arrays a filter takes"). Numeric datasets above
-// 64 KiB are chunked and compressed (shuffle + deflate 4). Groups track link creation
-// order, so arrays come back in the order they were written.
+// "embedding" where the array is an embedding (README, "Which arrays a filter takes"). Numeric
+// datasets above 64 KiB are chunked and compressed (shuffle + deflate 4). Groups track link
+// creation order, so arrays come back in the order they were written.
 //
 // Every failure throws FormatError with a sentence that names the file.
 #pragma once
@@ -61,9 +61,10 @@ std::size_t columnTypeSize(ColumnType type);
 /// How to recreate the VTK array exactly (dataset attributes vtk_class, vtk_data_type).
 struct ColumnAttributes
 {
-  std::string vtkClass;  ///< e.g. "vtkTypeInt64Array"; empty when unknown
-  int vtkDataType = -1;  ///< VTK_* type id; -1 when unknown
-  bool embedding = false; ///< an embedding (attribute dualembed_role = "embedding", vtkSampleArrays)
+  std::string vtkClass; ///< e.g. "vtkTypeInt64Array"; empty when unknown
+  int vtkDataType = -1; ///< VTK_* type id; -1 when unknown
+  bool embedding =
+    false; ///< an embedding (attribute dualembed_role = "embedding", vtkSampleArrays)
 };
 
 /// An array to write; it does not own its values.
@@ -143,8 +144,8 @@ public:
 
   /// Rows [first, first + count) of a numeric column into `out` (count·components values
   /// of the column's type). `fieldData`: the column is one of fieldData().
-  void readNumeric(const ColumnInfo& column, bool fieldData, std::int64_t first,
-    std::int64_t count, void* out) const;
+  void readNumeric(const ColumnInfo& column, bool fieldData, std::int64_t first, std::int64_t count,
+    void* out) const;
   /// Rows [first, first + count) of a string column: count·components strings.
   std::vector<std::string> readStrings(
     const ColumnInfo& column, bool fieldData, std::int64_t first, std::int64_t count) const;

@@ -60,7 +60,8 @@ int main(int argc, char** argv)
 {
   if (argc < 3)
   {
-    std::cerr << "usage: BenchmarkAlignedProjection <out_dir> <step0.npy> [<step1.npy> ...] [options]\n";
+    std::cerr
+      << "usage: BenchmarkAlignedProjection <out_dir> <step0.npy> [<step1.npy> ...] [options]\n";
     return 2;
   }
   const std::string outDir = argv[1];
@@ -131,14 +132,17 @@ int main(int argc, char** argv)
     for (size_t t = 0; t < aligned.steps.size(); ++t)
     {
       const ProjectionResult& s = aligned.steps[t];
-      writeNpy(outDir + "/aligned_" + std::to_string(t) + ".npy", s.coordinates, s.rows, s.dimensions);
+      writeNpy(
+        outDir + "/aligned_" + std::to_string(t) + ".npy", s.coordinates, s.rows, s.dimensions);
     }
-    std::printf("{\"method\": \"%s\", \"steps\": %zu, \"rows\": %lld, \"threads\": %d, "
-                "\"aligned_seconds\": %.3f, \"epochs\": %d, \"init_step1\": \"%s\", \"neighbors\": \"%s\", "
-                "\"aligned_stages\": ",
+    std::printf(
+      "{\"method\": \"%s\", \"steps\": %zu, \"rows\": %lld, \"threads\": %d, "
+      "\"aligned_seconds\": %.3f, \"epochs\": %d, \"init_step1\": \"%s\", \"neighbors\": \"%s\", "
+      "\"aligned_stages\": ",
       projectionMethodName(options.projection.method), steps.size(),
       static_cast<long long>(steps[0].rows), threads, alignedSeconds, aligned.steps[0].epochs,
-      aligned.steps.size() > 1 ? aligned.steps[1].initUsed.c_str() : aligned.steps[0].initUsed.c_str(),
+      aligned.steps.size() > 1 ? aligned.steps[1].initUsed.c_str()
+                               : aligned.steps[0].initUsed.c_str(),
       aligned.steps[0].neighborsUsed.c_str());
     printStages(aligned.stageSeconds);
     std::printf(", \"relative_displacement\": ");
@@ -156,9 +160,11 @@ int main(int argc, char** argv)
         const auto stepStart = std::chrono::steady_clock::now();
         const ProjectionResult r = computeEmbeddingProjection(steps[t], plain);
         perStep.push_back(secondsSince(stepStart));
-        writeNpy(outDir + "/independent_" + std::to_string(t) + ".npy", r.coordinates, r.rows, r.dimensions);
+        writeNpy(outDir + "/independent_" + std::to_string(t) + ".npy", r.coordinates, r.rows,
+          r.dimensions);
       }
-      std::printf(", \"independent_seconds\": %.3f, \"independent_epochs\": %d, \"independent_step_seconds\": ",
+      std::printf(", \"independent_seconds\": %.3f, \"independent_epochs\": %d, "
+                  "\"independent_step_seconds\": ",
         secondsSince(start), plain.epochs);
       printList(perStep);
     }

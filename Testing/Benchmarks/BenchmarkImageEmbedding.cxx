@@ -32,18 +32,18 @@
 
 #include <algorithm>
 #include <chrono>
-#include <dlfcn.h>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
+#include <dlfcn.h>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
@@ -76,12 +76,13 @@ struct Args
 
 [[noreturn]] void usage(const std::string& error)
 {
-  std::cerr << "error: " << error << "\n"
-            << "usage: BenchmarkImageEmbedding MODEL_DIR [--batch N] [--images N] [--warmup N]\n"
-            << "         [--device cpu|cuda] [--precision float32|bfloat16] [--threads N]\n"
-            << "         [--preprocess-images N] [--host-input] [--no-buffer-reuse] [--profile]\n"
-            << "       BenchmarkImageEmbedding --check-fixtures HF_REFERENCE_DIR [--device cpu|cuda]\n"
-            << "         [--precision float32|bfloat16] [--tolerance X]\n";
+  std::cerr
+    << "error: " << error << "\n"
+    << "usage: BenchmarkImageEmbedding MODEL_DIR [--batch N] [--images N] [--warmup N]\n"
+    << "         [--device cpu|cuda] [--precision float32|bfloat16] [--threads N]\n"
+    << "         [--preprocess-images N] [--host-input] [--no-buffer-reuse] [--profile]\n"
+    << "       BenchmarkImageEmbedding --check-fixtures HF_REFERENCE_DIR [--device cpu|cuda]\n"
+    << "         [--precision float32|bfloat16] [--tolerance X]\n";
   std::exit(2);
 }
 
@@ -344,7 +345,8 @@ struct OpProfile
       }
       std::cout << "  " << std::left << std::setw(34) << r.first << std::right << std::setw(9)
                 << fmt(1e3 * r.second.seconds / batches, 2) << " ms/batch " << std::setw(6)
-                << fmt(100 * r.second.seconds / sum, 1) << " %  " << r.second.calls / batches << " calls/batch\n";
+                << fmt(100 * r.second.seconds / sum, 1) << " %  " << r.second.calls / batches
+                << " calls/batch\n";
     }
   }
 };
@@ -421,9 +423,9 @@ void benchmarkPreprocessing(const de::EmbeddingModel& model, int count)
     std::cout << "  " << c.h << "x" << c.w << " -> " << o.height << "x" << o.width << ": "
               << fmt(one, 1) << " images/s on 1 thread, " << fmt(all, 1) << " images/s on " << hw
               << " threads\n";
-    std::cout << "RESULT preprocess_" << c.h << "x" << c.w << "_1thread_images_per_s=" << fmt(one, 1)
-              << " preprocess_" << c.h << "x" << c.w << "_" << hw << "threads_images_per_s=" << fmt(all, 1)
-              << "\n";
+    std::cout << "RESULT preprocess_" << c.h << "x" << c.w
+              << "_1thread_images_per_s=" << fmt(one, 1) << " preprocess_" << c.h << "x" << c.w
+              << "_" << hw << "threads_images_per_s=" << fmt(all, 1) << "\n";
   }
 }
 
@@ -442,9 +444,10 @@ int runBenchmark(const Args& a)
   de::EmbeddingModel model(a.model, options);
   const double loadS = seconds(tl0, Clock::now());
   const at::Device device(model.deviceName());
-  std::cout << "Model: " << a.model << " (" << model.modelType() << ", embedding " << model.embeddingDim()
-            << ", input " << model.inputHeight() << "x" << model.inputWidth() << ") loaded in "
-            << fmt(loadS, 2) << " s on " << model.deviceName() << ", " << model.precisionName() << "\n";
+  std::cout << "Model: " << a.model << " (" << model.modelType() << ", embedding "
+            << model.embeddingDim() << ", input " << model.inputHeight() << "x"
+            << model.inputWidth() << ") loaded in " << fmt(loadS, 2) << " s on "
+            << model.deviceName() << ", " << model.precisionName() << "\n";
   if (device.is_cuda())
   {
     std::cout << "CUDA devices: " << torch::cuda::device_count() << "\n";
@@ -497,8 +500,10 @@ int runBenchmark(const Args& a)
   const double cpu = processCpuSeconds() - cpu0;
   if (reuse)
   {
-    std::cout << "Buffer reuse: " << de::BufferReuseScope::reusedBlocks() << " blocks handed out again, "
-              << fmt(de::BufferReuseScope::cachedBytes() / 1048576.0, 0) << " MiB held between batches\n";
+    std::cout << "Buffer reuse: " << de::BufferReuseScope::reusedBlocks()
+              << " blocks handed out again, "
+              << fmt(de::BufferReuseScope::cachedBytes() / 1048576.0, 0)
+              << " MiB held between batches\n";
   }
   if (a.profile)
   {
@@ -509,33 +514,37 @@ int runBenchmark(const Args& a)
   const double median = sorted[sorted.size() / 2];
   const double rate = total / wall;
 
-  std::cout << "\nModel forward (EmbeddingModel::run, input " << (a.hostInput ? "on the host" : "made on the device")
-            << "): batch " << b << ", " << batches << " batches = " << total << " images after " << a.warmup
+  std::cout << "\nModel forward (EmbeddingModel::run, input "
+            << (a.hostInput ? "on the host" : "made on the device") << "): batch " << b << ", "
+            << batches << " batches = " << total << " images after " << a.warmup
             << " warm-up batch(es)\n";
-  std::cout << "  " << fmt(rate, 2) << " images/s; ms/batch mean " << fmt(1e3 * wall / batches, 1) << ", median "
-            << fmt(median, 1) << ", min " << fmt(sorted.front(), 1) << ", max " << fmt(sorted.back(), 1) << "\n";
+  std::cout << "  " << fmt(rate, 2) << " images/s; ms/batch mean " << fmt(1e3 * wall / batches, 1)
+            << ", median " << fmt(median, 1) << ", min " << fmt(sorted.front(), 1) << ", max "
+            << fmt(sorted.back(), 1) << "\n";
   std::cout << "  process CPU time " << fmt(cpu / total, 3) << " s/image (" << fmt(cpu / wall, 2)
             << " cores busy on average)\n";
 
   double gflops = 0, perImage = 0;
-  const std::string configPath =
-    model.isTorchScript() ? std::string() : a.model + "/config.json";
+  const std::string configPath = model.isTorchScript() ? std::string() : a.model + "/config.json";
   if (model.modelType() == "vit" && !configPath.empty())
   {
     const de::ModelConfig config = de::loadModelConfig(configPath);
     const VitFlops f = vitFlops(config, model.inputHeight(), model.inputWidth());
     perImage = f.total;
     gflops = perImage * rate / 1e9;
-    std::cout << "  FLOPs/image (2 per multiply-add; " << f.tokens << " tokens): " << fmt(f.total / 1e9, 3)
-              << " GFLOP = linear " << fmt(f.linear / 1e9, 3) << " + attention " << fmt(f.attention / 1e9, 3)
+    std::cout << "  FLOPs/image (2 per multiply-add; " << f.tokens
+              << " tokens): " << fmt(f.total / 1e9, 3) << " GFLOP = linear "
+              << fmt(f.linear / 1e9, 3) << " + attention " << fmt(f.attention / 1e9, 3)
               << " + patch embedding " << fmt(f.patch / 1e9, 3) << " (= " << fmt(f.total / 2e9, 2)
               << " GMAC)\n";
     std::cout << "  " << fmt(gflops, 1) << " GFLOP/s\n";
   }
-  std::cout << "RESULT engine images_per_s=" << fmt(rate, 3) << " ms_per_batch=" << fmt(1e3 * wall / batches, 2)
-            << " batch=" << b << " images=" << total << " device=" << model.deviceName()
-            << " precision=" << model.precisionName() << " gflop_per_image=" << fmt(perImage / 1e9, 3)
-            << " gflops=" << fmt(gflops, 1) << " cpu_s_per_image=" << fmt(cpu / total, 4) << "\n";
+  std::cout << "RESULT engine images_per_s=" << fmt(rate, 3)
+            << " ms_per_batch=" << fmt(1e3 * wall / batches, 2) << " batch=" << b
+            << " images=" << total << " device=" << model.deviceName()
+            << " precision=" << model.precisionName()
+            << " gflop_per_image=" << fmt(perImage / 1e9, 3) << " gflops=" << fmt(gflops, 1)
+            << " cpu_s_per_image=" << fmt(cpu / total, 4) << "\n";
 
   if (a.profile)
   {
@@ -559,7 +568,8 @@ at::Tensor jsonMatrix(const Json& rows)
       values.push_back(v.get<float>());
     }
   }
-  return at::from_blob(values.data(), { static_cast<std::int64_t>(rows.size()), cols }, at::kFloat).clone();
+  return at::from_blob(values.data(), { static_cast<std::int64_t>(rows.size()), cols }, at::kFloat)
+    .clone();
 }
 
 double maxDiff(const at::Tensor& actual, const Json& reference)
@@ -589,8 +599,8 @@ int checkFixtures(const Args& a)
   double worst = 0;
   const char* device = a.device == de::ComputeDevice::Cuda ? "cuda" : "cpu";
   std::cout << "Fixture check on " << device << ", "
-            << (a.precision == de::Precision::BFloat16 ? "bfloat16" : "float32") << ", tolerance " << a.tolerance
-            << "\n";
+            << (a.precision == de::Precision::BFloat16 ? "bfloat16" : "float32") << ", tolerance "
+            << a.tolerance << "\n";
   for (const auto& item : expected.at("models").items())
   {
     const std::string name = item.key();
@@ -607,8 +617,8 @@ int checkFixtures(const Args& a)
       ++checks;
       failures += ok ? 0 : 1;
       worst = std::max(worst, d);
-      std::cout << "  [max-abs-diff] " << std::left << std::setw(22) << name << std::setw(26) << what
-                << std::scientific << std::setprecision(3) << d << std::defaultfloat
+      std::cout << "  [max-abs-diff] " << std::left << std::setw(22) << name << std::setw(26)
+                << what << std::scientific << std::setprecision(3) << d << std::defaultfloat
                 << (ok ? "  ok" : "  FAIL") << "\n";
     };
     try
@@ -618,8 +628,8 @@ int checkFixtures(const Args& a)
         de::Pooling pooling;
         const char* key;
       };
-      for (const P p : { P{ de::Pooling::FirstToken, "first_token" }, P{ de::Pooling::Mean, "mean_token" },
-             P{ de::Pooling::Pooler, "pooler_output" } })
+      for (const P p : { P{ de::Pooling::FirstToken, "first_token" },
+             P{ de::Pooling::Mean, "mean_token" }, P{ de::Pooling::Pooler, "pooler_output" } })
       {
         if (!ref.contains(p.key))
         {
@@ -656,17 +666,18 @@ int checkFixtures(const Args& a)
       o.threads = a.threads;
       de::EmbeddingModel m(folder + "/traced.pt", o);
       const de::EmbeddingOutput out = m.run(x);
-      std::cout << "  [info] " << std::left << std::setw(22) << name << std::setw(26) << "traced.pt first_token"
-                << std::scientific << std::setprecision(3) << maxDiff(out.embedding, ref.at("first_token"))
-                << std::defaultfloat << "\n";
+      std::cout << "  [info] " << std::left << std::setw(22) << name << std::setw(26)
+                << "traced.pt first_token" << std::scientific << std::setprecision(3)
+                << maxDiff(out.embedding, ref.at("first_token")) << std::defaultfloat << "\n";
     }
     catch (const std::exception& e)
     {
       std::cout << "  [info] " << name << " traced.pt: " << e.what() << "\n";
     }
   }
-  std::cout << "RESULT fixtures device=" << device << " checks=" << checks << " failures=" << failures
-            << " worst_max_abs_diff=" << std::scientific << worst << std::defaultfloat << "\n";
+  std::cout << "RESULT fixtures device=" << device << " checks=" << checks
+            << " failures=" << failures << " worst_max_abs_diff=" << std::scientific << worst
+            << std::defaultfloat << "\n";
   return failures == 0 ? 0 : 1;
 }
 
@@ -690,14 +701,16 @@ int main(int argc, char** argv)
     if (!core.empty())
     {
       const char* env = std::getenv("OPENBLAS_CORETYPE");
-      std::cout << "OpenBLAS core: " << core << (env ? std::string(" (OPENBLAS_CORETYPE=") + env + ")" : "") << "\n";
+      std::cout << "OpenBLAS core: " << core
+                << (env ? std::string(" (OPENBLAS_CORETYPE=") + env + ")" : "") << "\n";
       if ((core == "Prescott" || core == "Core2" || core == "Nehalem" || core == "Sandybridge") &&
         (cpuHasFlag("avx2") || cpuHasFlag("avx512f")))
       {
         std::cout << "WARNING: OpenBLAS picked the " << core << " kernels on a CPU with "
                   << (cpuHasFlag("avx512f") ? "AVX-512" : "AVX2")
                   << " (CPU detection failed); set OPENBLAS_CORETYPE="
-                  << (cpuHasFlag("avx512f") ? "SkylakeX" : "Haswell") << " for several times faster sgemm\n";
+                  << (cpuHasFlag("avx512f") ? "SkylakeX" : "Haswell")
+                  << " for several times faster sgemm\n";
       }
     }
     if (!a.fixtures.empty())

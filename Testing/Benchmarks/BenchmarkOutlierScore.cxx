@@ -124,12 +124,13 @@ int main(int argc, char** argv)
     }
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    std::printf("{\"seconds\": %.3f, \"peak_mb\": %.1f, \"threads\": %d, \"loop_threads\": %d, \"method\": \"%s\", "
-                "\"metric\": \"%s\", \"k\": %d, \"brute_force_rows\": %lld, \"gemm\": \"%s\", \"blas\": \"%s\"}\n",
+    std::printf("{\"seconds\": %.3f, \"peak_mb\": %.1f, \"threads\": %d, \"loop_threads\": %d, "
+                "\"method\": \"%s\", "
+                "\"metric\": \"%s\", \"k\": %d, \"brute_force_rows\": %lld, \"gemm\": \"%s\", "
+                "\"blas\": \"%s\"}\n",
       seconds, usage.ru_maxrss / 1024.0, at::get_num_threads(), engineLoopThreads(),
       options.method == KnnMethod::Flann ? "flann" : "exact", metricName(metric), knn.k,
-      static_cast<long long>(knn.bruteForceRows),
-      exactKnnGemmName(), blasDescription().c_str());
+      static_cast<long long>(knn.bruteForceRows), exactKnnGemmName(), blasDescription().c_str());
   }
   catch (const std::exception& e)
   {

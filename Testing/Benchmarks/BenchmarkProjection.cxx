@@ -33,8 +33,9 @@ int main(int argc, char** argv)
   }
   ProjectionOptions options;
   const std::string method = argv[1];
-  options.method = method == "umap" ? ProjectionMethod::Umap
-                                    : (method == "tsne" ? ProjectionMethod::Tsne : ProjectionMethod::Pca);
+  options.method = method == "umap"
+    ? ProjectionMethod::Umap
+    : (method == "tsne" ? ProjectionMethod::Tsne : ProjectionMethod::Pca);
   int threads = 2;
   for (int a = 4; a + 1 < argc; a += 2)
   {
@@ -81,11 +82,12 @@ int main(int argc, char** argv)
     const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     writeNpy(argv[3], result.coordinates, result.rows, result.dimensions);
-    std::printf("{\"method\": \"%s\", \"seconds\": %.3f, \"threads\": %d, \"loop_threads\": %d, \"init\": \"%s\", "
+    std::printf("{\"method\": \"%s\", \"seconds\": %.3f, \"threads\": %d, \"loop_threads\": %d, "
+                "\"init\": \"%s\", "
                 "\"neighbors\": \"%s\", \"epochs\": %d, \"a\": %.6f, \"b\": %.6f, \"edges\": %lld, "
                 "\"components\": %d, \"stages\": {",
-      projectionMethodName(options.method), seconds, threads, engineLoopThreads(), result.initUsed.c_str(),
-      result.neighborsUsed.c_str(), result.epochs, result.a, result.b,
+      projectionMethodName(options.method), seconds, threads, engineLoopThreads(),
+      result.initUsed.c_str(), result.neighborsUsed.c_str(), result.epochs, result.a, result.b,
       static_cast<long long>(result.graphEdges), result.graphComponents);
     for (size_t s = 0; s < result.stageSeconds.size(); ++s)
     {

@@ -23,9 +23,9 @@ namespace testdata
 
 struct NpyArray
 {
-  std::string descr;               // numpy dtype string, e.g. "<f4", "|u1"
-  std::vector<std::size_t> shape;  // empty for a scalar
-  std::vector<char> data;          // raw bytes, C order
+  std::string descr;              // numpy dtype string, e.g. "<f4", "|u1"
+  std::vector<std::size_t> shape; // empty for a scalar
+  std::vector<char> data;         // raw bytes, C order
 
   std::size_t size() const
   {
@@ -183,7 +183,8 @@ inline NpyArray readNpy(const std::string& path)
 /// ('<f4', '<i4', ...; sizeof(T) bytes each) and shape `shape` (the inside of
 /// the tuple: "3, 2" or "5,").
 template <typename T>
-void writeNpy(const std::string& path, const std::vector<T>& data, const char* descr, const std::string& shape)
+void writeNpy(
+  const std::string& path, const std::vector<T>& data, const char* descr, const std::string& shape)
 {
   std::string header =
     std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + shape + "), }";
@@ -197,7 +198,8 @@ void writeNpy(const std::string& path, const std::vector<T>& data, const char* d
   const uint16_t len = static_cast<uint16_t>(header.size());
   out.write(reinterpret_cast<const char*>(&len), 2);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(T)));
+  out.write(reinterpret_cast<const char*>(data.data()),
+    static_cast<std::streamsize>(data.size() * sizeof(T)));
   if (!out)
   {
     throw std::runtime_error("cannot write " + path);
@@ -205,7 +207,8 @@ void writeNpy(const std::string& path, const std::vector<T>& data, const char* d
 }
 
 /// Writes a rows x cols float32 matrix.
-inline void writeNpy(const std::string& path, const std::vector<float>& data, int64_t rows, int64_t cols)
+inline void writeNpy(
+  const std::string& path, const std::vector<float>& data, int64_t rows, int64_t cols)
 {
   writeNpy(path, data, "<f4", std::to_string(rows) + ", " + std::to_string(cols));
 }

@@ -52,13 +52,15 @@ Series drifting(int64_t n, int steps)
 {
   const auto px = readNpy(kData + "/knn-reference/fmnist_pixels_u8.npy");
   const auto bytes = px.values<uint8_t>("|u1");
-  const auto lb = readNpy(kData + "/projection-reference/fmnist_labels_u1.npy").values<uint8_t>("|u1");
+  const auto lb =
+    readNpy(kData + "/projection-reference/fmnist_labels_u1.npy").values<uint8_t>("|u1");
   Series s;
   s.rows = n;
   s.cols = static_cast<int64_t>(px.shape[1]);
   std::vector<float> base(bytes.begin(), bytes.begin() + n * s.cols);
   std::vector<int> labels(lb.begin(), lb.begin() + n);
-  s.values = dualembed::testdata::driftingSteps(base.data(), n, s.cols, labels, steps, 400.0, 12.0, 16);
+  s.values =
+    dualembed::testdata::driftingSteps(base.data(), n, s.cols, labels, steps, 400.0, 12.0, 16);
   return s;
 }
 
@@ -74,12 +76,14 @@ double mean(const std::vector<double>& v, size_t from = 1)
 
 /// Relative displacement (mean displacement / mean map scale) between
 /// consecutive layouts.
-std::vector<double> relativeDisplacements(const std::vector<std::vector<float>>& layouts, int64_t n, int dims)
+std::vector<double> relativeDisplacements(
+  const std::vector<std::vector<float>>& layouts, int64_t n, int dims)
 {
   std::vector<double> out(layouts.size(), 0.0);
   for (size_t t = 1; t < layouts.size(); ++t)
   {
-    const double scale = 0.5 * (mapScale(layouts[t - 1].data(), n, dims) + mapScale(layouts[t].data(), n, dims));
+    const double scale =
+      0.5 * (mapScale(layouts[t - 1].data(), n, dims) + mapScale(layouts[t].data(), n, dims));
     out[t] = meanDisplacement(layouts[t - 1].data(), layouts[t].data(), n, dims) / scale;
   }
   return out;
@@ -133,8 +137,9 @@ TEST_F(AlignedProjection, UmapMovesLessThanIndependentUmaps)
   for (int t = 0; t < steps; ++t)
   {
     independent.push_back(computeEmbeddingProjection(s.matrices()[t], o.projection).coordinates);
-    procrustes.push_back(t == 0 ? independent[0]
-                                : procrustesAlign(procrustes[t - 1].data(), independent[t].data(), n, 2));
+    procrustes.push_back(t == 0
+        ? independent[0]
+        : procrustesAlign(procrustes[t - 1].data(), independent[t].data(), n, 2));
   }
   const auto rawD = relativeDisplacements(independent, n, 2);
   const auto proD = relativeDisplacements(procrustes, n, 2);
@@ -145,8 +150,9 @@ TEST_F(AlignedProjection, UmapMovesLessThanIndependentUmaps)
     const double ta = trustworthiness(x, aligned.steps[t].coordinates.data(), 2, 15);
     const double ti = trustworthiness(x, independent[t].data(), 2, 15);
     worstTrust = std::min(worstTrust, ta - ti);
-    std::printf("step %d: trustworthiness aligned %.4f independent %.4f; relative displacement "
-                "aligned %.4f independent %.4f independent+Procrustes %.4f (map scale %.2f / %.2f)\n",
+    std::printf(
+      "step %d: trustworthiness aligned %.4f independent %.4f; relative displacement "
+      "aligned %.4f independent %.4f independent+Procrustes %.4f (map scale %.2f / %.2f)\n",
       t, ta, ti, aligned.relativeDisplacement[t], rawD[t], proD[t], aligned.mapScale[t],
       mapScale(independent[t].data(), n, 2));
     // Within 0.01 of plain UMAP (the alignment term costs a little local structure).
@@ -163,7 +169,8 @@ TEST_F(AlignedProjection, UmapMovesLessThanIndependentUmaps)
   for (int t = 1; t < steps; ++t)
   {
     EXPECT_DOUBLE_EQ(aligned.meanDisplacement[t],
-      meanDisplacement(aligned.steps[t - 1].coordinates.data(), aligned.steps[t].coordinates.data(), n, 2));
+      meanDisplacement(
+        aligned.steps[t - 1].coordinates.data(), aligned.steps[t].coordinates.data(), n, 2));
   }
   EXPECT_EQ(aligned.meanDisplacement[0], 0.0);
 }
@@ -224,7 +231,8 @@ TEST_F(AlignedProjection, AlignedPcaIsAnOrthogonalTransformOfEachStepsPca)
     {
       const int64_t j = (i * 31 + 5) % n;
       const double da = std::hypot(a[i * 2] - a[j * 2], a[i * 2 + 1] - a[j * 2 + 1]);
-      const double dp = std::hypot(plain[t][i * 2] - plain[t][j * 2], plain[t][i * 2 + 1] - plain[t][j * 2 + 1]);
+      const double dp =
+        std::hypot(plain[t][i * 2] - plain[t][j * 2], plain[t][i * 2 + 1] - plain[t][j * 2 + 1]);
       worst = std::max(worst, std::fabs(da - dp));
     }
     EXPECT_LT(worst, 1e-4 * aligned.mapScale[t]) << "step " << t;
@@ -288,8 +296,8 @@ TEST_F(AlignedProjection, BadInput)
 {
   const Series s = drifting(40, 2);
   AlignedProjectionOptions o;
-  auto expectError = [&](const std::vector<FeatureMatrix>& steps, const AlignedProjectionOptions& opt,
-                       const std::string& fragment) {
+  auto expectError = [&](const std::vector<FeatureMatrix>& steps,
+                       const AlignedProjectionOptions& opt, const std::string& fragment) {
     try
     {
       computeAlignedProjection(steps, opt);

@@ -59,7 +59,8 @@ Matrix rowsOf(const Matrix& m, const std::vector<int64_t>& order)
   out.cols = m.cols;
   for (int64_t i : order)
   {
-    out.values.insert(out.values.end(), m.values.begin() + i * m.cols, m.values.begin() + (i + 1) * m.cols);
+    out.values.insert(
+      out.values.end(), m.values.begin() + i * m.cols, m.values.begin() + (i + 1) * m.cols);
   }
   return out;
 }
@@ -130,8 +131,8 @@ void expectFlags(const std::vector<uint8_t>& ours, const std::string& file, cons
     differ += ours[i] != expected[i] ? 1 : 0;
     flagged += ours[i];
   }
-  std::printf("%-40s %lld flagged, %lld differ from cleanlab\n", what.c_str(), static_cast<long long>(flagged),
-    static_cast<long long>(differ));
+  std::printf("%-40s %lld flagged, %lld differ from cleanlab\n", what.c_str(),
+    static_cast<long long>(flagged), static_cast<long long>(differ));
   EXPECT_EQ(differ, 0) << what;
 }
 
@@ -159,10 +160,11 @@ TEST(NumpyCompat, ArgsortKeepsNumpyOrderOfTies)
   const std::vector<int64_t> order = numpyArgsort(values);
   std::vector<int64_t> stable(values.size());
   std::iota(stable.begin(), stable.end(), int64_t{ 0 });
-  std::stable_sort(stable.begin(), stable.end(), [&](int64_t a, int64_t b) { return values[a] < values[b]; });
+  std::stable_sort(
+    stable.begin(), stable.end(), [&](int64_t a, int64_t b) { return values[a] < values[b]; });
   // np.argsort((np.arange(40) * 7) % 3) with NumPy 1.24.2:
-  const std::vector<int64_t> numpyOrder = { 0, 36, 33, 30, 27, 24, 21, 18, 15, 12, 39, 9, 3, 6, 25, 37, 1, 34, 31, 28,
-    4, 10, 19, 16, 13, 7, 22, 14, 35, 8, 2, 32, 23, 29, 38, 26, 20, 5, 17, 11 };
+  const std::vector<int64_t> numpyOrder = { 0, 36, 33, 30, 27, 24, 21, 18, 15, 12, 39, 9, 3, 6, 25,
+    37, 1, 34, 31, 28, 4, 10, 19, 16, 13, 7, 22, 14, 35, 8, 2, 32, 23, 29, 38, 26, 20, 5, 17, 11 };
   EXPECT_EQ(order, numpyOrder);
   EXPECT_NE(order, stable);
   const double values8[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
@@ -172,8 +174,10 @@ TEST(NumpyCompat, ArgsortKeepsNumpyOrderOfTies)
 TEST(DataIssues, LabelIssuesFromProbabilitiesMatchCleanlab)
 {
   const DataIssuesResult& r = fullResult();
-  expectFlags(r.predictionLabels.isIssue, "expected_probs_ft_is_label_issue_u1.npy", "is_label_issue (probs_ft)");
-  expectScores(r.predictionLabels.score, "expected_probs_ft_label_score_f8.npy", "label_score (probs_ft)");
+  expectFlags(r.predictionLabels.isIssue, "expected_probs_ft_is_label_issue_u1.npy",
+    "is_label_issue (probs_ft)");
+  expectScores(
+    r.predictionLabels.score, "expected_probs_ft_label_score_f8.npy", "label_score (probs_ft)");
   std::printf("flipped labels recovered from probs_ft: %.1f %%\n",
     100 * recall(r.predictionLabels.isIssue, dataset().flipped));
 }
@@ -185,8 +189,10 @@ TEST(DataIssues, LabelIssuesFromEmbeddingsMatchDatalabKnn)
   for (int e = 0; e < 2; ++e)
   {
     const std::string x = std::string("embedding_") + names[e];
-    expectFlags(r.embeddings[e].labels.isIssue, "expected_" + x + "_is_label_issue_u1.npy", "is_knn_label_issue " + x);
-    expectScores(r.embeddings[e].labels.score, "expected_" + x + "_label_score_f8.npy", "knn_label_score " + x);
+    expectFlags(r.embeddings[e].labels.isIssue, "expected_" + x + "_is_label_issue_u1.npy",
+      "is_knn_label_issue " + x);
+    expectScores(r.embeddings[e].labels.score, "expected_" + x + "_label_score_f8.npy",
+      "knn_label_score " + x);
     std::printf("flipped labels recovered from %s: %.1f %%\n", x.c_str(),
       100 * recall(r.embeddings[e].labels.isIssue, dataset().flipped));
   }
@@ -201,17 +207,20 @@ TEST(DataIssues, NearDuplicatesMatchDatalab)
   {
     const std::string x = std::string("embedding_") + names[e];
     const NearDuplicateResult& nd = r.embeddings[e].nearDuplicates;
-    expectFlags(nd.isIssue, "expected_" + x + "_is_near_duplicate_u1.npy", "is_near_duplicate " + x);
-    expectScores(nd.score, "expected_" + x + "_near_duplicate_score_f8.npy", "near_duplicate_score " + x);
+    expectFlags(
+      nd.isIssue, "expected_" + x + "_is_near_duplicate_u1.npy", "is_near_duplicate " + x);
+    expectScores(
+      nd.score, "expected_" + x + "_near_duplicate_score_f8.npy", "near_duplicate_score " + x);
     EXPECT_EQ(nd.setId, load<int64_t>("expected_" + x + "_near_duplicate_set_i8.npy", "<i8")) << x;
     // Every inserted copy is in its original's set.
     for (size_t i = 0; i < duplicates.size(); i += 2)
     {
       EXPECT_GE(nd.setId[duplicates[i]], 0);
-      EXPECT_EQ(nd.setId[duplicates[i]], nd.setId[duplicates[i + 1]]) << x << " copy " << duplicates[i];
+      EXPECT_EQ(nd.setId[duplicates[i]], nd.setId[duplicates[i + 1]])
+        << x << " copy " << duplicates[i];
     }
-    std::printf("%s: %lld near duplicates in %lld sets\n", x.c_str(), static_cast<long long>(nd.count),
-      static_cast<long long>(nd.sets));
+    std::printf("%s: %lld near duplicates in %lld sets\n", x.c_str(),
+      static_cast<long long>(nd.count), static_cast<long long>(nd.sets));
   }
 }
 
@@ -233,8 +242,8 @@ TEST(DataIssues, NonIidMatchesDatalab)
       worst = std::max(worst, std::abs(ni.scores[i] - expected[3 + i]));
     }
     EXPECT_LE(worst, kScoreTolerance) << x;
-    std::printf("%s: non-IID p %.6f (cleanlab %.6f), score max abs diff %.2e\n", x.c_str(), ni.pValue,
-      expected[0], worst);
+    std::printf("%s: non-IID p %.6f (cleanlab %.6f), score max abs diff %.2e\n", x.c_str(),
+      ni.pValue, expected[0], worst);
   }
 }
 
@@ -253,7 +262,8 @@ TEST(DataIssues, NonIidFlagsSamplesSortedByLabel)
   input.labels = labels.data();
   input.embeddings = { sorted.view() };
   DataIssuesOptions options;
-  options.labelIssues = options.nearDuplicates = options.uniqueness = options.classImbalance = false;
+  options.labelIssues = options.nearDuplicates = options.uniqueness = options.classImbalance =
+    false;
   const DataIssuesResult r = computeDataIssues(input, options);
   const std::vector<double> expected = load<double>("expected_sorted_non_iid_f8.npy", "<f8");
   const NonIidResult& ni = r.embeddings[0].nonIid;
@@ -276,7 +286,8 @@ TEST(DataIssues, ClassImbalanceMatchesDatalab)
   {
     subset.push_back(d.labels[i]);
   }
-  const ClassImbalanceResult rare = findClassImbalance(subset.data(), static_cast<int64_t>(subset.size()));
+  const ClassImbalanceResult rare =
+    findClassImbalance(subset.data(), static_cast<int64_t>(subset.size()));
   EXPECT_EQ(rare.rarestClass, static_cast<int>(expected[3]));
   EXPECT_NEAR(rare.rarestFraction, expected[4], 1e-12);
   EXPECT_TRUE(rare.isIssue);
@@ -286,8 +297,10 @@ TEST(DataIssues, ClassImbalanceMatchesDatalab)
 TEST(DataIssues, FiftyOneScoresMatchItsFormulas)
 {
   const DataIssuesResult& r = fullResult();
-  expectScores(r.embeddings[0].uniqueness, "expected_embedding_foundation_uniqueness_f8.npy", "uniqueness foundation");
-  expectScores(r.embeddings[1].uniqueness, "expected_embedding_ft_uniqueness_f8.npy", "uniqueness ft");
+  expectScores(r.embeddings[0].uniqueness, "expected_embedding_foundation_uniqueness_f8.npy",
+    "uniqueness foundation");
+  expectScores(
+    r.embeddings[1].uniqueness, "expected_embedding_ft_uniqueness_f8.npy", "uniqueness ft");
   expectScores(r.mistakenness, "expected_ft_mistakenness_f8.npy", "mistakenness ft");
   expectScores(r.hardness, "expected_ft_hardness_f8.npy", "hardness ft");
 }

@@ -6,8 +6,8 @@
 #include "EmbeddingOutlierScore.h"
 #include "FashionMnist.h"
 #include "ImageEmbedding.h"
-#include "Matmul.h"
 #include "ImagePreprocessor.h"
+#include "Matmul.h"
 #include "SafeTensors.h"
 
 #include <ATen/ATen.h>
@@ -69,10 +69,11 @@ bool haveFashionMnist()
 /// ImageEmbedding filter does it: the model folder's preprocessor_config.json.
 at::Tensor preprocess(const EmbeddingModel& model, const std::uint8_t* pixels, std::int64_t count)
 {
-  const PreprocessorConfig config = dualembed::engine::loadPreprocessorConfig(model.preprocessorConfigPath());
+  const PreprocessorConfig config =
+    dualembed::engine::loadPreprocessorConfig(model.preprocessorConfigPath());
   at::Tensor out = at::empty({ count, 3, 28, 28 }, at::kFloat);
-  dualembed::engine::preprocessBatch(pixels, static_cast<std::size_t>(count), 28, 28, 1, config,
-    out.data_ptr<float>());
+  dualembed::engine::preprocessBatch(
+    pixels, static_cast<std::size_t>(count), 28, 28, 1, config, out.data_ptr<float>());
   return out;
 }
 
@@ -110,7 +111,8 @@ TEST(DemoModels, FoldersAreHuggingFaceViTFolders)
     }
     EXPECT_LT(folderBytes(dir), 2u * 1024u * 1024u) << dir << " should stay small";
   }
-  const auto foundation = dualembed::engine::loadSafeTensors(foundationDir() + "/model.safetensors");
+  const auto foundation =
+    dualembed::engine::loadSafeTensors(foundationDir() + "/model.safetensors");
   EXPECT_TRUE(foundation.count("embeddings.cls_token"));
   EXPECT_TRUE(foundation.count("encoder.layer.0.attention.attention.query.weight"));
   EXPECT_TRUE(foundation.count("layernorm.weight"));
@@ -155,7 +157,8 @@ TEST(DemoModels, FineTunedAccuracyOnFirst1000TestImages)
 {
   if (!haveFashionMnist())
   {
-    GTEST_SKIP() << "Fashion-MNIST not found in " << kFashionDir << " (Debian package dataset-fashion-mnist)";
+    GTEST_SKIP() << "Fashion-MNIST not found in " << kFashionDir
+                 << " (Debian package dataset-fashion-mnist)";
   }
   const auto test = dualembed::training::readFashionMnist(kFashionDir, "t10k", kTestImages);
   ASSERT_EQ(test.count, kTestImages);
@@ -163,9 +166,11 @@ TEST(DemoModels, FineTunedAccuracyOnFirst1000TestImages)
   const at::Tensor pixels = preprocess(ft, test.pixels.data(), test.count);
   const EmbeddingOutput out = ft.run(pixels);
   ASSERT_EQ(out.logits.sizes(), (std::vector<std::int64_t>{ kTestImages, 10 }));
-  const at::Tensor labels = at::tensor(std::vector<std::int64_t>(test.labels.begin(), test.labels.end()));
+  const at::Tensor labels =
+    at::tensor(std::vector<std::int64_t>(test.labels.begin(), test.labels.end()));
   const double accuracy = out.logits.argmax(1).eq(labels).to(at::kDouble).mean().item<double>();
-  std::cout << "fashion-vit-ft accuracy on the first " << kTestImages << " test images: " << accuracy << "\n";
+  std::cout << "fashion-vit-ft accuracy on the first " << kTestImages
+            << " test images: " << accuracy << "\n";
   EXPECT_GE(accuracy, kMinAccuracy);
   EXPECT_TRUE(at::allclose(out.probs.sum(1), at::ones({ kTestImages }), 1e-5, 1e-5));
 
@@ -209,12 +214,13 @@ TEST(DemoModels, BFloat16AgreesWithFloat32OnAllTestImages)
 {
   if (!haveFashionMnist())
   {
-    GTEST_SKIP() << "Fashion-MNIST not found in " << kFashionDir << " (Debian package dataset-fashion-mnist)";
+    GTEST_SKIP() << "Fashion-MNIST not found in " << kFashionDir
+                 << " (Debian package dataset-fashion-mnist)";
   }
   if (!dualembed::engine::cpuHasBFloat16())
   {
-    GTEST_SKIP() << "this CPU has no AVX512-BF16 / AMX (oneDNN ISA '" << dualembed::engine::cpuIsaName()
-                 << "'): bfloat16 is refused here";
+    GTEST_SKIP() << "this CPU has no AVX512-BF16 / AMX (oneDNN ISA '"
+                 << dualembed::engine::cpuIsaName() << "'): bfloat16 is refused here";
   }
   const auto test = dualembed::training::readFashionMnist(kFashionDir, "t10k", 10000);
   for (const std::string& dir : { foundationDir(), ftDir() })
@@ -224,14 +230,16 @@ TEST(DemoModels, BFloat16AgreesWithFloat32OnAllTestImages)
     for (int p = 0; p < 2; ++p)
     {
       EmbeddingOptions o = cpuOptions();
-      o.precision = p ? dualembed::engine::Precision::BFloat16 : dualembed::engine::Precision::Float32;
+      o.precision =
+        p ? dualembed::engine::Precision::BFloat16 : dualembed::engine::Precision::Float32;
       EmbeddingModel model(dir, o);
       const at::Tensor pixels = preprocess(model, test.pixels.data(), test.count);
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<at::Tensor> embeddings, logits;
       for (std::int64_t b = 0; b < test.count; b += 24) // the filter's default batch
       {
-        const EmbeddingOutput o = model.run(pixels.narrow(0, b, std::min<std::int64_t>(24, test.count - b)));
+        const EmbeddingOutput o =
+          model.run(pixels.narrow(0, b, std::min<std::int64_t>(24, test.count - b)));
         embeddings.push_back(o.embedding);
         if (o.logits.defined())
         {
@@ -245,18 +253,22 @@ TEST(DemoModels, BFloat16AgreesWithFloat32OnAllTestImages)
         out[p].logits = at::cat(logits);
       }
     }
-    const std::vector<std::int64_t> a = lowestScores(out[0].embedding, 100), b = lowestScores(out[1].embedding, 100);
+    const std::vector<std::int64_t> a = lowestScores(out[0].embedding, 100),
+                                    b = lowestScores(out[1].embedding, 100);
     std::vector<std::int64_t> common;
     std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
     const double overlap = static_cast<double>(common.size()) / 100.0;
-    const double cosine = at::cosine_similarity(out[0].embedding, out[1].embedding, 1).min().item<double>();
-    std::cout << "[bf16-demo] " << fs::path(dir).filename().string() << ": lowest-100 outlier overlap " << overlap
-              << ", min cosine " << cosine << ", embedding time fp32 " << seconds[0] << " s, bf16 " << seconds[1]
+    const double cosine =
+      at::cosine_similarity(out[0].embedding, out[1].embedding, 1).min().item<double>();
+    std::cout << "[bf16-demo] " << fs::path(dir).filename().string()
+              << ": lowest-100 outlier overlap " << overlap << ", min cosine " << cosine
+              << ", embedding time fp32 " << seconds[0] << " s, bf16 " << seconds[1]
               << " s (10 000 images)";
     EXPECT_GE(overlap, 0.9) << dir;
     if (out[0].logits.defined())
     {
-      const double agree = out[0].logits.argmax(1).eq(out[1].logits.argmax(1)).to(at::kDouble).mean().item<double>();
+      const double agree =
+        out[0].logits.argmax(1).eq(out[1].logits.argmax(1)).to(at::kDouble).mean().item<double>();
       std::cout << ", predicted labels equal on " << 100 * agree << " %";
       EXPECT_GE(agree, 0.995) << dir;
     }

@@ -67,7 +67,7 @@ TEST(TrainingDynamics, TiesAndMissingLogits)
   // first maximum (class 0), so label 0 would count as correct there.
   const int32_t labels[2] = { 1, 0 };
   const TrainingDynamicsResult r = computeTrainingDynamics(predictions(false), 2, 3, labels);
-  EXPECT_TRUE(r.aum.empty()); // no logits, no AUM
+  EXPECT_TRUE(r.aum.empty());                   // no logits, no AUM
   EXPECT_NEAR(r.correctness[1], 2.0 / 3, 1e-7); // right at checkpoints 1 and 3
   EXPECT_EQ(r.forgettingEvents[1], 1);
 }
@@ -104,9 +104,11 @@ TEST(EmbeddingDrift, NeighboursThatMove)
   const std::vector<float> after = { 11.0f, 1.0f, 2.0f, 10.0f };
   EmbeddingDriftOptions options;
   options.k = 1;
-  const EmbeddingDriftResult r = computeEmbeddingDrift({ { before.data(), 4, 1 }, { after.data(), 4, 1 } }, options);
+  const EmbeddingDriftResult r =
+    computeEmbeddingDrift({ { before.data(), 4, 1 }, { after.data(), 4, 1 } }, options);
   ASSERT_EQ(r.k, 1);
-  // Nearest other point before: 1, 0 (tie 0/2 at distance 1: the smaller index), 1, 2; after: 3, 2, 1, 0.
+  // Nearest other point before: 1, 0 (tie 0/2 at distance 1: the smaller index), 1, 2; after: 3, 2,
+  // 1, 0.
   const std::vector<float> expected = { 1, 1, 0, 1 };
   for (int i = 0; i < 4; ++i)
   {

@@ -165,7 +165,8 @@ TEST(PilCases, ResizeMatchesPil)
     const int h = c["height"];
     const int r = c["resample"];
     std::vector<uint8_t> rgb(static_cast<std::size_t>(image.height) * image.width * 3);
-    engine::convertToRgb(image.pixels.data(), image.height, image.width, image.channels, rgb.data());
+    engine::convertToRgb(
+      image.pixels.data(), image.height, image.width, image.channels, rgb.data());
     std::vector<uint8_t> out(static_cast<std::size_t>(h) * w * 3);
     engine::resizeImage(rgb.data(), image.height, image.width, 3, out.data(), h, w, r);
 
@@ -204,10 +205,11 @@ TEST(PilCases, PreprocessMatchesTransformersArithmetic)
       (std::vector<std::size_t>{ 3, std::size_t(size.height), std::size_t(size.width) }))
       << c["input"];
     const std::vector<float> ref = expected.values<float>("<f4");
-    const std::vector<float> out =
-      engine::preprocessImage(image.pixels.data(), image.height, image.width, image.channels, config);
+    const std::vector<float> out = engine::preprocessImage(
+      image.pixels.data(), image.height, image.width, image.channels, config);
     ASSERT_EQ(out.size(), ref.size());
-    EXPECT_EQ(maxAbsDiff(out.data(), ref.data(), ref.size()), 0.0) << c["input"] << " " << c["config"];
+    EXPECT_EQ(maxAbsDiff(out.data(), ref.data(), ref.size()), 0.0)
+      << c["input"] << " " << c["config"];
     ++count;
   }
   EXPECT_GE(count, 4);
@@ -430,7 +432,8 @@ TEST(Config, HeightWidthAndList)
   EXPECT_EQ(c.height, 30);
   EXPECT_EQ(c.width, 20);
   EXPECT_FALSE(c.doResize);
-  c = engine::parsePreprocessorConfig(R"({"size": [12, 34], "crop_size": 10, "do_center_crop": true})");
+  c = engine::parsePreprocessorConfig(
+    R"({"size": [12, 34], "crop_size": 10, "do_center_crop": true})");
   EXPECT_EQ(c.height, 12);
   EXPECT_EQ(c.width, 34);
   EXPECT_TRUE(c.doCenterCrop);
@@ -447,7 +450,8 @@ TEST(Config, MissingFileIsAModelError)
 
 TEST(Config, MalformedJsonIsAModelError)
 {
-  const std::string path = writeTempFile("dualembed_bad_preprocessor.json", "{\"size\": {\"height\": 3");
+  const std::string path =
+    writeTempFile("dualembed_bad_preprocessor.json", "{\"size\": {\"height\": 3");
   const std::string message = modelErrorMessage([&] { engine::loadPreprocessorConfig(path); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("JSON"), std::string::npos) << message;
@@ -456,8 +460,8 @@ TEST(Config, MalformedJsonIsAModelError)
 
 TEST(Config, BadValuesNameTheFileAndKey)
 {
-  const std::string path = writeTempFile(
-    "dualembed_badkey_preprocessor.json", R"({"size": {"height": -3, "width": 4}})");
+  const std::string path =
+    writeTempFile("dualembed_badkey_preprocessor.json", R"({"size": {"height": -3, "width": 4}})");
   std::string message = modelErrorMessage([&] { engine::loadPreprocessorConfig(path); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("size.height"), std::string::npos) << message;

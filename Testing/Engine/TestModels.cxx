@@ -4,13 +4,13 @@
 // transformers (Testing/Data/hf-reference/expected.json, see the README in the
 // shared fixtures); inputs are the preprocessed pixel_values.npy, so these
 // tests do not depend on the image preprocessing.
+#include "../MemoryCap.h"
 #include "BufferReuse.h"
 #include "EngineError.h"
 #include "ImageEmbedding.h"
-#include "ModelConfig.h"
 #include "ImagePreprocessor.h"
+#include "ModelConfig.h"
 #include "NpyReader.h"
-#include "../MemoryCap.h"
 #include "SafeTensors.h"
 #include "TorchCheckpoint.h"
 
@@ -97,7 +97,8 @@ at::Tensor jsonMatrix(const Json& rows)
       values.push_back(x.get<float>());
     }
   }
-  return at::from_blob(values.data(), { static_cast<std::int64_t>(rows.size()), cols }, at::kFloat).clone();
+  return at::from_blob(values.data(), { static_cast<std::int64_t>(rows.size()), cols }, at::kFloat)
+    .clone();
 }
 
 /// Max abs difference, +inf on a shape mismatch or an undefined tensor.
@@ -111,9 +112,11 @@ double maxDiff(const at::Tensor& actual, const Json& reference)
   return (actual - ref).abs().max().item<double>();
 }
 
-void report(const std::string& model, const std::string& format, const std::string& what, double diff)
+void report(
+  const std::string& model, const std::string& format, const std::string& what, double diff)
 {
-  std::cout << "[max-abs-diff] " << model << " " << format << " " << what << " " << diff << std::endl;
+  std::cout << "[max-abs-diff] " << model << " " << format << " " << what << " " << diff
+            << std::endl;
 }
 
 const std::vector<std::string>& allModels()
@@ -234,13 +237,13 @@ std::string modelErrorMessage(F&& f)
   return "NO EXCEPTION";
 }
 
-#define EXPECT_MODEL_ERROR(statement, fragment)                                                     \
-  do                                                                                                \
-  {                                                                                                 \
-    const std::string msg_ = modelErrorMessage([&] { statement; });                                 \
-    EXPECT_NE(msg_.find(fragment), std::string::npos) << "message: " << msg_;                       \
-    EXPECT_EQ(msg_.find("UNEXPECTED EXCEPTION TYPE"), std::string::npos) << msg_;                   \
-    EXPECT_NE(msg_, "NO EXCEPTION");                                                                \
+#define EXPECT_MODEL_ERROR(statement, fragment)                                                    \
+  do                                                                                               \
+  {                                                                                                \
+    const std::string msg_ = modelErrorMessage([&] { statement; });                                \
+    EXPECT_NE(msg_.find(fragment), std::string::npos) << "message: " << msg_;                      \
+    EXPECT_EQ(msg_.find("UNEXPECTED EXCEPTION TYPE"), std::string::npos) << msg_;                  \
+    EXPECT_NE(msg_, "NO EXCEPTION");                                                               \
   } while (0)
 
 EmbeddingOptions cpuOptions(Pooling pooling = Pooling::Auto)
@@ -309,11 +312,13 @@ TEST(Checkpoints, TorchPickleMatchesSafeTensors)
 {
   for (const auto& model : allModels())
   {
-    const TensorMap safe = dualembed::engine::loadSafeTensors(modelDir(model) + "/model.safetensors");
+    const TensorMap safe =
+      dualembed::engine::loadSafeTensors(modelDir(model) + "/model.safetensors");
     // transformers 5 state dicts use new module names (layers.N.attention.q_proj, ...)
     TensorMap bin = dualembed::engine::loadTorchCheckpoint(modelDir(model) + "/pytorch_model.bin");
     dualembed::engine::canonicalizeWeightNames(bin,
-      model.rfind("swin", 0) == 0 ? dualembed::engine::ModelType::Swin : dualembed::engine::ModelType::Vit);
+      model.rfind("swin", 0) == 0 ? dualembed::engine::ModelType::Swin
+                                  : dualembed::engine::ModelType::Vit);
     ASSERT_EQ(safe.size(), bin.size()) << model;
     for (const auto& kv : safe)
     {
@@ -426,7 +431,8 @@ TEST(ReferenceModels, PytorchBinAloneInFolder)
 {
   TempDir dir;
   fs::copy_file(modelDir("swin-tiny-classifier") + "/config.json", dir.file("config.json"));
-  fs::copy_file(modelDir("swin-tiny-classifier") + "/pytorch_model.bin", dir.file("pytorch_model.bin"));
+  fs::copy_file(
+    modelDir("swin-tiny-classifier") + "/pytorch_model.bin", dir.file("pytorch_model.bin"));
   EmbeddingModel m(dir.path(), cpuOptions());
   EXPECT_EQ(m.weightsPath(), dir.file("pytorch_model.bin"));
   const EmbeddingOutput o = m.run(pixelValues("swin-tiny-classifier"));
@@ -477,7 +483,8 @@ at::Tensor swinReferenceLogits(const TensorMap& w, const at::Tensor& pixels, con
     t("swin.embeddings.patch_embeddings.projection.bias"), { ps, ps });
   std::int64_t b = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
   x = x.flatten(2).transpose(1, 2);
-  x = at::layer_norm(x, { c }, t("swin.embeddings.norm.weight"), t("swin.embeddings.norm.bias"), 1e-5);
+  x = at::layer_norm(
+    x, { c }, t("swin.embeddings.norm.weight"), t("swin.embeddings.norm.bias"), 1e-5);
   for (std::size_t s = 0; s < depths.size(); ++s)
   {
     const std::string sp = "swin.encoder.layers." + std::to_string(s) + ".";
@@ -491,26 +498,38 @@ at::Tensor swinReferenceLogits(const TensorMap& w, const at::Tensor& pixels, con
         win = std::min(h, wd);
       }
       const std::int64_t n = win * win, nh = heads[s], hd = c / nh;
-      at::Tensor y = at::layer_norm(x, { c }, t(l + "layernorm_before.weight"), t(l + "layernorm_before.bias"), eps)
+      at::Tensor y = at::layer_norm(
+        x, { c }, t(l + "layernorm_before.weight"), t(l + "layernorm_before.bias"), eps)
                        .view({ b, h, wd, c });
-      const std::int64_t pr = (win - wd % win) % win, pb = (win - h % win) % win, hp = h + pb, wp = wd + pr;
+      const std::int64_t pr = (win - wd % win) % win, pb = (win - h % win) % win, hp = h + pb,
+                         wp = wd + pr;
       y = at::constant_pad_nd(y, { 0, 0, 0, pr, 0, pb });
       if (shift > 0)
       {
         y = at::roll(y, { -shift, -shift }, { 1, 2 });
       }
       const std::int64_t nw = (hp / win) * (wp / win);
-      y = y.view({ b, hp / win, win, wp / win, win, c }).permute({ 0, 1, 3, 2, 4, 5 }).reshape({ -1, n, c });
+      y = y.view({ b, hp / win, win, wp / win, win, c })
+            .permute({ 0, 1, 3, 2, 4, 5 })
+            .reshape({ -1, n, c });
       const std::string a = l + "attention.self.";
       auto split = [&](const std::string& k) {
-        return at::linear(y, t(a + k + ".weight"), t(a + k + ".bias")).view({ -1, n, nh, hd }).permute({ 0, 2, 1, 3 });
+        return at::linear(y, t(a + k + ".weight"), t(a + k + ".bias"))
+          .view({ -1, n, nh, hd })
+          .permute({ 0, 2, 1, 3 });
       };
-      at::Tensor scores = at::matmul(split("query"), split("key").transpose(2, 3)) / std::sqrt(double(hd));
-      const at::Tensor coords = at::stack(at::meshgrid({ at::arange(win), at::arange(win) }, "ij")).flatten(1);
+      at::Tensor scores =
+        at::matmul(split("query"), split("key").transpose(2, 3)) / std::sqrt(double(hd));
+      const at::Tensor coords =
+        at::stack(at::meshgrid({ at::arange(win), at::arange(win) }, "ij")).flatten(1);
       at::Tensor rel = (coords.unsqueeze(2) - coords.unsqueeze(1)).permute({ 1, 2, 0 }) + (win - 1);
       const at::Tensor index = rel.select(2, 0) * (2 * win - 1) + rel.select(2, 1);
-      scores = scores + t(a + "relative_position_bias_table").index_select(0, index.flatten()).view({ n, n, nh })
-                          .permute({ 2, 0, 1 }).unsqueeze(0);
+      scores = scores +
+        t(a + "relative_position_bias_table")
+          .index_select(0, index.flatten())
+          .view({ n, n, nh })
+          .permute({ 2, 0, 1 })
+          .unsqueeze(0);
       if (shift > 0)
       {
         at::Tensor img = at::zeros({ hp, wp }, at::kLong);
@@ -525,21 +544,31 @@ at::Tensor swinReferenceLogits(const TensorMap& w, const at::Tensor& pixels, con
               .fill_(region++);
           }
         }
-        const at::Tensor mw = img.view({ hp / win, win, wp / win, win }).permute({ 0, 2, 1, 3 }).reshape({ nw, n });
+        const at::Tensor mw =
+          img.view({ hp / win, win, wp / win, win }).permute({ 0, 2, 1, 3 }).reshape({ nw, n });
         const at::Tensor mask = (mw.unsqueeze(1) - mw.unsqueeze(2)).ne(0).to(at::kDouble) * -100.0;
-        scores = (scores.view({ b, nw, nh, n, n }) + mask.unsqueeze(1).unsqueeze(0)).view({ -1, nh, n, n });
+        scores = (scores.view({ b, nw, nh, n, n }) + mask.unsqueeze(1).unsqueeze(0))
+                   .view({ -1, nh, n, n });
       }
-      at::Tensor ctx = at::matmul(at::softmax(scores, -1), split("value")).permute({ 0, 2, 1, 3 }).reshape({ -1, n, c });
-      ctx = at::linear(ctx, t(l + "attention.output.dense.weight"), t(l + "attention.output.dense.bias"));
-      ctx = ctx.view({ b, hp / win, wp / win, win, win, c }).permute({ 0, 1, 3, 2, 4, 5 }).reshape({ b, hp, wp, c });
+      at::Tensor ctx = at::matmul(at::softmax(scores, -1), split("value"))
+                         .permute({ 0, 2, 1, 3 })
+                         .reshape({ -1, n, c });
+      ctx = at::linear(
+        ctx, t(l + "attention.output.dense.weight"), t(l + "attention.output.dense.bias"));
+      ctx = ctx.view({ b, hp / win, wp / win, win, win, c })
+              .permute({ 0, 1, 3, 2, 4, 5 })
+              .reshape({ b, hp, wp, c });
       if (shift > 0)
       {
         ctx = at::roll(ctx, { shift, shift }, { 1, 2 });
       }
       x = x + ctx.narrow(1, 0, h).narrow(2, 0, wd).reshape({ b, h * wd, c });
-      const at::Tensor m = at::layer_norm(x, { c }, t(l + "layernorm_after.weight"), t(l + "layernorm_after.bias"), eps);
-      x = x + at::linear(at::gelu(at::linear(m, t(l + "intermediate.dense.weight"), t(l + "intermediate.dense.bias"))),
-                t(l + "output.dense.weight"), t(l + "output.dense.bias"));
+      const at::Tensor m = at::layer_norm(
+        x, { c }, t(l + "layernorm_after.weight"), t(l + "layernorm_after.bias"), eps);
+      x = x +
+        at::linear(at::gelu(at::linear(
+                     m, t(l + "intermediate.dense.weight"), t(l + "intermediate.dense.bias"))),
+          t(l + "output.dense.weight"), t(l + "output.dense.bias"));
     }
     if (s + 1 < depths.size())
     {
@@ -552,7 +581,8 @@ at::Tensor swinReferenceLogits(const TensorMap& w, const at::Tensor& pixels, con
                     f.index({ Slice(), Slice(1, None, 2), Slice(1, None, 2) }) },
         -1)
             .view({ b, -1, 4 * c });
-      f = at::layer_norm(f, { 4 * c }, t(sp + "downsample.norm.weight"), t(sp + "downsample.norm.bias"), 1e-5);
+      f = at::layer_norm(
+        f, { 4 * c }, t(sp + "downsample.norm.weight"), t(sp + "downsample.norm.bias"), 1e-5);
       x = at::linear(f, t(sp + "downsample.reduction.weight"));
       h = (h + 1) / 2;
       wd = (wd + 1) / 2;
@@ -580,7 +610,8 @@ TEST(ReferenceModels, SwinPaddedWindowsMatchTransformersCode)
     at::manual_seed(size);
     const at::Tensor x = at::randn({ 2, 3, size, size + 2 });
     const at::Tensor expected = swinReferenceLogits(weights, x, config);
-    EXPECT_LE((m.run(x).logits.to(at::kDouble) - expected).abs().max().item<double>(), 1e-5) << size;
+    EXPECT_LE((m.run(x).logits.to(at::kDouble) - expected).abs().max().item<double>(), 1e-5)
+      << size;
   }
 }
 
@@ -713,7 +744,8 @@ TEST(TorchScript, SingleTensorEmbedding)
 TEST(TorchScript, WrongOutputShapesAreRejected)
 {
   const std::string dir = std::string(DUALEMBED_TESTING_DATA_DIR) + "/torchscript/";
-  EXPECT_MODEL_ERROR(EmbeddingModel(dir + "bad_output_shape.pt", cpuOptions()), "embedding must be");
+  EXPECT_MODEL_ERROR(
+    EmbeddingModel(dir + "bad_output_shape.pt", cpuOptions()), "embedding must be");
   EXPECT_MODEL_ERROR(EmbeddingModel(dir + "bad_logits_shape.pt", cpuOptions()), "logits must be");
 }
 
@@ -721,7 +753,8 @@ TEST(TorchScript, NotTorchScriptFiles)
 {
   TempDir dir;
   writeText(dir.file("model.pt"), "this is a text file, not a TorchScript archive\n");
-  EXPECT_MODEL_ERROR(EmbeddingModel(dir.file("model.pt"), cpuOptions()), "not a loadable TorchScript");
+  EXPECT_MODEL_ERROR(
+    EmbeddingModel(dir.file("model.pt"), cpuOptions()), "not a loadable TorchScript");
   // a torch.save state dict is a zip too, but no TorchScript module
   fs::copy_file(modelDir("vit-tiny") + "/pytorch_model.bin", dir.file("state_dict.pt"));
   EXPECT_MODEL_ERROR(EmbeddingModel(dir.file("state_dict.pt"), cpuOptions()), "state_dict.pt");
@@ -751,7 +784,8 @@ TEST(BadModels, MalformedConfig)
   EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "malformed JSON");
   writeText(dir.file("config.json"), "{\"model_type\": \"vit\", \"hidden_size\": \"big\"}");
   EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "'hidden_size' must be an integer");
-  writeText(dir.file("config.json"), "{\"model_type\": \"vit\", \"hidden_size\": 48, \"num_attention_heads\": 5}");
+  writeText(dir.file("config.json"),
+    "{\"model_type\": \"vit\", \"hidden_size\": 48, \"num_attention_heads\": 5}");
   EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "not a multiple");
   writeText(dir.file("config.json"), "[1, 2]");
   EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()), "config.json");
@@ -786,7 +820,8 @@ TEST(BadModels, MissingWeight)
   EXPECT_MODEL_ERROR(EmbeddingModel(dir.path(), cpuOptions()),
     "model.safetensors has no weight 'encoder.layer.1.attention.attention.query.weight'");
 
-  TensorMap s = dualembed::engine::loadSafeTensors(modelDir("swin-tiny-classifier") + "/model.safetensors");
+  TensorMap s =
+    dualembed::engine::loadSafeTensors(modelDir("swin-tiny-classifier") + "/model.safetensors");
   s.erase("swin.encoder.layers.1.blocks.1.attention.self.relative_position_bias_table");
   TempDir dir2;
   makeModelFolder(dir2, "swin-tiny-classifier", s);
@@ -812,7 +847,8 @@ TEST(BadModels, WrongShapeWeight)
   EXPECT_MODEL_ERROR(EmbeddingModel(dir2.path(), cpuOptions()), "[24, 48]");
 
   // a classifier that does not match id2label
-  TensorMap c = dualembed::engine::loadSafeTensors(modelDir("vit-tiny-classifier") + "/model.safetensors");
+  TensorMap c =
+    dualembed::engine::loadSafeTensors(modelDir("vit-tiny-classifier") + "/model.safetensors");
   c["classifier.weight"] = at::ones({ 4, 48 });
   c["classifier.bias"] = at::ones({ 4 });
   TempDir dir3;
@@ -825,7 +861,8 @@ TEST(BadModels, TruncatedSafeTensors)
   const std::string bytes = readBytes(modelDir("vit-tiny") + "/model.safetensors");
   TempDir dir;
   fs::copy_file(modelDir("vit-tiny") + "/config.json", dir.file("config.json"));
-  for (std::size_t keep : { std::size_t(0), std::size_t(5), std::size_t(100), bytes.size() / 2, bytes.size() - 1 })
+  for (std::size_t keep :
+    { std::size_t(0), std::size_t(5), std::size_t(100), bytes.size() / 2, bytes.size() - 1 })
   {
     SCOPED_TRACE("kept bytes: " + std::to_string(keep));
     writeText(dir.file("model.safetensors"), bytes.substr(0, keep));
@@ -843,52 +880,64 @@ TEST(BadModels, HostileSafeTensorsHeaders)
   // absurd header length
   EXPECT_MODEL_ERROR(parseSafeTensors(le64(~0ull) + "{}", "h.safetensors"), "implausible");
   // offsets beyond the data section
-  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
-                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[60,76]}"),
-                                        data),
-                       "h.safetensors"),
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(
+      safetensorsBytes(
+        header("\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[60,76]}"), data),
+      "h.safetensors"),
     "outside the data section");
   // overlapping tensors
   EXPECT_MODEL_ERROR(
-    parseSafeTensors(safetensorsBytes(header("\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
-                                             "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}"),
-                       data),
+    parseSafeTensors(
+      safetensorsBytes(header("\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+                              "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}"),
+        data),
       "h.safetensors"),
     "overlaps");
   // size does not match shape * dtype
-  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
-                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[5],\"data_offsets\":[0,16]}"),
-                                        data),
-                       "h.safetensors"),
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(
+      safetensorsBytes(
+        header("\"a\":{\"dtype\":\"F32\",\"shape\":[5],\"data_offsets\":[0,16]}"), data),
+      "h.safetensors"),
     "tensor 'a'");
   // unknown dtype
-  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
-                                                         "\"a\":{\"dtype\":\"F8\",\"shape\":[4],\"data_offsets\":[0,4]}"),
-                                        data),
-                       "h.safetensors"),
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(
+      safetensorsBytes(
+        header("\"a\":{\"dtype\":\"F8\",\"shape\":[4],\"data_offsets\":[0,4]}"), data),
+      "h.safetensors"),
     "unsupported dtype");
   // negative offset, reversed offsets, shape not a list, invalid JSON, not an object
-  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
-                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}"),
-                                        data),
-                       "h.safetensors"),
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(
+      safetensorsBytes(
+        header("\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}"), data),
+      "h.safetensors"),
     "data_offsets");
-  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
-                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,4]}"),
-                                        data),
-                       "h.safetensors"),
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(
+      safetensorsBytes(
+        header("\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,4]}"), data),
+      "h.safetensors"),
     "outside the data section");
-  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
-                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":4,\"data_offsets\":[0,16]}"),
-                                        data),
-                       "h.safetensors"),
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(
+      safetensorsBytes(
+        header("\"a\":{\"dtype\":\"F32\",\"shape\":4,\"data_offsets\":[0,16]}"), data),
+      "h.safetensors"),
     "shape");
-  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes("{\"a\":", data), "h.safetensors"), "not valid JSON");
-  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes("[1,2]", data), "h.safetensors"), "not a JSON object");
-  EXPECT_MODEL_ERROR(parseSafeTensors(safetensorsBytes(header(
-                                                         "\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,16]}"),
-                                        data),
-                       "h.safetensors"),
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(safetensorsBytes("{\"a\":", data), "h.safetensors"), "not valid JSON");
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(safetensorsBytes("[1,2]", data), "h.safetensors"), "not a JSON object");
+  EXPECT_MODEL_ERROR(
+    parseSafeTensors(
+      safetensorsBytes(
+        header(
+          "\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,16]}"),
+        data),
+      "h.safetensors"),
     "tensor 'a'");
 
   // other dtypes are converted to float32
@@ -935,13 +984,16 @@ std::string binunicode(const std::string& s)
 }
 
 /// OrderedDict with one tensor 'w' of `size`/`stride` on storage '0' of numel floats.
-std::string statePickle(int numel, int offset, const std::vector<int>& size, const std::vector<int>& stride)
+std::string statePickle(
+  int numel, int offset, const std::vector<int>& size, const std::vector<int>& stride)
 {
-  std::string p = "\x80\x02" "ccollections\nOrderedDict\n)R(";
+  std::string p = "\x80\x02"
+                  "ccollections\nOrderedDict\n)R(";
   p += binunicode("w");
   p += "ctorch._utils\n_rebuild_tensor_v2\n((";
   p += binunicode("storage") + "ctorch\nFloatStorage\n" + binunicode("0") + binunicode("cpu");
-  p += "K" + std::string(1, static_cast<char>(numel)) + "tQK" + std::string(1, static_cast<char>(offset)) + "(";
+  p += "K" + std::string(1, static_cast<char>(numel)) + "tQK" +
+    std::string(1, static_cast<char>(offset)) + "(";
   for (int s : size)
   {
     p += "K" + std::string(1, static_cast<char>(s));
@@ -990,7 +1042,10 @@ TEST(BadModels, TorchCheckpointPickles)
   writeCheckpoint(f, statePickle(12, 0, { 2, 3 }, { 3, 1 }), { { "data/0", floats(5) } });
   EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "truncated");
   // arbitrary callables are refused
-  writeCheckpoint(f, "\x80\x02" "cos\nsystem\n" + binunicode("true") + "\x85R.");
+  writeCheckpoint(f,
+    "\x80\x02"
+    "cos\nsystem\n" +
+      binunicode("true") + "\x85R.");
   EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "os.system");
   // unknown opcode, truncated pickle, unbalanced stack, bad memo
   writeCheckpoint(f, "\x80\x02}\xff.");
@@ -1004,7 +1059,7 @@ TEST(BadModels, TorchCheckpointPickles)
   writeCheckpoint(f, "\x80\x02s.");
   EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "malformed pickle");
   // not a dict at top level
-  writeCheckpoint(f, "\x80\x02]." );
+  writeCheckpoint(f, "\x80\x02].");
   EXPECT_MODEL_ERROR(loadTorchCheckpoint(f), "not a state dict");
   // not a zip, truncated zip
   writeText(f, "plain text");
@@ -1029,8 +1084,8 @@ std::string long1(std::int64_t v)
 
 /// {'w': _rebuild_tensor_v2(storage '0' of `numel` floats, offset, size, stride)}
 /// with every integer as LONG1, so that any 64-bit value fits.
-std::string wideStatePickle(
-  std::int64_t numel, std::int64_t offset, const std::vector<std::int64_t>& size, const std::vector<std::int64_t>& stride)
+std::string wideStatePickle(std::int64_t numel, std::int64_t offset,
+  const std::vector<std::int64_t>& size, const std::vector<std::int64_t>& stride)
 {
   std::string p = "\x80\x02}(" + binunicode("w");
   p += "ctorch._utils\n_rebuild_tensor_v2\n((";
@@ -1056,7 +1111,8 @@ TEST(HostileInput, SelfContainingDictDoesNotLeak)
   // in the sanitizer build fails this test if it comes back).
   TempDir dir;
   const std::string f = dir.file("pytorch_model.bin");
-  writeCheckpoint(f, std::string("\x80\x02}q\x00", 5) + binunicode("a") + std::string("h\x00s.", 4));
+  writeCheckpoint(
+    f, std::string("\x80\x02}q\x00", 5) + binunicode("a") + std::string("h\x00s.", 4));
   EXPECT_TRUE(dualembed::engine::loadTorchCheckpoint(f).empty());
 }
 
@@ -1074,7 +1130,8 @@ TEST(HostileInput, StrideZeroTensorCannotAllocateGigabytes)
   // size 2^31, stride 0 over 6 floats: 8 GiB of float32 from a tiny file.
   TempDir dir;
   const std::string f = dir.file("pytorch_model.bin");
-  writeCheckpoint(f, wideStatePickle(6, 0, { std::int64_t(1) << 31 }, { 0 }), { { "data/0", floats(6) } });
+  writeCheckpoint(
+    f, wideStatePickle(6, 0, { std::int64_t(1) << 31 }, { 0 }), { { "data/0", floats(6) } });
   dualembed::testing::MemoryCap cap(1ull << 30);
   EXPECT_MODEL_ERROR(dualembed::engine::loadTorchCheckpoint(f), "over a storage of 6");
 }
@@ -1086,7 +1143,8 @@ TEST(HostileInput, StorageOffsetAndStrideOverflowsAreRefused)
   const std::int64_t max = std::numeric_limits<std::int64_t>::max();
   writeCheckpoint(f, wideStatePickle(6, max - 1, { 2 }, { 1 }), { { "data/0", floats(6) } });
   EXPECT_MODEL_ERROR(dualembed::engine::loadTorchCheckpoint(f), "outside its storage");
-  writeCheckpoint(f, wideStatePickle(6, 0, { 3, max / 2 }, { max / 2, 1 }), { { "data/0", floats(6) } });
+  writeCheckpoint(
+    f, wideStatePickle(6, 0, { 3, max / 2 }, { max / 2, 1 }), { { "data/0", floats(6) } });
   EXPECT_MODEL_ERROR(dualembed::engine::loadTorchCheckpoint(f), "overflows");
   // a storage size whose byte count overflows
   writeCheckpoint(f, wideStatePickle(max / 2, 0, { 1 }, { 1 }), { { "data/0", floats(6) } });
@@ -1096,14 +1154,16 @@ TEST(HostileInput, StorageOffsetAndStrideOverflowsAreRefused)
 TEST(HostileInput, SwinWidthsAreBoundedBeforeIntegerConversion)
 {
   using dualembed::engine::parseModelConfig;
-  EXPECT_MODEL_ERROR(parseModelConfig(R"({"model_type":"swin","mlp_ratio":1e10})", "config.json"),
-    "MLP width over");
-  EXPECT_MODEL_ERROR(parseModelConfig(R"({"model_type":"swin","embed_dim":16777216,)"
-                                      R"("mlp_ratio":0.5,"depths":[1,1,1,1,1,1],"num_heads":[1,1,1,1,1,1]})",
-                       "config.json"),
+  EXPECT_MODEL_ERROR(
+    parseModelConfig(R"({"model_type":"swin","mlp_ratio":1e10})", "config.json"), "MLP width over");
+  EXPECT_MODEL_ERROR(
+    parseModelConfig(R"({"model_type":"swin","embed_dim":16777216,)"
+                     R"("mlp_ratio":0.5,"depths":[1,1,1,1,1,1],"num_heads":[1,1,1,1,1,1]})",
+      "config.json"),
     "embed_dim 16777216");
   // the largest widths allowed still parse
-  EXPECT_NO_THROW(parseModelConfig(R"({"model_type":"swin","embed_dim":96,"mlp_ratio":4.0})", "c.json"));
+  EXPECT_NO_THROW(
+    parseModelConfig(R"({"model_type":"swin","embed_dim":96,"mlp_ratio":4.0})", "c.json"));
 }
 
 TEST(HostileInput, PreprocessedImagesAreBounded)
@@ -1111,7 +1171,8 @@ TEST(HostileInput, PreprocessedImagesAreBounded)
   using dualembed::engine::parsePreprocessorConfig;
   EXPECT_MODEL_ERROR(parsePreprocessorConfig(R"({"size": {"height": 1048576, "width": 1048576}})"),
     "more than 67108864");
-  EXPECT_MODEL_ERROR(parsePreprocessorConfig(R"({"do_center_crop": true, "crop_size": [65536, 65536]})"),
+  EXPECT_MODEL_ERROR(
+    parsePreprocessorConfig(R"({"do_center_crop": true, "crop_size": [65536, 65536]})"),
     "crop_size");
   // shortest_edge on a very elongated image
   const auto config = parsePreprocessorConfig(R"({"size": {"shortest_edge": 8192}})");
@@ -1129,10 +1190,11 @@ void writeSizedScript(const std::string& path, int height, int width)
 {
   torch::jit::Module module("SizedMeanColour");
   module.define("def forward(self, x):\n"
-                "    assert x.size(2) == " + std::to_string(height) + " and x.size(3) == " +
-    std::to_string(width) + ", 'this model takes " + std::to_string(height) + "x" +
-    std::to_string(width) + " inputs'\n"
-                "    return x.mean(dim=[2, 3])\n");
+                "    assert x.size(2) == " +
+    std::to_string(height) + " and x.size(3) == " + std::to_string(width) + ", 'this model takes " +
+    std::to_string(height) + "x" + std::to_string(width) +
+    " inputs'\n"
+    "    return x.mean(dim=[2, 3])\n");
   module.save(path);
 }
 

@@ -42,7 +42,10 @@ struct Matrix
   std::vector<float> values;
   int64_t rows = 0;
   int64_t cols = 0;
-  FeatureMatrix view() const { return FeatureMatrix{ values.empty() ? nullptr : values.data(), rows, cols }; }
+  FeatureMatrix view() const
+  {
+    return FeatureMatrix{ values.empty() ? nullptr : values.data(), rows, cols };
+  }
 };
 
 void setThreads()
@@ -194,7 +197,8 @@ TEST_P(ExactKnn, MatchesScikitLearnOnFashionMnist)
   };
   const auto start = std::chrono::steady_clock::now();
   const KnnResult ours = computeKnn(x.view(), options);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("[ timing ] exact %s kNN, %lld x %lld, k = 10, %d threads: %.3f s (%lld rows "
               "recomputed by brute force)\n",
     name.c_str(), static_cast<long long>(x.rows), static_cast<long long>(x.cols),
@@ -207,8 +211,9 @@ TEST_P(ExactKnn, MatchesScikitLearnOnFashionMnist)
   const auto refIds = load<int32_t>("fmnist_knn_" + name + "_indices.npy", "<i4");
   const auto refDist = load<float>("fmnist_knn_" + name + "_distances.npy", "<f4");
   const KnnComparison c = compareWithReference(ours, refIds, refDist, 1e-6);
-  std::printf("[ result ] %s: %lld of %zu neighbour ids differ from sklearn, all at exact ties: %s; "
-              "max relative distance difference %.3g\n",
+  std::printf(
+    "[ result ] %s: %lld of %zu neighbour ids differ from sklearn, all at exact ties: %s; "
+    "max relative distance difference %.3g\n",
     name.c_str(), static_cast<long long>(c.differentIds), refIds.size(),
     c.nonTieDifferences == 0 ? "yes" : "NO", c.maxDistanceDiff);
   EXPECT_EQ(c.nonTieDifferences, 0);
@@ -237,8 +242,10 @@ TEST_P(ExactKnn, RowRangeAndSmallBlocksGiveTheSameResult)
   const KnnResult part = computeKnn(x.view(), 1000, 1500, options);
   ASSERT_EQ(part.rows, 500);
   EXPECT_EQ(part.firstRow, 1000);
-  EXPECT_TRUE(std::equal(part.indices.begin(), part.indices.end(), full.indices.begin() + 1000 * 10));
-  EXPECT_TRUE(std::equal(part.distances.begin(), part.distances.end(), full.distances.begin() + 1000 * 10));
+  EXPECT_TRUE(
+    std::equal(part.indices.begin(), part.indices.end(), full.indices.begin() + 1000 * 10));
+  EXPECT_TRUE(
+    std::equal(part.distances.begin(), part.distances.end(), full.distances.begin() + 1000 * 10));
   options.blockRows = 97; // many reference blocks, merged top-k across blocks
   const KnnResult blocked = computeKnn(x.view(), 0, 700, options);
   EXPECT_TRUE(std::equal(blocked.indices.begin(), blocked.indices.end(), full.indices.begin()));
@@ -263,13 +270,15 @@ TEST(ExactKnnBruteForce, RandomDataWithDuplicatesAndZeros)
     for (int64_t i = 0; i < m.rows * d; ++i)
     {
       // Few distinct values in 1-D to create many exact ties.
-      m.values.push_back(d == 1 ? static_cast<float>(static_cast<int>(normal(rng) * 20)) : normal(rng));
+      m.values.push_back(
+        d == 1 ? static_cast<float>(static_cast<int>(normal(rng) * 20)) : normal(rng));
     }
     for (int64_t i = 590; i < 600; ++i) // duplicates of row 5, and zero rows
     {
       for (int64_t c = 0; c < d; ++c)
       {
-        m.values[static_cast<std::size_t>(i * d + c)] = i < 595 ? m.values[static_cast<std::size_t>(5 * d + c)] : 0.0f;
+        m.values[static_cast<std::size_t>(i * d + c)] =
+          i < 595 ? m.values[static_cast<std::size_t>(5 * d + c)] : 0.0f;
       }
     }
     for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
@@ -380,7 +389,8 @@ TEST(FlannKnn, RecallAtTenWithDefaultParameters)
     options.method = KnnMethod::Flann;
     const auto start = std::chrono::steady_clock::now();
     const KnnResult approx = computeKnn(x.view(), options);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double recall = knnRecall(approx, exact);
     std::printf("[ result ] FLANN %s (trees %d, checks %d): recall@10 = %.4f in %.3f s\n",
       metricName(metric), options.flann.trees, options.flann.checks, recall, seconds);
@@ -406,11 +416,14 @@ TEST(EmbeddingOutlierScore, MatchesCleanlabFormulaOnFashionMnist)
   const OutlierScoreResult median = computeEmbeddingOutlierScore(x.view(), options);
   EXPECT_EQ(median.metric, DistanceMetric::Cosine);
   EXPECT_EQ(median.k, 10);
-  const double scoreDiff = maxAbsDiff(median.score, load<double>("fmnist_outlier_score_median.npy", "<f8"));
-  const double meanDiff = maxAbsDiff(median.meanDistance, load<double>("fmnist_knn_mean_distance.npy", "<f8"));
+  const double scoreDiff =
+    maxAbsDiff(median.score, load<double>("fmnist_outlier_score_median.npy", "<f8"));
+  const double meanDiff =
+    maxAbsDiff(median.meanDistance, load<double>("fmnist_knn_mean_distance.npy", "<f8"));
   options.scaling = DistanceScaling::None;
   const OutlierScoreResult none = computeEmbeddingOutlierScore(x.view(), options);
-  const double noneDiff = maxAbsDiff(none.score, load<double>("fmnist_outlier_score_none.npy", "<f8"));
+  const double noneDiff =
+    maxAbsDiff(none.score, load<double>("fmnist_outlier_score_none.npy", "<f8"));
   std::printf("[ result ] outlier score (scale %.6g): max |diff| median %.3g, none %.3g, mean "
               "distance %.3g\n",
     median.scale, scoreDiff, noneDiff, meanDiff);
@@ -427,10 +440,14 @@ TEST(EmbeddingOutlierScore, MatchesCleanlabFormulaOnLowDimensionalPoints)
   EXPECT_EQ(median.metric, DistanceMetric::Euclidean);
   options.scaling = DistanceScaling::None;
   const OutlierScoreResult none = computeEmbeddingOutlierScore(x.view(), options);
-  const double scoreDiff = maxAbsDiff(median.score, load<double>("lowdim_outlier_score_median.npy", "<f8"));
-  const double noneDiff = maxAbsDiff(none.score, load<double>("lowdim_outlier_score_none.npy", "<f8"));
-  const double meanDiff = maxAbsDiff(median.meanDistance, load<double>("lowdim_knn_mean_distance.npy", "<f8"));
-  std::printf("[ result ] low-dim outlier score: max |diff| median %.3g, none %.3g, mean distance %.3g\n",
+  const double scoreDiff =
+    maxAbsDiff(median.score, load<double>("lowdim_outlier_score_median.npy", "<f8"));
+  const double noneDiff =
+    maxAbsDiff(none.score, load<double>("lowdim_outlier_score_none.npy", "<f8"));
+  const double meanDiff =
+    maxAbsDiff(median.meanDistance, load<double>("lowdim_knn_mean_distance.npy", "<f8"));
+  std::printf(
+    "[ result ] low-dim outlier score: max |diff| median %.3g, none %.3g, mean distance %.3g\n",
     scoreDiff, noneDiff, meanDiff);
   EXPECT_LT(scoreDiff, 1e-4);
   EXPECT_LT(noneDiff, 1e-4);
@@ -442,7 +459,8 @@ TEST(EmbeddingOutlierScore, MatchesCleanlabFormulaOnLowDimensionalPoints)
   const KnnComparison c = compareWithReference(knn, load<int32_t>("lowdim_knn_indices.npy", "<i4"),
     load<float>("lowdim_knn_distances.npy", "<f4"), 1e-6);
   std::printf("[ result ] low-dim kNN: %lld ids differ (all ties: %s), max distance diff %.3g\n",
-    static_cast<long long>(c.differentIds), c.nonTieDifferences == 0 ? "yes" : "NO", c.maxDistanceDiff);
+    static_cast<long long>(c.differentIds), c.nonTieDifferences == 0 ? "yes" : "NO",
+    c.maxDistanceDiff);
   EXPECT_EQ(c.nonTieDifferences, 0);
   EXPECT_LT(c.maxDistanceDiff, 1e-5);
 }
@@ -455,7 +473,8 @@ TEST(EmbeddingOutlierScore, EdgeCases)
   empty.cols = 16;
   EXPECT_TRUE(computeEmbeddingOutlierScore(empty.view(), options).score.empty());
   Matrix one{ { 1, 2, 3, 4 }, 1, 4 };
-  const std::string message = errorMessage([&] { computeEmbeddingOutlierScore(one.view(), options); });
+  const std::string message =
+    errorMessage([&] { computeEmbeddingOutlierScore(one.view(), options); });
   EXPECT_NE(message.find("at least 2 samples"), std::string::npos) << message;
   // N <= K: k = N - 1.
   Matrix three{ { 0, 1, 3 }, 3, 1 };
@@ -499,7 +518,8 @@ TEST(EmbeddingOutlierScore, EdgeCases)
   }
   // NaN / Inf.
   Matrix bad{ { 1, 2, 3, std::numeric_limits<float>::infinity(), 1, 1 }, 3, 2 };
-  const std::string badMessage = errorMessage([&] { computeEmbeddingOutlierScore(bad.view(), options); });
+  const std::string badMessage =
+    errorMessage([&] { computeEmbeddingOutlierScore(bad.view(), options); });
   EXPECT_NE(badMessage.find("1 of 3 rows of the embedding contains NaN or Inf"), std::string::npos)
     << badMessage;
 }
@@ -517,12 +537,16 @@ TEST(PredictionOutlierScore, MatchesCleanlabFormulas)
     p.cols = static_cast<int64_t>(array.shape.at(1));
     const auto labels = load<int32_t>(name + "_labels_i4.npy", "<i4");
     PredictionScoreOptions options;
-    const PredictionScoreResult entropy = computePredictionOutlierScore(p.view(), labels.data(), options);
+    const PredictionScoreResult entropy =
+      computePredictionOutlierScore(p.view(), labels.data(), options);
     options.method = PredictionScoreMethod::LeastConfidence;
-    const PredictionScoreResult least = computePredictionOutlierScore(p.view(), labels.data(), options);
+    const PredictionScoreResult least =
+      computePredictionOutlierScore(p.view(), labels.data(), options);
     const double e = maxAbsDiff(entropy.oodScore, load<double>(name + "_entropy.npy", "<f8"));
-    const double l = maxAbsDiff(least.oodScore, load<double>(name + "_least_confidence.npy", "<f8"));
-    const double s = maxAbsDiff(entropy.labelQuality, load<double>(name + "_self_confidence.npy", "<f8"));
+    const double l =
+      maxAbsDiff(least.oodScore, load<double>(name + "_least_confidence.npy", "<f8"));
+    const double s =
+      maxAbsDiff(entropy.labelQuality, load<double>(name + "_self_confidence.npy", "<f8"));
     const auto thresholds = load<double>(name + "_thresholds.npy", "<f8");
     double t = 0.0;
     for (std::size_t j = 0; j < thresholds.size(); ++j)
@@ -543,7 +567,8 @@ TEST(PredictionOutlierScore, EdgeCases)
 {
   Matrix p{ { 0.5f, 0.5f, 1.0f, 0.0f, 0.0f, 1.0f }, 3, 2 };
   std::vector<int32_t> labels{ 0, 0, 2 };
-  std::string message = errorMessage([&] { computePredictionOutlierScore(p.view(), labels.data()); });
+  std::string message =
+    errorMessage([&] { computePredictionOutlierScore(p.view(), labels.data()); });
   EXPECT_NE(message.find("1 of 3 labels"), std::string::npos) << message;
   labels = { -1, 0, 1 };
   EXPECT_THROW(computePredictionOutlierScore(p.view(), labels.data()), ModelError);
@@ -553,7 +578,8 @@ TEST(PredictionOutlierScore, EdgeCases)
   EXPECT_FLOAT_EQ(r.labelQuality[2], 1.0f);
   Matrix bad{ { 0.5f, std::numeric_limits<float>::quiet_NaN(), 1.2f, 0.0f, 0.0f, 1.0f }, 3, 2 };
   message = errorMessage([&] { computePredictionOutlierScore(bad.view(), labels.data()); });
-  EXPECT_NE(message.find("1 of 3 rows of the probabilities contains NaN or Inf"), std::string::npos) << message;
+  EXPECT_NE(message.find("1 of 3 rows of the probabilities contains NaN or Inf"), std::string::npos)
+    << message;
   bad.values[1] = 0.5f;
   message = errorMessage([&] { computePredictionOutlierScore(bad.view(), labels.data()); });
   EXPECT_NE(message.find("outside [0, 1]"), std::string::npos) << message;
@@ -647,7 +673,8 @@ TEST(EmbeddingChange, MatchesExactNeighbourhoodOverlap)
       int64_t sum = 0;
       for (int64_t p = 0; p < 784; ++p)
       {
-        sum += static_cast<int64_t>(x.values[static_cast<std::size_t>(i * 784 + p)]) * w[static_cast<std::size_t>(p * 64 + c)];
+        sum += static_cast<int64_t>(x.values[static_cast<std::size_t>(i * 784 + p)]) *
+          w[static_cast<std::size_t>(p * 64 + c)];
       }
       b.values[static_cast<std::size_t>(i * 64 + c)] = static_cast<float>(sum);
     }
@@ -669,7 +696,8 @@ TEST(EmbeddingChange, MatchesExactNeighbourhoodOverlap)
     maxDiff = std::max(maxDiff, std::abs(static_cast<double>(r.overlap[i]) - refOverlap[i]));
     EXPECT_FLOAT_EQ(r.change[i], 1.0f - r.overlap[i]);
   }
-  std::printf("[ result ] embedding change: max |overlap diff| %.3g (%lld rows with boundary ties skipped)\n",
+  std::printf(
+    "[ result ] embedding change: max |overlap diff| %.3g (%lld rows with boundary ties skipped)\n",
     maxDiff, static_cast<long long>(skipped));
   EXPECT_LT(maxDiff, 1e-6);
 
@@ -687,13 +715,15 @@ TEST(EmbeddingChange, EdgeCases)
   EXPECT_NE(message.find("different numbers of samples (3 and 2)"), std::string::npos) << message;
   Matrix c{ { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, 3, 3 };
   const EmbeddingChangeResult r = computeEmbeddingChange(a.view(), c.view());
-  EXPECT_EQ(r.k, 2); // N <= K
+  EXPECT_EQ(r.k, 2);             // N <= K
   EXPECT_EQ(r.overlap[0], 1.0f); // k = N - 1: every other sample is a neighbour
   Matrix one{ { 1, 2 }, 1, 2 };
   EXPECT_EQ(computeEmbeddingChange(one.view(), one.view()).overlap[0], 1.0f);
   Matrix empty;
   EXPECT_TRUE(computeEmbeddingChange(empty.view(), empty.view()).overlap.empty());
   Matrix bad{ { 1, 2, 3, std::numeric_limits<float>::quiet_NaN(), 5, 6 }, 3, 2 };
-  const std::string badMessage = errorMessage([&] { computeEmbeddingChange(a.view(), bad.view()); });
-  EXPECT_NE(badMessage.find("1 of 3 rows of the second embedding"), std::string::npos) << badMessage;
+  const std::string badMessage =
+    errorMessage([&] { computeEmbeddingChange(a.view(), bad.view()); });
+  EXPECT_NE(badMessage.find("1 of 3 rows of the second embedding"), std::string::npos)
+    << badMessage;
 }

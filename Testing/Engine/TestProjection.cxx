@@ -72,7 +72,8 @@ nlohmann::json readJson(const std::string& path)
 
 /// Leave-one-out 10-NN classifier accuracy in the projection (as the
 /// reference script: majority vote, ties to the smallest label).
-double knnAccuracy(const std::vector<float>& y, int dims, const std::vector<int>& labels, int k = 10)
+double knnAccuracy(
+  const std::vector<float>& y, int dims, const std::vector<int>& labels, int k = 10)
 {
   const int64_t n = static_cast<int64_t>(labels.size());
   int64_t correct = 0;
@@ -196,7 +197,8 @@ TEST_F(Projection, TrustworthinessMatchesScikitLearn)
   EXPECT_NEAR(t, expected, 1e-6);
   // Perfect embedding: the data itself.
   const Images few = im.head(200);
-  EXPECT_NEAR(trustworthiness(few.matrix(), few.values.data(), static_cast<int>(few.cols), 15), 1.0, 1e-12);
+  EXPECT_NEAR(
+    trustworthiness(few.matrix(), few.values.data(), static_cast<int>(few.cols), 15), 1.0, 1e-12);
   EXPECT_THROW(trustworthiness(few.matrix(), emb.data(), 2, 100), ModelError);
 }
 
@@ -215,7 +217,8 @@ TEST_F(Projection, UmapPreservesStructureOfFashionMnist)
   std::printf("UMAP 3000: %.2f s, trustworthiness %.4f (umap-learn %.4f), 10-NN accuracy %.4f "
               "(umap-learn %.4f), init %s, %s, a %.4f b %.4f\n",
     time, t, ref["umap"]["trustworthiness_k15"].get<double>(), acc,
-    ref["umap"]["knn_accuracy"].get<double>(), r.initUsed.c_str(), r.neighborsUsed.c_str(), r.a, r.b);
+    ref["umap"]["knn_accuracy"].get<double>(), r.initUsed.c_str(), r.neighborsUsed.c_str(), r.a,
+    r.b);
   EXPECT_GE(t, ref["umap"]["trustworthiness_k15"].get<double>() - 0.02);
   EXPECT_GE(acc, ref["umap"]["knn_accuracy"].get<double>() - 0.03);
   EXPECT_EQ(r.epochs, 500);
@@ -300,7 +303,8 @@ TEST_F(Projection, ThreeDimensionsAndCosine)
     for (int64_t c = 0; c < unit.cols; ++c)
       s += static_cast<double>(unit.values[i * unit.cols + c]) * unit.values[i * unit.cols + c];
     for (int64_t c = 0; c < unit.cols; ++c)
-      unit.values[i * unit.cols + c] = static_cast<float>(unit.values[i * unit.cols + c] / std::sqrt(s));
+      unit.values[i * unit.cols + c] =
+        static_cast<float>(unit.values[i * unit.cols + c] / std::sqrt(s));
   }
   for (ProjectionMethod m : { ProjectionMethod::Umap, ProjectionMethod::Tsne })
   {
@@ -341,7 +345,8 @@ TEST_F(Projection, NeighboursOnPrincipalComponentsLoseLittle)
 TEST_F(Projection, ProgressAndAbort)
 {
   const Images im = fashion().head(300);
-  for (ProjectionMethod m : { ProjectionMethod::Umap, ProjectionMethod::Tsne, ProjectionMethod::Pca })
+  for (ProjectionMethod m :
+    { ProjectionMethod::Umap, ProjectionMethod::Tsne, ProjectionMethod::Pca })
   {
     ProjectionOptions o;
     o.method = m;
@@ -395,7 +400,8 @@ TEST_F(Projection, BadInput)
     Images bad = im;
     bad.values[3 * bad.cols + 5] = std::numeric_limits<float>::quiet_NaN();
     bad.values[7 * bad.cols] = std::numeric_limits<float>::infinity();
-    for (ProjectionMethod m : { ProjectionMethod::Umap, ProjectionMethod::Tsne, ProjectionMethod::Pca })
+    for (ProjectionMethod m :
+      { ProjectionMethod::Umap, ProjectionMethod::Tsne, ProjectionMethod::Pca })
     {
       ProjectionOptions b;
       b.method = m;

@@ -54,7 +54,8 @@ void writeFile(const fs::path& path, const Bytes& bytes)
     return;
   }
   std::ofstream stream(path, std::ios::binary);
-  stream.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  stream.write(
+    reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   ASSERT_TRUE(stream.good()) << path;
 }
 
@@ -141,8 +142,8 @@ void expectSliceEquals(
   if (!all.pixels.empty())
   {
     ASSERT_EQ(part.pixels.size(), static_cast<std::size_t>(count * imageSize));
-    EXPECT_TRUE(std::equal(part.pixels.begin(), part.pixels.end(),
-      all.pixels.begin() + first * imageSize))
+    EXPECT_TRUE(
+      std::equal(part.pixels.begin(), part.pixels.end(), all.pixels.begin() + first * imageSize))
       << "pixels of samples [" << first << ", " << first + count << ") differ from a full read";
   }
   else
@@ -167,13 +168,12 @@ void writeDataset(hid_t file, const char* name, hid_t type, const std::vector<hs
 {
   const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
   ASSERT_GE(space, 0);
-  const hid_t dataset =
-    H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t dataset = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   ASSERT_GE(dataset, 0) << name;
   if (data)
   {
-    EXPECT_GE(H5Dwrite(dataset, memoryType >= 0 ? memoryType : type, H5S_ALL, H5S_ALL,
-                H5P_DEFAULT, data),
+    EXPECT_GE(
+      H5Dwrite(dataset, memoryType >= 0 ? memoryType : type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
       0)
       << name;
   }
@@ -181,8 +181,8 @@ void writeDataset(hid_t file, const char* name, hid_t type, const std::vector<hs
   H5Sclose(space);
 }
 
-void writeStrings(hid_t file, const char* name, const std::vector<std::string>& strings,
-  bool variableLength)
+void writeStrings(
+  hid_t file, const char* name, const std::vector<std::string>& strings, bool variableLength)
 {
   const hid_t type = H5Tcopy(H5T_C_S1);
   const std::vector<hsize_t> dims = { strings.size() };

@@ -47,16 +47,16 @@ std::uint8_t pixelValue(std::int64_t sample, std::int64_t offset);
 Bytes idxImages(std::uint32_t n, std::uint32_t h, std::uint32_t w, std::int64_t stored = -1,
   std::uint32_t magic = 0x00000803);
 /// An IDX labels file: header (magic, n) + the labels.
-Bytes idxLabels(std::uint32_t n, const std::vector<std::uint8_t>& labels,
-  std::uint32_t magic = 0x00000801);
+Bytes idxLabels(
+  std::uint32_t n, const std::vector<std::uint8_t>& labels, std::uint32_t magic = 0x00000801);
 
 /// HDF5: writes one dataset of `type` and shape `dims` from `data` (nullptr:
 /// left unwritten); `memoryType` < 0 means `type`.
 void writeDataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims,
   const void* data, hid_t memoryType = -1);
 /// HDF5: a 1-D dataset of strings, variable-length UTF-8 or null-padded fixed-size.
-void writeStrings(hid_t file, const char* name, const std::vector<std::string>& strings,
-  bool variableLength);
+void writeStrings(
+  hid_t file, const char* name, const std::vector<std::string>& strings, bool variableLength);
 /// `count` bytes of sample 0's test pixels.
 std::vector<std::uint8_t> testPixels(std::size_t count);
 
@@ -70,18 +70,18 @@ Bytes cifarRecords(const std::vector<std::vector<std::uint8_t>>& labelBytes);
 std::string formatErrorOf(const std::function<void()>& body);
 
 /// Expects `statement` to throw FormatError whose message contains `needle`.
-#define EXPECT_FORMAT_ERROR(statement, needle)                                                    \
-  do                                                                                              \
-  {                                                                                               \
-    const std::string message_ =                                                                  \
-      ::dualembed::formats::testing::formatErrorOf([&] { (void)(statement); });                   \
-    EXPECT_NE(message_.find(needle), std::string::npos)                                           \
-      << "the message does not mention '" << (needle) << "': " << message_;                       \
+#define EXPECT_FORMAT_ERROR(statement, needle)                                                     \
+  do                                                                                               \
+  {                                                                                                \
+    const std::string message_ =                                                                   \
+      ::dualembed::formats::testing::formatErrorOf([&] { (void)(statement); });                    \
+    EXPECT_NE(message_.find(needle), std::string::npos)                                            \
+      << "the message does not mention '" << (needle) << "': " << message_;                        \
   } while (false)
 
 /// Checks that readSamples(first, count) equals the same slice of `all` (a full read).
-void expectSliceEquals(const DatasetInfo& info, const SampleBlock& all, std::int64_t first,
-  std::int64_t count);
+void expectSliceEquals(
+  const DatasetInfo& info, const SampleBlock& all, std::int64_t first, std::int64_t count);
 
 } // namespace testing
 } // namespace formats

@@ -99,7 +99,8 @@ TEST_F(CifarTest, Cifar100FineAndCoarseLabels)
   std::vector<std::vector<std::uint8_t>> labels;
   for (int i = 0; i < 6; ++i)
   {
-    labels.push_back({ static_cast<std::uint8_t>(i * 3 % 20), static_cast<std::uint8_t>(i * 17 % 100) });
+    labels.push_back(
+      { static_cast<std::uint8_t>(i * 3 % 20), static_cast<std::uint8_t>(i * 17 % 100) });
   }
   const auto path = this->file("cifar-100-binary/train.bin");
   writeFile(path, cifarRecords(labels));

@@ -18,7 +18,6 @@ using dualembed::testing::MemoryCap;
 namespace
 {
 
-
 class Hdf5Test : public FormatsTest
 {
 protected:
@@ -117,9 +116,8 @@ TEST_F(Hdf5ErrorTest, MissingLabels)
 
 TEST_F(Hdf5ErrorTest, MissingImages)
 {
-  const auto path = this->makeFile("noimages.h5", [&](hid_t file) {
-    writeDataset(file, "labels", H5T_NATIVE_INT32, { N }, labels.data());
-  });
+  const auto path = this->makeFile("noimages.h5",
+    [&](hid_t file) { writeDataset(file, "labels", H5T_NATIVE_INT32, { N }, labels.data()); });
   this->expectError(path, "no dataset 'images'");
 }
 
@@ -263,12 +261,15 @@ TEST_F(Hdf5Test, SampleStoreExtentsAreBoundedByTheFile)
       const hid_t scalar = H5Screate(H5S_SCALAR);
       const hid_t text = H5Tcopy(H5T_C_S1);
       H5Tset_size(text, std::strlen(SampleStoreFormatName));
-      const hid_t format = H5Acreate2(file, SampleStoreFormatAttribute, text, scalar, H5P_DEFAULT, H5P_DEFAULT);
+      const hid_t format =
+        H5Acreate2(file, SampleStoreFormatAttribute, text, scalar, H5P_DEFAULT, H5P_DEFAULT);
       H5Awrite(format, text, SampleStoreFormatName);
       const std::int64_t version = 1;
-      const hid_t v = H5Acreate2(file, "dualembed_format_version", H5T_STD_I64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+      const hid_t v = H5Acreate2(
+        file, "dualembed_format_version", H5T_STD_I64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
       H5Awrite(v, H5T_NATIVE_INT64, &version);
-      const hid_t n = H5Acreate2(file, "number_of_samples", H5T_STD_I64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+      const hid_t n =
+        H5Acreate2(file, "number_of_samples", H5T_STD_I64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
       H5Awrite(n, H5T_NATIVE_INT64, &samples);
       const hid_t group = H5Gcreate2(file, "point_data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
       if (columns > 0)

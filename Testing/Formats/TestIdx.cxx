@@ -163,7 +163,8 @@ TEST_F(IdxTest, ClassNamesDefault)
   // Fewer than 10 labels used: still 10 names. More: max label + 1 names.
   writeFile(this->file("few/train-images-idx3-ubyte"), idxImages(N, H, W));
   writeFile(this->file("few/train-labels-idx1-ubyte"), idxLabels(N, testLabels(N, 3)));
-  EXPECT_EQ(probeDataset((this->dir / "few/train-images-idx3-ubyte").string()).classNames.size(), 10u);
+  EXPECT_EQ(
+    probeDataset((this->dir / "few/train-images-idx3-ubyte").string()).classNames.size(), 10u);
 
   auto many = testLabels();
   many[4] = 12;
@@ -241,8 +242,8 @@ TEST_F(IdxTest, MissingLabelsFile)
   const auto images = this->file("mnist/train-images-idx3-ubyte.gz");
   writeFile(images, idxImages(N, H, W));
   // The message names the labels file it looked for (same compression first).
-  EXPECT_FORMAT_ERROR(probeDataset(images.string()),
-    (images.parent_path() / "train-labels-idx1-ubyte.gz").string());
+  EXPECT_FORMAT_ERROR(
+    probeDataset(images.string()), (images.parent_path() / "train-labels-idx1-ubyte.gz").string());
   EXPECT_FORMAT_ERROR(probeDataset(images.string()), images.string());
 }
 
@@ -334,11 +335,12 @@ TEST_F(IdxTest, GzipTrailerIsNotTrustedForSizes)
     std::fstream patch(images, std::ios::in | std::ios::out | std::ios::binary);
     patch.seekp(-4, std::ios::end);
     const std::uint32_t isize = 16u + count;
-    const char bytes[4] = { char(isize & 0xFF), char((isize >> 8) & 0xFF), char((isize >> 16) & 0xFF),
-      char(isize >> 24) };
+    const char bytes[4] = { char(isize & 0xFF), char((isize >> 8) & 0xFF),
+      char((isize >> 16) & 0xFF), char(isize >> 24) };
     patch.write(bytes, 4);
   }
-  writeFile(this->file("hostile/t10k-labels-idx1-ubyte.gz"), idxLabels(count, std::vector<std::uint8_t>(4096, 1)));
+  writeFile(this->file("hostile/t10k-labels-idx1-ubyte.gz"),
+    idxLabels(count, std::vector<std::uint8_t>(4096, 1)));
   MemoryCap cap(1ull << 30);
   EXPECT_FORMAT_ERROR(probeDataset(images.string()), "is damaged");
   EXPECT_FORMAT_ERROR(probeDataset(images.string()), "t10k-images-idx3-ubyte.gz");

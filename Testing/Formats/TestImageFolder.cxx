@@ -13,7 +13,10 @@ namespace
 class ImageFolderTest : public FormatsTest
 {
 protected:
-  void touch(const std::string& relative) { writeText(this->file(relative), "not really an image"); }
+  void touch(const std::string& relative)
+  {
+    writeText(this->file(relative), "not really an image");
+  }
 
   /// root/{B,a,empty,z}/...: byte order puts "B" before "a".
   fs::path makeTree()

@@ -19,8 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       else
       {
-        std::vector<std::uint8_t> values(
-          static_cast<std::size_t>(rows) * column.components * formats::columnTypeSize(column.type));
+        std::vector<std::uint8_t> values(static_cast<std::size_t>(rows) * column.components *
+          formats::columnTypeSize(column.type));
         file.readNumeric(column, fieldData, 0, rows, values.data());
       }
     };

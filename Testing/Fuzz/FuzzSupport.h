@@ -37,7 +37,8 @@ inline const std::filesystem::path& scratch()
   return dir;
 }
 
-inline void writeBytes(const std::filesystem::path& path, const std::uint8_t* data, std::size_t size)
+inline void writeBytes(
+  const std::filesystem::path& path, const std::uint8_t* data, std::size_t size)
 {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -51,7 +52,8 @@ inline void writeBytes(const std::filesystem::path& path, const std::string& byt
 
 /// Splits an input into `count` parts: each but the last is preceded by its
 /// length (4 bytes, little-endian, clamped to what is left); the last takes the rest.
-inline std::vector<std::string> splitParts(const std::uint8_t* data, std::size_t size, std::size_t count)
+inline std::vector<std::string> splitParts(
+  const std::uint8_t* data, std::size_t size, std::size_t count)
 {
   std::vector<std::string> parts;
   std::size_t pos = 0;

@@ -97,11 +97,29 @@ std::string bmp(int width, int height)
   const int stride = (width * 3 + 3) / 4 * 4;
   const std::uint32_t dataSize = stride * height;
   std::string out;
-  const auto u16 = [&](std::uint32_t v) { out.push_back(char(v & 0xFF)); out.push_back(char(v >> 8)); };
-  const auto u32 = [&](std::uint32_t v) { u16(v & 0xFFFF); u16(v >> 16); };
+  const auto u16 = [&](std::uint32_t v) {
+    out.push_back(char(v & 0xFF));
+    out.push_back(char(v >> 8));
+  };
+  const auto u32 = [&](std::uint32_t v) {
+    u16(v & 0xFFFF);
+    u16(v >> 16);
+  };
   out += "BM";
-  u32(54 + dataSize); u32(0); u32(54);
-  u32(40); u32(width); u32(height); u16(1); u16(24); u32(0); u32(dataSize); u32(2835); u32(2835); u32(0); u32(0);
+  u32(54 + dataSize);
+  u32(0);
+  u32(54);
+  u32(40);
+  u32(width);
+  u32(height);
+  u16(1);
+  u16(24);
+  u32(0);
+  u32(dataSize);
+  u32(2835);
+  u32(2835);
+  u32(0);
+  u32(0);
   for (int i = 0; i < stride * height; ++i)
   {
     out.push_back(static_cast<char>(formats::testing::pixelValue(0, i)));
@@ -125,20 +143,29 @@ int main(int argc, char** argv)
 
   // IDX: raw and gzip, a labels file of the wrong magic, a truncated images file.
   const std::vector<std::uint8_t> labels = { 0, 1, 2, 3, 9 };
-  seed("idx", "raw", joinParts({ std::string(1, '\0'), str(idxImages(5, 3, 4)), str(idxLabels(5, labels)) }));
-  seed("idx", "gz", joinParts({ "\1", viaFile("i.gz", idxImages(5, 3, 4)), viaFile("l.gz", idxLabels(5, labels)) }));
-  seed("idx", "short", joinParts({ std::string(1, '\0'), str(idxImages(5, 3, 4, 3)), str(idxLabels(5, labels, 0x803)) }));
+  seed("idx", "raw",
+    joinParts({ std::string(1, '\0'), str(idxImages(5, 3, 4)), str(idxLabels(5, labels)) }));
+  seed("idx", "gz",
+    joinParts(
+      { "\1", viaFile("i.gz", idxImages(5, 3, 4)), viaFile("l.gz", idxLabels(5, labels)) }));
+  seed("idx", "short",
+    joinParts(
+      { std::string(1, '\0'), str(idxImages(5, 3, 4, 3)), str(idxLabels(5, labels, 0x803)) }));
 
   // CIFAR-10 and CIFAR-100 records with class-name files.
-  seed("cifar", "cifar10", joinParts({ std::string(1, '\0'), str(cifarRecords({ { 3 }, { 9 } })), "airplane\nautomobile\nbird\ncat\n" }));
-  seed("cifar", "cifar100", joinParts({ "\1", str(cifarRecords({ { 1, 7 }, { 0, 99 } })), "apple\nfish\n" }));
+  seed("cifar", "cifar10",
+    joinParts({ std::string(1, '\0'), str(cifarRecords({ { 3 }, { 9 } })),
+      "airplane\nautomobile\nbird\ncat\n" }));
+  seed("cifar", "cifar100",
+    joinParts({ "\1", str(cifarRecords({ { 1, 7 }, { 0, 99 } })), "apple\nfish\n" }));
 
   // Image folders: two classes of PNG fixtures, a JPEG, a stray text file.
   const auto png0 = readFile(data / "hf-reference/images/gray28_0.png");
   const auto png1 = readFile(data / "hf-reference/images/rgb32_0.png");
-  seed("image_folder", "two-classes", joinParts({ std::string("\0\0", 2) + png0,
-    std::string("\1\1", 2) + png1, std::string("\1\2", 2) + jpeg(8, 6, 3), std::string("\0\4", 2) + "text",
-    "", "", "", "", "" }));
+  seed("image_folder", "two-classes",
+    joinParts({ std::string("\0\0", 2) + png0, std::string("\1\1", 2) + png1,
+      std::string("\1\2", 2) + jpeg(8, 6, 3), std::string("\0\4", 2) + "text", "", "", "", "",
+      "" }));
 
   // Image decoder: the PNG fixtures, JPEG gray and RGB, BMP.
   int n = 0;
@@ -146,7 +173,8 @@ int main(int argc, char** argv)
   {
     if (entry.path().extension() == ".png")
     {
-      seed("image_decoder", "png" + std::to_string(n++), std::string(1, '\0') + readFile(entry.path()));
+      seed("image_decoder", "png" + std::to_string(n++),
+        std::string(1, '\0') + readFile(entry.path()));
     }
   }
   seed("image_decoder", "jpeg-rgb", "\1" + jpeg(13, 7, 3));
@@ -210,7 +238,8 @@ int main(int argc, char** argv)
   }
 
   // Engine fixtures: safetensors, torch checkpoints (whole and their data.pkl), configs.
-  for (const char* model : { "vit-tiny", "swin-tiny-classifier", "vit-tiny-classifier", "swin-tiny" })
+  for (const char* model :
+    { "vit-tiny", "swin-tiny-classifier", "vit-tiny-classifier", "swin-tiny" })
   {
     const auto dir = data / "hf-reference" / model;
     seed("safetensors", model, readFile(dir / "model.safetensors"));

@@ -77,7 +77,8 @@ bool isClassifier(const fs::path& dir)
   }
   for (const auto& name : config["architectures"])
   {
-    if (name.is_string() && name.get<std::string>().find("ForImageClassification") != std::string::npos)
+    if (name.is_string() &&
+      name.get<std::string>().find("ForImageClassification") != std::string::npos)
     {
       return true;
     }
@@ -89,8 +90,8 @@ bool isClassifier(const fs::path& dir)
 std::string architectureOf(const ModelConfig& c)
 {
   std::ostringstream s;
-  s << c.modelTypeName << ", " << c.imageHeight << "x" << c.imageWidth << " images, patch " << c.patchSize
-    << ", width " << c.finalHiddenSize() << ", ";
+  s << c.modelTypeName << ", " << c.imageHeight << "x" << c.imageWidth << " images, patch "
+    << c.patchSize << ", width " << c.finalHiddenSize() << ", ";
   if (c.modelType == ModelType::Vit)
   {
     s << c.numHiddenLayers << " layers";
@@ -152,8 +153,8 @@ void requireModelFolder(const fs::path& dir)
 
 } // namespace
 
-CheckpointSeries findCheckpoints(
-  const std::string& runPath, const std::vector<std::string>& explicitList, const std::string& initialModel)
+CheckpointSeries findCheckpoints(const std::string& runPath,
+  const std::vector<std::string>& explicitList, const std::string& initialModel)
 {
   CheckpointSeries series;
   std::error_code error;
@@ -176,8 +177,9 @@ CheckpointSeries findCheckpoints(
   {
     if (runPath.empty())
     {
-      throw ModelError("No training run chosen: set the run folder (with checkpoint-<step> subfolders) "
-                       "or a list of model folders.");
+      throw ModelError(
+        "No training run chosen: set the run folder (with checkpoint-<step> subfolders) "
+        "or a list of model folders.");
     }
     if (!fs::is_directory(runPath, error))
     {
@@ -237,18 +239,20 @@ CheckpointSeries findCheckpoints(
   }
 
   // Comparable embeddings need one architecture; comparable predictions one label set.
-  const ModelConfig first = loadModelConfig((fs::path(series.checkpoints[0].path) / "config.json").string());
+  const ModelConfig first =
+    loadModelConfig((fs::path(series.checkpoints[0].path) / "config.json").string());
   const std::string architecture = architectureOf(first);
   const Checkpoint* labelled = nullptr;
   ModelConfig labelledConfig;
   for (const Checkpoint& checkpoint : series.checkpoints)
   {
-    const ModelConfig config = loadModelConfig((fs::path(checkpoint.path) / "config.json").string());
+    const ModelConfig config =
+      loadModelConfig((fs::path(checkpoint.path) / "config.json").string());
     if (architectureOf(config) != architecture)
     {
-      throw ModelError("The checkpoints are of different architectures: '" + series.checkpoints[0].path +
-        "' is " + architecture + ", '" + checkpoint.path + "' is " + architectureOf(config) +
-        ". A series compares checkpoints of one model.");
+      throw ModelError("The checkpoints are of different architectures: '" +
+        series.checkpoints[0].path + "' is " + architecture + ", '" + checkpoint.path + "' is " +
+        architectureOf(config) + ". A series compares checkpoints of one model.");
     }
     if (!checkpoint.classifier)
     {

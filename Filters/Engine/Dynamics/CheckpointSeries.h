@@ -26,10 +26,10 @@ namespace engine
 
 struct Checkpoint
 {
-  std::string path; // the model folder
-  std::string name; // "checkpoint-468", or the folder's name
-  double step = 0;  // training step (Trainer's global_step): the time value
-  double epoch = 0; // -1 when unknown
+  std::string path;        // the model folder
+  std::string name;        // "checkpoint-468", or the folder's name
+  double step = 0;         // training step (Trainer's global_step): the time value
+  double epoch = 0;        // -1 when unknown
   bool classifier = false; // config.json's architectures name a *ForImageClassification
 };
 

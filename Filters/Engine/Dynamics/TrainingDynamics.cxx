@@ -13,7 +13,8 @@ namespace engine
 {
 
 TrainingDynamicsResult computeTrainingDynamics(
-  const std::vector<CheckpointPredictions>& checkpoints, int64_t rows, int classes, const int32_t* labels)
+  const std::vector<CheckpointPredictions>& checkpoints, int64_t rows, int classes,
+  const int32_t* labels)
 {
   const size_t T = checkpoints.size();
   if (T == 0)
@@ -38,12 +39,12 @@ TrainingDynamicsResult computeTrainingDynamics(
   }
   if (badLabels > 0)
   {
-    throw ModelError(std::to_string(badLabels) + " of " + std::to_string(rows) + " labels lie outside 0.." +
-      std::to_string(classes - 1) + " (the checkpoints predict " + std::to_string(classes) +
-      " classes); training dynamics need every sample's label.");
+    throw ModelError(std::to_string(badLabels) + " of " + std::to_string(rows) +
+      " labels lie outside 0.." + std::to_string(classes - 1) + " (the checkpoints predict " +
+      std::to_string(classes) + " classes); training dynamics need every sample's label.");
   }
-  const bool withLogits = std::all_of(
-    checkpoints.begin(), checkpoints.end(), [](const CheckpointPredictions& c) { return c.logits != nullptr; });
+  const bool withLogits = std::all_of(checkpoints.begin(), checkpoints.end(),
+    [](const CheckpointPredictions& c) { return c.logits != nullptr; });
   for (size_t t = 0; t < T; ++t)
   {
     const auto finite = [&](const float* values) {
@@ -52,7 +53,8 @@ TrainingDynamicsResult computeTrainingDynamics(
     if (!checkpoints[t].probs || !finite(checkpoints[t].probs) ||
       (withLogits && !finite(checkpoints[t].logits)))
     {
-      throw ModelError("The predictions of checkpoint " + std::to_string(t + 1) + " of " + std::to_string(T) +
+      throw ModelError("The predictions of checkpoint " + std::to_string(t + 1) + " of " +
+        std::to_string(T) +
         (checkpoints[t].probs ? " hold NaN or infinite values." : " are missing."));
     }
   }
@@ -80,7 +82,8 @@ TrainingDynamicsResult computeTrainingDynamics(
       gold[t] = static_cast<double>(p[y]);
       sum += gold[t];
       result.labelProbability[i * T + t] = p[y];
-      const bool correct = std::max_element(p, p + classes) - p == y; // the first maximum, as np.argmax
+      const bool correct =
+        std::max_element(p, p + classes) - p == y; // the first maximum, as np.argmax
       correctCount += correct ? 1 : 0;
       forgotten += t > 0 && previousCorrect && !correct ? 1 : 0;
       previousCorrect = correct;
@@ -103,7 +106,8 @@ TrainingDynamicsResult computeTrainingDynamics(
     }
     result.confidence[i] = static_cast<float>(mean);
     result.variability[i] = static_cast<float>(std::sqrt(squares / static_cast<double>(T)));
-    result.correctness[i] = static_cast<float>(static_cast<double>(correctCount) / static_cast<double>(T));
+    result.correctness[i] =
+      static_cast<float>(static_cast<double>(correctCount) / static_cast<double>(T));
     result.forgettingEvents[i] = correctCount == 0 ? static_cast<int32_t>(T) : forgotten;
     if (withLogits)
     {
@@ -123,7 +127,8 @@ EmbeddingDriftResult computeEmbeddingDrift(
   }
   if (options.k < 1)
   {
-    throw ModelError("The number of neighbours K of the embedding drift must be at least 1 (it is " +
+    throw ModelError(
+      "The number of neighbours K of the embedding drift must be at least 1 (it is " +
       std::to_string(options.k) + ").");
   }
   const int64_t total = embeddings[0].rows;

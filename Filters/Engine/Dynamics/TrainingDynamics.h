@@ -51,8 +51,9 @@ struct TrainingDynamicsResult
 
 /// Throws ModelError for no checkpoint, K < 2, labels outside 0..K-1 (naming
 /// their count) and NaN / Inf probabilities or logits.
-TrainingDynamicsResult computeTrainingDynamics(const std::vector<CheckpointPredictions>& checkpoints,
-  int64_t rows, int classes, const int32_t* labels);
+TrainingDynamicsResult computeTrainingDynamics(
+  const std::vector<CheckpointPredictions>& checkpoints, int64_t rows, int classes,
+  const int32_t* labels);
 
 struct EmbeddingDriftOptions
 {

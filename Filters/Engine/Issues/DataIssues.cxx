@@ -34,7 +34,8 @@ std::string countOf(int64_t bad, int64_t total)
 }
 
 // Distances of row i to its graph neighbours, in double from the vectors.
-std::vector<double> neighbourDistances(const FeatureMatrix& points, const KnnResult& knn, DistanceMetric metric)
+std::vector<double> neighbourDistances(
+  const FeatureMatrix& points, const KnnResult& knn, DistanceMetric metric)
 {
   std::vector<double> out(knn.indices.size());
   for (int64_t i = 0; i < knn.rows; ++i)
@@ -42,7 +43,8 @@ std::vector<double> neighbourDistances(const FeatureMatrix& points, const KnnRes
     for (int j = 0; j < knn.k; ++j)
     {
       const int64_t idx = i * knn.k + j;
-      out[idx] = vectorDistance(points.row(knn.firstRow + i), points.row(knn.indices[idx]), points.cols, metric);
+      out[idx] = vectorDistance(
+        points.row(knn.firstRow + i), points.row(knn.indices[idx]), points.cols, metric);
     }
   }
   return out;
@@ -101,7 +103,8 @@ bool sameRow(const FeatureMatrix& points, int64_t a, int64_t b)
 // brute-force kneighbors (cosine: np.argpartition of the row, then np.argsort
 // of the k + 1, the sample itself removed), then cleanlab's exact-duplicate
 // correction (the sample's own copies first, by index).
-std::vector<int64_t> sklearnTiedNeighbours(const FeatureMatrix& points, int64_t i, int k, DistanceMetric metric)
+std::vector<int64_t> sklearnTiedNeighbours(
+  const FeatureMatrix& points, int64_t i, int k, DistanceMetric metric)
 {
   const int64_t n = points.rows;
   std::vector<double> row(n);
@@ -216,8 +219,9 @@ std::vector<int64_t> calibratedConfidentJoint(
         column.push_back(p[i * K + k]);
       }
     }
-    const double value =
-      column.empty() ? 2.0 : numpySum(column.data(), static_cast<int64_t>(column.size())) / column.size();
+    const double value = column.empty()
+      ? 2.0
+      : numpySum(column.data(), static_cast<int64_t>(column.size())) / column.size();
     thresholds[k] = std::max(value, kConfidentThresholdsLowerBound);
   }
   std::vector<int64_t> joint(K * K, 0);
@@ -393,7 +397,8 @@ LabelIssueResult findLabelIssues(const std::vector<double>& p, int64_t rows, int
   return result;
 }
 
-std::vector<double> knnLabelProbabilities(const KnnResult& votes, const int32_t* labels, int classes)
+std::vector<double> knnLabelProbabilities(
+  const KnnResult& votes, const int32_t* labels, int classes)
 {
   // KNeighborsClassifier(n_neighbors=k + 1).predict_proba on the training
   // features (the sample is its own nearest neighbour), then Datalab removes
@@ -423,7 +428,8 @@ std::vector<double> knnLabelProbabilities(const KnnResult& votes, const int32_t*
 
 namespace
 {
-NearDuplicateResult nearDuplicatesFrom(const KnnResult& graph, const std::vector<double>& d, double threshold)
+NearDuplicateResult nearDuplicatesFrom(
+  const KnnResult& graph, const std::vector<double>& d, double threshold)
 {
   const int64_t n = graph.rows;
   const int k = graph.k;
@@ -475,8 +481,9 @@ NearDuplicateResult nearDuplicatesFrom(const KnnResult& graph, const std::vector
   for (int64_t i = 0; i < n; ++i)
   {
     // np.isclose(d, 0): |d| <= 1e-8
-    result.score[i] =
-      std::abs(nearest[i]) <= 1e-8 ? 0.0f : static_cast<float>(1.0 - std::exp(-temperature * nearest[i]));
+    result.score[i] = std::abs(nearest[i]) <= 1e-8
+      ? 0.0f
+      : static_cast<float>(1.0 - std::exp(-temperature * nearest[i]));
     if (result.isIssue[i])
     {
       result.setId[i] = find(i); // the smallest index: roots are always the minimum
@@ -491,7 +498,8 @@ NearDuplicateResult nearDuplicatesFrom(const KnnResult& graph, const std::vector
 // sorted index distances (with N - 1 appended). Counting instead of sorting:
 // within a run of equal values the difference is linear in the position, so
 // its maximum is at an end of the run.
-double nonIidStatistic(const std::vector<int64_t>& histogram, int64_t n, const std::vector<double>& backgroundCdf)
+double nonIidStatistic(
+  const std::vector<int64_t>& histogram, int64_t n, const std::vector<double>& backgroundCdf)
 {
   int64_t total = 0;
   for (int64_t c : histogram)
@@ -546,7 +554,8 @@ double nonIidSampleScore(int64_t i, int64_t n, std::vector<int64_t>& sortedNeigh
     }
     else
     {
-      background = areaBeginning + areaMiddle + (static_cast<double>(s) - static_cast<double>(n - dd - 1) * 1.0);
+      background = areaBeginning + areaMiddle +
+        (static_cast<double>(s) - static_cast<double>(n - dd - 1) * 1.0);
     }
     const double diff = static_cast<double>(s) - previous;
     const double foreground = (static_cast<double>(t) / static_cast<double>(k1 - 1)) * diff;
@@ -566,7 +575,8 @@ NearDuplicateResult findNearDuplicates(const KnnResult& graph, double threshold)
   return nearDuplicatesFrom(graph, d, threshold);
 }
 
-NonIidResult testNonIid(const KnnResult& graph, int permutations, unsigned int seed, double significance)
+NonIidResult testNonIid(
+  const KnnResult& graph, int permutations, unsigned int seed, double significance)
 {
   const int64_t n = graph.rows;
   const int k = graph.k;
@@ -643,7 +653,8 @@ NonIidResult testNonIid(const KnnResult& graph, int permutations, unsigned int s
   // gaussian_kde(statistics).integrate_box(statistic, 100): Scott's factor
   // n^(-1/5), unbiased variance; the 1-D box integral of the Gaussian mixture.
   const double count = static_cast<double>(permutations);
-  const double mean = std::accumulate(permutationStatistics.begin(), permutationStatistics.end(), 0.0) / count;
+  const double mean =
+    std::accumulate(permutationStatistics.begin(), permutationStatistics.end(), 0.0) / count;
   double squares = 0;
   for (double s : permutationStatistics)
   {
@@ -685,7 +696,8 @@ NonIidResult testNonIid(const KnnResult& graph, int permutations, unsigned int s
   }
   if (result.pValue < significance)
   {
-    result.flagged = std::min_element(result.scores.begin(), result.scores.end()) - result.scores.begin();
+    result.flagged =
+      std::min_element(result.scores.begin(), result.scores.end()) - result.scores.begin();
   }
   return result;
 }
@@ -704,13 +716,15 @@ ClassImbalanceResult findClassImbalance(const int32_t* labels, int64_t rows, dou
     ++counts[labels[i]];
   }
   // K = the number of classes Datalab knows: the distinct labels present.
-  const int64_t distinct = std::count_if(counts.begin(), counts.end(), [](int64_t c) { return c > 0; });
+  const int64_t distinct =
+    std::count_if(counts.begin(), counts.end(), [](int64_t c) { return c > 0; });
   std::vector<double> fractions(counts.size());
   for (size_t c = 0; c < counts.size(); ++c)
   {
     fractions[c] = static_cast<double>(counts[c]) / static_cast<double>(rows);
   }
-  result.rarestClass = static_cast<int>(std::min_element(fractions.begin(), fractions.end()) - fractions.begin());
+  result.rarestClass =
+    static_cast<int>(std::min_element(fractions.begin(), fractions.end()) - fractions.begin());
   result.rarestFraction = fractions[result.rarestClass];
   result.thresholdFraction = threshold * (1.0 / static_cast<double>(distinct));
   result.isIssue = result.rarestFraction < result.thresholdFraction;
@@ -739,7 +753,8 @@ int validateDataIssuesInput(const DataIssuesInput& input, const DataIssuesOption
   if (negative > 0)
   {
     throw ModelError(countOf(negative, n) +
-      " labels are not class indices (negative, fractional or NaN); choose an integer class-index array such as 'label'.");
+      " labels are not class indices (negative, fractional or NaN); choose an integer class-index "
+      "array such as 'label'.");
   }
   int classes = top + 1;
   if (hasProbabilities)
@@ -759,7 +774,8 @@ int validateDataIssuesInput(const DataIssuesInput& input, const DataIssuesOption
     {
       std::ostringstream text;
       text << countOf(outside, n) << " labels are outside 0.." << classes - 1
-           << ", the columns of the probability array; the labels and the probabilities must come from the same classes.";
+           << ", the columns of the probability array; the labels and the probabilities must come "
+              "from the same classes.";
       throw ModelError(text.str());
     }
     requireFiniteRows(p, "the probability array");
@@ -779,7 +795,8 @@ int validateDataIssuesInput(const DataIssuesInput& input, const DataIssuesOption
     if (badRows > 0)
     {
       throw ModelError(countOf(badRows, n) +
-        " rows of the probability array are not probabilities (values outside [0, 1] or rows not summing to 1); choose a probs_* array (softmax outputs), not logits.");
+        " rows of the probability array are not probabilities (values outside [0, 1] or rows not "
+        "summing to 1); choose a probs_* array (softmax outputs), not logits.");
     }
     if (input.logits.rows > 0)
     {
@@ -827,7 +844,8 @@ IssueNeighbors computeIssueNeighbors(
   out.votes.resize(count);
   out.unique.resize(count);
   const bool graph = options.nearDuplicates || options.nonIid;
-  const int jobsPerEmbedding = (graph ? 1 : 0) + (options.labelIssues ? 1 : 0) + (options.uniqueness ? 1 : 0);
+  const int jobsPerEmbedding =
+    (graph ? 1 : 0) + (options.labelIssues ? 1 : 0) + (options.uniqueness ? 1 : 0);
   const int jobs = std::max<int>(1, jobsPerEmbedding * static_cast<int>(count));
   int job = 0;
   auto run = [&](const FeatureMatrix& points, int k, DistanceMetric metric) {
@@ -837,7 +855,8 @@ IssueNeighbors computeIssueNeighbors(
     const int current = job++;
     if (options.progress)
     {
-      knn.progress = [&options, current, jobs](double f) { return options.progress(0.9 * (current + f) / jobs); };
+      knn.progress = [&options, current, jobs](
+                       double f) { return options.progress(0.9 * (current + f) / jobs); };
     }
     return computeKnn(points, begin, end, knn);
   };
@@ -866,7 +885,8 @@ IssueNeighbors computeIssueNeighbors(
           const float* nd = &wide.distances[r * (k + 1)];
           std::copy(nb, nb + k, &graphK.indices[r * k]);
           std::copy(nd, nd + k, &graphK.distances[r * k]);
-          const double last = vectorDistance(points.row(i), points.row(nb[k - 1]), points.cols, metric);
+          const double last =
+            vectorDistance(points.row(i), points.row(nb[k - 1]), points.cols, metric);
           const double next = vectorDistance(points.row(i), points.row(nb[k]), points.cols, metric);
           if (last == next)
           {
@@ -874,8 +894,8 @@ IssueNeighbors computeIssueNeighbors(
             for (int j = 0; j < k; ++j)
             {
               graphK.indices[r * k + j] = tied[j];
-              graphK.distances[r * k + j] =
-                static_cast<float>(vectorDistance(points.row(i), points.row(tied[j]), points.cols, metric));
+              graphK.distances[r * k + j] = static_cast<float>(
+                vectorDistance(points.row(i), points.row(tied[j]), points.cols, metric));
             }
             ++graphK.bruteForceRows;
           }
@@ -906,10 +926,12 @@ IssueNeighbors computeIssueNeighbors(
       {
         for (int64_t c = 0; c < points.cols; ++c)
         {
-          centred[i * points.cols + c] = static_cast<float>(points.row(i)[c] - mean[c] / points.rows);
+          centred[i * points.cols + c] =
+            static_cast<float>(points.row(i)[c] - mean[c] / points.rows);
         }
       }
-      out.unique[e] = run({ centred.data(), points.rows, points.cols }, kUniquenessNeighbors + 1, DistanceMetric::Cosine);
+      out.unique[e] = run({ centred.data(), points.rows, points.cols }, kUniquenessNeighbors + 1,
+        DistanceMetric::Cosine);
     }
   }
   if (options.progress && !options.progress(0.9))
@@ -1016,12 +1038,14 @@ DataIssuesResult computeDataIssues(
     std::vector<double> p(input.probabilities.data, input.probabilities.data + n * classes);
     if (options.labelIssues)
     {
-      result.predictionLabels = findLabelIssues(p, n, classes, input.labels, options.minExamplesPerClass);
+      result.predictionLabels =
+        findLabelIssues(p, n, classes, input.labels, options.minExamplesPerClass);
     }
     if (options.mistakenness)
     {
       const bool logits = input.logits.rows > 0;
-      std::vector<double> x = logits ? std::vector<double>(input.logits.data, input.logits.data + n * classes) : p;
+      std::vector<double> x =
+        logits ? std::vector<double>(input.logits.data, input.logits.data + n * classes) : p;
       result.mistakenness.resize(n);
       result.hardness.resize(n);
       for (int64_t i = 0; i < n; ++i)
@@ -1046,25 +1070,25 @@ DataIssuesResult computeDataIssues(
     EmbeddingIssues& out = result.embeddings[e];
     if (options.labelIssues)
     {
-      out.labels =
-        findLabelIssues(knnLabelProbabilities(all.votes[e], input.labels, classes), n, classes, input.labels,
-          options.minExamplesPerClass);
+      out.labels = findLabelIssues(knnLabelProbabilities(all.votes[e], input.labels, classes), n,
+        classes, input.labels, options.minExamplesPerClass);
     }
     if (options.nearDuplicates)
     {
       const KnnResult& graph = all.graph[e];
       const DistanceMetric metric = resolveMetric(MetricChoice::Auto, points.cols);
-      out.nearDuplicates =
-        nearDuplicatesFrom(graph, neighbourDistances(points, graph, metric), options.nearDuplicateThreshold);
+      out.nearDuplicates = nearDuplicatesFrom(
+        graph, neighbourDistances(points, graph, metric), options.nearDuplicateThreshold);
     }
     if (options.nonIid)
     {
-      out.nonIid =
-        testNonIid(all.graph[e], options.nonIidPermutations, options.nonIidSeed, options.nonIidSignificance);
+      out.nonIid = testNonIid(
+        all.graph[e], options.nonIidPermutations, options.nonIidSeed, options.nonIidSignificance);
     }
     if (options.uniqueness)
     {
-      out.uniqueness = uniquenessFrom(points, n > kUniquenessNeighbors ? all.unique[e] : emptyKnn());
+      out.uniqueness =
+        uniquenessFrom(points, n > kUniquenessNeighbors ? all.unique[e] : emptyKnn());
     }
     report(0.92 + 0.08 * (e + 1) / input.embeddings.size());
   }

@@ -43,7 +43,7 @@ struct DataIssuesOptions
   bool classImbalance = true; // dataset fact, from the labels
   bool uniqueness = true;     // FiftyOne, per embedding
   bool mistakenness = true;   // FiftyOne mistakenness and hardness, from the probabilities / logits
-  int k = 10;                         // Datalab's k (kNN graph and kNN label votes)
+  int k = 10;                 // Datalab's k (kNN graph and kNN label votes)
   double nearDuplicateThreshold = 0.13; // Datalab's near_duplicate threshold
   int nonIidPermutations = 25;
   unsigned int nonIidSeed = 0;
@@ -60,13 +60,13 @@ struct DataIssuesInput
   const int32_t* labels = nullptr; // class index per sample, >= 0
   std::vector<FeatureMatrix> embeddings;
   FeatureMatrix probabilities; // N x K, or rows == 0 when absent
-  FeatureMatrix logits;        // N x K, optional: FiftyOne's scores use softmax(logits) when present
+  FeatureMatrix logits; // N x K, optional: FiftyOne's scores use softmax(logits) when present
 };
 
 struct LabelIssueResult
 {
-  std::vector<uint8_t> isIssue;  // is_label_issue
-  std::vector<float> score;      // label_score (self-confidence)
+  std::vector<uint8_t> isIssue;        // is_label_issue
+  std::vector<float> score;            // label_score (self-confidence)
   std::vector<int64_t> confidentJoint; // K x K, calibrated, [given][true]
   int64_t count = 0;
 };
@@ -143,14 +143,15 @@ DataIssuesResult computeDataIssues(
 DataIssuesResult computeDataIssues(const DataIssuesInput& input, const DataIssuesOptions& options);
 
 // The parts, for tests.
-LabelIssueResult findLabelIssues(const std::vector<double>& probabilities, int64_t rows, int classes,
-  const int32_t* labels, int minExamplesPerClass = 10);
-std::vector<double> knnLabelProbabilities(const KnnResult& votes, const int32_t* labels, int classes);
+LabelIssueResult findLabelIssues(const std::vector<double>& probabilities, int64_t rows,
+  int classes, const int32_t* labels, int minExamplesPerClass = 10);
+std::vector<double> knnLabelProbabilities(
+  const KnnResult& votes, const int32_t* labels, int classes);
 NearDuplicateResult findNearDuplicates(const KnnResult& graph, double threshold = 0.13);
-NonIidResult testNonIid(const KnnResult& graph, int permutations = 25, unsigned int seed = 0,
-  double significance = 0.05);
-ClassImbalanceResult findClassImbalance(const int32_t* labels, int64_t rows, double threshold = 0.1);
-
+NonIidResult testNonIid(
+  const KnnResult& graph, int permutations = 25, unsigned int seed = 0, double significance = 0.05);
+ClassImbalanceResult findClassImbalance(
+  const int32_t* labels, int64_t rows, double threshold = 0.1);
 
 } // namespace engine
 } // namespace dualembed

@@ -11,8 +11,8 @@
 #include "VisionTransformer.h"
 
 #include <ATen/Context.h>
-#include <ATen/autocast_mode.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -22,9 +22,9 @@
 #include <dlfcn.h>
 #include <fstream>
 #include <memory>
+#include <sched.h>
 #include <set>
 #include <sstream>
-#include <sched.h>
 #include <sys/stat.h>
 #include <thread>
 
@@ -74,7 +74,8 @@ std::string baseName(const std::string& path)
 
 bool endsWith(const std::string& s, const std::string& suffix)
 {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+    s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 /// First line of an exception message, plus its last non-empty line when
@@ -228,7 +229,8 @@ public:
       return;
     }
     PreviousEnabled = Cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-    PreviousType = Cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+    PreviousType =
+      Cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
     setState(true, dtype);
     at::autocast::increment_nesting();
   }
@@ -314,8 +316,9 @@ struct EmbeddingModel::Impl
     const std::string configPath = joinPath(dir, "config.json");
     if (!isFile(configPath))
     {
-      throw ModelError(dir + ": no config.json in the model folder (a Hugging Face model folder "
-                             "needs config.json and model.safetensors or pytorch_model.bin)");
+      throw ModelError(dir +
+        ": no config.json in the model folder (a Hugging Face model folder "
+        "needs config.json and model.safetensors or pytorch_model.bin)");
     }
     ModelConfig config = loadModelConfig(configPath);
     const std::string pre = joinPath(dir, "preprocessor_config.json");
@@ -341,8 +344,9 @@ struct EmbeddingModel::Impl
       }
       else
       {
-        throw ModelError(dir + ": no weights in the model folder (expected model.safetensors, "
-                               "model.safetensors.index.json or pytorch_model.bin)");
+        throw ModelError(dir +
+          ": no weights in the model folder (expected model.safetensors, "
+          "model.safetensors.index.json or pytorch_model.bin)");
       }
     }
     if (endsWith(weightsFile, ".index.json"))
@@ -380,7 +384,8 @@ struct EmbeddingModel::Impl
     }
     if (Pool == Pooling::Pooler && !Net->hasPooler())
     {
-      throw ModelError(weightsFile + " has no pooler weights ('" + (prefixed ? prefix : std::string()) +
+      throw ModelError(weightsFile + " has no pooler weights ('" +
+        (prefixed ? prefix : std::string()) +
         "pooler.dense.weight'); choose first-token or mean pooling");
     }
     EmbeddingDim = config.finalHiddenSize();
@@ -453,8 +458,9 @@ struct EmbeddingModel::Impl
       Device = at::Device(at::kCPU);
       loadScriptOn(path);
     }
-    setClassNames(id2label.size() == static_cast<std::size_t>(NumLabels) ? id2label
-                                                                         : std::vector<std::string>(),
+    setClassNames(id2label.size() == static_cast<std::size_t>(NumLabels)
+        ? id2label
+        : std::vector<std::string>(),
       configPath);
   }
 
@@ -466,8 +472,9 @@ struct EmbeddingModel::Impl
     std::ifstream file(path, std::ios::binary);
     if (!file.read(signature, 4) || std::string(signature, 4) != std::string("PK\x03\x04", 4))
     {
-      throw ModelError(path + ": not a loadable TorchScript file (not a zip archive made by "
-                              "torch.jit.save; a Hugging Face model is a folder with config.json)");
+      throw ModelError(path +
+        ": not a loadable TorchScript file (not a zip archive made by "
+        "torch.jit.save; a Hugging Face model is a folder with config.json)");
     }
     try
     {
@@ -479,8 +486,8 @@ struct EmbeddingModel::Impl
     }
     catch (const std::exception& e)
     {
-      throw ModelError(path + ": not a loadable TorchScript file (torch::jit::load: " +
-        firstLine(e.what()) + ")");
+      throw ModelError(
+        path + ": not a loadable TorchScript file (torch::jit::load: " + firstLine(e.what()) + ")");
     }
     // Probe: a batch of 2 must give [2, D] (and [2, K]).
     EmbeddingOutput probe;
@@ -496,9 +503,9 @@ struct EmbeddingModel::Impl
     }
     catch (const std::exception& e)
     {
-      throw ModelError(path + ": the TorchScript forward fails on a [2, " + std::to_string(NumChannels) +
-        ", " + std::to_string(InputHeight) + ", " + std::to_string(InputWidth) +
-        "] input: " + firstLine(e.what()));
+      throw ModelError(path + ": the TorchScript forward fails on a [2, " +
+        std::to_string(NumChannels) + ", " + std::to_string(InputHeight) + ", " +
+        std::to_string(InputWidth) + "] input: " + firstLine(e.what()));
     }
     EmbeddingDim = probe.embedding.size(1);
     NumLabels = probe.logits.defined() ? probe.logits.size(1) : 0;
@@ -508,9 +515,10 @@ struct EmbeddingModel::Impl
   {
     if (t.dim() != 2 || t.size(0) != batch || t.size(1) < 1 || !at::isFloatingType(t.scalar_type()))
     {
-      throw ModelError(std::string("TorchScript ") + what + " must be a floating [batch=" +
-        std::to_string(batch) + ", features] tensor, got " + at::toString(t.scalar_type()) + " " +
-        shapeToString(t.sizes()) + "; the script must map [B,3,H,W] to an embedding [B,D] or to "
+      throw ModelError(std::string("TorchScript ") + what +
+        " must be a floating [batch=" + std::to_string(batch) + ", features] tensor, got " +
+        at::toString(t.scalar_type()) + " " + shapeToString(t.sizes()) +
+        "; the script must map [B,3,H,W] to an embedding [B,D] or to "
         "(embedding [B,D], logits [B,K])");
     }
   }
@@ -611,7 +619,8 @@ EmbeddingModel::EmbeddingModel(const std::string& path, const EmbeddingOptions& 
     {
       P->loadHuggingFace(parentDir(path), std::string());
     }
-    else if (endsWith(path, ".safetensors") || endsWith(path, ".index.json") || endsWith(path, ".bin"))
+    else if (endsWith(path, ".safetensors") || endsWith(path, ".index.json") ||
+      endsWith(path, ".bin"))
     {
       P->loadHuggingFace(parentDir(path), path);
     }
@@ -842,18 +851,19 @@ std::string engineRuntimeInfo()
   return info;
 }
 
-
 namespace
 {
 void copyRows(const at::Tensor& rows, float* target, std::int64_t firstRow)
 {
   const at::Tensor contiguous = rows.contiguous();
-  std::copy_n(contiguous.data_ptr<float>(), contiguous.numel(), target + firstRow * contiguous.size(1));
+  std::copy_n(
+    contiguous.data_ptr<float>(), contiguous.numel(), target + firstRow * contiguous.size(1));
 }
 }
 
-void embedImages(EmbeddingModel& model, ImageSource& images, const PreprocessorConfig& preprocessing,
-  std::int64_t batchSize, const EmbeddingTargets& targets, const std::function<bool(double)>& progress)
+void embedImages(EmbeddingModel& model, ImageSource& images,
+  const PreprocessorConfig& preprocessing, std::int64_t batchSize, const EmbeddingTargets& targets,
+  const std::function<bool(double)>& progress)
 {
   const std::int64_t n = images.count();
   const std::int64_t batches = (n + batchSize - 1) / batchSize;
@@ -866,8 +876,8 @@ void embedImages(EmbeddingModel& model, ImageSource& images, const PreprocessorC
     const std::int64_t first = batch * batchSize;
     if (progress && !progress(static_cast<double>(batch) / batches))
     {
-      throw Aborted("Image Embedding aborted after " + std::to_string(first) + " of " + std::to_string(n) +
-        " samples: the output is empty.");
+      throw Aborted("Image Embedding aborted after " + std::to_string(first) + " of " +
+        std::to_string(n) + " samples: the output is empty.");
     }
     const std::int64_t count = std::min(batchSize, n - first);
     views.resize(count);
@@ -882,9 +892,10 @@ void embedImages(EmbeddingModel& model, ImageSource& images, const PreprocessorC
       const ImageSize own = preprocessedSize(preprocessing, views[i].height, views[i].width);
       if (own.height != size.height || own.width != size.width)
       {
-        throw ModelError("Sample " + std::to_string(first + i) + " preprocesses to " + std::to_string(own.height) +
-          "x" + std::to_string(own.width) + " but sample " + std::to_string(first) + " to " +
-          std::to_string(size.height) + "x" + std::to_string(size.width) +
+        throw ModelError("Sample " + std::to_string(first + i) + " preprocesses to " +
+          std::to_string(own.height) + "x" + std::to_string(own.width) + " but sample " +
+          std::to_string(first) + " to " + std::to_string(size.height) + "x" +
+          std::to_string(size.width) +
           ": the preprocessor configuration must resize to a fixed size.");
       }
     }
@@ -894,12 +905,13 @@ void embedImages(EmbeddingModel& model, ImageSource& images, const PreprocessorC
     at::parallel_for(0, count, 1, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i)
       {
-        preprocessImage(views[i].pixels, views[i].height, views[i].width, views[i].channels, preprocessing,
-          pixelValues.data() + floatsPerImage * i);
+        preprocessImage(views[i].pixels, views[i].height, views[i].width, views[i].channels,
+          preprocessing, pixelValues.data() + floatsPerImage * i);
       }
     });
-    const at::Tensor batchTensor = at::from_blob(pixelValues.data(),
-      { static_cast<long>(count), 3, size.height, size.width }, at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor batchTensor =
+      at::from_blob(pixelValues.data(), { static_cast<long>(count), 3, size.height, size.width },
+        at::TensorOptions().dtype(at::kFloat));
     const EmbeddingOutput result = model.run(batchTensor);
     copyRows(result.embedding, targets.embedding, first);
     if (model.hasHead())

@@ -86,7 +86,8 @@ public:
   /// `path`: a Hugging Face model folder (config.json + model.safetensors,
   /// model.safetensors.index.json shards, or pytorch_model.bin), a weights
   /// file or config.json inside such a folder, or a TorchScript file.
-  explicit EmbeddingModel(const std::string& path, const EmbeddingOptions& options = EmbeddingOptions());
+  explicit EmbeddingModel(
+    const std::string& path, const EmbeddingOptions& options = EmbeddingOptions());
   ~EmbeddingModel();
   EmbeddingModel(EmbeddingModel&&) noexcept;
   EmbeddingModel& operator=(EmbeddingModel&&) noexcept;
@@ -147,8 +148,9 @@ struct EmbeddingTargets
 /// the model and copies its rows into `targets`. `progress(fraction)` is
 /// called before each batch; false aborts (Aborted). Throws ModelError for an
 /// image that cannot be read or preprocessed, or a failing forward.
-void embedImages(EmbeddingModel& model, ImageSource& images, const PreprocessorConfig& preprocessing,
-  std::int64_t batchSize, const EmbeddingTargets& targets, const std::function<bool(double)>& progress);
+void embedImages(EmbeddingModel& model, ImageSource& images,
+  const PreprocessorConfig& preprocessing, std::int64_t batchSize, const EmbeddingTargets& targets,
+  const std::function<bool(double)>& progress);
 
 /// Cores this process may run on: its CPU affinity (mpiexec binds each rank
 /// to its share of the cores), else the hardware concurrency; at least 1.

@@ -240,8 +240,8 @@ void resampleHorizontal(const uint8_t* in, int inWidth, int rowBegin, int rowEnd
 
 /// Vertical pass of a single-channel plane; bounds are relative to `in`'s
 /// first row minus rowOffset.
-void resampleVertical(const uint8_t* in, int width, int rowOffset, uint8_t* out, int outHeight,
-  const Coefficients& c)
+void resampleVertical(
+  const uint8_t* in, int width, int rowOffset, uint8_t* out, int outHeight, const Coefficients& c)
 {
   std::vector<int32_t> acc(static_cast<std::size_t>(width));
   for (int yy = 0; yy < outHeight; ++yy)
@@ -314,8 +314,8 @@ inline int coord(double v)
 /// PIL's nearest-neighbour resize: an affine transform sampled at pixel
 /// centres with accumulated double coordinates (Geometry.c,
 /// ImagingScaleAffine); pixels that map outside the input are 0.
-void nearestPlane(const uint8_t* in, int inHeight, int inWidth, uint8_t* out, int outHeight,
-  int outWidth)
+void nearestPlane(
+  const uint8_t* in, int inHeight, int inWidth, uint8_t* out, int outHeight, int outWidth)
 {
   const double a0 = static_cast<double>(static_cast<float>(inWidth) - 0.0f) / outWidth;
   const double a4 = static_cast<double>(static_cast<float>(inHeight) - 0.0f) / outHeight;
@@ -486,13 +486,14 @@ void checkPixelCount(const std::string& source, const std::string& key, int heig
 {
   if (static_cast<long long>(height) * width > MaxPixels)
   {
-    badKey(source, key, "asks for " + std::to_string(height) + " x " + std::to_string(width) +
-        " pixels, more than " + std::to_string(MaxPixels) + " (8192 x 8192)");
+    badKey(source, key,
+      "asks for " + std::to_string(height) + " x " + std::to_string(width) + " pixels, more than " +
+        std::to_string(MaxPixels) + " (8192 x 8192)");
   }
 }
 
-std::array<float, 3> readTriple(
-  const json& j, const std::string& key, const std::array<float, 3>& fallback, const std::string& source)
+std::array<float, 3> readTriple(const json& j, const std::string& key,
+  const std::array<float, 3>& fallback, const std::string& source)
 {
   auto it = j.find(key);
   if (it == j.end() || it->is_null())
@@ -518,14 +519,16 @@ std::array<float, 3> readTriple(
     }
     return result;
   }
-  badKey(source, key, "must be a number or a list of 3 numbers (one per RGB channel), not " + it->dump());
+  badKey(source, key,
+    "must be a number or a list of 3 numbers (one per RGB channel), not " + it->dump());
 }
 
 } // namespace
 
 // ---------------------------------------------------------------------------
 
-PreprocessorConfig parsePreprocessorConfig(const std::string& jsonText, const std::string& sourceName)
+PreprocessorConfig parsePreprocessorConfig(
+  const std::string& jsonText, const std::string& sourceName)
 {
   json j;
   try
@@ -556,13 +559,16 @@ PreprocessorConfig parsePreprocessorConfig(const std::string& jsonText, const st
   {
     if (!it->is_number_integer() && !it->is_number_unsigned())
     {
-      badKey(sourceName, "resample", "must be a PIL filter number (0 nearest, 2 bilinear, 3 bicubic...), not " + it->dump());
+      badKey(sourceName, "resample",
+        "must be a PIL filter number (0 nearest, 2 bilinear, 3 bicubic...), not " + it->dump());
     }
     const long long r = it->get<long long>();
     if (r < 0 || r > 5)
     {
       badKey(sourceName, "resample",
-        "must be a PIL filter number: 0 nearest, 1 Lanczos, 2 bilinear, 3 bicubic, 4 box or 5 Hamming, not " + it->dump());
+        "must be a PIL filter number: 0 nearest, 1 Lanczos, 2 bilinear, 3 bicubic, 4 box or 5 "
+        "Hamming, not " +
+          it->dump());
     }
     config.resample = static_cast<int>(r);
   }
@@ -577,7 +583,8 @@ PreprocessorConfig parsePreprocessorConfig(const std::string& jsonText, const st
   {
     if (!it->is_number())
     {
-      badKey(sourceName, "rescale_factor", "must be a number such as 0.00392156862745098 (1/255), not " + it->dump());
+      badKey(sourceName, "rescale_factor",
+        "must be a number such as 0.00392156862745098 (1/255), not " + it->dump());
     }
     config.rescaleFactor = it->get<double>();
   }
@@ -632,7 +639,8 @@ ImageSize preprocessedSize(const PreprocessorConfig& config, int height, int wid
         throw ModelError("Cannot resize an image of " + std::to_string(width) + " x " +
           std::to_string(height) + " pixels.");
       }
-      const double ratio = static_cast<double>(newShort * longSide) / static_cast<double>(shortSide);
+      const double ratio =
+        static_cast<double>(newShort * longSide) / static_cast<double>(shortSide);
       // Checked as a double: a very elongated image would overflow the int.
       if (ratio * static_cast<double>(newShort) > static_cast<double>(MaxPixels))
       {
@@ -819,8 +827,8 @@ void preprocessImage(const uint8_t* pixels, int height, int width, int channels,
   }
 }
 
-std::vector<float> preprocessImage(const uint8_t* pixels, int height, int width, int channels,
-  const PreprocessorConfig& config)
+std::vector<float> preprocessImage(
+  const uint8_t* pixels, int height, int width, int channels, const PreprocessorConfig& config)
 {
   checkImage(height, width, channels);
   const ImageSize size = preprocessedSize(config, height, width);
@@ -829,8 +837,8 @@ std::vector<float> preprocessImage(const uint8_t* pixels, int height, int width,
   return out;
 }
 
-void preprocessBatch(const uint8_t* pixels, std::size_t count, int height, int width,
-  int channels, const PreprocessorConfig& config, float* out)
+void preprocessBatch(const uint8_t* pixels, std::size_t count, int height, int width, int channels,
+  const PreprocessorConfig& config, float* out)
 {
   checkImage(height, width, channels);
   const ImageSize size = preprocessedSize(config, height, width);
@@ -842,7 +850,8 @@ void preprocessBatch(const uint8_t* pixels, std::size_t count, int height, int w
   }
 }
 
-void preprocessBatch(const std::vector<ImageView>& images, const PreprocessorConfig& config, float* out)
+void preprocessBatch(
+  const std::vector<ImageView>& images, const PreprocessorConfig& config, float* out)
 {
   if (images.empty())
   {
@@ -857,11 +866,14 @@ void preprocessBatch(const std::vector<ImageView>& images, const PreprocessorCon
     if (size.height != first.height || size.width != first.width)
     {
       throw ModelError("Image " + std::to_string(i) + " preprocesses to " +
-        std::to_string(size.width) + " x " + std::to_string(size.height) + " pixels but image 0 to " +
-        std::to_string(first.width) + " x " + std::to_string(first.height) +
-        ": a batch needs one size; use a {\"height\", \"width\"} size in the preprocessor configuration.");
+        std::to_string(size.width) + " x " + std::to_string(size.height) +
+        " pixels but image 0 to " + std::to_string(first.width) + " x " +
+        std::to_string(first.height) +
+        ": a batch needs one size; use a {\"height\", \"width\"} size in the preprocessor "
+        "configuration.");
     }
-    preprocessImage(image.pixels, image.height, image.width, image.channels, config, out + i * outStride);
+    preprocessImage(
+      image.pixels, image.height, image.width, image.channels, config, out + i * outStride);
   }
 }
 

@@ -116,13 +116,13 @@ void preprocessImage(const uint8_t* pixels, int height, int width, int channels,
   const PreprocessorConfig& config, float* out);
 
 /// Convenience overload returning the buffer.
-std::vector<float> preprocessImage(const uint8_t* pixels, int height, int width, int channels,
-  const PreprocessorConfig& config);
+std::vector<float> preprocessImage(
+  const uint8_t* pixels, int height, int width, int channels, const PreprocessorConfig& config);
 
 /// Preprocesses `count` images of the same shape stored one after the other
 /// (each height*width*channels bytes) into `out` ([count, 3, H', W']).
-void preprocessBatch(const uint8_t* pixels, std::size_t count, int height, int width,
-  int channels, const PreprocessorConfig& config, float* out);
+void preprocessBatch(const uint8_t* pixels, std::size_t count, int height, int width, int channels,
+  const PreprocessorConfig& config, float* out);
 
 /// Preprocesses images of possibly different shapes; all must give the same
 /// output size (as with a fixed {height, width} resize), else ModelError.
@@ -134,8 +134,8 @@ struct ImageView
   int width = 0;
   int channels = 0;
 };
-void preprocessBatch(const std::vector<ImageView>& images, const PreprocessorConfig& config,
-  float* out);
+void preprocessBatch(
+  const std::vector<ImageView>& images, const PreprocessorConfig& config, float* out);
 
 } // namespace engine
 } // namespace dualembed

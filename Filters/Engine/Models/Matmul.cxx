@@ -44,14 +44,15 @@ dt dnnlType(at::ScalarType t)
     case at::kBFloat16:
       return dt::bf16;
     default:
-      throw ModelError(std::string("oneDNN products take float32 or bfloat16, not ") + at::toString(t));
+      throw ModelError(
+        std::string("oneDNN products take float32 or bfloat16, not ") + at::toString(t));
   }
 }
 
 dnnl::memory::desc stridedDesc(const at::Tensor& t)
 {
-  return dnnl::memory::desc(dnnl::memory::dims(t.sizes().begin(), t.sizes().end()), dnnlType(t.scalar_type()),
-    dnnl::memory::dims(t.strides().begin(), t.strides().end()));
+  return dnnl::memory::desc(dnnl::memory::dims(t.sizes().begin(), t.sizes().end()),
+    dnnlType(t.scalar_type()), dnnl::memory::dims(t.strides().begin(), t.strides().end()));
 }
 
 dnnl::memory memoryOf(const dnnl::memory::desc& desc, const at::Tensor& t)
@@ -155,9 +156,11 @@ struct Linear::Impl
   mutable std::mutex mutex;
   dnnl::memory::desc biasDesc;
 
-  const Product& product(std::int64_t rows, at::ScalarType outType, const Activation* act, bool accumulate) const
+  const Product& product(
+    std::int64_t rows, at::ScalarType outType, const Activation* act, bool accumulate) const
   {
-    const auto key = std::make_tuple(rows, static_cast<int>(outType), act ? static_cast<int>(*act) + 1 : 0, accumulate);
+    const auto key = std::make_tuple(
+      rows, static_cast<int>(outType), act ? static_cast<int>(*act) + 1 : 0, accumulate);
     auto it = products.find(key);
     if (it != products.end())
     {
@@ -165,7 +168,8 @@ struct Linear::Impl
     }
     const std::int64_t n = weight.size(0), k = weight.size(1);
     const dnnl::memory::desc src({ rows, k }, dnnlType(computeType), dnnl::memory::format_tag::ab);
-    const dnnl::memory::desc anyWeights({ k, n }, dnnlType(computeType), dnnl::memory::format_tag::any);
+    const dnnl::memory::desc anyWeights(
+      { k, n }, dnnlType(computeType), dnnl::memory::format_tag::any);
     const dnnl::memory::desc dst({ rows, n }, dnnlType(outType), dnnl::memory::format_tag::ab);
     dnnl::post_ops ops;
     if (accumulate)
@@ -178,8 +182,9 @@ struct Linear::Impl
     }
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
-    const dnnl::matmul::desc desc = bias.defined() ? dnnl::matmul::desc(src, anyWeights, biasDesc, dst)
-                                                   : dnnl::matmul::desc(src, anyWeights, dst);
+    const dnnl::matmul::desc desc = bias.defined()
+      ? dnnl::matmul::desc(src, anyWeights, biasDesc, dst)
+      : dnnl::matmul::desc(src, anyWeights, dst);
     const dnnl::matmul::primitive_desc pd(desc, attr, cpuEngine());
     Product p;
     p.prim = dnnl::matmul(pd);
@@ -206,7 +211,8 @@ struct Linear::Impl
     return products.emplace(key, p).first->second;
   }
 
-  void run(const at::Tensor& x2d, const at::Tensor& out2d, const Activation* act, bool accumulate) const
+  void run(
+    const at::Tensor& x2d, const at::Tensor& out2d, const Activation* act, bool accumulate) const
   {
     std::lock_guard<std::mutex> lock(mutex);
     const Product& p = product(x2d.size(0), out2d.scalar_type(), act, accumulate);
@@ -267,7 +273,8 @@ void Linear::to(at::Device device, at::ScalarType computeType)
     if (P->bias.defined())
     {
       P->bias = P->bias.to(at::kCPU, at::kFloat).contiguous();
-      P->biasDesc = dnnl::memory::desc({ 1, P->bias.size(0) }, dt::f32, dnnl::memory::format_tag::ab);
+      P->biasDesc =
+        dnnl::memory::desc({ 1, P->bias.size(0) }, dt::f32, dnnl::memory::format_tag::ab);
     }
     return;
   }
@@ -313,12 +320,14 @@ void Linear::accumulate(const at::Tensor& x, at::Tensor& accum) const
   accum.add_(forward(x, accum.scalar_type()));
 }
 
-at::Tensor batchedMatmul(const at::Tensor& a, const at::Tensor& b, double scale, at::ScalarType outType)
+at::Tensor batchedMatmul(
+  const at::Tensor& a, const at::Tensor& b, double scale, at::ScalarType outType)
 {
 #ifdef DUALEMBED_WITH_DNNL
   if (a.is_cpu() && a.dim() == 4 && b.dim() == 4)
   {
-    at::Tensor out = at::empty({ a.size(0), a.size(1), a.size(2), b.size(3) }, a.options().dtype(outType));
+    at::Tensor out =
+      at::empty({ a.size(0), a.size(1), a.size(2), b.size(3) }, a.options().dtype(outType));
     const dnnl::memory::desc ad = stridedDesc(a), bd = stridedDesc(b), od = stridedDesc(out);
     dnnl::primitive_attr attr;
     if (scale != 1.0)
@@ -328,7 +337,8 @@ at::Tensor batchedMatmul(const at::Tensor& a, const at::Tensor& b, double scale,
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, od), attr, cpuEngine());
     dnnl::stream stream(cpuEngine());
     dnnl::matmul(pd).execute(stream,
-      { { DNNL_ARG_SRC, memoryOf(ad, a) }, { DNNL_ARG_WEIGHTS, memoryOf(bd, b) }, { DNNL_ARG_DST, memoryOf(od, out) } });
+      { { DNNL_ARG_SRC, memoryOf(ad, a) }, { DNNL_ARG_WEIGHTS, memoryOf(bd, b) },
+        { DNNL_ARG_DST, memoryOf(od, out) } });
     stream.wait();
     return out;
   }
@@ -350,7 +360,8 @@ void batchedMatmulInto(const at::Tensor& a, const at::Tensor& b, at::Tensor& dst
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, od), cpuEngine());
     dnnl::stream stream(cpuEngine());
     dnnl::matmul(pd).execute(stream,
-      { { DNNL_ARG_SRC, memoryOf(ad, a) }, { DNNL_ARG_WEIGHTS, memoryOf(bd, b) }, { DNNL_ARG_DST, memoryOf(od, dst) } });
+      { { DNNL_ARG_SRC, memoryOf(ad, a) }, { DNNL_ARG_WEIGHTS, memoryOf(bd, b) },
+        { DNNL_ARG_DST, memoryOf(od, dst) } });
     stream.wait();
     return;
   }
@@ -366,11 +377,12 @@ at::Tensor softmaxTo(const at::Tensor& scores, at::ScalarType outType)
     at::Tensor out = at::empty(scores.sizes(), scores.options().dtype(outType));
     const dnnl::memory::desc sd = stridedDesc(scores), od = stridedDesc(out);
     const dnnl::softmax_v2_forward::primitive_desc pd(
-      dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::softmax_accurate, sd, od,
-        static_cast<int>(scores.dim() - 1)),
+      dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_inference,
+        dnnl::algorithm::softmax_accurate, sd, od, static_cast<int>(scores.dim() - 1)),
       cpuEngine());
     dnnl::stream stream(cpuEngine());
-    dnnl::softmax_v2_forward(pd).execute(stream, { { DNNL_ARG_SRC, memoryOf(sd, scores) }, { DNNL_ARG_DST, memoryOf(od, out) } });
+    dnnl::softmax_v2_forward(pd).execute(
+      stream, { { DNNL_ARG_SRC, memoryOf(sd, scores) }, { DNNL_ARG_DST, memoryOf(od, out) } });
     stream.wait();
     return out;
   }
@@ -379,14 +391,16 @@ at::Tensor softmaxTo(const at::Tensor& scores, at::ScalarType outType)
 }
 
 void attention(const at::Tensor& q, const at::Tensor& kT, const at::Tensor& v, double scale,
-  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx, std::int64_t alignRows)
+  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx,
+  std::int64_t alignRows)
 {
   const std::int64_t rows = q.size(0);
   const std::int64_t perRow = q.size(1) * q.size(2) * kT.size(3) * 4; // float32 score bytes
   // About 1 MB of scores per thread: they stay in L2 from the product through
   // the softmax to the second product (instead of 3 trips through memory).
   const std::int64_t budget = (std::int64_t(1) << 20) * std::max(1, at::get_num_threads());
-  std::int64_t chunk = q.is_cpu() ? std::max<std::int64_t>(1, budget / std::max<std::int64_t>(1, perRow)) : rows;
+  std::int64_t chunk =
+    q.is_cpu() ? std::max<std::int64_t>(1, budget / std::max<std::int64_t>(1, perRow)) : rows;
   if (alignRows > 1 && chunk < rows)
   {
     // whole multiples of alignRows, or a divisor of it
@@ -418,7 +432,8 @@ void attention(const at::Tensor& q, const at::Tensor& kT, const at::Tensor& v, d
 namespace
 {
 
-/// float -> bfloat16 bits, round to nearest even (as c10::BFloat16), NaN kept NaN; branch-free so that it vectorizes.
+/// float -> bfloat16 bits, round to nearest even (as c10::BFloat16), NaN kept NaN; branch-free so
+/// that it vectorizes.
 inline std::uint16_t roundToBFloat16(float f)
 {
   std::uint32_t bits;
@@ -439,8 +454,8 @@ inline void store(std::uint16_t* o, std::int64_t i, float f)
 
 /// out row r = layer norm of x row source[r] (source == nullptr: row r), zeros where source[r] < 0.
 template <typename Out>
-void layerNormRows(const float* px, std::int64_t d, const std::int64_t* source, std::int64_t rows, const float* pw,
-  const float* pb, float eps, Out* po)
+void layerNormRows(const float* px, std::int64_t d, const std::int64_t* source, std::int64_t rows,
+  const float* pw, const float* pb, float eps, Out* po)
 {
   // Written so that the compiler vectorizes every loop (omp simd lets it
   // reorder the float sums).
@@ -480,15 +495,16 @@ void layerNormRows(const float* px, std::int64_t d, const std::int64_t* source, 
 
 } // namespace
 
-at::Tensor layerNormTo(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
-  at::ScalarType outType)
+at::Tensor layerNormTo(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+  double eps, at::ScalarType outType)
 {
   const std::int64_t d = x.size(-1);
   if (outType != at::kBFloat16 || !x.is_cpu() || x.scalar_type() != at::kFloat)
   {
     return at::layer_norm(x, { d }, weight, bias, eps).to(outType);
   }
-  return layerNormRowsTo(x.reshape({ -1, d }), at::Tensor(), weight, bias, eps, outType).view(x.sizes());
+  return layerNormRowsTo(x.reshape({ -1, d }), at::Tensor(), weight, bias, eps, outType)
+    .view(x.sizes());
 }
 
 at::Tensor layerNormRowsTo(const at::Tensor& x2d, const at::Tensor& rows, const at::Tensor& weight,
@@ -496,7 +512,8 @@ at::Tensor layerNormRowsTo(const at::Tensor& x2d, const at::Tensor& rows, const 
 {
   const std::int64_t d = x2d.size(1);
   const std::int64_t count = rows.defined() ? rows.size(0) : x2d.size(0);
-  if (!x2d.is_cpu() || x2d.scalar_type() != at::kFloat || (outType != at::kFloat && outType != at::kBFloat16))
+  if (!x2d.is_cpu() || x2d.scalar_type() != at::kFloat ||
+    (outType != at::kFloat && outType != at::kBFloat16))
   {
     if (!rows.defined())
     {
@@ -504,7 +521,9 @@ at::Tensor layerNormRowsTo(const at::Tensor& x2d, const at::Tensor& rows, const 
     }
     const at::Tensor valid = rows.ge(0).unsqueeze(1);
     const at::Tensor picked = x2d.index_select(0, rows.clamp_min(0));
-    return at::layer_norm(picked, { d }, weight, bias, eps).masked_fill(valid.logical_not(), 0.0).to(outType);
+    return at::layer_norm(picked, { d }, weight, bias, eps)
+      .masked_fill(valid.logical_not(), 0.0)
+      .to(outType);
   }
   const at::Tensor xc = x2d.contiguous();
   const at::Tensor w = weight.contiguous(), b = bias.contiguous();
@@ -530,7 +549,8 @@ at::Tensor addRows(const at::Tensor& x2d, const at::Tensor& y2d, const at::Tenso
   {
     return x2d + y2d.index_select(0, rows).to(x2d.scalar_type());
   }
-  const at::Tensor xc = x2d.contiguous(), yc = y2d.contiguous(), rc = rows.to(at::kLong).contiguous();
+  const at::Tensor xc = x2d.contiguous(), yc = y2d.contiguous(),
+                   rc = rows.to(at::kLong).contiguous();
   const std::int64_t n = xc.size(0), d = xc.size(1);
   at::Tensor out = at::empty({ n, d }, xc.options());
   const float* px = xc.data_ptr<float>();

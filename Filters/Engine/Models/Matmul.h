@@ -52,7 +52,8 @@ public:
 
   /// x [..., in] (any float type; cast to the compute type) -> [..., out] of
   /// `outType`, with the activation applied in float32 before rounding.
-  at::Tensor forward(const at::Tensor& x, at::ScalarType outType, const Activation* act = nullptr) const;
+  at::Tensor forward(
+    const at::Tensor& x, at::ScalarType outType, const Activation* act = nullptr) const;
   /// accum [..., out] float32, contiguous: accum += x W^T + b (the residual).
   void accumulate(const at::Tensor& x, at::Tensor& accum) const;
 
@@ -63,7 +64,8 @@ private:
 
 /// scale * a b for 4-D strided views a [B, H, M, K] and b [B, H, K, N] of the
 /// same (compute) type, into a new contiguous [B, H, M, N] of `outType`.
-at::Tensor batchedMatmul(const at::Tensor& a, const at::Tensor& b, double scale, at::ScalarType outType);
+at::Tensor batchedMatmul(
+  const at::Tensor& a, const at::Tensor& b, double scale, at::ScalarType outType);
 /// dst = a b, dst a 4-D (strided) view [B, H, M, N], e.g. the heads of a
 /// [B, M, H*N] tensor, so that the context needs no transposing copy.
 void batchedMatmulInto(const at::Tensor& a, const at::Tensor& b, at::Tensor& dst);
@@ -79,7 +81,8 @@ void batchedMatmulInto(const at::Tensor& a, const at::Tensor& b, at::Tensor& dst
 /// is a whole multiple of alignRows rows, or a divisor of it, and starts at a
 /// multiple of its size (Swin: windows per image).
 void attention(const at::Tensor& q, const at::Tensor& kT, const at::Tensor& v, double scale,
-  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx, std::int64_t alignRows = 1);
+  const std::function<void(at::Tensor&, std::int64_t)>& extra, at::Tensor& ctx,
+  std::int64_t alignRows = 1);
 
 /// softmax over the last axis of float32 `scores`, rounded to `outType`
 /// (one pass: the bfloat16 attention weights come out of the softmax).
@@ -88,8 +91,8 @@ at::Tensor softmaxTo(const at::Tensor& scores, at::ScalarType outType);
 /// Layer norm over the last axis of float32 `x` (statistics in float32),
 /// rounded to `outType`: float32 is at::layer_norm; bfloat16 is one fused
 /// pass (ATen would write float32, then convert).
-at::Tensor layerNormTo(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
-  at::ScalarType outType);
+at::Tensor layerNormTo(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+  double eps, at::ScalarType outType);
 
 /// Layer norm (statistics in float32) of chosen rows of float32 `x2d` [T, d],
 /// rounded to `outType`: out row r is the norm of row rows[r], or zeros where

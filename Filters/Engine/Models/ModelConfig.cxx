@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -88,14 +88,16 @@ std::vector<int> getIntList(
   const Json& v = j[key];
   if (!v.is_array() || v.empty())
   {
-    configError(path, std::string("'") + key + "' must be a non-empty list of integers, found " + v.dump());
+    configError(
+      path, std::string("'") + key + "' must be a non-empty list of integers, found " + v.dump());
   }
   std::vector<int> out;
   for (const auto& x : v)
   {
     if (!x.is_number_integer() || x.get<std::int64_t>() <= 0 || x.get<std::int64_t>() > (1 << 24))
     {
-      configError(path, std::string("'") + key + "' must hold positive integers, found " + v.dump());
+      configError(
+        path, std::string("'") + key + "' must hold positive integers, found " + v.dump());
     }
     out.push_back(x.get<int>());
   }
@@ -115,7 +117,8 @@ std::pair<int, int> getSize(const Json& j, const char* key, int fallback, const 
     std::vector<int> l = getIntList(j, key, {}, path);
     if (l.size() != 2)
     {
-      configError(path, std::string("'") + key + "' must be an integer or a pair, found " + v.dump());
+      configError(
+        path, std::string("'") + key + "' must be an integer or a pair, found " + v.dump());
     }
     return { l[0], l[1] };
   }
@@ -151,8 +154,10 @@ Activation getActivation(const Json& j, const std::string& path)
   {
     return Activation::Silu;
   }
-  configError(path, "hidden_act '" + name +
-      "' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, quick_gelu, relu, silu)");
+  configError(path,
+    "hidden_act '" + name +
+      "' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, quick_gelu, "
+      "relu, silu)");
 }
 
 std::vector<std::string> getId2Label(const Json& j, const std::string& path)
@@ -195,7 +200,8 @@ std::vector<std::string> getId2Label(const Json& j, const std::string& path)
   {
     if (pairs[i].first != static_cast<long>(i))
     {
-      configError(path, "'id2label' ids must be 0.." + std::to_string(pairs.size() - 1) +
+      configError(path,
+        "'id2label' ids must be 0.." + std::to_string(pairs.size() - 1) +
           " without gaps or duplicates");
     }
     labels.push_back(pairs[i].second);
@@ -246,8 +252,10 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
   }
   else
   {
-    configError(path, "model_type '" + c.modelTypeName +
-        "' is not supported; supported model types are 'vit' and 'swin' (or use a TorchScript file)");
+    configError(path,
+      "model_type '" + c.modelTypeName +
+        "' is not supported; supported model types are 'vit' and 'swin' (or use a TorchScript "
+        "file)");
   }
 
   c.id2label = getId2Label(j, path);
@@ -273,7 +281,8 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
     c.intermediateSize = getInt(j, "intermediate_size", 3072, path);
     if (c.hiddenSize % c.numAttentionHeads != 0)
     {
-      configError(path, "hidden_size " + std::to_string(c.hiddenSize) +
+      configError(path,
+        "hidden_size " + std::to_string(c.hiddenSize) +
           " is not a multiple of num_attention_heads " + std::to_string(c.numAttentionHeads));
     }
   }
@@ -307,13 +316,14 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
       const std::int64_t dim = std::int64_t(c.embedDim) << s;
       if (dim > (1 << 24))
       {
-        configError(path, "embed_dim " + std::to_string(c.embedDim) + " gives stage " +
-            std::to_string(s) + " the width " + std::to_string(dim) + ", more than " +
-            std::to_string(1 << 24));
+        configError(path,
+          "embed_dim " + std::to_string(c.embedDim) + " gives stage " + std::to_string(s) +
+            " the width " + std::to_string(dim) + ", more than " + std::to_string(1 << 24));
       }
       if (dim % c.numHeads[s] != 0)
       {
-        configError(path, "stage " + std::to_string(s) + " width " + std::to_string(dim) +
+        configError(path,
+          "stage " + std::to_string(s) + " width " + std::to_string(dim) +
             " is not a multiple of its num_heads " + std::to_string(c.numHeads[s]));
       }
       // Compared as a double before any conversion to an integer.
@@ -324,14 +334,16 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
       }
       if (hidden > double(1 << 24))
       {
-        configError(path, "mlp_ratio " + std::to_string(c.mlpRatio) + " gives stage " +
-            std::to_string(s) + " an MLP width over " + std::to_string(1 << 24));
+        configError(path,
+          "mlp_ratio " + std::to_string(c.mlpRatio) + " gives stage " + std::to_string(s) +
+            " an MLP width over " + std::to_string(1 << 24));
       }
     }
     if (c.useAbsoluteEmbeddings)
     {
-      configError(path, "use_absolute_embeddings = true is not supported for Swin "
-                        "(transformers' SwinModel cannot run such a model either)");
+      configError(path,
+        "use_absolute_embeddings = true is not supported for Swin "
+        "(transformers' SwinModel cannot run such a model either)");
     }
   }
   return c;

@@ -36,8 +36,8 @@ enum class Activation
 struct ModelConfig
 {
   ModelType modelType = ModelType::Vit;
-  std::string modelTypeName; // "vit" or "swin"
-  std::string sourcePath;    // config.json, for messages
+  std::string modelTypeName;         // "vit" or "swin"
+  std::string sourcePath;            // config.json, for messages
   std::vector<std::string> id2label; // ordered by id; empty when absent
 
   int numChannels = 3;

@@ -80,7 +80,8 @@ TensorMap parseSafeTensors(const std::string& bytes, const std::string& source)
   std::uint64_t headerLength = 0;
   for (int i = 7; i >= 0; --i)
   {
-    headerLength = (headerLength << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+    headerLength =
+      (headerLength << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
   }
   if (headerLength > kMaxHeaderBytes)
   {
@@ -100,7 +101,8 @@ TensorMap parseSafeTensors(const std::string& bytes, const std::string& source)
   nlohmann::json header;
   try
   {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + static_cast<std::ptrdiff_t>(dataBegin));
+    header = nlohmann::json::parse(
+      bytes.begin() + 8, bytes.begin() + static_cast<std::ptrdiff_t>(dataBegin));
   }
   catch (const nlohmann::json::exception& e)
   {
@@ -139,7 +141,8 @@ TensorMap parseSafeTensors(const std::string& bytes, const std::string& source)
     const nlohmann::json& dt = desc["dtype"];
     if (!dt.is_string() || !lookupDType(dt.get<std::string>(), e.dtype))
     {
-      fail(source, where + " has unsupported dtype " + dt.dump() +
+      fail(source,
+        where + " has unsupported dtype " + dt.dump() +
           " (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
     }
     const nlohmann::json& shape = desc["shape"];
@@ -172,16 +175,18 @@ TensorMap parseSafeTensors(const std::string& bytes, const std::string& source)
     e.end = off[1].get<std::uint64_t>();
     if (e.begin > e.end || e.end > dataSize)
     {
-      fail(source, where + " has data_offsets [" + std::to_string(e.begin) + ", " +
-          std::to_string(e.end) + "] outside the data section of " + std::to_string(dataSize) +
+      fail(source,
+        where + " has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+          "] outside the data section of " + std::to_string(dataSize) +
           " bytes (truncated or corrupt file)");
     }
     const std::uint64_t expected = count * e.dtype.bytes;
     if (e.end - e.begin != expected)
     {
-      fail(source, where + " occupies " + std::to_string(e.end - e.begin) +
-          " bytes but its shape " + shapeString(e.shape) + " and dtype " + dt.get<std::string>() +
-          " need " + std::to_string(expected));
+      fail(source,
+        where + " occupies " + std::to_string(e.end - e.begin) + " bytes but its shape " +
+          shapeString(e.shape) + " and dtype " + dt.get<std::string>() + " need " +
+          std::to_string(expected));
     }
     entries.push_back(std::move(e));
   }
@@ -201,7 +206,8 @@ TensorMap parseSafeTensors(const std::string& bytes, const std::string& source)
   {
     if (sorted[i]->begin < sorted[i - 1]->end)
     {
-      fail(source, "tensor '" + sorted[i]->name + "' overlaps tensor '" + sorted[i - 1]->name +
+      fail(source,
+        "tensor '" + sorted[i]->name + "' overlaps tensor '" + sorted[i - 1]->name +
           "' in the data section (corrupt file)");
     }
   }

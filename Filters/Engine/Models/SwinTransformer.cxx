@@ -39,7 +39,8 @@ at::Tensor relativePositionIndex(std::int64_t window, std::int64_t tableWindow)
 }
 
 /// Shifted-window attention mask [numWindows, N, N] (0 or -100).
-at::Tensor shiftedWindowMask(std::int64_t height, std::int64_t width, std::int64_t window, std::int64_t shift)
+at::Tensor shiftedWindowMask(
+  std::int64_t height, std::int64_t width, std::int64_t window, std::int64_t shift)
 {
   std::vector<int> region(static_cast<std::size_t>(height * width));
   auto band = [&](std::int64_t i, std::int64_t size) {
@@ -62,10 +63,12 @@ at::Tensor shiftedWindowMask(std::int64_t height, std::int64_t width, std::int64
       float* mw = m + (wy * nw + wx) * n * n;
       for (std::int64_t a = 0; a < n; ++a)
       {
-        const int ra = region[static_cast<std::size_t>((wy * window + a / window) * width + wx * window + a % window)];
+        const int ra = region[static_cast<std::size_t>(
+          (wy * window + a / window) * width + wx * window + a % window)];
         for (std::int64_t b = 0; b < n; ++b)
         {
-          const int rb = region[static_cast<std::size_t>((wy * window + b / window) * width + wx * window + b % window)];
+          const int rb = region[static_cast<std::size_t>(
+            (wy * window + b / window) * width + wx * window + b % window)];
           mw[a * n + b] = (ra == rb) ? 0.0f : -100.0f;
         }
       }
@@ -87,8 +90,8 @@ struct WindowLayout
   std::int64_t paddedHeight = 0, paddedWidth = 0; // whole windows
 };
 
-WindowLayout windowLayout(std::int64_t batch, std::int64_t height, std::int64_t width, std::int64_t window,
-  std::int64_t shift)
+WindowLayout windowLayout(std::int64_t batch, std::int64_t height, std::int64_t width,
+  std::int64_t window, std::int64_t shift)
 {
   const std::int64_t hp = height + (window - height % window) % window;
   const std::int64_t wp = width + (window - width % window) % window;
@@ -133,14 +136,16 @@ WindowLayout windowLayout(std::int64_t batch, std::int64_t height, std::int64_t 
 
 } // namespace
 
-SwinTransformer::SwinTransformer(const ModelConfig& config, const WeightSet& w, const std::string& p)
+SwinTransformer::SwinTransformer(
+  const ModelConfig& config, const WeightSet& w, const std::string& p)
   : Config(config)
 {
   const std::int64_t e = config.embedDim;
   const std::int64_t ps = config.patchSize;
   const std::int64_t win = config.windowSize;
-  Patch = Linear(
-    w.require(p + "embeddings.patch_embeddings.projection.weight", { e, config.numChannels, ps, ps }).reshape({ e, -1 }),
+  Patch = Linear(w.require(p + "embeddings.patch_embeddings.projection.weight",
+                    { e, config.numChannels, ps, ps })
+                   .reshape({ e, -1 }),
     w.require(p + "embeddings.patch_embeddings.projection.bias", { e }));
   EmbedNormW = w.require(p + "embeddings.norm.weight", { e });
   EmbedNormB = w.require(p + "embeddings.norm.bias", { e });
@@ -166,25 +171,28 @@ SwinTransformer::SwinTransformer(const ModelConfig& config, const WeightSet& w, 
         qkvB = at::cat({ w.require(a + "query.bias", { d }), w.require(a + "key.bias", { d }),
           w.require(a + "value.bias", { d }) });
       }
-      B.qkv = Linear(at::cat({ w.require(a + "query.weight", { d, d }), w.require(a + "key.weight", { d, d }),
-                       w.require(a + "value.weight", { d, d }) }),
-        qkvB);
-      B.biasTable = w.require(
-        l + "attention.self.relative_position_bias_table", { (2 * win - 1) * (2 * win - 1), st.heads });
+      B.qkv =
+        Linear(at::cat({ w.require(a + "query.weight", { d, d }),
+                 w.require(a + "key.weight", { d, d }), w.require(a + "value.weight", { d, d }) }),
+          qkvB);
+      B.biasTable = w.require(l + "attention.self.relative_position_bias_table",
+        { (2 * win - 1) * (2 * win - 1), st.heads });
       B.attnOut = Linear(w.require(l + "attention.output.dense.weight", { d, d }),
         w.require(l + "attention.output.dense.bias", { d }));
       B.lnAfterW = w.require(l + "layernorm_after.weight", { d });
       B.lnAfterB = w.require(l + "layernorm_after.bias", { d });
       B.inter = Linear(w.require(l + "intermediate.dense.weight", { hidden, d }),
         w.require(l + "intermediate.dense.bias", { hidden }));
-      B.out = Linear(w.require(l + "output.dense.weight", { d, hidden }), w.require(l + "output.dense.bias", { d }));
+      B.out = Linear(w.require(l + "output.dense.weight", { d, hidden }),
+        w.require(l + "output.dense.bias", { d }));
       st.blocks.push_back(std::move(B));
     }
     if (s + 1 < numStages)
     {
       st.mergeNormW = w.require(sp + "downsample.norm.weight", { 4 * d });
       st.mergeNormB = w.require(sp + "downsample.norm.bias", { 4 * d });
-      st.mergeReduction = Linear(w.require(sp + "downsample.reduction.weight", { 2 * d, 4 * d }), at::Tensor());
+      st.mergeReduction =
+        Linear(w.require(sp + "downsample.reduction.weight", { 2 * d, 4 * d }), at::Tensor());
     }
     Stages.push_back(std::move(st));
   }
@@ -193,14 +201,17 @@ SwinTransformer::SwinTransformer(const ModelConfig& config, const WeightSet& w, 
   FinalLnB = w.require(p + "layernorm.bias", { f });
   if (w.has("classifier.weight") || w.has("classifier.bias"))
   {
-    const at::Tensor cw = w.has("classifier.weight") ? w.tensors().at("classifier.weight") : at::Tensor();
+    const at::Tensor cw =
+      w.has("classifier.weight") ? w.tensors().at("classifier.weight") : at::Tensor();
     const std::int64_t k = (cw.defined() && cw.dim() == 2) ? cw.size(0) : -1;
     if (k <= 0)
     {
-      throw ModelError(w.sourcePath() + ": weight 'classifier.weight' is missing or not a [labels, " +
-        std::to_string(f) + "] matrix");
+      throw ModelError(w.sourcePath() +
+        ": weight 'classifier.weight' is missing or not a [labels, " + std::to_string(f) +
+        "] matrix");
     }
-    Classifier = Linear(w.require("classifier.weight", { k, f }), w.require("classifier.bias", { k }));
+    Classifier =
+      Linear(w.require("classifier.weight", { k, f }), w.require("classifier.bias", { k }));
   }
 }
 
@@ -277,11 +288,14 @@ at::Tensor SwinTransformer::block(const Block& blk, const at::Tensor& x, std::in
   // Position bias and (shifted) window mask as one float32 term per window
   // of an image, [windows or 1, heads, N, N], added to each chunk's scores.
   const at::Tensor index = relativePositionIndex(window, Config.windowSize).to(x.device());
-  at::Tensor biasMask = blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 }).unsqueeze(0);
+  at::Tensor biasMask =
+    blk.biasTable.index_select(0, index).view({ n, n, heads }).permute({ 2, 0, 1 }).unsqueeze(0);
   if (shift > 0)
   {
     biasMask = biasMask +
-      shiftedWindowMask(layout.paddedHeight, layout.paddedWidth, window, shift).to(x.device()).unsqueeze(1);
+      shiftedWindowMask(layout.paddedHeight, layout.paddedWidth, window, shift)
+        .to(x.device())
+        .unsqueeze(1);
   }
   biasMask = biasMask.contiguous();
   const std::int64_t perImage = biasMask.size(0);
@@ -302,8 +316,8 @@ at::Tensor SwinTransformer::block(const Block& blk, const at::Tensor& x, std::in
   };
   at::Tensor ctx = at::empty({ bw, n, dim }, qkv.options());
   at::Tensor ctxHeads = ctx.view({ bw, n, heads, hd }).permute({ 0, 2, 1, 3 });
-  attention(heads3[0], heads3[1].transpose(2, 3), heads3[2], 1.0 / std::sqrt(static_cast<double>(hd)), addBiasAndMask,
-    ctxHeads, perImage);
+  attention(heads3[0], heads3[1].transpose(2, 3), heads3[2],
+    1.0 / std::sqrt(static_cast<double>(hd)), addBiasAndMask, ctxHeads, perImage);
   ctx = blk.attnOut.forward(ctx.view({ bw * n, dim }), at::kFloat);
 
   // Window reverse, roll back and crop in one gather, with the residual.

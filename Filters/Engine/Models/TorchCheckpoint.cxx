@@ -50,10 +50,10 @@ struct PyValue
   bool boolean = false;
   std::int64_t integer = 0;
   double real = 0.0;
-  std::string text; // String, Global ("module.name")
-  std::vector<PyPtr> items; // Tuple, List
+  std::string text;                             // String, Global ("module.name")
+  std::vector<PyPtr> items;                     // Tuple, List
   std::vector<std::pair<PyPtr, PyPtr>> entries; // Dict
-  at::Tensor tensor; // Storage (1-D, its dtype) and Tensor
+  at::Tensor tensor;                            // Storage (1-D, its dtype) and Tensor
 
   explicit PyValue(Kind k)
     : kind(k)
@@ -571,7 +571,8 @@ private:
     const std::int64_t storageNumel = storage.numel();
     if (offset < 0 || offset > storageNumel)
     {
-      malformed(pos, "storage offset " + std::to_string(offset) + " outside its storage of " +
+      malformed(pos,
+        "storage offset " + std::to_string(offset) + " outside its storage of " +
           std::to_string(storageNumel) + " elements");
     }
     // Every product and sum below is checked: sizes, strides and the offset
@@ -582,34 +583,38 @@ private:
     {
       std::int64_t extent = 0;
       if (__builtin_mul_overflow(numel, size[i], &numel) ||
-        (size[i] > 0 && (__builtin_mul_overflow(size[i] - 1, stride[i], &extent) ||
-                          __builtin_add_overflow(last, extent, &last))))
+        (size[i] > 0 &&
+          (__builtin_mul_overflow(size[i] - 1, stride[i], &extent) ||
+            __builtin_add_overflow(last, extent, &last))))
       {
         malformed(pos, "tensor size or stride overflows");
       }
     }
     if (numel > 0 && last >= storageNumel)
     {
-      malformed(pos, "tensor view reaches beyond its storage of " + std::to_string(storageNumel) + " elements");
+      malformed(pos,
+        "tensor view reaches beyond its storage of " + std::to_string(storageNumel) + " elements");
     }
     // A state dict never holds more elements in a tensor than in its storage
     // (stride-0 views of a few elements could otherwise ask for gigabytes),
     // and all tensors together stay within a fixed multiple of the file size.
     if (numel > storageNumel)
     {
-      malformed(pos, "tensor of " + std::to_string(numel) + " elements over a storage of " +
+      malformed(pos,
+        "tensor of " + std::to_string(numel) + " elements over a storage of " +
           std::to_string(storageNumel) + " (overlapping views are not saved in state dicts)");
     }
     TensorBytes += static_cast<std::uint64_t>(numel) * sizeof(float);
     if (TensorBytes > MaxTensorBytes)
     {
       throw ModelError(Source + ": the tensors of data.pkl need more than " +
-        std::to_string(MaxTensorBytes) + " bytes of float32, out of proportion to the file size; "
+        std::to_string(MaxTensorBytes) +
+        " bytes of float32, out of proportion to the file size; "
         "the checkpoint is damaged");
     }
     auto v = makeValue(PyValue::Kind::Tensor);
-    at::Tensor view = numel == 0 ? at::empty(size, storage.options())
-                                 : storage.as_strided(size, stride, offset);
+    at::Tensor view =
+      numel == 0 ? at::empty(size, storage.options()) : storage.as_strided(size, stride, offset);
     v->tensor = view.to(at::kFloat).contiguous().clone();
     return v;
   }
@@ -625,7 +630,8 @@ private:
     at::ScalarType type;
     if (!storageType(item(pid, 1)->text, type))
     {
-      throw ModelError(Source + ": unsupported storage type '" + item(pid, 1)->text + "' in data.pkl");
+      throw ModelError(
+        Source + ": unsupported storage type '" + item(pid, 1)->text + "' in data.pkl");
     }
     const std::string& key = item(pid, 2)->text;
     const std::int64_t numel = intOf(item(pid, 4), pos, "storage size");
@@ -649,9 +655,9 @@ private:
     const std::size_t element = at::elementSize(type);
     if (static_cast<std::uint64_t>(numel) > nbytes / element)
     {
-      throw ModelError(Source + ": storage record '" + record + "' holds " + std::to_string(nbytes) +
-        " bytes but " + std::to_string(numel) + " elements of " + std::to_string(element) +
-        " bytes are needed (truncated file)");
+      throw ModelError(Source + ": storage record '" + record + "' holds " +
+        std::to_string(nbytes) + " bytes but " + std::to_string(numel) + " elements of " +
+        std::to_string(element) + " bytes are needed (truncated file)");
     }
     const std::size_t needed = static_cast<std::size_t>(numel) * element;
     auto v = makeValue(PyValue::Kind::Storage);
@@ -721,7 +727,8 @@ TensorMap loadTorchCheckpoint(const std::string& path)
   }
   catch (const c10::Error& e)
   {
-    throw ModelError(path + ": cannot read the torch checkpoint archive: " + e.what_without_backtrace());
+    throw ModelError(
+      path + ": cannot read the torch checkpoint archive: " + e.what_without_backtrace());
   }
   catch (const std::exception& e)
   {

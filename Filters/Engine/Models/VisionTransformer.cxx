@@ -14,7 +14,8 @@ namespace
 {
 
 /// Both tensors of an optional linear layer, or neither.
-Linear optionalLinear(const WeightSet& w, const std::string& name, std::vector<std::int64_t> weightShape)
+Linear optionalLinear(
+  const WeightSet& w, const std::string& name, std::vector<std::int64_t> weightShape)
 {
   const bool hasW = w.has(name + ".weight");
   const bool hasB = w.has(name + ".bias");
@@ -43,7 +44,8 @@ VisionTransformer::VisionTransformer(
   }
   ClsToken = w.require(p + "embeddings.cls_token", { 1, 1, d });
   PositionEmbeddings = w.require(p + "embeddings.position_embeddings", { 1, numPatches + 1, d });
-  Patch = Linear(w.require(p + "embeddings.patch_embeddings.projection.weight", { d, c, ps, ps }).reshape({ d, -1 }),
+  Patch = Linear(w.require(p + "embeddings.patch_embeddings.projection.weight", { d, c, ps, ps })
+                   .reshape({ d, -1 }),
     w.require(p + "embeddings.patch_embeddings.projection.bias", { d }));
   const std::int64_t inter = config.intermediateSize;
   for (int i = 0; i < config.numHiddenLayers; ++i)
@@ -59,16 +61,18 @@ VisionTransformer::VisionTransformer(
       qkvB = at::cat({ w.require(a + "query.bias", { d }), w.require(a + "key.bias", { d }),
         w.require(a + "value.bias", { d }) });
     }
-    L.qkv = Linear(at::cat({ w.require(a + "query.weight", { d, d }), w.require(a + "key.weight", { d, d }),
-                     w.require(a + "value.weight", { d, d }) }),
-      qkvB);
+    L.qkv =
+      Linear(at::cat({ w.require(a + "query.weight", { d, d }),
+               w.require(a + "key.weight", { d, d }), w.require(a + "value.weight", { d, d }) }),
+        qkvB);
     L.attnOut = Linear(w.require(l + "attention.output.dense.weight", { d, d }),
       w.require(l + "attention.output.dense.bias", { d }));
     L.lnAfterW = w.require(l + "layernorm_after.weight", { d });
     L.lnAfterB = w.require(l + "layernorm_after.bias", { d });
     L.inter = Linear(w.require(l + "intermediate.dense.weight", { inter, d }),
       w.require(l + "intermediate.dense.bias", { inter }));
-    L.out = Linear(w.require(l + "output.dense.weight", { d, inter }), w.require(l + "output.dense.bias", { d }));
+    L.out = Linear(w.require(l + "output.dense.weight", { d, inter }),
+      w.require(l + "output.dense.bias", { d }));
     Layers.push_back(std::move(L));
   }
   FinalLnW = w.require(p + "layernorm.weight", { d });
@@ -76,12 +80,14 @@ VisionTransformer::VisionTransformer(
   Pooler = optionalLinear(w, p + "pooler.dense", { d, d });
   if (w.has("classifier.weight") || w.has("classifier.bias"))
   {
-    const at::Tensor& cw = w.has("classifier.weight") ? w.tensors().at("classifier.weight") : at::Tensor();
+    const at::Tensor& cw =
+      w.has("classifier.weight") ? w.tensors().at("classifier.weight") : at::Tensor();
     const std::int64_t k = (cw.defined() && cw.dim() == 2) ? cw.size(0) : -1;
     if (k <= 0)
     {
-      throw ModelError(w.sourcePath() + ": weight 'classifier.weight' is missing or not a [labels, " +
-        std::to_string(d) + "] matrix");
+      throw ModelError(w.sourcePath() +
+        ": weight 'classifier.weight' is missing or not a [labels, " + std::to_string(d) +
+        "] matrix");
     }
     Classifier = optionalLinear(w, "classifier", { k, d });
   }
@@ -128,8 +134,10 @@ at::Tensor VisionTransformer::positionEmbeddings(std::int64_t gridH, std::int64_
   const std::int64_t h0 = Config.imageHeight / Config.patchSize;
   const std::int64_t w0 = Config.imageWidth / Config.patchSize;
   at::Tensor cls = PositionEmbeddings.narrow(1, 0, 1);
-  at::Tensor grid = PositionEmbeddings.narrow(1, 1, numPositions).reshape({ 1, h0, w0, d }).permute({ 0, 3, 1, 2 });
-  grid = at::upsample_bicubic2d(grid.to(at::kFloat), { gridH, gridW }, false).to(PositionEmbeddings.scalar_type());
+  at::Tensor grid =
+    PositionEmbeddings.narrow(1, 1, numPositions).reshape({ 1, h0, w0, d }).permute({ 0, 3, 1, 2 });
+  grid = at::upsample_bicubic2d(grid.to(at::kFloat), { gridH, gridW }, false)
+           .to(PositionEmbeddings.scalar_type());
   grid = grid.permute({ 0, 2, 3, 1 }).reshape({ 1, gridH * gridW, d });
   return at::cat({ cls, grid }, 1);
 }
@@ -143,7 +151,8 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
   }
   if (pixelValues.size(2) < Config.patchSize || pixelValues.size(3) < Config.patchSize)
   {
-    throw ModelError("ViT input " + shapeToString(pixelValues.sizes()) + " is smaller than one patch");
+    throw ModelError(
+      "ViT input " + shapeToString(pixelValues.sizes()) + " is smaller than one patch");
   }
   const std::int64_t b = pixelValues.size(0);
   const std::int64_t d = Config.hiddenSize;
@@ -155,7 +164,8 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
   const at::ScalarType ct = ComputeType;
   // Residual stream x in float32 throughout.
   at::Tensor x = Patch.forward(patchRows(pixelValues, Config.patchSize), at::kFloat); // [B, N-1, D]
-  const std::int64_t gh = pixelValues.size(2) / Config.patchSize, gw = pixelValues.size(3) / Config.patchSize;
+  const std::int64_t gh = pixelValues.size(2) / Config.patchSize,
+                     gw = pixelValues.size(3) / Config.patchSize;
   x = at::cat({ ClsToken.expand({ b, 1, d }), x }, 1);
   x = x + positionEmbeddings(gh, gw);
   const std::int64_t n = x.size(1);

@@ -30,7 +30,8 @@ std::vector<float> neighborOverlap(const KnnResult& a, const KnnResult& b)
     std::sort(setA.begin(), setA.end());
     std::sort(setB.begin(), setB.end());
     common.clear();
-    std::set_intersection(setA.begin(), setA.end(), setB.begin(), setB.end(), std::back_inserter(common));
+    std::set_intersection(
+      setA.begin(), setA.end(), setB.begin(), setB.end(), std::back_inserter(common));
     overlap[i] = static_cast<float>(static_cast<double>(common.size()) / static_cast<double>(k));
   }
   return overlap;
@@ -48,7 +49,8 @@ EmbeddingChangeResult computeEmbeddingChange(
   }
   if (options.k < 1)
   {
-    throw ModelError("The number of neighbours K of the embedding change must be at least 1 (it is " +
+    throw ModelError(
+      "The number of neighbours K of the embedding change must be at least 1 (it is " +
       std::to_string(options.k) + ").");
   }
   result.metricA = resolveMetric(options.metric, a.cols);
@@ -93,7 +95,8 @@ EmbeddingChangeResult computeEmbeddingChange(
   for (std::size_t i = 0; i < result.overlap.size(); ++i)
   {
     // 1 - common / k from the exact count, not from the float overlap.
-    result.change[i] = static_cast<float>(1.0 - std::round(static_cast<double>(result.overlap[i]) * k) / k);
+    result.change[i] =
+      static_cast<float>(1.0 - std::round(static_cast<double>(result.overlap[i]) * k) / k);
   }
   return result;
 }

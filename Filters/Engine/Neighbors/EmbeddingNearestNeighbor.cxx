@@ -62,7 +62,8 @@ NearestNeighborResult computeEmbeddingNearestNeighbor(
     const std::size_t s = static_cast<std::size_t>(i);
     const int64_t j = knn.indices[s];
     double distance;
-    if (isZeroRow(features.row(first + i), features.cols) || isZeroRow(features.row(j), features.cols))
+    if (isZeroRow(features.row(first + i), features.cols) ||
+      isZeroRow(features.row(j), features.cols))
     {
       distance = sqrt2;
     }

@@ -37,9 +37,9 @@ struct NearestNeighborOptions
 
 struct NearestNeighborResult
 {
-  std::vector<int64_t> id;      // nn_id_<X>, one per query row
-  std::vector<float> distance;  // nn_distance_<X>
-  std::vector<uint8_t> flag;    // nn_flag_<X>
+  std::vector<int64_t> id;     // nn_id_<X>, one per query row
+  std::vector<float> distance; // nn_distance_<X>
+  std::vector<uint8_t> flag;   // nn_flag_<X>
 };
 
 /// Throws ModelError for rows with NaN/Inf (naming their count) and a

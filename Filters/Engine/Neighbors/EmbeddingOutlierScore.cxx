@@ -26,7 +26,8 @@ double numpyMedian(std::vector<double> values)
   {
     return upper;
   }
-  const double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
+  const double lower =
+    *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
   return (lower + upper) / 2.0; // numpy: mean of the two middle values
 }
 
@@ -48,15 +49,16 @@ std::vector<float> outlierScoresFromMeanDistances(const std::vector<double>& mea
     }
     return scores;
   }
-  const double scale = meanDistance.empty() ? 100.0 * eps
-                                            : std::max(numpyMedian(meanDistance), 100.0 * eps);
+  const double scale =
+    meanDistance.empty() ? 100.0 * eps : std::max(numpyMedian(meanDistance), 100.0 * eps);
   // cleanlab's correct_precision_errors: cosine uses numpy's epsneg (2^-53).
   const double tolerance =
     metric == DistanceMetric::Cosine ? 100.0 * (eps / 2.0) : std::sqrt(100.0 * eps);
   for (std::size_t i = 0; i < meanDistance.size(); ++i)
   {
-    scores[i] = meanDistance[i] < tolerance ? 1.0f
-                                            : static_cast<float>(std::exp(-t * meanDistance[i] / scale));
+    scores[i] = meanDistance[i] < tolerance
+      ? 1.0f
+      : static_cast<float>(std::exp(-t * meanDistance[i] / scale));
   }
   if (scaleOut)
   {
@@ -95,8 +97,8 @@ OutlierScoreResult computeEmbeddingOutlierScore(
   knnOptions.method = options.method;
   knnOptions.flann = options.flann;
   knnOptions.progress = options.progress;
-  const KnnResult knn = computeKnn(
-    features, options.queries.begin, options.queries.endFor(features.rows), knnOptions);
+  const KnnResult knn =
+    computeKnn(features, options.queries.begin, options.queries.endFor(features.rows), knnOptions);
   result.k = knn.k;
 
   const std::size_t n = static_cast<std::size_t>(knn.rows);
@@ -111,7 +113,8 @@ OutlierScoreResult computeEmbeddingOutlierScore(
     }
     mean[i] = sum / static_cast<double>(k);
   }
-  result.score = outlierScoresFromMeanDistances(mean, result.metric, options.t, options.scaling, &result.scale);
+  result.score =
+    outlierScoresFromMeanDistances(mean, result.metric, options.t, options.scaling, &result.scale);
   result.meanDistance = std::move(mean);
   return result;
 }

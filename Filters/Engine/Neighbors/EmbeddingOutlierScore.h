@@ -53,7 +53,7 @@ struct OutlierScoreResult
   std::vector<double> meanDistance; // knn_mean_distance_<X>, one per query row
   int k = 0;                        // neighbours used: min(K, N - 1)
   DistanceMetric metric = DistanceMetric::Cosine;
-  double scale = 1.0;               // s (1 for Scaling None)
+  double scale = 1.0; // s (1 for Scaling None)
 };
 
 /// Scores of all rows of `features` (N x D, float32 row-major).

@@ -122,8 +122,8 @@ inline double squaredNorm(const float* a, int64_t cols)
 }
 
 // Exact distance given the precomputed norms (double) of both rows.
-inline double exactDistance(const float* a, const float* b, int64_t cols, double normA,
-  double normB, DistanceMetric metric)
+inline double exactDistance(
+  const float* a, const float* b, int64_t cols, double normA, double normB, DistanceMetric metric)
 {
   if (identicalRows(a, b, cols))
   {
@@ -182,8 +182,9 @@ void bruteForceRow(const FeatureMatrix& points, const std::vector<double>& norms
   {
     if (j != q)
     {
-      all.emplace_back(exactDistance(x, points.row(j), points.cols,
-                         norms[static_cast<std::size_t>(q)], norms[static_cast<std::size_t>(j)], metric),
+      all.emplace_back(
+        exactDistance(x, points.row(j), points.cols, norms[static_cast<std::size_t>(q)],
+          norms[static_cast<std::size_t>(j)], metric),
         j);
     }
   }
@@ -242,7 +243,7 @@ void reportProgress(const ProgressCallback& progress, double fraction)
 // so it would be rejected by the heap anyway (see exactKnn).
 struct HeapSet
 {
-  std::size_t size = 0;       // entries per heap
+  std::size_t size = 0;        // entries per heap
   std::vector<Candidate> data; // owners x size
   std::vector<uint32_t> fill;
   std::vector<float> bound;   // +inf until the heap is full; -inf = owner skipped
@@ -296,7 +297,8 @@ inline bool anyLane(Int4 m)
 // 16 at a time; pass is evaluated again one by one where any holds (hit may
 // change what pass tests).
 template <typename Pass4, typename Pass, typename Hit>
-inline void scanFiltered(int64_t first, int64_t end, const Pass4& pass4, const Pass& pass, const Hit& hit)
+inline void scanFiltered(
+  int64_t first, int64_t end, const Pass4& pass4, const Pass& pass, const Hit& hit)
 {
   int64_t j = first;
   for (; j + 16 <= end; j += 16)
@@ -368,8 +370,9 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   for (int64_t i = 0; i < n; ++i)
   {
     const double norm = norms[static_cast<std::size_t>(i)];
-    rowFactor[static_cast<std::size_t>(i)] =
-      cosine ? (norm > 0.0 ? static_cast<float>(1.0 / norm) : 0.0f) : static_cast<float>(norm * norm);
+    rowFactor[static_cast<std::size_t>(i)] = cosine
+      ? (norm > 0.0 ? static_cast<float>(1.0 / norm) : 0.0f)
+      : static_cast<float>(norm * norm);
   }
 
   // Candidates kept per row: k plus a margin, and one more entry whose key
@@ -459,7 +462,8 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
     const double nqv = norms[static_cast<std::size_t>(owner)];
     const double nr = norms[static_cast<std::size_t>(other)];
     const double dot = static_cast<double>(s);
-    const double key = cosine ? (nr == 0.0 ? 1.0 : 1.0 - dot / (nqv * nr)) : nqv * nqv + nr * nr - 2.0 * dot;
+    const double key =
+      cosine ? (nr == 0.0 ? 1.0 : 1.0 - dot / (nqv * nr)) : nqv * nqv + nr * nr - 2.0 * dot;
     heaps.insert(static_cast<std::size_t>(owner - queryBegin), Candidate(key, other));
   };
 
@@ -491,13 +495,15 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
         if (cosine)
         {
           const float c = -factor[q];
-          scanFiltered(first, bc,
+          scanFiltered(
+            first, bc,
             [&](int64_t jj) { return Int4(load4(srow + jj) * c * load4(f + jj) <= bound); },
             [&](int64_t jj) { return srow[jj] * c * f[jj] <= bound; }, hit);
         }
         else
         {
-          scanFiltered(first, bc,
+          scanFiltered(
+            first, bc,
             [&](int64_t jj) { return Int4(load4(f + jj) - 2.0f * load4(srow + jj) <= bound); },
             [&](int64_t jj) { return f[jj] - 2.0f * srow[jj] <= bound; }, hit);
         }
@@ -519,15 +525,20 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
             if (cosine)
             {
               const float c = -factor[q];
-              scanFiltered(first, c1,
-                [&](int64_t jj) { return Int4(load4(srow + jj) * c * load4(f + jj) <= load4(bounds + jj)); },
+              scanFiltered(
+                first, c1,
+                [&](int64_t jj) {
+                  return Int4(load4(srow + jj) * c * load4(f + jj) <= load4(bounds + jj));
+                },
                 [&](int64_t jj) { return srow[jj] * c * f[jj] <= bounds[jj]; }, hit);
             }
             else
             {
               const float fq = factor[q];
-              scanFiltered(first, c1,
-                [&](int64_t jj) { return Int4(fq - 2.0f * load4(srow + jj) <= load4(bounds + jj)); },
+              scanFiltered(
+                first, c1,
+                [&](
+                  int64_t jj) { return Int4(fq - 2.0f * load4(srow + jj) <= load4(bounds + jj)); },
                 [&](int64_t jj) { return fq - 2.0f * srow[jj] <= bounds[jj]; }, hit);
             }
           }
@@ -567,7 +578,8 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
         const double keep = heap[static_cast<std::size_t>(k) - 1].first + 2.0 * error;
         exact.clear();
         const float* x = points.row(q);
-        for (std::size_t c = 0; c < used && (c < static_cast<std::size_t>(k) || !(heap[c].first > keep)); ++c)
+        for (std::size_t c = 0;
+             c < used && (c < static_cast<std::size_t>(k) || !(heap[c].first > keep)); ++c)
         {
           const int64_t j = heap[c].second;
           exact.emplace_back(
@@ -653,8 +665,8 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   }
 
   reportProgress(options.progress, 0.0);
-  flann::Matrix<float> dataset(const_cast<float*>(base), static_cast<std::size_t>(n),
-    static_cast<std::size_t>(d));
+  flann::Matrix<float> dataset(
+    const_cast<float*>(base), static_cast<std::size_t>(n), static_cast<std::size_t>(d));
   flann::seed_random(options.flann.seed);
   flann::Index<flann::L2<float>> index(dataset, flann::KDTreeIndexParams(options.flann.trees));
   index.buildIndex();
@@ -673,8 +685,8 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
       const std::size_t count = static_cast<std::size_t>(end - begin);
       std::vector<std::size_t> ids(count * static_cast<std::size_t>(fetch));
       std::vector<float> dists(count * static_cast<std::size_t>(fetch));
-      flann::Matrix<float> queries(const_cast<float*>(base + begin * d), count,
-        static_cast<std::size_t>(d));
+      flann::Matrix<float> queries(
+        const_cast<float*>(base + begin * d), count, static_cast<std::size_t>(d));
       flann::Matrix<std::size_t> idMatrix(ids.data(), count, static_cast<std::size_t>(fetch));
       flann::Matrix<float> distMatrix(dists.data(), count, static_cast<std::size_t>(fetch));
       index.knnSearch(queries, idMatrix, distMatrix, static_cast<std::size_t>(fetch), searchParams);
@@ -689,7 +701,8 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
           continue;
         }
         exact.clear();
-        const std::size_t* row = ids.data() + static_cast<std::size_t>(q - begin) * static_cast<std::size_t>(fetch);
+        const std::size_t* row =
+          ids.data() + static_cast<std::size_t>(q - begin) * static_cast<std::size_t>(fetch);
         for (int64_t c = 0; c < fetch; ++c)
         {
           const std::size_t j = row[c];
@@ -716,7 +729,8 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
         }
       }
     });
-    reportProgress(options.progress, 0.1 + 0.9 * static_cast<double>(ce - queryBegin) / static_cast<double>(nq));
+    reportProgress(
+      options.progress, 0.1 + 0.9 * static_cast<double>(ce - queryBegin) / static_cast<double>(nq));
   }
 }
 #endif
@@ -790,7 +804,8 @@ void requireFiniteRows(const FeatureMatrix& points, const std::string& what)
 
 double vectorDistance(const float* a, const float* b, int64_t cols, DistanceMetric metric)
 {
-  return exactDistance(a, b, cols, std::sqrt(squaredNorm(a, cols)), std::sqrt(squaredNorm(b, cols)), metric);
+  return exactDistance(
+    a, b, cols, std::sqrt(squaredNorm(a, cols)), std::sqrt(squaredNorm(b, cols)), metric);
 }
 
 KnnResult computeKnn(const FeatureMatrix& points, const KnnOptions& options)
@@ -798,13 +813,13 @@ KnnResult computeKnn(const FeatureMatrix& points, const KnnOptions& options)
   return computeKnn(points, 0, points.rows, options);
 }
 
-KnnResult computeKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
-  const KnnOptions& options)
+KnnResult computeKnn(
+  const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd, const KnnOptions& options)
 {
   if (options.k < 1)
   {
-    throw ModelError("The number of neighbours K must be at least 1 (it is " +
-      std::to_string(options.k) + ").");
+    throw ModelError(
+      "The number of neighbours K must be at least 1 (it is " + std::to_string(options.k) + ").");
   }
   if (points.rows < 0 || points.cols < 0 || (points.rows > 0 && points.cols == 0) ||
     (points.rows > 0 && points.data == nullptr))
@@ -824,7 +839,8 @@ KnnResult computeKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t qu
   result.firstRow = queryBegin;
   result.rows = queryEnd - queryBegin;
   result.k = static_cast<int>(std::min<int64_t>(options.k, std::max<int64_t>(0, points.rows - 1)));
-  const std::size_t size = static_cast<std::size_t>(result.rows) * static_cast<std::size_t>(result.k);
+  const std::size_t size =
+    static_cast<std::size_t>(result.rows) * static_cast<std::size_t>(result.k);
   result.indices.assign(size, -1);
   result.distances.assign(size, std::numeric_limits<float>::quiet_NaN());
   if (result.rows == 0 || result.k == 0)

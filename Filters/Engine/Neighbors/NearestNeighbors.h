@@ -93,8 +93,8 @@ struct FeatureMatrix
 /// that size; FLANN is kept for low dimensions and larger sets.
 struct FlannParameters
 {
-  int trees = 8;       // number of randomized kd-trees (4..16 sensible)
-  int checks = 1024;   // leaves visited per query: higher = better recall, slower
+  int trees = 8;         // number of randomized kd-trees (4..16 sensible)
+  int checks = 1024;     // leaves visited per query: higher = better recall, slower
   unsigned int seed = 0; // seed of the tree randomisation (reproducible results)
 };
 
@@ -134,8 +134,8 @@ struct KnnResult
 /// among all rows of `points`, self excluded (see the conventions above).
 /// Throws ModelError on invalid input (NaN/Inf rows, k < 1, bad range) and
 /// Aborted when the progress callback returns false.
-KnnResult computeKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
-  const KnnOptions& options);
+KnnResult computeKnn(
+  const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd, const KnnOptions& options);
 
 /// Same for all rows.
 KnnResult computeKnn(const FeatureMatrix& points, const KnnOptions& options);

@@ -12,8 +12,8 @@ namespace dualembed
 namespace engine
 {
 
-PredictionScoreResult computePredictionOutlierScore(const FeatureMatrix& probabilities,
-  const int32_t* labels, const PredictionScoreOptions& options)
+PredictionScoreResult computePredictionOutlierScore(
+  const FeatureMatrix& probabilities, const int32_t* labels, const PredictionScoreOptions& options)
 {
   PredictionScoreResult result;
   const int64_t n = probabilities.rows;
@@ -41,8 +41,9 @@ PredictionScoreResult computePredictionOutlierScore(const FeatureMatrix& probabi
   if (outOfRange > 0)
   {
     std::ostringstream message;
-    message << outOfRange << " of " << n << " rows of the probabilities have values outside "
-            << "[0, 1]; select an array of class probabilities (e.g. probs_<tag>, not logits_<tag>).";
+    message
+      << outOfRange << " of " << n << " rows of the probabilities have values outside "
+      << "[0, 1]; select an array of class probabilities (e.g. probs_<tag>, not logits_<tag>).";
     throw ModelError(message.str());
   }
   if (labels)
@@ -92,7 +93,8 @@ PredictionScoreResult computePredictionOutlierScore(const FeatureMatrix& probabi
     thresholds.resize(k);
     for (std::size_t j = 0; j < k; ++j)
     {
-      const double threshold = count[j] > 0 ? sum[j] / static_cast<double>(count[j]) : 2.0 * maxProbability;
+      const double threshold =
+        count[j] > 0 ? sum[j] / static_cast<double>(count[j]) : 2.0 * maxProbability;
       thresholds[j] = std::max(threshold, 2e-6); // CONFIDENT_THRESHOLDS_LOWER_BOUND
     }
   }

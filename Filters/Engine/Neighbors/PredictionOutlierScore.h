@@ -40,8 +40,8 @@ struct PredictionScoreOptions
 
 struct PredictionScoreResult
 {
-  std::vector<float> oodScore;     // ood_pred_score_<X>
-  std::vector<float> labelQuality; // label_quality_<X> (empty without labels)
+  std::vector<float> oodScore;             // ood_pred_score_<X>
+  std::vector<float> labelQuality;         // label_quality_<X> (empty without labels)
   std::vector<double> confidentThresholds; // per class (empty without adjustment)
 };
 

@@ -6,9 +6,9 @@
 #include "EngineError.h"
 #include "ProjectionInternal.h"
 
-#include <ATen/core/grad_mode.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <chrono>
@@ -54,7 +54,8 @@ void validate(const std::vector<FeatureMatrix>& steps, const AlignedProjectionOp
   {
     if (steps[t].rows != steps[0].rows)
     {
-      throw ModelError("An aligned projection needs the same samples in every time step: step 0 has " +
+      throw ModelError(
+        "An aligned projection needs the same samples in every time step: step 0 has " +
         std::to_string(steps[0].rows) + " rows, step " + std::to_string(t) + " has " +
         std::to_string(steps[t].rows) + ".");
     }
@@ -74,7 +75,8 @@ void validate(const std::vector<FeatureMatrix>& steps, const AlignedProjectionOp
 
 /// Jaccard index of the column sets of row i in two CSR graphs (sorted
 /// columns); 1 when both are empty (umap-learn's convention).
-float neighbourhoodOverlap(const projection::UmapGraph& g, const projection::UmapGraph& h, int64_t i)
+float neighbourhoodOverlap(
+  const projection::UmapGraph& g, const projection::UmapGraph& h, int64_t i)
 {
   int64_t a = g.rowPtr[i], ae = g.rowPtr[i + 1], b = h.rowPtr[i], be = h.rowPtr[i + 1];
   const int64_t sizes = (ae - a) + (be - b);
@@ -135,15 +137,16 @@ AlignedProjectionResult alignedPca(
   for (int64_t t = 0; t < count; ++t)
   {
     ProjectionOptions po = o.projection;
-    po.progress = ProgressRange(o.projection.progress, static_cast<double>(t) / count,
-      static_cast<double>(t + 1) / count).sub();
+    po.progress = ProgressRange(
+      o.projection.progress, static_cast<double>(t) / count, static_cast<double>(t + 1) / count)
+                    .sub();
     r.steps.push_back(computeEmbeddingProjection(steps[t], po));
     if (t > 0)
     {
       const auto p0 = Clock::now();
       ProjectionResult& s = r.steps.back();
-      s.coordinates = procrustesAlign(r.steps[t - 1].coordinates.data(), s.coordinates.data(),
-        s.rows, s.dimensions);
+      s.coordinates = procrustesAlign(
+        r.steps[t - 1].coordinates.data(), s.coordinates.data(), s.rows, s.dimensions);
       s.initUsed = "none (Procrustes-aligned onto step " + std::to_string(t - 1) + ")";
       procrustesSeconds += secondsSince(p0);
     }
@@ -165,7 +168,7 @@ AlignedProjectionResult alignedUmap(
   const int64_t n = steps[0].rows;
   const ProjectionOptions& po = o.projection;
   const int dims = po.dimensions;
-  const int k = po.neighbors - 1; // umap-learn counts the sample itself
+  const int k = po.neighbors - 1;                     // umap-learn counts the sample itself
   const int epochs = po.epochs > 0 ? po.epochs : 200; // AlignedUMAP's default
   const ProgressRange all(po.progress, 0.0, 1.0);
   all.report(0.0);
@@ -179,8 +182,7 @@ AlignedProjectionResult alignedUmap(
   double initSeconds = 0.0;
   for (int64_t t = 0; t < count; ++t)
   {
-    const ProgressRange stepRange(
-      po.progress, graphsEnd * t / count, graphsEnd * (t + 1) / count);
+    const ProgressRange stepRange(po.progress, graphsEnd * t / count, graphsEnd * (t + 1) / count);
     ProjectionResult& diag = r.steps[t];
     diag.rows = n;
     diag.dimensions = dims;
@@ -202,8 +204,7 @@ AlignedProjectionResult alignedUmap(
     stageStart = Clock::now();
     if (t == 0 || o.init == AlignedInit::Procrustes)
     {
-      const projection::InitProvider pcaInit =
-        projection::makePcaInit(steps[t], ns, dims, po.seed);
+      const projection::InitProvider pcaInit = projection::makePcaInit(steps[t], ns, dims, po.seed);
       layouts[t] = projection::umapInitialLayout(
         pruned[t], po, pcaInit, diag, ProgressRange(stepRange.sub(), 0.8, 1.0));
       if (t > 0)
@@ -286,8 +287,8 @@ AlignedProjectionResult alignedUmap(
   const auto ab = findAbParams(po.spread, po.minDist);
   const double lr = po.learningRate > 0 ? po.learningRate : 1.0;
   projection::optimizeAlignedUmapLayouts(layoutSteps, dims, epochs, static_cast<float>(ab.first),
-    static_cast<float>(ab.second), static_cast<float>(po.repulsionStrength),
-    static_cast<float>(lr), po.negativeSampleRate, po.seed, ProgressRange(po.progress, weightsEnd, 1.0));
+    static_cast<float>(ab.second), static_cast<float>(po.repulsionStrength), static_cast<float>(lr),
+    po.negativeSampleRate, po.seed, ProgressRange(po.progress, weightsEnd, 1.0));
   r.stageSeconds.emplace_back("umap_sgd", secondsSince(stageStart));
   for (int64_t t = 0; t < count; ++t)
   {
@@ -337,8 +338,10 @@ std::vector<float> procrustesAlign(
     throw ModelError("Procrustes alignment needs two non-empty layouts of the same shape.");
   }
   at::NoGradGuard noGrad;
-  at::Tensor a = at::from_blob(const_cast<float*>(reference), { rows, dims }, at::kFloat).to(at::kDouble);
-  at::Tensor m = at::from_blob(const_cast<float*>(moving), { rows, dims }, at::kFloat).to(at::kDouble);
+  at::Tensor a =
+    at::from_blob(const_cast<float*>(reference), { rows, dims }, at::kFloat).to(at::kDouble);
+  at::Tensor m =
+    at::from_blob(const_cast<float*>(moving), { rows, dims }, at::kFloat).to(at::kDouble);
   const at::Tensor meanA = a.mean(0, true), meanM = m.mean(0, true);
   a = a - meanA;
   m = m - meanM;

@@ -79,7 +79,8 @@ namespace engine
 
 enum class AlignedInit
 {
-  Procrustes, // each step's own initial layout, Procrustes-aligned onto its predecessor's (umap-learn's fit)
+  Procrustes, // each step's own initial layout, Procrustes-aligned onto its predecessor's
+              // (umap-learn's fit)
   Previous    // each step starts from its predecessor's initial layout (umap-learn's update)
 };
 

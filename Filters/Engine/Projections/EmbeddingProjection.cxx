@@ -3,9 +3,9 @@
 #include "EngineError.h"
 #include "ProjectionInternal.h"
 
-#include <ATen/core/grad_mode.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <chrono>
@@ -189,8 +189,8 @@ NeighborStep computeNeighbors(const FeatureMatrix& features, int k, DistanceMetr
   step.reduced = std::move(pca.coordinates);
   step.components = components;
   const FeatureMatrix reduced{ step.reduced.data(), n, components };
-  const int candidates = static_cast<int>(
-    std::min<int64_t>(n - 1, static_cast<int64_t>(k) + std::min(k, 15)));
+  const int candidates =
+    static_cast<int>(std::min<int64_t>(n - 1, static_cast<int64_t>(k) + std::min(k, 15)));
   knnOptions.k = candidates;
   knnOptions.metric = DistanceMetric::Euclidean;
   knnOptions.progress = ProgressRange(progress.sub(), 0.15, 0.9).sub();
@@ -220,14 +220,15 @@ NeighborStep computeNeighbors(const FeatureMatrix& features, int k, DistanceMetr
     }
   });
   progress.report(1.0);
-  what << " on " << components << " PCA components (" << candidates
-       << " candidates), re-ranked in " << d << "-D " << metricName(metric);
+  what << " on " << components << " PCA components (" << candidates << " candidates), re-ranked in "
+       << d << "-D " << metricName(metric);
   diag.neighborsUsed = what.str();
   diag.neighborPcaComponents = components;
   return step;
 }
 
-InitProvider makePcaInit(const FeatureMatrix& features, const NeighborStep& step, int dims, uint64_t seed)
+InitProvider makePcaInit(
+  const FeatureMatrix& features, const NeighborStep& step, int dims, uint64_t seed)
 {
   return [&features, &step, dims, seed]() {
     if (step.components >= dims)
@@ -250,8 +251,8 @@ void validateProjectionInput(const FeatureMatrix& features, const ProjectionOpti
 {
   if (o.dimensions != 2 && o.dimensions != 3)
   {
-    throw ModelError("Projections have 2 or 3 dimensions; " + std::to_string(o.dimensions) +
-      " were asked for.");
+    throw ModelError(
+      "Projections have 2 or 3 dimensions; " + std::to_string(o.dimensions) + " were asked for.");
   }
   if (!features.data || features.rows < 1 || features.cols < 1)
   {
@@ -287,7 +288,8 @@ void validateProjectionInput(const FeatureMatrix& features, const ProjectionOpti
       {
         std::ostringstream s;
         s << "t-SNE needs 0 < Perplexity < number of samples (as scikit-learn); Perplexity is "
-          << o.perplexity << " and the input has " << n << " samples. Lower the perplexity or add samples.";
+          << o.perplexity << " and the input has " << n
+          << " samples. Lower the perplexity or add samples.";
         throw ModelError(s.str());
       }
       if (features.rows < 2)
@@ -371,8 +373,8 @@ ProjectionResult computeEmbeddingProjection(
   }
   else
   {
-    k = static_cast<int>(std::min<int64_t>(
-      features.rows - 1, static_cast<int64_t>(3.0 * options.perplexity + 1.0)));
+    k = static_cast<int>(
+      std::min<int64_t>(features.rows - 1, static_cast<int64_t>(3.0 * options.perplexity + 1.0)));
   }
   const double knnEnd = 0.3;
   NeighborStep step = projection::computeNeighbors(
@@ -442,13 +444,15 @@ double trustworthiness(const FeatureMatrix& original, const float* embedded, int
   at::Tensor x = at::from_blob(const_cast<float*>(original.data), { n, original.cols }, at::kFloat)
                    .to(at::kDouble);
   at::Tensor norms = (x * x).sum(1);
-  const int64_t block = std::max<int64_t>(1, std::min<int64_t>(n, 4000000 / std::max<int64_t>(n, 1)));
+  const int64_t block =
+    std::max<int64_t>(1, std::min<int64_t>(n, 4000000 / std::max<int64_t>(n, 1)));
   double penalty = 0.0;
   for (int64_t b0 = 0; b0 < n; b0 += block)
   {
     const int64_t b1 = std::min(n, b0 + block);
     at::Tensor dist = (norms.slice(0, b0, b1).unsqueeze(1) + norms.unsqueeze(0) -
-      2.0 * at::matmul(x.slice(0, b0, b1), x.t())).contiguous();
+      2.0 * at::matmul(x.slice(0, b0, b1), x.t()))
+                        .contiguous();
     const double* dd = dist.data_ptr<double>();
     std::vector<double> partial(b1 - b0, 0.0);
     at::parallel_for(b0, b1, 16, [&](int64_t begin, int64_t end) {

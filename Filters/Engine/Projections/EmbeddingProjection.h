@@ -133,10 +133,11 @@ struct ProjectionResult
   int dimensions = 0;
 
   // Diagnostics.
-  std::string initUsed;      // "spectral", "pca", "random", "pca (graph has 3 components)", ...
-  std::string neighborsUsed; // e.g. "exact kNN (k=14) on 50 PCA components, re-ranked in 784-D euclidean"
+  std::string initUsed; // "spectral", "pca", "random", "pca (graph has 3 components)", ...
+  std::string
+    neighborsUsed; // e.g. "exact kNN (k=14) on 50 PCA components, re-ranked in 784-D euclidean"
   int neighborPcaComponents = 0;
-  int epochs = 0;         // UMAP epochs / t-SNE iterations run
+  int epochs = 0; // UMAP epochs / t-SNE iterations run
   double learningRate = 0.0;
   double a = 0.0, b = 0.0; // UMAP curve parameters
   int64_t graphEdges = 0;  // UMAP: directed edges after pruning; t-SNE: nonzeros of P

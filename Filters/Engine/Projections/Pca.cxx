@@ -3,9 +3,9 @@
 
 #include "FloatGemm.h"
 
-#include <ATen/core/grad_mode.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <cmath>
@@ -69,13 +69,15 @@ PcaResult computePca(const FeatureMatrix& points, int components)
   const double denom = static_cast<double>(std::max<int64_t>(n - 1, 1));
   if (d <= n)
   {
-    at::Tensor cov = (useDouble ? at::matmul(x.t(), x) : floatProduct(x, true, x)).to(at::kDouble) / denom;
+    at::Tensor cov =
+      (useDouble ? at::matmul(x.t(), x) : floatProduct(x, true, x)).to(at::kDouble) / denom;
     total = cov.diagonal().sum().item<double>();
     auto eig = at::linalg_eigh(cov);
     values = std::get<0>(eig).flip(0).slice(0, 0, components);
     vectors = std::get<1>(eig).flip(1).slice(1, 0, components).contiguous();
-    coords = (useDouble ? at::matmul(x, vectors) : floatProduct(x, false, vectors.to(type).contiguous()))
-               .to(at::kDouble);
+    coords =
+      (useDouble ? at::matmul(x, vectors) : floatProduct(x, false, vectors.to(type).contiguous()))
+        .to(at::kDouble);
   }
   else
   {
@@ -99,7 +101,8 @@ PcaResult computePca(const FeatureMatrix& points, int components)
   result.components = components;
   result.coordinates.assign(coords.data_ptr<float>(), coords.data_ptr<float>() + n * components);
   values = values.contiguous();
-  result.explainedVariance.assign(values.data_ptr<double>(), values.data_ptr<double>() + components);
+  result.explainedVariance.assign(
+    values.data_ptr<double>(), values.data_ptr<double>() + components);
   result.totalVariance = total;
   return result;
 }

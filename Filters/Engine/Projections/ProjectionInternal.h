@@ -136,7 +136,8 @@ using InitProvider = std::function<std::vector<float>()>;
 /// PCA coordinates for initialisations: the first components of the
 /// neighbour search's PCA when there was one, else a PCA of the input.
 /// Keeps references to `features` and `step`.
-InitProvider makePcaInit(const FeatureMatrix& features, const NeighborStep& step, int dims, uint64_t seed);
+InitProvider makePcaInit(
+  const FeatureMatrix& features, const NeighborStep& step, int dims, uint64_t seed);
 
 /// ModelError for input computeEmbeddingProjection refuses (dimensions,
 /// empty or non-finite input, too few rows for the method's parameters).
@@ -202,8 +203,8 @@ void optimizeAlignedUmapLayouts(std::vector<AlignedLayoutStep>& steps, int dims,
 
 /// t-SNE layout from the kNN graph (distances as computed by computeKnn).
 std::vector<float> runTsne(const KnnResult& knn, DistanceMetric metric,
-  const ProjectionOptions& options, const InitProvider& pcaInit,
-  ProjectionResult& diagnostics, const ProgressRange& progress);
+  const ProjectionOptions& options, const InitProvider& pcaInit, ProjectionResult& diagnostics,
+  const ProgressRange& progress);
 
 } // namespace projection
 } // namespace engine

@@ -98,9 +98,8 @@ SparseP jointP(const std::vector<double>& cond, const KnnResult& knn)
       entries.push_back({ c, static_cast<int32_t>(i), cond[i * k + j] });
     }
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) {
-    return x.row != y.row ? x.row < y.row : x.col < y.col;
-  });
+  std::sort(entries.begin(), entries.end(),
+    [](const Entry& x, const Entry& y) { return x.row != y.row ? x.row < y.row : x.col < y.col; });
   SparseP p;
   p.rowPtr.assign(static_cast<size_t>(n + 1), 0);
   double total = 0.0;
@@ -108,7 +107,8 @@ SparseP jointP(const std::vector<double>& cond, const KnnResult& knn)
   {
     double v = 0.0;
     size_t f = e;
-    while (f < entries.size() && entries[f].row == entries[e].row && entries[f].col == entries[e].col)
+    while (
+      f < entries.size() && entries[f].row == entries[e].row && entries[f].col == entries[e].col)
     {
       v += entries[f].v;
       ++f;
@@ -226,7 +226,7 @@ public:
         for (int d = 0; d < DIM; ++d)
         {
           const double t = node.com[d] < lo[d] ? lo[d] - node.com[d]
-            : (node.com[d] > hi[d] ? node.com[d] - hi[d] : 0.0);
+                                               : (node.com[d] > hi[d] ? node.com[d] - hi[d] : 0.0);
           d2 += t * t;
         }
         take = node.maxWidth2 < theta2 * d2;
@@ -354,8 +354,8 @@ private:
 /// sum w q dx, sum w q dy } with q = 1 / (1 + d2) (dof 1), w = count q, and
 /// w = 0 for the point itself or exact duplicates (|dx|, |dy| <= 1e-6, as
 /// scikit-learn). Separate functions so that the loops are vectorised.
-__attribute__((noinline)) void repulsion2(const float* cx, const float* cy, const float* cnt,
-  int64_t m, float x, float y, float* out)
+__attribute__((noinline)) void repulsion2(
+  const float* cx, const float* cy, const float* cnt, int64_t m, float x, float y, float* out)
 {
   float sq = 0.0f, fx = 0.0f, fy = 0.0f;
 #pragma omp simd reduction(+ : sq, fx, fy)
@@ -565,9 +565,8 @@ std::vector<float> optimize(const SparseP& P, std::vector<double> y, int64_t n,
 
 } // namespace
 
-std::vector<float> runTsne(const KnnResult& knn, DistanceMetric metric,
-  const ProjectionOptions& o, const InitProvider& pcaInit, ProjectionResult& diag,
-  const ProgressRange& progress)
+std::vector<float> runTsne(const KnnResult& knn, DistanceMetric metric, const ProjectionOptions& o,
+  const InitProvider& pcaInit, ProjectionResult& diag, const ProgressRange& progress)
 {
   const int64_t n = knn.rows;
   const int k = knn.k;
@@ -585,7 +584,8 @@ std::vector<float> runTsne(const KnnResult& knn, DistanceMetric metric,
   progress.report(0.02);
 
   std::vector<double> y(static_cast<size_t>(n * dims));
-  const ProjectionInit choice = o.init == ProjectionInit::Random ? ProjectionInit::Random : ProjectionInit::Pca;
+  const ProjectionInit choice =
+    o.init == ProjectionInit::Random ? ProjectionInit::Random : ProjectionInit::Pca;
   if (choice == ProjectionInit::Pca)
   {
     const std::vector<float> p = pcaInit();
@@ -617,8 +617,9 @@ std::vector<float> runTsne(const KnnResult& knn, DistanceMetric metric,
     diag.initUsed = "random";
   }
   const int iterations = o.epochs > 0 ? o.epochs : 1000;
-  const double lr = o.learningRate > 0 ? o.learningRate
-                                       : std::max(static_cast<double>(n) / o.earlyExaggeration / 4.0, 50.0);
+  const double lr = o.learningRate > 0
+    ? o.learningRate
+    : std::max(static_cast<double>(n) / o.earlyExaggeration / 4.0, 50.0);
   diag.learningRate = lr;
   const ProgressRange gd(progress.sub(), 0.02, 1.0);
   int run = 0;

@@ -2,9 +2,9 @@
 // the deviations).
 #include "ProjectionInternal.h"
 
-#include <ATen/core/grad_mode.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,8 +30,8 @@ using Graph = UmapGraph; // symmetric, CSR, both directions stored
 Graph fuzzySimplicialSet(const KnnResult& knn, const ProjectionOptions& o)
 {
   const int64_t n = knn.rows;
-  const int k = knn.k;            // neighbours besides the sample itself
-  const int width = k + 1;        // umap-learn's n_neighbors columns
+  const int k = knn.k;     // neighbours besides the sample itself
+  const int width = k + 1; // umap-learn's n_neighbors columns
   const double target = std::log2(static_cast<double>(width)); // bandwidth 1
   const double tolerance = 1e-5, minScale = 1e-3;
   double meanAll = 0.0;
@@ -145,7 +145,8 @@ Graph fuzzySimplicialSet(const KnnResult& knn, const ProjectionOptions& o)
     }
   }
   std::sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) {
-    return x.row != y.row ? x.row < y.row : (x.col != y.col ? x.col < y.col : x.transposed < y.transposed);
+    return x.row != y.row ? x.row < y.row
+                          : (x.col != y.col ? x.col < y.col : x.transposed < y.transposed);
   });
   Graph g;
   g.n = n;
@@ -155,7 +156,8 @@ Graph fuzzySimplicialSet(const KnnResult& knn, const ProjectionOptions& o)
   {
     double p = 0.0, t = 0.0;
     size_t f = e;
-    while (f < entries.size() && entries[f].row == entries[e].row && entries[f].col == entries[e].col)
+    while (
+      f < entries.size() && entries[f].row == entries[e].row && entries[f].col == entries[e].col)
     {
       (entries[f].transposed ? t : p) = entries[f].w;
       ++f;
@@ -644,9 +646,8 @@ DUALEMBED_ALWAYS_INLINE void layoutBlockBody(
       // power and one division for all; the negatives are then evaluated
       // at the position of `current` before its attractive move instead of
       // after it, a step of at most 4 alpha).
-      const int pending = s.negativeRate > 0
-        ? static_cast<int>((en - s.nextNegative[e]) / s.perNegative[e])
-        : 0;
+      const int pending =
+        s.negativeRate > 0 ? static_cast<int>((en - s.nextNegative[e]) / s.perNegative[e]) : 0;
       if (pending <= 7)
       {
         const float* p[8];
@@ -770,9 +771,8 @@ DUALEMBED_ALWAYS_INLINE void layoutBlockBody(
       }
     }
     s.nextSample[e] += s.perSample[e];
-    const int negatives = s.negativeRate > 0
-      ? static_cast<int>((en - s.nextNegative[e]) / s.perNegative[e])
-      : 0;
+    const int negatives =
+      s.negativeRate > 0 ? static_cast<int>((en - s.nextNegative[e]) / s.perNegative[e]) : 0;
     // Negative samples, all evaluated at the same position of `current`
     // and applied together (umap-learn applies each before the next:
     // the serial dependency made the loop latency-bound, 4x slower),
@@ -903,7 +903,8 @@ LayoutState makeLayoutState(EdgeSchedule& s, const Graph& g, float* embedding,
 /// mixes m in (step 0 has the streams of plain UMAP).
 Random blockStream(uint64_t seed, int64_t c, int64_t step)
 {
-  const uint64_t base = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL * static_cast<uint64_t>(c + 1);
+  const uint64_t base =
+    seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL * static_cast<uint64_t>(c + 1);
   return Random(step == 0 ? base : base ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(step)));
 }
 
@@ -928,7 +929,8 @@ void optimizeLayout(float* embedding, const Graph& g, int epochs, float a, float
   {
     rngs.push_back(blockStream(seed, c, 0));
   }
-  const int threads = static_cast<int>(std::min<int64_t>(blocks, std::max(1, at::get_num_threads())));
+  const int threads =
+    static_cast<int>(std::min<int64_t>(blocks, std::max(1, at::get_num_threads())));
   // With several threads the negative samples are read from a copy of the
   // embedding taken at the start of each epoch: the threads' random reads of
   // the live array hit cache lines the other threads had just written
@@ -981,7 +983,8 @@ void optimizeAligned(std::vector<AlignedLayoutStep>& steps, int epochs, float a,
     blocks[m] = std::max<int64_t>(1, std::min<int64_t>(edges[m], 256));
     maxBlocks = std::max(maxBlocks, blocks[m]);
   }
-  const int threads = static_cast<int>(std::min<int64_t>(maxBlocks * count, std::max(1, at::get_num_threads())));
+  const int threads =
+    static_cast<int>(std::min<int64_t>(maxBlocks * count, std::max(1, at::get_num_threads())));
   std::vector<std::vector<Random>> rngs(count);
   std::vector<std::vector<float>> snapshots(count);
   std::vector<LayoutState> states;
@@ -998,7 +1001,8 @@ void optimizeAligned(std::vector<AlignedLayoutStep>& steps, int epochs, float a,
       snapshots[m].resize(static_cast<size_t>(g.n * DIM));
     }
     states.push_back(makeLayoutState(schedules[m], g, steps[m].embedding,
-      threads > 1 ? snapshots[m].data() : steps[m].embedding, a, b, gamma, initialAlpha, negativeRate));
+      threads > 1 ? snapshots[m].data() : steps[m].embedding, a, b, gamma, initialAlpha,
+      negativeRate));
     pulls[m].positions = steps[m].positions.data();
     pulls[m].coefficients = steps[m].coefficients.data();
     pulls[m].count = static_cast<int>(steps[m].positions.size());
@@ -1043,7 +1047,8 @@ void optimizeAligned(std::vector<AlignedLayoutStep>& steps, int epochs, float a,
           rngs[m][c]);
       }
     });
-    const float alpha = initialAlpha * (1.0f - static_cast<float>(epoch) / static_cast<float>(epochs));
+    const float alpha =
+      initialAlpha * (1.0f - static_cast<float>(epoch) / static_cast<float>(epochs));
     for (auto& st : states)
     {
       st.alpha = alpha;
@@ -1079,11 +1084,13 @@ void optimizeUmapLayout(float* embedding, int dims, const UmapGraph& g, int epoc
 {
   if (dims == 2)
   {
-    optimizeLayout<2>(embedding, g, epochs, a, b, gamma, initialAlpha, negativeRate, seed, progress);
+    optimizeLayout<2>(
+      embedding, g, epochs, a, b, gamma, initialAlpha, negativeRate, seed, progress);
   }
   else
   {
-    optimizeLayout<3>(embedding, g, epochs, a, b, gamma, initialAlpha, negativeRate, seed, progress);
+    optimizeLayout<3>(
+      embedding, g, epochs, a, b, gamma, initialAlpha, negativeRate, seed, progress);
   }
 }
 
@@ -1214,8 +1221,8 @@ std::vector<float> runUmap(const KnnResult& knn, const ProjectionOptions& o,
   diag.learningRate = lr;
   const ProgressRange sgd(progress.sub(), 0.1, 1.0);
   optimizeUmapLayout(embedding.data(), dims, g, epochs, static_cast<float>(ab.first),
-    static_cast<float>(ab.second), static_cast<float>(o.repulsionStrength),
-    static_cast<float>(lr), o.negativeSampleRate, o.seed, sgd);
+    static_cast<float>(ab.second), static_cast<float>(o.repulsionStrength), static_cast<float>(lr),
+    o.negativeSampleRate, o.seed, sgd);
   endStage("umap_sgd");
   return embedding;
 }
