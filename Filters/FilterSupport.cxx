@@ -1,7 +1,7 @@
 #include "FilterSupport.h"
 
 #include "EngineError.h"
-#include "ImageEmbedding.h" // engine::setEngineThreads
+#include "EngineThreads.h" // engine::setEngineThreads
 
 #include "vtkAlgorithm.h"
 #include "vtkDataArray.h"

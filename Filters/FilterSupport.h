@@ -5,8 +5,8 @@
 #define FilterSupport_h
 
 #ifndef __VTK_WRAP__
-#include "EmptyOnFailure.h"   // emptyOnFailure, isEmptyInput (shared with the readers)
-#include "NearestNeighbors.h" // engine::FeatureMatrix, engine::ProgressCallback
+#include "EmptyOnFailure.h" // emptyOnFailure, isEmptyInput (shared with the readers)
+#include "EngineTypes.h"    // engine::FeatureMatrix, engine::ProgressCallback
 #include "SampleExchange.h"
 #include "vtkSampleArrays.h" // ArrayRole
 

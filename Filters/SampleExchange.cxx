@@ -1,6 +1,6 @@
 #include "SampleExchange.h"
 
-#include "ImageEmbedding.h" // engine::usableCores
+#include "EngineThreads.h" // engine::usableCores
 
 #include "vtkAppendPolyData.h"
 #include "vtkCommunicator.h"

@@ -2,8 +2,8 @@
 
 #include "AlignedProjection.h"
 #include "EmbeddingProjection.h"
+#include "EngineThreads.h" // engine::setEngineThreads
 #include "FilterSupport.h"
-#include "ImageEmbedding.h" // engine::setEngineThreads
 #include "TemporalSeries.h"
 
 #include "vtkDataObject.h"

@@ -11,7 +11,7 @@
 // line: seconds (the score computation only), peak RSS, the GEMM of the
 // exact method and the BLAS that LibTorch runs on.
 #include "EmbeddingOutlierScore.h"
-#include "ImageEmbedding.h" // engineLoopThreads
+#include "EngineThreads.h" // engineLoopThreads
 #include "NearestNeighbors.h"
 #include "NpyReader.h"
 

@@ -7,7 +7,7 @@
 // Prints one JSON line with the time and the diagnostics.
 #include "EmbeddingProjection.h"
 #include "EngineError.h"
-#include "ImageEmbedding.h" // engineLoopThreads
+#include "EngineThreads.h" // engineLoopThreads
 #include "NpyReader.h"
 
 #include <ATen/Parallel.h>

@@ -12,6 +12,8 @@
 #ifndef DualEmbed_Engine_ImageEmbedding_h
 #define DualEmbed_Engine_ImageEmbedding_h
 
+#include "EngineThreads.h"     // setEngineThreads, for the model's users
+#include "EngineTypes.h"       // ProgressCallback
 #include "ImagePreprocessor.h" // ImageView, PreprocessorConfig
 
 #include <ATen/core/Tensor.h>
@@ -151,25 +153,6 @@ struct EmbeddingTargets
 void embedImages(EmbeddingModel& model, ImageSource& images,
   const PreprocessorConfig& preprocessing, std::int64_t batchSize, const EmbeddingTargets& targets,
   const std::function<bool(double)>& progress);
-
-/// Cores this process may run on: its CPU affinity (mpiexec binds each rank
-/// to its share of the cores), else the hardware concurrency; at least 1.
-int usableCores();
-
-/// Sets ATen's intra-op thread count (count <= 0: usableCores()) and
-/// OpenBLAS's thread count when LibTorch runs on OpenBLAS; returns the count
-/// set. ATen starts with 1 thread on Debian's LibTorch.
-int setEngineThreads(int count = 0);
-
-/// Threads that the engine's own parallel loops (at::parallel_for in the
-/// kNN, UMAP and t-SNE code) really get: at::get_num_threads() when the
-/// engine is compiled with OpenMP, 1 when it is not (ATen's parallel_for
-/// then runs every loop on the calling thread).
-int engineLoopThreads();
-
-/// at::get_parallel_info(), the engine's loop threads and the BLAS library
-/// in use, for logs.
-std::string engineRuntimeInfo();
 
 } // namespace engine
 } // namespace dualembed

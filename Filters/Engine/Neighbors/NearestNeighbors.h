@@ -43,6 +43,8 @@
 #ifndef DualEmbed_Engine_NearestNeighbors_h
 #define DualEmbed_Engine_NearestNeighbors_h
 
+#include "EngineTypes.h" // FeatureMatrix, ProgressCallback
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -74,16 +76,6 @@ enum class KnnMethod
   Flann
 };
 
-/// Read-only view of a row-major float32 matrix; the data is not owned.
-struct FeatureMatrix
-{
-  const float* data = nullptr;
-  int64_t rows = 0;
-  int64_t cols = 0;
-
-  const float* row(int64_t i) const { return data + i * cols; }
-};
-
 /// Randomized kd-tree forest parameters of the FLANN method. The defaults
 /// gave recall@10 = 0.974 (cosine) / 0.987 (euclidean) on 3000 Fashion-MNIST
 /// images (784-D); 8 trees / 512 checks gave 0.90 / 0.94, 4 / 128 only
@@ -97,9 +89,6 @@ struct FlannParameters
   int checks = 1024;     // leaves visited per query: higher = better recall, slower
   unsigned int seed = 0; // seed of the tree randomisation (reproducible results)
 };
-
-/// Returns false to abort (then engine::Aborted is thrown).
-using ProgressCallback = std::function<bool(double)>;
 
 struct KnnOptions
 {
