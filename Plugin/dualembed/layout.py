@@ -123,8 +123,9 @@ _highlights = []  # (samples, observer tag, view): what highlight_selection() fo
 
 
 def highlight_selection(view, samples):
-    """Draws the selected samples of `samples` on top of its map in `view`: black dots in a white
-    halo, in front of every other sample, at any density. ParaView draws its own selection colour
+    """Draws the selected samples of `samples` on top of its map in `view`: black dots in front of
+    every other sample, at any density, each in the white halo of ParaView's own (larger) drawing
+    of the selection. ParaView draws its own selection colour
     among the samples, where the neighbours of a dense map hid single samples and most of a small
     selection (and a selected region became a black outline). Follows the selection of `samples`
     (selections linked to it too) from the GUI and from Python; nothing when none."""
