@@ -131,7 +131,7 @@ def highlight_selection(view, samples):
     (selections linked to it too) from the GUI and from Python; nothing when none."""
     # The halo is ParaView's own drawing of the selection, white and larger, among the samples;
     # the dots are one drawing of the selected samples in front of all of them. (A second
-    # drawing for the halo cost 0.1 s per frame when a fine-tuning run plays.)
+    # drawing for the halo cost 0.1-0.2 s per frame when a fine-tuning run plays.)
     shown = simple.GetDisplayProperties(samples, view)
     shown.SelectionColor = [1, 1, 1]
     shown.SelectionPointSize = 15
