@@ -7,7 +7,6 @@
 #include "vtkDoubleArray.h"
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
-#include "vtkInformationVector.h"
 #include "vtkObjectFactory.h"
 #include "vtkTypeInt64Array.h"
 #include "vtkUnsignedCharArray.h"

@@ -5,7 +5,6 @@
 
 #include "vtkDataObject.h"
 #include "vtkFloatArray.h"
-#include "vtkInformationVector.h"
 #include "vtkObjectFactory.h"
 
 #include <cmath>
