@@ -41,6 +41,22 @@ struct vtkEmbeddingProjection::Internals
 
 namespace
 {
+/// The engine's options from the filter's properties (no progress callback).
+engine::ProjectionOptions projectionOptions(vtkEmbeddingProjection* filter)
+{
+  engine::ProjectionOptions options;
+  options.method = static_cast<engine::ProjectionMethod>(filter->GetMethod());
+  options.dimensions = filter->GetDimensions();
+  options.neighbors = filter->GetNumberOfNeighbors();
+  options.minDist = filter->GetMinDist();
+  options.metric = filter->GetMetric() == vtkEmbeddingProjection::METRIC_COSINE
+    ? engine::MetricChoice::Cosine
+    : engine::MetricChoice::Euclidean;
+  options.perplexity = filter->GetPerplexity();
+  options.seed = static_cast<uint64_t>(filter->GetSeed());
+  return options;
+}
+
 /// FNV-1a over the bytes of the values and the options that make the map.
 uint64_t mapKey(const dualembed::SelectedArray& embedding, const engine::ProjectionOptions& options)
 {
@@ -174,15 +190,7 @@ int vtkEmbeddingProjection::Execute(vtkInformation* request, vtkPolyData* input,
     return 1;
   }
 
-  engine::ProjectionOptions options;
-  options.method = static_cast<engine::ProjectionMethod>(this->Method);
-  options.dimensions = dimensions;
-  options.neighbors = this->NumberOfNeighbors;
-  options.minDist = this->MinDist;
-  options.metric =
-    this->Metric == METRIC_COSINE ? engine::MetricChoice::Cosine : engine::MetricChoice::Euclidean;
-  options.perplexity = this->Perplexity;
-  options.seed = static_cast<uint64_t>(this->Seed);
+  engine::ProjectionOptions options = projectionOptions(this);
   options.progress = dualembed::progressReporter(this);
   std::vector<float> allCoordinates; // on the root
   return dualembed::runEngine(
@@ -294,13 +302,7 @@ bool vtkEmbeddingProjection::MakeAlignedMaps(const dualembed::SampleExchange& ex
 {
   Internals& in = *this->Internal;
   engine::AlignedProjectionOptions options;
-  options.projection.method = static_cast<engine::ProjectionMethod>(this->Method);
-  options.projection.dimensions = this->Dimensions;
-  options.projection.neighbors = this->NumberOfNeighbors;
-  options.projection.minDist = this->MinDist;
-  options.projection.metric =
-    this->Metric == METRIC_COSINE ? engine::MetricChoice::Cosine : engine::MetricChoice::Euclidean;
-  options.projection.seed = static_cast<uint64_t>(this->Seed);
+  options.projection = projectionOptions(this);
   const engine::ProgressCallback progress = dualembed::progressReporter(this);
   options.projection.progress = [&progress](double f) { return progress(0.1 + 0.9 * f); };
   options.alignmentRegularisation = this->AlignmentRegularisation;
