@@ -1,0 +1,57 @@
+// Parquet: the input is one file; every leaf of every row group is read.
+#include "Columnar/Table.h"
+#include "FuzzSupport.h"
+#include "ImageDataset.h"
+
+#include <functional>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+  using namespace dualembed;
+  using namespace dualembed::formats::columnar;
+  const auto path = fuzz::scratch() / "input.parquet";
+  fuzz::writeBytes(path, data, size);
+  try
+  {
+    formats::columnar::looksLikeParquet(path.string());
+    auto reader = openParquet(path.string());
+    std::vector<std::vector<std::string>> leaves;
+    std::vector<std::string> names;
+    std::function<void(const Field&)> walk = [&](const Field& field) {
+      names.push_back(field.name);
+      if (field.kind == ValueKind::Struct)
+      {
+        for (const auto& child : field.children)
+        {
+          walk(child);
+        }
+      }
+      else
+      {
+        leaves.push_back(names);
+      }
+      names.pop_back();
+    };
+    for (const auto& field : reader->schema().fields)
+    {
+      walk(field);
+    }
+    for (std::size_t chunk = 0; chunk < reader->chunkRows().size() && chunk < 64; ++chunk)
+    {
+      for (const auto& leaf : leaves)
+      {
+        try
+        {
+          reader->readLeaf(chunk, leaf);
+        }
+        catch (const formats::FormatError&)
+        {
+        }
+      }
+    }
+  }
+  catch (const formats::FormatError&)
+  {
+  }
+  return 0;
+}
