@@ -79,27 +79,49 @@ bool isJpeg(const std::string& fileName)
 // for a size the file's bytes cannot hold.
 constexpr std::uint64_t MaxDecodeRatio = 2048;
 
-bool fitsFileSize(const std::string& fileName, std::uint64_t bytes, std::string& error)
+/// An encoded image: a file, or bytes in memory (data != nullptr; `name` says
+/// where they come from, for messages).
+struct EncodedInput
 {
-  std::ifstream in(fileName, std::ios::binary | std::ios::ate);
-  const auto size = in ? static_cast<std::uint64_t>(in.tellg()) : 0;
+  std::string name;
+  const std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+};
+
+/// "'<file>'", or the name given to bytes in memory.
+std::string describe(const EncodedInput& input)
+{
+  return input.data ? input.name : "'" + input.name + "'";
+}
+
+bool fitsFileSize(const EncodedInput& input, std::uint64_t bytes, std::string& error)
+{
+  const std::string& fileName = input.name;
+  std::uint64_t size = input.size;
+  if (!input.data)
+  {
+    std::ifstream in(fileName, std::ios::binary | std::ios::ate);
+    size = in ? static_cast<std::uint64_t>(in.tellg()) : 0;
+  }
   if (bytes > size * MaxDecodeRatio + (1u << 20))
   {
-    error = "'" + fileName + "' declares an image of " + std::to_string(bytes) +
+    error = describe(input) + " declares an image of " + std::to_string(bytes) +
       " bytes, far more than a file of " + std::to_string(size) + " bytes can hold (damaged file)";
     return false;
   }
   return true;
 }
 
-bool decodePng(
-  const std::string& fileName, DecodedImage& image, bool headerOnly, std::string& error)
+bool decodePng(const EncodedInput& input, DecodedImage& image, bool headerOnly, std::string& error)
 {
+  const std::string& fileName = input.name;
   png_image png{};
   png.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_file(&png, fileName.c_str()))
+  const bool opened = input.data ? png_image_begin_read_from_memory(&png, input.data, input.size)
+                                 : png_image_begin_read_from_file(&png, fileName.c_str());
+  if (!opened)
   {
-    error = "'" + fileName + "' is not a readable PNG (" + png.message + ")";
+    error = describe(input) + " is not a readable PNG (" + png.message + ")";
     return false;
   }
   // Keep the file's own channels (palette expanded): gray, gray+alpha, RGB, RGBA.
@@ -117,7 +139,7 @@ bool decodePng(
   }
   const std::uint64_t bytes = std::uint64_t(PNG_IMAGE_ROW_STRIDE(png)) * png.height *
     PNG_IMAGE_SAMPLE_COMPONENT_SIZE(png.format);
-  if (!fitsFileSize(fileName, bytes, error))
+  if (!fitsFileSize(input, bytes, error))
   {
     png_image_free(&png);
     return false;
@@ -125,7 +147,7 @@ bool decodePng(
   image.pixels.resize(bytes);
   if (!png_image_finish_read(&png, nullptr, image.pixels.data(), 0, nullptr))
   {
-    error = "'" + fileName + "' is corrupt or truncated (" + png.message + ")";
+    error = describe(input) + " is corrupt or truncated (" + png.message + ")";
     png_image_free(&png);
     return false;
   }
@@ -148,13 +170,14 @@ void jpegErrorExit(j_common_ptr info)
 
 void jpegSilence(j_common_ptr, int) {}
 
-bool decodeJpeg(
-  const std::string& fileName, DecodedImage& image, bool headerOnly, std::string& error)
+bool decodeJpeg(const EncodedInput& input, DecodedImage& image, bool headerOnly, std::string& error)
 {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(fileName.c_str(), "rb"), &std::fclose);
-  if (!file)
+  const std::string& fileName = input.name;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(
+    input.data ? nullptr : std::fopen(fileName.c_str(), "rb"), &std::fclose);
+  if (!input.data && !file)
   {
-    error = "cannot open '" + fileName + "'";
+    error = "cannot open " + describe(input);
     return false;
   }
   jpeg_decompress_struct info;
@@ -167,11 +190,18 @@ bool decodeJpeg(
   if (setjmp(errors.jump))
   {
     jpeg_destroy_decompress(&info);
-    error = "'" + fileName + "' is corrupt or truncated (" + errors.message + ")";
+    error = describe(input) + " is corrupt or truncated (" + errors.message + ")";
     return false;
   }
   jpeg_create_decompress(&info);
-  jpeg_stdio_src(&info, file.get());
+  if (input.data)
+  {
+    jpeg_mem_src(&info, input.data, static_cast<unsigned long>(input.size));
+  }
+  else
+  {
+    jpeg_stdio_src(&info, file.get());
+  }
   jpeg_read_header(&info, TRUE);
   // Gray stays gray, everything else becomes RGB (as PIL's "L" and "RGB" modes).
   info.out_color_space = info.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
@@ -189,7 +219,7 @@ bool decodeJpeg(
   if (!headerOnly)
   {
     const size_t stride = static_cast<size_t>(image.width) * image.channels;
-    if (!fitsFileSize(fileName, std::uint64_t(stride) * image.height, error))
+    if (!fitsFileSize(input, std::uint64_t(stride) * image.height, error))
     {
       jpeg_destroy_decompress(&info);
       return false;
@@ -280,11 +310,11 @@ bool readImageFileHeader(const std::string& fileName, DecodedImage& geometry, st
 {
   if (isPng(fileName))
   {
-    return decodePng(fileName, geometry, true, error);
+    return decodePng({ fileName }, geometry, true, error);
   }
   if (isJpeg(fileName))
   {
-    return decodeJpeg(fileName, geometry, true, error);
+    return decodeJpeg({ fileName }, geometry, true, error);
   }
   QuietOutputWindow quiet;
   auto reader = openReader(fileName, error);
@@ -310,11 +340,11 @@ bool decodeImageFile(const std::string& fileName, DecodedImage& image, std::stri
 {
   if (isPng(fileName))
   {
-    return decodePng(fileName, image, false, error);
+    return decodePng({ fileName }, image, false, error);
   }
   if (isJpeg(fileName))
   {
-    return decodeJpeg(fileName, image, false, error);
+    return decodeJpeg({ fileName }, image, false, error);
   }
   const std::string extension = lowerExtension(fileName);
   if (extension == "png" || extension == "jpg" || extension == "jpeg")
@@ -336,7 +366,7 @@ bool decodeImageFile(const std::string& fileName, DecodedImage& image, std::stri
   {
     bytes *= std::uint64_t(std::max(0, extent[2 * axis + 1] - extent[2 * axis] + 1));
   }
-  if (!fitsFileSize(fileName, bytes, error))
+  if (!fitsFileSize({ fileName }, bytes, error))
   {
     return false;
   }
@@ -379,6 +409,24 @@ bool decodeImageFile(const std::string& fileName, DecodedImage& image, std::stri
     }
   }
   return true;
+}
+
+bool decodeImageBytes(const std::uint8_t* data, std::size_t size, const std::string& name,
+  DecodedImage& image, bool headerOnly, std::string& error)
+{
+  static const unsigned char png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  static const unsigned char jpeg[3] = { 0xff, 0xd8, 0xff };
+  const EncodedInput input{ name, data, size };
+  if (size >= 8 && std::equal(png, png + 8, data))
+  {
+    return decodePng(input, image, headerOnly, error);
+  }
+  if (size >= 3 && std::equal(jpeg, jpeg + 3, data))
+  {
+    return decodeJpeg(input, image, headerOnly, error);
+  }
+  error = name + " is neither a PNG nor a JPEG image (the encodings DualEmbed reads from bytes)";
+  return false;
 }
 
 std::vector<std::uint8_t> makeThumbnail(const DecodedImage& image, int size)

@@ -6,6 +6,7 @@
 #include "DualEmbedReadersModule.h" // for export macro
 
 #ifndef __VTK_WRAP__
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +29,12 @@ DUALEMBEDREADERS_EXPORT bool readImageFileHeader(
 /// with a reason (unknown format, corrupt or truncated file) on failure.
 DUALEMBEDREADERS_EXPORT bool decodeImageFile(
   const std::string& fileName, DecodedImage& image, std::string& error);
+
+/// Decodes a PNG or JPEG held in memory (an image column of a Parquet or Arrow
+/// table); `name` says where the bytes come from, for the error. `headerOnly`:
+/// size and channels only.
+DUALEMBEDREADERS_EXPORT bool decodeImageBytes(const std::uint8_t* data, std::size_t size,
+  const std::string& name, DecodedImage& image, bool headerOnly, std::string& error);
 
 /// Fits an image inside a size×size RGB square (aspect kept, black borders).
 DUALEMBEDREADERS_EXPORT std::vector<std::uint8_t> makeThumbnail(

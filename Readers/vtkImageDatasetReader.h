@@ -48,6 +48,18 @@ public:
   ///@}
 
   ///@{
+  /// Hugging Face datasets (Parquet, Arrow): the split to read ("" reads "train",
+  /// or the only split), the image column and the label column ("" finds them by
+  /// the dataset's Image and ClassLabel features).
+  vtkSetStdStringFromCharMacro(Split);
+  vtkGetCharFromStdStringMacro(Split);
+  vtkSetStdStringFromCharMacro(ImageColumn);
+  vtkGetCharFromStdStringMacro(ImageColumn);
+  vtkSetStdStringFromCharMacro(LabelColumn);
+  vtkGetCharFromStdStringMacro(LabelColumn);
+  ///@}
+
+  ///@{
   /// Side of the square RGB thumbnails stored for image folders of mixed sizes.
   vtkSetClampMacro(ThumbnailSize, int, 8, 1024);
   vtkGetMacro(ThumbnailSize, int);
@@ -78,6 +90,10 @@ protected:
   ///@}
 
 private:
+  /// Reads every image header of a dataset of encoded images (image folders,
+  /// tables): one size, or thumbnails. False after reporting that none decodes.
+  bool ScanImageGeometry();
+
   vtkImageDatasetReader(const vtkImageDatasetReader&) = delete;
   void operator=(const vtkImageDatasetReader&) = delete;
 
@@ -87,6 +103,9 @@ private:
   std::string FileName;
   vtkIdType MaxSamples = 0;
   int ThumbnailSize = 64;
+  std::string Split;
+  std::string ImageColumn;
+  std::string LabelColumn;
   std::vector<std::string> ClassNames;
 };
 

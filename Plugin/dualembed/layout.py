@@ -435,7 +435,8 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     outliers: how many of the foundation embedding's top outliers (lowest
     outlier_score_<foundation>) to select at start (0: none).
     Top row: the two maps. Bottom row: the spreadsheet, the histogram of the foundation's outlier
-    score and, outside the GUI, the gallery (in the GUI, the Sample Inspector dock shows it).
+    score and, outside the GUI, the gallery (in the GUI, the Sample Inspector dock shows it; samples
+    without an image array have none).
     The views show per_sample_arrays() of the maps; views["foundation_samples"] and
     views["ft_samples"] are those sources, whose selections are linked. per_sample_views=False
     shows the maps themselves, with every array (what the selection benchmark compares against).
@@ -457,7 +458,9 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     right = simple.CreateView("RenderView")
     sheet = simple.CreateView("SpreadSheetView")
     histogram_view = simple.CreateView("XYHistogramChartView")
-    gallery_view = None if gui else simple.CreateView("RenderView")
+    # Samples without pixels (a table of embeddings computed elsewhere) have no gallery.
+    has_images = "image" in _point_arrays(maps["foundation"])
+    gallery_view = None if gui or not has_images else simple.CreateView("RenderView")
     if data_map_view is None:
         data_map_view = {"confidence_" + ft, "variability_" + ft} <= set(_point_arrays(ft_map))
     cartography_view = simple.CreateView("RenderView") if data_map_view else None
@@ -477,9 +480,9 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         layout.AssignView(3, left)
         layout.AssignView(4, right)
         layout.AssignView(5, sheet)
-        if gui and cartography_view is None:
+        if gallery_view is None and cartography_view is None:
             layout.AssignView(6, histogram_view)
-        elif gui:
+        elif gallery_view is None:
             layout.SplitHorizontal(6, 0.5)
             layout.AssignView(13, histogram_view)
             layout.AssignView(14, cartography_view)
@@ -523,7 +526,7 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         simple.AddSelectionLink(foundation_map, cartography, SELECTION_LINK + "DataMap")
         highlight_selection(cartography_view, cartography)
         views["data_map_source"] = cartography
-    if not gui:
+    if gallery_view is not None:
         # The gallery needs the pixels: it reads the full samples, with the light map's selection.
         gallery = simple.SampleGallery(Input=maps["foundation"], RankArray=score,
                                        NeighborSuffix=foundation, Count=max(outliers, 1))
@@ -536,7 +539,7 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
                 representation.Visibility = 0
     if outliers > 0:
         views["selected"] = select_lowest(foundation_map, score, outliers)
-    if not gui:
+    if gallery_view is not None:
         # From here on the gallery follows the selection (the maps' selections are linked, so
         # watching the foundation map is enough).
         follow_selection(views, foundation_map)
@@ -663,12 +666,16 @@ def tag_of(array_name):
 
 
 def embedding_tags(source, names=None):
-    """The two embeddings to compare, as tags: ("foundation", "ft") when both are present, else the
-    first two embeddings by name (`names`, default embedding_arrays(source))."""
+    """The two embeddings to compare, as tags: ("foundation", "ft") when both are present, else
+    "foundation" and the first other one when there is a foundation (e.g. embedding_foundation and
+    embedding_finetuned columns of a Parquet file), else the first two embeddings by name (`names`,
+    default embedding_arrays(source))."""
     names = embedding_arrays(source) if names is None else names
     tags = [tag_of(name) for name in names]
     if "foundation" in tags and "ft" in tags:
         return "foundation", "ft"
+    if "foundation" in tags and len(tags) >= 2:
+        return "foundation", [tag for tag in tags if tag != "foundation"][0]
     if len(tags) < 2:
         raise ValueError(
             "%s has %s: Compare Embeddings needs samples with two embeddings (apply Image Embedding "

@@ -3,6 +3,7 @@
 #include "CifarFormat.h"
 #include "FormatUtil.h"
 #include "Hdf5ImageFormat.h"
+#include "HuggingFaceFormat.h"
 #include "IdxFormat.h"
 #include "ImageFolderFormat.h"
 
@@ -25,8 +26,9 @@ const char* const SupportedFormats =
   "MNIST/Fashion-MNIST IDX images (*-images-idx3-ubyte, optionally .gz, with the labels file "
   "beside it), CIFAR-10 binary batches (data_batch_N.bin, test_batch.bin), CIFAR-100 binary "
   "files (train.bin, test.bin), HDF5 files (.h5, .hdf5, .hdf) with 'images' and 'labels' "
-  "datasets, and image folders (<root>/<class>/<image>, open the root folder or any image in "
-  "it)";
+  "datasets, image folders (<root>/<class>/<image>, open the root folder or any image in "
+  "it), and Hugging Face datasets: Parquet files (.parquet, or a folder of them), Arrow files "
+  "of the datasets cache (.arrow) and save_to_disk folders";
 
 /// Runs `body`, turning any exception other than FormatError into a FormatError about `path`.
 template <typename Body>
@@ -52,7 +54,7 @@ auto guarded(const std::string& path, const char* action, Body&& body) -> declty
   }
 }
 
-DatasetInfo probe(const std::string& pathText)
+DatasetInfo probe(const std::string& pathText, const DatasetOptions& options)
 {
   if (pathText.empty())
   {
@@ -67,7 +69,7 @@ DatasetInfo probe(const std::string& pathText)
   }
   if (fs::is_directory(status))
   {
-    return probeImageFolder(path);
+    return isHuggingFaceFolder(path) ? probeHuggingFace(path, options) : probeImageFolder(path);
   }
   if (!fs::is_regular_file(status))
   {
@@ -75,6 +77,10 @@ DatasetInfo probe(const std::string& pathText)
   }
 
   const auto fileName = path.filename().string();
+  if (isHuggingFaceFileName(fileName))
+  {
+    return probeHuggingFace(path, options);
+  }
   if (isHdf5FileName(fileName))
   {
     return probeHdf5(path);
@@ -120,6 +126,10 @@ const char* datasetKindName(DatasetKind kind)
       return "image folder";
     case DatasetKind::Hdf5:
       return "HDF5";
+    case DatasetKind::Parquet:
+      return "Hugging Face Parquet";
+    case DatasetKind::Arrow:
+      return "Hugging Face Arrow";
   }
   return "unknown";
 }
@@ -133,7 +143,7 @@ bool isNamedLikeDataset(const std::string& path)
     return false;
   }
   if (isIdxImagesFileName(name) || isIdxLabelsFileName(name) || isCifar10FileName(name) ||
-    isCifar100FileName(name) || isImageFileName(name))
+    isCifar100FileName(name) || isImageFileName(name) || isHuggingFaceFileName(name))
   {
     return true;
   }
@@ -154,9 +164,9 @@ bool isImageFileName(const std::string& fileName)
   return false;
 }
 
-DatasetInfo probeDataset(const std::string& path)
+DatasetInfo probeDataset(const std::string& path, const DatasetOptions& options)
 {
-  return guarded(path, "opening", [&] { return probe(path); });
+  return guarded(path, "opening", [&] { return probe(path, options); });
 }
 
 SampleBlock readSamples(const DatasetInfo& info, std::int64_t first, std::int64_t count)
@@ -181,8 +191,22 @@ SampleBlock readSamples(const DatasetInfo& info, std::int64_t first, std::int64_
         return readImageFolder(info, first, count);
       case DatasetKind::Hdf5:
         return readHdf5(info, first, count);
+      case DatasetKind::Parquet:
+      case DatasetKind::Arrow:
+        return readHuggingFace(info, first, count);
     }
     fail("The dataset " + quoted(info.path) + " has an unknown kind; open it again.");
+  });
+}
+
+std::vector<std::int64_t> readBoundaries(const DatasetInfo& info)
+{
+  return guarded(info.path, "reading", [&]() -> std::vector<std::int64_t> {
+    if (info.kind == DatasetKind::Parquet || info.kind == DatasetKind::Arrow)
+    {
+      return tableChunkStarts(info);
+    }
+    return { 0, info.numberOfSamples };
   });
 }
 

@@ -255,5 +255,28 @@ int main(int argc, char** argv)
   seed("preprocessor_config", "shortest-edge-crop",
     R"({"do_resize": true, "size": {"shortest_edge": 40}, "do_center_crop": true, "crop_size": [32, 24], "resample": 3, "image_mean": 0.5, "image_std": [0.2, 0.3, 0.4]})");
   fs::remove_all(work);
+  // Parquet and Arrow IPC: the Hugging Face test files (arrow-rs, DuckDB, apache-arrow writers).
+  const fs::path hf = data / "huggingface";
+  for (const auto& entry : fs::recursive_directory_iterator(hf))
+  {
+    const auto name = entry.path().filename().string();
+    const auto extension = entry.path().extension();
+    if (extension == ".parquet" || extension == ".arrow")
+    {
+      seed(extension == ".parquet" ? "parquet" : "arrow_ipc",
+        entry.path().parent_path().filename().string() + "-" + name, readFile(entry.path()));
+    }
+  }
+  // A save_to_disk DatasetDict, opened as its folder, its split folder and its .arrow file.
+  const fs::path beans = hf / "arrow/save_to_disk/beans";
+  for (const char entry : { '\0', '\1', '\2' })
+  {
+    seed("hugging_face", std::string("beans-") + char('0' + entry),
+      std::string(1, entry) +
+        joinParts({ readFile(beans / "dataset_dict.json"), readFile(beans / "train/state.json"),
+          readFile(beans / "train/dataset_info.json"),
+          readFile(beans / "train/data-00000-of-00001.arrow") }));
+  }
+
   return 0;
 }
