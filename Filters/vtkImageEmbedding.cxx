@@ -400,6 +400,58 @@ bool vtkImageEmbedding::ChooseOutputTag(vtkPolyData* input, const std::string& m
   return true;
 }
 
+namespace
+{
+/// The engine's options from the filter's properties.
+engine::EmbeddingOptions embeddingOptions(vtkImageEmbedding* filter)
+{
+  engine::EmbeddingOptions options;
+  options.pooling = static_cast<engine::Pooling>(filter->GetPooling());
+  options.device = static_cast<engine::ComputeDevice>(filter->GetDevice());
+  options.precision = static_cast<engine::Precision>(filter->GetPrecision());
+  // 0 = the cores of this machine, shared by the MPI ranks running on it.
+  options.threads =
+    filter->GetNumberOfThreads() > 0 ? filter->GetNumberOfThreads() : dualembed::threadsPerRank();
+  // A PreprocessorFile set by the user fixes a TorchScript model's input size
+  // as one beside the model would (the engine probes the script at that size).
+  const std::string preprocessorFile = filter->GetPreprocessorFile();
+  if (!preprocessorFile.empty())
+  {
+    const engine::ImageSize size =
+      engine::modelInputSize(engine::loadPreprocessorConfig(preprocessorFile));
+    options.inputHeight = size.height;
+    options.inputWidth = size.width;
+  }
+  return options;
+}
+
+/// What defines the loaded model: a change reloads it.
+std::string modelKey(vtkImageEmbedding* filter, const std::string& modelPath)
+{
+  const std::string preprocessorFile = filter->GetPreprocessorFile();
+  return modelPath + "|" + std::to_string(modificationTime(modelPath)) + "|" +
+    std::to_string(filter->GetPooling()) + "|" + std::to_string(filter->GetDevice()) + "|" +
+    std::to_string(filter->GetPrecision()) + "|" + preprocessorFile + "|" +
+    std::to_string(modificationTime(preprocessorFile));
+}
+
+/// Provenance, so that saved results say which model made each embedding.
+void addProvenance(vtkPolyData* output, const std::string& tag, const std::string& modelPath,
+  const engine::EmbeddingModel& model)
+{
+  vtkNew<vtkStringArray> provenance;
+  provenance->SetName(("model_" + tag).c_str());
+  for (const std::string& fact :
+    { modelPath, model.modelType(), std::string(engine::poolingName(model.pooling())),
+      model.deviceName() + " " + model.precisionName() })
+  {
+    provenance->InsertNextValue(fact);
+  }
+  output->GetFieldData()->AddArray(provenance);
+}
+
+}
+
 int vtkImageEmbedding::Embed(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,
   const std::string& cacheFile)
 {
@@ -436,26 +488,8 @@ int vtkImageEmbedding::Embed(vtkPolyData* input, vtkPolyData* output, const std:
   try
   {
     // (Re)load the model only when what defines it changed.
-    engine::EmbeddingOptions options;
-    options.pooling = static_cast<engine::Pooling>(this->Pooling);
-    options.device = static_cast<engine::ComputeDevice>(this->Device);
-    options.precision = static_cast<engine::Precision>(this->Precision);
-    // 0 = the cores of this machine, shared by the MPI ranks running on it.
-    options.threads =
-      this->NumberOfThreads > 0 ? this->NumberOfThreads : dualembed::threadsPerRank();
-    // A PreprocessorFile set by the user fixes a TorchScript model's input size
-    // as one beside the model would (the engine probes the script at that size).
-    if (!this->PreprocessorFile.empty())
-    {
-      const engine::ImageSize size =
-        engine::modelInputSize(engine::loadPreprocessorConfig(this->PreprocessorFile));
-      options.inputHeight = size.height;
-      options.inputWidth = size.width;
-    }
-    const std::string key = modelPath + "|" + std::to_string(modificationTime(modelPath)) + "|" +
-      std::to_string(this->Pooling) + "|" + std::to_string(this->Device) + "|" +
-      std::to_string(this->Precision) + "|" + this->PreprocessorFile + "|" +
-      std::to_string(modificationTime(this->PreprocessorFile));
+    const engine::EmbeddingOptions options = embeddingOptions(this);
+    const std::string key = modelKey(this, modelPath);
     engine::EmbeddingModel& model = this->Internal->modelFor(modelPath, options, key);
     engine::setEngineThreads(options.threads);
     const engine::PreprocessorConfig preprocessing =
@@ -489,16 +523,7 @@ int vtkImageEmbedding::Embed(vtkPolyData* input, vtkPolyData* output, const std:
       pd->AddArray(probs);
       addPredictions(pd, probs, model.classNames(), this->OutputTag);
     }
-    // Provenance, so that saved results say which model made each embedding.
-    vtkNew<vtkStringArray> provenance;
-    provenance->SetName(("model_" + this->OutputTag).c_str());
-    for (const std::string& fact :
-      { modelPath, model.modelType(), std::string(engine::poolingName(model.pooling())),
-        model.deviceName() + " " + model.precisionName() })
-    {
-      provenance->InsertNextValue(fact);
-    }
-    output->GetFieldData()->AddArray(provenance);
+    addProvenance(output, this->OutputTag, modelPath, model);
   }
   catch (const engine::Aborted& e)
   {

@@ -312,6 +312,76 @@ vtkSmartPointer<vtkUnsignedCharArray> imageArray(
   return image;
 }
 
+/// The samples `kept` of a block as points on the grid, with their labels, class
+/// names, global ids and (where present) file names and coarse labels.
+void addSamples(vtkPolyData* output, const formats::SampleBlock& block,
+  const std::vector<vtkIdType>& kept, vtkIdType first, vtkIdType total,
+  const std::vector<std::string>& classNames, const std::vector<std::string>& coarseClassNames)
+{
+  const vtkIdType n = static_cast<vtkIdType>(kept.size());
+  vtkNew<vtkPoints> points;
+  points->SetDataTypeToFloat();
+  points->SetNumberOfPoints(n);
+  vtkNew<vtkIntArray> labels;
+  labels->SetName("label");
+  labels->SetNumberOfValues(n);
+  vtkNew<vtkStringArray> labelNames;
+  labelNames->SetName("label_str");
+  labelNames->SetNumberOfValues(n);
+  vtkNew<vtkIdTypeArray> sampleIds; // global ids: selections address them on every rank
+  sampleIds->SetName("sample_id");
+  sampleIds->SetNumberOfValues(n);
+  vtkNew<vtkStringArray> fileNames;
+  fileNames->SetName("file_name");
+  vtkNew<vtkIntArray> coarseLabels;
+  coarseLabels->SetName("coarse_label");
+  vtkNew<vtkStringArray> coarseLabelNames;
+  coarseLabelNames->SetName("coarse_label_str");
+  const bool coarse = !block.coarseLabels.empty();
+  // File names are kept where the images are files: image folders, tables of paths.
+  const bool files = std::any_of(
+    block.files.begin(), block.files.end(), [](const std::string& f) { return !f.empty(); });
+
+  std::string scratch;
+  for (vtkIdType j = 0; j < n; ++j)
+  {
+    const vtkIdType i = kept[j];
+    const vtkIdType sampleId = first + i;
+    double point[3];
+    dualembed::gridPosition(sampleId, total, point);
+    points->SetPoint(j, point);
+    labels->SetValue(j, block.labels[i]);
+    labelNames->SetValue(j, className(classNames, block.labels[i], scratch));
+    sampleIds->SetValue(j, sampleId);
+    if (files)
+    {
+      fileNames->InsertNextValue(block.files[i]);
+    }
+    if (coarse)
+    {
+      coarseLabels->InsertNextValue(block.coarseLabels[i]);
+      coarseLabelNames->InsertNextValue(
+        className(coarseClassNames, block.coarseLabels[i], scratch));
+    }
+  }
+
+  output->SetPoints(points);
+  output->SetVerts(oneVertexPerPoint(n));
+  vtkPointData* pd = output->GetPointData();
+  pd->AddArray(labels);
+  pd->AddArray(labelNames);
+  pd->SetGlobalIds(sampleIds);
+  if (files)
+  {
+    pd->AddArray(fileNames);
+  }
+  if (coarse)
+  {
+    pd->AddArray(coarseLabels);
+    pd->AddArray(coarseLabelNames);
+  }
+}
+
 /// What the dataset is, as field data: image_shape, class_names, dataset [path, kind] and
 /// number_of_samples.
 void addDatasetFields(vtkFieldData* fd, const ImageShape& shape,
@@ -564,71 +634,12 @@ int vtkImageDatasetReader::ReadSamples(
   const std::vector<std::string>& classNames =
     this->ClassNames.empty() ? info.classNames : this->ClassNames;
 
-  vtkNew<vtkPoints> points;
-  points->SetDataTypeToFloat();
-  points->SetNumberOfPoints(n);
-  vtkNew<vtkIntArray> labels;
-  labels->SetName("label");
-  labels->SetNumberOfValues(n);
-  vtkNew<vtkStringArray> labelNames;
-  labelNames->SetName("label_str");
-  labelNames->SetNumberOfValues(n);
-  vtkNew<vtkIdTypeArray> sampleIds; // global ids: selections address them on every rank
-  sampleIds->SetName("sample_id");
-  sampleIds->SetNumberOfValues(n);
-  vtkNew<vtkStringArray> fileNames;
-  fileNames->SetName("file_name");
-  vtkNew<vtkIntArray> coarseLabels;
-  coarseLabels->SetName("coarse_label");
-  vtkNew<vtkStringArray> coarseLabelNames;
-  coarseLabelNames->SetName("coarse_label_str");
-  const bool coarse = !block.coarseLabels.empty();
-  // File names are kept where the images are files: image folders, tables of paths.
-  const bool files = std::any_of(
-    block.files.begin(), block.files.end(), [](const std::string& f) { return !f.empty(); });
-
-  std::string scratch;
-  for (vtkIdType j = 0; j < n; ++j)
-  {
-    const vtkIdType i = kept[j];
-    const vtkIdType sampleId = first + i;
-    double point[3];
-    dualembed::gridPosition(sampleId, total, point);
-    points->SetPoint(j, point);
-    labels->SetValue(j, block.labels[i]);
-    labelNames->SetValue(j, className(classNames, block.labels[i], scratch));
-    sampleIds->SetValue(j, sampleId);
-    if (files)
-    {
-      fileNames->InsertNextValue(block.files[i]);
-    }
-    if (coarse)
-    {
-      coarseLabels->InsertNextValue(block.coarseLabels[i]);
-      coarseLabelNames->InsertNextValue(
-        className(info.coarseClassNames, block.coarseLabels[i], scratch));
-    }
-  }
-
-  output->SetPoints(points);
-  output->SetVerts(oneVertexPerPoint(n));
+  addSamples(output, block, kept, first, total, classNames, info.coarseClassNames);
   vtkPointData* pd = output->GetPointData();
-  pd->AddArray(labels);
-  pd->AddArray(labelNames);
-  pd->SetGlobalIds(sampleIds);
   if (shape.height > 0)
   {
     pd->AddArray(imageArray(block.pixels, n, shape));
     block.pixels = std::vector<std::uint8_t>(); // free the copy early: datasets can be large
-  }
-  if (files)
-  {
-    pd->AddArray(fileNames);
-  }
-  if (coarse)
-  {
-    pd->AddArray(coarseLabels);
-    pd->AddArray(coarseLabelNames);
   }
   addTableColumns(pd, info, block, kept);
   pd->SetActiveScalars("label");
