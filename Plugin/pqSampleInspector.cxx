@@ -342,7 +342,7 @@ void pqSampleInspector::onSelectionChanged(pqOutputPort* port)
 
 void pqSampleInspector::onActivePortChanged(pqOutputPort* port)
 {
-  if (port && port != this->Port && !arraysWithPrefix(port, "nn_id_").empty() && withImages(port))
+  if (port && port != this->Port && !arraysWithPrefix(port, "nn_id_").empty())
   {
     this->inspect(port);
   }
@@ -387,6 +387,19 @@ void pqSampleInspector::inspect(pqOutputPort* port)
 {
   const std::string suffix = neighborSuffix(port);
   pqOutputPort* samples = withImages(port);
+  if (port && !suffix.empty() && !samples)
+  {
+    // Samples without pixels (a table of embeddings computed elsewhere): say so
+    // instead of inviting a selection that would show nothing.
+    this->Port = nullptr;
+    this->Gallery = nullptr;
+    this->Reduction = nullptr;
+    this->Delivery = nullptr;
+    this->rebuildTiles(nullptr);
+    this->showMessage(tr("These samples have no images (e.g. a table of embeddings computed "
+                         "elsewhere): the maps, the spreadsheet and the histogram show them."));
+    return;
+  }
   if (!port || suffix.empty() || !samples)
   {
     return; // not samples with neighbours (e.g. a selection in another pipeline): keep what is

@@ -133,6 +133,10 @@ def compared():
           "the maps project %s" % sorted(m.Embedding[1] for m in maps))
     for m in maps:
         check(m.GetDataInformation().GetNumberOfPoints() == 40, "a map has %d samples" % m.GetDataInformation().GetNumberOfPoints())
+    inspector = [d for d in main_window().findChildren(QtWidgets.QDockWidget) if d.windowTitle() == "Sample Inspector"]
+    texts = [label.text() for dock in inspector for label in dock.findChildren(QtWidgets.QLabel)]
+    if not any("no images" in text for text in texts):
+        raise NotYet("the Sample Inspector does not say the samples have no images: %s" % texts[:3])
     steps.screenshot("compare")
 
 
