@@ -17,6 +17,13 @@ namespace dualembed
 {
 namespace formats
 {
+struct OpenTables
+{
+  std::map<std::string, std::unique_ptr<columnar::TableReader>> readers;
+  /// The leaves read last, whose memory the next chunk reuses.
+  columnar::LeafChunk images, paths, values;
+};
+
 namespace detail
 {
 namespace
@@ -46,6 +53,17 @@ bool isTableFile(const fs::path& path)
 std::unique_ptr<TableReader> openTable(const std::string& path)
 {
   return isParquet(path) ? columnar::openParquet(path) : columnar::openArrowIpc(path);
+}
+
+/// The reader of a shard, opened once per probed dataset.
+TableReader& openShard(const TableLayout& layout, const std::string& shard)
+{
+  auto& reader = layout.open->readers[shard];
+  if (!reader)
+  {
+    reader = openTable(shard);
+  }
+  return *reader;
 }
 
 json readJson(const fs::path& path)
@@ -599,6 +617,7 @@ public:
   BlockFiller(const DatasetInfo& info, SampleBlock& block)
     : Layout(info.table)
     , Block(block)
+    , Reused(*info.table.open)
   {
   }
 
@@ -624,27 +643,29 @@ private:
   void appendImages(TableReader& table, std::size_t chunk, std::int64_t begin, std::int64_t end)
   {
     const std::string& column = this->Layout.imageColumn;
-    const LeafChunk bytes = table.readLeaf(chunk,
+    LeafChunk& bytes = this->Reused.images;
+    table.readLeafInto(chunk,
       this->Layout.imageIsStruct ? std::vector<std::string>{ column, "bytes" }
-                                 : std::vector<std::string>{ column });
-    LeafChunk paths;
+                                 : std::vector<std::string>{ column },
+      bytes);
+    LeafChunk& paths = this->Reused.paths;
+    paths.present.clear();
     if (this->Layout.imageIsStruct && this->PathMember)
     {
-      paths = table.readLeaf(chunk, { column, "path" });
+      table.readLeafInto(chunk, { column, "path" }, paths);
     }
+    // The rows' bytes are contiguous (a null row holds none): one copy.
+    auto& encoded = this->Block.encodedImages;
+    const std::int64_t shift = static_cast<std::int64_t>(encoded.size()) - bytes.offsets[begin];
+    encoded.insert(encoded.end(), bytes.bytes.begin() + bytes.offsets[begin],
+      bytes.bytes.begin() + bytes.offsets[end]);
     const fs::path folder = fs::path(table.path()).parent_path();
     for (std::int64_t row = begin; row < end; ++row)
     {
-      const auto from = bytes.offsets[row];
-      const auto to = bytes.offsets[row + 1];
-      auto& encoded = this->Block.encodedImages;
-      if (bytes.present[row])
-      {
-        encoded.insert(encoded.end(), bytes.bytes.begin() + from, bytes.bytes.begin() + to);
-      }
-      this->Block.encodedOffsets.push_back(static_cast<std::int64_t>(encoded.size()));
+      this->Block.encodedOffsets.push_back(shift + bytes.offsets[row + 1]);
       std::string file;
-      if ((!bytes.present[row] || from == to) && !paths.present.empty() && paths.present[row])
+      const bool noBytes = bytes.offsets[row + 1] == bytes.offsets[row];
+      if (noBytes && !paths.present.empty() && paths.present[row])
       {
         // Image folders cached by path: absolute, or relative to the table's folder.
         fs::path path(std::string(
@@ -658,7 +679,8 @@ private:
   void appendLabels(TableReader& table, std::size_t chunk, const std::string& column,
     std::vector<std::int32_t>& labels, std::int64_t begin, std::int64_t end)
   {
-    const LeafChunk leaf = table.readLeaf(chunk, { column });
+    LeafChunk& leaf = this->Reused.values;
+    table.readLeafInto(chunk, { column }, leaf);
     for (std::int64_t row = begin; row < end; ++row)
     {
       const std::int64_t value = leaf.present[row] ? leaf.integers[row] : -1;
@@ -675,7 +697,8 @@ private:
   void appendColumn(TableReader& table, std::size_t chunk, const TableColumn& column,
     SampleBlock::ColumnValues& values, std::int64_t begin, std::int64_t end)
   {
-    const LeafChunk leaf = table.readLeaf(chunk, { column.column });
+    LeafChunk& leaf = this->Reused.values;
+    table.readLeafInto(chunk, { column.column }, leaf);
     for (std::int64_t row = begin; row < end; ++row)
     {
       switch (column.kind)
@@ -733,6 +756,7 @@ public:
 private:
   const TableLayout& Layout;
   SampleBlock& Block;
+  OpenTables& Reused;
 };
 
 } // namespace
@@ -753,15 +777,15 @@ DatasetInfo probeHuggingFace(const fs::path& path, const DatasetOptions& options
   DatasetInfo info;
   info.path = path.string();
   TableLayout& layout = info.table;
+  layout.open = std::make_shared<OpenTables>();
   const auto shards = locateShards(path, options, layout);
   info.kind = isParquet(shards[0]) ? DatasetKind::Parquet : DatasetKind::Arrow;
 
-  auto first = openTable(shards[0].string());
-  const columnar::Schema schema = first->schema();
+  TableReader& first = openShard(layout, shards[0].string());
+  const columnar::Schema schema = first.schema();
   for (const auto& shard : shards)
   {
-    auto table = shard == shards[0] ? nullptr : openTable(shard.string());
-    TableReader& reader = table ? *table : *first;
+    TableReader& reader = openShard(layout, shard.string());
     if (!sameColumns(reader.schema(), schema))
     {
       fail("The shard " + quoted(shard) + " has other columns than " + quoted(shards[0]) +
@@ -775,7 +799,7 @@ DatasetInfo probeHuggingFace(const fs::path& path, const DatasetOptions& options
   const json features = readFeatures(schema, shards[0]);
   chooseImageColumn(schema, features, options, path, layout);
   chooseLabelColumns(schema, features, options, path, layout, info);
-  chooseColumns(schema, *first, layout);
+  chooseColumns(schema, first, layout);
   if (info.numberOfSamples == 0)
   {
     fail("The dataset " + quoted(path) + " (split '" + layout.split + "') has no rows.");
@@ -789,8 +813,7 @@ std::vector<std::int64_t> tableChunkStarts(const DatasetInfo& info)
   std::int64_t start = 0;
   for (const auto& shard : info.table.shards)
   {
-    const auto table = openTable(shard); // alive while its chunkRows() are read
-    for (const std::int64_t rows : table->chunkRows())
+    for (const std::int64_t rows : openShard(info.table, shard).chunkRows())
     {
       if (rows > 0)
       {
@@ -827,7 +850,7 @@ SampleBlock readHuggingFace(const DatasetInfo& info, std::int64_t first, std::in
     const std::int64_t shardEnd = shardStart + layout.shardRows[s];
     if (shardEnd > first)
     {
-      auto table = openTable(layout.shards[s]);
+      TableReader* table = &openShard(layout, layout.shards[s]);
       if (table->numberOfRows() != layout.shardRows[s])
       {
         fail("The file " + quoted(layout.shards[s]) + " changed since it was opened; open " +

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,6 +60,9 @@ struct TableColumn
   int components = 1;
 };
 
+/// The readers of a table dataset's shards, kept open between reads (internal).
+struct OpenTables;
+
 /// Where a table dataset's samples are: its shards (files, in order) and the
 /// columns read from them.
 struct TableLayout
@@ -74,6 +78,9 @@ struct TableLayout
   std::vector<TableColumn> columns;
   /// Columns left out and why, for the output window.
   std::vector<std::string> notes;
+  /// Shared by the copies of a DatasetInfo: reading chunk after chunk reuses
+  /// the readers and their memory.
+  std::shared_ptr<OpenTables> open;
 };
 
 const char* datasetKindName(DatasetKind kind);

@@ -171,6 +171,9 @@ void parseColumnMetaData(CompactReader& reader, ColumnChunkMeta& chunk)
       case 5:
         chunk.numValues = reader.readI64(field);
         break;
+      case 6:
+        chunk.totalUncompressedSize = reader.readI64(field);
+        break;
       case 7:
         chunk.totalCompressedSize = reader.readI64(field);
         break;
@@ -997,24 +1000,42 @@ constexpr std::int64_t kValuesPerChunkByte = 1024;
 constexpr std::int64_t kValuesFloor = std::int64_t(1) << 20;
 constexpr std::int64_t kMaxPageBytes = std::int64_t(1) << 30;
 
+/// Memory a reader keeps from one chunk to the next: fresh pages of memory for
+/// every chunk (page faults) cost more than decompressing and decoding it.
+struct Buffers
+{
+  std::vector<std::uint8_t> chunkBytes;
+  std::vector<std::uint8_t> pageScratch;
+  Values pageValues;
+};
+
 /// Reads one leaf of one row group: the column chunk's pages, in order.
 class ChunkDecoder
 {
 public:
   ChunkDecoder(const LeafInfo& leaf, const ColumnChunkMeta& meta, Codec codec,
-    const std::string& file, std::size_t rowGroup)
+    const std::string& file, std::size_t rowGroup, Buffers& buffers, LeafChunk& out)
     : Leaf(leaf)
     , Meta(meta)
     , TheCodec(codec)
     , File(file)
+    , Out(out)
+    , Scratch(buffers.pageScratch)
+    , PageValues(buffers.pageValues)
   {
     this->Where = "The Parquet file " + detail::quoted(file) + " is damaged in column " +
       detail::quoted(leaf.columnName) + " (row group " + std::to_string(rowGroup) + ")";
-    this->Out.offsets = { 0 };
-    this->Out.listOffsets = { 0 };
+    // `out` keeps the memory of what it held before: clear, not reallocate.
+    out.rows = 0;
+    out.present.clear();
+    out.integers.clear();
+    out.reals.clear();
+    out.offsets.assign(1, 0);
+    out.bytes.clear();
+    out.listOffsets.assign(1, 0);
   }
 
-  LeafChunk decode(const std::uint8_t* data, std::size_t size, std::int64_t expectedRows)
+  void decode(const std::uint8_t* data, std::size_t size, std::int64_t expectedRows)
   {
     const std::int64_t cap = kValuesFloor + kValuesPerChunkByte * static_cast<std::int64_t>(size);
     if (this->Meta.numValues < 0 || this->Meta.numValues > cap)
@@ -1022,6 +1043,15 @@ public:
       this->damaged("its chunk claims " + std::to_string(this->Meta.numValues) +
         " values, which its " + detail::bytesText(static_cast<std::int64_t>(size)) +
         " cannot hold");
+    }
+    if (this->Leaf.kind == ValueKind::Binary || this->Leaf.kind == ValueKind::String)
+    {
+      // One allocation for the chunk's values, bounded by what its bytes can
+      // expand to: a footer's sizes are not trusted.
+      const std::int64_t bound = std::min<std::int64_t>(
+        kMaxPageBytes, 64 * static_cast<std::int64_t>(size) + (std::int64_t(1) << 20));
+      this->Out.bytes.reserve(static_cast<std::size_t>(
+        std::clamp<std::int64_t>(this->Meta.totalUncompressedSize, 0, bound)));
     }
     std::size_t position = 0;
     while (this->ValuesDone < this->Meta.numValues)
@@ -1073,7 +1103,6 @@ public:
     {
       this->Out.offsets.clear();
     }
-    return std::move(this->Out);
   }
 
 private:
@@ -1126,11 +1155,16 @@ private:
       }
       return body;
     }
-    this->Scratch.reset(new std::uint8_t[std::max<std::size_t>(uncompressedSize, 1)]);
-    decompress(this->TheCodec, body, compressedSize, this->Scratch.get(), uncompressedSize,
+    // One buffer for every page the reader decompresses: fresh pages of memory
+    // for each (page faults) cost more than the decompression itself.
+    if (this->Scratch.size() < uncompressedSize)
+    {
+      this->Scratch.resize(uncompressedSize);
+    }
+    decompress(this->TheCodec, body, compressedSize, this->Scratch.data(), uncompressedSize,
       "A page of column " + detail::quoted(this->Leaf.columnName) + " in the Parquet file " +
         detail::quoted(this->File));
-    return this->Scratch.get();
+    return this->Scratch.data();
   }
 
   void checkPageSizes(const PageHeader& page, bool dictionary)
@@ -1312,7 +1346,12 @@ private:
     {
       present += level == static_cast<std::uint32_t>(this->Leaf.maxDefinition);
     }
-    Values values;
+    Values& values = this->PageValues; // reused from page to page
+    values.integers.clear();
+    values.reals.clear();
+    values.offsets.assign(1, 0);
+    values.bytes.clear();
+    values.size = 0;
     if (page.encoding == Plain)
     {
       this->decodePlain(data, size, position, present, values);
@@ -1589,7 +1628,7 @@ private:
   Codec TheCodec;
   const std::string& File;
   std::string Where;
-  LeafChunk Out;
+  LeafChunk& Out;
   Values Dictionary;
   bool HasDictionary = false;
   std::int64_t ValuesDone = 0;
@@ -1597,7 +1636,8 @@ private:
   std::int64_t Elements = 0;
   std::vector<std::uint32_t> Repetition;
   std::vector<std::uint32_t> Definition;
-  std::unique_ptr<std::uint8_t[]> Scratch;
+  std::vector<std::uint8_t>& Scratch;
+  Values& PageValues;
 };
 
 // ---------------------------------------------------------------------------
@@ -1735,6 +1775,14 @@ public:
 
   LeafChunk readLeaf(std::size_t chunk, const std::vector<std::string>& leafPath) override
   {
+    LeafChunk out;
+    this->readLeafInto(chunk, leafPath, out);
+    return out;
+  }
+
+  void readLeafInto(
+    std::size_t chunk, const std::vector<std::string>& leafPath, LeafChunk& out) override
+  {
     const std::string q = detail::quoted(this->Path);
     std::string joined;
     for (const auto& name : leafPath)
@@ -1779,7 +1827,7 @@ public:
     if (meta.numValues == 0 && group.numRows == 0)
     {
       // An empty row group: some writers leave its chunks' offsets unset.
-      ChunkDecoder decoder(leaf, meta, codec, this->Path, chunk);
+      ChunkDecoder decoder(leaf, meta, codec, this->Path, chunk, this->Reused, out);
       return decoder.decode(nullptr, 0, 0);
     }
     std::int64_t start = meta.dataPageOffset;
@@ -1795,13 +1843,15 @@ public:
         " bytes at offset " + std::to_string(start) + " lies outside the " +
         detail::bytesText(fileSize) + " file.");
     }
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(meta.totalCompressedSize));
+    // The chunk's bytes and the pages' scratch are kept from one read to the next.
+    std::vector<std::uint8_t>& bytes = this->Reused.chunkBytes;
+    bytes.resize(static_cast<std::size_t>(meta.totalCompressedSize));
     if (!this->TheFile.read(start, bytes.size(), bytes.data()))
     {
       detail::fail("The Parquet file " + q + " cannot be read (it may have changed).");
     }
-    ChunkDecoder decoder(leaf, meta, codec, this->Path, chunk);
-    return decoder.decode(bytes.data(), bytes.size(), group.numRows);
+    ChunkDecoder decoder(leaf, meta, codec, this->Path, chunk, this->Reused, out);
+    decoder.decode(bytes.data(), bytes.size(), group.numRows);
   }
 
 private:
@@ -1834,6 +1884,7 @@ private:
 
   std::string Path;
   File TheFile;
+  Buffers Reused;
   FileMetaData Meta;
   Schema TheSchema;
   std::map<std::vector<std::string>, LeafInfo> Leaves;

@@ -84,6 +84,7 @@ struct ColumnChunkMeta
   std::vector<std::string> pathInSchema;
   std::int32_t codec = 0;
   std::int64_t numValues = 0;
+  std::int64_t totalUncompressedSize = 0;
   std::int64_t totalCompressedSize = 0;
   std::int64_t dataPageOffset = -1;
   std::int64_t dictionaryPageOffset = -1;

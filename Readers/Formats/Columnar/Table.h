@@ -87,6 +87,13 @@ public:
   /// and what is wrong or unsupported) for a bad path, an Unsupported leaf, or a
   /// damaged file.
   virtual LeafChunk readLeaf(std::size_t chunk, const std::vector<std::string>& leafPath) = 0;
+  /// The same into `out`, reusing the memory its vectors hold (a reader kept open
+  /// across chunks reads without fresh allocations).
+  virtual void readLeafInto(
+    std::size_t chunk, const std::vector<std::string>& leafPath, LeafChunk& out)
+  {
+    out = this->readLeaf(chunk, leafPath);
+  }
   /// The file it reads, for messages.
   virtual const std::string& path() const = 0;
 };
