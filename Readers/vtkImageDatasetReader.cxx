@@ -493,8 +493,9 @@ int vtkImageDatasetReader::ReadInformation(
     return 0;
   }
   const formats::DatasetOptions options{ this->Split, this->ImageColumn, this->LabelColumn };
-  const std::string key =
-    this->FileName + '\n' + options.split + '\n' + options.imageColumn + '\n' + options.labelColumn;
+  // MaxSamples bounds the header scan of encoded images: a change scans again.
+  const std::string key = this->FileName + '\n' + options.split + '\n' + options.imageColumn +
+    '\n' + options.labelColumn + '\n' + std::to_string(this->MaxSamples);
   const long long mtime = fileModificationTime(this->FileName);
   if (internal.Valid && internal.ProbedKey == key && internal.ProbedMTime == mtime)
   {
@@ -537,15 +538,22 @@ int vtkImageDatasetReader::ReadInformation(
 bool vtkImageDatasetReader::ScanImageGeometry()
 {
   // Read every image header once, to know whether all images share one size.
+  // Every MPI rank reads them all (no decoding): the ranks must agree on the
+  // output's image shape before any of them reads its piece.
   Internals& internal = *this->Internal;
   const formats::DatasetInfo& info = internal.Info;
   internal.UniformSize = true;
   internal.ImageHeight = internal.ImageWidth = internal.ImageChannels = 0;
   bool first = true;
-  for (size_t b = 0; b + 1 < internal.Boundaries.size(); ++b)
+  // Only the samples the output can hold: the first MaxSamples.
+  const std::int64_t limit = this->MaxSamples > 0
+    ? std::min<std::int64_t>(this->MaxSamples, info.numberOfSamples)
+    : info.numberOfSamples;
+  for (size_t b = 0; b + 1 < internal.Boundaries.size() && internal.Boundaries[b] < limit; ++b)
   {
-    const auto block = formats::readSamples(
-      info, internal.Boundaries[b], internal.Boundaries[b + 1] - internal.Boundaries[b]);
+    const std::int64_t end = std::min<std::int64_t>(limit, internal.Boundaries[b + 1]);
+    const auto block =
+      formats::readSamples(info, internal.Boundaries[b], end - internal.Boundaries[b]);
     for (size_t i = 0; i < static_cast<size_t>(block.count); ++i)
     {
       dualembed::DecodedImage geometry;

@@ -1,6 +1,7 @@
 // The image decoder of image folders (Readers/ImageFileDecoder.cxx): libpng and
 // libjpeg directly, VTK's image readers (BMP, TIFF, PNM) for the rest. The
-// first byte picks the file extension, the rest is the file.
+// first byte picks the file extension, the rest is the file. The same bytes
+// are decoded from memory too, as images in Parquet and Arrow tables are.
 #include "FuzzSupport.h"
 #include "ImageFileDecoder.h"
 
@@ -22,5 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     dualembed::makeThumbnail(image, 16);
   }
   std::filesystem::remove(path);
+  dualembed::DecodedImage fromBytes;
+  dualembed::decodeImageBytes(data + 1, size - 1, "the image", fromBytes, true, error);
+  if (dualembed::decodeImageBytes(data + 1, size - 1, "the image", fromBytes, false, error))
+  {
+    dualembed::makeThumbnail(fromBytes, 16);
+  }
   return 0;
 }

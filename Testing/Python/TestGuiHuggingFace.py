@@ -1,7 +1,9 @@
 # Runs inside the paraview GUI (paraview --dr --script=...; it quits ParaView itself): Hugging Face
 # datasets opened as a user opens them, with real X events (xdotool):
-#  1. File > Open (Ctrl+O), the Hub's CIFAR-10 Parquet file typed into the dialog, Return, Apply:
-#     24 samples whose pixels equal PIL's decoding of the PNGs, class names from the file.
+#  1. For each layout (arrow-rs snappy Parquet, DuckDB zstd Parquet, a shard of a sharded split, a
+#     datasets cache .arrow, a save_to_disk split, an image folder cached by path): File > Open
+#     (Ctrl+O), the path typed into the dialog, Return, Apply: every sample's pixels equal PIL's
+#     decoding of the PNG / JPEG, labels and class names from the file's features.
 #  2. File > Open of a table of embeddings computed elsewhere (no images), Apply, then Compare
 #     Embeddings (Ctrl+Shift+E): the two maps, titled by the table's two embedding columns.
 # Screenshots in DUALEMBED_TEST_OUTPUT_DIR: TestGuiHuggingFace-dialog.png, -cifar.png, -compare.png.
@@ -19,7 +21,6 @@ import gui_steps
 simple.LoadPlugin(os.environ["DUALEMBED_PLUGIN"], remote=False)
 data_dir = os.path.join(os.environ["DUALEMBED_TESTING_DATA_DIR"], "huggingface")
 manifest = json.load(open(os.path.join(data_dir, "manifest.json")))
-cifar = os.path.join(data_dir, "parquet", "cifar10-arrowrs-snappy", "plain_text", "train-00000-of-00001.parquet")
 embeddings = os.path.join(data_dir, "parquet", "embeddings", "embeddings.parquet")
 steps = gui_steps.Steps("TestGuiHuggingFace")
 step = steps.add
@@ -53,43 +54,74 @@ def opened_reader():
 
 
 state = {}
+# Every layout, as File > Open picks it: (file, manifest dataset, its image column).
+layouts = [
+    ("parquet/cifar10-arrowrs-snappy/plain_text/train-00000-of-00001.parquet", "cifar10", "img"),  # arrow-rs, snappy
+    ("parquet/cifar100-duckdb-zstd/train-00000-of-00001.parquet", "cifar100", "img"),  # DuckDB, zstd
+    ("parquet/mnist-sharded/train-00001-of-00002.parquet", "mnist_train", "image"),  # a shard: both shards
+    ("arrow/cache/cifar10/plain_text/0.0.0/abc123/cifar10-train.arrow", "cifar10_cache", "img"),  # datasets cache
+    ("arrow/save_to_disk/beans/validation/data-00000-of-00001.arrow", "beans_validation", "image"),  # save_to_disk
+    ("arrow/imagefolder-by-path/imagefolder-train.arrow", "imagefolder", "image"),  # cached by path
+]
 
 
-@step(3000)
-def open_cifar():
-    main_window().resize(1600, 1000)  # no window manager under Xvfb to maximise it
-    open_with_dialog(cifar)
-
-
-@step(1500)
-def choose_cifar():
-    type_into_dialog()
-    steps.screenshot("dialog")
-    xdotool("key", "Return")
-
-
-@step(1500)
-def apply_cifar():
-    state["cifar"] = opened_reader()
-    click(apply_button())
-
-
-@step(1500)
-def cifar_read():
-    reader = state["cifar"]
-    if reader.GetDataInformation().GetNumberOfPoints() != 24:
-        raise NotYet("after Apply the reader has %d samples, expected 24" % reader.GetDataInformation().GetNumberOfPoints())
-    data = servermanager.Fetch(reader)
+def check_samples(reader, name, image_column):
+    """The reader's output equals the manifest's rows: pixels (PIL's decoding), labels, names."""
     from vtkmodules.util.numpy_support import vtk_to_numpy
+    rows = manifest["datasets"][name]["rows"]
+    if reader.GetDataInformation().GetNumberOfPoints() != len(rows):
+        raise NotYet("after Apply %s has %d samples, expected %d"
+                     % (name, reader.GetDataInformation().GetNumberOfPoints(), len(rows)))
+    data = servermanager.Fetch(reader)
     pixels = vtk_to_numpy(data.GetPointData().GetArray("image"))
-    rows = manifest["datasets"]["cifar10"]["rows"]
-    for i, row in enumerate(rows):
-        expected = np.asarray(Image.open(os.path.join(data_dir, row["img"]["file"])).convert("RGB")).reshape(-1)
-        check(np.array_equal(pixels[i], expected), "sample %d: the pixels differ from PIL's decoding" % i)
+    channels = data.GetFieldData().GetArray("image_shape").GetValue(2)
+    labels = vtk_to_numpy(data.GetPointData().GetArray("label"))
     names = data.GetPointData().GetAbstractArray("label_str")
-    classes = manifest["datasets"]["cifar10"]["features"]["label"]["names"]
-    check(names.GetValue(1) == classes[rows[1]["label"]], "class name %r" % names.GetValue(1))
-    steps.screenshot("cifar")
+    label_column = [c for c in ("label", "labels", "fine_label") if c in rows[0]][0]
+    classes = manifest["datasets"][name]["features"][label_column]["names"]
+    for i, row in enumerate(rows):
+        image = Image.open(os.path.join(data_dir, row[image_column]["file"])).convert("L" if channels == 1 else "RGB")
+        check(np.array_equal(pixels[i], np.asarray(image).reshape(-1)),
+              "%s sample %d: the pixels differ from PIL's decoding" % (name, i))
+        check(labels[i] == row[label_column] and names.GetValue(i) == classes[row[label_column]],
+              "%s sample %d: label %d %r" % (name, i, labels[i], names.GetValue(i)))
+
+
+def add_layout_steps(index, relative, name, image_column):
+    file_name = os.path.join(data_dir, relative)
+
+    def open_file():
+        if index == 0:
+            main_window().resize(1600, 1000)  # no window manager under Xvfb to maximise it
+        open_with_dialog(file_name)
+
+    def choose_file():
+        type_into_dialog()
+        if index == 0:
+            steps.screenshot("dialog")
+        xdotool("key", "Return")
+
+    def apply_file():
+        state[name] = opened_reader()
+        click(apply_button())
+
+    def file_read():
+        check_samples(state[name], name, image_column)
+        if index == 0:
+            steps.screenshot("cifar")
+
+    for delay, function in ((3000 if index == 0 else 200, open_file), (1500, choose_file), (1500, apply_file),
+                            (1500, file_read)):
+        function.__name__ = "%s_%s" % (function.__name__, name)
+        step(delay)(function)
+
+
+for index, layout in enumerate(layouts):
+    add_layout_steps(index, *layout)
+
+
+@step(200)
+def open_embeddings():
     open_with_dialog(embeddings)
 
 

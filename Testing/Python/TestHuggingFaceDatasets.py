@@ -194,6 +194,35 @@ check(layout.embedding_tags(table) == ("foundation", "finetuned"),
 views = layout.compare_source(table, outliers=2)
 check(views is not None, "Compare Embeddings on the embedding table made no layout")
 
+# --- MaxSamples and pieces read only their row groups ------------------------------------
+# A copy whose last row group (rows 20-23) is damaged: the first 10 rows still read cleanly,
+# because neither the header scan nor the read touches that row group.
+with open(cifar, "rb") as f:
+    whole = bytearray(f.read())
+footer_start = len(whole) - 8 - int.from_bytes(whole[-8:-4], "little")
+for i in range(footer_start - 1200, footer_start - 900):
+    whole[i] ^= 0x5A
+damaged = os.path.join(tmp, "damaged-tail.parquet")
+with open(damaged, "wb") as f:
+    f.write(whole)
+data, text = read(damaged, MaxSamples=10)
+check_dataset("cifar10", data, rows_of("cifar10")[:10], text)
+check("ERR" not in text and "Warning" not in text, "reading 10 rows touched the damaged row group: %r" % text)
+data, text = read(damaged)
+check(data.GetNumberOfPoints() < 24, "the damaged row group went unnoticed: %d samples, %r" % (data.GetNumberOfPoints(), text))
+# Pieces (MPI ranks) tile the rows in order, with the pixels of the whole read.
+reader = simple.ImageDatasetReader(FileName=cifar)
+algorithm = reader.GetClientSideObject()
+pieces = []
+for piece in range(3):
+    algorithm.UpdatePiece(piece, 3, 0)
+    pieces.append((point_array(algorithm.GetOutput(), "sample_id").copy(), point_array(algorithm.GetOutput(), "image").copy()))
+algorithm.UpdatePiece(0, 1, 0)
+check(np.array_equal(np.concatenate([p[0] for p in pieces]), np.arange(24)), "pieces do not tile the rows")
+check(np.array_equal(np.concatenate([p[1] for p in pieces]), point_array(algorithm.GetOutput(), "image")),
+      "the pieces' pixels differ from the whole read")
+simple.Delete(reader)
+
 # --- Damaged files: an error in the output window, no samples, no crash --------------------
 truncated = os.path.join(tmp, "truncated.parquet")
 with open(cifar, "rb") as f:
