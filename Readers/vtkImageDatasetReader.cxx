@@ -266,6 +266,7 @@ bool readBlock(vtkAlgorithm* reader, const formats::DatasetInfo& info,
   std::vector<std::uint8_t> pixels;
   pixels.reserve(static_cast<size_t>(count) * shape.height * shape.width * shape.channels);
   const vtkIdType end = first + count;
+  formats::SampleBlock part;
   for (size_t b = 0; b + 1 < boundaries.size(); ++b)
   {
     const vtkIdType from = std::max<vtkIdType>(first, boundaries[b]);
@@ -274,7 +275,7 @@ bool readBlock(vtkAlgorithm* reader, const formats::DatasetInfo& info,
     {
       continue;
     }
-    formats::SampleBlock part = formats::readSamples(info, from, to - from);
+    formats::readSamples(info, from, to - from, part); // reuses part's memory
     const double progress = 0.1 + 0.85 * (from - first) / std::max<vtkIdType>(1, count);
     if (!decodeImages(reader, part, info.path, shape, thumbnailSize, pixels, kept, block.count,
           progress, progress + 0.85 * (to - from) / std::max<vtkIdType>(1, count)))
@@ -549,11 +550,11 @@ bool vtkImageDatasetReader::ScanImageGeometry()
   const std::int64_t limit = this->MaxSamples > 0
     ? std::min<std::int64_t>(this->MaxSamples, info.numberOfSamples)
     : info.numberOfSamples;
+  formats::SampleBlock block; // one block for every chunk: its memory is reused
   for (size_t b = 0; b + 1 < internal.Boundaries.size() && internal.Boundaries[b] < limit; ++b)
   {
     const std::int64_t end = std::min<std::int64_t>(limit, internal.Boundaries[b + 1]);
-    const auto block =
-      formats::readSamples(info, internal.Boundaries[b], end - internal.Boundaries[b]);
+    formats::readSamples(info, internal.Boundaries[b], end - internal.Boundaries[b], block);
     for (size_t i = 0; i < static_cast<size_t>(block.count); ++i)
     {
       dualembed::DecodedImage geometry;

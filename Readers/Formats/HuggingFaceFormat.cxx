@@ -831,13 +831,25 @@ std::vector<std::int64_t> tableChunkStarts(const DatasetInfo& info)
   return starts;
 }
 
-SampleBlock readHuggingFace(const DatasetInfo& info, std::int64_t first, std::int64_t count)
+void readHuggingFace(
+  const DatasetInfo& info, std::int64_t first, std::int64_t count, SampleBlock& block)
 {
   const TableLayout& layout = info.table;
-  SampleBlock block;
   block.first = first;
   block.count = count;
+  block.pixels.clear();
+  block.labels.clear();
+  block.coarseLabels.clear();
+  block.files.clear();
+  block.encodedImages.clear();
+  block.encodedOffsets.clear();
   block.columns.resize(layout.columns.size());
+  for (auto& column : block.columns)
+  {
+    column.integers.clear();
+    column.reals.clear();
+    column.strings.clear();
+  }
   if (!layout.imageColumn.empty())
   {
     block.encodedOffsets.push_back(0);
@@ -880,7 +892,6 @@ SampleBlock readHuggingFace(const DatasetInfo& info, std::int64_t first, std::in
     }
     shardStart = shardEnd;
   }
-  return block;
 }
 
 } // namespace detail

@@ -36,7 +36,9 @@ bool isHuggingFaceFolder(const std::filesystem::path& folder);
 DatasetInfo probeHuggingFace(const std::filesystem::path& path, const DatasetOptions& options);
 /// The first sample of every chunk of every shard, then numberOfSamples.
 std::vector<std::int64_t> tableChunkStarts(const DatasetInfo& info);
-SampleBlock readHuggingFace(const DatasetInfo& info, std::int64_t first, std::int64_t count);
+/// Fills `block`, reusing the memory of its vectors.
+void readHuggingFace(
+  const DatasetInfo& info, std::int64_t first, std::int64_t count, SampleBlock& block);
 
 } // namespace detail
 } // namespace formats

@@ -171,7 +171,15 @@ DatasetInfo probeDataset(const std::string& path, const DatasetOptions& options)
 
 SampleBlock readSamples(const DatasetInfo& info, std::int64_t first, std::int64_t count)
 {
-  return guarded(info.path, "reading", [&]() -> SampleBlock {
+  SampleBlock block;
+  readSamples(info, first, count, block);
+  return block;
+}
+
+void readSamples(
+  const DatasetInfo& info, std::int64_t first, std::int64_t count, SampleBlock& block)
+{
+  guarded(info.path, "reading", [&]() {
     if (first < 0 || count < 0 || first > info.numberOfSamples ||
       count > info.numberOfSamples - first)
     {
@@ -183,17 +191,22 @@ SampleBlock readSamples(const DatasetInfo& info, std::int64_t first, std::int64_
     switch (info.kind)
     {
       case DatasetKind::Idx:
-        return readIdx(info, first, count);
+        block = readIdx(info, first, count);
+        return;
       case DatasetKind::Cifar10:
       case DatasetKind::Cifar100:
-        return readCifar(info, first, count);
+        block = readCifar(info, first, count);
+        return;
       case DatasetKind::ImageFolder:
-        return readImageFolder(info, first, count);
+        block = readImageFolder(info, first, count);
+        return;
       case DatasetKind::Hdf5:
-        return readHdf5(info, first, count);
+        block = readHdf5(info, first, count);
+        return;
       case DatasetKind::Parquet:
       case DatasetKind::Arrow:
-        return readHuggingFace(info, first, count);
+        readHuggingFace(info, first, count, block); // reuses the block's memory
+        return;
     }
     fail("The dataset " + quoted(info.path) + " has an unknown kind; open it again.");
   });

@@ -138,6 +138,11 @@ DatasetInfo probeDataset(const std::string& path, const DatasetOptions& options 
 
 /// Reads samples [first, first + count) of a probed dataset. Throws FormatError.
 SampleBlock readSamples(const DatasetInfo& info, std::int64_t first, std::int64_t count);
+/// The same into `block`, reusing the memory it holds: reading a table chunk
+/// after chunk into one block allocates nothing new (fresh pages of memory cost
+/// more than reading them). Throws FormatError.
+void readSamples(
+  const DatasetInfo& info, std::int64_t first, std::int64_t count, SampleBlock& block);
 
 /// Where a read is cheapest to split: the first sample of each chunk of a table
 /// dataset (a Parquet row group, an Arrow record batch) and numberOfSamples at

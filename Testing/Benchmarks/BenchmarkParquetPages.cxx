@@ -53,10 +53,10 @@ Pass readAll(const std::string& path, const formats::DatasetOptions& options)
   const formats::DatasetInfo info = formats::probeDataset(path, options);
   const std::vector<std::int64_t> bounds = formats::readBoundaries(info);
   pass.probeSeconds = secondsSince(start);
+  formats::SampleBlock block; // reused from chunk to chunk, as the VTK reader does
   for (std::size_t b = 0; b + 1 < bounds.size(); ++b)
   {
-    const formats::SampleBlock block =
-      formats::readSamples(info, bounds[b], bounds[b + 1] - bounds[b]);
+    formats::readSamples(info, bounds[b], bounds[b + 1] - bounds[b], block);
     pass.rows += block.count;
     pass.imageBytes += static_cast<std::int64_t>(block.encodedImages.size());
     for (std::int64_t i = 0; i + 1 < static_cast<std::int64_t>(block.encodedOffsets.size()); ++i)
@@ -142,12 +142,12 @@ int main(int argc, char** argv)
   std::printf("%s\n", path.c_str());
   std::printf("  page reading (probe + readSamples of %lld chunks, no decoding), best of %d\n",
     static_cast<long long>(best.chunks), repeats);
-  std::printf("    seconds        : %.4f   (probe + boundaries %.4f)\n", best.seconds,
-    best.probeSeconds);
+  std::printf(
+    "    seconds        : %.4f   (probe + boundaries %.4f)\n", best.seconds, best.probeSeconds);
   std::printf("    rows           : %lld   (%lld without image bytes)\n",
     static_cast<long long>(best.rows), static_cast<long long>(best.nullImages));
-  std::printf("    image bytes    : %lld   (%.1f MB)\n", static_cast<long long>(best.imageBytes),
-    mb);
+  std::printf(
+    "    image bytes    : %lld   (%.1f MB)\n", static_cast<long long>(best.imageBytes), mb);
   std::printf("    throughput     : %.1f MB/s, %.0f rows/s\n", mb / best.seconds,
     static_cast<double>(best.rows) / best.seconds);
   std::printf("    every repeat   :");

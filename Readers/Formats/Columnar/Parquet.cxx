@@ -1007,6 +1007,7 @@ struct Buffers
   std::vector<std::uint8_t> chunkBytes;
   std::vector<std::uint8_t> pageScratch;
   Values pageValues;
+  Values dictionary;
 };
 
 /// Reads one leaf of one row group: the column chunk's pages, in order.
@@ -1020,6 +1021,7 @@ public:
     , TheCodec(codec)
     , File(file)
     , Out(out)
+    , Dictionary(buffers.dictionary)
     , Scratch(buffers.pageScratch)
     , PageValues(buffers.pageValues)
   {
@@ -1208,6 +1210,11 @@ private:
     const std::uint8_t* data = this->inflate(body, static_cast<std::size_t>(page.compressedSize),
       static_cast<std::size_t>(page.uncompressedSize), true);
     std::size_t position = 0;
+    this->Dictionary.integers.clear(); // the reader's, reused from chunk to chunk
+    this->Dictionary.reals.clear();
+    this->Dictionary.offsets.assign(1, 0);
+    this->Dictionary.bytes.clear();
+    this->Dictionary.size = 0;
     this->decodePlain(data, static_cast<std::size_t>(page.uncompressedSize), position,
       static_cast<std::size_t>(page.numValues), this->Dictionary);
     this->HasDictionary = true;
@@ -1629,7 +1636,7 @@ private:
   const std::string& File;
   std::string Where;
   LeafChunk& Out;
-  Values Dictionary;
+  Values& Dictionary;
   bool HasDictionary = false;
   std::int64_t ValuesDone = 0;
   std::int64_t Rows = 0;
