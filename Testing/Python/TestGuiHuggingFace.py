@@ -97,6 +97,12 @@ def add_layout_steps(index, relative, name, image_column):
 
     def choose_file():
         type_into_dialog()
+
+    def confirm_file():
+        dialog = app.activeModalWidget()
+        typed = dialog.findChild(QtWidgets.QLineEdit, "EntityName").text() if dialog else ""
+        if typed != file_name:
+            raise NotYet("the dialog shows %r, not the typed path" % typed)
         if index == 0:
             steps.screenshot("dialog")
         xdotool("key", "Return")
@@ -110,8 +116,8 @@ def add_layout_steps(index, relative, name, image_column):
         if index == 0:
             steps.screenshot("cifar")
 
-    for delay, function in ((3000 if index == 0 else 200, open_file), (1500, choose_file), (1500, apply_file),
-                            (1500, file_read)):
+    for delay, function in ((3000 if index == 0 else 200, open_file), (1500, choose_file), (300, confirm_file),
+                            (1500, apply_file), (1500, file_read)):
         function.__name__ = "%s_%s" % (function.__name__, name)
         step(delay)(function)
 
@@ -172,4 +178,4 @@ def compared():
     steps.screenshot("compare")
 
 
-steps.run(240, "DualEmbed GUI Hugging Face test passed")
+steps.run(420, "DualEmbed GUI Hugging Face test passed")
