@@ -136,11 +136,15 @@ int vtkSMSampleArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool u
       return 1; // an array that only some time steps carry
     }
   }
-  // Nothing fits. An optional input (the XML gives none_string="None"): None,
-  // rather than the active scalars (the labels).
+  // Nothing fits. An optional input (the XML gives none_string="None"): an
+  // empty name, rather than the active scalars (the labels), and rather than
+  // None: the filter applies the same rule when it runs and takes no array
+  // when nothing fits. None would be final, and paraview.simple can ask this
+  // domain about the active source's arrays before it sets Input= (after
+  // Compare Embeddings, the layout's per-sample copy, which has no
+  // embeddings: Data Issues then ran on nothing; ARCHITECTURE.md).
   if (this->GetNoneString() &&
-    setArray(
-      property, useUncheckedValues, this->GetNoneString(), vtkDataObject::FIELD_ASSOCIATION_POINTS))
+    setArray(property, useUncheckedValues, "", vtkDataObject::FIELD_ASSOCIATION_POINTS))
   {
     return 1;
   }

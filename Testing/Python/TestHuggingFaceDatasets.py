@@ -193,6 +193,12 @@ check(layout.embedding_tags(table) == ("foundation", "finetuned"),
       "Compare Embeddings would take %s" % (layout.embedding_tags(table),))
 views = layout.compare_source(table, outliers=2)
 check(views is not None, "Compare Embeddings on the embedding table made no layout")
+# Data Issues with its defaults takes the table's embeddings and labels too.
+with CapturedMessages() as messages:
+    flagged = servermanager.Fetch(simple.DataIssues(Input=table))
+names = [flagged.GetPointData().GetArrayName(i) for i in range(flagged.GetPointData().GetNumberOfArrays())]
+check(flagged.GetNumberOfPoints() == 40 and any(n.startswith("is_") for n in names),
+      "Data Issues on the embedding table: %d samples, arrays %s, %r" % (flagged.GetNumberOfPoints(), names, messages.text))
 
 # --- MaxSamples and pieces read only their row groups ------------------------------------
 # A copy whose last row group (rows 20-23) is damaged: the first 10 rows still read cleanly,
