@@ -19,7 +19,13 @@ namespace formats
 {
 struct OpenTables
 {
-  std::map<std::string, std::unique_ptr<columnar::TableReader>> readers;
+  struct Shard
+  {
+    std::unique_ptr<columnar::TableReader> reader;
+    std::filesystem::file_time_type modified;
+    std::uintmax_t size = 0;
+  };
+  std::map<std::string, Shard> readers;
   /// The leaves read last, whose memory the next chunk reuses.
   columnar::LeafChunk images, paths, values;
 };
@@ -55,15 +61,22 @@ std::unique_ptr<TableReader> openTable(const std::string& path)
   return isParquet(path) ? columnar::openParquet(path) : columnar::openArrowIpc(path);
 }
 
-/// The reader of a shard, opened once per probed dataset.
+/// The reader of a shard, opened once per probed dataset, and again when the
+/// file changed since (a memory-mapped file rewritten under its reader).
 TableReader& openShard(const TableLayout& layout, const std::string& shard)
 {
-  auto& reader = layout.open->readers[shard];
-  if (!reader)
+  auto& open = layout.open->readers[shard];
+  std::error_code error;
+  const auto modified = fs::last_write_time(shard, error);
+  const auto size = fs::file_size(shard, error);
+  if (!open.reader || open.modified != modified || open.size != size)
   {
-    reader = openTable(shard);
+    open.reader.reset(); // unmap before mapping the new file
+    open.reader = openTable(shard);
+    open.modified = modified;
+    open.size = size;
   }
-  return *reader;
+  return *open.reader;
 }
 
 json readJson(const fs::path& path)

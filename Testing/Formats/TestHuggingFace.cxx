@@ -287,3 +287,22 @@ TEST(HuggingFace, DamagedFilesAreErrorsNamingThem)
   EXPECT_NE(message.find("cut.arrow"), std::string::npos) << message;
   fs::remove_all(dir);
 }
+
+TEST(HuggingFace, ShardRewrittenAfterOpeningIsAnErrorNotACrash)
+{
+  // A probed dataset keeps its shards' readers (Arrow files memory-mapped); a
+  // shard rewritten in place, shorter, is opened again and reported.
+  const fs::path dir = fs::temp_directory_path() / "dualembed-hf-rewritten";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path cache =
+    dataDir / "arrow/cache/cifar10/plain_text/0.0.0/abc123/cifar10-train.arrow";
+  const fs::path file = dir / "cifar10-train.arrow";
+  fs::copy_file(cache, file);
+  const auto info = probeDataset(file.string());
+  readSamples(info, 0, 3);
+  const std::string whole = fileBytes(cache);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << whole.substr(0, whole.size() / 3);
+  EXPECT_THROW(readSamples(info, 0, info.numberOfSamples), FormatError);
+  fs::remove_all(dir);
+}
