@@ -675,27 +675,7 @@ protected:
   static void readAll(const std::string& path)
   {
     auto reader = openParquet(path);
-    std::vector<std::vector<std::string>> leaves;
-    std::vector<std::string> names;
-    std::function<void(const Field&)> walk = [&](const Field& field) {
-      names.push_back(field.name);
-      if (field.kind == ValueKind::Struct)
-      {
-        for (const auto& child : field.children)
-        {
-          walk(child);
-        }
-      }
-      else
-      {
-        leaves.push_back(names);
-      }
-      names.pop_back();
-    };
-    for (const auto& field : reader->schema().fields)
-    {
-      walk(field);
-    }
+    const auto leaves = leafPaths(reader->schema());
     for (std::size_t chunk = 0; chunk < reader->chunkRows().size(); ++chunk)
     {
       for (const auto& leafPath : leaves)

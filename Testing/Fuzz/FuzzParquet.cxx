@@ -3,8 +3,6 @@
 #include "FuzzSupport.h"
 #include "ImageDataset.h"
 
-#include <functional>
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
   using namespace dualembed;
@@ -15,27 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   {
     formats::columnar::looksLikeParquet(path.string());
     auto reader = openParquet(path.string());
-    std::vector<std::vector<std::string>> leaves;
-    std::vector<std::string> names;
-    std::function<void(const Field&)> walk = [&](const Field& field) {
-      names.push_back(field.name);
-      if (field.kind == ValueKind::Struct)
-      {
-        for (const auto& child : field.children)
-        {
-          walk(child);
-        }
-      }
-      else
-      {
-        leaves.push_back(names);
-      }
-      names.pop_back();
-    };
-    for (const auto& field : reader->schema().fields)
-    {
-      walk(field);
-    }
+    const auto leaves = leafPaths(reader->schema());
     for (std::size_t chunk = 0; chunk < reader->chunkRows().size() && chunk < 64; ++chunk)
     {
       for (const auto& leaf : leaves)

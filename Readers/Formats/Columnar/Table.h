@@ -98,6 +98,40 @@ public:
   virtual const std::string& path() const = 0;
 };
 
+/// Every leaf path of a schema, depth first: what readLeaf() can be asked for.
+inline std::vector<std::vector<std::string>> leafPaths(const Schema& schema)
+{
+  std::vector<std::vector<std::string>> leaves;
+  std::vector<std::string> path;
+  struct Walk
+  {
+    std::vector<std::vector<std::string>>& leaves;
+    std::vector<std::string>& path;
+    void operator()(const Field& field) const
+    {
+      path.push_back(field.name);
+      if (field.kind == ValueKind::Struct)
+      {
+        for (const auto& child : field.children)
+        {
+          (*this)(child);
+        }
+      }
+      else
+      {
+        leaves.push_back(path);
+      }
+      path.pop_back();
+    }
+  };
+  const Walk walk{ leaves, path };
+  for (const auto& field : schema.fields)
+  {
+    walk(field);
+  }
+  return leaves;
+}
+
 /// Parquet files ("PAR1" at both ends). Throws FormatError.
 std::unique_ptr<TableReader> openParquet(const std::string& path);
 /// Arrow IPC: the stream format (with or without the 0xFFFFFFFF continuation
