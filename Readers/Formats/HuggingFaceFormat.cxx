@@ -875,15 +875,16 @@ void readHuggingFace(
     const std::int64_t shardEnd = shardStart + layout.shardRows[s];
     if (shardEnd > first)
     {
-      TableReader* table = &openShard(layout, layout.shards[s]);
-      if (table->numberOfRows() != layout.shardRows[s])
+      TableReader& table = openShard(layout, layout.shards[s]);
+      const Field* image =
+        layout.imageColumn.empty() ? nullptr : findField(table.schema(), layout.imageColumn);
+      if (table.numberOfRows() != layout.shardRows[s] || (!layout.imageColumn.empty() && !image))
       {
         fail("The file " + quoted(layout.shards[s]) + " changed since it was opened; open " +
           "the dataset again.");
       }
-      if (!layout.imageColumn.empty() && layout.imageIsStruct)
+      if (image && layout.imageIsStruct)
       {
-        const Field* image = findField(table->schema(), layout.imageColumn);
         filler.PathMember = false;
         for (const auto& child : image->children)
         {
@@ -891,13 +892,13 @@ void readHuggingFace(
         }
       }
       std::int64_t chunkStart = shardStart;
-      const auto& chunkRows = table->chunkRows();
+      const auto& chunkRows = table.chunkRows();
       for (std::size_t c = 0; c < chunkRows.size() && chunkStart < end; ++c)
       {
         const std::int64_t chunkEnd = chunkStart + chunkRows[c];
         if (chunkEnd > first)
         {
-          filler.append(*table, c, std::max(first, chunkStart) - chunkStart,
+          filler.append(table, c, std::max(first, chunkStart) - chunkStart,
             std::min(end, chunkEnd) - chunkStart);
         }
         chunkStart = chunkEnd;
