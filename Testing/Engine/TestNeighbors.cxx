@@ -356,6 +356,69 @@ TEST(ExactKnnEdgeCases, SizesDuplicatesZerosAndBadValues)
   EXPECT_THROW(computeKnn(four.view(), 2, 5, options), ModelError);
 }
 
+// The one-query brute force (distancesFrom, nearestRows) that the exact
+// method's fallback rows, Datalab's tie check and the trustworthiness share.
+TEST(BruteForceNeighbours, AgreeWithVectorDistanceAndComputeKnn)
+{
+  setThreads();
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  Matrix m;
+  m.rows = 200;
+  m.cols = 5;
+  for (int64_t i = 0; i < m.rows * m.cols; ++i)
+  {
+    m.values.push_back(normal(rng));
+  }
+  for (int64_t c = 0; c < m.cols; ++c) // row 7 duplicates row 3, row 9 is zero
+  {
+    m.values[static_cast<std::size_t>(7 * m.cols + c)] =
+      m.values[static_cast<std::size_t>(3 * m.cols + c)];
+    m.values[static_cast<std::size_t>(9 * m.cols + c)] = 0.0f;
+  }
+  const FeatureMatrix x = m.view();
+  const int k = 6;
+  std::vector<double> distances;
+  for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
+  {
+    KnnOptions options;
+    options.k = k;
+    options.metric = metric;
+    const KnnResult knn = computeKnn(x, options);
+    for (int64_t q : { 0, 3, 7, 9, 199 })
+    {
+      distancesFrom(x, q, metric, distances);
+      ASSERT_EQ(distances.size(), static_cast<std::size_t>(x.rows));
+      EXPECT_EQ(distances[static_cast<std::size_t>(q)], 0.0);
+      for (int64_t j = 0; j < x.rows; ++j)
+      {
+        EXPECT_EQ(distances[static_cast<std::size_t>(j)],
+          vectorDistance(x.row(q), x.row(j), x.cols, metric))
+          << metricName(metric) << " " << q << " -> " << j;
+      }
+      const std::vector<int64_t> expected(
+        knn.indices.begin() + q * k, knn.indices.begin() + (q + 1) * k);
+      EXPECT_EQ(nearestRows(distances, q, k), expected) << metricName(metric) << " " << q;
+    }
+  }
+  // The squared distances are the squares the euclidean distances are roots of.
+  std::vector<double> squared;
+  squaredEuclideanDistancesFrom(x, 3, squared);
+  distancesFrom(x, 3, DistanceMetric::Euclidean, distances);
+  ASSERT_EQ(squared.size(), distances.size());
+  for (std::size_t j = 0; j < squared.size(); ++j)
+  {
+    EXPECT_EQ(std::sqrt(squared[j]), distances[j]) << j;
+  }
+  // Ties broken by the smaller index, the query skipped, k capped at rows - 1.
+  const std::vector<double> tied{ 1.0, 0.0, 1.0, 0.5, 0.5 };
+  const std::vector<int64_t> tiedNearest{ 3, 4, 0 };
+  EXPECT_EQ(nearestRows(tied, 1, 3), tiedNearest);
+  const std::vector<double> three{ 2.0, 1.0, 0.0 };
+  const std::vector<int64_t> allOthers{ 1, 0 };
+  EXPECT_EQ(nearestRows(three, 2, 10), allOthers);
+}
+
 TEST(ExactKnnProgress, AbortThrowsAborted)
 {
   const Matrix& x = pixels();

@@ -107,11 +107,8 @@ std::vector<int64_t> sklearnTiedNeighbours(
   const FeatureMatrix& points, int64_t i, int k, DistanceMetric metric)
 {
   const int64_t n = points.rows;
-  std::vector<double> row(n);
-  for (int64_t j = 0; j < n; ++j)
-  {
-    row[j] = vectorDistance(points.row(i), points.row(j), points.cols, metric);
-  }
+  std::vector<double> row;
+  distancesFrom(points, i, metric, row);
   std::vector<int64_t> t(n);
   std::iota(t.begin(), t.end(), int64_t{ 0 });
   numpyIntroselect(row.data(), t.data(), n, k);

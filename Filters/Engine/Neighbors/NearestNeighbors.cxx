@@ -121,6 +121,14 @@ inline double squaredNorm(const float* a, int64_t cols)
   });
 }
 
+inline double squaredEuclidean(const float* a, const float* b, int64_t cols)
+{
+  return sumTerms(a, b, cols, [](float x, float y) {
+    const double v = static_cast<double>(x) - static_cast<double>(y);
+    return v * v;
+  });
+}
+
 // Exact distance given the precomputed norms (double) of both rows.
 inline double exactDistance(
   const float* a, const float* b, int64_t cols, double normA, double normB, DistanceMetric metric)
@@ -131,10 +139,7 @@ inline double exactDistance(
   }
   if (metric == DistanceMetric::Euclidean)
   {
-    return std::sqrt(sumTerms(a, b, cols, [](float x, float y) {
-      const double v = static_cast<double>(x) - static_cast<double>(y);
-      return v * v;
-    }));
+    return std::sqrt(squaredEuclidean(a, b, cols));
   }
   if (normA == 0.0 || normB == 0.0)
   {
@@ -171,24 +176,37 @@ void storeRow(KnnResult& result, int64_t r, std::vector<Candidate>& candidates)
   }
 }
 
+// Exact distances from row `query` to every row; normOf(j) is the norm of
+// row j (read by the cosine metric only).
+template <typename NormOf>
+void fillDistancesFrom(const FeatureMatrix& points, int64_t query, DistanceMetric metric,
+  NormOf normOf, std::vector<double>& out)
+{
+  out.resize(static_cast<std::size_t>(points.rows));
+  const float* x = points.row(query);
+  const double queryNorm = normOf(query);
+  for (int64_t j = 0; j < points.rows; ++j)
+  {
+    out[static_cast<std::size_t>(j)] =
+      exactDistance(x, points.row(j), points.cols, queryNorm, normOf(j), metric);
+  }
+}
+
 // Brute force in double for one query: exact by construction.
 void bruteForceRow(const FeatureMatrix& points, const std::vector<double>& norms,
   DistanceMetric metric, int64_t q, KnnResult& result, int64_t r)
 {
-  std::vector<Candidate> all;
-  all.reserve(static_cast<std::size_t>(points.rows));
-  const float* x = points.row(q);
-  for (int64_t j = 0; j < points.rows; ++j)
+  std::vector<double> distances;
+  fillDistancesFrom(
+    points, q, metric, [&](int64_t j) { return norms[static_cast<std::size_t>(j)]; }, distances);
+  const std::vector<int64_t> nearest = nearestRows(distances, q, result.k);
+  const std::size_t k = static_cast<std::size_t>(result.k);
+  for (std::size_t j = 0; j < k; ++j)
   {
-    if (j != q)
-    {
-      all.emplace_back(
-        exactDistance(x, points.row(j), points.cols, norms[static_cast<std::size_t>(q)],
-          norms[static_cast<std::size_t>(j)], metric),
-        j);
-    }
+    result.indices[static_cast<std::size_t>(r) * k + j] = nearest[j];
+    result.distances[static_cast<std::size_t>(r) * k + j] =
+      static_cast<float>(distances[static_cast<std::size_t>(nearest[j])]);
   }
-  storeRow(result, r, all);
 }
 
 // Cosine neighbours of a zero vector: the other zero vectors (identical, at
@@ -806,6 +824,50 @@ double vectorDistance(const float* a, const float* b, int64_t cols, DistanceMetr
 {
   return exactDistance(
     a, b, cols, std::sqrt(squaredNorm(a, cols)), std::sqrt(squaredNorm(b, cols)), metric);
+}
+
+void distancesFrom(
+  const FeatureMatrix& points, int64_t query, DistanceMetric metric, std::vector<double>& out)
+{
+  // The norms vectorDistance would compute, skipped where the metric ignores them.
+  const bool cosine = metric == DistanceMetric::Cosine;
+  fillDistancesFrom(
+    points, query, metric,
+    [&](int64_t j) { return cosine ? std::sqrt(squaredNorm(points.row(j), points.cols)) : 0.0; },
+    out);
+}
+
+void squaredEuclideanDistancesFrom(
+  const FeatureMatrix& points, int64_t query, std::vector<double>& out)
+{
+  out.resize(static_cast<std::size_t>(points.rows));
+  const float* x = points.row(query);
+  for (int64_t j = 0; j < points.rows; ++j)
+  {
+    out[static_cast<std::size_t>(j)] = squaredEuclidean(x, points.row(j), points.cols);
+  }
+}
+
+std::vector<int64_t> nearestRows(const std::vector<double>& distances, int64_t query, int k)
+{
+  std::vector<Candidate> candidates;
+  candidates.reserve(distances.size());
+  for (std::size_t j = 0; j < distances.size(); ++j)
+  {
+    if (static_cast<int64_t>(j) != query)
+    {
+      candidates.emplace_back(distances[j], static_cast<int64_t>(j));
+    }
+  }
+  const std::size_t count = std::min(static_cast<std::size_t>(std::max(k, 0)), candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(count),
+    candidates.end(), CandidateLessFn());
+  std::vector<int64_t> nearest(count);
+  for (std::size_t j = 0; j < count; ++j)
+  {
+    nearest[j] = candidates[j].second;
+  }
+  return nearest;
 }
 
 KnnResult computeKnn(const FeatureMatrix& points, const KnnOptions& options)

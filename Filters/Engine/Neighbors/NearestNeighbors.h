@@ -137,6 +137,26 @@ double knnRecall(const KnnResult& approximate, const KnnResult& exact);
 /// used by computeKnn, identical vectors at distance 0).
 double vectorDistance(const float* a, const float* b, int64_t cols, DistanceMetric metric);
 
+/// Brute force for one query row, shared by the exact method's fallback
+/// rows, Datalab's tie check (DataIssues.h) and the trustworthiness
+/// (EmbeddingProjection.h). `distancesFrom` fills `out` (resized to
+/// points.rows) with vectorDistance(points.row(query), points.row(j)) for
+/// every row j (out[query] = 0).
+void distancesFrom(
+  const FeatureMatrix& points, int64_t query, DistanceMetric metric, std::vector<double>& out);
+
+/// Same with the squared euclidean distance (the square that the euclidean
+/// distance takes the root of). Ranking by it keeps two different squares
+/// apart that their rounded roots could make equal (a tie then decided by
+/// index instead).
+void squaredEuclideanDistancesFrom(
+  const FeatureMatrix& points, int64_t query, std::vector<double>& out);
+
+/// The min(k, rows - 1) rows nearest to `query` given its `distances` to
+/// every row (from the two functions above), `query` itself excluded,
+/// ascending, ties broken by the smaller index (the computeKnn convention).
+std::vector<int64_t> nearestRows(const std::vector<double>& distances, int64_t query, int k);
+
 /// Auto → cosine when cols > 3, else euclidean.
 DistanceMetric resolveMetric(MetricChoice choice, int64_t cols);
 

@@ -411,32 +411,18 @@ double trustworthiness(const FeatureMatrix& original, const float* embedded, int
       ", k = " + std::to_string(k) + ").");
   }
   requireFiniteRows(original, "the original space of the trustworthiness");
-  // Embedded kNN (exact, brute force, ties by the smaller index).
+  // Embedded kNN (exact, brute force, ties by the smaller index), ranked by
+  // the squared distance: distinct squares stay distinct where their rounded
+  // roots could tie.
+  const FeatureMatrix embedding{ embedded, n, dims };
   std::vector<int64_t> nb(static_cast<size_t>(n * k));
   at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
-    std::vector<std::pair<double, int64_t>> buf(n - 1);
+    std::vector<double> distances;
     for (int64_t i = begin; i < end; ++i)
     {
-      int64_t m = 0;
-      for (int64_t j = 0; j < n; ++j)
-      {
-        if (j == i)
-        {
-          continue;
-        }
-        double s = 0.0;
-        for (int c = 0; c < dims; ++c)
-        {
-          const double t = static_cast<double>(embedded[i * dims + c]) - embedded[j * dims + c];
-          s += t * t;
-        }
-        buf[m++] = { s, j };
-      }
-      std::partial_sort(buf.begin(), buf.begin() + k, buf.end());
-      for (int j = 0; j < k; ++j)
-      {
-        nb[i * k + j] = buf[j].second;
-      }
+      squaredEuclideanDistancesFrom(embedding, i, distances);
+      const std::vector<int64_t> nearest = nearestRows(distances, i, k);
+      std::copy(nearest.begin(), nearest.end(), nb.begin() + i * k);
     }
   });
   // Ranks in the original space, blocks of rows of squared distances.
