@@ -123,6 +123,15 @@ std::string neighborSuffix(pqOutputPort* port)
   return (foundation != ids.end() ? *foundation : ids.front()).substr(6);
 }
 
+/// The score the tiles are ranked by: the outlier score of the neighbours'
+/// embedding X, else the first outlier score ("" when none).
+std::string rankArrayOf(pqOutputPort* port, const std::string& suffix)
+{
+  std::vector<std::string> scores = arraysWithPrefix(port, "outlier_score_");
+  auto preferred = std::find(scores.begin(), scores.end(), "outlier_score_" + suffix);
+  return preferred != scores.end() ? *preferred : (scores.empty() ? "" : scores[0]);
+}
+
 /// Row `row` of a uint8 H·W·C image column as a QPixmap at least
 /// ThumbnailSide pixels high; small images are enlarged by whole factors with
 /// nearest-neighbour scaling, so that 28-pixel digits stay sharp.
@@ -352,11 +361,7 @@ void pqSampleInspector::onSourceRemoved(pqPipelineSource* source)
 {
   if (this->Port && this->Port->getSource() == source)
   {
-    this->Port = nullptr;
-    this->Gallery = nullptr;
-    this->Reduction = nullptr;
-    this->Delivery = nullptr;
-    this->rebuildTiles(nullptr);
+    this->forgetInspectedSamples();
     this->showMessage(tr("The inspected samples were deleted."));
   }
 }
@@ -383,6 +388,15 @@ void pqSampleInspector::log(const QString& line) const
   }
 }
 
+void pqSampleInspector::forgetInspectedSamples()
+{
+  this->Port = nullptr;
+  this->Gallery = nullptr;
+  this->Reduction = nullptr;
+  this->Delivery = nullptr;
+  this->rebuildTiles(nullptr);
+}
+
 void pqSampleInspector::inspect(pqOutputPort* port)
 {
   const std::string suffix = neighborSuffix(port);
@@ -391,11 +405,7 @@ void pqSampleInspector::inspect(pqOutputPort* port)
   {
     // Samples without pixels (a table of embeddings computed elsewhere): say so
     // instead of inviting a selection that would show nothing.
-    this->Port = nullptr;
-    this->Gallery = nullptr;
-    this->Reduction = nullptr;
-    this->Delivery = nullptr;
-    this->rebuildTiles(nullptr);
+    this->forgetInspectedSamples();
     this->showMessage(tr("These samples have no images (e.g. a table of embeddings computed "
                          "elsewhere): the maps, the spreadsheet and the histogram show them."));
     return;
@@ -405,33 +415,49 @@ void pqSampleInspector::inspect(pqOutputPort* port)
     return; // not samples with neighbours (e.g. a selection in another pipeline): keep what is
             // shown
   }
-  std::vector<std::string> scores = arraysWithPrefix(port, "outlier_score_");
-  auto preferred = std::find(scores.begin(), scores.end(), "outlier_score_" + suffix);
-  const std::string rankArray =
-    preferred != scores.end() ? *preferred : (scores.empty() ? "" : scores[0]);
-
-  vtkSMSessionProxyManager* pxm = port->getServer()->proxyManager();
-  if (port != this->Port || !this->Gallery)
+  const std::string rankArray = rankArrayOf(port, suffix);
+  if ((port != this->Port || !this->Gallery) && !this->createGallery(port, samples))
   {
-    this->Port = port;
-    this->Gallery.TakeReference(
-      vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "SampleGallery")));
-    this->Reduction.TakeReference(
-      vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ReductionFilter")));
-    if (!this->Gallery || !this->Reduction)
-    {
-      this->showMessage(tr("The Sample Inspector could not create its proxies."));
-      return;
-    }
-    vtkSMPropertyHelper(this->Gallery, "Input")
-      .Set(samples->getSource()->getProxy(), samples->getPortNumber());
-    vtkSMPropertyHelper(this->Gallery, "Count").Set(MaximumTiles);
-    vtkSMPropertyHelper(this->Gallery, "TileSize")
-      .Set(8); // the tiles come from the table, not the picture
-    vtkSMPropertyHelper(this->Reduction, "Input").Set(this->Gallery, 1);
-    vtkSMPropertyHelper(this->Reduction, "PassThrough").Set(0); // the root holds the rows
-    this->Reduction->UpdateVTKObjects();
+    return;
   }
+  this->configureGallery(port, suffix, rankArray);
+  vtkTable* rows = nullptr;
+  if (!this->deliverRows(port, rows))
+  {
+    return;
+  }
+  this->rebuildTiles(rows);
+  this->Histogram->setData(rows, QString::fromStdString(rankArray));
+  this->describeShownSamples(port, rows, rankArray);
+}
+
+bool pqSampleInspector::createGallery(pqOutputPort* port, pqOutputPort* samples)
+{
+  vtkSMSessionProxyManager* pxm = port->getServer()->proxyManager();
+  this->Port = port;
+  this->Gallery.TakeReference(
+    vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "SampleGallery")));
+  this->Reduction.TakeReference(
+    vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ReductionFilter")));
+  if (!this->Gallery || !this->Reduction)
+  {
+    this->showMessage(tr("The Sample Inspector could not create its proxies."));
+    return false;
+  }
+  vtkSMPropertyHelper(this->Gallery, "Input")
+    .Set(samples->getSource()->getProxy(), samples->getPortNumber());
+  vtkSMPropertyHelper(this->Gallery, "Count").Set(MaximumTiles);
+  vtkSMPropertyHelper(this->Gallery, "TileSize")
+    .Set(8); // the tiles come from the table, not the picture
+  vtkSMPropertyHelper(this->Reduction, "Input").Set(this->Gallery, 1);
+  vtkSMPropertyHelper(this->Reduction, "PassThrough").Set(0); // the root holds the rows
+  this->Reduction->UpdateVTKObjects();
+  return true;
+}
+
+void pqSampleInspector::configureGallery(
+  pqOutputPort* port, const std::string& suffix, const std::string& rankArray)
+{
   vtkSMPropertyHelper(this->Gallery, "NeighborSuffix").Set(suffix.c_str());
   vtkSMPropertyHelper(this->Gallery, "RankArray").Set(rankArray.c_str());
   vtkSMSourceProxy* selection = port->getSelectionInput();
@@ -445,17 +471,22 @@ void pqSampleInspector::inspect(pqOutputPort* port)
     selectionInput.RemoveAllValues();
   }
   this->Gallery->UpdateVTKObjects();
+}
+
+bool pqSampleInspector::deliverRows(pqOutputPort* port, vtkTable*& rows)
+{
   // A new mover at every update, as servermanager.Fetch does. On a pvserver
   // the server's mover sends whenever the gallery changed, but the client's
   // (which has no input there) receives only when it is itself modified; one
   // kept across updates left a message unread, and the next receive aborted
   // the client ("Wrong tag ... 23483", ParaView 5.11).
+  vtkSMSessionProxyManager* pxm = port->getServer()->proxyManager();
   this->Delivery.TakeReference(
     vtkSMSourceProxy::SafeDownCast(pxm->NewProxy("filters", "ClientServerMoveData")));
   if (!this->Delivery)
   {
     this->showMessage(tr("The Sample Inspector could not create its proxies."));
-    return;
+    return false;
   }
   vtkSMPropertyHelper(this->Delivery, "Input").Set(this->Reduction);
   vtkSMPropertyHelper(this->Delivery, "OutputDataType").Set(VTK_TABLE);
@@ -463,9 +494,13 @@ void pqSampleInspector::inspect(pqOutputPort* port)
   this->Delivery->UpdatePipeline();
 
   auto* delivered = vtkAlgorithm::SafeDownCast(this->Delivery->GetClientSideObject());
-  vtkTable* rows = delivered ? vtkTable::SafeDownCast(delivered->GetOutputDataObject(0)) : nullptr;
-  this->rebuildTiles(rows);
-  this->Histogram->setData(rows, QString::fromStdString(rankArray));
+  rows = delivered ? vtkTable::SafeDownCast(delivered->GetOutputDataObject(0)) : nullptr;
+  return true;
+}
+
+void pqSampleInspector::describeShownSamples(
+  pqOutputPort* port, vtkTable* rows, const std::string& rankArray)
+{
   const QString name = port->getSource()->getSMName();
   vtkDataArray* total = rows
     ? vtkDataArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("selected_count"))
@@ -493,6 +528,32 @@ void pqSampleInspector::inspect(pqOutputPort* port)
   }
 }
 
+/// The columns of the delivered rows that a tile reads.
+struct pqSampleInspector::TileColumns
+{
+  vtkTable* Rows = nullptr;
+  int Height = 0, Width = 0, Channels = 0; // of each image
+  vtkUnsignedCharArray* Images = nullptr;
+  vtkUnsignedCharArray* NeighborImages = nullptr;
+  vtkDataArray* PointIds = nullptr;
+  vtkDataArray* GlobalIds = nullptr; // null when the samples have none
+  std::string Suffix;                // the X of the nn_*_X columns ("" when none)
+  // Per-sample values worth reading: predictions and scores of every embedding.
+  // With Training Dynamics upstream: its per-sample figures and the trajectory
+  // of the label's probability over the checkpoints. Data Issues' flags
+  // (is_label_issue_ft, is_near_duplicate_foundation, ...): listed when set.
+  std::vector<std::string> Predictions, Scores, Trajectories, Flags;
+
+  long long pointId(vtkIdType row) const
+  {
+    return this->PointIds ? static_cast<long long>(this->PointIds->GetComponent(row, 0)) : -1;
+  }
+  long long globalId(vtkIdType row) const
+  {
+    return this->GlobalIds ? static_cast<long long>(this->GlobalIds->GetComponent(row, 0)) : -1;
+  }
+};
+
 void pqSampleInspector::rebuildTiles(vtkTable* rows)
 {
   while (QLayoutItem* item = this->Grid->takeAt(0))
@@ -505,162 +566,193 @@ void pqSampleInspector::rebuildTiles(vtkTable* rows)
   {
     return;
   }
+  const TileColumns columns = this->tileColumns(rows);
+  for (vtkIdType r = 0; r < rows->GetNumberOfRows(); ++r)
+  {
+    this->Grid->addWidget(
+      this->createTile(columns, r), static_cast<int>(r / Columns), static_cast<int>(r % Columns));
+  }
+  this->Tiles->adjustSize();
+  this->logTiles(columns);
+}
+
+pqSampleInspector::TileColumns pqSampleInspector::tileColumns(vtkTable* rows) const
+{
+  TileColumns columns;
+  columns.Rows = rows;
   auto* shape = vtkIntArray::SafeDownCast(rows->GetFieldData()->GetAbstractArray("image_shape"));
-  const int h = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(0) : 0;
-  const int w = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(1) : 0;
-  const int c = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(2) : 0;
-  auto* images = vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("image"));
-  auto* neighborImages =
+  columns.Height = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(0) : 0;
+  columns.Width = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(1) : 0;
+  columns.Channels = shape && shape->GetNumberOfValues() == 3 ? shape->GetValue(2) : 0;
+  columns.Images = vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("image"));
+  columns.NeighborImages =
     vtkUnsignedCharArray::SafeDownCast(rows->GetColumnByName("neighbor_image"));
-  auto* pointIds = vtkDataArray::SafeDownCast(rows->GetColumnByName("point_id"));
+  columns.PointIds = vtkDataArray::SafeDownCast(rows->GetColumnByName("point_id"));
   // Samples with global ids (the readers' sample_id) are selected by them: a
   // point id is local to its rank on a pvserver of several ranks.
   const std::string globalIdName = globalIdsOf(this->Port);
-  auto* globalIds = vtkDataArray::SafeDownCast(rows->GetColumnByName(globalIdName.c_str()));
-  const std::string suffix = this->Port ? neighborSuffix(this->Port) : std::string();
+  columns.GlobalIds = vtkDataArray::SafeDownCast(rows->GetColumnByName(globalIdName.c_str()));
+  columns.Suffix = this->Port ? neighborSuffix(this->Port) : std::string();
+  listValueColumns(columns);
+  return columns;
+}
 
-  // Per-sample values worth reading: predictions and scores of every embedding.
-  // With Training Dynamics upstream: its per-sample figures and the trajectory
-  // of the label's probability over the checkpoints. Data Issues' flags
-  // (is_label_issue_ft, is_near_duplicate_foundation, ...): listed when set.
-  std::vector<std::string> predictions, scores, trajectories, flags;
+void pqSampleInspector::listValueColumns(TileColumns& columns)
+{
   static const char* const scorePrefixes[] = { "outlier_score_", "label_quality_", "confidence_",
     "variability_", "correctness_", "forgetting_events_", "aum_", "mean_embedding_drift_",
     "embedding_drift_" };
-  for (vtkIdType i = 0; i < rows->GetNumberOfColumns(); ++i)
+  for (vtkIdType i = 0; i < columns.Rows->GetNumberOfColumns(); ++i)
   {
-    const std::string name = rows->GetColumnName(i);
+    const std::string name = columns.Rows->GetColumnName(i);
     if (name.rfind("pred_label_str_", 0) == 0)
     {
-      predictions.push_back(name);
+      columns.Predictions.push_back(name);
     }
     else if (name.rfind("label_probability_", 0) == 0)
     {
-      trajectories.push_back(name);
+      columns.Trajectories.push_back(name);
     }
     else if (name.rfind("is_", 0) == 0)
     {
-      flags.push_back(name);
+      columns.Flags.push_back(name);
     }
     else if (name == "embedding_change" ||
       std::any_of(std::begin(scorePrefixes), std::end(scorePrefixes),
         [&name](const char* prefix) { return name.rfind(prefix, 0) == 0; }))
     {
-      scores.push_back(name);
+      columns.Scores.push_back(name);
     }
   }
+}
 
-  for (vtkIdType r = 0; r < rows->GetNumberOfRows(); ++r)
+QFrame* pqSampleInspector::createTile(const TileColumns& columns, vtkIdType r)
+{
+  vtkTable* rows = columns.Rows;
+  const bool flagged =
+    !columns.Suffix.empty() && stringValue(rows, "nn_flag_" + columns.Suffix, r) == "1";
+  auto* tile = new QFrame(this->Tiles);
+  tile->setObjectName(QString("Tile%1").arg(r));
+  tile->setFrameShape(QFrame::Box);
+  tile->setLineWidth(2);
+  tile->setStyleSheet(flagged ? "QFrame#" + tile->objectName() + " { border: 2px solid #e62828; }"
+                              : "QFrame#" + tile->objectName() + " { border: 2px solid #6e6e6e; }");
+  tile->setCursor(Qt::PointingHandCursor);
+  tile->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed); // all its lines, scroll for more
+  tile->setProperty("pointId", QVariant::fromValue<qlonglong>(columns.pointId(r)));
+  tile->setProperty("row", QVariant::fromValue<qlonglong>(r));
+  tile->setToolTip(tr("Click: select this sample. Right-click: enlarge it, or select it with its "
+                      "nearest neighbour."));
+  tile->setProperty("globalId", QVariant::fromValue<qlonglong>(columns.globalId(r)));
+  tile->installEventFilter(this);
+
+  auto* layout = new QVBoxLayout(tile);
+  layout->setContentsMargins(4, 4, 4, 4);
+  layout->setSpacing(2);
+  addThumbnails(tile, layout, columns, r);
+  auto* text = new QLabel(describeSample(columns, r, flagged), tile);
+  text->setObjectName("Description");
+  text->setTextFormat(Qt::RichText);
+  text->setWordWrap(false); // a wrapped QLabel under-reports its height in a grid: lines were cut
+  layout->addWidget(text);
+  addTrajectories(tile, layout, columns, r);
+  return tile;
+}
+
+void pqSampleInspector::addThumbnails(
+  QFrame* tile, QVBoxLayout* layout, const TileColumns& columns, vtkIdType r)
+{
+  auto* pictures = new QHBoxLayout();
+  for (vtkUnsignedCharArray* column : { columns.Images, columns.NeighborImages })
   {
-    const bool flagged = !suffix.empty() && stringValue(rows, "nn_flag_" + suffix, r) == "1";
-    auto* tile = new QFrame(this->Tiles);
-    tile->setObjectName(QString("Tile%1").arg(r));
-    tile->setFrameShape(QFrame::Box);
-    tile->setLineWidth(2);
-    tile->setStyleSheet(flagged
-        ? "QFrame#" + tile->objectName() + " { border: 2px solid #e62828; }"
-        : "QFrame#" + tile->objectName() + " { border: 2px solid #6e6e6e; }");
-    tile->setCursor(Qt::PointingHandCursor);
-    tile->setSizePolicy(
-      QSizePolicy::Preferred, QSizePolicy::Fixed); // all its lines, scroll for more
-    const long long pointId = pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1;
-    tile->setProperty("pointId", QVariant::fromValue<qlonglong>(pointId));
-    tile->setProperty("row", QVariant::fromValue<qlonglong>(r));
-    tile->setToolTip(tr("Click: select this sample. Right-click: enlarge it, or select it with its "
-                        "nearest neighbour."));
-    tile->setProperty("globalId",
-      QVariant::fromValue<qlonglong>(
-        globalIds ? static_cast<long long>(globalIds->GetComponent(r, 0)) : -1));
-    tile->installEventFilter(this);
-
-    auto* layout = new QVBoxLayout(tile);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->setSpacing(2);
-    auto* pictures = new QHBoxLayout();
-    for (vtkUnsignedCharArray* column : { images, neighborImages })
-    {
-      auto* picture = new QLabel(tile);
-      picture->setPixmap(thumbnail(column, r, h, w, c));
-      picture->setToolTip(column == images ? tr("the sample") : tr("its nearest neighbour"));
-      pictures->addWidget(picture);
-    }
-    pictures->addStretch(1);
-    layout->addLayout(pictures);
-
-    QStringList lines;
-    lines << QString("<b>#%1</b> %2")
-               .arg(stringValue(rows, "sample_id", r),
-                 stringValue(rows, "label_str", r).toHtmlEscaped());
-    for (const std::string& name : predictions)
-    {
-      const QString predicted = stringValue(rows, name, r);
-      const bool wrong = predicted != stringValue(rows, "label_str", r);
-      lines << QString("predicted (%1): %2%3%4")
-                 .arg(QString::fromStdString(name.substr(15)),
-                   wrong ? "<span style='color:#c00000'>" : "", predicted.toHtmlEscaped(),
-                   wrong ? "</span>" : "");
-    }
-    for (const std::string& name : scores)
-    {
-      lines << QString("%1: %2").arg(QString::fromStdString(name), stringValue(rows, name, r));
-    }
-    QStringList issues;
-    for (const std::string& name : flags)
-    {
-      if (stringValue(rows, name, r) == "1")
-      {
-        issues << QString::fromStdString(name.substr(3));
-      }
-    }
-    if (!issues.isEmpty())
-    {
-      lines << "<span style='color:#c00000'>" + issues.join(", ").toHtmlEscaped() + "</span>";
-    }
-    if (!suffix.empty())
-    {
-      const QString neighbor = stringValue(rows, "nn_id_" + suffix, r);
-      lines << QString("nn (%1): point %2, d %3")
-                 .arg(QString::fromStdString(suffix), neighbor,
-                   stringValue(rows, "nn_distance_" + suffix, r));
-      if (flagged)
-      {
-        lines << "<span style='color:#e62828'><b>near-duplicate</b></span>";
-      }
-    }
-    auto* text = new QLabel(lines.join("<br>"), tile);
-    text->setObjectName("Description");
-    text->setTextFormat(Qt::RichText);
-    text->setWordWrap(false); // a wrapped QLabel under-reports its height in a grid: lines were cut
-    layout->addWidget(text);
-    for (const std::string& name : trajectories)
-    {
-      if (auto* values = vtkDataArray::SafeDownCast(rows->GetColumnByName(name.c_str())))
-      {
-        auto* chart = new QLabel(tile);
-        chart->setObjectName(QString("Trajectory%1").arg(r));
-        chart->setPixmap(trajectory(values, r));
-        chart->setToolTip(tr("%1: the probability of the given label at each of the %2 checkpoints")
-                            .arg(QString::fromStdString(name))
-                            .arg(values->GetNumberOfComponents()));
-        layout->addWidget(new QLabel(
-          tr("p(label) over %1 checkpoints:").arg(values->GetNumberOfComponents()), tile));
-        layout->addWidget(chart);
-      }
-    }
-    this->Grid->addWidget(tile, static_cast<int>(r / Columns), static_cast<int>(r % Columns));
+    auto* picture = new QLabel(tile);
+    picture->setPixmap(thumbnail(column, r, columns.Height, columns.Width, columns.Channels));
+    picture->setToolTip(column == columns.Images ? tr("the sample") : tr("its nearest neighbour"));
+    pictures->addWidget(picture);
   }
-  this->Tiles->adjustSize();
+  pictures->addStretch(1);
+  layout->addLayout(pictures);
+}
+
+QString pqSampleInspector::describeSample(const TileColumns& columns, vtkIdType r, bool flagged)
+{
+  vtkTable* rows = columns.Rows;
+  QStringList lines;
+  lines << QString("<b>#%1</b> %2")
+             .arg(stringValue(rows, "sample_id", r),
+               stringValue(rows, "label_str", r).toHtmlEscaped());
+  for (const std::string& name : columns.Predictions)
+  {
+    const QString predicted = stringValue(rows, name, r);
+    const bool wrong = predicted != stringValue(rows, "label_str", r);
+    lines << QString("predicted (%1): %2%3%4")
+               .arg(QString::fromStdString(name.substr(15)),
+                 wrong ? "<span style='color:#c00000'>" : "", predicted.toHtmlEscaped(),
+                 wrong ? "</span>" : "");
+  }
+  for (const std::string& name : columns.Scores)
+  {
+    lines << QString("%1: %2").arg(QString::fromStdString(name), stringValue(rows, name, r));
+  }
+  QStringList issues;
+  for (const std::string& name : columns.Flags)
+  {
+    if (stringValue(rows, name, r) == "1")
+    {
+      issues << QString::fromStdString(name.substr(3));
+    }
+  }
+  if (!issues.isEmpty())
+  {
+    lines << "<span style='color:#c00000'>" + issues.join(", ").toHtmlEscaped() + "</span>";
+  }
+  if (!columns.Suffix.empty())
+  {
+    const QString neighbor = stringValue(rows, "nn_id_" + columns.Suffix, r);
+    lines << QString("nn (%1): point %2, d %3")
+               .arg(QString::fromStdString(columns.Suffix), neighbor,
+                 stringValue(rows, "nn_distance_" + columns.Suffix, r));
+    if (flagged)
+    {
+      lines << "<span style='color:#e62828'><b>near-duplicate</b></span>";
+    }
+  }
+  return lines.join("<br>");
+}
+
+void pqSampleInspector::addTrajectories(
+  QFrame* tile, QVBoxLayout* layout, const TileColumns& columns, vtkIdType r)
+{
+  for (const std::string& name : columns.Trajectories)
+  {
+    if (auto* values = vtkDataArray::SafeDownCast(columns.Rows->GetColumnByName(name.c_str())))
+    {
+      auto* chart = new QLabel(tile);
+      chart->setObjectName(QString("Trajectory%1").arg(r));
+      chart->setPixmap(trajectory(values, r));
+      chart->setToolTip(tr("%1: the probability of the given label at each of the %2 checkpoints")
+                          .arg(QString::fromStdString(name))
+                          .arg(values->GetNumberOfComponents()));
+      layout->addWidget(
+        new QLabel(tr("p(label) over %1 checkpoints:").arg(values->GetNumberOfComponents()), tile));
+      layout->addWidget(chart);
+    }
+  }
+}
+
+void pqSampleInspector::logTiles(const TileColumns& columns)
+{
   QStringList shown;
-  for (vtkIdType r = 0; r < rows->GetNumberOfRows(); ++r)
+  for (vtkIdType r = 0; r < columns.Rows->GetNumberOfRows(); ++r)
   {
-    shown << QString::number(pointIds ? static_cast<long long>(pointIds->GetComponent(r, 0)) : -1);
+    shown << QString::number(columns.pointId(r));
   }
-  if (!trajectories
-         .empty()) // before "tiles": the GUI tests read "tiles" then "header" as one update
+  // Before "tiles": the GUI tests read "tiles" then "header" as one update.
+  if (!columns.Trajectories.empty())
   {
     this->log(QString("trajectories %1 of %2")
-                .arg(QString::fromStdString(trajectories[0]))
-                .arg(rows->GetNumberOfRows()));
+                .arg(QString::fromStdString(columns.Trajectories[0]))
+                .arg(columns.Rows->GetNumberOfRows()));
   }
   this->log("tiles " + shown.join(" "));
   QTimer::singleShot(100, this, [this]() { // laid out by then: where each tile is on screen
@@ -758,12 +850,13 @@ void pqSampleInspector::enlarge(QWidget* tile, vtkIdType row)
   for (const char* column : { "image", "neighbor_image" })
   {
     auto* picture = new QLabel(dialog);
-    picture->setPixmap(
+    const QPixmap pixmap =
       thumbnail(vtkUnsignedCharArray::SafeDownCast(this->Rows->GetColumnByName(column)), row,
-        shape->GetValue(0), shape->GetValue(1), shape->GetValue(2), 5 * ThumbnailSide));
+        shape->GetValue(0), shape->GetValue(1), shape->GetValue(2), 5 * ThumbnailSide);
+    picture->setPixmap(pixmap);
     picture->setToolTip(
       std::string(column) == "image" ? tr("the sample") : tr("its nearest neighbour"));
-    width += picture->pixmap() ? picture->pixmap()->width() : 0;
+    width += pixmap.width(); // what the label shows (its pixmap() accessor is deprecated)
     pictures->addWidget(picture);
   }
   layout->addLayout(pictures);

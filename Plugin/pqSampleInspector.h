@@ -12,11 +12,14 @@
 #include "vtkSmartPointer.h"
 #include "vtkTable.h"
 
+#include <string>
 #include <vector>
 
+class QFrame;
 class QGridLayout;
 class QLabel;
 class QPoint;
+class QVBoxLayout;
 class QWidget;
 class pqOutputPort;
 class pqPipelineSource;
@@ -48,11 +51,39 @@ protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
+  struct TileColumns;
+
   /// Fetches the rows to show for `port` and rebuilds the tiles.
   void inspect(pqOutputPort* port);
+  /// Drops the inspected port, its proxies and the tiles.
+  void forgetInspectedSamples();
+  /// Makes the gallery of `samples` (the port with the pixels of `port`'s
+  /// samples) and its reduction; false, with a message, when that fails.
+  bool createGallery(pqOutputPort* port, pqOutputPort* samples);
+  /// Points the gallery at `port`'s selection, neighbours and ranking score.
+  void configureGallery(
+    pqOutputPort* port, const std::string& suffix, const std::string& rankArray);
+  /// Brings the gallery's rows to the client (`rows`: null when none came);
+  /// false, with a message, when the mover could not be made.
+  bool deliverRows(pqOutputPort* port, vtkTable*& rows);
+  /// The header: what the tiles show, and how many of the selected samples.
+  void describeShownSamples(pqOutputPort* port, vtkTable* rows, const std::string& rankArray);
   void showMessage(const QString& text);
   void log(const QString& line) const;
   void rebuildTiles(vtkTable* rows);
+  TileColumns tileColumns(vtkTable* rows) const;
+  /// Sorts the value columns of the rows into predictions, scores, trajectories and flags.
+  static void listValueColumns(TileColumns& columns);
+  /// The tile of row `r`: its thumbnails, its description and its trajectories.
+  QFrame* createTile(const TileColumns& columns, vtkIdType r);
+  static void addThumbnails(
+    QFrame* tile, QVBoxLayout* layout, const TileColumns& columns, vtkIdType r);
+  /// The rich-text lines of row `r` (id, label, predictions, scores, issues, neighbour).
+  static QString describeSample(const TileColumns& columns, vtkIdType r, bool flagged);
+  static void addTrajectories(
+    QFrame* tile, QVBoxLayout* layout, const TileColumns& columns, vtkIdType r);
+  /// Log lines for the GUI tests: the tiles shown, then (once laid out) where each is.
+  void logTiles(const TileColumns& columns);
   /// Selects point `pointId` of the inspected source (and so, through the
   /// selection link, of every map).
   void selectSample(long long pointId, long long globalId);
