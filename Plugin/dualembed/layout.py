@@ -17,10 +17,8 @@ neighbours. While the layout exists, selecting samples (in either map or the spr
 gallery at the selected samples; clearing the selection brings back the top outliers.
 
 The same call works in pvpython, pvbatch and the paraview GUI (e.g. ``paraview --script=...``,
-also under xvfb-run): see `welcome_dialog_guard` for what the GUI needs.
+also under xvfb-run; the plugin closes ParaView's Welcome dialog in a scripted GUI session).
 """
-import contextlib
-
 from paraview import simple, servermanager
 
 SELECTION_LINK = "DualEmbedSelection"
@@ -231,8 +229,13 @@ def style_data_map(view, source, title="", suffix="ft", axis_titles=True):
 
 
 def in_gui(view=None):
-    """True inside the paraview GUI (its render views are Qt widgets)."""
-    return _qt_interactor(view if view is not None else simple.GetActiveViewOrCreate("RenderView")) is not None
+    """True inside the paraview GUI (its render views' interactors are Qt's QVTKInteractor)."""
+    view = view if view is not None else simple.GetActiveViewOrCreate("RenderView")
+    try:
+        interactor = view.GetRenderWindow().GetInteractor()
+    except AttributeError:  # not a render view
+        return False
+    return interactor is not None and interactor.IsA("QVTKInteractor")
 
 
 def style_histogram(view, source, array):
@@ -333,89 +336,6 @@ def _select_samples(source, ids, global_ids):
         simple.SelectIDs(IDs=[v for i in ids for v in (0, int(i))], FieldType="POINT", Source=source)
 
 
-# --- The paraview GUI: ParaView's Welcome dialog -------------------------------------------------
-# The GUI (ParaView 5.11) opens a modal Welcome dialog from a one-shot timer, one second after the
-# main window first shows (unless started with --dr, or "Don't show again" was ticked). A --script
-# runs from the event loop before that; any layout change (CreateLayout, SplitVertical, AssignView,
-# Reset, ...) rebuilds the layout's widgets and processes pending Qt events
-# (pqMultiViewWidget::reload -> pqEventDispatcher::processEvents), so a script that reaches its
-# first layout change after that second fires the timer there and waits inside the dialog's
-# QDialog::exec() until someone closes it: forever under xvfb-run. Python in the GUI has no Qt
-# bindings, but a render view's interactor there is a QVTKInteractor whose timers are QTimers:
-# a repeating one, running while the layout changes, closes the Welcome dialog if it opens.
-
-dismissed_welcome_dialogs = 0  # how many Welcome dialogs welcome_dialog_guard closed (tests)
-
-
-def _qt_interactor(view):
-    """The view's interactor when it is the GUI's (a QVTKInteractor), else None."""
-    try:
-        interactor = view.GetRenderWindow().GetInteractor()
-    except AttributeError:  # not a render view
-        return None
-    return interactor if interactor is not None and interactor.IsA("QVTKInteractor") else None
-
-
-def _close_welcome_dialog_function():
-    """A function that closes the GUI's modal Welcome dialog if it is open (None: not possible).
-
-    Calls Qt 5 (the Qt of ParaView 5.11) through ctypes: QApplication::activeModalWidget(), the
-    widget's class name (QObject::metaObject(), the first entry of its virtual table), and
-    QWidget::close() (which rejects a dialog and so ends its exec()).
-    """
-    import ctypes
-    try:
-        widgets = ctypes.CDLL("libQt5Widgets.so.5")
-        core = ctypes.CDLL("libQt5Core.so.5")
-        active_modal = widgets._ZN12QApplication17activeModalWidgetEv
-        close = widgets._ZN7QWidget5closeEv
-        class_name = core._ZNK11QMetaObject9classNameEv
-    except (OSError, AttributeError):
-        return None
-    active_modal.argtypes, active_modal.restype = [], ctypes.c_void_p
-    close.argtypes, close.restype = [ctypes.c_void_p], ctypes.c_bool
-    class_name.argtypes, class_name.restype = [ctypes.c_void_p], ctypes.c_char_p
-    meta_object_type = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)
-
-    def close_welcome_dialog():
-        global dismissed_welcome_dialogs
-        widget = active_modal()
-        if not widget:
-            return False
-        vtable = ctypes.cast(widget, ctypes.POINTER(ctypes.c_void_p))[0]
-        meta_object = meta_object_type(ctypes.cast(vtable, ctypes.POINTER(ctypes.c_void_p))[0])
-        if class_name(meta_object(widget)) != b"pqWelcomeDialog":
-            return False  # some other dialog: not ours to close
-        close(widget)
-        dismissed_welcome_dialogs += 1
-        return True
-
-    return close_welcome_dialog
-
-
-@contextlib.contextmanager
-def welcome_dialog_guard(view=None, interval_ms=50):
-    """Within this block, closes the GUI's Welcome dialog whenever it opens (see above).
-
-    view: a render view of the GUI, whose interactor runs the timer (default: the active view).
-    Does nothing outside the GUI (pvpython, pvbatch) or where the timer cannot be made. Wrap any
-    other layout change or screenshot of a layout (SaveScreenshot of a layout resizes its views)
-    that a GUI script makes before the Welcome dialog has been and gone, or start the GUI with --dr.
-    """
-    interactor = _qt_interactor(view if view is not None else simple.GetActiveView())
-    close_welcome_dialog = _close_welcome_dialog_function() if interactor is not None else None
-    if close_welcome_dialog is None:
-        yield
-        return
-    observer = interactor.AddObserver("TimerEvent", lambda *args: close_welcome_dialog())
-    timer = interactor.CreateRepeatingTimer(interval_ms)
-    try:
-        yield
-    finally:
-        interactor.DestroyTimer(timer)
-        interactor.RemoveObserver(observer)
-
-
 def per_sample_arrays(source):
     """The samples of `source` with their per-sample values only (labels, scores, neighbours, map
     coordinates): without the pixels, embeddings, logits and probabilities (arrays of more than three
@@ -468,33 +388,32 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         if view is not None:
             view.Background = [1, 1, 1]
             view.UseColorPaletteForBackground = 0
-    with welcome_dialog_guard(left):  # layout changes in the GUI: see welcome_dialog_guard
-        if layout is None:
-            earlier = simple.GetLayoutByName("DualEmbed")
-            layout = simple.CreateLayout("DualEmbed")
-            _remove_layout(earlier)  # Compare again: one DualEmbed tab, not a second one
-        # Top row: the two maps; bottom row: spreadsheet, histogram (and gallery).
-        layout.SplitVertical(0, 0.62)
-        layout.SplitHorizontal(1, 0.5)
-        layout.SplitHorizontal(2, 0.55 if gui else 0.45)
-        layout.AssignView(3, left)
-        layout.AssignView(4, right)
-        layout.AssignView(5, sheet)
-        if gallery_view is None and cartography_view is None:
-            layout.AssignView(6, histogram_view)
-        elif gallery_view is None:
-            layout.SplitHorizontal(6, 0.5)
-            layout.AssignView(13, histogram_view)
-            layout.AssignView(14, cartography_view)
+    if layout is None:
+        earlier = simple.GetLayoutByName("DualEmbed")
+        layout = simple.CreateLayout("DualEmbed")
+        _remove_layout(earlier)  # Compare again: one DualEmbed tab, not a second one
+    # Top row: the two maps; bottom row: spreadsheet, histogram (and gallery).
+    layout.SplitVertical(0, 0.62)
+    layout.SplitHorizontal(1, 0.5)
+    layout.SplitHorizontal(2, 0.55 if gui else 0.45)
+    layout.AssignView(3, left)
+    layout.AssignView(4, right)
+    layout.AssignView(5, sheet)
+    if gallery_view is None and cartography_view is None:
+        layout.AssignView(6, histogram_view)
+    elif gallery_view is None:
+        layout.SplitHorizontal(6, 0.5)
+        layout.AssignView(13, histogram_view)
+        layout.AssignView(14, cartography_view)
+    else:
+        layout.SplitHorizontal(6, 0.45)
+        layout.AssignView(13, histogram_view)
+        if cartography_view is None:
+            layout.AssignView(14, gallery_view)
         else:
-            layout.SplitHorizontal(6, 0.45)
-            layout.AssignView(13, histogram_view)
-            if cartography_view is None:
-                layout.AssignView(14, gallery_view)
-            else:
-                layout.SplitHorizontal(14, 0.5)
-                layout.AssignView(29, gallery_view)
-                layout.AssignView(30, cartography_view)
+            layout.SplitHorizontal(14, 0.5)
+            layout.AssignView(29, gallery_view)
+            layout.AssignView(30, cartography_view)
 
     names = class_names(foundation_map) or class_names(ft_map)  # both maps share one colour map
     style_map(left, foundation_map, color_by, "before fine-tuning (%s)" % foundation, names)
