@@ -309,4 +309,20 @@ void ReusableResult::keep(vtkAlgorithm* filter, vtkAbstractArray* input, vtkPoly
   this->FilterTime = filter->GetMTime();
   this->Rows = input->GetNumberOfTuples();
 }
+
+void runOnRootAlone(const SampleExchange& exchange, const std::function<void()>& work)
+{
+  if (exchange.rank() != 0)
+  {
+    exchange.waitForRoot();
+    return;
+  }
+  // The other ranks wait for rootWorkDone(), also when `work` throws.
+  struct WorkDone
+  {
+    const SampleExchange& Exchange;
+    ~WorkDone() { this->Exchange.rootWorkDone(); }
+  } const done{ exchange };
+  work();
+}
 }

@@ -145,6 +145,12 @@ int runEngine(vtkAlgorithm* algorithm, const std::function<void()>& compute);
 /// the same way.
 int runEngine(vtkAlgorithm* algorithm, const SampleExchange& exchange,
   const std::function<void()>& compute, const std::function<void()>& publish);
+
+/// Collective; inside runEngine's `compute`. Work that only the root does (a
+/// projection optimises all samples together): the other ranks sleep until the
+/// root's `work` ends, however it ends, so that the root may use every core
+/// of its machine (threadsOfHost()).
+void runOnRootAlone(const SampleExchange& exchange, const std::function<void()>& work);
 }
 #endif
 #endif

@@ -28,6 +28,11 @@
 #include <string> // for std::string
 #include <vector> // for std::vector
 
+namespace dualembed
+{
+class CheckpointSteps;
+}
+
 class DUALEMBEDFILTERS_EXPORT vtkCheckpointEmbedding : public vtkImageEmbedding
 {
 public:
@@ -81,8 +86,7 @@ private:
   vtkCheckpointEmbedding(const vtkCheckpointEmbedding&) = delete;
   void operator=(const vtkCheckpointEmbedding&) = delete;
 
-  struct Series;
-  std::unique_ptr<Series> Checkpoints_;
+  std::unique_ptr<dualembed::CheckpointSteps> Steps; // the run's checkpoints, outputs computed
 
   std::string RunPath;
   std::vector<std::string> CheckpointList;

@@ -131,8 +131,6 @@ protected:
     const dualembed::SampleExchange& exchange);
   bool CollectAlignedStep(vtkPolyData* input, const dualembed::SampleExchange& exchange);
   bool MakeAlignedMaps(const dualembed::SampleExchange& exchange);
-  void AddAlignedMap(
-    vtkPolyData* input, vtkPolyData* output, const dualembed::SampleExchange& exchange);
 
 private:
   vtkEmbeddingProjection(const vtkEmbeddingProjection&) = delete;

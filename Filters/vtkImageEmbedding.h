@@ -127,9 +127,7 @@ protected:
   int Embed(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,
     const std::string& cacheFile);
 
-  /// The tag of the arrays Embed() makes: Tag, or the free one chosen when Tag is
-  /// empty. False, after reporting why, when Tag names an embedding the input has.
-  bool ChooseOutputTag(vtkPolyData* input, const std::string& modelPath);
+  /// The tag of the arrays Embed() makes: Tag, or the free one chosen when Tag is empty.
   std::string OutputTag;
 
   /// Whether the last Embed() loaded its arrays from the cache file.
@@ -139,10 +137,6 @@ protected:
   /// output window why it was not used.
   bool UseCache(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,
     const std::string& cacheFile);
-  /// Adds the arrays stored in `cacheFile` to `output`; false, with the reason, when
-  /// they cannot be used.
-  bool LoadFromCache(vtkPolyData* input, vtkPolyData* output, const std::string& modelPath,
-    const std::string& cacheFile, std::string& reason);
 
 private:
   vtkImageEmbedding(const vtkImageEmbedding&) = delete;
