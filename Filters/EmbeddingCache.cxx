@@ -1,6 +1,6 @@
 #include "EmbeddingCache.h"
 
-#include "ImageEmbedding.h" // engine::Pooling, engine::poolingName
+#include "ImageEmbedding.h" // engine::Pooling, engine::poolingName, engine::autoPoolingName
 #include "SampleExchange.h"
 #include "vtkSampleArrays.h"
 #include "vtkSampleStoreReader.h"
@@ -160,7 +160,7 @@ std::string staleReason(const std::string& embeddingName,
   {
     const std::string wanted = poolingChoice != static_cast<int>(engine::Pooling::Auto)
       ? engine::poolingName(static_cast<engine::Pooling>(poolingChoice))
-      : (modelType == "swin" ? "mean" : "first-token");
+      : engine::autoPoolingName(modelType);
     if (pooling != wanted)
     {
       return embeddingName + " was made with " + pooling + " pooling, not " + wanted;

@@ -92,7 +92,7 @@ std::string architectureOf(const ModelConfig& c)
   std::ostringstream s;
   s << c.modelTypeName << ", " << c.imageHeight << "x" << c.imageWidth << " images, patch "
     << c.patchSize << ", width " << c.finalHiddenSize() << ", ";
-  if (c.modelType == ModelType::Vit)
+  if (c.isVitEncoder())
   {
     s << c.numHiddenLayers << " layers";
   }

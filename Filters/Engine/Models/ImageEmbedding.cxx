@@ -1,10 +1,12 @@
 #include "ImageEmbedding.h"
 
 #include "BufferReuse.h"
+#include "ConvNext.h"
 #include "EngineError.h"
 #include "ImagePreprocessor.h"
 #include "Matmul.h"
 #include "ModelConfig.h"
+#include "ResNet.h"
 #include "SafeTensors.h"
 #include "SwinTransformer.h"
 #include "TorchCheckpoint.h"
@@ -20,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -170,7 +173,72 @@ void applyThreads(int threads)
   }
 }
 
+/// "resnet." of ResNetForImageClassification checkpoints, "" of ResNetModel
+/// ones (likewise for every family): found by the family's first weight.
+std::string weightPrefix(const ModelConfig& config, const WeightSet& weights)
+{
+  static const std::map<ModelType, std::string> firstWeight = {
+    { ModelType::Vit, "embeddings.patch_embeddings.projection.weight" },
+    { ModelType::Deit, "embeddings.patch_embeddings.projection.weight" },
+    { ModelType::Dinov2, "embeddings.patch_embeddings.projection.weight" },
+    { ModelType::Swin, "embeddings.patch_embeddings.projection.weight" },
+    { ModelType::ResNet, "embedder.embedder.convolution.weight" },
+    { ModelType::ConvNext, "embeddings.patch_embeddings.weight" },
+  };
+  const std::string prefix = config.modelTypeName + ".";
+  return weights.has(prefix + firstWeight.at(config.modelType)) ? prefix : std::string();
+}
+
+std::unique_ptr<Backbone> makeBackbone(const ModelConfig& config, const WeightSet& weights)
+{
+  const std::string prefix = weightPrefix(config, weights);
+  switch (config.modelType)
+  {
+    case ModelType::Vit:
+    case ModelType::Deit:
+    case ModelType::Dinov2:
+      return std::make_unique<VisionTransformer>(config, weights, prefix);
+    case ModelType::Swin:
+      return std::make_unique<SwinTransformer>(config, weights, prefix);
+    case ModelType::ResNet:
+      return std::make_unique<ResNet>(config, weights, prefix);
+    case ModelType::ConvNext:
+      return std::make_unique<ConvNext>(config, weights, prefix);
+  }
+  throw ModelError(config.sourcePath + ": no forward pass for model_type " + config.modelTypeName);
+}
+
 } // namespace
+
+Pooling autoPooling(ModelType type)
+{
+  switch (type)
+  {
+    case ModelType::Vit:
+    case ModelType::Deit: // its teacher variant averages the CLS and distillation heads
+    case ModelType::Dinov2: // = its pooler_output; its classifier adds the patches' mean
+      return Pooling::FirstToken; // the CLS token, which the classifiers read
+    case ModelType::Swin:
+      return Pooling::Mean; // Swin's pooler_output is the mean of its tokens
+    case ModelType::ResNet:
+    case ModelType::ConvNext:
+      return Pooling::Pooler; // what their classifiers read (ConvNeXt: the normed mean)
+  }
+  return Pooling::FirstToken;
+}
+
+std::string autoPoolingName(const std::string& modelTypeName)
+{
+  try
+  {
+    return poolingName(
+      autoPooling(parseModelConfig("{\"model_type\": \"" + modelTypeName + "\"}", "").modelType));
+  }
+  catch (const ModelError&)
+  {
+    return "auto"; // a TorchScript model or an unknown type: the model decides
+  }
+}
 
 Pooling parsePooling(const std::string& name)
 {
@@ -363,27 +431,18 @@ struct EmbeddingModel::Impl
     WeightSet weights(std::move(tensors), weightsFile);
 
     ModelTypeName = config.modelTypeName;
-    const std::string prefix = ModelTypeName + ".";
-    const bool prefixed = weights.has(prefix + "embeddings.patch_embeddings.projection.weight");
-    if (config.modelType == ModelType::Vit)
-    {
-      Net.reset(new VisionTransformer(config, weights, prefixed ? prefix : std::string()));
-    }
-    else
-    {
-      Net.reset(new SwinTransformer(config, weights, prefixed ? prefix : std::string()));
-    }
-
-    Pool = Options.pooling;
-    if (Pool == Pooling::Auto)
-    {
-      Pool = config.modelType == ModelType::Vit ? Pooling::FirstToken : Pooling::Mean;
-    }
+    Net = makeBackbone(config, weights);
+    Pool = Options.pooling == Pooling::Auto ? autoPooling(config.modelType) : Options.pooling;
     if (Pool == Pooling::Pooler && !Net->hasPooler())
     {
       throw ModelError(weightsFile + " has no pooler weights ('" +
-        (prefixed ? prefix : std::string()) +
-        "pooler.dense.weight'); choose first-token or mean pooling");
+        weightPrefix(config, weights) + "pooler.dense.weight'); choose first-token or mean pooling");
+    }
+    if (Pool == Pooling::FirstToken && !Net->hasFirstToken())
+    {
+      throw ModelError("first-token pooling needs a CLS token, and a " + ModelTypeName +
+        " model has none: choose auto (" + poolingName(autoPooling(config.modelType)) +
+        "), mean or pooler");
     }
     EmbeddingDim = config.finalHiddenSize();
     NumLabels = Net->numLabels();

@@ -15,6 +15,7 @@
 #include "EngineThreads.h"     // setEngineThreads, for the model's users
 #include "EngineTypes.h"       // ProgressCallback
 #include "ImagePreprocessor.h" // ImageView, PreprocessorConfig
+#include "ModelConfig.h"       // ModelType
 
 #include <ATen/core/Tensor.h>
 
@@ -32,10 +33,11 @@ namespace engine
 
 enum class Pooling
 {
-  Auto,       // ViT -> FirstToken, Swin -> Mean
+  Auto,       // what the family's classifier reads: autoPooling()
   FirstToken, // last_hidden_state[:, 0] (after the final layer norm)
-  Mean,       // mean over tokens of last_hidden_state (= Swin pooler_output)
-  Pooler      // the model's pooler_output (ViT: tanh(dense(CLS)), needs pooler weights)
+  Mean,       // mean over tokens of last_hidden_state (= Swin's and ResNet's pooler_output)
+  Pooler      // the model's pooler_output (ViT: tanh(dense(CLS)), needs pooler weights;
+              // ConvNeXt: the layer norm of the mean)
 };
 
 enum class ComputeDevice
@@ -50,6 +52,12 @@ enum class Precision
   Float32,
   BFloat16 // CUDA, or a CPU with AVX512-BF16 / AMX (cpuHasBFloat16())
 };
+
+/// What Pooling::Auto takes for a family: what its own classifier reads
+/// (ViT, DeiT, DINOv2: first-token; Swin: mean; ResNet, ConvNeXt: pooler), and its name for
+/// a model_type name ("auto" for an unknown one or TorchScript).
+Pooling autoPooling(ModelType type);
+std::string autoPoolingName(const std::string& modelTypeName);
 
 /// "auto", "first-token", "mean", "pooler" (ModelError otherwise).
 Pooling parsePooling(const std::string& name);
@@ -99,7 +107,7 @@ public:
   /// pixelValues: [B, 3, H, W] float (any device; copied as needed).
   EmbeddingOutput run(const at::Tensor& pixelValues);
 
-  /// "vit", "swin" or "torchscript".
+  /// config.json's model_type ("vit", "swin", "resnet", ...) or "torchscript".
   const std::string& modelType() const;
   bool isTorchScript() const;
   std::int64_t embeddingDim() const;

@@ -523,6 +523,60 @@ std::array<float, 3> readTriple(const json& j, const std::string& key,
     "must be a number or a list of 3 numbers (one per RGB channel), not " + it->dump());
 }
 
+/// Whether the file was written by ConvNextImageProcessor (or its older
+/// feature extractor): ResNet's and ConvNeXt's checkpoints use it.
+bool isConvNextProcessor(const json& j)
+{
+  for (const char* key : { "image_processor_type", "feature_extractor_type" })
+  {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_string() && it->get<std::string>().rfind("ConvNext", 0) == 0)
+    {
+      return true;
+    }
+  }
+  return false;
+}
+
+/// ConvNextImageProcessor's resize, in the terms of the other processors:
+/// size is the shortest edge (a number means that too; default 384); below
+/// 384 the shortest edge is resized to int(size / crop_pct), aspect kept, and
+/// the centre size x size cropped; from 384 on the image is warped to size x
+/// size without a crop.
+void applyConvNextResize(const json& j, const std::string& source, PreprocessorConfig& config)
+{
+  int edge = 384;
+  if (auto it = j.find("size"); it != j.end() && !it->is_null())
+  {
+    if (it->is_object() && !it->contains("shortest_edge"))
+    {
+      badKey(source, "size", "must give shortest_edge for ConvNextImageProcessor, not " + it->dump());
+    }
+    edge = it->is_object() ? readPositiveInt((*it)["shortest_edge"], "size.shortest_edge", source)
+                           : readPositiveInt(*it, "size", source);
+  }
+  double cropPct = 224.0 / 256.0;
+  if (auto it = j.find("crop_pct"); it != j.end() && !it->is_null())
+  {
+    if (!it->is_number() || !(it->get<double>() > 0.0) || it->get<double>() > 1.0)
+    {
+      badKey(source, "crop_pct", "must be a number in (0, 1], such as 0.875, not " + it->dump());
+    }
+    cropPct = it->get<double>();
+  }
+  checkPixelCount(source, "size", edge, edge);
+  config.height = config.width = edge;
+  config.shortestEdge = 0;
+  config.doCenterCrop = false;
+  if (edge < 384)
+  {
+    config.shortestEdge = static_cast<int>(edge / cropPct); // Python's int(): towards zero
+    config.doCenterCrop = true;
+    config.cropHeight = config.cropWidth = edge;
+  }
+  checkPixelCount(source, "crop_pct", config.shortestEdge, config.shortestEdge);
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------
@@ -577,6 +631,10 @@ PreprocessorConfig parsePreprocessorConfig(
   {
     readSize(*it, "crop_size", sourceName, &config.cropHeight, &config.cropWidth, nullptr);
     checkPixelCount(sourceName, "crop_size", config.cropHeight, config.cropWidth);
+  }
+  if (isConvNextProcessor(j))
+  {
+    applyConvNextResize(j, sourceName, config);
   }
   config.doRescale = readBool(j, "do_rescale", config.doRescale, sourceName);
   if (auto it = j.find("rescale_factor"); it != j.end() && !it->is_null())

@@ -64,7 +64,10 @@ struct PreprocessorConfig
 /// Reads a Hugging Face preprocessor_config.json (keys do_resize, size,
 /// resample, do_center_crop, crop_size, do_rescale, rescale_factor,
 /// do_normalize, image_mean, image_std; image_mean and image_std may be a
-/// number or a list of 3 numbers; missing keys keep their defaults).
+/// number or a list of 3 numbers; missing keys keep their defaults). A file
+/// of ConvNextImageProcessor (image_processor_type or feature_extractor_type
+/// ConvNext*: ResNet and ConvNeXt checkpoints) has its own resize rule, from
+/// size and crop_pct, expressed in shortestEdge and the centre crop.
 /// Throws ModelError naming the file and the key when the file cannot be read,
 /// is not JSON, or a key has an unusable value.
 PreprocessorConfig loadPreprocessorConfig(const std::string& jsonPath);

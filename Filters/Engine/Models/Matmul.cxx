@@ -320,6 +320,24 @@ void Linear::accumulate(const at::Tensor& x, at::Tensor& accum) const
   accum.add_(forward(x, accum.scalar_type()));
 }
 
+Linear classifierLinear(const WeightSet& w, const std::string& name, std::int64_t features)
+{
+  const std::string weightName = name + ".weight";
+  if (!w.has(weightName) && !w.has(name + ".bias"))
+  {
+    return Linear();
+  }
+  const at::Tensor weight = w.has(weightName) ? w.tensors().at(weightName) : at::Tensor();
+  const std::int64_t labels = (weight.defined() && weight.dim() == 2) ? weight.size(0) : -1;
+  if (labels <= 0)
+  {
+    throw ModelError(w.sourcePath() + ": weight '" + weightName +
+      "' is missing or not a [labels, " + std::to_string(features) + "] matrix");
+  }
+  return Linear(
+    w.require(weightName, { labels, features }), w.require(name + ".bias", { labels }));
+}
+
 at::Tensor batchedMatmul(
   const at::Tensor& a, const at::Tensor& b, double scale, at::ScalarType outType)
 {

@@ -62,6 +62,11 @@ private:
   std::unique_ptr<Impl> P;
 };
 
+/// The optional classifier `name` (.weight [labels, features], .bias) of a
+/// checkpoint: undefined when neither tensor is there, ModelError when one is
+/// missing or the weight is not such a matrix.
+Linear classifierLinear(const WeightSet& weights, const std::string& name, std::int64_t features);
+
 /// scale * a b for 4-D strided views a [B, H, M, K] and b [B, H, K, N] of the
 /// same (compute) type, into a new contiguous [B, H, M, N] of `outType`.
 at::Tensor batchedMatmul(

@@ -211,14 +211,141 @@ std::vector<std::string> getId2Label(const Json& j, const std::string& path)
 
 } // namespace
 
+std::string supportedModelTypes()
+{
+  return "'vit', 'deit', 'dinov2', 'swin', 'resnet' and 'convnext'";
+}
+
+bool ModelConfig::isVitEncoder() const
+{
+  return modelType == ModelType::Vit || modelType == ModelType::Deit ||
+    modelType == ModelType::Dinov2;
+}
+
+int ModelConfig::prefixTokens() const
+{
+  return modelType == ModelType::Deit ? 2 : 1;
+}
+
 int ModelConfig::finalHiddenSize() const
 {
-  if (modelType == ModelType::Vit)
+  switch (modelType)
   {
-    return hiddenSize;
+    case ModelType::Vit:
+    case ModelType::Deit:
+    case ModelType::Dinov2:
+      return hiddenSize;
+    case ModelType::Swin:
+      return embedDim * (1 << (depths.size() - 1));
+    case ModelType::ResNet:
+    case ModelType::ConvNext:
+      return hiddenSizes.back();
   }
-  return embedDim * (1 << (depths.size() - 1));
+  return hiddenSize;
 }
+
+namespace
+{
+/// ResNetConfig's and ConvNextConfig's stages: hidden_sizes and depths, one each per stage.
+void parseStages(const Json& j, ModelConfig& c, std::vector<int> sizes, std::vector<int> depths)
+{
+  const std::string& path = c.sourcePath;
+  c.hiddenSizes = getIntList(j, "hidden_sizes", std::move(sizes), path);
+  c.depths = getIntList(j, "depths", std::move(depths), path);
+  if (c.hiddenSizes.size() != c.depths.size())
+  {
+    configError(path, "'hidden_sizes' and 'depths' differ in length");
+  }
+  if (c.depths.size() > 8)
+  {
+    configError(path, "more than 8 stages");
+  }
+}
+
+void parseResNet(const Json& j, ModelConfig& c)
+{
+  const std::string& path = c.sourcePath;
+  c.embeddingSize = getInt(j, "embedding_size", 64, path);
+  parseStages(j, c, { 256, 512, 1024, 2048 }, { 3, 4, 6, 3 });
+  const std::string layerType =
+    j.contains("layer_type") && j["layer_type"].is_string() ? j["layer_type"].get<std::string>()
+                                                            : "bottleneck";
+  if (layerType != "bottleneck" && layerType != "basic")
+  {
+    configError(path, "layer_type '" + layerType + "' is not 'bottleneck' or 'basic'");
+  }
+  c.bottleneck = layerType == "bottleneck";
+  c.downsampleInFirstStage = getBool(j, "downsample_in_first_stage", false, path);
+  c.downsampleInBottleneck = getBool(j, "downsample_in_bottleneck", false, path);
+  for (int width : c.hiddenSizes)
+  {
+    if (c.bottleneck && width % 4 != 0)
+    {
+      configError(path, "hidden_sizes of a bottleneck ResNet must be multiples of 4 (the reduction)");
+    }
+  }
+}
+
+/// ViTConfig, DeiTConfig and Dinov2Config: one encoder, three families'
+/// defaults (DINOv2: patch 14, eps 1e-6, the MLP width from mlp_ratio).
+void parseVitEncoder(const Json& j, ModelConfig& c)
+{
+  const std::string& path = c.sourcePath;
+  const bool dinov2 = c.modelType == ModelType::Dinov2;
+  const auto patch = getSize(j, "patch_size", dinov2 ? 14 : 16, path);
+  if (patch.first != patch.second)
+  {
+    configError(path, "non-square patch_size is not supported");
+  }
+  c.patchSize = patch.first;
+  c.layerNormEps = getDouble(j, "layer_norm_eps", dinov2 ? 1e-6 : 1e-12, path);
+  c.hiddenSize = getInt(j, "hidden_size", 768, path);
+  c.numHiddenLayers = getInt(j, "num_hidden_layers", 12, path);
+  c.numAttentionHeads = getInt(j, "num_attention_heads", 12, path);
+  if (dinov2)
+  {
+    const double hidden = c.hiddenSize * getDouble(j, "mlp_ratio", 4.0, path);
+    if (hidden < 1.0 || hidden > double(1 << 24))
+    {
+      configError(path, "mlp_ratio gives an MLP width out of range");
+    }
+    c.intermediateSize = static_cast<int>(hidden);
+    c.swiglu = getBool(j, "use_swiglu_ffn", false, path);
+    if (c.swiglu) // transformers' Dinov2SwiGLUFFN: 2/3 of the width, rounded up to 8
+    {
+      c.intermediateSize = (static_cast<int>(c.intermediateSize * 2.0 / 3.0) + 7) / 8 * 8;
+    }
+  }
+  else
+  {
+    c.intermediateSize = getInt(j, "intermediate_size", 3072, path);
+  }
+  if (c.hiddenSize % c.numAttentionHeads != 0)
+  {
+    configError(path,
+      "hidden_size " + std::to_string(c.hiddenSize) + " is not a multiple of num_attention_heads " +
+        std::to_string(c.numAttentionHeads));
+  }
+}
+
+void parseConvNext(const Json& j, ModelConfig& c)
+{
+  const std::string& path = c.sourcePath;
+  const auto patch = getSize(j, "patch_size", 4, path);
+  if (patch.first != patch.second)
+  {
+    configError(path, "non-square patch_size is not supported");
+  }
+  c.patchSize = patch.first;
+  c.layerNormEps = getDouble(j, "layer_norm_eps", 1e-12, path);
+  parseStages(j, c, { 96, 192, 384, 768 }, { 3, 3, 9, 3 });
+  if (getInt(j, "num_stages", static_cast<int>(c.depths.size()), path) !=
+    static_cast<int>(c.depths.size()))
+  {
+    configError(path, "'num_stages' differs from the length of 'depths'");
+  }
+}
+} // namespace
 
 ModelConfig parseModelConfig(const std::string& text, const std::string& path)
 {
@@ -237,7 +364,7 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
   }
   if (!j.contains("model_type") || !j["model_type"].is_string())
   {
-    configError(path, "has no 'model_type'; supported model types are 'vit' and 'swin'");
+    configError(path, "has no 'model_type'; supported model types are " + supportedModelTypes());
   }
   ModelConfig c;
   c.sourcePath = path;
@@ -250,41 +377,55 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
   {
     c.modelType = ModelType::Swin;
   }
+  else if (c.modelTypeName == "deit")
+  {
+    c.modelType = ModelType::Deit;
+  }
+  else if (c.modelTypeName == "dinov2")
+  {
+    c.modelType = ModelType::Dinov2;
+  }
+  else if (c.modelTypeName == "resnet")
+  {
+    c.modelType = ModelType::ResNet;
+  }
+  else if (c.modelTypeName == "convnext")
+  {
+    c.modelType = ModelType::ConvNext;
+  }
   else
   {
     configError(path,
-      "model_type '" + c.modelTypeName +
-        "' is not supported; supported model types are 'vit' and 'swin' (or use a TorchScript "
-        "file)");
+      "model_type '" + c.modelTypeName + "' is not supported; supported model types are " +
+        supportedModelTypes() + " (or use a TorchScript file)");
   }
 
   c.id2label = getId2Label(j, path);
   c.numChannels = getInt(j, "num_channels", 3, path);
   c.qkvBias = getBool(j, "qkv_bias", true, path);
-  c.hiddenAct = getActivation(j, path);
+  if (c.modelType == ModelType::ResNet && !j.contains("hidden_act"))
+  {
+    c.hiddenAct = Activation::Relu; // ResNetConfig's default
+  }
+  else
+  {
+    c.hiddenAct = getActivation(j, path);
+  }
   const auto image = getSize(j, "image_size", 224, path);
   c.imageHeight = image.first;
   c.imageWidth = image.second;
 
-  if (c.modelType == ModelType::Vit)
+  if (c.modelType == ModelType::ResNet)
   {
-    const auto patch = getSize(j, "patch_size", 16, path);
-    if (patch.first != patch.second)
-    {
-      configError(path, "non-square patch_size is not supported");
-    }
-    c.patchSize = patch.first;
-    c.layerNormEps = getDouble(j, "layer_norm_eps", 1e-12, path);
-    c.hiddenSize = getInt(j, "hidden_size", 768, path);
-    c.numHiddenLayers = getInt(j, "num_hidden_layers", 12, path);
-    c.numAttentionHeads = getInt(j, "num_attention_heads", 12, path);
-    c.intermediateSize = getInt(j, "intermediate_size", 3072, path);
-    if (c.hiddenSize % c.numAttentionHeads != 0)
-    {
-      configError(path,
-        "hidden_size " + std::to_string(c.hiddenSize) +
-          " is not a multiple of num_attention_heads " + std::to_string(c.numAttentionHeads));
-    }
+    parseResNet(j, c);
+  }
+  else if (c.modelType == ModelType::ConvNext)
+  {
+    parseConvNext(j, c);
+  }
+  else if (c.isVitEncoder())
+  {
+    parseVitEncoder(j, c);
   }
   else
   {
@@ -389,7 +530,13 @@ bool replacePrefix(std::string& s, std::size_t at, const std::string& from, cons
 
 void canonicalizeWeightNames(TensorMap& tensors, ModelType type)
 {
-  const std::string attention = type == ModelType::Vit ? "attention.attention." : "attention.self.";
+  // DINOv2's (mlp.fc1, norm1) and the convolutional families' names are not renamed.
+  if (type != ModelType::Vit && type != ModelType::Deit && type != ModelType::Swin)
+  {
+    return;
+  }
+  const bool vit = type != ModelType::Swin;
+  const std::string attention = vit ? "attention.attention." : "attention.self.";
   const std::vector<std::pair<std::string, std::string>> blockRules = {
     { "attention.q_proj.", attention + "query." },
     { "attention.k_proj.", attention + "key." },
@@ -405,7 +552,7 @@ void canonicalizeWeightNames(TensorMap& tensors, ModelType type)
     std::string name = kv.first;
     // the model prefix of *ForImageClassification checkpoints
     std::size_t at = 0;
-    for (const char* prefix : { "vit.", "swin." })
+    for (const char* prefix : { "vit.", "deit.", "swin." })
     {
       if (name.compare(0, std::strlen(prefix), prefix) == 0)
       {
@@ -413,7 +560,7 @@ void canonicalizeWeightNames(TensorMap& tensors, ModelType type)
       }
     }
     std::size_t block = std::string::npos;
-    if (type == ModelType::Vit)
+    if (vit)
     {
       if (name.compare(at, 7, "layers.") == 0 && afterIndex(name, at + 7) != std::string::npos)
       {

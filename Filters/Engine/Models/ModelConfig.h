@@ -1,5 +1,6 @@
-// Hugging Face `config.json` of ViT and Swin models, the checked access to a
-// checkpoint's weights, and the interface both backbones implement.
+// Hugging Face `config.json` of the model families the engine runs natively
+// (ViT, DeiT, DINOv2, Swin, ResNet, ConvNeXt), the checked access to a checkpoint's
+// weights, and the interface every backbone implements.
 #ifndef DualEmbed_Engine_ModelConfig_h
 #define DualEmbed_Engine_ModelConfig_h
 
@@ -19,8 +20,15 @@ namespace engine
 enum class ModelType
 {
   Vit,
-  Swin
+  Deit,   // ViT with a distillation token
+  Dinov2, // ViT with layer scale (and SwiGLU)
+  Swin,
+  ResNet,
+  ConvNext
 };
+
+/// The model_type values read natively, for messages: "'vit', 'swin', ...".
+std::string supportedModelTypes();
 
 enum class Activation
 {
@@ -32,11 +40,12 @@ enum class Activation
 };
 
 /// The fields of config.json that the forward passes need. Absent keys take
-/// the defaults of transformers' ViTConfig / SwinConfig.
+/// the defaults of transformers' ViTConfig, DeiTConfig, Dinov2Config,
+/// SwinConfig, ResNetConfig and ConvNextConfig.
 struct ModelConfig
 {
   ModelType modelType = ModelType::Vit;
-  std::string modelTypeName;         // "vit" or "swin"
+  std::string modelTypeName;         // "vit", "deit", "dinov2", "swin", "resnet", "convnext"
   std::string sourcePath;            // config.json, for messages
   std::vector<std::string> id2label; // ordered by id; empty when absent
 
@@ -48,11 +57,17 @@ struct ModelConfig
   bool qkvBias = true;
   Activation hiddenAct = Activation::Gelu;
 
-  // ViT
+  // ViT, DeiT, DINOv2
   int hiddenSize = 768;
   int numHiddenLayers = 12;
   int numAttentionHeads = 12;
-  int intermediateSize = 3072;
+  int intermediateSize = 3072; // DINOv2: int(hidden_size * mlp_ratio), SwiGLU's own rule
+  bool swiglu = false;         // DINOv2's use_swiglu_ffn
+
+  /// Whether the family is a plain ViT encoder (ViT, DeiT, DINOv2), and how
+  /// many tokens precede the patches (CLS, and DeiT's distillation token).
+  bool isVitEncoder() const;
+  int prefixTokens() const;
 
   // Swin
   int embedDim = 96;
@@ -62,13 +77,22 @@ struct ModelConfig
   double mlpRatio = 4.0;
   bool useAbsoluteEmbeddings = false;
 
-  /// Width of the final hidden state (ViT: hidden_size; Swin: embed_dim * 2^(stages-1)).
+  // ResNet and ConvNeXt: the stages' widths (their depths are `depths`)
+  std::vector<int> hiddenSizes;
+  // ResNet
+  int embeddingSize = 64;             // the stem's width
+  bool bottleneck = true;             // layer_type "bottleneck" (else "basic")
+  bool downsampleInFirstStage = false;
+  bool downsampleInBottleneck = false; // stride in the first 1x1 (v1) instead of the 3x3 (v1.5)
+
+  /// Width of the final hidden state (ViT: hidden_size; Swin: embed_dim *
+  /// 2^(stages-1); ResNet, ConvNeXt: the last of hidden_sizes).
   int finalHiddenSize() const;
 };
 
 /// Parses and validates config.json text. Throws ModelError naming
 /// `sourcePath` (and the key) on malformed JSON, unsupported model_type
-/// (only "vit" and "swin") or invalid geometry.
+/// (supportedModelTypes()) or invalid geometry.
 ModelConfig parseModelConfig(const std::string& jsonText, const std::string& sourcePath);
 
 /// Reads and parses a config.json file.
@@ -111,7 +135,7 @@ struct BackboneOutput
   at::Tensor logits;          // [B, K] or undefined (no classifier)
 };
 
-/// A ViT or Swin forward pass over plain tensors.
+/// A model family's forward pass over plain tensors.
 class Backbone
 {
 public:
@@ -122,6 +146,8 @@ public:
   virtual void to(at::Device device, at::ScalarType dtype) = 0;
   virtual bool hasPooler() const = 0;
   virtual bool hasClassifier() const = 0;
+  /// Whether lastHiddenState starts with a CLS token (not the convolutional families).
+  virtual bool hasFirstToken() const { return true; }
   virtual std::int64_t numLabels() const = 0;
 };
 

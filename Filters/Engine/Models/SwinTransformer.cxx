@@ -199,20 +199,7 @@ SwinTransformer::SwinTransformer(
   const std::int64_t f = config.finalHiddenSize();
   FinalLnW = w.require(p + "layernorm.weight", { f });
   FinalLnB = w.require(p + "layernorm.bias", { f });
-  if (w.has("classifier.weight") || w.has("classifier.bias"))
-  {
-    const at::Tensor cw =
-      w.has("classifier.weight") ? w.tensors().at("classifier.weight") : at::Tensor();
-    const std::int64_t k = (cw.defined() && cw.dim() == 2) ? cw.size(0) : -1;
-    if (k <= 0)
-    {
-      throw ModelError(w.sourcePath() +
-        ": weight 'classifier.weight' is missing or not a [labels, " + std::to_string(f) +
-        "] matrix");
-    }
-    Classifier =
-      Linear(w.require("classifier.weight", { k, f }), w.require("classifier.bias", { k }));
-  }
+  Classifier = classifierLinear(w, "classifier", f);
 }
 
 std::int64_t SwinTransformer::numLabels() const

@@ -27,6 +27,22 @@ Linear optionalLinear(
   return Linear(weight, w.require(name + ".bias", { weightShape[0] }));
 }
 
+/// The linear layer `name` whose output DINOv2 multiplies by its layer scale
+/// `scale`: gamma * (W x + b) = (gamma W) x + gamma b, one product.
+Linear scaledLinear(const WeightSet& w, const std::string& name, std::int64_t out,
+  std::int64_t in, const std::string& scale)
+{
+  at::Tensor weight = w.require(name + ".weight", { out, in });
+  at::Tensor bias = w.require(name + ".bias", { out });
+  if (!scale.empty())
+  {
+    const at::Tensor gamma = w.require(scale, { out });
+    weight = weight * gamma.view({ out, 1 });
+    bias = bias * gamma;
+  }
+  return Linear(weight, bias);
+}
+
 } // namespace
 
 VisionTransformer::VisionTransformer(
@@ -43,53 +59,94 @@ VisionTransformer::VisionTransformer(
     throw ModelError(config.sourcePath + ": image_size is smaller than patch_size");
   }
   ClsToken = w.require(p + "embeddings.cls_token", { 1, 1, d });
-  PositionEmbeddings = w.require(p + "embeddings.position_embeddings", { 1, numPatches + 1, d });
+  if (config.modelType == ModelType::Deit)
+  {
+    DistillationToken = w.require(p + "embeddings.distillation_token", { 1, 1, d });
+  }
+  PositionEmbeddings = w.require(
+    p + "embeddings.position_embeddings", { 1, numPatches + config.prefixTokens(), d });
   Patch = Linear(w.require(p + "embeddings.patch_embeddings.projection.weight", { d, c, ps, ps })
                    .reshape({ d, -1 }),
     w.require(p + "embeddings.patch_embeddings.projection.bias", { d }));
-  const std::int64_t inter = config.intermediateSize;
   for (int i = 0; i < config.numHiddenLayers; ++i)
   {
-    const std::string l = p + "encoder.layer." + std::to_string(i) + ".";
-    Layer L;
-    L.lnBeforeW = w.require(l + "layernorm_before.weight", { d });
-    L.lnBeforeB = w.require(l + "layernorm_before.bias", { d });
-    const std::string a = l + "attention.attention.";
-    at::Tensor qkvB;
-    if (config.qkvBias)
-    {
-      qkvB = at::cat({ w.require(a + "query.bias", { d }), w.require(a + "key.bias", { d }),
-        w.require(a + "value.bias", { d }) });
-    }
-    L.qkv =
-      Linear(at::cat({ w.require(a + "query.weight", { d, d }),
-               w.require(a + "key.weight", { d, d }), w.require(a + "value.weight", { d, d }) }),
-        qkvB);
-    L.attnOut = Linear(w.require(l + "attention.output.dense.weight", { d, d }),
-      w.require(l + "attention.output.dense.bias", { d }));
-    L.lnAfterW = w.require(l + "layernorm_after.weight", { d });
-    L.lnAfterB = w.require(l + "layernorm_after.bias", { d });
-    L.inter = Linear(w.require(l + "intermediate.dense.weight", { inter, d }),
-      w.require(l + "intermediate.dense.bias", { inter }));
-    L.out = Linear(w.require(l + "output.dense.weight", { d, inter }),
-      w.require(l + "output.dense.bias", { d }));
-    Layers.push_back(std::move(L));
+    loadLayer(w, p + "encoder.layer." + std::to_string(i) + ".", config.intermediateSize);
   }
   FinalLnW = w.require(p + "layernorm.weight", { d });
   FinalLnB = w.require(p + "layernorm.bias", { d });
-  Pooler = optionalLinear(w, p + "pooler.dense", { d, d });
-  if (w.has("classifier.weight") || w.has("classifier.bias"))
+  loadHeads(w, p);
+}
+
+void VisionTransformer::loadLayer(const WeightSet& w, const std::string& l, std::int64_t inter)
+{
+  const std::int64_t d = Config.hiddenSize;
+  const bool dinov2 = Config.modelType == ModelType::Dinov2;
+  Layer L;
+  const std::string before = l + (dinov2 ? "norm1." : "layernorm_before.");
+  const std::string after = l + (dinov2 ? "norm2." : "layernorm_after.");
+  L.lnBeforeW = w.require(before + "weight", { d });
+  L.lnBeforeB = w.require(before + "bias", { d });
+  L.lnAfterW = w.require(after + "weight", { d });
+  L.lnAfterB = w.require(after + "bias", { d });
+  const std::string a = l + "attention.attention.";
+  at::Tensor qkvB;
+  if (Config.qkvBias)
   {
-    const at::Tensor& cw =
-      w.has("classifier.weight") ? w.tensors().at("classifier.weight") : at::Tensor();
-    const std::int64_t k = (cw.defined() && cw.dim() == 2) ? cw.size(0) : -1;
-    if (k <= 0)
-    {
-      throw ModelError(w.sourcePath() +
-        ": weight 'classifier.weight' is missing or not a [labels, " + std::to_string(d) +
-        "] matrix");
-    }
-    Classifier = optionalLinear(w, "classifier", { k, d });
+    qkvB = at::cat({ w.require(a + "query.bias", { d }), w.require(a + "key.bias", { d }),
+      w.require(a + "value.bias", { d }) });
+  }
+  L.qkv = Linear(at::cat({ w.require(a + "query.weight", { d, d }),
+                   w.require(a + "key.weight", { d, d }), w.require(a + "value.weight", { d, d }) }),
+    qkvB);
+  L.attnOut = scaledLinear(
+    w, l + "attention.output.dense", d, d, dinov2 ? l + "layer_scale1.lambda1" : std::string());
+  if (!dinov2)
+  {
+    L.inter = scaledLinear(w, l + "intermediate.dense", inter, d, "");
+    L.out = scaledLinear(w, l + "output.dense", d, inter, "");
+  }
+  else if (Config.swiglu)
+  {
+    L.inter = scaledLinear(w, l + "mlp.weights_in", 2 * inter, d, "");
+    L.out = scaledLinear(w, l + "mlp.weights_out", d, inter, l + "layer_scale2.lambda1");
+  }
+  else
+  {
+    L.inter = scaledLinear(w, l + "mlp.fc1", inter, d, "");
+    L.out = scaledLinear(w, l + "mlp.fc2", d, inter, l + "layer_scale2.lambda1");
+  }
+  Layers.push_back(std::move(L));
+}
+
+void VisionTransformer::loadHeads(const WeightSet& w, const std::string& p)
+{
+  const std::int64_t d = Config.hiddenSize;
+  switch (Config.modelType)
+  {
+    case ModelType::Dinov2: // the classifier reads [CLS, mean of the patch tokens]
+      Classifier = classifierLinear(w, "classifier", 2 * d);
+      break;
+    case ModelType::Deit:
+      Pooler = optionalLinear(w, p + "pooler.dense", { d, d });
+      if (w.has("cls_classifier.weight") || w.has("distillation_classifier.weight"))
+      {
+        Classifier = classifierLinear(w, "cls_classifier", d);
+        DistillationClassifier = classifierLinear(w, "distillation_classifier", d);
+        if (Classifier.outFeatures() != DistillationClassifier.outFeatures())
+        {
+          throw ModelError(w.sourcePath() +
+            ": cls_classifier and distillation_classifier have different label counts");
+        }
+      }
+      else
+      {
+        Classifier = classifierLinear(w, "classifier", d);
+      }
+      break;
+    default:
+      Pooler = optionalLinear(w, p + "pooler.dense", { d, d });
+      Classifier = classifierLinear(w, "classifier", d);
+      break;
   }
 }
 
@@ -102,13 +159,18 @@ void VisionTransformer::to(at::Device device, at::ScalarType dtype)
 {
   // Only the big products take the compute type; see the header.
   ComputeType = dtype;
-  for (at::Tensor* t : { &ClsToken, &PositionEmbeddings, &FinalLnW, &FinalLnB })
+  for (at::Tensor* t :
+    { &ClsToken, &DistillationToken, &PositionEmbeddings, &FinalLnW, &FinalLnB })
   {
-    *t = t->to(device, at::kFloat);
+    if (t->defined())
+    {
+      *t = t->to(device, at::kFloat);
+    }
   }
   Patch.to(device, dtype);
   Pooler.to(device, at::kFloat);
   Classifier.to(device, at::kFloat);
+  DistillationClassifier.to(device, at::kFloat);
   for (Layer& L : Layers)
   {
     for (at::Tensor* t : { &L.lnBeforeW, &L.lnBeforeB, &L.lnAfterW, &L.lnAfterB })
@@ -124,35 +186,59 @@ void VisionTransformer::to(at::Device device, at::ScalarType dtype)
 
 at::Tensor VisionTransformer::positionEmbeddings(std::int64_t gridH, std::int64_t gridW) const
 {
-  const std::int64_t numPositions = PositionEmbeddings.size(1) - 1;
-  if (gridH * gridW == numPositions && gridH == Config.imageHeight / Config.patchSize)
+  const std::int64_t prefix = Config.prefixTokens();
+  const std::int64_t numPositions = PositionEmbeddings.size(1) - prefix;
+  std::int64_t h0 = Config.imageHeight / Config.patchSize;
+  std::int64_t w0 = Config.imageWidth / Config.patchSize;
+  if (gridH * gridW == numPositions && gridH == h0)
   {
     return PositionEmbeddings;
   }
-  // transformers' interpolate_pos_encoding: bicubic resize of the patch grid.
+  // transformers' interpolate_pos_encoding: bicubic resize of the patch grid
+  // (a square grid of sqrt(positions) for DeiT and DINOv2, as they assume).
+  if (Config.modelType != ModelType::Vit)
+  {
+    h0 = w0 = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(numPositions))));
+  }
   const std::int64_t d = PositionEmbeddings.size(2);
-  const std::int64_t h0 = Config.imageHeight / Config.patchSize;
-  const std::int64_t w0 = Config.imageWidth / Config.patchSize;
-  at::Tensor cls = PositionEmbeddings.narrow(1, 0, 1);
+  at::Tensor tokens = PositionEmbeddings.narrow(1, 0, prefix);
   at::Tensor grid =
-    PositionEmbeddings.narrow(1, 1, numPositions).reshape({ 1, h0, w0, d }).permute({ 0, 3, 1, 2 });
+    PositionEmbeddings.narrow(1, prefix, numPositions).reshape({ 1, h0, w0, d }).permute({ 0, 3, 1, 2 });
   grid = at::upsample_bicubic2d(grid.to(at::kFloat), { gridH, gridW }, false)
            .to(PositionEmbeddings.scalar_type());
   grid = grid.permute({ 0, 2, 3, 1 }).reshape({ 1, gridH * gridW, d });
-  return at::cat({ cls, grid }, 1);
+  return at::cat({ tokens, grid }, 1);
+}
+
+at::Tensor VisionTransformer::logits(const at::Tensor& lastHiddenState) const
+{
+  const at::Tensor first = lastHiddenState.select(1, 0);
+  if (Config.modelType == ModelType::Dinov2)
+  {
+    const at::Tensor patches = lastHiddenState.narrow(1, 1, lastHiddenState.size(1) - 1);
+    return Classifier.forward(at::cat({ first, patches.mean(1) }, 1), at::kFloat);
+  }
+  at::Tensor out = Classifier.forward(first, at::kFloat);
+  if (DistillationClassifier.defined())
+  {
+    const at::Tensor second = lastHiddenState.select(1, 1);
+    out = (out + DistillationClassifier.forward(second, at::kFloat)) / 2;
+  }
+  return out;
 }
 
 BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
 {
   if (pixelValues.dim() != 4 || pixelValues.size(1) != Config.numChannels)
   {
-    throw ModelError("ViT input must be [batch, " + std::to_string(Config.numChannels) +
-      ", height, width], got " + shapeToString(pixelValues.sizes()));
+    throw ModelError(Config.modelTypeName + " input must be [batch, " +
+      std::to_string(Config.numChannels) + ", height, width], got " +
+      shapeToString(pixelValues.sizes()));
   }
   if (pixelValues.size(2) < Config.patchSize || pixelValues.size(3) < Config.patchSize)
   {
-    throw ModelError(
-      "ViT input " + shapeToString(pixelValues.sizes()) + " is smaller than one patch");
+    throw ModelError(Config.modelTypeName + " input " + shapeToString(pixelValues.sizes()) +
+      " is smaller than one patch");
   }
   const std::int64_t b = pixelValues.size(0);
   const std::int64_t d = Config.hiddenSize;
@@ -163,10 +249,12 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
 
   const at::ScalarType ct = ComputeType;
   // Residual stream x in float32 throughout.
-  at::Tensor x = Patch.forward(patchRows(pixelValues, Config.patchSize), at::kFloat); // [B, N-1, D]
+  at::Tensor x = Patch.forward(patchRows(pixelValues, Config.patchSize), at::kFloat); // [B, P, D]
   const std::int64_t gh = pixelValues.size(2) / Config.patchSize,
                      gw = pixelValues.size(3) / Config.patchSize;
-  x = at::cat({ ClsToken.expand({ b, 1, d }), x }, 1);
+  x = DistillationToken.defined()
+    ? at::cat({ ClsToken.expand({ b, 1, d }), DistillationToken.expand({ b, 1, d }), x }, 1)
+    : at::cat({ ClsToken.expand({ b, 1, d }), x }, 1);
   x = x + positionEmbeddings(gh, gw);
   const std::int64_t n = x.size(1);
 
@@ -183,7 +271,17 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
     attention(heads3[0], heads3[1].transpose(2, 3), heads3[2], scale, nullptr, ctxHeads);
     L.attnOut.accumulate(ctx, x);
     h = layerNormTo(x, L.lnAfterW, L.lnAfterB, eps, ct);
-    L.out.accumulate(L.inter.forward(h, ct, &Config.hiddenAct), x);
+    if (Config.swiglu)
+    {
+      // transformers' Dinov2SwiGLUFFN: silu(x1) * x2 of the two halves.
+      const at::Tensor both = L.inter.forward(h, at::kFloat);
+      const auto halves = both.chunk(2, -1);
+      L.out.accumulate(at::silu(halves[0]) * halves[1], x);
+    }
+    else
+    {
+      L.out.accumulate(L.inter.forward(h, ct, &Config.hiddenAct), x);
+    }
   }
 
   BackboneOutput out;
@@ -193,9 +291,13 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
   {
     out.poolerOutput = at::tanh(Pooler.forward(first, at::kFloat));
   }
+  else if (Config.modelType == ModelType::Dinov2)
+  {
+    out.poolerOutput = first; // Dinov2Model's pooler_output: the normed CLS token
+  }
   if (Classifier.defined())
   {
-    out.logits = Classifier.forward(first, at::kFloat);
+    out.logits = logits(out.lastHiddenState);
   }
   return out;
 }

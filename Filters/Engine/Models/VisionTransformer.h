@@ -1,8 +1,16 @@
-// Forward pass of Hugging Face ViTModel / ViTForImageClassification over
-// plain tensors (eager attention), matching transformers in float32.
-// In bfloat16 only the products (linear layers, attention) take bfloat16
-// inputs; they accumulate in float32, and the residual stream, layer norms,
-// softmax, pooling and heads stay float32.
+// Forward pass of the plain ViT encoders of Hugging Face over plain tensors
+// (eager attention), matching transformers in float32:
+// - ViTModel / ViTForImageClassification;
+// - DeiTModel / DeiTForImageClassification(WithTeacher): a distillation token
+//   after the CLS token; the teacher variant's logits are the mean of its two
+//   heads (CLS and distillation token);
+// - Dinov2Model / Dinov2ForImageClassification: layer scale (folded into the
+//   products it follows), an MLP or SwiGLU, pooler_output = the normed CLS
+//   token, a classifier over [CLS, mean of the patch tokens].
+// Position embeddings are interpolated (bicubic) to the input's patch grid
+// as transformers does. In bfloat16 only the products (linear layers,
+// attention) take bfloat16 inputs; they accumulate in float32, and the
+// residual stream, layer norms, softmax, pooling and heads stay float32.
 #ifndef DualEmbed_Engine_VisionTransformer_h
 #define DualEmbed_Engine_VisionTransformer_h
 
@@ -22,14 +30,15 @@ namespace engine
 class VisionTransformer : public Backbone
 {
 public:
-  /// `prefix` is "" (ViTModel) or "vit." (ViTForImageClassification); the
-  /// classifier (`classifier.weight`/`.bias`, unprefixed) and the pooler are
-  /// optional, every other weight must be present with the configured shape.
+  /// `prefix` is "" (the bare model) or "vit.", "deit.", "dinov2." (the
+  /// classification model); the classifier (unprefixed) and ViT's and DeiT's
+  /// pooler are optional, every other weight must be present with the
+  /// configured shape.
   VisionTransformer(const ModelConfig& config, const WeightSet& weights, const std::string& prefix);
 
   BackboneOutput forward(const at::Tensor& pixelValues) const override;
   void to(at::Device device, at::ScalarType dtype) override;
-  bool hasPooler() const override { return Pooler.defined(); }
+  bool hasPooler() const override { return Pooler.defined() || Config.modelType == ModelType::Dinov2; }
   bool hasClassifier() const override { return Classifier.defined(); }
   std::int64_t numLabels() const override;
 
@@ -38,17 +47,21 @@ private:
   {
     at::Tensor lnBeforeW, lnBeforeB, lnAfterW, lnAfterB;
     Linear qkv; // query, key and value in one product
-    Linear attnOut, inter, out;
+    Linear attnOut, inter, out; // DINOv2: its layer scales folded into attnOut and out
   };
 
+  void loadLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
+  void loadHeads(const WeightSet& w, const std::string& prefix);
   at::Tensor positionEmbeddings(std::int64_t gridH, std::int64_t gridW) const;
+  at::Tensor logits(const at::Tensor& lastHiddenState) const;
 
   ModelConfig Config;
-  at::Tensor ClsToken, PositionEmbeddings;
+  at::Tensor ClsToken, DistillationToken, PositionEmbeddings;
   Linear Patch; // the stride-patch convolution as a product over patch rows
   std::vector<Layer> Layers;
   at::Tensor FinalLnW, FinalLnB;
-  Linear Pooler, Classifier; // optional
+  Linear Pooler, Classifier;   // optional
+  Linear DistillationClassifier; // DeiT with teacher: averaged with Classifier
   at::ScalarType ComputeType = at::kFloat;
 };
 

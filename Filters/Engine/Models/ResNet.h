@@ -1,0 +1,65 @@
+// Forward pass of Hugging Face ResNetModel / ResNetForImageClassification
+// (microsoft/resnet-*: basic and bottleneck layers), in inference: each
+// BatchNorm is folded into the convolution before it when the weights load,
+// so a layer is one convolution with a bias. The feature maps are kept
+// channels-last, the layout oneDNN's convolutions run fastest on. In
+// bfloat16 the convolutions and the residual stream are bfloat16; the
+// pooling and the classifier are float32.
+#ifndef DualEmbed_Engine_ResNet_h
+#define DualEmbed_Engine_ResNet_h
+
+#include "Matmul.h"
+#include "ModelConfig.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+namespace dualembed
+{
+namespace engine
+{
+
+class ResNet : public Backbone
+{
+public:
+  /// `prefix` is "" (ResNetModel) or "resnet." (ResNetForImageClassification);
+  /// the classifier (`classifier.1.*`, unprefixed) is optional.
+  ResNet(const ModelConfig& config, const WeightSet& weights, const std::string& prefix);
+
+  /// lastHiddenState: the final feature map as tokens [B, H*W, C];
+  /// poolerOutput: their mean (transformers' AdaptiveAvgPool2d).
+  BackboneOutput forward(const at::Tensor& pixelValues) const override;
+  void to(at::Device device, at::ScalarType dtype) override;
+  bool hasPooler() const override { return true; }
+  bool hasClassifier() const override { return Classifier.defined(); }
+  bool hasFirstToken() const override { return false; }
+  std::int64_t numLabels() const override { return Classifier.outFeatures(); }
+
+  /// A convolution with its BatchNorm folded in: conv(x, weight) + bias.
+  struct Conv
+  {
+    at::Tensor weight, bias;
+    std::int64_t stride = 1, padding = 0;
+    at::Tensor forward(const at::Tensor& x) const;
+  };
+
+private:
+  struct Layer
+  {
+    std::vector<Conv> convs; // 2 (basic) or 3 (bottleneck); no activation after the last
+    Conv shortcut;           // undefined weight: identity
+  };
+
+  ModelConfig Config;
+  Conv Stem;
+  std::vector<Layer> Layers;
+  Linear Classifier;
+  at::ScalarType ComputeType = at::kFloat;
+};
+
+} // namespace engine
+} // namespace dualembed
+
+#endif
