@@ -102,8 +102,8 @@ protected:
   {
     if (referenceDir().empty() || manifest(GetParam()).empty())
     {
-      FAIL() << "DUALEMBED_MODEL_REFERENCE_DIR is not set or its manifest.json lacks "
-             << GetParam() << " (CTest runs make_model_references.py first)";
+      FAIL() << "DUALEMBED_MODEL_REFERENCE_DIR is not set or its manifest.json lacks " << GetParam()
+             << " (CTest runs make_model_references.py first)";
     }
   }
 };
@@ -121,7 +121,8 @@ TEST_P(ModelFamilies, MatchTheReferenceAtEverySize)
   };
   std::vector<Choice> choices = { { Pooling::Mean, "mean" },
     { Pooling::Auto, entry["auto"] == "pooler" ? "pooler" : "first" } };
-  for (const Choice c : { Choice{ Pooling::FirstToken, "first" }, Choice{ Pooling::Pooler, "pooler" } })
+  for (const Choice c :
+    { Choice{ Pooling::FirstToken, "first" }, Choice{ Pooling::Pooler, "pooler" } })
   {
     if (hasOutput(entry, c.output))
     {
@@ -137,7 +138,8 @@ TEST_P(ModelFamilies, MatchTheReferenceAtEverySize)
       const std::string stem = size.get<std::string>() + "_";
       const at::Tensor pixels = readTensor(casePath(name, stem + "pixels.npy"));
       const auto out = model.run(pixels);
-      const double d = maxDiff(out.embedding, readTensor(casePath(name, stem + choice.output + ".npy")));
+      const double d =
+        maxDiff(out.embedding, readTensor(casePath(name, stem + choice.output + ".npy")));
       std::cout << "[model-family] " << name << " " << size.get<std::string>() << " "
                 << dualembed::engine::poolingName(choice.pooling) << " " << d;
       EXPECT_LE(d, kTolerance) << name << " " << size << " " << choice.output;
@@ -187,8 +189,7 @@ TEST_P(ModelFamilies, BFloat16CloseToFloat32)
   EmbeddingModel bf16(casePath(name), options(Pooling::Auto, Precision::BFloat16));
   for (const auto& size : manifest(name)["sizes"])
   {
-    const at::Tensor pixels =
-      readTensor(casePath(name, size.get<std::string>() + "_pixels.npy"));
+    const at::Tensor pixels = readTensor(casePath(name, size.get<std::string>() + "_pixels.npy"));
     const at::Tensor a = fp32.run(pixels).embedding, b = bf16.run(pixels).embedding;
     const double cosine = at::cosine_similarity(a, b, 1).min().item<double>();
     const double difference = (a - b).abs().max().item<double>();
@@ -222,10 +223,10 @@ TEST(ConvNextProcessor, MatchesPil)
   const int height = static_cast<int>(npy.shape[0]), width = static_cast<int>(npy.shape[1]);
   for (const int size : { 48, 400 })
   {
-    const auto config = dualembed::engine::loadPreprocessorConfig(casePath(
-      "convnext-processor", "preprocessor_config_" + std::to_string(size) + ".json"));
-    const at::Tensor expected = readTensor(
-      casePath("convnext-processor", "expected_" + std::to_string(size) + ".npy"));
+    const auto config = dualembed::engine::loadPreprocessorConfig(
+      casePath("convnext-processor", "preprocessor_config_" + std::to_string(size) + ".json"));
+    const at::Tensor expected =
+      readTensor(casePath("convnext-processor", "expected_" + std::to_string(size) + ".npy"));
     const auto out = dualembed::engine::preprocessImage(image.data(), height, width, 3, config);
     ASSERT_EQ(static_cast<std::int64_t>(out.size()), expected.numel()) << size;
     const at::Tensor actual =
@@ -244,14 +245,15 @@ TEST(ConvNextProcessor, SizeAndCropPctAreChecked)
   EXPECT_EQ(old.shortestEdge, 256);
   EXPECT_TRUE(old.doCenterCrop);
   EXPECT_EQ(old.cropHeight, 224);
-  const auto defaults =
-    dualembed::engine::parsePreprocessorConfig(R"({"image_processor_type": "ConvNextImageProcessor"})");
+  const auto defaults = dualembed::engine::parsePreprocessorConfig(
+    R"({"image_processor_type": "ConvNextImageProcessor"})");
   EXPECT_EQ(defaults.shortestEdge, 0); // 384: warped, not cropped
   EXPECT_EQ(defaults.height, 384);
   EXPECT_FALSE(defaults.doCenterCrop);
-  for (const char* bad : { R"({"image_processor_type": "ConvNextImageProcessor", "crop_pct": 0})",
-         R"({"image_processor_type": "ConvNextImageProcessor", "crop_pct": "big"})",
-         R"({"image_processor_type": "ConvNextImageProcessor", "size": {"height": 2, "width": 2}})" })
+  for (const char* bad :
+    { R"({"image_processor_type": "ConvNextImageProcessor", "crop_pct": 0})",
+      R"({"image_processor_type": "ConvNextImageProcessor", "crop_pct": "big"})",
+      R"({"image_processor_type": "ConvNextImageProcessor", "size": {"height": 2, "width": 2}})" })
   {
     EXPECT_THROW(dualembed::engine::parsePreprocessorConfig(bad), ModelError) << bad;
   }
@@ -267,8 +269,8 @@ TEST(ModelFamilyConfigs, UnknownModelTypeListsTheFamilies)
   catch (const ModelError& e)
   {
     const std::string message = e.what();
-    EXPECT_NE(message.find("'vit', 'deit', 'dinov2', 'swin', 'resnet' and 'convnext'"),
-      std::string::npos)
+    EXPECT_NE(
+      message.find("'vit', 'deit', 'dinov2', 'swin', 'resnet' and 'convnext'"), std::string::npos)
       << message;
     EXPECT_NE(message.find("TorchScript"), std::string::npos) << message;
   }

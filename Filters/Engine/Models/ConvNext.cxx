@@ -25,7 +25,8 @@ ConvNext::ConvNext(const ModelConfig& config, const WeightSet& w, const std::str
   };
   const std::int64_t ps = config.patchSize;
   const std::int64_t first = config.hiddenSizes[0];
-  StemW = w.require(p + "embeddings.patch_embeddings.weight", { first, config.numChannels, ps, ps });
+  StemW =
+    w.require(p + "embeddings.patch_embeddings.weight", { first, config.numChannels, ps, ps });
   StemB = w.require(p + "embeddings.patch_embeddings.bias", { first });
   StemNorm = norm(p + "embeddings.layernorm", first);
   std::int64_t in = first;
@@ -135,8 +136,8 @@ BackboneOutput ConvNext::forward(const at::Tensor& pixelValues) const
     }
     for (const Block& block : stage.blocks)
     {
-      const at::Tensor spatial = convolveRows(x, block.depthwiseW, block.depthwiseB, 1,
-        kDepthwiseKernel / 2, block.depthwiseW.size(0));
+      const at::Tensor spatial = convolveRows(
+        x, block.depthwiseW, block.depthwiseB, 1, kDepthwiseKernel / 2, block.depthwiseW.size(0));
       const at::Tensor normed =
         layerNormTo(spatial, block.norm.weight, block.norm.bias, kInnerNormEps, ComputeType);
       const at::Tensor hidden = block.expand.forward(normed, ComputeType, &gelu);
@@ -145,8 +146,8 @@ BackboneOutput ConvNext::forward(const at::Tensor& pixelValues) const
   }
   BackboneOutput out;
   out.lastHiddenState = x.reshape({ x.size(0), -1, x.size(3) });
-  out.poolerOutput = at::layer_norm(out.lastHiddenState.mean(1), { x.size(3) },
-    PoolerNorm.weight, PoolerNorm.bias, Config.layerNormEps);
+  out.poolerOutput = at::layer_norm(out.lastHiddenState.mean(1), { x.size(3) }, PoolerNorm.weight,
+    PoolerNorm.bias, Config.layerNormEps);
   if (Classifier.defined())
   {
     out.logits = Classifier.forward(out.poolerOutput, at::kFloat);

@@ -53,8 +53,8 @@ private:
   };
   struct Stage
   {
-    Norm downsampleNorm;                   // undefined in a stage that keeps the size
-    at::Tensor downsampleW, downsampleB;   // the 2x2 stride-2 convolution
+    Norm downsampleNorm;                 // undefined in a stage that keeps the size
+    at::Tensor downsampleW, downsampleB; // the 2x2 stride-2 convolution
     std::vector<Block> blocks;
   };
 

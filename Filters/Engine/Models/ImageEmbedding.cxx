@@ -215,8 +215,8 @@ Pooling autoPooling(ModelType type)
   switch (type)
   {
     case ModelType::Vit:
-    case ModelType::Deit: // its teacher variant averages the CLS and distillation heads
-    case ModelType::Dinov2: // = its pooler_output; its classifier adds the patches' mean
+    case ModelType::Deit:         // its teacher variant averages the CLS and distillation heads
+    case ModelType::Dinov2:       // = its pooler_output; its classifier adds the patches' mean
       return Pooling::FirstToken; // the CLS token, which the classifiers read
     case ModelType::Swin:
       return Pooling::Mean; // Swin's pooler_output is the mean of its tokens
@@ -435,8 +435,8 @@ struct EmbeddingModel::Impl
     Pool = Options.pooling == Pooling::Auto ? autoPooling(config.modelType) : Options.pooling;
     if (Pool == Pooling::Pooler && !Net->hasPooler())
     {
-      throw ModelError(weightsFile + " has no pooler weights ('" +
-        weightPrefix(config, weights) + "pooler.dense.weight'); choose first-token or mean pooling");
+      throw ModelError(weightsFile + " has no pooler weights ('" + weightPrefix(config, weights) +
+        "pooler.dense.weight'); choose first-token or mean pooling");
     }
     if (Pool == Pooling::FirstToken && !Net->hasFirstToken())
     {

@@ -550,7 +550,8 @@ void applyConvNextResize(const json& j, const std::string& source, PreprocessorC
   {
     if (it->is_object() && !it->contains("shortest_edge"))
     {
-      badKey(source, "size", "must give shortest_edge for ConvNextImageProcessor, not " + it->dump());
+      badKey(
+        source, "size", "must give shortest_edge for ConvNextImageProcessor, not " + it->dump());
     }
     edge = it->is_object() ? readPositiveInt((*it)["shortest_edge"], "size.shortest_edge", source)
                            : readPositiveInt(*it, "size", source);

@@ -334,8 +334,7 @@ Linear classifierLinear(const WeightSet& w, const std::string& name, std::int64_
     throw ModelError(w.sourcePath() + ": weight '" + weightName +
       "' is missing or not a [labels, " + std::to_string(features) + "] matrix");
   }
-  return Linear(
-    w.require(weightName, { labels, features }), w.require(name + ".bias", { labels }));
+  return Linear(w.require(weightName, { labels, features }), w.require(name + ".bias", { labels }));
 }
 
 at::Tensor batchedMatmul(

@@ -267,9 +267,9 @@ void parseResNet(const Json& j, ModelConfig& c)
   const std::string& path = c.sourcePath;
   c.embeddingSize = getInt(j, "embedding_size", 64, path);
   parseStages(j, c, { 256, 512, 1024, 2048 }, { 3, 4, 6, 3 });
-  const std::string layerType =
-    j.contains("layer_type") && j["layer_type"].is_string() ? j["layer_type"].get<std::string>()
-                                                            : "bottleneck";
+  const std::string layerType = j.contains("layer_type") && j["layer_type"].is_string()
+    ? j["layer_type"].get<std::string>()
+    : "bottleneck";
   if (layerType != "bottleneck" && layerType != "basic")
   {
     configError(path, "layer_type '" + layerType + "' is not 'bottleneck' or 'basic'");
@@ -281,7 +281,8 @@ void parseResNet(const Json& j, ModelConfig& c)
   {
     if (c.bottleneck && width % 4 != 0)
     {
-      configError(path, "hidden_sizes of a bottleneck ResNet must be multiples of 4 (the reduction)");
+      configError(
+        path, "hidden_sizes of a bottleneck ResNet must be multiples of 4 (the reduction)");
     }
   }
 }

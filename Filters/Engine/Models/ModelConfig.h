@@ -80,8 +80,8 @@ struct ModelConfig
   // ResNet and ConvNeXt: the stages' widths (their depths are `depths`)
   std::vector<int> hiddenSizes;
   // ResNet
-  int embeddingSize = 64;             // the stem's width
-  bool bottleneck = true;             // layer_type "bottleneck" (else "basic")
+  int embeddingSize = 64; // the stem's width
+  bool bottleneck = true; // layer_type "bottleneck" (else "basic")
   bool downsampleInFirstStage = false;
   bool downsampleInBottleneck = false; // stride in the first 1x1 (v1) instead of the 3x3 (v1.5)
 

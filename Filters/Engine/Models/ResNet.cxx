@@ -53,8 +53,7 @@ ResNet::ResNet(const ModelConfig& config, const WeightSet& w, const std::string&
     {
       // The first layer of a stage changes the width and, but in the first
       // stage (unless downsample_in_first_stage), halves the resolution.
-      const std::int64_t stride =
-        (i == 0 && (s > 0 || config.downsampleInFirstStage)) ? 2 : 1;
+      const std::int64_t stride = (i == 0 && (s > 0 || config.downsampleInFirstStage)) ? 2 : 1;
       const std::int64_t layerIn = i == 0 ? in : out;
       const std::string l =
         p + "encoder.stages." + std::to_string(s) + ".layers." + std::to_string(i) + ".";

@@ -29,8 +29,8 @@ Linear optionalLinear(
 
 /// The linear layer `name` whose output DINOv2 multiplies by its layer scale
 /// `scale`: gamma * (W x + b) = (gamma W) x + gamma b, one product.
-Linear scaledLinear(const WeightSet& w, const std::string& name, std::int64_t out,
-  std::int64_t in, const std::string& scale)
+Linear scaledLinear(const WeightSet& w, const std::string& name, std::int64_t out, std::int64_t in,
+  const std::string& scale)
 {
   at::Tensor weight = w.require(name + ".weight", { out, in });
   at::Tensor bias = w.require(name + ".bias", { out });
@@ -63,8 +63,8 @@ VisionTransformer::VisionTransformer(
   {
     DistillationToken = w.require(p + "embeddings.distillation_token", { 1, 1, d });
   }
-  PositionEmbeddings = w.require(
-    p + "embeddings.position_embeddings", { 1, numPatches + config.prefixTokens(), d });
+  PositionEmbeddings =
+    w.require(p + "embeddings.position_embeddings", { 1, numPatches + config.prefixTokens(), d });
   Patch = Linear(w.require(p + "embeddings.patch_embeddings.projection.weight", { d, c, ps, ps })
                    .reshape({ d, -1 }),
     w.require(p + "embeddings.patch_embeddings.projection.bias", { d }));
@@ -95,9 +95,10 @@ void VisionTransformer::loadLayer(const WeightSet& w, const std::string& l, std:
     qkvB = at::cat({ w.require(a + "query.bias", { d }), w.require(a + "key.bias", { d }),
       w.require(a + "value.bias", { d }) });
   }
-  L.qkv = Linear(at::cat({ w.require(a + "query.weight", { d, d }),
-                   w.require(a + "key.weight", { d, d }), w.require(a + "value.weight", { d, d }) }),
-    qkvB);
+  L.qkv =
+    Linear(at::cat({ w.require(a + "query.weight", { d, d }), w.require(a + "key.weight", { d, d }),
+             w.require(a + "value.weight", { d, d }) }),
+      qkvB);
   L.attnOut = scaledLinear(
     w, l + "attention.output.dense", d, d, dinov2 ? l + "layer_scale1.lambda1" : std::string());
   if (!dinov2)
@@ -159,8 +160,7 @@ void VisionTransformer::to(at::Device device, at::ScalarType dtype)
 {
   // Only the big products take the compute type; see the header.
   ComputeType = dtype;
-  for (at::Tensor* t :
-    { &ClsToken, &DistillationToken, &PositionEmbeddings, &FinalLnW, &FinalLnB })
+  for (at::Tensor* t : { &ClsToken, &DistillationToken, &PositionEmbeddings, &FinalLnW, &FinalLnB })
   {
     if (t->defined())
     {
@@ -202,8 +202,9 @@ at::Tensor VisionTransformer::positionEmbeddings(std::int64_t gridH, std::int64_
   }
   const std::int64_t d = PositionEmbeddings.size(2);
   at::Tensor tokens = PositionEmbeddings.narrow(1, 0, prefix);
-  at::Tensor grid =
-    PositionEmbeddings.narrow(1, prefix, numPositions).reshape({ 1, h0, w0, d }).permute({ 0, 3, 1, 2 });
+  at::Tensor grid = PositionEmbeddings.narrow(1, prefix, numPositions)
+                      .reshape({ 1, h0, w0, d })
+                      .permute({ 0, 3, 1, 2 });
   grid = at::upsample_bicubic2d(grid.to(at::kFloat), { gridH, gridW }, false)
            .to(PositionEmbeddings.scalar_type());
   grid = grid.permute({ 0, 2, 3, 1 }).reshape({ 1, gridH * gridW, d });

@@ -38,7 +38,10 @@ public:
 
   BackboneOutput forward(const at::Tensor& pixelValues) const override;
   void to(at::Device device, at::ScalarType dtype) override;
-  bool hasPooler() const override { return Pooler.defined() || Config.modelType == ModelType::Dinov2; }
+  bool hasPooler() const override
+  {
+    return Pooler.defined() || Config.modelType == ModelType::Dinov2;
+  }
   bool hasClassifier() const override { return Classifier.defined(); }
   std::int64_t numLabels() const override;
 
@@ -46,7 +49,7 @@ private:
   struct Layer
   {
     at::Tensor lnBeforeW, lnBeforeB, lnAfterW, lnAfterB;
-    Linear qkv; // query, key and value in one product
+    Linear qkv;                 // query, key and value in one product
     Linear attnOut, inter, out; // DINOv2: its layer scales folded into attnOut and out
   };
 
@@ -60,7 +63,7 @@ private:
   Linear Patch; // the stride-patch convolution as a product over patch rows
   std::vector<Layer> Layers;
   at::Tensor FinalLnW, FinalLnB;
-  Linear Pooler, Classifier;   // optional
+  Linear Pooler, Classifier;     // optional
   Linear DistillationClassifier; // DeiT with teacher: averaged with Classifier
   at::ScalarType ComputeType = at::kFloat;
 };
