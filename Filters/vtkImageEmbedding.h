@@ -36,7 +36,8 @@ public:
     POOLING_AUTO = 0,
     POOLING_FIRST_TOKEN = 1,
     POOLING_MEAN = 2,
-    POOLING_POOLER = 3
+    POOLING_POOLER = 3,
+    POOLING_PROJECTION = 4
   };
   enum Devices
   {
@@ -75,7 +76,7 @@ public:
   ///@{
   /// Which tokens make the embedding: auto (ViT first token, Swin mean),
   /// first-token, mean, pooler. Ignored for TorchScript files.
-  vtkSetClampMacro(Pooling, int, POOLING_AUTO, POOLING_POOLER);
+  vtkSetClampMacro(Pooling, int, POOLING_AUTO, POOLING_PROJECTION);
   vtkGetMacro(Pooling, int);
   ///@}
 

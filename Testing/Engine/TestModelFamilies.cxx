@@ -119,10 +119,11 @@ TEST_P(ModelFamilies, MatchTheReferenceAtEverySize)
     Pooling pooling;
     std::string output;
   };
+  const std::string automatic = entry["auto"].get<std::string>();
   std::vector<Choice> choices = { { Pooling::Mean, "mean" },
-    { Pooling::Auto, entry["auto"] == "pooler" ? "pooler" : "first" } };
-  for (const Choice c :
-    { Choice{ Pooling::FirstToken, "first" }, Choice{ Pooling::Pooler, "pooler" } })
+    { Pooling::Auto, automatic == "first-token" ? "first" : automatic } };
+  for (const Choice c : { Choice{ Pooling::FirstToken, "first" },
+         Choice{ Pooling::Pooler, "pooler" }, Choice{ Pooling::Projection, "projection" } })
   {
     if (hasOutput(entry, c.output))
     {
@@ -202,7 +203,8 @@ TEST_P(ModelFamilies, BFloat16CloseToFloat32)
 
 INSTANTIATE_TEST_SUITE_P(References, ModelFamilies,
   ::testing::Values("resnet-basic-classifier", "resnet-bottleneck", "convnext-classifier",
-    "convnext", "deit-teacher", "deit", "dinov2-classifier", "dinov2-swiglu"),
+    "convnext", "deit-teacher", "deit", "dinov2-classifier", "dinov2-swiglu", "clip-classifier",
+    "clip-projection"),
   [](const ::testing::TestParamInfo<const char*>& info) {
     std::string name = info.param;
     for (char& c : name)
@@ -238,6 +240,33 @@ TEST(ConvNextProcessor, MatchesPil)
   }
 }
 
+// CLIPImageProcessor and BitImageProcessor (DINOv2) read a plain number as
+// the shortest edge, keeping the aspect ratio; ViTImageProcessor as a square.
+TEST(ClipProcessor, NumberSizeIsTheShortestEdge)
+{
+  for (const char* type : { "CLIPImageProcessor", "CLIPFeatureExtractor", "BitImageProcessor" })
+  {
+    const auto config =
+      dualembed::engine::parsePreprocessorConfig(std::string(R"({"image_processor_type": ")") +
+        type + R"(", "size": 224, "do_center_crop": true, "crop_size": 224})");
+    EXPECT_EQ(config.shortestEdge, 224) << type;
+    const auto size = dualembed::engine::preprocessedSize(config, 300, 400);
+    EXPECT_EQ(size.height, 224);
+    const auto resized = dualembed::engine::preprocessedSize(
+      [&] {
+        auto noCrop = config;
+        noCrop.doCenterCrop = false;
+        return noCrop;
+      }(),
+      300, 400);
+    EXPECT_EQ(resized.height, 224) << type;
+    EXPECT_EQ(resized.width, 298) << type; // int(224 * 400 / 300)
+  }
+  const auto vit = dualembed::engine::parsePreprocessorConfig(
+    R"({"image_processor_type": "ViTImageProcessor", "size": 224})");
+  EXPECT_EQ(vit.shortestEdge, 0);
+}
+
 TEST(ConvNextProcessor, SizeAndCropPctAreChecked)
 {
   const auto old = dualembed::engine::parsePreprocessorConfig(
@@ -269,8 +298,9 @@ TEST(ModelFamilyConfigs, UnknownModelTypeListsTheFamilies)
   catch (const ModelError& e)
   {
     const std::string message = e.what();
-    EXPECT_NE(
-      message.find("'vit', 'deit', 'dinov2', 'swin', 'resnet' and 'convnext'"), std::string::npos)
+    EXPECT_NE(message.find("'vit', 'deit', 'dinov2', 'clip', 'clip_vision_model', 'swin', 'resnet' "
+                           "and 'convnext'"),
+      std::string::npos)
       << message;
     EXPECT_NE(message.find("TorchScript"), std::string::npos) << message;
   }

@@ -8,11 +8,14 @@ transformers is not in Debian. The references here are other implementations run
   CLS and a distillation token, heads as DeiTForImageClassification(WithTeacher) has them;
 - DINOv2: blocks of torch.nn.MultiheadAttention with layer scale and an MLP or SwiGLU, as
   Dinov2Layer has them (cross-checked against facebookresearch/dinov2 itself:
-  Testing/Benchmarks/check_dinov2_reference.py).
+  Testing/Benchmarks/check_dinov2_reference.py);
+- CLIP's vision tower: blocks of torch.nn.MultiheadAttention with quick GELU between a pre- and a
+  post-layer norm, as CLIPVisionTransformer has them, with its projection or a classifier.
 Position embeddings are interpolated with F.interpolate(bicubic, align_corners=False), as
 transformers does. For each model a Hugging Face folder (config.json, model.safetensors) and, at
-three input sizes (square, wide, odd), the pixel batch and what the model returns: the normed CLS
-token, the mean of the final tokens, the pooler output and the logits. It also preprocesses an
+three input sizes (square, wide, odd), the pixel batch and what the model returns: the CLS token
+and the mean of the final tokens (last_hidden_state), the pooler output, CLIP's projection and the
+logits. It also preprocesses an
 image with PIL as ConvNextImageProcessor does (shortest edge to size / crop_pct, centre crop;
 from 384 on a warp), for the engine's preprocessing of ResNet and ConvNeXt checkpoints.
 
@@ -372,6 +375,81 @@ def dinov2_case(swiglu, classes, generator, weights_from=None):
     return config, weights, run, "first-token"
 
 
+class ClipBlock(torch.nn.Module):
+    """CLIPEncoderLayer: x + attn(layer_norm1(x)), then x + fc2(quick_gelu(fc1(layer_norm2(x))))."""
+
+    def __init__(self, d, heads, hidden):
+        super().__init__()
+        self.norm1, self.norm2 = torch.nn.LayerNorm(d, eps=1e-5), torch.nn.LayerNorm(d, eps=1e-5)
+        self.attn = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+        self.fc1, self.fc2 = torch.nn.Linear(d, hidden), torch.nn.Linear(hidden, d)
+
+    def forward(self, x):
+        h = self.norm1(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        h = self.fc1(self.norm2(x))
+        return x + self.fc2(h * torch.sigmoid(1.702 * h))
+
+
+def clip_case(full, generator):
+    """CLIP's vision tower. full: a whole CLIPForImageClassification checkpoint (model_type clip, the
+    vision fields in vision_config, a text tower to ignore, a classifier over the patch tokens' mean);
+    else CLIPVisionModelWithProjection (clip_vision_model, visual_projection)."""
+    d, heads, layers, mlp, patch, image, projection, classes = 48, 4, 2, 96, 8, 32, 24, 5
+    grid = image // patch
+    blocks = torch.nn.ModuleList(ClipBlock(d, heads, mlp) for _ in range(layers))
+    conv = torch.nn.Conv2d(3, d, patch, patch, bias=False)
+    pre, post = torch.nn.LayerNorm(d, eps=1e-5), torch.nn.LayerNorm(d, eps=1e-5)
+    cls = randn(generator, d, scale=1.0)
+    position = randn(generator, grid * grid + 1, d, scale=0.5)
+    project = torch.nn.Linear(d, projection, bias=False)
+    head = torch.nn.Linear(d, classes)
+    for module in [*blocks, pre, post]:
+        randomize(module, generator)
+    v = "vision_model."
+    weights = {v + "embeddings.class_embedding": cls, v + "embeddings.position_embedding.weight": position,
+               v + "embeddings.patch_embedding.weight": conv.weight}
+    for name, module in (("pre_layrnorm", pre), ("post_layernorm", post)):
+        weights[v + name + ".weight"], weights[v + name + ".bias"] = module.weight, module.bias
+    for i, block in enumerate(blocks):
+        base = v + "encoder.layers.%d." % i
+        q, k, w = block.attn.in_proj_weight.chunk(3)
+        qb, kb, wb = block.attn.in_proj_bias.chunk(3)
+        for name, weight, bias in (("q_proj", q, qb), ("k_proj", k, kb), ("v_proj", w, wb)):
+            weights[base + "self_attn.%s.weight" % name] = weight
+            weights[base + "self_attn.%s.bias" % name] = bias
+        for name, module in (("self_attn.out_proj", block.attn.out_proj), ("layer_norm1", block.norm1),
+                             ("layer_norm2", block.norm2), ("mlp.fc1", block.fc1), ("mlp.fc2", block.fc2)):
+            weights[base + name + ".weight"] = module.weight
+            weights[base + name + ".bias"] = module.bias
+    vision = {"hidden_size": d, "num_hidden_layers": layers, "num_attention_heads": heads, "intermediate_size": mlp,
+              "image_size": image, "patch_size": patch, "num_channels": 3, "layer_norm_eps": 1e-5,
+              "hidden_act": "quick_gelu", "projection_dim": projection}
+    if full:
+        weights["classifier.weight"], weights["classifier.bias"] = head.weight, head.bias
+        weights["text_model.embeddings.token_embedding.weight"] = torch.zeros(10, d)  # not read
+        config = {"model_type": "clip", "architectures": ["CLIPForImageClassification"], "vision_config": vision,
+                  "text_config": {"hidden_size": d}, "projection_dim": projection,
+                  "id2label": {str(i): "class_%d" % i for i in range(classes)}}
+    else:
+        weights["visual_projection.weight"] = project.weight
+        config = dict(vision, model_type="clip_vision_model", architectures=["CLIPVisionModelWithProjection"])
+
+    def run(pixels):
+        x = pre(vit_tokens(pixels, conv, [cls.view(1, 1, d)], position.unsqueeze(0), grid))
+        for block in blocks:
+            x = block(x)
+        pooled = post(x[:, 0])
+        out = {"first": x[:, 0], "mean": x.mean(1), "pooler": pooled}
+        if full:
+            out["logits"] = head(x[:, 1:].mean(1))
+        else:
+            out["projection"] = project(pooled)
+        return out
+
+    return config, weights, run, "pooler" if full else "projection"
+
+
 def conv_run(features, head):
     """A convolutional family's outputs: the final map's tokens' mean, the pooler, the logits."""
     def run(pixels):
@@ -396,11 +474,15 @@ def main():
             ("convnext-classifier", convnext_case(7, 1e-12, generator)),
             ("convnext", convnext_case(0, 1e-12, generator))):
         cases[name] = (config, weights, conv_run(features, head), "pooler", CONV_SIZES)
-    vit_sizes = {"deit": [(32, 32), (24, 40), (47, 33)], "dinov2": [(28, 28), (21, 35), (50, 29)]}
+    patch8 = [(32, 32), (24, 40), (47, 33)]
+    vit_sizes = {"deit": patch8, "clip": patch8, "clip_vision_model": patch8,
+                 "dinov2": [(28, 28), (21, 35), (50, 29)]}
     for name, (config, weights, run, auto) in (("deit-teacher", deit_case(True, generator)),
                                                ("deit", deit_case(False, generator)),
                                                ("dinov2-classifier", dinov2_case(False, 5, generator)),
-                                               ("dinov2-swiglu", dinov2_case(True, 0, generator))):
+                                               ("dinov2-swiglu", dinov2_case(True, 0, generator)),
+                                               ("clip-classifier", clip_case(True, generator)),
+                                               ("clip-projection", clip_case(False, generator))):
         cases[name] = (config, weights, run, auto, vit_sizes[config["model_type"]])
     convnext_processor_cases(out_dir, generator)
     manifest = {"torch": torch.__version__, "torchvision": torchvision.__version__, "cases": {}}

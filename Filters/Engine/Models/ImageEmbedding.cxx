@@ -181,11 +181,14 @@ std::string weightPrefix(const ModelConfig& config, const WeightSet& weights)
     { ModelType::Vit, "embeddings.patch_embeddings.projection.weight" },
     { ModelType::Deit, "embeddings.patch_embeddings.projection.weight" },
     { ModelType::Dinov2, "embeddings.patch_embeddings.projection.weight" },
+    { ModelType::Clip, "embeddings.patch_embedding.weight" },
     { ModelType::Swin, "embeddings.patch_embeddings.projection.weight" },
     { ModelType::ResNet, "embedder.embedder.convolution.weight" },
     { ModelType::ConvNext, "embeddings.patch_embeddings.weight" },
   };
-  const std::string prefix = config.modelTypeName + ".";
+  // CLIP's vision tower is "vision_model." in every checkpoint that has one.
+  const std::string prefix =
+    config.modelType == ModelType::Clip ? "vision_model." : config.modelTypeName + ".";
   return weights.has(prefix + firstWeight.at(config.modelType)) ? prefix : std::string();
 }
 
@@ -197,6 +200,7 @@ std::unique_ptr<Backbone> makeBackbone(const ModelConfig& config, const WeightSe
     case ModelType::Vit:
     case ModelType::Deit:
     case ModelType::Dinov2:
+    case ModelType::Clip:
       return std::make_unique<VisionTransformer>(config, weights, prefix);
     case ModelType::Swin:
       return std::make_unique<SwinTransformer>(config, weights, prefix);
@@ -218,6 +222,8 @@ Pooling autoPooling(ModelType type)
     case ModelType::Deit:         // its teacher variant averages the CLS and distillation heads
     case ModelType::Dinov2:       // = its pooler_output; its classifier adds the patches' mean
       return Pooling::FirstToken; // the CLS token, which the classifiers read
+    case ModelType::Clip: // image_embeds, what CLIP compares (pooler without the projection)
+      return Pooling::Projection;
     case ModelType::Swin:
       return Pooling::Mean; // Swin's pooler_output is the mean of its tokens
     case ModelType::ResNet:
@@ -258,7 +264,12 @@ Pooling parsePooling(const std::string& name)
   {
     return Pooling::Pooler;
   }
-  throw ModelError("unknown pooling '" + name + "' (choose auto, first-token, mean or pooler)");
+  if (name == "projection")
+  {
+    return Pooling::Projection;
+  }
+  throw ModelError(
+    "unknown pooling '" + name + "' (choose auto, first-token, mean, pooler or projection)");
 }
 
 std::string poolingName(Pooling pooling)
@@ -271,6 +282,8 @@ std::string poolingName(Pooling pooling)
       return "mean";
     case Pooling::Pooler:
       return "pooler";
+    case Pooling::Projection:
+      return "projection";
     case Pooling::Auto:
     default:
       return "auto";
@@ -433,6 +446,16 @@ struct EmbeddingModel::Impl
     ModelTypeName = config.modelTypeName;
     Net = makeBackbone(config, weights);
     Pool = Options.pooling == Pooling::Auto ? autoPooling(config.modelType) : Options.pooling;
+    if (Options.pooling == Pooling::Auto && Pool == Pooling::Projection && !Net->hasProjection())
+    {
+      Pool = Pooling::Pooler; // a CLIPVisionModel without visual_projection
+    }
+    if (Pool == Pooling::Projection && !Net->hasProjection())
+    {
+      throw ModelError(weightsFile +
+        " has no projection ('visual_projection.weight' of a CLIP model); choose pooler, "
+        "first-token or mean pooling");
+    }
     if (Pool == Pooling::Pooler && !Net->hasPooler())
     {
       throw ModelError(weightsFile + " has no pooler weights ('" + weightPrefix(config, weights) +
@@ -444,7 +467,7 @@ struct EmbeddingModel::Impl
         " model has none: choose auto (" + poolingName(autoPooling(config.modelType)) +
         "), mean or pooler");
     }
-    EmbeddingDim = config.finalHiddenSize();
+    EmbeddingDim = Pool == Pooling::Projection ? Net->projectionDim() : config.finalHiddenSize();
     NumLabels = Net->numLabels();
     setClassNames(config.id2label, configPath);
     InputHeight = config.imageHeight;
@@ -624,6 +647,9 @@ struct EmbeddingModel::Impl
         break;
       case Pooling::Pooler:
         out.embedding = o.poolerOutput;
+        break;
+      case Pooling::Projection:
+        out.embedding = o.projection;
         break;
       case Pooling::FirstToken:
       case Pooling::Auto:

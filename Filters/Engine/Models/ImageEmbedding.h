@@ -36,8 +36,9 @@ enum class Pooling
   Auto,       // what the family's classifier reads: autoPooling()
   FirstToken, // last_hidden_state[:, 0] (after the final layer norm)
   Mean,       // mean over tokens of last_hidden_state (= Swin's and ResNet's pooler_output)
-  Pooler      // the model's pooler_output (ViT: tanh(dense(CLS)), needs pooler weights;
-              // ConvNeXt: the layer norm of the mean)
+  Pooler,     // the model's pooler_output (ViT: tanh(dense(CLS)), needs pooler weights;
+              // ConvNeXt: the layer norm of the mean; CLIP: the post-normed CLS token)
+  Projection  // CLIP's image_embeds: the pooler output through visual_projection
 };
 
 enum class ComputeDevice
@@ -54,12 +55,13 @@ enum class Precision
 };
 
 /// What Pooling::Auto takes for a family: what its own classifier reads
-/// (ViT, DeiT, DINOv2: first-token; Swin: mean; ResNet, ConvNeXt: pooler), and its name for
+/// (ViT, DeiT, DINOv2: first-token; Swin: mean; ResNet, ConvNeXt: pooler;
+/// CLIP: projection, or pooler where the checkpoint has none), and its name for
 /// a model_type name ("auto" for an unknown one or TorchScript).
 Pooling autoPooling(ModelType type);
 std::string autoPoolingName(const std::string& modelTypeName);
 
-/// "auto", "first-token", "mean", "pooler" (ModelError otherwise).
+/// "auto", "first-token", "mean", "pooler", "projection" (ModelError otherwise).
 Pooling parsePooling(const std::string& name);
 std::string poolingName(Pooling pooling);
 

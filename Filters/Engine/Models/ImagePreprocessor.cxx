@@ -523,19 +523,33 @@ std::array<float, 3> readTriple(const json& j, const std::string& key,
     "must be a number or a list of 3 numbers (one per RGB channel), not " + it->dump());
 }
 
-/// Whether the file was written by ConvNextImageProcessor (or its older
-/// feature extractor): ResNet's and ConvNeXt's checkpoints use it.
-bool isConvNextProcessor(const json& j)
+/// Whether the file was written by an image processor (or its older
+/// feature extractor) whose name starts with `family`.
+bool isProcessor(const json& j, const char* family)
 {
   for (const char* key : { "image_processor_type", "feature_extractor_type" })
   {
     auto it = j.find(key);
-    if (it != j.end() && it->is_string() && it->get<std::string>().rfind("ConvNext", 0) == 0)
+    if (it != j.end() && it->is_string() && it->get<std::string>().rfind(family, 0) == 0)
     {
       return true;
     }
   }
   return false;
+}
+
+/// ConvNextImageProcessor: ResNet's and ConvNeXt's checkpoints use it.
+bool isConvNextProcessor(const json& j)
+{
+  return isProcessor(j, "ConvNext");
+}
+
+/// Processors that read a plain number `size` as the shortest edge
+/// (get_size_dict(size, default_to_square=False)), not as a square:
+/// CLIPImageProcessor and BitImageProcessor (DINOv2's).
+bool numberSizeIsShortestEdge(const json& j)
+{
+  return isProcessor(j, "CLIP") || isProcessor(j, "Bit");
 }
 
 /// ConvNextImageProcessor's resize, in the terms of the other processors:
@@ -607,6 +621,10 @@ PreprocessorConfig parsePreprocessorConfig(
   {
     int edge = 0;
     readSize(*it, "size", sourceName, &config.height, &config.width, &edge);
+    if (it->is_number() && numberSizeIsShortestEdge(j))
+    {
+      edge = config.height;
+    }
     config.shortestEdge = edge;
     checkPixelCount(sourceName, "size", config.height, config.width);
   }

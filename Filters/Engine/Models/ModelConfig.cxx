@@ -213,13 +213,13 @@ std::vector<std::string> getId2Label(const Json& j, const std::string& path)
 
 std::string supportedModelTypes()
 {
-  return "'vit', 'deit', 'dinov2', 'swin', 'resnet' and 'convnext'";
+  return "'vit', 'deit', 'dinov2', 'clip', 'clip_vision_model', 'swin', 'resnet' and 'convnext'";
 }
 
 bool ModelConfig::isVitEncoder() const
 {
   return modelType == ModelType::Vit || modelType == ModelType::Deit ||
-    modelType == ModelType::Dinov2;
+    modelType == ModelType::Dinov2 || modelType == ModelType::Clip;
 }
 
 int ModelConfig::prefixTokens() const
@@ -234,6 +234,7 @@ int ModelConfig::finalHiddenSize() const
     case ModelType::Vit:
     case ModelType::Deit:
     case ModelType::Dinov2:
+    case ModelType::Clip:
       return hiddenSize;
     case ModelType::Swin:
       return embedDim * (1 << (depths.size() - 1));
@@ -287,19 +288,21 @@ void parseResNet(const Json& j, ModelConfig& c)
   }
 }
 
-/// ViTConfig, DeiTConfig and Dinov2Config: one encoder, three families'
-/// defaults (DINOv2: patch 14, eps 1e-6, the MLP width from mlp_ratio).
+/// ViTConfig, DeiTConfig, Dinov2Config and CLIPVisionConfig: one encoder,
+/// four families' defaults (DINOv2: patch 14, eps 1e-6, the MLP width from
+/// mlp_ratio; CLIP: patch 32, eps 1e-5, quick GELU).
 void parseVitEncoder(const Json& j, ModelConfig& c)
 {
   const std::string& path = c.sourcePath;
   const bool dinov2 = c.modelType == ModelType::Dinov2;
-  const auto patch = getSize(j, "patch_size", dinov2 ? 14 : 16, path);
+  const bool clip = c.modelType == ModelType::Clip;
+  const auto patch = getSize(j, "patch_size", dinov2 ? 14 : (clip ? 32 : 16), path);
   if (patch.first != patch.second)
   {
     configError(path, "non-square patch_size is not supported");
   }
   c.patchSize = patch.first;
-  c.layerNormEps = getDouble(j, "layer_norm_eps", dinov2 ? 1e-6 : 1e-12, path);
+  c.layerNormEps = getDouble(j, "layer_norm_eps", dinov2 ? 1e-6 : (clip ? 1e-5 : 1e-12), path);
   c.hiddenSize = getInt(j, "hidden_size", 768, path);
   c.numHiddenLayers = getInt(j, "num_hidden_layers", 12, path);
   c.numAttentionHeads = getInt(j, "num_attention_heads", 12, path);
@@ -348,6 +351,12 @@ void parseConvNext(const Json& j, ModelConfig& c)
 }
 } // namespace
 
+namespace
+{
+/// The fields of one family (a full CLIP checkpoint: of its vision_config).
+void parseFamily(const Json& j, ModelConfig& c);
+}
+
 ModelConfig parseModelConfig(const std::string& text, const std::string& path)
 {
   Json j;
@@ -386,6 +395,10 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
   {
     c.modelType = ModelType::Dinov2;
   }
+  else if (c.modelTypeName == "clip" || c.modelTypeName == "clip_vision_model")
+  {
+    c.modelType = ModelType::Clip;
+  }
   else if (c.modelTypeName == "resnet")
   {
     c.modelType = ModelType::ResNet;
@@ -402,11 +415,30 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
   }
 
   c.id2label = getId2Label(j, path);
+  // A full CLIP checkpoint's config keeps the vision tower's fields in vision_config.
+  if (c.modelTypeName == "clip" && !(j.contains("vision_config") && j["vision_config"].is_object()))
+  {
+    configError(path, "a 'clip' configuration needs its 'vision_config' object");
+  }
+  const Json& fields = c.modelTypeName == "clip" ? j["vision_config"] : j;
+  parseFamily(fields, c);
+  return c;
+}
+
+namespace
+{
+void parseFamily(const Json& j, ModelConfig& c)
+{
+  const std::string& path = c.sourcePath;
   c.numChannels = getInt(j, "num_channels", 3, path);
   c.qkvBias = getBool(j, "qkv_bias", true, path);
   if (c.modelType == ModelType::ResNet && !j.contains("hidden_act"))
   {
     c.hiddenAct = Activation::Relu; // ResNetConfig's default
+  }
+  else if (c.modelType == ModelType::Clip && !j.contains("hidden_act"))
+  {
+    c.hiddenAct = Activation::QuickGelu; // CLIPVisionConfig's default
   }
   else
   {
@@ -488,8 +520,8 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
         "(transformers' SwinModel cannot run such a model either)");
     }
   }
-  return c;
 }
+} // namespace
 
 ModelConfig loadModelConfig(const std::string& path)
 {

@@ -1,5 +1,5 @@
 // Hugging Face `config.json` of the model families the engine runs natively
-// (ViT, DeiT, DINOv2, Swin, ResNet, ConvNeXt), the checked access to a checkpoint's
+// (ViT, DeiT, DINOv2, CLIP, Swin, ResNet, ConvNeXt), the checked access to a checkpoint's
 // weights, and the interface every backbone implements.
 #ifndef DualEmbed_Engine_ModelConfig_h
 #define DualEmbed_Engine_ModelConfig_h
@@ -22,6 +22,7 @@ enum class ModelType
   Vit,
   Deit,   // ViT with a distillation token
   Dinov2, // ViT with layer scale (and SwiGLU)
+  Clip,   // the vision tower of CLIP: pre- and post-norm, an optional projection
   Swin,
   ResNet,
   ConvNext
@@ -45,7 +46,7 @@ enum class Activation
 struct ModelConfig
 {
   ModelType modelType = ModelType::Vit;
-  std::string modelTypeName;         // "vit", "deit", "dinov2", "swin", "resnet", "convnext"
+  std::string modelTypeName;         // "vit", "deit", "dinov2", "clip", "swin", "resnet", ...
   std::string sourcePath;            // config.json, for messages
   std::vector<std::string> id2label; // ordered by id; empty when absent
 
@@ -57,14 +58,14 @@ struct ModelConfig
   bool qkvBias = true;
   Activation hiddenAct = Activation::Gelu;
 
-  // ViT, DeiT, DINOv2
+  // ViT, DeiT, DINOv2, CLIP
   int hiddenSize = 768;
   int numHiddenLayers = 12;
   int numAttentionHeads = 12;
   int intermediateSize = 3072; // DINOv2: int(hidden_size * mlp_ratio), SwiGLU's own rule
   bool swiglu = false;         // DINOv2's use_swiglu_ffn
 
-  /// Whether the family is a plain ViT encoder (ViT, DeiT, DINOv2), and how
+  /// Whether the family is a plain ViT encoder (ViT, DeiT, DINOv2, CLIP), and how
   /// many tokens precede the patches (CLS, and DeiT's distillation token).
   bool isVitEncoder() const;
   int prefixTokens() const;
@@ -133,6 +134,7 @@ struct BackboneOutput
   at::Tensor lastHiddenState; // [B, N, D] after the final layer norm
   at::Tensor poolerOutput;    // [B, D] or undefined (ViT without pooler)
   at::Tensor logits;          // [B, K] or undefined (no classifier)
+  at::Tensor projection;      // [B, P]: CLIP's image_embeds, or undefined
 };
 
 /// A model family's forward pass over plain tensors.
@@ -148,6 +150,9 @@ public:
   virtual bool hasClassifier() const = 0;
   /// Whether lastHiddenState starts with a CLS token (not the convolutional families).
   virtual bool hasFirstToken() const { return true; }
+  /// Whether the forward gives a projection (CLIP's visual_projection), and its width.
+  virtual bool hasProjection() const { return false; }
+  virtual std::int64_t projectionDim() const { return 0; }
   virtual std::int64_t numLabels() const = 0;
 };
 

@@ -50,31 +50,80 @@ VisionTransformer::VisionTransformer(
   : Config(config)
 {
   const std::int64_t d = config.hiddenSize;
-  const std::int64_t c = config.numChannels;
-  const std::int64_t ps = config.patchSize;
   const std::int64_t numPatches =
     (config.imageHeight / config.patchSize) * (config.imageWidth / config.patchSize);
   if (numPatches <= 0)
   {
     throw ModelError(config.sourcePath + ": image_size is smaller than patch_size");
   }
+  loadEmbeddings(w, p, numPatches);
+  const bool clip = config.modelType == ModelType::Clip;
+  for (int i = 0; i < config.numHiddenLayers; ++i)
+  {
+    if (clip)
+    {
+      loadClipLayer(w, p + "encoder.layers." + std::to_string(i) + ".", config.intermediateSize);
+    }
+    else
+    {
+      loadLayer(w, p + "encoder.layer." + std::to_string(i) + ".", config.intermediateSize);
+    }
+  }
+  const std::string finalNorm = p + (clip ? "post_layernorm." : "layernorm.");
+  FinalLnW = w.require(finalNorm + "weight", { d });
+  FinalLnB = w.require(finalNorm + "bias", { d });
+  loadHeads(w, p);
+}
+
+void VisionTransformer::loadEmbeddings(
+  const WeightSet& w, const std::string& p, std::int64_t numPatches)
+{
+  const std::int64_t d = Config.hiddenSize;
+  const std::int64_t c = Config.numChannels;
+  const std::int64_t ps = Config.patchSize;
+  const std::int64_t positions = numPatches + Config.prefixTokens();
+  if (Config.modelType == ModelType::Clip)
+  {
+    // CLIPVisionEmbeddings: a class embedding [D], positions as an nn.Embedding, no patch bias.
+    ClsToken = w.require(p + "embeddings.class_embedding", { d }).view({ 1, 1, d });
+    PositionEmbeddings = w.require(p + "embeddings.position_embedding.weight", { positions, d })
+                           .view({ 1, positions, d });
+    Patch = Linear(
+      w.require(p + "embeddings.patch_embedding.weight", { d, c, ps, ps }).reshape({ d, -1 }),
+      at::Tensor());
+    PreLnW = w.require(p + "pre_layrnorm.weight", { d });
+    PreLnB = w.require(p + "pre_layrnorm.bias", { d });
+    return;
+  }
   ClsToken = w.require(p + "embeddings.cls_token", { 1, 1, d });
-  if (config.modelType == ModelType::Deit)
+  if (Config.modelType == ModelType::Deit)
   {
     DistillationToken = w.require(p + "embeddings.distillation_token", { 1, 1, d });
   }
-  PositionEmbeddings =
-    w.require(p + "embeddings.position_embeddings", { 1, numPatches + config.prefixTokens(), d });
+  PositionEmbeddings = w.require(p + "embeddings.position_embeddings", { 1, positions, d });
   Patch = Linear(w.require(p + "embeddings.patch_embeddings.projection.weight", { d, c, ps, ps })
                    .reshape({ d, -1 }),
     w.require(p + "embeddings.patch_embeddings.projection.bias", { d }));
-  for (int i = 0; i < config.numHiddenLayers; ++i)
-  {
-    loadLayer(w, p + "encoder.layer." + std::to_string(i) + ".", config.intermediateSize);
-  }
-  FinalLnW = w.require(p + "layernorm.weight", { d });
-  FinalLnB = w.require(p + "layernorm.bias", { d });
-  loadHeads(w, p);
+}
+
+void VisionTransformer::loadClipLayer(const WeightSet& w, const std::string& l, std::int64_t inter)
+{
+  const std::int64_t d = Config.hiddenSize;
+  Layer L;
+  L.lnBeforeW = w.require(l + "layer_norm1.weight", { d });
+  L.lnBeforeB = w.require(l + "layer_norm1.bias", { d });
+  L.lnAfterW = w.require(l + "layer_norm2.weight", { d });
+  L.lnAfterB = w.require(l + "layer_norm2.bias", { d });
+  const std::string a = l + "self_attn.";
+  L.qkv =
+    Linear(at::cat({ w.require(a + "q_proj.weight", { d, d }),
+             w.require(a + "k_proj.weight", { d, d }), w.require(a + "v_proj.weight", { d, d }) }),
+      at::cat({ w.require(a + "q_proj.bias", { d }), w.require(a + "k_proj.bias", { d }),
+        w.require(a + "v_proj.bias", { d }) }));
+  L.attnOut = scaledLinear(w, a + "out_proj", d, d, "");
+  L.inter = scaledLinear(w, l + "mlp.fc1", inter, d, "");
+  L.out = scaledLinear(w, l + "mlp.fc2", d, inter, "");
+  Layers.push_back(std::move(L));
 }
 
 void VisionTransformer::loadLayer(const WeightSet& w, const std::string& l, std::int64_t inter)
@@ -127,6 +176,19 @@ void VisionTransformer::loadHeads(const WeightSet& w, const std::string& p)
     case ModelType::Dinov2: // the classifier reads [CLS, mean of the patch tokens]
       Classifier = classifierLinear(w, "classifier", 2 * d);
       break;
+    case ModelType::Clip: // the classifier reads the mean of the patch tokens
+      Classifier = classifierLinear(w, "classifier", d);
+      if (w.has("visual_projection.weight"))
+      {
+        const at::Tensor weight = w.tensors().at("visual_projection.weight");
+        if (weight.dim() != 2 || weight.size(1) != d)
+        {
+          throw ModelError(w.sourcePath() + ": weight 'visual_projection.weight' has shape " +
+            shapeToString(weight.sizes()) + ", not [projection_dim, " + std::to_string(d) + "]");
+        }
+        Projection = Linear(weight, at::Tensor());
+      }
+      break;
     case ModelType::Deit:
       Pooler = optionalLinear(w, p + "pooler.dense", { d, d });
       if (w.has("cls_classifier.weight") || w.has("distillation_classifier.weight"))
@@ -171,6 +233,7 @@ void VisionTransformer::to(at::Device device, at::ScalarType dtype)
   Pooler.to(device, at::kFloat);
   Classifier.to(device, at::kFloat);
   DistillationClassifier.to(device, at::kFloat);
+  Projection.to(device, at::kFloat);
   for (Layer& L : Layers)
   {
     for (at::Tensor* t : { &L.lnBeforeW, &L.lnBeforeB, &L.lnAfterW, &L.lnAfterB })
@@ -214,10 +277,14 @@ at::Tensor VisionTransformer::positionEmbeddings(std::int64_t gridH, std::int64_
 at::Tensor VisionTransformer::logits(const at::Tensor& lastHiddenState) const
 {
   const at::Tensor first = lastHiddenState.select(1, 0);
+  const at::Tensor patches = lastHiddenState.narrow(1, 1, lastHiddenState.size(1) - 1);
   if (Config.modelType == ModelType::Dinov2)
   {
-    const at::Tensor patches = lastHiddenState.narrow(1, 1, lastHiddenState.size(1) - 1);
     return Classifier.forward(at::cat({ first, patches.mean(1) }, 1), at::kFloat);
+  }
+  if (Config.modelType == ModelType::Clip)
+  {
+    return Classifier.forward(patches.mean(1), at::kFloat);
   }
   at::Tensor out = Classifier.forward(first, at::kFloat);
   if (DistillationClassifier.defined())
@@ -257,6 +324,10 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
     ? at::cat({ ClsToken.expand({ b, 1, d }), DistillationToken.expand({ b, 1, d }), x }, 1)
     : at::cat({ ClsToken.expand({ b, 1, d }), x }, 1);
   x = x + positionEmbeddings(gh, gw);
+  if (PreLnW.defined())
+  {
+    x = at::layer_norm(x, { d }, PreLnW, PreLnB, eps); // CLIP's pre_layrnorm
+  }
   const std::int64_t n = x.size(1);
 
   for (const Layer& L : Layers)
@@ -286,6 +357,21 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
   }
 
   BackboneOutput out;
+  if (Config.modelType == ModelType::Clip)
+  {
+    // last_hidden_state is not normed; pooler_output is the post-normed CLS token.
+    out.lastHiddenState = x;
+    out.poolerOutput = at::layer_norm(x.select(1, 0), { d }, FinalLnW, FinalLnB, eps);
+    if (Projection.defined())
+    {
+      out.projection = Projection.forward(out.poolerOutput, at::kFloat);
+    }
+    if (Classifier.defined())
+    {
+      out.logits = logits(out.lastHiddenState);
+    }
+    return out;
+  }
   out.lastHiddenState = at::layer_norm(x, { d }, FinalLnW, FinalLnB, eps);
   const at::Tensor first = out.lastHiddenState.select(1, 0);
   if (Pooler.defined())

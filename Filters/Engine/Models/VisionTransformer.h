@@ -6,7 +6,11 @@
 //   heads (CLS and distillation token);
 // - Dinov2Model / Dinov2ForImageClassification: layer scale (folded into the
 //   products it follows), an MLP or SwiGLU, pooler_output = the normed CLS
-//   token, a classifier over [CLS, mean of the patch tokens].
+//   token, a classifier over [CLS, mean of the patch tokens];
+// - CLIPVisionModel(WithProjection), the vision tower of a full CLIPModel and
+//   CLIPForImageClassification: a layer norm before the encoder, quick GELU,
+//   last_hidden_state not normed, pooler_output = the post-normed CLS token,
+//   image_embeds = its projection, a classifier over the patch tokens' mean.
 // Position embeddings are interpolated (bicubic) to the input's patch grid
 // as transformers does. In bfloat16 only the products (linear layers,
 // attention) take bfloat16 inputs; they accumulate in float32, and the
@@ -31,17 +35,20 @@ class VisionTransformer : public Backbone
 {
 public:
   /// `prefix` is "" (the bare model) or "vit.", "deit.", "dinov2." (the
-  /// classification model); the classifier (unprefixed) and ViT's and DeiT's
-  /// pooler are optional, every other weight must be present with the
-  /// configured shape.
+  /// classification model), "vision_model." for CLIP; the classifier
+  /// (unprefixed), ViT's and DeiT's pooler and CLIP's projection are optional,
+  /// every other weight must be present with the configured shape.
   VisionTransformer(const ModelConfig& config, const WeightSet& weights, const std::string& prefix);
 
   BackboneOutput forward(const at::Tensor& pixelValues) const override;
   void to(at::Device device, at::ScalarType dtype) override;
   bool hasPooler() const override
   {
-    return Pooler.defined() || Config.modelType == ModelType::Dinov2;
+    return Pooler.defined() || Config.modelType == ModelType::Dinov2 ||
+      Config.modelType == ModelType::Clip;
   }
+  bool hasProjection() const override { return Projection.defined(); }
+  std::int64_t projectionDim() const override { return Projection.outFeatures(); }
   bool hasClassifier() const override { return Classifier.defined(); }
   std::int64_t numLabels() const override;
 
@@ -54,6 +61,8 @@ private:
   };
 
   void loadLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
+  void loadClipLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
+  void loadEmbeddings(const WeightSet& w, const std::string& prefix, std::int64_t numPatches);
   void loadHeads(const WeightSet& w, const std::string& prefix);
   at::Tensor positionEmbeddings(std::int64_t gridH, std::int64_t gridW) const;
   at::Tensor logits(const at::Tensor& lastHiddenState) const;
@@ -62,8 +71,10 @@ private:
   at::Tensor ClsToken, DistillationToken, PositionEmbeddings;
   Linear Patch; // the stride-patch convolution as a product over patch rows
   std::vector<Layer> Layers;
-  at::Tensor FinalLnW, FinalLnB;
+  at::Tensor PreLnW, PreLnB;     // CLIP's pre_layrnorm
+  at::Tensor FinalLnW, FinalLnB; // CLIP: post_layernorm, of the CLS token only
   Linear Pooler, Classifier;     // optional
+  Linear Projection;             // CLIP's visual_projection, optional
   Linear DistillationClassifier; // DeiT with teacher: averaged with Classifier
   at::ScalarType ComputeType = at::kFloat;
 };
