@@ -6,7 +6,8 @@
 //   BenchmarkImageEmbedding --check-fixtures Testing/Data/hf-reference
 //       [--device cuda] [--precision float32] [--tolerance 1e-4]
 //
-// Benchmark mode: random pixel values [B,3,H,W] made beforehand (on the
+// Benchmark mode: random pixel values [B,3,H,W] (H = W = --image, else the
+// model's input size) made beforehand (on the
 // compute device unless --host-input), `warmup` batches, then ceil(images/B)
 // timed batches of EmbeddingModel::run(), all in one BufferReuseScope as the
 // Image Embedding filter runs them (--no-buffer-reuse: without). Prints images/s, ms/batch and, for
@@ -66,6 +67,7 @@ struct Args
   int warmup = 1;
   int threads = 0;
   int preprocessImages = 96;
+  int image = 0; // input height and width; 0: the model's (config.json's image_size)
   bool hostInput = false;
   bool bufferReuse = true;
   bool profile = false;
@@ -80,7 +82,8 @@ struct Args
     << "error: " << error << "\n"
     << "usage: BenchmarkImageEmbedding MODEL_DIR [--batch N] [--images N] [--warmup N]\n"
     << "         [--device cpu|cuda] [--precision float32|bfloat16] [--threads N]\n"
-    << "         [--preprocess-images N] [--host-input] [--no-buffer-reuse] [--profile]\n"
+    << "         [--preprocess-images N] [--image N] [--host-input] [--no-buffer-reuse]\n"
+    << "         [--profile]\n"
     << "       BenchmarkImageEmbedding --check-fixtures HF_REFERENCE_DIR [--device cpu|cuda]\n"
     << "         [--precision float32|bfloat16] [--tolerance X]\n";
   std::exit(2);
@@ -120,6 +123,8 @@ Args parseArgs(int argc, char** argv)
       a.threads = integer();
     else if (s == "--preprocess-images")
       a.preprocessImages = integer();
+    else if (s == "--image")
+      a.image = integer();
     else if (s == "--host-input")
       a.hostInput = true;
     else if (s == "--no-buffer-reuse")
@@ -458,7 +463,11 @@ int runBenchmark(const Args& a)
   const int batches = (a.images + b - 1) / b;
   const int total = batches * b;
   at::manual_seed(0);
-  at::Tensor x = at::randn({ b, 3, model.inputHeight(), model.inputWidth() });
+  // DINOv2's config says 518 (its position grid); people embed at 224.
+  const int height = a.image > 0 ? a.image : model.inputHeight();
+  const int width = a.image > 0 ? a.image : model.inputWidth();
+  std::cout << "Input: " << height << "x" << width << "\n";
+  at::Tensor x = at::randn({ b, 3, height, width });
   if (!a.hostInput)
   {
     x = x.to(device);
@@ -529,7 +538,7 @@ int runBenchmark(const Args& a)
   if (model.modelType() == "vit" && !configPath.empty())
   {
     const de::ModelConfig config = de::loadModelConfig(configPath);
-    const VitFlops f = vitFlops(config, model.inputHeight(), model.inputWidth());
+    const VitFlops f = vitFlops(config, height, width);
     perImage = f.total;
     gflops = perImage * rate / 1e9;
     std::cout << "  FLOPs/image (2 per multiply-add; " << f.tokens

@@ -191,7 +191,7 @@ def main():
                     if side == "ours":
                         cmd = [args.binary, folder, "--device", "cpu", "--precision", precision, "--batch",
                                str(args.batch), "--images", str(args.images), "--warmup", "1", "--threads",
-                               str(args.threads), "--preprocess-images", "0"]
+                               str(args.threads), "--preprocess-images", "0", "--image", "224"]
                     else:
                         cmd = [sys.executable, os.path.abspath(__file__), "--reference", name, "--precision",
                                precision, "--batch", str(args.batch), "--images", str(args.images), "--threads",
