@@ -204,7 +204,7 @@ TEST_P(ModelFamilies, BFloat16CloseToFloat32)
 INSTANTIATE_TEST_SUITE_P(References, ModelFamilies,
   ::testing::Values("resnet-basic-classifier", "resnet-bottleneck", "convnext-classifier",
     "convnext", "deit-teacher", "deit", "dinov2-classifier", "dinov2-swiglu", "clip-classifier",
-    "clip-projection"),
+    "clip-projection", "siglip-classifier", "siglip-head"),
   [](const ::testing::TestParamInfo<const char*>& info) {
     std::string name = info.param;
     for (char& c : name)
@@ -298,8 +298,8 @@ TEST(ModelFamilyConfigs, UnknownModelTypeListsTheFamilies)
   catch (const ModelError& e)
   {
     const std::string message = e.what();
-    EXPECT_NE(message.find("'vit', 'deit', 'dinov2', 'clip', 'clip_vision_model', 'swin', 'resnet' "
-                           "and 'convnext'"),
+    EXPECT_NE(message.find("'vit', 'deit', 'dinov2', 'clip', 'clip_vision_model', 'siglip', "
+                           "'siglip_vision_model', 'swin', 'resnet' and 'convnext'"),
       std::string::npos)
       << message;
     EXPECT_NE(message.find("TorchScript"), std::string::npos) << message;

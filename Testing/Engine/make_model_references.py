@@ -10,7 +10,9 @@ transformers is not in Debian. The references here are other implementations run
   Dinov2Layer has them (cross-checked against facebookresearch/dinov2 itself:
   Testing/Benchmarks/check_dinov2_reference.py);
 - CLIP's vision tower: blocks of torch.nn.MultiheadAttention with quick GELU between a pre- and a
-  post-layer norm, as CLIPVisionTransformer has them, with its projection or a classifier.
+  post-layer norm, as CLIPVisionTransformer has them, with its projection or a classifier;
+- SigLIP's vision tower: the same blocks with GELU (tanh), no CLS token, its attention-pooling head
+  (torch's MultiheadAttention with one learned query) or a classifier.
 Position embeddings are interpolated with F.interpolate(bicubic, align_corners=False), as
 transformers does. For each model a Hugging Face folder (config.json, model.safetensors) and, at
 three input sizes (square, wide, odd), the pixel batch and what the model returns: the CLS token
@@ -222,8 +224,8 @@ def vit_tokens(pixels, patch, cls_tokens, position, grid):
     x = patch(pixels)
     height, width = x.shape[-2:]
     x = x.flatten(2).transpose(1, 2)
-    prefix = torch.cat([t.expand(x.shape[0], -1, -1) for t in cls_tokens], 1)
-    return torch.cat([prefix, x], 1) + interpolated(position, len(cls_tokens), grid, height, width)
+    prefix = [t.expand(x.shape[0], -1, -1) for t in cls_tokens]  # none in SigLIP
+    return torch.cat(prefix + [x], 1) + interpolated(position, len(cls_tokens), grid, height, width)
 
 
 def randn(generator, *shape, scale=0.02):
@@ -375,20 +377,42 @@ def dinov2_case(swiglu, classes, generator, weights_from=None):
     return config, weights, run, "first-token"
 
 
-class ClipBlock(torch.nn.Module):
-    """CLIPEncoderLayer: x + attn(layer_norm1(x)), then x + fc2(quick_gelu(fc1(layer_norm2(x))))."""
+def quick_gelu(h):
+    return h * torch.sigmoid(1.702 * h)
 
-    def __init__(self, d, heads, hidden):
+
+def tanh_gelu(h):
+    return F.gelu(h, approximate="tanh")
+
+
+class ClipBlock(torch.nn.Module):
+    """CLIPEncoderLayer (and SiglipEncoderLayer): x + attn(layer_norm1(x)), then
+    x + fc2(act(fc1(layer_norm2(x)))); CLIP's act is quick GELU, SigLIP's GELU (tanh)."""
+
+    def __init__(self, d, heads, hidden, act=quick_gelu, eps=1e-5):
         super().__init__()
-        self.norm1, self.norm2 = torch.nn.LayerNorm(d, eps=1e-5), torch.nn.LayerNorm(d, eps=1e-5)
+        self.norm1, self.norm2 = torch.nn.LayerNorm(d, eps=eps), torch.nn.LayerNorm(d, eps=eps)
         self.attn = torch.nn.MultiheadAttention(d, heads, batch_first=True)
         self.fc1, self.fc2 = torch.nn.Linear(d, hidden), torch.nn.Linear(hidden, d)
+        self.act = act
 
     def forward(self, x):
         h = self.norm1(x)
         x = x + self.attn(h, h, h, need_weights=False)[0]
-        h = self.fc1(self.norm2(x))
-        return x + self.fc2(h * torch.sigmoid(1.702 * h))
+        return x + self.fc2(self.act(self.fc1(self.norm2(x))))
+
+
+def block_weights(weights, base, block):
+    """A ClipBlock under CLIP's and SigLIP's encoder names."""
+    q, k, w = block.attn.in_proj_weight.chunk(3)
+    qb, kb, wb = block.attn.in_proj_bias.chunk(3)
+    for name, weight, bias in (("q_proj", q, qb), ("k_proj", k, kb), ("v_proj", w, wb)):
+        weights[base + "self_attn.%s.weight" % name] = weight
+        weights[base + "self_attn.%s.bias" % name] = bias
+    for name, module in (("self_attn.out_proj", block.attn.out_proj), ("layer_norm1", block.norm1),
+                         ("layer_norm2", block.norm2), ("mlp.fc1", block.fc1), ("mlp.fc2", block.fc2)):
+        weights[base + name + ".weight"] = module.weight
+        weights[base + name + ".bias"] = module.bias
 
 
 def clip_case(full, generator):
@@ -412,16 +436,7 @@ def clip_case(full, generator):
     for name, module in (("pre_layrnorm", pre), ("post_layernorm", post)):
         weights[v + name + ".weight"], weights[v + name + ".bias"] = module.weight, module.bias
     for i, block in enumerate(blocks):
-        base = v + "encoder.layers.%d." % i
-        q, k, w = block.attn.in_proj_weight.chunk(3)
-        qb, kb, wb = block.attn.in_proj_bias.chunk(3)
-        for name, weight, bias in (("q_proj", q, qb), ("k_proj", k, kb), ("v_proj", w, wb)):
-            weights[base + "self_attn.%s.weight" % name] = weight
-            weights[base + "self_attn.%s.bias" % name] = bias
-        for name, module in (("self_attn.out_proj", block.attn.out_proj), ("layer_norm1", block.norm1),
-                             ("layer_norm2", block.norm2), ("mlp.fc1", block.fc1), ("mlp.fc2", block.fc2)):
-            weights[base + name + ".weight"] = module.weight
-            weights[base + name + ".bias"] = module.bias
+        block_weights(weights, v + "encoder.layers.%d." % i, block)
     vision = {"hidden_size": d, "num_hidden_layers": layers, "num_attention_heads": heads, "intermediate_size": mlp,
               "image_size": image, "patch_size": patch, "num_channels": 3, "layer_norm_eps": 1e-5,
               "hidden_act": "quick_gelu", "projection_dim": projection}
@@ -450,6 +465,67 @@ def clip_case(full, generator):
     return config, weights, run, "pooler" if full else "projection"
 
 
+def siglip_case(full, generator):
+    """SigLIP's vision tower: no CLS token, post-normed tokens. full: a whole
+    SiglipForImageClassification checkpoint (model_type siglip, vision_config, a text tower to ignore,
+    no pooling head, a classifier over the tokens' mean); else SiglipVisionModel with its
+    attention-pooling head (one learned query through torch's MultiheadAttention, then a residual MLP)."""
+    d, heads, layers, mlp, patch, image, classes = 48, 4, 2, 96, 8, 32, 5
+    grid = image // patch
+    blocks = torch.nn.ModuleList(ClipBlock(d, heads, mlp, tanh_gelu, 1e-6) for _ in range(layers))
+    conv = torch.nn.Conv2d(3, d, patch, patch)
+    post = torch.nn.LayerNorm(d, eps=1e-6)
+    position = randn(generator, grid * grid, d, scale=0.5)
+    probe = randn(generator, 1, 1, d, scale=1.0)
+    pool = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+    pool_norm = torch.nn.LayerNorm(d, eps=1e-6)
+    pool_fc1, pool_fc2 = torch.nn.Linear(d, mlp), torch.nn.Linear(mlp, d)
+    head = torch.nn.Linear(d, classes)
+    for module in [*blocks, post, pool_norm]:
+        randomize(module, generator)
+    v = "vision_model."
+    weights = {v + "embeddings.position_embedding.weight": position,
+               v + "embeddings.patch_embedding.weight": conv.weight, v + "embeddings.patch_embedding.bias": conv.bias,
+               v + "post_layernorm.weight": post.weight, v + "post_layernorm.bias": post.bias}
+    for i, block in enumerate(blocks):
+        block_weights(weights, v + "encoder.layers.%d." % i, block)
+    vision = {"hidden_size": d, "num_hidden_layers": layers, "num_attention_heads": heads, "intermediate_size": mlp,
+              "image_size": image, "patch_size": patch, "num_channels": 3, "layer_norm_eps": 1e-6,
+              "hidden_act": "gelu_pytorch_tanh"}
+    if full:
+        weights["classifier.weight"], weights["classifier.bias"] = head.weight, head.bias
+        weights["text_model.embeddings.token_embedding.weight"] = torch.zeros(10, d)  # not read
+        config = {"model_type": "siglip", "architectures": ["SiglipForImageClassification"],
+                  "vision_config": dict(vision, vision_use_head=False), "text_config": {"hidden_size": d},
+                  "id2label": {str(i): "class_%d" % i for i in range(classes)}}
+    else:
+        h = v + "head."
+        weights.update({h + "probe": probe, h + "attention.in_proj_weight": pool.in_proj_weight,
+                        h + "attention.in_proj_bias": pool.in_proj_bias,
+                        h + "attention.out_proj.weight": pool.out_proj.weight,
+                        h + "attention.out_proj.bias": pool.out_proj.bias,
+                        h + "layernorm.weight": pool_norm.weight, h + "layernorm.bias": pool_norm.bias,
+                        h + "mlp.fc1.weight": pool_fc1.weight, h + "mlp.fc1.bias": pool_fc1.bias,
+                        h + "mlp.fc2.weight": pool_fc2.weight, h + "mlp.fc2.bias": pool_fc2.bias})
+        config = dict(vision, model_type="siglip_vision_model", architectures=["SiglipVisionModel"])
+
+    def run(pixels):
+        x = vit_tokens(pixels, conv, [], position.unsqueeze(0), grid)
+        for block in blocks:
+            x = block(x)
+        x = post(x)
+        out = {"mean": x.mean(1)}
+        if full:
+            out["logits"] = head(x.mean(1))
+        else:
+            pooled = pool(probe.expand(x.shape[0], -1, -1), x, x, need_weights=False)[0]
+            pooled = pooled + pool_fc2(tanh_gelu(pool_fc1(pool_norm(pooled))))
+            out["pooler"] = pooled[:, 0]
+        return out
+
+    return config, weights, run, "mean" if full else "pooler"
+
+
 def conv_run(features, head):
     """A convolutional family's outputs: the final map's tokens' mean, the pooler, the logits."""
     def run(pixels):
@@ -475,14 +551,17 @@ def main():
             ("convnext", convnext_case(0, 1e-12, generator))):
         cases[name] = (config, weights, conv_run(features, head), "pooler", CONV_SIZES)
     patch8 = [(32, 32), (24, 40), (47, 33)]
-    vit_sizes = {"deit": patch8, "clip": patch8, "clip_vision_model": patch8,
+    vit_sizes = {"deit": patch8, "clip": patch8, "clip_vision_model": patch8, "siglip": patch8,
+                 "siglip_vision_model": patch8,
                  "dinov2": [(28, 28), (21, 35), (50, 29)]}
     for name, (config, weights, run, auto) in (("deit-teacher", deit_case(True, generator)),
                                                ("deit", deit_case(False, generator)),
                                                ("dinov2-classifier", dinov2_case(False, 5, generator)),
                                                ("dinov2-swiglu", dinov2_case(True, 0, generator)),
                                                ("clip-classifier", clip_case(True, generator)),
-                                               ("clip-projection", clip_case(False, generator))):
+                                               ("clip-projection", clip_case(False, generator)),
+                                               ("siglip-classifier", siglip_case(True, generator)),
+                                               ("siglip-head", siglip_case(False, generator))):
         cases[name] = (config, weights, run, auto, vit_sizes[config["model_type"]])
     convnext_processor_cases(out_dir, generator)
     manifest = {"torch": torch.__version__, "torchvision": torchvision.__version__, "cases": {}}

@@ -182,13 +182,14 @@ std::string weightPrefix(const ModelConfig& config, const WeightSet& weights)
     { ModelType::Deit, "embeddings.patch_embeddings.projection.weight" },
     { ModelType::Dinov2, "embeddings.patch_embeddings.projection.weight" },
     { ModelType::Clip, "embeddings.patch_embedding.weight" },
+    { ModelType::Siglip, "embeddings.patch_embedding.weight" },
     { ModelType::Swin, "embeddings.patch_embeddings.projection.weight" },
     { ModelType::ResNet, "embedder.embedder.convolution.weight" },
     { ModelType::ConvNext, "embeddings.patch_embeddings.weight" },
   };
-  // CLIP's vision tower is "vision_model." in every checkpoint that has one.
-  const std::string prefix =
-    config.modelType == ModelType::Clip ? "vision_model." : config.modelTypeName + ".";
+  // CLIP's and SigLIP's vision tower is "vision_model." in every checkpoint that has one.
+  const bool tower = config.modelType == ModelType::Clip || config.modelType == ModelType::Siglip;
+  const std::string prefix = tower ? "vision_model." : config.modelTypeName + ".";
   return weights.has(prefix + firstWeight.at(config.modelType)) ? prefix : std::string();
 }
 
@@ -201,6 +202,7 @@ std::unique_ptr<Backbone> makeBackbone(const ModelConfig& config, const WeightSe
     case ModelType::Deit:
     case ModelType::Dinov2:
     case ModelType::Clip:
+    case ModelType::Siglip:
       return std::make_unique<VisionTransformer>(config, weights, prefix);
     case ModelType::Swin:
       return std::make_unique<SwinTransformer>(config, weights, prefix);
@@ -229,6 +231,8 @@ Pooling autoPooling(ModelType type)
     case ModelType::ResNet:
     case ModelType::ConvNext:
       return Pooling::Pooler; // what their classifiers read (ConvNeXt: the normed mean)
+    case ModelType::Siglip:   // its attention-pooling head: what SigLIP compares with texts
+      return Pooling::Pooler;
   }
   return Pooling::FirstToken;
 }
@@ -449,6 +453,10 @@ struct EmbeddingModel::Impl
     if (Options.pooling == Pooling::Auto && Pool == Pooling::Projection && !Net->hasProjection())
     {
       Pool = Pooling::Pooler; // a CLIPVisionModel without visual_projection
+    }
+    if (Options.pooling == Pooling::Auto && Pool == Pooling::Pooler && !Net->hasPooler())
+    {
+      Pool = Pooling::Mean; // SiglipForImageClassification: no head, its classifier reads the mean
     }
     if (Pool == Pooling::Projection && !Net->hasProjection())
     {

@@ -56,7 +56,8 @@ enum class Precision
 
 /// What Pooling::Auto takes for a family: what its own classifier reads
 /// (ViT, DeiT, DINOv2: first-token; Swin: mean; ResNet, ConvNeXt: pooler;
-/// CLIP: projection, or pooler where the checkpoint has none), and its name for
+/// CLIP: projection, or pooler where the checkpoint has none; SigLIP: pooler,
+/// its attention-pooling head, or mean without one), and its name for
 /// a model_type name ("auto" for an unknown one or TorchScript).
 Pooling autoPooling(ModelType type);
 std::string autoPoolingName(const std::string& modelTypeName);

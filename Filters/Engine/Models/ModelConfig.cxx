@@ -213,18 +213,20 @@ std::vector<std::string> getId2Label(const Json& j, const std::string& path)
 
 std::string supportedModelTypes()
 {
-  return "'vit', 'deit', 'dinov2', 'clip', 'clip_vision_model', 'swin', 'resnet' and 'convnext'";
+  return "'vit', 'deit', 'dinov2', 'clip', 'clip_vision_model', 'siglip', 'siglip_vision_model', "
+         "'swin', 'resnet' and 'convnext'";
 }
 
 bool ModelConfig::isVitEncoder() const
 {
   return modelType == ModelType::Vit || modelType == ModelType::Deit ||
-    modelType == ModelType::Dinov2 || modelType == ModelType::Clip;
+    modelType == ModelType::Dinov2 || modelType == ModelType::Clip ||
+    modelType == ModelType::Siglip;
 }
 
 int ModelConfig::prefixTokens() const
 {
-  return modelType == ModelType::Deit ? 2 : 1;
+  return modelType == ModelType::Deit ? 2 : (modelType == ModelType::Siglip ? 0 : 1);
 }
 
 int ModelConfig::finalHiddenSize() const
@@ -235,6 +237,7 @@ int ModelConfig::finalHiddenSize() const
     case ModelType::Deit:
     case ModelType::Dinov2:
     case ModelType::Clip:
+    case ModelType::Siglip:
       return hiddenSize;
     case ModelType::Swin:
       return embedDim * (1 << (depths.size() - 1));
@@ -296,13 +299,15 @@ void parseVitEncoder(const Json& j, ModelConfig& c)
   const std::string& path = c.sourcePath;
   const bool dinov2 = c.modelType == ModelType::Dinov2;
   const bool clip = c.modelType == ModelType::Clip;
+  const bool siglip = c.modelType == ModelType::Siglip;
   const auto patch = getSize(j, "patch_size", dinov2 ? 14 : (clip ? 32 : 16), path);
   if (patch.first != patch.second)
   {
     configError(path, "non-square patch_size is not supported");
   }
   c.patchSize = patch.first;
-  c.layerNormEps = getDouble(j, "layer_norm_eps", dinov2 ? 1e-6 : (clip ? 1e-5 : 1e-12), path);
+  c.layerNormEps =
+    getDouble(j, "layer_norm_eps", (dinov2 || siglip) ? 1e-6 : (clip ? 1e-5 : 1e-12), path);
   c.hiddenSize = getInt(j, "hidden_size", 768, path);
   c.numHiddenLayers = getInt(j, "num_hidden_layers", 12, path);
   c.numAttentionHeads = getInt(j, "num_attention_heads", 12, path);
@@ -399,6 +404,10 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
   {
     c.modelType = ModelType::Clip;
   }
+  else if (c.modelTypeName == "siglip" || c.modelTypeName == "siglip_vision_model")
+  {
+    c.modelType = ModelType::Siglip;
+  }
   else if (c.modelTypeName == "resnet")
   {
     c.modelType = ModelType::ResNet;
@@ -415,12 +424,13 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
   }
 
   c.id2label = getId2Label(j, path);
-  // A full CLIP checkpoint's config keeps the vision tower's fields in vision_config.
-  if (c.modelTypeName == "clip" && !(j.contains("vision_config") && j["vision_config"].is_object()))
+  // A full CLIP or SigLIP checkpoint's config keeps the vision tower's fields in vision_config.
+  const bool nested = c.modelTypeName == "clip" || c.modelTypeName == "siglip";
+  if (nested && !(j.contains("vision_config") && j["vision_config"].is_object()))
   {
-    configError(path, "a 'clip' configuration needs its 'vision_config' object");
+    configError(path, "a '" + c.modelTypeName + "' configuration needs its 'vision_config' object");
   }
-  const Json& fields = c.modelTypeName == "clip" ? j["vision_config"] : j;
+  const Json& fields = nested ? j["vision_config"] : j;
   parseFamily(fields, c);
   return c;
 }
@@ -439,6 +449,10 @@ void parseFamily(const Json& j, ModelConfig& c)
   else if (c.modelType == ModelType::Clip && !j.contains("hidden_act"))
   {
     c.hiddenAct = Activation::QuickGelu; // CLIPVisionConfig's default
+  }
+  else if (c.modelType == ModelType::Siglip && !j.contains("hidden_act"))
+  {
+    c.hiddenAct = Activation::GeluTanh; // SiglipVisionConfig's gelu_pytorch_tanh
   }
   else
   {

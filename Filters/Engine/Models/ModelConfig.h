@@ -1,5 +1,5 @@
 // Hugging Face `config.json` of the model families the engine runs natively
-// (ViT, DeiT, DINOv2, CLIP, Swin, ResNet, ConvNeXt), the checked access to a checkpoint's
+// (ViT, DeiT, DINOv2, CLIP, SigLIP, Swin, ResNet, ConvNeXt), the checked access to a checkpoint's
 // weights, and the interface every backbone implements.
 #ifndef DualEmbed_Engine_ModelConfig_h
 #define DualEmbed_Engine_ModelConfig_h
@@ -23,6 +23,7 @@ enum class ModelType
   Deit,   // ViT with a distillation token
   Dinov2, // ViT with layer scale (and SwiGLU)
   Clip,   // the vision tower of CLIP: pre- and post-norm, an optional projection
+  Siglip, // the vision tower of SigLIP: no CLS token, an attention-pooling head
   Swin,
   ResNet,
   ConvNext
@@ -58,15 +59,16 @@ struct ModelConfig
   bool qkvBias = true;
   Activation hiddenAct = Activation::Gelu;
 
-  // ViT, DeiT, DINOv2, CLIP
+  // ViT, DeiT, DINOv2, CLIP, SigLIP
   int hiddenSize = 768;
   int numHiddenLayers = 12;
   int numAttentionHeads = 12;
   int intermediateSize = 3072; // DINOv2: int(hidden_size * mlp_ratio), SwiGLU's own rule
   bool swiglu = false;         // DINOv2's use_swiglu_ffn
 
-  /// Whether the family is a plain ViT encoder (ViT, DeiT, DINOv2, CLIP), and how
-  /// many tokens precede the patches (CLS, and DeiT's distillation token).
+  /// Whether the family is a plain ViT encoder (ViT, DeiT, DINOv2, CLIP,
+  /// SigLIP), and how many tokens precede the patches (CLS, and DeiT's
+  /// distillation token; none in SigLIP).
   bool isVitEncoder() const;
   int prefixTokens() const;
 

@@ -58,9 +58,10 @@ VisionTransformer::VisionTransformer(
   }
   loadEmbeddings(w, p, numPatches);
   const bool clip = config.modelType == ModelType::Clip;
+  const bool clipLayers = clip || config.modelType == ModelType::Siglip;
   for (int i = 0; i < config.numHiddenLayers; ++i)
   {
-    if (clip)
+    if (clipLayers)
     {
       loadClipLayer(w, p + "encoder.layers." + std::to_string(i) + ".", config.intermediateSize);
     }
@@ -69,7 +70,7 @@ VisionTransformer::VisionTransformer(
       loadLayer(w, p + "encoder.layer." + std::to_string(i) + ".", config.intermediateSize);
     }
   }
-  const std::string finalNorm = p + (clip ? "post_layernorm." : "layernorm.");
+  const std::string finalNorm = p + (clipLayers ? "post_layernorm." : "layernorm.");
   FinalLnW = w.require(finalNorm + "weight", { d });
   FinalLnB = w.require(finalNorm + "bias", { d });
   loadHeads(w, p);
@@ -82,6 +83,16 @@ void VisionTransformer::loadEmbeddings(
   const std::int64_t c = Config.numChannels;
   const std::int64_t ps = Config.patchSize;
   const std::int64_t positions = numPatches + Config.prefixTokens();
+  if (Config.modelType == ModelType::Siglip)
+  {
+    // SiglipVisionEmbeddings: no class token, positions as an nn.Embedding.
+    PositionEmbeddings = w.require(p + "embeddings.position_embedding.weight", { positions, d })
+                           .view({ 1, positions, d });
+    Patch = Linear(
+      w.require(p + "embeddings.patch_embedding.weight", { d, c, ps, ps }).reshape({ d, -1 }),
+      w.require(p + "embeddings.patch_embedding.bias", { d }));
+    return;
+  }
   if (Config.modelType == ModelType::Clip)
   {
     // CLIPVisionEmbeddings: a class embedding [D], positions as an nn.Embedding, no patch bias.
@@ -176,6 +187,10 @@ void VisionTransformer::loadHeads(const WeightSet& w, const std::string& p)
     case ModelType::Dinov2: // the classifier reads [CLS, mean of the patch tokens]
       Classifier = classifierLinear(w, "classifier", 2 * d);
       break;
+    case ModelType::Siglip: // the classifier reads the mean of the tokens
+      Classifier = classifierLinear(w, "classifier", d);
+      loadPoolingHead(w, p);
+      break;
     case ModelType::Clip: // the classifier reads the mean of the patch tokens
       Classifier = classifierLinear(w, "classifier", d);
       if (w.has("visual_projection.weight"))
@@ -213,6 +228,49 @@ void VisionTransformer::loadHeads(const WeightSet& w, const std::string& p)
   }
 }
 
+void VisionTransformer::loadPoolingHead(const WeightSet& w, const std::string& p)
+{
+  const std::string h = p + "head.";
+  if (!w.has(h + "probe"))
+  {
+    return; // vision_use_head = false (SiglipForImageClassification)
+  }
+  const std::int64_t d = Config.hiddenSize;
+  const std::int64_t heads = Config.numAttentionHeads;
+  const at::Tensor inW = w.require(h + "attention.in_proj_weight", { 3 * d, d });
+  const at::Tensor inB = w.require(h + "attention.in_proj_bias", { 3 * d });
+  // The query is the same for every image: projected once, split into heads.
+  const at::Tensor probe = w.require(h + "probe", { 1, 1, d }).to(at::kFloat);
+  Head.probe =
+    at::linear(probe, inW.narrow(0, 0, d).to(at::kFloat), inB.narrow(0, 0, d).to(at::kFloat))
+      .view({ 1, 1, heads, d / heads })
+      .permute({ 0, 2, 1, 3 })
+      .contiguous();
+  Head.keyValue = Linear(inW.narrow(0, d, 2 * d), inB.narrow(0, d, 2 * d));
+  Head.out = scaledLinear(w, h + "attention.out_proj", d, d, "");
+  Head.lnW = w.require(h + "layernorm.weight", { d });
+  Head.lnB = w.require(h + "layernorm.bias", { d });
+  Head.fc1 = scaledLinear(w, h + "mlp.fc1", Config.intermediateSize, d, "");
+  Head.fc2 = scaledLinear(w, h + "mlp.fc2", d, Config.intermediateSize, "");
+}
+
+at::Tensor VisionTransformer::poolingHead(const at::Tensor& tokens) const
+{
+  // nn.MultiheadAttention with one query, then x + mlp(layernorm(x)).
+  const std::int64_t b = tokens.size(0), n = tokens.size(1), d = Config.hiddenSize;
+  const std::int64_t heads = Config.numAttentionHeads, hd = d / heads;
+  const at::Tensor kv = Head.keyValue.forward(tokens, at::kFloat).view({ b, n, 2, heads, hd });
+  const at::Tensor k = kv.select(2, 0).permute({ 0, 2, 3, 1 }); // [B, heads, hd, N]
+  const at::Tensor v = kv.select(2, 1).permute({ 0, 2, 1, 3 }); // [B, heads, N, hd]
+  const at::Tensor scores =
+    at::softmax(at::matmul(Head.probe, k) / std::sqrt(static_cast<double>(hd)), -1);
+  const at::Tensor context = at::matmul(scores, v).permute({ 0, 2, 1, 3 }).reshape({ b, 1, d });
+  at::Tensor x = Head.out.forward(context, at::kFloat);
+  const at::Tensor normed = at::layer_norm(x, { d }, Head.lnW, Head.lnB, Config.layerNormEps);
+  Head.fc2.accumulate(Head.fc1.forward(normed, at::kFloat, &Config.hiddenAct), x);
+  return x.select(1, 0);
+}
+
 std::int64_t VisionTransformer::numLabels() const
 {
   return Classifier.outFeatures();
@@ -222,7 +280,8 @@ void VisionTransformer::to(at::Device device, at::ScalarType dtype)
 {
   // Only the big products take the compute type; see the header.
   ComputeType = dtype;
-  for (at::Tensor* t : { &ClsToken, &DistillationToken, &PositionEmbeddings, &FinalLnW, &FinalLnB })
+  for (at::Tensor* t :
+    { &ClsToken, &DistillationToken, &PositionEmbeddings, &PreLnW, &PreLnB, &FinalLnW, &FinalLnB })
   {
     if (t->defined())
     {
@@ -234,6 +293,17 @@ void VisionTransformer::to(at::Device device, at::ScalarType dtype)
   Classifier.to(device, at::kFloat);
   DistillationClassifier.to(device, at::kFloat);
   Projection.to(device, at::kFloat);
+  for (Linear* m : { &Head.keyValue, &Head.out, &Head.fc1, &Head.fc2 })
+  {
+    m->to(device, at::kFloat);
+  }
+  for (at::Tensor* t : { &Head.probe, &Head.lnW, &Head.lnB })
+  {
+    if (t->defined())
+    {
+      *t = t->to(device, at::kFloat);
+    }
+  }
   for (Layer& L : Layers)
   {
     for (at::Tensor* t : { &L.lnBeforeW, &L.lnBeforeB, &L.lnAfterW, &L.lnAfterB })
@@ -286,6 +356,10 @@ at::Tensor VisionTransformer::logits(const at::Tensor& lastHiddenState) const
   {
     return Classifier.forward(patches.mean(1), at::kFloat);
   }
+  if (Config.modelType == ModelType::Siglip)
+  {
+    return Classifier.forward(lastHiddenState.mean(1), at::kFloat);
+  }
   at::Tensor out = Classifier.forward(first, at::kFloat);
   if (DistillationClassifier.defined())
   {
@@ -320,9 +394,14 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
   at::Tensor x = Patch.forward(patchRows(pixelValues, Config.patchSize), at::kFloat); // [B, P, D]
   const std::int64_t gh = pixelValues.size(2) / Config.patchSize,
                      gw = pixelValues.size(3) / Config.patchSize;
-  x = DistillationToken.defined()
-    ? at::cat({ ClsToken.expand({ b, 1, d }), DistillationToken.expand({ b, 1, d }), x }, 1)
-    : at::cat({ ClsToken.expand({ b, 1, d }), x }, 1);
+  if (DistillationToken.defined())
+  {
+    x = at::cat({ ClsToken.expand({ b, 1, d }), DistillationToken.expand({ b, 1, d }), x }, 1);
+  }
+  else if (ClsToken.defined()) // SigLIP has none
+  {
+    x = at::cat({ ClsToken.expand({ b, 1, d }), x }, 1);
+  }
   x = x + positionEmbeddings(gh, gw);
   if (PreLnW.defined())
   {
@@ -373,6 +452,18 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
     return out;
   }
   out.lastHiddenState = at::layer_norm(x, { d }, FinalLnW, FinalLnB, eps);
+  if (Config.modelType == ModelType::Siglip)
+  {
+    if (Head.probe.defined())
+    {
+      out.poolerOutput = poolingHead(out.lastHiddenState);
+    }
+    if (Classifier.defined())
+    {
+      out.logits = logits(out.lastHiddenState);
+    }
+    return out;
+  }
   const at::Tensor first = out.lastHiddenState.select(1, 0);
   if (Pooler.defined())
   {

@@ -10,7 +10,11 @@
 // - CLIPVisionModel(WithProjection), the vision tower of a full CLIPModel and
 //   CLIPForImageClassification: a layer norm before the encoder, quick GELU,
 //   last_hidden_state not normed, pooler_output = the post-normed CLS token,
-//   image_embeds = its projection, a classifier over the patch tokens' mean.
+//   image_embeds = its projection, a classifier over the patch tokens' mean;
+// - SiglipVisionModel, the vision tower of a full SiglipModel and
+//   SiglipForImageClassification: no CLS token, last_hidden_state post-normed,
+//   pooler_output = the attention-pooling head (one learned query), a
+//   classifier over the tokens' mean.
 // Position embeddings are interpolated (bicubic) to the input's patch grid
 // as transformers does. In bfloat16 only the products (linear layers,
 // attention) take bfloat16 inputs; they accumulate in float32, and the
@@ -35,7 +39,7 @@ class VisionTransformer : public Backbone
 {
 public:
   /// `prefix` is "" (the bare model) or "vit.", "deit.", "dinov2." (the
-  /// classification model), "vision_model." for CLIP; the classifier
+  /// classification model), "vision_model." for CLIP and SigLIP; the classifier
   /// (unprefixed), ViT's and DeiT's pooler and CLIP's projection are optional,
   /// every other weight must be present with the configured shape.
   VisionTransformer(const ModelConfig& config, const WeightSet& weights, const std::string& prefix);
@@ -44,9 +48,10 @@ public:
   void to(at::Device device, at::ScalarType dtype) override;
   bool hasPooler() const override
   {
-    return Pooler.defined() || Config.modelType == ModelType::Dinov2 ||
+    return Pooler.defined() || Head.probe.defined() || Config.modelType == ModelType::Dinov2 ||
       Config.modelType == ModelType::Clip;
   }
+  bool hasFirstToken() const override { return Config.prefixTokens() > 0; }
   bool hasProjection() const override { return Projection.defined(); }
   std::int64_t projectionDim() const override { return Projection.outFeatures(); }
   bool hasClassifier() const override { return Classifier.defined(); }
@@ -63,6 +68,8 @@ private:
   void loadLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
   void loadClipLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
   void loadEmbeddings(const WeightSet& w, const std::string& prefix, std::int64_t numPatches);
+  void loadPoolingHead(const WeightSet& w, const std::string& prefix);
+  at::Tensor poolingHead(const at::Tensor& lastHiddenState) const;
   void loadHeads(const WeightSet& w, const std::string& prefix);
   at::Tensor positionEmbeddings(std::int64_t gridH, std::int64_t gridW) const;
   at::Tensor logits(const at::Tensor& lastHiddenState) const;
@@ -76,6 +83,12 @@ private:
   Linear Pooler, Classifier;     // optional
   Linear Projection;             // CLIP's visual_projection, optional
   Linear DistillationClassifier; // DeiT with teacher: averaged with Classifier
+  struct PoolingHead             // SigLIP's SiglipMultiheadAttentionPoolingHead
+  {
+    at::Tensor probe; // its query, projected at load: [1, heads, 1, head width]
+    Linear keyValue, out, fc1, fc2;
+    at::Tensor lnW, lnB;
+  } Head;
   at::ScalarType ComputeType = at::kFloat;
 };
 
