@@ -38,6 +38,7 @@ from torchvision.models.convnext import CNBlockConfig, ConvNeXt
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 from torchvision.models.vision_transformer import EncoderBlock
 
+VIT_ATTENTION = ("attention.attention.query", "attention.attention.key", "attention.attention.value")
 CONV_SIZES = [(64, 64), (48, 80), (97, 71)]  # square, wide, odd (none a multiple of 32)
 BATCH = 3
 
@@ -228,6 +229,23 @@ def vit_tokens(pixels, patch, cls_tokens, position, grid):
     return torch.cat(prefix + [x], 1) + interpolated(position, len(cls_tokens), grid, height, width)
 
 
+def vit_embeddings(prefix, cls_tokens, position, conv, norm):
+    """transformers' ViT-family embedding and final-norm names (DeiT, DINOv2)."""
+    weights = {prefix + "embeddings.position_embeddings": position,
+               prefix + "embeddings.patch_embeddings.projection.weight": conv.weight,
+               prefix + "embeddings.patch_embeddings.projection.bias": conv.bias,
+               prefix + "layernorm.weight": norm.weight, prefix + "layernorm.bias": norm.bias}
+    weights.update({prefix + "embeddings." + name: token for name, token in cls_tokens.items()})
+    return weights
+
+
+def split_attention(weights, base, attention, names):
+    """nn.MultiheadAttention's fused in-projection as three products named `names` (q, k, v)."""
+    for name, w, b in zip(names, attention.in_proj_weight.chunk(3), attention.in_proj_bias.chunk(3)):
+        weights[base + name + ".weight"] = w
+        weights[base + name + ".bias"] = b
+
+
 def randn(generator, *shape, scale=0.02):
     return torch.nn.Parameter(scale * torch.randn(*shape, generator=generator))
 
@@ -246,18 +264,10 @@ def deit_case(teacher, generator):
     for module in [*blocks, norm]:
         randomize(module, generator)
     prefix = "deit." if teacher else ""
-    weights = {prefix + "embeddings.cls_token": cls, prefix + "embeddings.distillation_token": dist,
-               prefix + "embeddings.position_embeddings": position,
-               prefix + "embeddings.patch_embeddings.projection.weight": conv.weight,
-               prefix + "embeddings.patch_embeddings.projection.bias": conv.bias,
-               prefix + "layernorm.weight": norm.weight, prefix + "layernorm.bias": norm.bias}
+    weights = vit_embeddings(prefix, {"cls_token": cls, "distillation_token": dist}, position, conv, norm)
     for i, block in enumerate(blocks):
         base = prefix + "encoder.layer.%d." % i
-        q, k, v = block.self_attention.in_proj_weight.chunk(3)
-        qb, kb, vb = block.self_attention.in_proj_bias.chunk(3)
-        for name, w, b in (("query", q, qb), ("key", k, kb), ("value", v, vb)):
-            weights[base + "attention.attention.%s.weight" % name] = w
-            weights[base + "attention.attention.%s.bias" % name] = b
+        split_attention(weights, base, block.self_attention, VIT_ATTENTION)
         for name, module in (("attention.output.dense", block.self_attention.out_proj), ("layernorm_before", block.ln_1),
                              ("layernorm_after", block.ln_2), ("intermediate.dense", block.mlp[0]),
                              ("output.dense", block.mlp[3])):
@@ -330,18 +340,10 @@ def dinov2_case(swiglu, classes, generator, weights_from=None):
     for module in [*blocks, norm]:
         randomize(module, generator)
     prefix = "dinov2." if classes else ""
-    weights = {prefix + "embeddings.cls_token": cls, prefix + "embeddings.mask_token": torch.zeros(1, d),
-               prefix + "embeddings.position_embeddings": position,
-               prefix + "embeddings.patch_embeddings.projection.weight": conv.weight,
-               prefix + "embeddings.patch_embeddings.projection.bias": conv.bias,
-               prefix + "layernorm.weight": norm.weight, prefix + "layernorm.bias": norm.bias}
+    weights = vit_embeddings(prefix, {"cls_token": cls, "mask_token": torch.zeros(1, d)}, position, conv, norm)
     for i, block in enumerate(blocks):
         base = prefix + "encoder.layer.%d." % i
-        q, k, v = block.attn.in_proj_weight.chunk(3)
-        qb, kb, vb = block.attn.in_proj_bias.chunk(3)
-        for name, w, b in (("query", q, qb), ("key", k, kb), ("value", v, vb)):
-            weights[base + "attention.attention.%s.weight" % name] = w
-            weights[base + "attention.attention.%s.bias" % name] = b
+        split_attention(weights, base, block.attn, VIT_ATTENTION)
         mlp = ("mlp.weights_in", "mlp.weights_out") if swiglu else ("mlp.fc1", "mlp.fc2")
         for name, module in (("attention.output.dense", block.attn.out_proj), ("norm1", block.norm1),
                              ("norm2", block.norm2), (mlp[0], block.fc1), (mlp[1], block.fc2)):
@@ -404,11 +406,7 @@ class ClipBlock(torch.nn.Module):
 
 def block_weights(weights, base, block):
     """A ClipBlock under CLIP's and SigLIP's encoder names."""
-    q, k, w = block.attn.in_proj_weight.chunk(3)
-    qb, kb, wb = block.attn.in_proj_bias.chunk(3)
-    for name, weight, bias in (("q_proj", q, qb), ("k_proj", k, kb), ("v_proj", w, wb)):
-        weights[base + "self_attn.%s.weight" % name] = weight
-        weights[base + "self_attn.%s.bias" % name] = bias
+    split_attention(weights, base, block.attn, ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"))
     for name, module in (("self_attn.out_proj", block.attn.out_proj), ("layer_norm1", block.norm1),
                          ("layer_norm2", block.norm2), ("mlp.fc1", block.fc1), ("mlp.fc2", block.fc2)):
         weights[base + name + ".weight"] = module.weight
