@@ -306,6 +306,21 @@ TEST(ModelFamilyConfigs, UnknownModelTypeListsTheFamilies)
   }
 }
 
+// What a results cache's provenance is compared with when Pooling is auto.
+TEST(ModelFamilyConfigs, AutoPoolingPerFamily)
+{
+  using dualembed::engine::autoPoolingName;
+  EXPECT_EQ(autoPoolingName("vit"), "first-token");
+  EXPECT_EQ(autoPoolingName("dinov2"), "first-token");
+  EXPECT_EQ(autoPoolingName("swin"), "mean");
+  EXPECT_EQ(autoPoolingName("resnet"), "pooler");
+  EXPECT_EQ(autoPoolingName("convnext"), "pooler");
+  EXPECT_EQ(autoPoolingName("clip"), "projection"); // a full checkpoint's config nests its fields
+  EXPECT_EQ(autoPoolingName("clip_vision_model"), "projection");
+  EXPECT_EQ(autoPoolingName("siglip"), "pooler");
+  EXPECT_EQ(autoPoolingName("torchscript"), "auto");
+}
+
 TEST(ModelFamilyConfigs, DefaultsAreTransformers)
 {
   const auto resnet = dualembed::engine::parseModelConfig(R"({"model_type": "resnet"})", "c.json");

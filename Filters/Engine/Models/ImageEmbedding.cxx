@@ -239,15 +239,9 @@ Pooling autoPooling(ModelType type)
 
 std::string autoPoolingName(const std::string& modelTypeName)
 {
-  try
-  {
-    return poolingName(
-      autoPooling(parseModelConfig("{\"model_type\": \"" + modelTypeName + "\"}", "").modelType));
-  }
-  catch (const ModelError&)
-  {
-    return "auto"; // a TorchScript model or an unknown type: the model decides
-  }
+  ModelType type;
+  // A TorchScript model or an unknown type: the model decides.
+  return modelTypeFromName(modelTypeName, type) ? poolingName(autoPooling(type)) : "auto";
 }
 
 Pooling parsePooling(const std::string& name)

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <utility>
 
@@ -217,6 +218,22 @@ std::string supportedModelTypes()
          "'swin', 'resnet' and 'convnext'";
 }
 
+bool modelTypeFromName(const std::string& name, ModelType& type)
+{
+  static const std::map<std::string, ModelType> types = { { "vit", ModelType::Vit },
+    { "deit", ModelType::Deit }, { "dinov2", ModelType::Dinov2 }, { "clip", ModelType::Clip },
+    { "clip_vision_model", ModelType::Clip }, { "siglip", ModelType::Siglip },
+    { "siglip_vision_model", ModelType::Siglip }, { "swin", ModelType::Swin },
+    { "resnet", ModelType::ResNet }, { "convnext", ModelType::ConvNext } };
+  const auto found = types.find(name);
+  if (found == types.end())
+  {
+    return false;
+  }
+  type = found->second;
+  return true;
+}
+
 bool ModelConfig::isVitEncoder() const
 {
   return modelType == ModelType::Vit || modelType == ModelType::Deit ||
@@ -384,39 +401,7 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& path)
   ModelConfig c;
   c.sourcePath = path;
   c.modelTypeName = j["model_type"].get<std::string>();
-  if (c.modelTypeName == "vit")
-  {
-    c.modelType = ModelType::Vit;
-  }
-  else if (c.modelTypeName == "swin")
-  {
-    c.modelType = ModelType::Swin;
-  }
-  else if (c.modelTypeName == "deit")
-  {
-    c.modelType = ModelType::Deit;
-  }
-  else if (c.modelTypeName == "dinov2")
-  {
-    c.modelType = ModelType::Dinov2;
-  }
-  else if (c.modelTypeName == "clip" || c.modelTypeName == "clip_vision_model")
-  {
-    c.modelType = ModelType::Clip;
-  }
-  else if (c.modelTypeName == "siglip" || c.modelTypeName == "siglip_vision_model")
-  {
-    c.modelType = ModelType::Siglip;
-  }
-  else if (c.modelTypeName == "resnet")
-  {
-    c.modelType = ModelType::ResNet;
-  }
-  else if (c.modelTypeName == "convnext")
-  {
-    c.modelType = ModelType::ConvNext;
-  }
-  else
+  if (!modelTypeFromName(c.modelTypeName, c.modelType))
   {
     configError(path,
       "model_type '" + c.modelTypeName + "' is not supported; supported model types are " +

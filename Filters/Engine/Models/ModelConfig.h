@@ -31,6 +31,8 @@ enum class ModelType
 
 /// The model_type values read natively, for messages: "'vit', 'swin', ...".
 std::string supportedModelTypes();
+/// The family of a model_type value ("clip_vision_model" is Clip); false when unknown.
+bool modelTypeFromName(const std::string& name, ModelType& type);
 
 enum class Activation
 {
