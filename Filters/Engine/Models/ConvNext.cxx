@@ -18,7 +18,7 @@ constexpr std::int64_t kDepthwiseKernel = 7;
 } // namespace
 
 ConvNext::ConvNext(const ModelConfig& config, const WeightSet& w, const std::string& p)
-  : Config(config)
+  : ConvolutionalBackbone(config)
 {
   const auto norm = [&](const std::string& name, std::int64_t width) {
     return Norm{ w.require(name + ".weight", { width }), w.require(name + ".bias", { width }) };
@@ -144,15 +144,10 @@ BackboneOutput ConvNext::forward(const at::Tensor& pixelValues) const
       block.project.accumulate(hidden, x); // x += layer scale * project(hidden)
     }
   }
-  BackboneOutput out;
-  out.lastHiddenState = x.reshape({ x.size(0), -1, x.size(3) });
-  out.poolerOutput = at::layer_norm(out.lastHiddenState.mean(1), { x.size(3) }, PoolerNorm.weight,
-    PoolerNorm.bias, Config.layerNormEps);
-  if (Classifier.defined())
-  {
-    out.logits = Classifier.forward(out.poolerOutput, at::kFloat);
-  }
-  return out;
+  const at::Tensor tokens = x.reshape({ x.size(0), -1, x.size(3) });
+  return outputs(tokens,
+    at::layer_norm(
+      tokens.mean(1), { x.size(3) }, PoolerNorm.weight, PoolerNorm.bias, Config.layerNormEps));
 }
 
 } // namespace engine

@@ -10,8 +10,7 @@
 #ifndef DualEmbed_Engine_ConvNext_h
 #define DualEmbed_Engine_ConvNext_h
 
-#include "Matmul.h"
-#include "ModelConfig.h"
+#include "ConvolutionalBackbone.h"
 
 #include <ATen/core/Tensor.h>
 
@@ -23,7 +22,7 @@ namespace dualembed
 namespace engine
 {
 
-class ConvNext : public Backbone
+class ConvNext : public ConvolutionalBackbone
 {
 public:
   /// `prefix` is "" (ConvNextModel) or "convnext." (ConvNextForImageClassification);
@@ -35,10 +34,6 @@ public:
   /// (`layernorm`, layer_norm_eps) of their mean, which the classifier reads.
   BackboneOutput forward(const at::Tensor& pixelValues) const override;
   void to(at::Device device, at::ScalarType dtype) override;
-  bool hasPooler() const override { return true; }
-  bool hasClassifier() const override { return Classifier.defined(); }
-  bool hasFirstToken() const override { return false; }
-  std::int64_t numLabels() const override { return Classifier.outFeatures(); }
 
 private:
   struct Norm
@@ -62,13 +57,10 @@ private:
   static at::Tensor convolveRows(const at::Tensor& x, const at::Tensor& weight,
     const at::Tensor& bias, std::int64_t stride, std::int64_t padding, std::int64_t groups);
 
-  ModelConfig Config;
   at::Tensor StemW, StemB;
   Norm StemNorm;
   std::vector<Stage> Stages;
   Norm PoolerNorm;
-  Linear Classifier;
-  at::ScalarType ComputeType = at::kFloat;
 };
 
 } // namespace engine

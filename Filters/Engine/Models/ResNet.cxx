@@ -42,7 +42,7 @@ at::Tensor ResNet::Conv::forward(const at::Tensor& x) const
 }
 
 ResNet::ResNet(const ModelConfig& config, const WeightSet& w, const std::string& p)
-  : Config(config)
+  : ConvolutionalBackbone(config)
 {
   Stem = foldedConv(w, p + "embedder.embedder", config.numChannels, config.embeddingSize, 7, 2);
   std::int64_t in = config.embeddingSize;
@@ -144,15 +144,9 @@ BackboneOutput ResNet::forward(const at::Tensor& pixelValues) const
     x = y;
   }
   // Tokens [B, H*W, C]: a view of the channels-last map.
-  BackboneOutput out;
-  out.lastHiddenState =
+  const at::Tensor tokens =
     x.to(at::kFloat).permute({ 0, 2, 3, 1 }).reshape({ x.size(0), -1, x.size(1) });
-  out.poolerOutput = out.lastHiddenState.mean(1);
-  if (Classifier.defined())
-  {
-    out.logits = Classifier.forward(out.poolerOutput, at::kFloat);
-  }
-  return out;
+  return outputs(tokens, tokens.mean(1));
 }
 
 } // namespace engine

@@ -8,8 +8,7 @@
 #ifndef DualEmbed_Engine_ResNet_h
 #define DualEmbed_Engine_ResNet_h
 
-#include "Matmul.h"
-#include "ModelConfig.h"
+#include "ConvolutionalBackbone.h"
 
 #include <ATen/core/Tensor.h>
 
@@ -21,7 +20,7 @@ namespace dualembed
 namespace engine
 {
 
-class ResNet : public Backbone
+class ResNet : public ConvolutionalBackbone
 {
 public:
   /// `prefix` is "" (ResNetModel) or "resnet." (ResNetForImageClassification);
@@ -32,10 +31,6 @@ public:
   /// poolerOutput: their mean (transformers' AdaptiveAvgPool2d).
   BackboneOutput forward(const at::Tensor& pixelValues) const override;
   void to(at::Device device, at::ScalarType dtype) override;
-  bool hasPooler() const override { return true; }
-  bool hasClassifier() const override { return Classifier.defined(); }
-  bool hasFirstToken() const override { return false; }
-  std::int64_t numLabels() const override { return Classifier.outFeatures(); }
 
   /// A convolution with its BatchNorm folded in: conv(x, weight) + bias.
   struct Conv
@@ -52,11 +47,8 @@ private:
     Conv shortcut;           // undefined weight: identity
   };
 
-  ModelConfig Config;
   Conv Stem;
   std::vector<Layer> Layers;
-  Linear Classifier;
-  at::ScalarType ComputeType = at::kFloat;
 };
 
 } // namespace engine
