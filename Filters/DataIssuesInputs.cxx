@@ -15,7 +15,9 @@ namespace
 /// The optional inputs, by DataIssuesInputIndex.
 const ArrayChoice OptionalChoices[] = { { "EmbeddingA", ArrayRole::Embedding, 0, "", true },
   { "EmbeddingB", ArrayRole::Embedding, 1, "", true },
-  { "Probabilities", ArrayRole::Probabilities, 0, "", true } };
+  // The fine-tuned model's predictions: a foundation with a head of its own
+  // (ImageNet's ResNet-50, ConvNeXt) also adds probs_foundation.
+  { "Probabilities", ArrayRole::Probabilities, 0, "probs_ft", true, false } };
 
 bool gatherRows(vtkAlgorithm* filter, vtkAbstractArray* array, const SampleExchange& exchange,
   SelectedArray& rows)

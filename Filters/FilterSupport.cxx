@@ -51,7 +51,8 @@ bool chooseInputArray(vtkAlgorithm* algorithm, int index, vtkPolyData* input,
   bool ok = true;
   if (name.empty())
   {
-    name = defaultArrayForRole(arrays, choice.role, choice.occurrence, choice.preferred);
+    name = defaultArrayForRole(
+      arrays, choice.role, choice.occurrence, choice.preferred, choice.preferredWhenAbsent);
     if (name.empty() && !choice.optional)
     {
       reportError(algorithm,

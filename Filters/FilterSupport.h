@@ -51,6 +51,9 @@ struct ArrayChoice
   int occurrence = 0;         ///< 1: the second array for `role` (Embedding Change's B)
   const char* preferred = ""; ///< taken first when the input has it
   bool optional = false;      ///< "None", or nothing to pick: no array, no error
+  /// `preferred` also when the input has no array for `role` (one that only
+  /// some time steps carry); false: only when the input has it.
+  bool preferredWhenAbsent = true;
 };
 
 /// Collective. The point-data array of SetInputArrayToProcess(`index`): the one

@@ -29,7 +29,8 @@ int vtkPredictionOutlierScore::Execute(vtkInformation*, vtkPolyData* input, vtkP
   vtkAbstractArray* labelArray = nullptr;
   dualembed::SelectedArray probabilities, labelValues;
   if (!dualembed::chooseInputArray(this, 0, input,
-        { "Probabilities", dualembed::ArrayRole::Probabilities }, exchange, probabilityArray) ||
+        { "Probabilities", dualembed::ArrayRole::Probabilities, 0, "probs_ft", false, false },
+        exchange, probabilityArray) ||
     !dualembed::chooseInputArray(
       this, 1, input, { "Labels", dualembed::ArrayRole::Labels }, exchange, labelArray) ||
     !dualembed::gatherSelectedArray(

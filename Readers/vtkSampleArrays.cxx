@@ -70,7 +70,7 @@ std::vector<std::string> arraysForRole(const std::vector<ArrayFacts>& arrays, Ar
 }
 
 std::string defaultArrayForRole(const std::vector<ArrayFacts>& arrays, ArrayRole role,
-  int occurrence, const std::string& preferred)
+  int occurrence, const std::string& preferred, bool preferredWhenAbsent)
 {
   const std::vector<std::string> names = arraysForRole(arrays, role);
   if (!preferred.empty() && std::find(names.begin(), names.end(), preferred) != names.end())
@@ -81,7 +81,7 @@ std::string defaultArrayForRole(const std::vector<ArrayFacts>& arrays, ArrayRole
   {
     return names[occurrence];
   }
-  return names.empty() ? preferred : std::string();
+  return names.empty() && preferredWhenAbsent ? preferred : std::string();
 }
 
 bool parseArrayRole(const std::string& text, ArrayRole& role)

@@ -76,10 +76,11 @@ struct ArrayFacts
 std::vector<std::string> arraysForRole(const std::vector<ArrayFacts>& arrays, ArrayRole role);
 
 /// The default array of a property: `preferred` when the input has it, else the
-/// `occurrence`-th (0-based) array for `role`, else `preferred` (an array that only some
-/// time steps carry), else "" (none).
+/// `occurrence`-th (0-based) array for `role`, else `preferred` when
+/// `preferredWhenAbsent` (an array that only some time steps carry: Training
+/// Dynamics' probs_ft), else "" (none).
 std::string defaultArrayForRole(const std::vector<ArrayFacts>& arrays, ArrayRole role,
-  int occurrence, const std::string& preferred);
+  int occurrence, const std::string& preferred, bool preferredWhenAbsent = true);
 
 /// "embedding", "probabilities", "labels" (the XML attribute `role`); false for anything else.
 bool parseArrayRole(const std::string& text, ArrayRole& role);

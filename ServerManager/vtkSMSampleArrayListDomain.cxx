@@ -85,6 +85,11 @@ int vtkSMSampleArrayListDomain::ReadXMLAttributes(vtkSMProperty* property, vtkPV
   this->Role = static_cast<int>(parsed);
   const char* preferred = element->GetAttribute("preferred_name");
   this->PreferredName = preferred ? preferred : "";
+  int whenAbsent = 1;
+  if (element->GetScalarAttribute("preferred_when_absent", &whenAbsent))
+  {
+    this->PreferredWhenAbsent = whenAbsent != 0;
+  }
   int occurrence = 0;
   if (element->GetScalarAttribute("occurrence", &occurrence))
   {
@@ -117,8 +122,9 @@ int vtkSMSampleArrayListDomain::SetDefaultValues(vtkSMProperty* property, bool u
   {
     return 1; // the input's arrays are not known here yet: as above, the server chooses
   }
-  const std::string chosen = dualembed::defaultArrayForRole(
-    facts, static_cast<dualembed::ArrayRole>(this->Role), this->Occurrence, this->PreferredName);
+  const std::string chosen =
+    dualembed::defaultArrayForRole(facts, static_cast<dualembed::ArrayRole>(this->Role),
+      this->Occurrence, this->PreferredName, this->PreferredWhenAbsent);
   if (!chosen.empty())
   {
     for (unsigned int i = 0; i < this->GetNumberOfStrings(); ++i)
@@ -157,4 +163,5 @@ void vtkSMSampleArrayListDomain::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "Role: " << this->Role << "\n";
   os << indent << "Occurrence: " << this->Occurrence << "\n";
   os << indent << "PreferredName: " << this->PreferredName << "\n";
+  os << indent << "PreferredWhenAbsent: " << this->PreferredWhenAbsent << "\n";
 }

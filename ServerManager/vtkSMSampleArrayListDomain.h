@@ -53,6 +53,7 @@ private:
   int Role = 0; // a dualembed::ArrayRole, parsed from the XML attribute `role`
   int Occurrence = 0;
   std::string PreferredName;
+  bool PreferredWhenAbsent = true; // XML preferred_when_absent="0": only when the input has it
 };
 
 #endif

@@ -6,6 +6,9 @@ Trainer does, with what torchvision's model returns for those images. Here:
 - Image Embedding of the initial model and Checkpoint Embedding of the run give those embeddings
   (the pooler output, auto's choice for ConvNeXt) and probabilities at every training step;
 - Training Dynamics' confidence, variability and correctness equal NumPy on those probabilities;
+- what comes after, with its defaults: Compare Embeddings takes the two ConvNeXt embeddings and
+  builds its maps; Data Issues and Prediction Outlier Score take the fine-tuned model's
+  probabilities, not those of the initial model's own head;
 - first-token pooling is refused with the choices ConvNeXt has.
 """
 import os
@@ -65,6 +68,27 @@ for name, values in (("confidence_ft", gold.mean(axis=0)), ("variability_ft", go
     close(point_array(data, name), values, name, 1e-6)
 check(gold.std(axis=0).max() > 0.05, "the run shows no dynamics to test with")
 check(point_array(data, "embedding_drift_ft").any(), "no embedding drift at the last step")
+
+# The features after the embeddings, defaults left as they are.
+import dualembed.layout as layout  # noqa: E402 (the plugin's package, loaded with it)
+
+check(layout.embedding_tags(dynamics) == ("foundation", "ft"),
+      "Compare Embeddings would take %s" % (layout.embedding_tags(dynamics),))
+views = layout.compare_source(dynamics, outliers=2)
+check(views is not None, "Compare Embeddings on the ConvNeXt run made no layout")
+for side in ("foundation_samples", "ft_samples"):
+    compared = servermanager.Fetch(views[side])
+    check(compared.GetNumberOfPoints() == N, "the %s map has %d samples" % (side, compared.GetNumberOfPoints()))
+with CapturedMessages() as messages:
+    issues = servermanager.Fetch(simple.DataIssues(Input=series))
+flags = [issues.GetPointData().GetArrayName(i) for i in range(issues.GetPointData().GetNumberOfArrays())]
+# The initial model has a head too (probs_foundation): the defaults take the fine-tuned model's.
+check("is_label_issue_ft" in flags and "is_label_issue_foundation" not in flags and
+      "is_near_duplicate_foundation" in flags,
+      "Data Issues on the ConvNeXt run made %s (%r)" % (flags, messages.text))
+scores = servermanager.Fetch(simple.PredictionOutlierScore(Input=series))
+check(scores.GetPointData().GetArray("ood_pred_score_ft") is not None,
+      "Prediction Outlier Score did not take probs_ft by default")
 
 with CapturedMessages() as messages:
     refused = simple.ImageEmbedding(Input=samples, ModelPath=os.path.join(run, "initial"), Pooling="first-token")
