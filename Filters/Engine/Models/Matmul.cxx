@@ -337,6 +337,21 @@ Linear classifierLinear(const WeightSet& w, const std::string& name, std::int64_
   return Linear(w.require(weightName, { labels, features }), w.require(name + ".bias", { labels }));
 }
 
+Linear qkvLinear(const WeightSet& w, const std::string& prefix,
+  const std::array<const char*, 3>& names, std::int64_t d, bool bias)
+{
+  std::vector<at::Tensor> weights, biases;
+  for (const char* name : names)
+  {
+    weights.push_back(w.require(prefix + name + ".weight", { d, d }));
+    if (bias)
+    {
+      biases.push_back(w.require(prefix + name + ".bias", { d }));
+    }
+  }
+  return Linear(at::cat(weights), bias ? at::cat(biases) : at::Tensor());
+}
+
 at::Tensor batchedMatmul(
   const at::Tensor& a, const at::Tensor& b, double scale, at::ScalarType outType)
 {

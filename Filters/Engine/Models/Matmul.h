@@ -15,6 +15,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -66,6 +67,11 @@ private:
 /// checkpoint: undefined when neither tensor is there, ModelError when one is
 /// missing or the weight is not such a matrix.
 Linear classifierLinear(const WeightSet& weights, const std::string& name, std::int64_t features);
+
+/// Query, key and value (`prefix` + `names`, each .weight [d, d] and, with
+/// `bias`, .bias [d]) as one product of stacked weights [3d, d].
+Linear qkvLinear(const WeightSet& weights, const std::string& prefix,
+  const std::array<const char*, 3>& names, std::int64_t d, bool bias);
 
 /// scale * a b for 4-D strided views a [B, H, M, K] and b [B, H, K, N] of the
 /// same (compute) type, into a new contiguous [B, H, M, N] of `outType`.

@@ -165,16 +165,7 @@ SwinTransformer::SwinTransformer(
       B.lnBeforeW = w.require(l + "layernorm_before.weight", { d });
       B.lnBeforeB = w.require(l + "layernorm_before.bias", { d });
       const std::string a = l + "attention.self.";
-      at::Tensor qkvB;
-      if (config.qkvBias)
-      {
-        qkvB = at::cat({ w.require(a + "query.bias", { d }), w.require(a + "key.bias", { d }),
-          w.require(a + "value.bias", { d }) });
-      }
-      B.qkv =
-        Linear(at::cat({ w.require(a + "query.weight", { d, d }),
-                 w.require(a + "key.weight", { d, d }), w.require(a + "value.weight", { d, d }) }),
-          qkvB);
+      B.qkv = qkvLinear(w, a, { "query", "key", "value" }, d, config.qkvBias);
       B.biasTable = w.require(l + "attention.self.relative_position_bias_table",
         { (2 * win - 1) * (2 * win - 1), st.heads });
       B.attnOut = Linear(w.require(l + "attention.output.dense.weight", { d, d }),

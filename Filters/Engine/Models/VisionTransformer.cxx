@@ -126,11 +126,7 @@ void VisionTransformer::loadClipLayer(const WeightSet& w, const std::string& l, 
   L.lnAfterW = w.require(l + "layer_norm2.weight", { d });
   L.lnAfterB = w.require(l + "layer_norm2.bias", { d });
   const std::string a = l + "self_attn.";
-  L.qkv =
-    Linear(at::cat({ w.require(a + "q_proj.weight", { d, d }),
-             w.require(a + "k_proj.weight", { d, d }), w.require(a + "v_proj.weight", { d, d }) }),
-      at::cat({ w.require(a + "q_proj.bias", { d }), w.require(a + "k_proj.bias", { d }),
-        w.require(a + "v_proj.bias", { d }) }));
+  L.qkv = qkvLinear(w, a, { "q_proj", "k_proj", "v_proj" }, d, true);
   L.attnOut = scaledLinear(w, a + "out_proj", d, d, "");
   L.inter = scaledLinear(w, l + "mlp.fc1", inter, d, "");
   L.out = scaledLinear(w, l + "mlp.fc2", d, inter, "");
@@ -148,17 +144,7 @@ void VisionTransformer::loadLayer(const WeightSet& w, const std::string& l, std:
   L.lnBeforeB = w.require(before + "bias", { d });
   L.lnAfterW = w.require(after + "weight", { d });
   L.lnAfterB = w.require(after + "bias", { d });
-  const std::string a = l + "attention.attention.";
-  at::Tensor qkvB;
-  if (Config.qkvBias)
-  {
-    qkvB = at::cat({ w.require(a + "query.bias", { d }), w.require(a + "key.bias", { d }),
-      w.require(a + "value.bias", { d }) });
-  }
-  L.qkv =
-    Linear(at::cat({ w.require(a + "query.weight", { d, d }), w.require(a + "key.weight", { d, d }),
-             w.require(a + "value.weight", { d, d }) }),
-      qkvB);
+  L.qkv = qkvLinear(w, l + "attention.attention.", { "query", "key", "value" }, d, Config.qkvBias);
   L.attnOut = scaledLinear(
     w, l + "attention.output.dense", d, d, dinov2 ? l + "layer_scale1.lambda1" : std::string());
   if (!dinov2)
