@@ -203,7 +203,8 @@ TEST_P(ModelFamilies, BFloat16CloseToFloat32)
 
 INSTANTIATE_TEST_SUITE_P(References, ModelFamilies,
   ::testing::Values("resnet-basic-classifier", "resnet-bottleneck", "convnext-classifier",
-    "convnext", "deit-teacher", "deit", "dinov2-classifier", "dinov2-swiglu", "clip-classifier",
+    "convnext", "deit-teacher", "deit", "dinov2-classifier", "dinov2-swiglu",
+    "dinov2-registers-classifier", "beit-classifier", "beit-shared", "clip-classifier",
     "clip-projection", "siglip-classifier", "siglip-head"),
   [](const ::testing::TestParamInfo<const char*>& info) {
     std::string name = info.param;
@@ -292,14 +293,15 @@ TEST(ModelFamilyConfigs, UnknownModelTypeListsTheFamilies)
 {
   try
   {
-    dualembed::engine::parseModelConfig(R"({"model_type": "beit"})", "config.json");
-    FAIL() << "beit accepted";
+    dualembed::engine::parseModelConfig(R"({"model_type": "efficientnet"})", "config.json");
+    FAIL() << "efficientnet accepted";
   }
   catch (const ModelError& e)
   {
     const std::string message = e.what();
-    EXPECT_NE(message.find("'vit', 'deit', 'dinov2', 'clip', 'clip_vision_model', 'siglip', "
-                           "'siglip_vision_model', 'swin', 'resnet' and 'convnext'"),
+    EXPECT_NE(message.find("'vit', 'deit', 'dinov2', 'dinov2_with_registers', 'beit', 'clip', "
+                           "'clip_vision_model', 'siglip', 'siglip_vision_model', 'swin', 'resnet' "
+                           "and 'convnext'"),
       std::string::npos)
       << message;
     EXPECT_NE(message.find("TorchScript"), std::string::npos) << message;
@@ -312,6 +314,8 @@ TEST(ModelFamilyConfigs, AutoPoolingPerFamily)
   using dualembed::engine::autoPoolingName;
   EXPECT_EQ(autoPoolingName("vit"), "first-token");
   EXPECT_EQ(autoPoolingName("dinov2"), "first-token");
+  EXPECT_EQ(autoPoolingName("dinov2_with_registers"), "first-token");
+  EXPECT_EQ(autoPoolingName("beit"), "pooler"); // its classifier reads the normed patch mean
   EXPECT_EQ(autoPoolingName("swin"), "mean");
   EXPECT_EQ(autoPoolingName("resnet"), "pooler");
   EXPECT_EQ(autoPoolingName("convnext"), "pooler");
@@ -340,6 +344,23 @@ TEST(ModelFamilyConfigs, DefaultsAreTransformers)
     R"({"model_type": "dinov2", "hidden_size": 1536, "num_attention_heads": 24, "use_swiglu_ffn": true})",
     "c.json");
   EXPECT_EQ(swiglu.intermediateSize, 4096); // DINOv2-g: (int(6144 * 2 / 3) + 7) // 8 * 8
+  const auto registers =
+    dualembed::engine::parseModelConfig(R"({"model_type": "dinov2_with_registers"})", "c.json");
+  EXPECT_EQ(registers.numRegisterTokens, 4);
+  EXPECT_EQ(registers.prefixTokens(), 5);
+  EXPECT_EQ(registers.positionedPrefixTokens(), 1);
+  EXPECT_EQ(dualembed::engine::parseModelConfig(
+              R"({"model_type": "dinov2_with_registers", "num_register_tokens": 0})", "c.json")
+              .numRegisterTokens,
+    0);
+  const auto beit = dualembed::engine::parseModelConfig(R"({"model_type": "beit"})", "c.json");
+  EXPECT_FALSE(beit.absolutePositions); // BeitConfig: no positions, no relative bias either
+  EXPECT_FALSE(beit.relativePositionBias);
+  EXPECT_FALSE(beit.sharedRelativePositionBias);
+  EXPECT_TRUE(beit.layerScale); // layer_scale_init_value 0.1
+  EXPECT_TRUE(beit.meanPooling);
+  EXPECT_EQ(beit.layerNormEps, 1e-12);
+  EXPECT_EQ(beit.patchSize, 16);
   const auto deit = dualembed::engine::parseModelConfig(R"({"model_type": "deit"})", "c.json");
   EXPECT_EQ(deit.prefixTokens(), 2);
   EXPECT_EQ(deit.patchSize, 16);

@@ -8,7 +8,12 @@ transformers is not in Debian. The references here are other implementations run
   CLS and a distillation token, heads as DeiTForImageClassification(WithTeacher) has them;
 - DINOv2: blocks of torch.nn.MultiheadAttention with layer scale and an MLP or SwiGLU, as
   Dinov2Layer has them (cross-checked against facebookresearch/dinov2 itself:
-  Testing/Benchmarks/check_dinov2_reference.py);
+  Testing/Benchmarks/check_dinov2_reference.py); with registers, register tokens after CLS and
+  positions resized with antialiasing, as Dinov2WithRegistersEmbeddings has them;
+- BEiT: torch.nn.MultiheadAttention blocks (no key bias) whose float attention mask is BEiT's
+  relative position bias, built here from its table (resized bilinearly to the input's patch grid,
+  as BeitRelativePositionBias does), per layer or shared, with layer scale, absolute positions or
+  none, and mean pooling with its own norm or a final norm and the CLS token;
 - CLIP's vision tower: blocks of torch.nn.MultiheadAttention with quick GELU between a pre- and a
   post-layer norm, as CLIPVisionTransformer has them, with its projection or a classifier;
 - SigLIP's vision tower: the same blocks with GELU (tanh), no CLS token, its attention-pooling head
@@ -210,23 +215,29 @@ def convnext_processor_cases(out_dir, generator):
         np.save(os.path.join(folder, "expected_%d.npy" % size), expected.astype(np.float32))
 
 
-def interpolated(position, prefix, grid, height, width):
+def interpolated(position, prefix, grid, height, width, antialias=False):
     """transformers' interpolate_pos_encoding: the patch grid resized (bicubic) to the input's."""
     if grid * grid == height * width and height == grid:
         return position
     dim = position.shape[-1]
     patches = position[:, prefix:].reshape(1, grid, grid, dim).permute(0, 3, 1, 2)
-    patches = F.interpolate(patches, size=(height, width), mode="bicubic", align_corners=False)
+    patches = F.interpolate(patches, size=(height, width), mode="bicubic", align_corners=False,
+                            antialias=antialias)
     return torch.cat([position[:, :prefix], patches.permute(0, 2, 3, 1).reshape(1, -1, dim)], 1)
 
 
-def vit_tokens(pixels, patch, cls_tokens, position, grid):
-    """Patch embedding (a strided convolution), prefix tokens, interpolated positions."""
+def vit_tokens(pixels, patch, cls_tokens, position, grid, registers=None):
+    """Patch embedding (a strided convolution), prefix tokens, interpolated positions; registers
+    (DINOv2's) after CLS, without positions."""
     x = patch(pixels)
     height, width = x.shape[-2:]
     x = x.flatten(2).transpose(1, 2)
     prefix = [t.expand(x.shape[0], -1, -1) for t in cls_tokens]  # none in SigLIP
-    return torch.cat(prefix + [x], 1) + interpolated(position, len(cls_tokens), grid, height, width)
+    x = torch.cat(prefix + [x], 1) + interpolated(position, len(cls_tokens), grid, height, width,
+                                                  antialias=registers is not None)
+    if registers is not None:
+        x = torch.cat([x[:, :1], registers.expand(x.shape[0], -1, -1), x[:, 1:]], 1)
+    return x
 
 
 def vit_embeddings(prefix, cls_tokens, position, conv, norm):
@@ -324,8 +335,9 @@ class Dinov2Block(torch.nn.Module):
         return x + self.ls2 * self.fc2(h)
 
 
-def dinov2_case(swiglu, classes, generator, weights_from=None):
-    """weights_from: transformers-named weights to take instead of random ones (the cross-check)."""
+def dinov2_case(swiglu, classes, generator, weights_from=None, registers=0):
+    """weights_from: transformers-named weights to take instead of random ones (the cross-check);
+    registers: a dinov2_with_registers model with that many register tokens."""
     d, heads, layers, patch, image, ratio = 48, 4, 2, 7, 28, 4.0
     hidden = int(d * ratio)
     if swiglu:
@@ -339,8 +351,13 @@ def dinov2_case(swiglu, classes, generator, weights_from=None):
     head = torch.nn.Linear(2 * d, classes) if classes else None
     for module in [*blocks, norm]:
         randomize(module, generator)
-    prefix = "dinov2." if classes else ""
-    weights = vit_embeddings(prefix, {"cls_token": cls, "mask_token": torch.zeros(1, d)}, position, conv, norm)
+    model_type = "dinov2_with_registers" if registers else "dinov2"
+    prefix = model_type + "." if classes else ""
+    tokens = {"cls_token": cls, "mask_token": torch.zeros(1, d)}
+    register_tokens = randn(generator, 1, registers, d, scale=1.0) if registers else None
+    if registers:
+        tokens["register_tokens"] = register_tokens
+    weights = vit_embeddings(prefix, tokens, position, conv, norm)
     for i, block in enumerate(blocks):
         base = prefix + "encoder.layer.%d." % i
         split_attention(weights, base, block.attn, VIT_ATTENTION)
@@ -358,25 +375,149 @@ def dinov2_case(swiglu, classes, generator, weights_from=None):
             for name, tensor in weights.items():
                 if name in weights_from:  # all but the mask token, which inference does not use
                     tensor.copy_(weights_from[name].reshape(tensor.shape))
-    config = {"model_type": "dinov2", "hidden_size": d, "num_hidden_layers": layers, "num_attention_heads": heads,
-              "mlp_ratio": ratio, "hidden_act": "gelu", "layer_norm_eps": 1e-6, "image_size": image,
-              "patch_size": patch, "num_channels": 3, "qkv_bias": True, "layerscale_value": 1.0,
-              "use_swiglu_ffn": swiglu}
+    config = {"model_type": model_type, "hidden_size": d, "num_hidden_layers": layers,
+              "num_attention_heads": heads, "mlp_ratio": ratio, "hidden_act": "gelu", "layer_norm_eps": 1e-6,
+              "image_size": image, "patch_size": patch, "num_channels": 3, "qkv_bias": True,
+              "layerscale_value": 1.0, "use_swiglu_ffn": swiglu}
+    if registers:
+        config["num_register_tokens"] = registers
     if classes:
-        config["architectures"] = ["Dinov2ForImageClassification"]
+        config["architectures"] = ["Dinov2WithRegistersForImageClassification" if registers
+                                   else "Dinov2ForImageClassification"]
         config["id2label"] = {str(i): "class_%d" % i for i in range(classes)}
 
     def run(pixels):
-        x = vit_tokens(pixels, conv, [cls], position, grid)
+        x = vit_tokens(pixels, conv, [cls], position, grid, register_tokens)
         for block in blocks:
             x = block(x)
         x = norm(x)
         out = {"first": x[:, 0], "mean": x.mean(1), "pooler": x[:, 0]}
-        if head is not None:
-            out["logits"] = head(torch.cat([x[:, 0], x[:, 1:].mean(1)], 1))
+        if head is not None:  # the patch tokens' mean, registers left out
+            out["logits"] = head(torch.cat([x[:, 0], x[:, 1 + registers:].mean(1)], 1))
         return out
 
     return config, weights, run, "first-token"
+
+
+def beit_position_bias(table, window, grid):
+    """BEiT's relative position bias [heads, N, N] (N = 1 + patches) for a `grid` (h, w) of patches
+    from the table of the configured `window` (h, w): the offsets' part resized bilinearly to the
+    grid's (2h - 1, 2w - 1) offsets, read at each token pair's (dy, dx); the CLS row, column and
+    corner take the table's last three rows."""
+    heads = table.shape[1]
+    (wh, ww), (gh, gw) = window, grid
+    offsets = table[:-3].reshape(1, 2 * ww - 1, 2 * wh - 1, heads).permute(0, 3, 1, 2)
+    offsets = F.interpolate(offsets, size=(2 * gh - 1, 2 * gw - 1), mode="bilinear", align_corners=False)[0]
+    ys, xs = torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing="ij")
+    ys, xs = ys.flatten(), xs.flatten()
+    n = gh * gw + 1
+    bias = torch.empty(heads, n, n)
+    bias[:, 1:, 1:] = offsets[:, ys[:, None] - ys[None, :] + gh - 1, xs[:, None] - xs[None, :] + gw - 1]
+    bias[:, 0, 1:] = table[-3][:, None]
+    bias[:, 1:, 0] = table[-2][:, None]
+    bias[:, 0, 0] = table[-1]
+    return bias
+
+
+class BeitBlock(torch.nn.Module):
+    """BeitLayer: x + lambda_1 * attn(layernorm_before(x)), then x + lambda_2 * mlp(layernorm_after(x));
+    torch's MHA without a key bias adds the position bias (a float mask) to its scaled scores."""
+
+    def __init__(self, d, heads, hidden, table_rows, own_table, layer_scale, generator):
+        super().__init__()
+        self.norm1, self.norm2 = torch.nn.LayerNorm(d, eps=1e-12), torch.nn.LayerNorm(d, eps=1e-12)
+        self.attn = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+        with torch.no_grad():
+            self.attn.in_proj_bias[d:2 * d] = 0
+        self.heads = heads
+        self.lambda1 = randn(generator, d, scale=0.5) if layer_scale else None
+        self.lambda2 = randn(generator, d, scale=0.5) if layer_scale else None
+        self.table = randn(generator, table_rows, heads, scale=1.0) if own_table else None
+        self.fc1, self.fc2 = torch.nn.Linear(d, hidden), torch.nn.Linear(hidden, d)
+
+    def forward(self, x, bias):
+        h = self.norm1(x)
+        mask = bias.repeat(x.shape[0], 1, 1)  # [batch * heads, N, N], batch-major as MHA reads it
+        a = self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
+        x = x + (a * self.lambda1 if self.lambda1 is not None else a)
+        m = self.fc2(F.gelu(self.fc1(self.norm2(x))))
+        return x + (m * self.lambda2 if self.lambda2 is not None else m)
+
+
+def beit_case(mean_pooling, generator, weights_from=None):
+    """weights_from: transformers-named weights to take instead of random ones (the cross-check).
+    mean_pooling: BeitForImageClassification (per-layer bias tables, layer scale, no absolute
+    positions, no final norm, the pooler's norm over the patch tokens' mean, the classifier on it);
+    else BeitModel with a shared bias table, absolute positions, no layer scale, a final norm and
+    the CLS token as its pooler output."""
+    d, heads, layers, mlp, patch, image, classes = 48, 4, 2, 96, 8, 32, 6
+    grid = image // patch
+    rows = (2 * grid - 1) ** 2 + 3
+    blocks = torch.nn.ModuleList(BeitBlock(d, heads, mlp, rows, mean_pooling, mean_pooling, generator)
+                                 for _ in range(layers))
+    conv = torch.nn.Conv2d(3, d, patch, patch)
+    norm = torch.nn.LayerNorm(d, eps=1e-12)  # the pooler's (mean pooling), else the final one
+    cls = randn(generator, 1, 1, d, scale=1.0)
+    position = None if mean_pooling else randn(generator, 1, grid * grid + 1, d, scale=0.5)
+    shared = None if mean_pooling else randn(generator, rows, heads, scale=1.0)
+    head = torch.nn.Linear(d, classes)
+    for module in [*blocks, norm]:
+        randomize(module, generator)
+    prefix = "beit." if mean_pooling else ""
+    weights = {prefix + "embeddings.cls_token": cls,
+               prefix + "embeddings.patch_embeddings.projection.weight": conv.weight,
+               prefix + "embeddings.patch_embeddings.projection.bias": conv.bias}
+    if position is not None:
+        weights[prefix + "embeddings.position_embeddings"] = position
+        weights[prefix + "encoder.relative_position_bias.relative_position_bias_table"] = shared
+    norm_name = "pooler.layernorm" if mean_pooling else "layernorm"
+    weights[prefix + norm_name + ".weight"], weights[prefix + norm_name + ".bias"] = norm.weight, norm.bias
+    for i, block in enumerate(blocks):
+        base = prefix + "encoder.layer.%d." % i
+        split_attention(weights, base, block.attn, VIT_ATTENTION)
+        del weights[base + "attention.attention.key.bias"]
+        for name, module in (("attention.output.dense", block.attn.out_proj), ("layernorm_before", block.norm1),
+                             ("layernorm_after", block.norm2), ("intermediate.dense", block.fc1),
+                             ("output.dense", block.fc2)):
+            weights[base + name + ".weight"] = module.weight
+            weights[base + name + ".bias"] = module.bias
+        if mean_pooling:
+            weights[base + "lambda_1"], weights[base + "lambda_2"] = block.lambda1, block.lambda2
+            weights[base + "attention.attention.relative_position_bias.relative_position_bias_table"] = block.table
+    if mean_pooling:
+        weights["classifier.weight"], weights["classifier.bias"] = head.weight, head.bias
+    if weights_from is not None:
+        with torch.no_grad():
+            for name, tensor in weights.items():
+                tensor.copy_(weights_from[name].reshape(tensor.shape))
+            for block in blocks:  # the key bias, zero in both
+                block.attn.in_proj_bias[d:2 * d] = 0
+    config = {"model_type": "beit", "hidden_size": d, "num_hidden_layers": layers, "num_attention_heads": heads,
+              "intermediate_size": mlp, "hidden_act": "gelu", "layer_norm_eps": 1e-12, "image_size": image,
+              "patch_size": patch, "num_channels": 3, "use_mean_pooling": mean_pooling,
+              "use_relative_position_bias": mean_pooling, "use_shared_relative_position_bias": not mean_pooling,
+              "use_absolute_position_embeddings": not mean_pooling,
+              "layer_scale_init_value": 0.1 if mean_pooling else 0.0}
+    if mean_pooling:
+        config["architectures"] = ["BeitForImageClassification"]
+        config["id2label"] = {str(i): "class_%d" % i for i in range(classes)}
+
+    def run(pixels):
+        x = conv(pixels)
+        size = tuple(x.shape[-2:])
+        x = torch.cat([cls.expand(x.shape[0], -1, -1), x.flatten(2).transpose(1, 2)], 1)
+        if position is not None:
+            x = x + interpolated(position, 1, grid, *size)
+        common = beit_position_bias(shared, (grid, grid), size) if shared is not None else None
+        for block in blocks:
+            x = block(x, beit_position_bias(block.table, (grid, grid), size) if block.table is not None else common)
+        if mean_pooling:
+            pooled = norm(x[:, 1:].mean(1))
+            return {"first": x[:, 0], "mean": x.mean(1), "pooler": pooled, "logits": head(pooled)}
+        x = norm(x)
+        return {"first": x[:, 0], "mean": x.mean(1), "pooler": x[:, 0]}
+
+    return config, weights, run, "pooler"
 
 
 def quick_gelu(h):
@@ -549,13 +690,17 @@ def main():
             ("convnext", convnext_case(0, 1e-12, generator))):
         cases[name] = (config, weights, conv_run(features, head), "pooler", CONV_SIZES)
     patch8 = [(32, 32), (24, 40), (47, 33)]
-    vit_sizes = {"deit": patch8, "clip": patch8, "clip_vision_model": patch8, "siglip": patch8,
-                 "siglip_vision_model": patch8,
-                 "dinov2": [(28, 28), (21, 35), (50, 29)]}
+    patch7 = [(28, 28), (21, 35), (50, 29)]
+    vit_sizes = {"deit": patch8, "beit": patch8, "clip": patch8, "clip_vision_model": patch8, "siglip": patch8,
+                 "siglip_vision_model": patch8, "dinov2": patch7, "dinov2_with_registers": patch7}
     for name, (config, weights, run, auto) in (("deit-teacher", deit_case(True, generator)),
                                                ("deit", deit_case(False, generator)),
                                                ("dinov2-classifier", dinov2_case(False, 5, generator)),
                                                ("dinov2-swiglu", dinov2_case(True, 0, generator)),
+                                               ("dinov2-registers-classifier",
+                                                dinov2_case(False, 4, generator, registers=3)),
+                                               ("beit-classifier", beit_case(True, generator)),
+                                               ("beit-shared", beit_case(False, generator)),
                                                ("clip-classifier", clip_case(True, generator)),
                                                ("clip-projection", clip_case(False, generator)),
                                                ("siglip-classifier", siglip_case(True, generator)),

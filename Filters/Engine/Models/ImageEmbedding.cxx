@@ -181,6 +181,7 @@ std::string weightPrefix(const ModelConfig& config, const WeightSet& weights)
     { ModelType::Vit, "embeddings.patch_embeddings.projection.weight" },
     { ModelType::Deit, "embeddings.patch_embeddings.projection.weight" },
     { ModelType::Dinov2, "embeddings.patch_embeddings.projection.weight" },
+    { ModelType::Beit, "embeddings.patch_embeddings.projection.weight" },
     { ModelType::Clip, "embeddings.patch_embedding.weight" },
     { ModelType::Siglip, "embeddings.patch_embedding.weight" },
     { ModelType::Swin, "embeddings.patch_embeddings.projection.weight" },
@@ -201,6 +202,7 @@ std::unique_ptr<Backbone> makeBackbone(const ModelConfig& config, const WeightSe
     case ModelType::Vit:
     case ModelType::Deit:
     case ModelType::Dinov2:
+    case ModelType::Beit:
     case ModelType::Clip:
     case ModelType::Siglip:
       return std::make_unique<VisionTransformer>(config, weights, prefix);
@@ -232,6 +234,8 @@ Pooling autoPooling(ModelType type)
     case ModelType::ConvNext:
       return Pooling::Pooler; // what their classifiers read (ConvNeXt: the normed mean)
     case ModelType::Siglip:   // its attention-pooling head: what SigLIP compares with texts
+      return Pooling::Pooler;
+    case ModelType::Beit: // what its classifier reads: the normed patch mean (or CLS)
       return Pooling::Pooler;
   }
   return Pooling::FirstToken;
@@ -460,8 +464,10 @@ struct EmbeddingModel::Impl
     }
     if (Pool == Pooling::Pooler && !Net->hasPooler())
     {
+      const char* pooler =
+        config.modelType == ModelType::Beit ? "pooler.layernorm.weight" : "pooler.dense.weight";
       throw ModelError(weightsFile + " has no pooler weights ('" + weightPrefix(config, weights) +
-        "pooler.dense.weight'); choose first-token or mean pooling");
+        pooler + "'); choose first-token or mean pooling");
     }
     if (Pool == Pooling::FirstToken && !Net->hasFirstToken())
     {

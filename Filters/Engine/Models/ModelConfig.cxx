@@ -214,17 +214,19 @@ std::vector<std::string> getId2Label(const Json& j, const std::string& path)
 
 std::string supportedModelTypes()
 {
-  return "'vit', 'deit', 'dinov2', 'clip', 'clip_vision_model', 'siglip', 'siglip_vision_model', "
-         "'swin', 'resnet' and 'convnext'";
+  return "'vit', 'deit', 'dinov2', 'dinov2_with_registers', 'beit', 'clip', 'clip_vision_model', "
+         "'siglip', 'siglip_vision_model', 'swin', 'resnet' and 'convnext'";
 }
 
 bool modelTypeFromName(const std::string& name, ModelType& type)
 {
   static const std::map<std::string, ModelType> types = { { "vit", ModelType::Vit },
-    { "deit", ModelType::Deit }, { "dinov2", ModelType::Dinov2 }, { "clip", ModelType::Clip },
-    { "clip_vision_model", ModelType::Clip }, { "siglip", ModelType::Siglip },
-    { "siglip_vision_model", ModelType::Siglip }, { "swin", ModelType::Swin },
-    { "resnet", ModelType::ResNet }, { "convnext", ModelType::ConvNext } };
+    { "deit", ModelType::Deit }, { "dinov2", ModelType::Dinov2 },
+    { "dinov2_with_registers", ModelType::Dinov2 }, { "beit", ModelType::Beit },
+    { "clip", ModelType::Clip }, { "clip_vision_model", ModelType::Clip },
+    { "siglip", ModelType::Siglip }, { "siglip_vision_model", ModelType::Siglip },
+    { "swin", ModelType::Swin }, { "resnet", ModelType::ResNet },
+    { "convnext", ModelType::ConvNext } };
   const auto found = types.find(name);
   if (found == types.end())
   {
@@ -237,13 +239,18 @@ bool modelTypeFromName(const std::string& name, ModelType& type)
 bool ModelConfig::isVitEncoder() const
 {
   return modelType == ModelType::Vit || modelType == ModelType::Deit ||
-    modelType == ModelType::Dinov2 || modelType == ModelType::Clip ||
-    modelType == ModelType::Siglip;
+    modelType == ModelType::Dinov2 || modelType == ModelType::Beit ||
+    modelType == ModelType::Clip || modelType == ModelType::Siglip;
+}
+
+int ModelConfig::positionedPrefixTokens() const
+{
+  return modelType == ModelType::Deit ? 2 : (modelType == ModelType::Siglip ? 0 : 1);
 }
 
 int ModelConfig::prefixTokens() const
 {
-  return modelType == ModelType::Deit ? 2 : (modelType == ModelType::Siglip ? 0 : 1);
+  return positionedPrefixTokens() + numRegisterTokens;
 }
 
 int ModelConfig::finalHiddenSize() const
@@ -253,6 +260,7 @@ int ModelConfig::finalHiddenSize() const
     case ModelType::Vit:
     case ModelType::Deit:
     case ModelType::Dinov2:
+    case ModelType::Beit:
     case ModelType::Clip:
     case ModelType::Siglip:
       return hiddenSize;
@@ -308,9 +316,28 @@ void parseResNet(const Json& j, ModelConfig& c)
   }
 }
 
-/// ViTConfig, DeiTConfig, Dinov2Config and CLIPVisionConfig: one encoder,
-/// four families' defaults (DINOv2: patch 14, eps 1e-6, the MLP width from
-/// mlp_ratio; CLIP: patch 32, eps 1e-5, quick GELU).
+/// BeitConfig's position and pooling switches (its defaults: relative bias
+/// off, layer scale 0.1, mean pooling on).
+void parseBeit(const Json& j, ModelConfig& c)
+{
+  const std::string& path = c.sourcePath;
+  c.absolutePositions = getBool(j, "use_absolute_position_embeddings", false, path);
+  c.relativePositionBias = getBool(j, "use_relative_position_bias", false, path);
+  c.sharedRelativePositionBias = getBool(j, "use_shared_relative_position_bias", false, path);
+  // 0 (or less) is valid here: no lambda_1 and lambda_2 at all.
+  const auto scale = j.find("layer_scale_init_value");
+  if (scale != j.end() && !scale->is_null() && !scale->is_number())
+  {
+    configError(path, "'layer_scale_init_value' must be a number, found " + scale->dump());
+  }
+  c.layerScale = scale == j.end() || scale->is_null() || scale->get<double>() > 0.0;
+  c.meanPooling = getBool(j, "use_mean_pooling", true, path);
+}
+
+/// ViTConfig, DeiTConfig, Dinov2Config, BeitConfig and CLIPVisionConfig: one
+/// encoder, the families' defaults (DINOv2: patch 14, eps 1e-6, the MLP width
+/// from mlp_ratio, 4 registers with registers; CLIP: patch 32, eps 1e-5,
+/// quick GELU).
 void parseVitEncoder(const Json& j, ModelConfig& c)
 {
   const std::string& path = c.sourcePath;
@@ -341,6 +368,16 @@ void parseVitEncoder(const Json& j, ModelConfig& c)
     {
       c.intermediateSize = (static_cast<int>(c.intermediateSize * 2.0 / 3.0) + 7) / 8 * 8;
     }
+    if (c.modelTypeName == "dinov2_with_registers")
+    {
+      const auto registers = j.find("num_register_tokens");
+      const bool none = registers != j.end() && registers->is_number_integer() && *registers == 0;
+      c.numRegisterTokens = none ? 0 : getInt(j, "num_register_tokens", 4, path);
+      if (c.numRegisterTokens > 1024)
+      {
+        configError(path, "'num_register_tokens' over 1024");
+      }
+    }
   }
   else
   {
@@ -351,6 +388,10 @@ void parseVitEncoder(const Json& j, ModelConfig& c)
     configError(path,
       "hidden_size " + std::to_string(c.hiddenSize) + " is not a multiple of num_attention_heads " +
         std::to_string(c.numAttentionHeads));
+  }
+  if (c.modelType == ModelType::Beit)
+  {
+    parseBeit(j, c);
   }
 }
 

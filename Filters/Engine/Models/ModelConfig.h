@@ -1,6 +1,6 @@
 // Hugging Face `config.json` of the model families the engine runs natively
-// (ViT, DeiT, DINOv2, CLIP, SigLIP, Swin, ResNet, ConvNeXt), the checked access to a checkpoint's
-// weights, and the interface every backbone implements.
+// (ViT, DeiT, DINOv2, BEiT, CLIP, SigLIP, Swin, ResNet, ConvNeXt), the checked access to a
+// checkpoint's weights, and the interface every backbone implements.
 #ifndef DualEmbed_Engine_ModelConfig_h
 #define DualEmbed_Engine_ModelConfig_h
 
@@ -21,7 +21,8 @@ enum class ModelType
 {
   Vit,
   Deit,   // ViT with a distillation token
-  Dinov2, // ViT with layer scale (and SwiGLU)
+  Dinov2, // ViT with layer scale (and SwiGLU, and register tokens)
+  Beit,   // ViT with relative position bias, layer scale and a mean-pooling norm
   Clip,   // the vision tower of CLIP: pre- and post-norm, an optional projection
   Siglip, // the vision tower of SigLIP: no CLS token, an attention-pooling head
   Swin,
@@ -45,7 +46,7 @@ enum class Activation
 
 /// The fields of config.json that the forward passes need. Absent keys take
 /// the defaults of transformers' ViTConfig, DeiTConfig, Dinov2Config,
-/// SwinConfig, ResNetConfig and ConvNextConfig.
+/// BeitConfig, SwinConfig, ResNetConfig and ConvNextConfig.
 struct ModelConfig
 {
   ModelType modelType = ModelType::Vit;
@@ -67,12 +68,22 @@ struct ModelConfig
   int numAttentionHeads = 12;
   int intermediateSize = 3072; // DINOv2: int(hidden_size * mlp_ratio), SwiGLU's own rule
   bool swiglu = false;         // DINOv2's use_swiglu_ffn
+  int numRegisterTokens = 0;   // dinov2_with_registers: tokens between CLS and the patches
 
-  /// Whether the family is a plain ViT encoder (ViT, DeiT, DINOv2, CLIP,
-  /// SigLIP), and how many tokens precede the patches (CLS, and DeiT's
-  /// distillation token; none in SigLIP).
+  // BEiT
+  bool absolutePositions = true;     // use_absolute_position_embeddings (BEiT's default: false)
+  bool relativePositionBias = false; // use_relative_position_bias: one table per layer
+  bool sharedRelativePositionBias = false; // use_shared_relative_position_bias: one table
+  bool layerScale = false;                 // layer_scale_init_value > 0: lambda_1, lambda_2
+  bool meanPooling = false; // use_mean_pooling: no final norm, the pooler norms the patches' mean
+
+  /// Whether the family is a plain ViT encoder (ViT, DeiT, DINOv2, BEiT, CLIP,
+  /// SigLIP); how many tokens precede the patches (CLS, DeiT's distillation
+  /// token, DINOv2's registers; none in SigLIP); and how many of those have
+  /// a position embedding (registers have none).
   bool isVitEncoder() const;
   int prefixTokens() const;
+  int positionedPrefixTokens() const;
 
   // Swin
   int embedDim = 96;

@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <functional>
+#include <vector>
 
 namespace dualembed
 {
@@ -43,6 +45,67 @@ Linear scaledLinear(const WeightSet& w, const std::string& name, std::int64_t ou
   return Linear(weight, bias);
 }
 
+/// The shape of BEiT's relative position bias table: the configured window's
+/// (2 h - 1) (2 w - 1) relative offsets and 3 entries for CLS, per head.
+std::vector<std::int64_t> beitTableShape(const ModelConfig& c)
+{
+  const std::int64_t h = c.imageHeight / c.patchSize, w = c.imageWidth / c.patchSize;
+  return { (2 * h - 1) * (2 * w - 1) + 3, c.numAttentionHeads };
+}
+
+/// BeitRelativePositionBias for a gh x gw patch grid, [1, heads, N, N] float32
+/// (N = 1 + gh gw): the table of the configured window (wh0 x ww0 patches)
+/// resized bilinearly to the grid's (2 gh - 1) x (2 gw - 1) relative offsets,
+/// then read per token pair; the CLS row, column and corner take the table's
+/// last three entries.
+at::Tensor beitPositionBias(
+  const at::Tensor& table, std::int64_t wh0, std::int64_t ww0, std::int64_t gh, std::int64_t gw)
+{
+  const std::int64_t heads = table.size(1);
+  const std::int64_t oldH = 2 * wh0 - 1, oldW = 2 * ww0 - 1, newH = 2 * gh - 1, newW = 2 * gw - 1;
+  const std::int64_t offsets = newH * newW;
+  // transformers views the table as [oldW, oldH]: the same for the square
+  // windows of every checkpoint, and kept so for the others.
+  at::Tensor grid = table.narrow(0, 0, oldH * oldW)
+                      .to(at::kFloat)
+                      .reshape({ 1, oldW, oldH, heads })
+                      .permute({ 0, 3, 1, 2 });
+  grid = at::upsample_bilinear2d(grid, { newH, newW }, false)
+           .permute({ 0, 2, 3, 1 })
+           .reshape({ offsets, heads });
+  const at::Tensor resized = at::cat({ grid, table.narrow(0, oldH * oldW, 3).to(at::kFloat) });
+  const std::int64_t n = gh * gw + 1;
+  at::Tensor index = at::empty({ n * n }, at::kLong);
+  auto* p = index.data_ptr<std::int64_t>();
+  for (std::int64_t a = 0; a < n; ++a)
+  {
+    for (std::int64_t b = 0; b < n; ++b)
+    {
+      std::int64_t entry = offsets + 2; // CLS to CLS
+      if (a > 0 && b > 0)
+      {
+        const std::int64_t dy = (a - 1) / gw - (b - 1) / gw + gh - 1;
+        const std::int64_t dx = (a - 1) % gw - (b - 1) % gw + gw - 1;
+        entry = dy * newW + dx;
+      }
+      else if (b > 0)
+      {
+        entry = offsets; // CLS to a patch
+      }
+      else if (a > 0)
+      {
+        entry = offsets + 1; // a patch to CLS
+      }
+      p[a * n + b] = entry;
+    }
+  }
+  return resized.index_select(0, index.to(table.device()))
+    .view({ n, n, heads })
+    .permute({ 2, 0, 1 })
+    .unsqueeze(0)
+    .contiguous();
+}
+
 } // namespace
 
 VisionTransformer::VisionTransformer(
@@ -57,22 +120,35 @@ VisionTransformer::VisionTransformer(
     throw ModelError(config.sourcePath + ": image_size is smaller than patch_size");
   }
   loadEmbeddings(w, p, numPatches);
-  const bool clip = config.modelType == ModelType::Clip;
-  const bool clipLayers = clip || config.modelType == ModelType::Siglip;
+  const bool clipLayers =
+    config.modelType == ModelType::Clip || config.modelType == ModelType::Siglip;
+  const bool beit = config.modelType == ModelType::Beit;
   for (int i = 0; i < config.numHiddenLayers; ++i)
   {
     if (clipLayers)
     {
       loadClipLayer(w, p + "encoder.layers." + std::to_string(i) + ".", config.intermediateSize);
     }
+    else if (beit)
+    {
+      loadBeitLayer(w, p + "encoder.layer." + std::to_string(i) + ".", config.intermediateSize);
+    }
     else
     {
       loadLayer(w, p + "encoder.layer." + std::to_string(i) + ".", config.intermediateSize);
     }
   }
-  const std::string finalNorm = p + (clipLayers ? "post_layernorm." : "layernorm.");
-  FinalLnW = w.require(finalNorm + "weight", { d });
-  FinalLnB = w.require(finalNorm + "bias", { d });
+  if (beit && config.sharedRelativePositionBias)
+  {
+    SharedBiasTable = w.require(
+      p + "encoder.relative_position_bias.relative_position_bias_table", beitTableShape(config));
+  }
+  if (!(beit && config.meanPooling)) // BEiT with mean pooling has no final norm
+  {
+    const std::string finalNorm = p + (clipLayers ? "post_layernorm." : "layernorm.");
+    FinalLnW = w.require(finalNorm + "weight", { d });
+    FinalLnB = w.require(finalNorm + "bias", { d });
+  }
   loadHeads(w, p);
 }
 
@@ -82,7 +158,7 @@ void VisionTransformer::loadEmbeddings(
   const std::int64_t d = Config.hiddenSize;
   const std::int64_t c = Config.numChannels;
   const std::int64_t ps = Config.patchSize;
-  const std::int64_t positions = numPatches + Config.prefixTokens();
+  const std::int64_t positions = numPatches + Config.positionedPrefixTokens();
   if (Config.modelType == ModelType::Siglip)
   {
     // SiglipVisionEmbeddings: no class token, positions as an nn.Embedding.
@@ -111,7 +187,15 @@ void VisionTransformer::loadEmbeddings(
   {
     DistillationToken = w.require(p + "embeddings.distillation_token", { 1, 1, d });
   }
-  PositionEmbeddings = w.require(p + "embeddings.position_embeddings", { 1, positions, d });
+  if (Config.numRegisterTokens > 0)
+  {
+    RegisterTokens =
+      w.require(p + "embeddings.register_tokens", { 1, Config.numRegisterTokens, d });
+  }
+  if (Config.absolutePositions) // BEiT: use_absolute_position_embeddings
+  {
+    PositionEmbeddings = w.require(p + "embeddings.position_embeddings", { 1, positions, d });
+  }
   Patch = Linear(w.require(p + "embeddings.patch_embeddings.projection.weight", { d, c, ps, ps })
                    .reshape({ d, -1 }),
     w.require(p + "embeddings.patch_embeddings.projection.bias", { d }));
@@ -165,6 +249,34 @@ void VisionTransformer::loadLayer(const WeightSet& w, const std::string& l, std:
   Layers.push_back(std::move(L));
 }
 
+void VisionTransformer::loadBeitLayer(const WeightSet& w, const std::string& l, std::int64_t inter)
+{
+  const std::int64_t d = Config.hiddenSize;
+  Layer L;
+  L.lnBeforeW = w.require(l + "layernorm_before.weight", { d });
+  L.lnBeforeB = w.require(l + "layernorm_before.bias", { d });
+  L.lnAfterW = w.require(l + "layernorm_after.weight", { d });
+  L.lnAfterB = w.require(l + "layernorm_after.bias", { d });
+  // BeitSelfAttention: the key has no bias (zeros in the stacked product).
+  const std::string a = l + "attention.attention.";
+  const at::Tensor queryBias = w.require(a + "query.bias", { d });
+  L.qkv =
+    Linear(at::cat({ w.require(a + "query.weight", { d, d }), w.require(a + "key.weight", { d, d }),
+             w.require(a + "value.weight", { d, d }) }),
+      at::cat({ queryBias, at::zeros_like(queryBias), w.require(a + "value.bias", { d }) }));
+  const bool scaled = Config.layerScale;
+  L.attnOut =
+    scaledLinear(w, l + "attention.output.dense", d, d, scaled ? l + "lambda_1" : std::string());
+  L.inter = scaledLinear(w, l + "intermediate.dense", inter, d, "");
+  L.out = scaledLinear(w, l + "output.dense", d, inter, scaled ? l + "lambda_2" : std::string());
+  if (Config.relativePositionBias)
+  {
+    L.biasTable =
+      w.require(a + "relative_position_bias.relative_position_bias_table", beitTableShape(Config));
+  }
+  Layers.push_back(std::move(L));
+}
+
 void VisionTransformer::loadHeads(const WeightSet& w, const std::string& p)
 {
   const std::int64_t d = Config.hiddenSize;
@@ -172,6 +284,15 @@ void VisionTransformer::loadHeads(const WeightSet& w, const std::string& p)
   {
     case ModelType::Dinov2: // the classifier reads [CLS, mean of the patch tokens]
       Classifier = classifierLinear(w, "classifier", 2 * d);
+      break;
+    case ModelType::Beit: // the classifier reads the pooler: the normed patch mean, or CLS
+      if (Config.meanPooling &&
+        (w.has(p + "pooler.layernorm.weight") || w.has("classifier.weight")))
+      {
+        PoolerLnW = w.require(p + "pooler.layernorm.weight", { d });
+        PoolerLnB = w.require(p + "pooler.layernorm.bias", { d });
+      }
+      Classifier = classifierLinear(w, "classifier", d);
       break;
     case ModelType::Siglip: // the classifier reads the mean of the tokens
       Classifier = classifierLinear(w, "classifier", d);
@@ -257,6 +378,32 @@ at::Tensor VisionTransformer::poolingHead(const at::Tensor& tokens) const
   return x.select(1, 0);
 }
 
+BackboneOutput VisionTransformer::beitOutput(const at::Tensor& x) const
+{
+  const std::int64_t d = Config.hiddenSize;
+  const double eps = Config.layerNormEps;
+  BackboneOutput out;
+  if (Config.meanPooling)
+  {
+    out.lastHiddenState = x; // BeitModel's layernorm is the identity then
+    if (PoolerLnW.defined())
+    {
+      const at::Tensor patchMean = x.narrow(1, 1, x.size(1) - 1).mean(1);
+      out.poolerOutput = at::layer_norm(patchMean, { d }, PoolerLnW, PoolerLnB, eps);
+    }
+  }
+  else
+  {
+    out.lastHiddenState = at::layer_norm(x, { d }, FinalLnW, FinalLnB, eps);
+    out.poolerOutput = out.lastHiddenState.select(1, 0);
+  }
+  if (Classifier.defined())
+  {
+    out.logits = Classifier.forward(out.poolerOutput, at::kFloat);
+  }
+  return out;
+}
+
 std::int64_t VisionTransformer::numLabels() const
 {
   return Classifier.outFeatures();
@@ -266,8 +413,8 @@ void VisionTransformer::to(at::Device device, at::ScalarType dtype)
 {
   // Only the big products take the compute type; see the header.
   ComputeType = dtype;
-  for (at::Tensor* t :
-    { &ClsToken, &DistillationToken, &PositionEmbeddings, &PreLnW, &PreLnB, &FinalLnW, &FinalLnB })
+  for (at::Tensor* t : { &ClsToken, &DistillationToken, &RegisterTokens, &PositionEmbeddings,
+         &SharedBiasTable, &PoolerLnW, &PoolerLnB, &PreLnW, &PreLnB, &FinalLnW, &FinalLnB })
   {
     if (t->defined())
     {
@@ -292,9 +439,12 @@ void VisionTransformer::to(at::Device device, at::ScalarType dtype)
   }
   for (Layer& L : Layers)
   {
-    for (at::Tensor* t : { &L.lnBeforeW, &L.lnBeforeB, &L.lnAfterW, &L.lnAfterB })
+    for (at::Tensor* t : { &L.lnBeforeW, &L.lnBeforeB, &L.lnAfterW, &L.lnAfterB, &L.biasTable })
     {
-      *t = t->to(device, at::kFloat);
+      if (t->defined())
+      {
+        *t = t->to(device, at::kFloat);
+      }
     }
     for (Linear* m : { &L.qkv, &L.attnOut, &L.inter, &L.out })
     {
@@ -305,7 +455,7 @@ void VisionTransformer::to(at::Device device, at::ScalarType dtype)
 
 at::Tensor VisionTransformer::positionEmbeddings(std::int64_t gridH, std::int64_t gridW) const
 {
-  const std::int64_t prefix = Config.prefixTokens();
+  const std::int64_t prefix = Config.positionedPrefixTokens();
   const std::int64_t numPositions = PositionEmbeddings.size(1) - prefix;
   std::int64_t h0 = Config.imageHeight / Config.patchSize;
   std::int64_t w0 = Config.imageWidth / Config.patchSize;
@@ -314,8 +464,9 @@ at::Tensor VisionTransformer::positionEmbeddings(std::int64_t gridH, std::int64_
     return PositionEmbeddings;
   }
   // transformers' interpolate_pos_encoding: bicubic resize of the patch grid
-  // (a square grid of sqrt(positions) for DeiT and DINOv2, as they assume).
-  if (Config.modelType != ModelType::Vit)
+  // (a square grid of sqrt(positions) for DeiT and DINOv2, as they assume;
+  // DINOv2 with registers antialiases).
+  if (Config.modelType != ModelType::Vit && Config.modelType != ModelType::Beit)
   {
     h0 = w0 = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(numPositions))));
   }
@@ -324,8 +475,10 @@ at::Tensor VisionTransformer::positionEmbeddings(std::int64_t gridH, std::int64_
   at::Tensor grid = PositionEmbeddings.narrow(1, prefix, numPositions)
                       .reshape({ 1, h0, w0, d })
                       .permute({ 0, 3, 1, 2 });
-  grid = at::upsample_bicubic2d(grid.to(at::kFloat), { gridH, gridW }, false)
-           .to(PositionEmbeddings.scalar_type());
+  grid = Config.modelTypeName == "dinov2_with_registers"
+    ? at::_upsample_bicubic2d_aa(grid.to(at::kFloat), { gridH, gridW }, false)
+    : at::upsample_bicubic2d(grid.to(at::kFloat), { gridH, gridW }, false);
+  grid = grid.to(PositionEmbeddings.scalar_type());
   grid = grid.permute({ 0, 2, 3, 1 }).reshape({ 1, gridH * gridW, d });
   return at::cat({ tokens, grid }, 1);
 }
@@ -334,9 +487,12 @@ at::Tensor VisionTransformer::logits(const at::Tensor& lastHiddenState) const
 {
   const at::Tensor first = lastHiddenState.select(1, 0);
   const at::Tensor patches = lastHiddenState.narrow(1, 1, lastHiddenState.size(1) - 1);
-  if (Config.modelType == ModelType::Dinov2)
+  if (Config.modelType == ModelType::Dinov2) // registers are not patches
   {
-    return Classifier.forward(at::cat({ first, patches.mean(1) }, 1), at::kFloat);
+    const std::int64_t prefix = Config.prefixTokens();
+    const at::Tensor patchMean =
+      lastHiddenState.narrow(1, prefix, lastHiddenState.size(1) - prefix).mean(1);
+    return Classifier.forward(at::cat({ first, patchMean }, 1), at::kFloat);
   }
   if (Config.modelType == ModelType::Clip)
   {
@@ -388,12 +544,27 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
   {
     x = at::cat({ ClsToken.expand({ b, 1, d }), x }, 1);
   }
-  x = x + positionEmbeddings(gh, gw);
+  if (PositionEmbeddings.defined()) // BEiT may have none
+  {
+    x = x + positionEmbeddings(gh, gw);
+  }
+  if (RegisterTokens.defined()) // after CLS, without positions
+  {
+    x = at::cat(
+      { x.narrow(1, 0, 1), RegisterTokens.expand({ b, -1, d }), x.narrow(1, 1, x.size(1) - 1) }, 1);
+  }
   if (PreLnW.defined())
   {
     x = at::layer_norm(x, { d }, PreLnW, PreLnB, eps); // CLIP's pre_layrnorm
   }
   const std::int64_t n = x.size(1);
+  // BEiT's relative position bias, [1, heads, N, N], added to every image's scores.
+  const auto positionBias = [&](const at::Tensor& table) {
+    return beitPositionBias(
+      table, Config.imageHeight / Config.patchSize, Config.imageWidth / Config.patchSize, gh, gw);
+  };
+  const at::Tensor sharedBias =
+    SharedBiasTable.defined() ? positionBias(SharedBiasTable) : at::Tensor();
 
   for (const Layer& L : Layers)
   {
@@ -405,7 +576,17 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
     const at::Tensor heads3 = qkv.permute({ 2, 0, 3, 1, 4 }).contiguous(); // [3, B, heads, N, hd]
     at::Tensor ctx = at::empty({ b, n, d }, qkv.options());
     at::Tensor ctxHeads = ctx.view({ b, n, heads, hd }).permute({ 0, 2, 1, 3 });
-    attention(heads3[0], heads3[1].transpose(2, 3), heads3[2], scale, nullptr, ctxHeads);
+    at::Tensor bias = L.biasTable.defined() ? positionBias(L.biasTable) : at::Tensor();
+    if (sharedBias.defined())
+    {
+      bias = bias.defined() ? bias + sharedBias : sharedBias;
+    }
+    std::function<void(at::Tensor&, std::int64_t)> addBias;
+    if (bias.defined())
+    {
+      addBias = [&bias](at::Tensor& scores, std::int64_t) { scores.add_(bias); };
+    }
+    attention(heads3[0], heads3[1].transpose(2, 3), heads3[2], scale, addBias, ctxHeads);
     L.attnOut.accumulate(ctx, x);
     h = layerNormTo(x, L.lnAfterW, L.lnAfterB, eps, ct);
     if (Config.swiglu)
@@ -421,6 +602,10 @@ BackboneOutput VisionTransformer::forward(const at::Tensor& pixelValues) const
     }
   }
 
+  if (Config.modelType == ModelType::Beit)
+  {
+    return beitOutput(x);
+  }
   BackboneOutput out;
   if (Config.modelType == ModelType::Clip)
   {

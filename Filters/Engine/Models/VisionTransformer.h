@@ -6,7 +6,14 @@
 //   heads (CLS and distillation token);
 // - Dinov2Model / Dinov2ForImageClassification: layer scale (folded into the
 //   products it follows), an MLP or SwiGLU, pooler_output = the normed CLS
-//   token, a classifier over [CLS, mean of the patch tokens];
+//   token, a classifier over [CLS, mean of the patch tokens]; with registers
+//   (dinov2_with_registers): register tokens after CLS, without positions,
+//   positions resized with antialiasing;
+// - BeitModel / BeitForImageClassification: no key bias, a relative position
+//   bias per layer or shared (its table resized to the input's patch grid),
+//   optional absolute positions, layer scale (folded), and with mean pooling
+//   no final norm: pooler_output = the normed mean of the patch tokens (else
+//   the normed CLS token), which the classifier reads;
 // - CLIPVisionModel(WithProjection), the vision tower of a full CLIPModel and
 //   CLIPForImageClassification: a layer norm before the encoder, quick GELU,
 //   last_hidden_state not normed, pooler_output = the post-normed CLS token,
@@ -38,8 +45,8 @@ namespace engine
 class VisionTransformer : public Backbone
 {
 public:
-  /// `prefix` is "" (the bare model) or "vit.", "deit.", "dinov2." (the
-  /// classification model), "vision_model." for CLIP and SigLIP; the classifier
+  /// `prefix` is "" (the bare model) or "vit.", "deit.", "dinov2.", "beit."
+  /// (the classification model), "vision_model." for CLIP and SigLIP; the classifier
   /// (unprefixed), ViT's and DeiT's pooler and CLIP's projection are optional,
   /// every other weight must be present with the configured shape.
   VisionTransformer(const ModelConfig& config, const WeightSet& weights, const std::string& prefix);
@@ -49,7 +56,8 @@ public:
   bool hasPooler() const override
   {
     return Pooler.defined() || Head.probe.defined() || Config.modelType == ModelType::Dinov2 ||
-      Config.modelType == ModelType::Clip;
+      Config.modelType == ModelType::Clip ||
+      (Config.modelType == ModelType::Beit && (!Config.meanPooling || PoolerLnW.defined()));
   }
   bool hasFirstToken() const override { return Config.prefixTokens() > 0; }
   bool hasProjection() const override { return Projection.defined(); }
@@ -62,10 +70,12 @@ private:
   {
     at::Tensor lnBeforeW, lnBeforeB, lnAfterW, lnAfterB;
     Linear qkv;                 // query, key and value in one product
-    Linear attnOut, inter, out; // DINOv2: its layer scales folded into attnOut and out
+    Linear attnOut, inter, out; // DINOv2, BEiT: their layer scales folded into attnOut and out
+    at::Tensor biasTable;       // BEiT's relative position bias of this layer, optional
   };
 
   void loadLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
+  void loadBeitLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
   void loadClipLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
   void loadEmbeddings(const WeightSet& w, const std::string& prefix, std::int64_t numPatches);
   void loadPoolingHead(const WeightSet& w, const std::string& prefix);
@@ -73,10 +83,13 @@ private:
   void loadHeads(const WeightSet& w, const std::string& prefix);
   at::Tensor positionEmbeddings(std::int64_t gridH, std::int64_t gridW) const;
   at::Tensor logits(const at::Tensor& lastHiddenState) const;
+  BackboneOutput beitOutput(const at::Tensor& x) const;
 
   ModelConfig Config;
-  at::Tensor ClsToken, DistillationToken, PositionEmbeddings;
-  Linear Patch; // the stride-patch convolution as a product over patch rows
+  at::Tensor ClsToken, DistillationToken, RegisterTokens, PositionEmbeddings;
+  at::Tensor SharedBiasTable;      // BEiT's relative position bias shared by all layers, optional
+  at::Tensor PoolerLnW, PoolerLnB; // BEiT's pooler norm (mean pooling)
+  Linear Patch;                    // the stride-patch convolution as a product over patch rows
   std::vector<Layer> Layers;
   at::Tensor PreLnW, PreLnB;     // CLIP's pre_layrnorm
   at::Tensor FinalLnW, FinalLnB; // CLIP: post_layernorm, of the CLS token only
