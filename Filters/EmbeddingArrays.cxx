@@ -1,5 +1,6 @@
 #include "EmbeddingArrays.h"
 
+#include "EmbeddingCache.h"  // askedPooling
 #include "vtkSampleArrays.h" // MarkEmbedding, freeEmbeddingTag
 
 #include "vtkAlgorithm.h"
@@ -50,9 +51,10 @@ void addPredictions(vtkPointData* pd, vtkFloatArray* probs, const std::vector<st
   pd->AddArray(predictedNames);
 }
 
-/// model_<tag>: [ModelPath, model type, pooling, device precision], which the
-/// cache checks (EmbeddingCache.h) and which marks the embedding in copies
-/// that lose array keys (Documentation/ARCHITECTURE.md, "Array roles").
+/// model_<tag>: [ModelPath, model type, pooling, device precision, the
+/// pooling asked for], which the cache checks (EmbeddingCache.h) and which
+/// marks the embedding in copies that lose array keys
+/// (Documentation/ARCHITECTURE.md, "Array roles").
 void addProvenance(vtkPolyData* output, const std::string& tag, const std::string& modelPath,
   const engine::EmbeddingModel& model)
 {
@@ -60,7 +62,8 @@ void addProvenance(vtkPolyData* output, const std::string& tag, const std::strin
   provenance->SetName(("model_" + tag).c_str());
   for (const std::string& fact :
     { modelPath, model.modelType(), std::string(engine::poolingName(model.pooling())),
-      model.deviceName() + " " + model.precisionName() })
+      model.deviceName() + " " + model.precisionName(),
+      askedPooling(engine::poolingName(model.requestedPooling())) })
   {
     provenance->InsertNextValue(fact);
   }

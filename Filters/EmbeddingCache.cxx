@@ -140,6 +140,11 @@ bool readCachedEmbedding(vtkPolyData* input, vtkPolyData* output, const std::str
 }
 }
 
+std::string askedPooling(const std::string& poolingName)
+{
+  return "pooling asked: " + poolingName;
+}
+
 std::string staleReason(const std::string& embeddingName,
   const std::vector<std::string>& provenance, const std::string& modelPath, int poolingChoice,
   const std::string& cacheFile)
@@ -156,7 +161,12 @@ std::string staleReason(const std::string& embeddingName,
   }
   const std::string& modelType = provenance[1];
   const std::string& pooling = provenance[2];
-  if (modelType != "torchscript")
+  const bool askingAuto = poolingChoice == static_cast<int>(engine::Pooling::Auto);
+  // auto resolves per checkpoint (a CLIP model without its projection takes
+  // pooler): a file made with auto from the same, unchanged model files
+  // (checked below) holds what auto gives now.
+  const bool madeWithAuto = provenance.size() > 4 && provenance[4] == askedPooling("auto");
+  if (modelType != "torchscript" && !(askingAuto && madeWithAuto))
   {
     const std::string wanted = poolingChoice != static_cast<int>(engine::Pooling::Auto)
       ? engine::poolingName(static_cast<engine::Pooling>(poolingChoice))

@@ -18,8 +18,12 @@ namespace dualembed
 {
 class SampleExchange;
 
+/// The provenance's record of the pooling asked for: "pooling asked: auto".
+std::string askedPooling(const std::string& poolingName);
+
 /// Why the arrays of `embeddingName` stored with `provenance` [model path,
-/// type, pooling, ...] (three values at least) in `cacheFile` are not what
+/// type, pooling, device, askedPooling()] (three values at least: files
+/// written before the last two) in `cacheFile` are not what
 /// the model at `modelPath` with `poolingChoice` (an engine::Pooling) gives
 /// now; empty when they are.
 std::string staleReason(const std::string& embeddingName,

@@ -381,5 +381,24 @@ out, text = embed(ModelPath=vit, CacheFile=truncated)
 check("not using" in text and "truncated" in text, "damaged cache: %r" % text)
 print("cache: recomputed when the model, pooling or samples differ")
 
+# auto resolves per checkpoint: a CLIP classifier without visual_projection takes pooler. Its
+# cache, made with auto, is used again with auto (it was judged stale every time: auto was taken
+# per family, projection) and with pooler, not with mean.
+clip = os.path.join(os.environ["DUALEMBED_MODEL_REFERENCE_DIR"], "clip-classifier")
+clip_cache = os.path.join(tmp, "clip.h5")
+computed = simple.ImageEmbedding(Input=subset, ModelPath=clip, Tag="foundation", BatchSize=8)
+computed.UpdatePipeline()
+model = servermanager.Fetch(computed).GetFieldData().GetAbstractArray("model_foundation")
+check([model.GetValue(i) for i in (1, 2, 4)] == ["clip", "pooler", "pooling asked: auto"],
+      "CLIP provenance: %s" % [model.GetValue(i) for i in range(model.GetNumberOfValues())])
+simple.SaveData(clip_cache, computed)
+simple.Delete(computed)
+for pooling in ("auto", "pooler"):
+    out, text = embed(Input=subset, ModelPath=clip, Pooling=pooling, CacheFile=clip_cache)
+    check("loaded embedding_foundation for 7 samples" in text, "CLIP cache with %s: %r" % (pooling, text))
+out, text = embed(Input=subset, ModelPath=clip, Pooling="mean", CacheFile=clip_cache)
+check("not using" in text and "pooler pooling, not mean" in text, "CLIP cache with mean: %r" % text)
+print("cache: auto is resolved per checkpoint (CLIP without projection)")
+
 shutil.rmtree(tmp)
 print("Results files: round trip, layout, bad files and CacheFile OK.")

@@ -841,6 +841,11 @@ Pooling EmbeddingModel::pooling() const
   return P->TorchScript ? Pooling::Auto : P->Pool;
 }
 
+Pooling EmbeddingModel::requestedPooling() const
+{
+  return P->Options.pooling;
+}
+
 const std::string& EmbeddingModel::weightsPath() const
 {
   return P->WeightsPath;

@@ -120,8 +120,11 @@ public:
   const std::vector<std::string>& classNames() const;
   int inputHeight() const;
   int inputWidth() const;
-  /// The pooling actually used (Auto resolved; Auto for TorchScript).
+  /// The pooling actually used (Auto resolved; Auto for TorchScript), and
+  /// the one asked for (Auto resolves per checkpoint: CLIP without its
+  /// projection takes pooler, SigLIP or BEiT without a pooler mean).
   Pooling pooling() const;
+  Pooling requestedPooling() const;
   /// File the weights came from (model.safetensors, pytorch_model.bin or the .pt).
   const std::string& weightsPath() const;
   /// preprocessor_config.json next to the model, or "" when there is none.
