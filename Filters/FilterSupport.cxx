@@ -8,6 +8,7 @@
 #include "vtkDataArrayRange.h"
 #include "vtkFieldData.h"
 #include "vtkInformation.h"
+#include "vtkOutputWindow.h"
 #include "vtkPolyData.h"
 #include "vtkSMPTools.h"
 
@@ -207,6 +208,16 @@ engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm)
     algorithm->UpdateProgress(fraction);
     return !algorithm->GetAbortExecute();
   };
+}
+
+engine::NeighborSearch neighborSearch(const std::string& label, engine::KnnMethod method)
+{
+  engine::NeighborSearch search;
+  search.method = method;
+  search.report = [label](const std::string& sentence) {
+    vtkOutputWindowDisplayText((label + ": " + sentence + "\n").c_str());
+  };
+  return search;
 }
 
 namespace

@@ -5,8 +5,9 @@
 #define FilterSupport_h
 
 #ifndef __VTK_WRAP__
-#include "EmptyOnFailure.h" // emptyOnFailure, isEmptyInput (shared with the readers)
-#include "EngineTypes.h"    // engine::FeatureMatrix, engine::ProgressCallback
+#include "EmptyOnFailure.h"   // emptyOnFailure, isEmptyInput (shared with the readers)
+#include "EngineTypes.h"      // engine::FeatureMatrix, engine::ProgressCallback
+#include "NearestNeighbors.h" // engine::NeighborSearch
 #include "SampleExchange.h"
 #include "vtkSampleArrays.h" // ArrayRole
 
@@ -98,6 +99,12 @@ bool passEmptyInput(vtkPolyData* input, vtkPolyData* output, const SampleExchang
 /// Progress for the engine: forwards to UpdateProgress, returns false once the
 /// user aborted.
 engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm);
+
+/// The neighbour searches of the filter `label` ("Embedding Outlier Score"):
+/// `method` (a Method property's value; auto by default) and its report of
+/// each approximate search (method, time, measured recall) in the output window.
+engine::NeighborSearch neighborSearch(
+  const std::string& label, engine::KnnMethod method = engine::KnnMethod::Auto);
 
 /// Adds `values` (one per point) as a point-data array of type ArrayType.
 template <typename ArrayType, typename Value>

@@ -26,6 +26,7 @@ engine::DataIssuesOptions dataIssuesOptions(vtkDataIssues* filter)
   options.mistakenness = filter->GetMistakenness();
   options.k = filter->GetK();
   options.nearDuplicateThreshold = filter->GetNearDuplicateThreshold();
+  options.neighbors = dualembed::neighborSearch("Data Issues");
   options.progress = dualembed::progressReporter(filter);
   return options;
 }

@@ -37,6 +37,7 @@ int vtkEmbeddingChange::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData
   output->ShallowCopy(input);
   engine::EmbeddingChangeOptions options;
   options.k = this->K;
+  options.neighbors = dualembed::neighborSearch("Embedding Change");
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::EmbeddingChangeResult result;

@@ -28,7 +28,8 @@ int vtkEmbeddingNearestNeighbor::Execute(vtkInformation*, vtkPolyData* input, vt
   // nn_id is the global index of the neighbour (its sample_id for a reader).
   engine::NearestNeighborOptions options;
   options.threshold = this->Threshold;
-  options.method = static_cast<engine::KnnMethod>(this->Method);
+  options.neighbors = dualembed::neighborSearch(
+    "Embedding Nearest Neighbor", static_cast<engine::KnnMethod>(this->Method));
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::NearestNeighborResult result;

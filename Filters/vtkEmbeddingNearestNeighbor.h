@@ -27,8 +27,9 @@ public:
   ///@}
 
   ///@{
-  /// 0 exact (default), 1 flann (approximate kd-trees).
-  vtkSetClampMacro(Method, int, 0, 1);
+  /// engine::KnnMethod: 3 auto (default: exact up to 200 000 samples, else
+  /// ivf), 0 exact, 2 ivf (approximate inverted file), 1 flann (kd-trees).
+  vtkSetClampMacro(Method, int, 0, 3);
   vtkGetMacro(Method, int);
   ///@}
 
@@ -44,7 +45,7 @@ private:
   void operator=(const vtkEmbeddingNearestNeighbor&) = delete;
 
   double Threshold = 0.3;
-  int Method = 0;
+  int Method = 3;
 };
 
 #endif

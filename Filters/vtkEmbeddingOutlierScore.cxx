@@ -29,7 +29,8 @@ int vtkEmbeddingOutlierScore::Execute(vtkInformation*, vtkPolyData* input, vtkPo
   options.metric = static_cast<engine::MetricChoice>(this->Metric);
   options.t = this->T;
   options.scaling = static_cast<engine::DistanceScaling>(this->Scaling);
-  options.method = static_cast<engine::KnnMethod>(this->Method);
+  options.neighbors = dualembed::neighborSearch(
+    "Embedding Outlier Score", static_cast<engine::KnnMethod>(this->Method));
   options.progress = dualembed::progressReporter(this);
   options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::OutlierScoreResult result;

@@ -33,10 +33,12 @@ public:
     SCALING_MEDIAN = 0,
     SCALING_NONE = 1
   };
-  enum Methods
+  enum Methods // engine::KnnMethod
   {
     METHOD_EXACT = 0,
-    METHOD_FLANN = 1
+    METHOD_FLANN = 1,
+    METHOD_IVF = 2,
+    METHOD_AUTO = 3
   };
 
   ///@{
@@ -64,8 +66,9 @@ public:
   ///@}
 
   ///@{
-  /// exact (default) or flann (approximate kd-trees).
-  vtkSetClampMacro(Method, int, METHOD_EXACT, METHOD_FLANN);
+  /// auto (default: exact up to 200 000 samples, else ivf), exact, ivf
+  /// (approximate inverted file) or flann (approximate kd-trees).
+  vtkSetClampMacro(Method, int, METHOD_EXACT, METHOD_AUTO);
   vtkGetMacro(Method, int);
   ///@}
 
@@ -84,7 +87,7 @@ private:
   int Metric = METRIC_AUTO;
   double T = 1.0;
   int Scaling = SCALING_MEDIAN;
-  int Method = METHOD_EXACT;
+  int Method = METHOD_AUTO;
 };
 
 #endif

@@ -38,6 +38,7 @@ engine::ProjectionOptions projectionOptions(vtkEmbeddingProjection* filter)
     : engine::MetricChoice::Euclidean;
   options.perplexity = filter->GetPerplexity();
   options.seed = static_cast<uint64_t>(filter->GetSeed());
+  options.neighborSearch = dualembed::neighborSearch("Embedding Projection");
   return options;
 }
 }

@@ -86,6 +86,7 @@ bool vtkTrainingDynamics::ComputeResult(const dualembed::SampleExchange& exchang
              {
                engine::EmbeddingDriftOptions options;
                options.k = this->K;
+               options.neighbors = dualembed::neighborSearch("Training Dynamics");
                options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
                const engine::ProgressCallback progress = dualembed::progressReporter(this);
                options.progress = [&progress](double f) { return progress(0.8 + 0.2 * f); };

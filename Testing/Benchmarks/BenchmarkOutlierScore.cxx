@@ -1,6 +1,6 @@
 // Command-line driver of the kNN outlier score for BenchmarkOutlierScore.py
 // when the ParaView plugin is not built (times the engine directly):
-//   BenchmarkOutlierScore <input.npy> <output.npy> [--method exact|flann]
+//   BenchmarkOutlierScore <input.npy> <output.npy> [--method exact|flann|ivf]
 //                         [--k K] [--threads T] [--indices ids.npy]
 //                         [--metric auto|cosine|euclidean]
 // input: N x D matrix, float32 ('<f4') or uint8 ('|u1'); output: N float32
@@ -54,7 +54,7 @@ int main(int argc, char** argv)
 {
   if (argc < 3)
   {
-    std::cerr << "usage: BenchmarkOutlierScore <input.npy> <output.npy> [--method exact|flann] "
+    std::cerr << "usage: BenchmarkOutlierScore <input.npy> <output.npy> [--method exact|flann|ivf] "
                  "[--k K] [--threads T]\n";
     return 2;
   }
@@ -65,7 +65,9 @@ int main(int argc, char** argv)
   {
     const std::string key = argv[a], value = argv[a + 1];
     if (key == "--method")
-      options.method = value == "flann" ? KnnMethod::Flann : KnnMethod::Exact;
+      options.neighbors.method = value == "flann" ? KnnMethod::Flann
+        : value == "ivf"                          ? KnnMethod::Ivf
+                                                  : KnnMethod::Exact;
     else if (key == "--k")
       options.k = std::stoi(value);
     else if (key == "--threads")
@@ -99,7 +101,7 @@ int main(int argc, char** argv)
     KnnOptions knnOptions;
     knnOptions.k = options.k;
     knnOptions.metric = metric;
-    knnOptions.method = options.method;
+    knnOptions.search = options.neighbors;
     const KnnResult knn = computeKnn(features, knnOptions);
     const std::size_t k = static_cast<std::size_t>(knn.k);
     std::vector<double> mean(static_cast<std::size_t>(knn.rows), 0.0);
@@ -129,7 +131,7 @@ int main(int argc, char** argv)
                 "\"metric\": \"%s\", \"k\": %d, \"brute_force_rows\": %lld, \"gemm\": \"%s\", "
                 "\"blas\": \"%s\"}\n",
       seconds, usage.ru_maxrss / 1024.0, at::get_num_threads(), engineLoopThreads(),
-      options.method == KnnMethod::Flann ? "flann" : "exact", metricName(metric), knn.k,
+      knnMethodName(knn.method), metricName(metric), knn.k,
       static_cast<long long>(knn.bruteForceRows), exactKnnGemmName(), blasDescription().c_str());
   }
   catch (const std::exception& e)

@@ -51,7 +51,9 @@ int main(int argc, char** argv)
     else if (key == "--pca-neighbors")
       options.pcaComponentsForNeighbors = std::stoi(value);
     else if (key == "--knn")
-      options.knnMethod = value == "flann" ? KnnMethod::Flann : KnnMethod::Exact;
+      options.neighborSearch.method = value == "flann" ? KnnMethod::Flann
+        : value == "ivf"                               ? KnnMethod::Ivf
+                                                       : KnnMethod::Exact;
     else if (key == "--metric")
       options.metric = value == "cosine" ? MetricChoice::Cosine : MetricChoice::Euclidean;
     else if (key == "--init")

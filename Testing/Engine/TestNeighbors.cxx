@@ -437,7 +437,7 @@ TEST(FlannKnn, RecallAtTenWithDefaultParameters)
   const Matrix& x = pixels();
   KnnOptions options;
   options.k = 10;
-  options.method = KnnMethod::Flann;
+  options.search.method = KnnMethod::Flann;
   if (!isFlannAvailable())
   {
     const std::string message = errorMessage([&] { computeKnn(x.view(), options); });
@@ -447,16 +447,16 @@ TEST(FlannKnn, RecallAtTenWithDefaultParameters)
   for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
   {
     options.metric = metric;
-    options.method = KnnMethod::Exact;
+    options.search.method = KnnMethod::Exact;
     const KnnResult exact = computeKnn(x.view(), options);
-    options.method = KnnMethod::Flann;
+    options.search.method = KnnMethod::Flann;
     const auto start = std::chrono::steady_clock::now();
     const KnnResult approx = computeKnn(x.view(), options);
     const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double recall = knnRecall(approx, exact);
     std::printf("[ result ] FLANN %s (trees %d, checks %d): recall@10 = %.4f in %.3f s\n",
-      metricName(metric), options.flann.trees, options.flann.checks, recall, seconds);
+      metricName(metric), options.search.flann.trees, options.search.flann.checks, recall, seconds);
     EXPECT_GE(recall, 0.9);
     // Returned distances are exact for the returned ids.
     for (std::size_t e = 0; e < approx.indices.size(); e += 97)
@@ -468,6 +468,186 @@ TEST(FlannKnn, RecallAtTenWithDefaultParameters)
       EXPECT_NE(approx.indices[e], i);
     }
   }
+}
+
+// ---------------------------------------------------------------------- IVF
+
+/// Clustered rows like a model's embeddings: 40 clusters, each a center plus
+/// 8 directions of its own and a little noise (what an inverted file is for).
+Matrix clustered(int64_t rows, int64_t cols, unsigned seed)
+{
+  std::mt19937 random(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int clusters = 40, rank = 8;
+  std::vector<float> basis(static_cast<std::size_t>(clusters * (rank + 1) * cols));
+  for (float& v : basis)
+  {
+    v = normal(random);
+  }
+  Matrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.values.resize(static_cast<std::size_t>(rows * cols));
+  for (int64_t i = 0; i < rows; ++i)
+  {
+    const float* c = basis.data() + (random() % clusters) * (rank + 1) * cols;
+    float z[rank];
+    for (float& v : z)
+    {
+      v = 0.4f * normal(random);
+    }
+    for (int64_t j = 0; j < cols; ++j)
+    {
+      float v = c[j] + 0.05f * normal(random);
+      for (int r = 0; r < rank; ++r)
+      {
+        v += z[r] * c[(r + 1) * cols + j];
+      }
+      m.values[static_cast<std::size_t>(i * cols + j)] = v;
+    }
+  }
+  return m;
+}
+
+TEST(IvfKnn, RecallAgainstExactAndItsOwnEstimate)
+{
+  setThreads();
+  const Matrix x = clustered(20000, 64, 7);
+  KnnOptions options;
+  options.k = 10;
+  for (const auto& [metric, probes] : { std::pair{ DistanceMetric::Cosine, 16 },
+         std::pair{ DistanceMetric::Euclidean, 16 }, std::pair{ DistanceMetric::Cosine, 1 } })
+  {
+    options.metric = metric;
+    options.search.method = KnnMethod::Exact;
+    const KnnResult exact = computeKnn(x.view(), options);
+    options.search.method = KnnMethod::Ivf;
+    options.search.ivf.probes = probes;
+    options.search.recallSamples = 1000;
+    std::vector<std::string> reports;
+    options.search.report = [&reports](const std::string& s) { reports.push_back(s); };
+    const auto start = std::chrono::steady_clock::now();
+    const KnnResult approx = computeKnn(x.view(), options);
+    const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double recall = knnRecall(approx, exact);
+    std::printf("[ result ] IVF %s (%lld lists, %d probes): recall@10 = %.4f (estimated %.4f) "
+                "in %.3f s\n%s\n",
+      metricName(metric), static_cast<long long>(ivfListCount(options.search.ivf, x.rows)),
+      options.search.ivf.probes, recall, approx.recall, seconds,
+      reports.empty() ? "" : reports[0].c_str());
+    EXPECT_EQ(approx.method, KnnMethod::Ivf);
+    if (probes == 16) // the default
+    {
+      EXPECT_GE(recall, 0.99);
+    }
+    else // one list read: neighbours across list borders are missed
+    {
+      EXPECT_GE(recall, 0.5);
+      EXPECT_LT(recall, 0.97);
+    }
+    // Measured on 1000 of the 20 000 rows; with one list read, a row's recall
+    // is near 0 or 1, so the sample mean spreads more.
+    EXPECT_NEAR(approx.recall, recall, probes == 16 ? 0.01 : 0.06);
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_NE(reports[0].find("IVF neighbours (k 10"), std::string::npos) << reports[0];
+    EXPECT_NE(
+      reports[0].find("recall@10 " + std::to_string(approx.recall).substr(0, 6)), std::string::npos)
+      << reports[0];
+    // Returned distances are the exact ones of the returned ids, ascending.
+    for (std::size_t e = 0; e < approx.indices.size(); e += 89)
+    {
+      const int64_t i = static_cast<int64_t>(e) / approx.k;
+      EXPECT_NE(approx.indices[e], i);
+      EXPECT_NEAR(approx.distances[e],
+        vectorDistance(x.view().row(i), x.view().row(approx.indices[e]), x.cols, metric),
+        1e-6 * std::max(1.0f, approx.distances[e]));
+      if (e % approx.k != 0)
+      {
+        EXPECT_LE(approx.distances[e - 1], approx.distances[e]);
+      }
+    }
+  }
+}
+
+TEST(IvfKnn, AutoIsExactUpToTheLimit)
+{
+  EXPECT_EQ(resolveKnnMethod(KnnMethod::Auto, kExactNeighborRows), KnnMethod::Exact);
+  EXPECT_EQ(resolveKnnMethod(KnnMethod::Auto, kExactNeighborRows + 1), KnnMethod::Ivf);
+  EXPECT_EQ(resolveKnnMethod(KnnMethod::Flann, 10), KnnMethod::Flann);
+  const Matrix x = clustered(3000, 16, 3);
+  KnnOptions options; // auto by default
+  bool reported = false;
+  options.search.report = [&reported](const std::string&) { reported = true; };
+  const KnnResult automatic = computeKnn(x.view(), options);
+  options.search.method = KnnMethod::Exact;
+  const KnnResult exact = computeKnn(x.view(), options);
+  EXPECT_EQ(automatic.method, KnnMethod::Exact);
+  EXPECT_EQ(automatic.indices, exact.indices);
+  EXPECT_EQ(automatic.recall, -1.0);
+  EXPECT_FALSE(reported) << "exact searches say nothing";
+}
+
+TEST(IvfKnn, SmallAndDegenerateInputsAreExact)
+{
+  // Fewer than 128 rows make one list: every row is read, the result is exact.
+  KnnOptions options;
+  options.k = 10;
+  options.search.method = KnnMethod::Ivf;
+  for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
+  {
+    options.metric = metric;
+    for (int64_t rows : { 2, 11, 100 })
+    {
+      Matrix x = clustered(rows, 8, 11);
+      std::fill_n(x.values.begin(), 8, 0.0f); // a zero row (cosine: distance 1 to all)
+      if (rows > 5)
+      {
+        std::copy_n(x.values.begin() + 8, 8, x.values.begin() + 16); // an exact duplicate
+      }
+      const KnnResult ivf = computeKnn(x.view(), options);
+      options.search.method = KnnMethod::Exact;
+      const KnnResult exact = computeKnn(x.view(), options);
+      options.search.method = KnnMethod::Ivf;
+      EXPECT_EQ(ivf.k, std::min<int64_t>(10, rows - 1));
+      EXPECT_EQ(ivf.indices, exact.indices) << rows << " rows, " << metricName(metric);
+      EXPECT_EQ(ivf.distances, exact.distances) << rows << " rows, " << metricName(metric);
+      EXPECT_EQ(ivf.recall, 1.0);
+    }
+  }
+  // More probes than lists, and a row with NaN.
+  const Matrix x = clustered(1000, 8, 5);
+  options.search.ivf.probes = 1000;
+  options.search.method = KnnMethod::Exact;
+  const KnnResult exact = computeKnn(x.view(), options);
+  options.search.method = KnnMethod::Ivf;
+  EXPECT_EQ(computeKnn(x.view(), options).indices, exact.indices);
+  Matrix bad = x;
+  bad.values[77] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_NE(errorMessage([&] { computeKnn(bad.view(), options); }).find("NaN"), std::string::npos);
+  options.search.ivf.probes = 0;
+  EXPECT_NE(
+    errorMessage([&] { computeKnn(x.view(), options); }).find("IVF parameters"), std::string::npos);
+}
+
+TEST(IvfKnn, ProgressAndAbort)
+{
+  const Matrix x = clustered(5000, 16, 9);
+  KnnOptions options;
+  options.search.method = KnnMethod::Ivf;
+  std::vector<double> fractions;
+  options.progress = [&fractions](double f) {
+    fractions.push_back(f);
+    return true;
+  };
+  computeKnn(x.view(), options);
+  ASSERT_GE(fractions.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(fractions.begin(), fractions.end()));
+  EXPECT_EQ(fractions.back(), 1.0);
+  int calls = 0;
+  options.progress = [&calls](double) { return ++calls < 4; };
+  EXPECT_THROW(computeKnn(x.view(), options), Aborted);
+  EXPECT_EQ(calls, 4);
 }
 
 // -------------------------------------------------------------- outlier score

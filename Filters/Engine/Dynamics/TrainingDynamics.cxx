@@ -160,6 +160,7 @@ EmbeddingDriftResult computeEmbeddingDrift(
     KnnOptions knnOptions;
     knnOptions.k = options.k;
     knnOptions.metric = resolveMetric(options.metric, embeddings[t].cols);
+    knnOptions.search = options.neighbors;
     if (options.progress)
     {
       const ProgressCallback& progress = options.progress;

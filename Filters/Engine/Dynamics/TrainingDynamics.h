@@ -59,6 +59,7 @@ struct EmbeddingDriftOptions
 {
   int k = 10;
   MetricChoice metric = MetricChoice::Auto; // applied to each checkpoint's embedding
+  NeighborSearch neighbors; // of each checkpoint's kNN (auto: exact up to 200 000 rows)
   ProgressCallback progress;
   QueryRows queries; // rows to answer (all by default); every row stays a neighbour
 };

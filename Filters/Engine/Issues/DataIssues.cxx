@@ -849,6 +849,7 @@ IssueNeighbors computeIssueNeighbors(
     KnnOptions knn;
     knn.k = k;
     knn.metric = metric;
+    knn.search = options.neighbors;
     const int current = job++;
     if (options.progress)
     {

@@ -50,6 +50,7 @@ struct DataIssuesOptions
   double nonIidSignificance = 0.05;
   double classImbalanceThreshold = 0.1;
   int minExamplesPerClass = 10; // CleanLearning's default for find_label_issues
+  NeighborSearch neighbors;     // of every kNN graph (auto: exact up to 200 000 rows)
   ProgressCallback progress;
 };
 

@@ -72,8 +72,7 @@ EmbeddingChangeResult computeEmbeddingChange(
 
   KnnOptions knnOptions;
   knnOptions.k = options.k;
-  knnOptions.method = options.method;
-  knnOptions.flann = options.flann;
+  knnOptions.search = options.neighbors;
   const ProgressCallback& progress = options.progress;
   if (progress)
   {

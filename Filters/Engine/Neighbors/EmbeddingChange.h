@@ -26,8 +26,7 @@ struct EmbeddingChangeOptions
 {
   int k = 10;
   MetricChoice metric = MetricChoice::Auto; // applied to each embedding
-  KnnMethod method = KnnMethod::Exact;
-  FlannParameters flann;
+  NeighborSearch neighbors; // the method (auto: exact up to 200 000 rows) and its report
   ProgressCallback progress;
   QueryRows queries; // rows to answer (all by default)
 };

@@ -51,8 +51,7 @@ NearestNeighborResult computeEmbeddingNearestNeighbor(
   KnnOptions knnOptions;
   knnOptions.k = 1;
   knnOptions.metric = DistanceMetric::Cosine;
-  knnOptions.method = options.method;
-  knnOptions.flann = options.flann;
+  knnOptions.search = options.neighbors;
   knnOptions.progress = options.progress;
   const KnnResult knn = computeKnn(features, first, first + n, knnOptions);
 

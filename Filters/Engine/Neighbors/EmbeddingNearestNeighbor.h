@@ -29,8 +29,7 @@ namespace engine
 struct NearestNeighborOptions
 {
   double threshold = 0.3;
-  KnnMethod method = KnnMethod::Exact;
-  FlannParameters flann;
+  NeighborSearch neighbors; // the method (auto: exact up to 200 000 rows) and its report
   ProgressCallback progress;
   QueryRows queries; // rows to answer (all by default); nn_id indexes all rows
 };

@@ -94,8 +94,7 @@ OutlierScoreResult computeEmbeddingOutlierScore(
   KnnOptions knnOptions;
   knnOptions.k = options.k;
   knnOptions.metric = result.metric;
-  knnOptions.method = options.method;
-  knnOptions.flann = options.flann;
+  knnOptions.search = options.neighbors;
   knnOptions.progress = options.progress;
   const KnnResult knn =
     computeKnn(features, options.queries.begin, options.queries.endFor(features.rows), knnOptions);

@@ -38,8 +38,7 @@ struct OutlierScoreOptions
   MetricChoice metric = MetricChoice::Auto;
   double t = 1.0;
   DistanceScaling scaling = DistanceScaling::Median;
-  KnnMethod method = KnnMethod::Exact;
-  FlannParameters flann;
+  NeighborSearch neighbors; // the method (auto: exact up to 200 000 rows) and its report
   ProgressCallback progress;
   /// Rows to score (all by default). The median of a partial range is that
   /// range's own: a distributed run gathers meanDistance of all ranks and

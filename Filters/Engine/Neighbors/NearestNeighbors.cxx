@@ -1,5 +1,8 @@
 #include "NearestNeighbors.h"
 
+#include "ApproximateNeighbors.h"
+#include "NeighborKernels.h"
+
 #include "EngineError.h"
 #include "FloatGemm.h"
 
@@ -8,148 +11,42 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <iomanip>
 #include <limits>
 #include <sstream>
 #include <utility>
-
-#ifdef DUALEMBED_WITH_FLANN
-#include <flann/flann.hpp>
-#endif
 
 namespace dualembed
 {
 namespace engine
 {
 
+using namespace detail;
+
 namespace
 {
-
-using Candidate = std::pair<double, int64_t>; // (key or distance, index)
-
-// Lexicographic order (value, index): ties broken by the smaller index.
-inline bool candidateLess(const Candidate& a, const Candidate& b)
+// Exact distances from row `query` to every row; normOf(j) is the norm of
+// row j (read by the cosine metric only).
+template <typename NormOf>
+void fillDistancesFrom(const FeatureMatrix& points, int64_t query, DistanceMetric metric,
+  NormOf normOf, std::vector<double>& out)
 {
-  return a.first < b.first || (a.first == b.first && a.second < b.second);
+  out.resize(static_cast<std::size_t>(points.rows));
+  const float* x = points.row(query);
+  const double queryNorm = normOf(query);
+  for (int64_t j = 0; j < points.rows; ++j)
+  {
+    out[static_cast<std::size_t>(j)] =
+      exactDistance(x, points.row(j), points.cols, queryNorm, normOf(j), metric);
+  }
 }
+} // namespace
 
-struct CandidateLessFn // inlined by the heap algorithms (a function pointer is not)
+namespace detail
 {
-  bool operator()(const Candidate& a, const Candidate& b) const { return candidateLess(a, b); }
-};
-
-// Max-heap (CandidateLessFn) of n entries: replaces the top by c (which must
-// be less than it) in one pass down.
-inline void replaceTop(Candidate* heap, std::size_t n, const Candidate& c)
-{
-  std::size_t i = 0;
-  for (;;)
-  {
-    const std::size_t left = 2 * i + 1;
-    if (left >= n)
-    {
-      break;
-    }
-    std::size_t child = left;
-    if (left + 1 < n && candidateLess(heap[left], heap[left + 1]))
-    {
-      child = left + 1;
-    }
-    if (!candidateLess(c, heap[child]))
-    {
-      break;
-    }
-    heap[i] = heap[child];
-    i = child;
-  }
-  heap[i] = c;
-}
-
-inline bool identicalRows(const float* a, const float* b, int64_t cols)
-{
-  // Chunks of 16 without a branch inside (vectorised), early exit between them.
-  int64_t c = 0;
-  for (; c + 16 <= cols; c += 16)
-  {
-    int differ = 0;
-    for (int t = 0; t < 16; ++t)
-    {
-      differ |= a[c + t] != b[c + t];
-    }
-    if (differ)
-    {
-      return false;
-    }
-  }
-  for (; c < cols; ++c)
-  {
-    if (a[c] != b[c])
-    {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Sum over c of f(a[c], b[c]) in double, with four partial sums (the same
-// order everywhere: computeKnn and vectorDistance agree to the last bit).
-template <typename Term>
-inline double sumTerms(const float* a, const float* b, int64_t cols, Term term)
-{
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-  int64_t c = 0;
-  for (; c + 4 <= cols; c += 4)
-  {
-    s0 += term(a[c], b[c]);
-    s1 += term(a[c + 1], b[c + 1]);
-    s2 += term(a[c + 2], b[c + 2]);
-    s3 += term(a[c + 3], b[c + 3]);
-  }
-  for (; c < cols; ++c)
-  {
-    s0 += term(a[c], b[c]);
-  }
-  return (s0 + s1) + (s2 + s3);
-}
-
-inline double squaredNorm(const float* a, int64_t cols)
-{
-  return sumTerms(a, a, cols, [](float x, float) {
-    const double v = static_cast<double>(x);
-    return v * v;
-  });
-}
-
-inline double squaredEuclidean(const float* a, const float* b, int64_t cols)
-{
-  return sumTerms(a, b, cols, [](float x, float y) {
-    const double v = static_cast<double>(x) - static_cast<double>(y);
-    return v * v;
-  });
-}
-
-// Exact distance given the precomputed norms (double) of both rows.
-inline double exactDistance(
-  const float* a, const float* b, int64_t cols, double normA, double normB, DistanceMetric metric)
-{
-  if (identicalRows(a, b, cols))
-  {
-    return 0.0;
-  }
-  if (metric == DistanceMetric::Euclidean)
-  {
-    return std::sqrt(squaredEuclidean(a, b, cols));
-  }
-  if (normA == 0.0 || normB == 0.0)
-  {
-    return 1.0;
-  }
-  const double dot = sumTerms(
-    a, b, cols, [](float x, float y) { return static_cast<double>(x) * static_cast<double>(y); });
-  const double distance = 1.0 - dot / (normA * normB);
-  return std::min(2.0, std::max(0.0, distance));
-}
 
 std::vector<double> rowNorms(const FeatureMatrix& points)
 {
@@ -173,22 +70,6 @@ void storeRow(KnnResult& result, int64_t r, std::vector<Candidate>& candidates)
   {
     result.indices[static_cast<std::size_t>(r) * k + j] = candidates[j].second;
     result.distances[static_cast<std::size_t>(r) * k + j] = static_cast<float>(candidates[j].first);
-  }
-}
-
-// Exact distances from row `query` to every row; normOf(j) is the norm of
-// row j (read by the cosine metric only).
-template <typename NormOf>
-void fillDistancesFrom(const FeatureMatrix& points, int64_t query, DistanceMetric metric,
-  NormOf normOf, std::vector<double>& out)
-{
-  out.resize(static_cast<std::size_t>(points.rows));
-  const float* x = points.row(query);
-  const double queryNorm = normOf(query);
-  for (int64_t j = 0; j < points.rows; ++j)
-  {
-    out[static_cast<std::size_t>(j)] =
-      exactDistance(x, points.row(j), points.cols, queryNorm, normOf(j), metric);
   }
 }
 
@@ -254,6 +135,11 @@ void reportProgress(const ProgressCallback& progress, double fraction)
     throw Aborted("The neighbour search was aborted.");
   }
 }
+
+} // namespace detail
+
+namespace
+{
 
 // Bounded top-k per owner row: a max-heap of (key, index) and a float32
 // rejection bound. A candidate whose float32 filter value exceeds the bound
@@ -637,123 +523,32 @@ void exactKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   result.bruteForceRows = bruteForce;
 }
 
-#ifdef DUALEMBED_WITH_FLANN
-void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
-  const KnnOptions& options, KnnResult& result)
+} // namespace
+
+KnnMethod resolveKnnMethod(KnnMethod method, int64_t rows)
 {
-  const int64_t n = points.rows;
-  const int64_t d = points.cols;
-  const int k = result.k;
-  const DistanceMetric metric = options.metric;
-  const std::vector<double> norms = rowNorms(points);
-  std::vector<int64_t> zeroRows;
-  for (int64_t i = 0; i < n; ++i)
+  if (method != KnnMethod::Auto)
   {
-    if (norms[static_cast<std::size_t>(i)] == 0.0)
-    {
-      zeroRows.push_back(i);
-    }
+    return method;
   }
-  if (options.flann.trees < 1 || options.flann.checks < 1)
-  {
-    throw ModelError("The FLANN parameters must be positive (trees " +
-      std::to_string(options.flann.trees) + ", checks " + std::to_string(options.flann.checks) +
-      "); use e.g. 8 trees and 1024 checks.");
-  }
+  return rows <= kExactNeighborRows ? KnnMethod::Exact : KnnMethod::Ivf;
+}
 
-  // Cosine: euclidean on unit vectors orders neighbours like cosine.
-  std::vector<float> unit;
-  const float* base = points.data;
-  if (metric == DistanceMetric::Cosine)
+const char* knnMethodName(KnnMethod method)
+{
+  switch (method)
   {
-    unit.resize(static_cast<std::size_t>(n * d));
-    at::parallel_for(0, n, 256, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i)
-      {
-        const double norm = norms[static_cast<std::size_t>(i)];
-        const float* x = points.row(i);
-        float* y = unit.data() + i * d;
-        for (int64_t c = 0; c < d; ++c)
-        {
-          y[c] = norm > 0.0 ? static_cast<float>(x[c] / norm) : 0.0f;
-        }
-      }
-    });
-    base = unit.data();
-  }
-
-  reportProgress(options.progress, 0.0);
-  flann::Matrix<float> dataset(
-    const_cast<float*>(base), static_cast<std::size_t>(n), static_cast<std::size_t>(d));
-  flann::seed_random(options.flann.seed);
-  flann::Index<flann::L2<float>> index(dataset, flann::KDTreeIndexParams(options.flann.trees));
-  index.buildIndex();
-  reportProgress(options.progress, 0.1);
-
-  // k + 1 neighbours so that the query itself can be dropped.
-  const int64_t fetch = std::min<int64_t>(n, static_cast<int64_t>(k) + 1);
-  const int64_t nq = queryEnd - queryBegin;
-  const int64_t chunk = std::max<int64_t>(1, (nq + 49) / 50);
-  flann::SearchParams searchParams(options.flann.checks);
-  searchParams.cores = 1;
-  for (int64_t cb = queryBegin; cb < queryEnd; cb += chunk)
-  {
-    const int64_t ce = std::min(queryEnd, cb + chunk);
-    at::parallel_for(cb, ce, 8, [&](int64_t begin, int64_t end) {
-      const std::size_t count = static_cast<std::size_t>(end - begin);
-      std::vector<std::size_t> ids(count * static_cast<std::size_t>(fetch));
-      std::vector<float> dists(count * static_cast<std::size_t>(fetch));
-      flann::Matrix<float> queries(
-        const_cast<float*>(base + begin * d), count, static_cast<std::size_t>(d));
-      flann::Matrix<std::size_t> idMatrix(ids.data(), count, static_cast<std::size_t>(fetch));
-      flann::Matrix<float> distMatrix(dists.data(), count, static_cast<std::size_t>(fetch));
-      index.knnSearch(queries, idMatrix, distMatrix, static_cast<std::size_t>(fetch), searchParams);
-      std::vector<Candidate> exact;
-      for (int64_t q = begin; q < end; ++q)
-      {
-        const int64_t r = q - queryBegin;
-        const double nqv = norms[static_cast<std::size_t>(q)];
-        if (metric == DistanceMetric::Cosine && nqv == 0.0)
-        {
-          zeroCosineRow(points, zeroRows, q, result, r);
-          continue;
-        }
-        exact.clear();
-        const std::size_t* row =
-          ids.data() + static_cast<std::size_t>(q - begin) * static_cast<std::size_t>(fetch);
-        for (int64_t c = 0; c < fetch; ++c)
-        {
-          const std::size_t j = row[c];
-          if (j >= static_cast<std::size_t>(n) || static_cast<int64_t>(j) == q)
-          {
-            continue;
-          }
-          const int64_t jj = static_cast<int64_t>(j);
-          exact.emplace_back(exactDistance(points.row(q), points.row(jj), d, nqv,
-                               norms[static_cast<std::size_t>(jj)], metric),
-            jj);
-        }
-        std::sort(exact.begin(), exact.end(), candidateLess);
-        exact.erase(std::unique(exact.begin(), exact.end(),
-                      [](const Candidate& a, const Candidate& b) { return a.second == b.second; }),
-          exact.end());
-        if (exact.size() < static_cast<std::size_t>(k))
-        {
-          bruteForceRow(points, norms, metric, q, result, r); // index returned too few
-        }
-        else
-        {
-          storeRow(result, r, exact);
-        }
-      }
-    });
-    reportProgress(
-      options.progress, 0.1 + 0.9 * static_cast<double>(ce - queryBegin) / static_cast<double>(nq));
+    case KnnMethod::Flann:
+      return "FLANN";
+    case KnnMethod::Ivf:
+      return "IVF";
+    case KnnMethod::Auto:
+      return "auto";
+    case KnnMethod::Exact:
+    default:
+      return "exact";
   }
 }
-#endif
-
-} // namespace
 
 const char* metricName(DistanceMetric metric)
 {
@@ -870,6 +665,40 @@ std::vector<int64_t> nearestRows(const std::vector<double>& distances, int64_t q
   return nearest;
 }
 
+namespace
+{
+/// "IVF neighbours (k 10, cosine) of 1000000 rows in 132 s (2000 lists, 16
+/// read per row): recall@10 0.995 measured on 256 random rows."
+std::string describeApproximateSearch(
+  const FeatureMatrix& points, const KnnOptions& options, const KnnResult& result, double seconds)
+{
+  std::ostringstream text;
+  text.precision(3);
+  text << knnMethodName(result.method) << " neighbours (k " << result.k << ", "
+       << metricName(options.metric) << ") of " << points.rows << " rows";
+  if (options.search.method == KnnMethod::Auto)
+  {
+    text << " (auto: more than " << kExactNeighborRows << " rows)";
+  }
+  text << " in " << std::fixed << std::setprecision(1) << seconds << " s";
+  if (result.method == KnnMethod::Ivf)
+  {
+    text << " (" << ivfListCount(options.search.ivf, points.rows) << " lists, "
+         << std::min<int64_t>(
+              options.search.ivf.probes, ivfListCount(options.search.ivf, points.rows))
+         << " read per row)";
+  }
+  if (result.recall >= 0.0)
+  {
+    text << ": recall@" << result.k << " " << std::setprecision(4) << result.recall
+         << " measured on " << std::min<int64_t>(options.search.recallSamples, result.rows)
+         << " random rows against the exact neighbours";
+  }
+  text << ".";
+  return text.str();
+}
+} // namespace
+
 KnnResult computeKnn(const FeatureMatrix& points, const KnnOptions& options)
 {
   return computeKnn(points, 0, points.rows, options);
@@ -911,18 +740,37 @@ KnnResult computeKnn(
     return result;
   }
 
-  if (options.method == KnnMethod::Flann)
+  result.method = resolveKnnMethod(options.search.method, points.rows);
+  const auto start = std::chrono::steady_clock::now();
+  if (result.method == KnnMethod::Flann)
   {
 #ifdef DUALEMBED_WITH_FLANN
     flannKnn(points, queryBegin, queryEnd, options, result);
 #else
     throw ModelError("The approximate neighbour search (FLANN) is not available in this build "
-                     "of DualEmbed; choose the exact method.");
+                     "of DualEmbed; choose the exact or the IVF method.");
 #endif
+  }
+  else if (result.method == KnnMethod::Ivf)
+  {
+    ivfKnn(points, queryBegin, queryEnd, options, result);
   }
   else
   {
     exactKnn(points, queryBegin, queryEnd, options, result);
+  }
+  if (result.method != KnnMethod::Exact)
+  {
+    const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (options.search.recallSamples > 0)
+    {
+      result.recall = estimateRecall(points, result, options.metric, options.search.recallSamples);
+    }
+    if (options.search.report)
+    {
+      options.search.report(describeApproximateSearch(points, options, result, seconds));
+    }
   }
   reportProgress(options.progress, 1.0);
   return result;

@@ -30,11 +30,14 @@
 //   4096 x 4096 float32), never O(rows^2). Threads: ATen's intra-op pool
 //   (at::set_num_threads, set by the caller; oneDNN uses the same OpenMP
 //   pool).
-// - Approximate method: FLANN randomized kd-trees (euclidean on the vectors,
-//   or on the unit-normalised vectors for cosine); the returned candidates
-//   are re-ranked with the exact distances above, so only the recall is
-//   approximate. Not available when the engine is built without FLANN
-//   (isFlannAvailable() is false; computeKnn then throws a ModelError).
+// - Approximate methods (ApproximateNeighbors.h): an inverted file (IVF:
+//   k-means lists, each query reads its nearest lists, scored by matrix
+//   products) or FLANN randomized kd-trees, on the vectors or, for cosine, on
+//   the unit-normalised vectors; their candidates are re-ranked with the
+//   exact distances above, so only the recall is approximate
+//   (estimateRecall() measures it). FLANN is not available when the engine
+//   is built without it (isFlannAvailable() is false; computeKnn then throws
+//   a ModelError).
 // - Progress: the callback gets a fraction in [0, 1], at least every 2 %,
 //   always from the calling thread. If it returns false the computation
 //   stops and engine::Aborted (EngineError.h) is thrown.
@@ -70,11 +73,22 @@ enum class MetricChoice
   Euclidean
 };
 
+/// The values of the filters' Method property.
 enum class KnnMethod
 {
   Exact,
-  Flann
+  Flann,
+  Ivf,
+  Auto // exact up to kExactNeighborRows rows, IVF above
 };
+
+/// Auto's limit, where the exact search (O(rows^2) products) stops being
+/// affordable: 200 000 x 768 takes about as long exactly as IVF takes for
+/// 10^6 (ARCHITECTURE.md, "Neighbours at scale").
+constexpr int64_t kExactNeighborRows = 200000;
+/// The method `method` runs for `rows` rows (Auto resolved).
+KnnMethod resolveKnnMethod(KnnMethod method, int64_t rows);
+const char* knnMethodName(KnnMethod method);
 
 /// Randomized kd-tree forest parameters of the FLANN method. The defaults
 /// gave recall@10 = 0.974 (cosine) / 0.987 (euclidean) on 3000 Fashion-MNIST
@@ -90,12 +104,36 @@ struct FlannParameters
   unsigned int seed = 0; // seed of the tree randomisation (reproducible results)
 };
 
+/// Inverted-file parameters of the IVF method.
+struct IvfParameters
+{
+  int lists = 0;                // k-means lists; 0 = automatic: 2 sqrt(rows), at most rows / 64
+  int probes = 16;              // lists each query reads (its nearest): higher = better recall
+  int trainingIterations = 8;   // Lloyd iterations of the k-means
+  int trainingRowsPerList = 32; // sample rows per list the k-means learns from
+  unsigned int seed = 0;        // seed of the sample (reproducible results)
+};
+
+/// How a computation's neighbour searches run: the method and its
+/// parameters, and what an approximate search says about itself.
+struct NeighborSearch
+{
+  KnnMethod method = KnnMethod::Auto;
+  FlannParameters flann;
+  IvfParameters ivf;
+  /// Rows on which an approximate search measures its recall@k against the
+  /// exact neighbours (estimateRecall; 0: not measured).
+  int recallSamples = 256;
+  /// Receives one sentence per approximate search: the method, its
+  /// parameters and the measured recall (the filters' output window).
+  std::function<void(const std::string&)> report;
+};
+
 struct KnnOptions
 {
   int k = 10;
   DistanceMetric metric = DistanceMetric::Euclidean;
-  KnnMethod method = KnnMethod::Exact;
-  FlannParameters flann;
+  NeighborSearch search;
   /// Reference rows per tile of the exact method; 0 = automatic (tiles of
   /// up to 4096 x 4096 float32 scores, 64 MB).
   int64_t blockRows = 0;
@@ -117,6 +155,10 @@ struct KnnResult
   /// proven complete by the rounding bound and were recomputed by brute
   /// force in double.
   int64_t bruteForceRows = 0;
+  /// The method that ran (Auto resolved) and, for an approximate one, the
+  /// recall@k measured on NeighborSearch::recallSamples rows (-1: not measured).
+  KnnMethod method = KnnMethod::Exact;
+  double recall = -1.0;
 };
 
 /// k nearest neighbours of the rows [queryBegin, queryEnd) of `points`
@@ -132,6 +174,17 @@ KnnResult computeKnn(const FeatureMatrix& points, const KnnOptions& options);
 /// recall@k of an approximate result against the exact one: the mean over
 /// rows of |approx_i ∩ exact_i| / k. Both must cover the same rows and k.
 double knnRecall(const KnnResult& approximate, const KnnResult& exact);
+
+/// The IVF method's list count for `rows` rows (parameters.lists, or automatic).
+int64_t ivfListCount(const IvfParameters& parameters, int64_t rows);
+
+/// recall@k of `result` (rows of computeKnn over `points`) on `samples`
+/// of its rows drawn at random (seeded): the share of their exact k nearest
+/// neighbours that `result` holds. The exact neighbours of the sample come
+/// from matrix products (candidates) re-ranked in double, about
+/// samples x rows x cols x 2 flops.
+double estimateRecall(const FeatureMatrix& points, const KnnResult& result, DistanceMetric metric,
+  int64_t samples = 256, unsigned int seed = 0);
 
 /// Exact distance between two vectors in double precision (the definition
 /// used by computeKnn, identical vectors at distance 0).

@@ -144,10 +144,10 @@ NeighborStep computeNeighbors(const FeatureMatrix& features, int k, DistanceMetr
   }
   KnnOptions knnOptions;
   knnOptions.metric = metric;
-  knnOptions.method = options.knnMethod;
-  knnOptions.flann = options.flann;
+  knnOptions.search = options.neighborSearch;
   std::ostringstream what;
-  what << (options.knnMethod == KnnMethod::Exact ? "exact" : "FLANN") << " kNN (k=" << k << ")";
+  what << knnMethodName(resolveKnnMethod(options.neighborSearch.method, features.rows))
+       << " kNN (k=" << k << ")";
   if (components == 0)
   {
     knnOptions.k = k;

@@ -119,8 +119,7 @@ struct ProjectionOptions
   /// 0 = off (kNN in the input space), > 0 = that many principal components
   /// (off when not smaller than the number of columns).
   int pcaComponentsForNeighbors = -1;
-  KnnMethod knnMethod = KnnMethod::Exact;
-  FlannParameters flann;
+  NeighborSearch neighborSearch; // of the kNN graph (auto: exact up to 200 000 rows)
 
   ProgressCallback progress;
 };

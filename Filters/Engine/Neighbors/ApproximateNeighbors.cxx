@@ -1,0 +1,651 @@
+#include "ApproximateNeighbors.h"
+
+#include "EngineError.h"
+#include "FloatGemm.h"
+#include "NeighborKernels.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+
+#ifdef DUALEMBED_WITH_FLANN
+#include <flann/flann.hpp>
+#endif
+
+namespace dualembed
+{
+namespace engine
+{
+namespace detail
+{
+namespace
+{
+
+/// Rows with a zero norm (cosine: neighbours by zeroCosineRow).
+std::vector<int64_t> zeroNormRows(const std::vector<double>& norms)
+{
+  std::vector<int64_t> rows;
+  for (std::size_t i = 0; i < norms.size(); ++i)
+  {
+    if (norms[i] == 0.0)
+    {
+      rows.push_back(static_cast<int64_t>(i));
+    }
+  }
+  return rows;
+}
+
+/// Row `i` of `points` as the index stores it: unit length for cosine
+/// (euclidean on unit vectors orders neighbours like cosine), as is otherwise.
+void indexRow(const FeatureMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
+  int64_t i, float* out)
+{
+  const float* x = points.row(i);
+  if (metric != DistanceMetric::Cosine)
+  {
+    std::copy_n(x, points.cols, out);
+    return;
+  }
+  const double norm = norms[static_cast<std::size_t>(i)];
+  const float scale = norm > 0.0 ? static_cast<float>(1.0 / norm) : 0.0f;
+  for (int64_t c = 0; c < points.cols; ++c)
+  {
+    out[c] = x[c] * scale;
+  }
+}
+
+/// Re-ranks the candidate rows of query `q` (result row `r`) with the exact
+/// distances; too few distinct candidates fall back to brute force.
+void rerankRow(const FeatureMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
+  int64_t q, const int64_t* candidates, std::size_t count, KnnResult& result, int64_t r,
+  std::vector<Candidate>& scratch)
+{
+  scratch.clear();
+  const double queryNorm = norms[static_cast<std::size_t>(q)];
+  for (std::size_t c = 0; c < count; ++c)
+  {
+    const int64_t j = candidates[c];
+    if (j < 0 || j >= points.rows || j == q)
+    {
+      continue;
+    }
+    scratch.emplace_back(exactDistance(points.row(q), points.row(j), points.cols, queryNorm,
+                           norms[static_cast<std::size_t>(j)], metric),
+      j);
+  }
+  std::sort(scratch.begin(), scratch.end(), candidateLess);
+  scratch.erase(std::unique(scratch.begin(), scratch.end(),
+                  [](const Candidate& a, const Candidate& b) { return a.second == b.second; }),
+    scratch.end());
+  if (scratch.size() < static_cast<std::size_t>(result.k))
+  {
+    bruteForceRow(points, norms, metric, q, result, r); // the index returned too few
+  }
+  else
+  {
+    storeRow(result, r, scratch);
+  }
+}
+
+} // namespace
+
+#ifdef DUALEMBED_WITH_FLANN
+void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
+  const KnnOptions& options, KnnResult& result)
+{
+  const int64_t n = points.rows;
+  const int64_t d = points.cols;
+  const DistanceMetric metric = options.metric;
+  if (options.search.flann.trees < 1 || options.search.flann.checks < 1)
+  {
+    throw ModelError("The FLANN parameters must be positive (trees " +
+      std::to_string(options.search.flann.trees) + ", checks " +
+      std::to_string(options.search.flann.checks) + "); use e.g. 8 trees and 1024 checks.");
+  }
+  const std::vector<double> norms = rowNorms(points);
+  const std::vector<int64_t> zeroRows = zeroNormRows(norms);
+  std::vector<float> unit;
+  const float* base = points.data;
+  if (metric == DistanceMetric::Cosine)
+  {
+    unit.resize(static_cast<std::size_t>(n * d));
+    at::parallel_for(0, n, 256, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+      {
+        indexRow(points, norms, metric, i, unit.data() + i * d);
+      }
+    });
+    base = unit.data();
+  }
+
+  reportProgress(options.progress, 0.0);
+  flann::Matrix<float> dataset(
+    const_cast<float*>(base), static_cast<std::size_t>(n), static_cast<std::size_t>(d));
+  flann::seed_random(options.search.flann.seed);
+  flann::Index<flann::L2<float>> index(
+    dataset, flann::KDTreeIndexParams(options.search.flann.trees));
+  index.buildIndex();
+  reportProgress(options.progress, 0.1);
+
+  // k + 1 neighbours so that the query itself can be dropped.
+  const int64_t fetch = std::min<int64_t>(n, static_cast<int64_t>(result.k) + 1);
+  const int64_t nq = queryEnd - queryBegin;
+  const int64_t chunk = std::max<int64_t>(1, (nq + 49) / 50);
+  flann::SearchParams searchParams(options.search.flann.checks);
+  searchParams.cores = 1;
+  for (int64_t cb = queryBegin; cb < queryEnd; cb += chunk)
+  {
+    const int64_t ce = std::min(queryEnd, cb + chunk);
+    at::parallel_for(cb, ce, 8, [&](int64_t begin, int64_t end) {
+      const std::size_t count = static_cast<std::size_t>(end - begin);
+      std::vector<std::size_t> ids(count * static_cast<std::size_t>(fetch));
+      std::vector<float> dists(count * static_cast<std::size_t>(fetch));
+      flann::Matrix<float> queries(
+        const_cast<float*>(base + begin * d), count, static_cast<std::size_t>(d));
+      flann::Matrix<std::size_t> idMatrix(ids.data(), count, static_cast<std::size_t>(fetch));
+      flann::Matrix<float> distMatrix(dists.data(), count, static_cast<std::size_t>(fetch));
+      index.knnSearch(queries, idMatrix, distMatrix, static_cast<std::size_t>(fetch), searchParams);
+      std::vector<int64_t> candidates(static_cast<std::size_t>(fetch));
+      std::vector<Candidate> scratch;
+      for (int64_t q = begin; q < end; ++q)
+      {
+        const int64_t r = q - queryBegin;
+        if (metric == DistanceMetric::Cosine && norms[static_cast<std::size_t>(q)] == 0.0)
+        {
+          zeroCosineRow(points, zeroRows, q, result, r);
+          continue;
+        }
+        const std::size_t* row =
+          ids.data() + static_cast<std::size_t>(q - begin) * static_cast<std::size_t>(fetch);
+        for (int64_t c = 0; c < fetch; ++c)
+        {
+          candidates[static_cast<std::size_t>(c)] =
+            row[c] < static_cast<std::size_t>(n) ? static_cast<int64_t>(row[c]) : -1;
+        }
+        rerankRow(
+          points, norms, metric, q, candidates.data(), candidates.size(), result, r, scratch);
+      }
+    });
+    reportProgress(
+      options.progress, 0.1 + 0.9 * static_cast<double>(ce - queryBegin) / static_cast<double>(nq));
+  }
+}
+#endif
+
+namespace
+{
+
+/// The inverted file: every row in the list of its nearest centroid, the
+/// index vectors stored in list order (one copy of the rows), and for each
+/// query row the lists it reads.
+struct InvertedFile
+{
+  int64_t lists = 0;
+  int probes = 0;
+  std::vector<float> centroids;  // lists x D
+  std::vector<int64_t> offsets;  // lists + 1: list l is rows [offsets[l], offsets[l + 1])
+  std::vector<int64_t> original; // stored row -> row of the input
+  std::vector<int64_t> stored;   // row of the input -> stored row
+  std::unique_ptr<float[]>
+    rows; // stored rows x D, in list order (not zeroed first: 3 GB at 10^6 x 768)
+  std::vector<float> squaredNorms; // of the stored rows (euclidean keys)
+  std::vector<int32_t> queryLists; // query row - queryBegin -> its `probes` lists, nearest first
+};
+
+/// visit(i, keys) for each query row i of `queries` (count x d) with the keys
+/// of every target y (targetCount x d): |y|^2 - 2 x.y, which orders like
+/// |x - y|^2 (|x|^2 is the same for all y); one matrix product per tile.
+template <typename Visit>
+void scoreTiles(const float* queries, int64_t count, const float* targets, int64_t targetCount,
+  const std::vector<float>& targetSquaredNorms, int64_t d, const Visit& visit)
+{
+  constexpr int64_t tile = 2048;
+  std::vector<float> scores(static_cast<std::size_t>(std::min(tile, count) * targetCount));
+  for (int64_t begin = 0; begin < count; begin += tile)
+  {
+    const int64_t m = std::min(tile, count - begin);
+    floatGemm(false, true, m, targetCount, d, queries + begin * d, d, targets, d, scores.data());
+    for (int64_t i = 0; i < m; ++i)
+    {
+      float* s = scores.data() + i * targetCount;
+      for (int64_t j = 0; j < targetCount; ++j)
+      {
+        s[j] = targetSquaredNorms[static_cast<std::size_t>(j)] - 2.0f * s[j];
+      }
+      visit(begin + i, s);
+    }
+  }
+}
+
+float squaredNormOf(const float* row, int64_t d)
+{
+  double s = 0.0;
+  for (int64_t c = 0; c < d; ++c)
+  {
+    s += static_cast<double>(row[c]) * row[c];
+  }
+  return static_cast<float>(s);
+}
+
+std::vector<float> squaredNormsOf(const float* rows, int64_t count, int64_t d)
+{
+  std::vector<float> out(static_cast<std::size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+  {
+    out[static_cast<std::size_t>(i)] = squaredNormOf(rows + i * d, d);
+  }
+  return out;
+}
+
+/// k-means (Lloyd) on a random sample of the index rows; empty lists are
+/// reseeded with a random sample row.
+std::vector<float> trainCentroids(const FeatureMatrix& points, const std::vector<double>& norms,
+  DistanceMetric metric, int64_t lists, const IvfParameters& parameters)
+{
+  const int64_t n = points.rows, d = points.cols;
+  std::mt19937_64 random(parameters.seed);
+  std::vector<int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  const int64_t count = std::min<int64_t>(n, lists * parameters.trainingRowsPerList);
+  for (int64_t i = 0; i < count; ++i) // the first `count` of a random permutation
+  {
+    std::uniform_int_distribution<int64_t> pick(i, n - 1);
+    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(pick(random))]);
+  }
+  std::vector<float> sample(static_cast<std::size_t>(count * d));
+  at::parallel_for(0, count, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+    {
+      indexRow(points, norms, metric, order[static_cast<std::size_t>(i)], sample.data() + i * d);
+    }
+  });
+  std::vector<float> centroids(sample.begin(), sample.begin() + lists * d);
+  std::vector<int64_t> assigned(static_cast<std::size_t>(count));
+  for (int iteration = 0; iteration < parameters.trainingIterations; ++iteration)
+  {
+    const std::vector<float> centroidNorms = squaredNormsOf(centroids.data(), lists, d);
+    scoreTiles(sample.data(), count, centroids.data(), lists, centroidNorms, d,
+      [&](int64_t i, const float* keys) {
+        assigned[static_cast<std::size_t>(i)] = std::min_element(keys, keys + lists) - keys;
+      });
+    std::vector<double> sums(static_cast<std::size_t>(lists * d), 0.0);
+    std::vector<int64_t> sizes(static_cast<std::size_t>(lists), 0);
+    for (int64_t i = 0; i < count; ++i)
+    {
+      const int64_t l = assigned[static_cast<std::size_t>(i)];
+      ++sizes[static_cast<std::size_t>(l)];
+      for (int64_t c = 0; c < d; ++c)
+      {
+        sums[static_cast<std::size_t>(l * d + c)] += sample[static_cast<std::size_t>(i * d + c)];
+      }
+    }
+    std::uniform_int_distribution<int64_t> anyRow(0, count - 1);
+    for (int64_t l = 0; l < lists; ++l)
+    {
+      const int64_t size = sizes[static_cast<std::size_t>(l)];
+      const float* reseed = sample.data() + anyRow(random) * d;
+      for (int64_t c = 0; c < d; ++c)
+      {
+        centroids[static_cast<std::size_t>(l * d + c)] = size > 0
+          ? static_cast<float>(sums[static_cast<std::size_t>(l * d + c)] / size)
+          : reseed[c];
+      }
+    }
+  }
+  return centroids;
+}
+
+InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<double>& norms,
+  int64_t queryBegin, int64_t queryEnd, const KnnOptions& options)
+{
+  const int64_t n = points.rows, d = points.cols;
+  const IvfParameters& parameters = options.search.ivf;
+  InvertedFile file;
+  file.lists = ivfListCount(parameters, n);
+  file.probes = static_cast<int>(std::min<int64_t>(file.lists, parameters.probes));
+  file.centroids = trainCentroids(points, norms, options.metric, file.lists, parameters);
+  reportProgress(options.progress, 0.1);
+
+  // Every row's nearest list, and the `probes` nearest of each query row.
+  const std::vector<float> centroidNorms = squaredNormsOf(file.centroids.data(), file.lists, d);
+  std::vector<int32_t> primary(static_cast<std::size_t>(n));
+  file.queryLists.resize(static_cast<std::size_t>((queryEnd - queryBegin) * file.probes));
+  constexpr int64_t block = 8192;
+  const int64_t blocks = (n + block - 1) / block;
+  at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
+    std::vector<float> rows(static_cast<std::size_t>(block * d));
+    std::vector<int32_t> ranked(static_cast<std::size_t>(file.lists));
+    for (int64_t b = first; b < last; ++b)
+    {
+      const int64_t begin = b * block, count = std::min(block, n - begin);
+      for (int64_t i = 0; i < count; ++i)
+      {
+        indexRow(points, norms, options.metric, begin + i, rows.data() + i * d);
+      }
+      scoreTiles(rows.data(), count, file.centroids.data(), file.lists, centroidNorms, d,
+        [&](int64_t i, const float* keys) {
+          const int64_t row = begin + i;
+          std::iota(ranked.begin(), ranked.end(), 0);
+          const auto closer = [keys](int32_t a, int32_t b) {
+            return keys[a] < keys[b] || (keys[a] == keys[b] && a < b);
+          };
+          const bool query = row >= queryBegin && row < queryEnd;
+          const int64_t keep = query ? file.probes : 1;
+          std::partial_sort(ranked.begin(), ranked.begin() + keep, ranked.end(), closer);
+          primary[static_cast<std::size_t>(row)] = ranked[0];
+          if (query)
+          {
+            std::copy_n(
+              ranked.begin(), keep, file.queryLists.begin() + (row - queryBegin) * file.probes);
+          }
+        });
+    }
+  });
+  reportProgress(options.progress, 0.2);
+
+  // The rows in list order (a counting sort), stored as the index sees them.
+  file.offsets.assign(static_cast<std::size_t>(file.lists + 1), 0);
+  for (int32_t l : primary)
+  {
+    ++file.offsets[static_cast<std::size_t>(l) + 1];
+  }
+  std::partial_sum(file.offsets.begin(), file.offsets.end(), file.offsets.begin());
+  std::vector<int64_t> next(file.offsets.begin(), file.offsets.end() - 1);
+  file.original.resize(static_cast<std::size_t>(n));
+  file.stored.resize(static_cast<std::size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+  {
+    const int64_t row = next[static_cast<std::size_t>(primary[i])]++;
+    file.original[static_cast<std::size_t>(row)] = i;
+    file.stored[static_cast<std::size_t>(i)] = row;
+  }
+  file.rows.reset(new float[static_cast<std::size_t>(n * d)]);
+  file.squaredNorms.resize(static_cast<std::size_t>(n));
+  at::parallel_for(0, n, 1024, [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s)
+    {
+      float* row = file.rows.get() + s * d;
+      indexRow(points, norms, options.metric, file.original[static_cast<std::size_t>(s)], row);
+      file.squaredNorms[static_cast<std::size_t>(s)] = squaredNormOf(row, d);
+    }
+  });
+  return file;
+}
+
+} // namespace
+
+void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
+  const KnnOptions& options, KnnResult& result)
+{
+  const int64_t d = points.cols;
+  const DistanceMetric metric = options.metric;
+  if (options.search.ivf.probes < 1 || options.search.ivf.lists < 0 ||
+    options.search.ivf.trainingIterations < 0 || options.search.ivf.trainingRowsPerList < 1)
+  {
+    throw ModelError("The IVF parameters must be positive (lists " +
+      std::to_string(options.search.ivf.lists) + ", probes " +
+      std::to_string(options.search.ivf.probes) + "); use e.g. 0 lists (automatic) and 16 probes.");
+  }
+  reportProgress(options.progress, 0.0);
+  const std::vector<double> norms = rowNorms(points);
+  const std::vector<int64_t> zeroRows = zeroNormRows(norms);
+  const InvertedFile file = buildInvertedFile(points, norms, queryBegin, queryEnd, options);
+
+  // The queries in the order of their nearest list, in chunks: a chunk's
+  // queries read mostly the same lists, each list once per chunk.
+  const int64_t nq = queryEnd - queryBegin;
+  std::vector<int64_t> queries(static_cast<std::size_t>(nq));
+  std::iota(queries.begin(), queries.end(), queryBegin);
+  std::stable_sort(queries.begin(), queries.end(), [&](int64_t a, int64_t b) {
+    return file.queryLists[static_cast<std::size_t>((a - queryBegin) * file.probes)] <
+      file.queryLists[static_cast<std::size_t>((b - queryBegin) * file.probes)];
+  });
+  constexpr int64_t chunkSize = 512;
+  const int64_t chunks = (nq + chunkSize - 1) / chunkSize;
+  const std::size_t keep = static_cast<std::size_t>(result.k) + 5; // self, and float rounding
+  // A chunk's buffers, reused from chunk to chunk by each thread.
+  struct Scratch
+  {
+    std::vector<std::pair<int32_t, int32_t>> reads; // (list, query of the chunk reading it)
+    std::vector<std::vector<Candidate>> heaps;      // per query: the best `keep` keys so far
+    std::vector<float> worst;                       // per query: its heap's largest key, once full
+    std::vector<float> queryRows, scores;
+    std::vector<int64_t> candidates;
+    std::vector<Candidate> rerank;
+  };
+  const auto searchChunk = [&](int64_t chunk, Scratch& t) {
+    const int64_t first = chunk * chunkSize, count = std::min(chunkSize, nq - first);
+    const auto queryOf = [&](int64_t i) { return queries[static_cast<std::size_t>(first + i)]; };
+    t.reads.clear();
+    for (int64_t i = 0; i < count; ++i)
+    {
+      for (int p = 0; p < file.probes; ++p)
+      {
+        t.reads.emplace_back(
+          file.queryLists[static_cast<std::size_t>((queryOf(i) - queryBegin) * file.probes + p)],
+          static_cast<int32_t>(i));
+      }
+    }
+    std::sort(t.reads.begin(), t.reads.end());
+    t.heaps.resize(static_cast<std::size_t>(count));
+    for (auto& heap : t.heaps)
+    {
+      heap.clear();
+    }
+    t.worst.assign(static_cast<std::size_t>(count), std::numeric_limits<float>::infinity());
+    for (std::size_t r = 0; r < t.reads.size();)
+    {
+      const int32_t list = t.reads[r].first;
+      std::size_t end = r;
+      while (end < t.reads.size() && t.reads[end].first == list)
+      {
+        ++end;
+      }
+      const int64_t m = static_cast<int64_t>(end - r);
+      const int64_t begin = file.offsets[static_cast<std::size_t>(list)];
+      const int64_t size = file.offsets[static_cast<std::size_t>(list) + 1] - begin;
+      if (size > 0)
+      {
+        // The queries are stored rows too: copied, not normalised again.
+        t.queryRows.resize(static_cast<std::size_t>(m * d));
+        for (int64_t i = 0; i < m; ++i)
+        {
+          const int64_t stored =
+            file.stored[static_cast<std::size_t>(queryOf(t.reads[r + i].second))];
+          std::copy_n(file.rows.get() + stored * d, d, t.queryRows.data() + i * d);
+        }
+        t.scores.resize(static_cast<std::size_t>(m * size));
+        floatGemm(false, true, m, size, d, t.queryRows.data(), d, file.rows.get() + begin * d, d,
+          t.scores.data());
+        const float* listNorms = file.squaredNorms.data() + begin;
+        const int64_t* listRows = file.original.data() + begin;
+        for (int64_t i = 0; i < m; ++i)
+        {
+          const std::size_t query = static_cast<std::size_t>(t.reads[r + i].second);
+          std::vector<Candidate>& heap = t.heaps[query];
+          float& worst = t.worst[query];
+          const float* s = t.scores.data() + i * size;
+          for (int64_t j = 0; j < size; ++j)
+          {
+            const float key = listNorms[j] - 2.0f * s[j];
+            if (key > worst) // most rows: farther than all kept ones
+            {
+              continue;
+            }
+            const Candidate c(key, listRows[j]);
+            if (heap.size() < keep)
+            {
+              heap.push_back(c);
+              std::push_heap(heap.begin(), heap.end(), CandidateLessFn());
+            }
+            else if (candidateLess(c, heap.front()))
+            {
+              replaceTop(heap.data(), heap.size(), c);
+            }
+            if (heap.size() == keep)
+            {
+              worst = static_cast<float>(heap.front().first);
+            }
+          }
+        }
+      }
+      r = end;
+    }
+    for (int64_t i = 0; i < count; ++i)
+    {
+      const int64_t q = queryOf(i);
+      const int64_t row = q - queryBegin;
+      if (metric == DistanceMetric::Cosine && norms[static_cast<std::size_t>(q)] == 0.0)
+      {
+        zeroCosineRow(points, zeroRows, q, result, row);
+        continue;
+      }
+      t.candidates.clear();
+      for (const Candidate& c : t.heaps[static_cast<std::size_t>(i)])
+      {
+        t.candidates.push_back(c.second);
+      }
+      rerankRow(
+        points, norms, metric, q, t.candidates.data(), t.candidates.size(), result, row, t.rerank);
+    }
+  };
+  const int64_t round = std::max<int64_t>(1, (chunks + 39) / 40);
+  for (int64_t c = 0; c < chunks; c += round)
+  {
+    const int64_t last = std::min(chunks, c + round);
+    at::parallel_for(c, last, 1, [&](int64_t begin, int64_t end) {
+      Scratch scratch;
+      for (int64_t chunk = begin; chunk < end; ++chunk)
+      {
+        searchChunk(chunk, scratch);
+      }
+    });
+    reportProgress(options.progress, 0.2 + 0.8 * static_cast<double>(last) / chunks);
+  }
+}
+
+} // namespace detail
+
+int64_t ivfListCount(const IvfParameters& parameters, int64_t rows)
+{
+  if (parameters.lists > 0)
+  {
+    return std::max<int64_t>(1, std::min<int64_t>(parameters.lists, rows));
+  }
+  // 2 sqrt(rows) balances the two matrix products, rows x lists (assigning
+  // the rows) and rows x probes x rows / lists (the search), for 16 probes
+  // within a factor 2; lists of 64 rows at least.
+  return std::max<int64_t>(
+    1, std::min<int64_t>(rows / 64, std::llround(2.0 * std::sqrt(double(rows)))));
+}
+
+double estimateRecall(const FeatureMatrix& points, const KnnResult& result, DistanceMetric metric,
+  int64_t samples, unsigned int seed)
+{
+  using namespace detail;
+  if (result.rows == 0 || result.k == 0 || samples < 1)
+  {
+    return 1.0;
+  }
+  const int64_t n = points.rows, d = points.cols;
+  const int64_t count = std::min(samples, result.rows);
+  std::mt19937_64 random(seed);
+  std::vector<int64_t> picked(static_cast<std::size_t>(result.rows));
+  std::iota(picked.begin(), picked.end(), 0);
+  for (int64_t i = 0; i < count; ++i)
+  {
+    std::uniform_int_distribution<int64_t> pick(i, result.rows - 1);
+    std::swap(picked[static_cast<std::size_t>(i)], picked[static_cast<std::size_t>(pick(random))]);
+  }
+  picked.resize(static_cast<std::size_t>(count));
+  const std::vector<double> norms = rowNorms(points);
+  std::vector<float> queries(static_cast<std::size_t>(count * d));
+  for (int64_t i = 0; i < count; ++i)
+  {
+    indexRow(points, norms, metric, result.firstRow + picked[static_cast<std::size_t>(i)],
+      queries.data() + i * d);
+  }
+  // Candidates of the exact neighbours from float32 products, then re-ranked in double.
+  const std::size_t keep = static_cast<std::size_t>(result.k) + 5;
+  std::vector<std::vector<Candidate>> heaps(static_cast<std::size_t>(count));
+  constexpr int64_t tile = 8192;
+  std::vector<float> targets(static_cast<std::size_t>(std::min(tile, n) * d));
+  for (int64_t begin = 0; begin < n; begin += tile)
+  {
+    const int64_t size = std::min(tile, n - begin);
+    at::parallel_for(0, size, 256, [&](int64_t first, int64_t last) {
+      for (int64_t j = first; j < last; ++j)
+      {
+        indexRow(points, norms, metric, begin + j, targets.data() + j * d);
+      }
+    });
+    const std::vector<float> targetNorms = squaredNormsOf(targets.data(), size, d);
+    scoreTiles(queries.data(), count, targets.data(), size, targetNorms, d,
+      [&](int64_t i, const float* keys) {
+        std::vector<Candidate>& heap = heaps[static_cast<std::size_t>(i)];
+        const int64_t self = result.firstRow + picked[static_cast<std::size_t>(i)];
+        for (int64_t j = 0; j < size; ++j)
+        {
+          const Candidate c(keys[j], begin + j);
+          if (c.second == self)
+          {
+            continue;
+          }
+          if (heap.size() < keep)
+          {
+            heap.push_back(c);
+            std::push_heap(heap.begin(), heap.end(), CandidateLessFn());
+          }
+          else if (candidateLess(c, heap.front()))
+          {
+            replaceTop(heap.data(), heap.size(), c);
+          }
+        }
+      });
+  }
+  int64_t found = 0;
+  const std::size_t k = static_cast<std::size_t>(result.k);
+  const std::vector<int64_t> zeroRows = zeroNormRows(norms);
+  KnnResult zeroQuery; // a zero row's cosine neighbours: a rule, not a ranking
+  zeroQuery.k = result.k;
+  zeroQuery.indices.resize(k);
+  zeroQuery.distances.resize(k);
+  for (int64_t i = 0; i < count; ++i)
+  {
+    const int64_t row = picked[static_cast<std::size_t>(i)];
+    const int64_t q = result.firstRow + row;
+    const auto* approximate = result.indices.data() + static_cast<std::size_t>(row) * k;
+    if (metric == DistanceMetric::Cosine && norms[static_cast<std::size_t>(q)] == 0.0)
+    {
+      zeroCosineRow(points, zeroRows, q, zeroQuery, 0);
+      for (int64_t j : zeroQuery.indices)
+      {
+        found += std::find(approximate, approximate + k, j) != approximate + k;
+      }
+      continue;
+    }
+    std::vector<Candidate> exact;
+    for (const Candidate& c : heaps[static_cast<std::size_t>(i)])
+    {
+      exact.emplace_back(
+        exactDistance(points.row(q), points.row(c.second), d, norms[static_cast<std::size_t>(q)],
+          norms[static_cast<std::size_t>(c.second)], metric),
+        c.second);
+    }
+    std::sort(exact.begin(), exact.end(), candidateLess);
+    for (std::size_t j = 0; j < std::min(k, exact.size()); ++j)
+    {
+      found += std::find(approximate, approximate + k, exact[j].second) != approximate + k;
+    }
+  }
+  return static_cast<double>(found) / (static_cast<double>(count) * static_cast<double>(k));
+}
+
+} // namespace engine
+} // namespace dualembed
