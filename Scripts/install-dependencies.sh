@@ -27,6 +27,8 @@ packages=(
   # data, headless rendering, Python references for tests and benchmarks
   dataset-fashion-mnist xvfb xauth
   python3-numpy python3-pil python3-sklearn python3-h5py python3-pandas python3-torchvision umap-learn
+  # the neighbour-graph benchmark's references (Testing/Benchmarks/benchmark_neighbor_graph.py)
+  python3-hnswlib python3-faiss
   # cleanlab's package imports termcolor (Testing/Data/issues-reference runs cleanlab from its source)
   python3-termcolor python3-psutil
   # GUI tests: real mouse and keyboard events, screenshots, widget lookup (PyQt5 on ParaView's Qt)

@@ -15,7 +15,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,6 +106,23 @@ std::string cpuName()
   return "unknown CPU";
 }
 
+/// Peak resident memory of this program in MB (VmHWM: the memory of this
+/// process image, unlike getrusage's maxrss, which keeps the parent's peak
+/// across fork and exec).
+double peakMegabytes()
+{
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+  {
+    if (line.rfind("VmHWM:", 0) == 0)
+    {
+      return std::stod(line.substr(6)) / 1024.0;
+    }
+  }
+  return -1.0;
+}
+
 double secondsSince(std::chrono::steady_clock::time_point start)
 {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -187,8 +203,6 @@ int main(int argc, char** argv)
       dualembed::testdata::writeNpy(
         indicesPath, ids, "<i4", std::to_string(graph.rows) + ", " + std::to_string(graph.k));
     }
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
     std::printf("{\"method\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"k\": %d, \"lists\": %d, "
                 "\"probes\": %d, \"seconds\": %.2f, \"recall\": %.4f, \"recall_samples\": %lld, "
                 "\"recall_seconds\": %.2f, \"peak_mb\": %.0f, \"threads\": %d, \"loop_threads\": "
@@ -196,7 +210,7 @@ int main(int argc, char** argv)
       knnMethodName(options.search.method), static_cast<long long>(points.rows),
       static_cast<long long>(points.cols), graph.k, options.search.ivf.lists,
       options.search.ivf.probes, graphSeconds, recall, static_cast<long long>(recallSamples),
-      recallSeconds, usage.ru_maxrss / 1024.0, at::get_num_threads(), engineLoopThreads(),
+      recallSeconds, peakMegabytes(), at::get_num_threads(), engineLoopThreads(),
       exactKnnGemmName());
   }
   catch (const std::exception& e)
