@@ -201,14 +201,21 @@ void VisionTransformer::loadEmbeddings(
     w.require(p + "embeddings.patch_embeddings.projection.bias", { d }));
 }
 
+void VisionTransformer::loadNorms(
+  const WeightSet& w, const std::string& before, const std::string& after, Layer& L) const
+{
+  const std::int64_t d = Config.hiddenSize;
+  L.lnBeforeW = w.require(before + "weight", { d });
+  L.lnBeforeB = w.require(before + "bias", { d });
+  L.lnAfterW = w.require(after + "weight", { d });
+  L.lnAfterB = w.require(after + "bias", { d });
+}
+
 void VisionTransformer::loadClipLayer(const WeightSet& w, const std::string& l, std::int64_t inter)
 {
   const std::int64_t d = Config.hiddenSize;
   Layer L;
-  L.lnBeforeW = w.require(l + "layer_norm1.weight", { d });
-  L.lnBeforeB = w.require(l + "layer_norm1.bias", { d });
-  L.lnAfterW = w.require(l + "layer_norm2.weight", { d });
-  L.lnAfterB = w.require(l + "layer_norm2.bias", { d });
+  loadNorms(w, l + "layer_norm1.", l + "layer_norm2.", L);
   const std::string a = l + "self_attn.";
   L.qkv = qkvLinear(w, a, { "q_proj", "k_proj", "v_proj" }, d, true);
   L.attnOut = scaledLinear(w, a + "out_proj", d, d, "");
@@ -222,12 +229,8 @@ void VisionTransformer::loadLayer(const WeightSet& w, const std::string& l, std:
   const std::int64_t d = Config.hiddenSize;
   const bool dinov2 = Config.modelType == ModelType::Dinov2;
   Layer L;
-  const std::string before = l + (dinov2 ? "norm1." : "layernorm_before.");
-  const std::string after = l + (dinov2 ? "norm2." : "layernorm_after.");
-  L.lnBeforeW = w.require(before + "weight", { d });
-  L.lnBeforeB = w.require(before + "bias", { d });
-  L.lnAfterW = w.require(after + "weight", { d });
-  L.lnAfterB = w.require(after + "bias", { d });
+  loadNorms(w, l + (dinov2 ? "norm1." : "layernorm_before."),
+    l + (dinov2 ? "norm2." : "layernorm_after."), L);
   L.qkv = qkvLinear(w, l + "attention.attention.", { "query", "key", "value" }, d, Config.qkvBias);
   L.attnOut = scaledLinear(
     w, l + "attention.output.dense", d, d, dinov2 ? l + "layer_scale1.lambda1" : std::string());
@@ -253,10 +256,7 @@ void VisionTransformer::loadBeitLayer(const WeightSet& w, const std::string& l, 
 {
   const std::int64_t d = Config.hiddenSize;
   Layer L;
-  L.lnBeforeW = w.require(l + "layernorm_before.weight", { d });
-  L.lnBeforeB = w.require(l + "layernorm_before.bias", { d });
-  L.lnAfterW = w.require(l + "layernorm_after.weight", { d });
-  L.lnAfterB = w.require(l + "layernorm_after.bias", { d });
+  loadNorms(w, l + "layernorm_before.", l + "layernorm_after.", L);
   // BeitSelfAttention: the key has no bias (zeros in the stacked product).
   const std::string a = l + "attention.attention.";
   const at::Tensor queryBias = w.require(a + "query.bias", { d });

@@ -74,6 +74,9 @@ private:
     at::Tensor biasTable;       // BEiT's relative position bias of this layer, optional
   };
 
+  /// The layer norms before attention and before the MLP (`before`, `after`: name prefixes).
+  void loadNorms(
+    const WeightSet& w, const std::string& before, const std::string& after, Layer& L) const;
   void loadLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
   void loadBeitLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
   void loadClipLayer(const WeightSet& w, const std::string& prefix, std::int64_t inter);
