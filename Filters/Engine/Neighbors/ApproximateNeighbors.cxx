@@ -244,9 +244,10 @@ std::vector<float> squaredNormsOf(const float* rows, int64_t count, int64_t d)
 }
 
 /// k-means (Lloyd) on a random sample of the index rows; empty lists are
-/// reseeded with a random sample row.
+/// reseeded with a random sample row. Progress 0 to 0.1.
 std::vector<float> trainCentroids(const FeatureMatrix& points, const std::vector<double>& norms,
-  DistanceMetric metric, int64_t lists, const IvfParameters& parameters)
+  DistanceMetric metric, int64_t lists, const IvfParameters& parameters,
+  const ProgressCallback& progress)
 {
   const int64_t n = points.rows, d = points.cols;
   std::mt19937_64 random(parameters.seed);
@@ -297,6 +298,7 @@ std::vector<float> trainCentroids(const FeatureMatrix& points, const std::vector
           : reseed[c];
       }
     }
+    reportProgress(progress, 0.1 * (iteration + 1) / parameters.trainingIterations);
   }
   return centroids;
 }
@@ -309,7 +311,8 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
   InvertedFile file;
   file.lists = ivfListCount(parameters, n);
   file.probes = static_cast<int>(std::min<int64_t>(file.lists, parameters.probes));
-  file.centroids = trainCentroids(points, norms, options.metric, file.lists, parameters);
+  file.centroids =
+    trainCentroids(points, norms, options.metric, file.lists, parameters, options.progress);
   reportProgress(options.progress, 0.1);
 
   // Every row's nearest list, and the `probes` nearest of each query row.
@@ -318,7 +321,7 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
   file.queryLists.resize(static_cast<std::size_t>((queryEnd - queryBegin) * file.probes));
   constexpr int64_t block = 8192;
   const int64_t blocks = (n + block - 1) / block;
-  at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
+  const auto assign = [&](int64_t first, int64_t last) {
     std::vector<float> rows(static_cast<std::size_t>(block * d));
     std::vector<int32_t> ranked(static_cast<std::size_t>(file.lists));
     for (int64_t b = first; b < last; ++b)
@@ -346,8 +349,15 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
           }
         });
     }
-  });
-  reportProgress(options.progress, 0.2);
+  };
+  // In rounds of 2 blocks per thread, so that progress and abort are seen.
+  const int64_t round = 2 * std::max(1, at::get_num_threads());
+  for (int64_t b = 0; b < blocks; b += round)
+  {
+    const int64_t last = std::min(blocks, b + round);
+    at::parallel_for(b, last, 1, assign);
+    reportProgress(options.progress, 0.1 + 0.1 * static_cast<double>(last) / blocks);
+  }
 
   // The rows in list order (a counting sort), stored as the index sees them.
   file.offsets.assign(static_cast<std::size_t>(file.lists + 1), 0);
