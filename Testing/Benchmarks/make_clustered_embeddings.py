@@ -10,7 +10,7 @@ Like a vision model's embeddings, each cluster lies near a low-dimensional subsp
 kNN search in isotropic 768-D noise is meaningless and no index would find its neighbours. Cluster
 sizes are heavy-tailed (Pareto, the largest about 50x the median). Planted, in OUT.json: outliers
 (0.1 %, far from every cluster), near-duplicate pairs (0.1 %, a copy of another row plus noise of
-1e-3 of its norm) and the cluster label of every row (labels.npy beside, int32; each row's label is
+1e-3 of its norm) and the cluster label of every row (OUT-labels.npy beside, int32; each row's label is
 its cluster, 2 % of them flipped to another cluster: label errors for Data Issues).
 """
 import argparse
