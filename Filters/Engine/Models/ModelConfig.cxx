@@ -28,7 +28,8 @@ using Json = nlohmann::json;
   throw ModelError(path + ": " + what);
 }
 
-int getInt(const Json& j, const char* key, int fallback, const std::string& path)
+/// An integer in [minimum, 2^24]; `fallback` when the key is absent or null.
+int getInt(const Json& j, const char* key, int fallback, const std::string& path, int minimum = 1)
 {
   if (!j.contains(key) || j[key].is_null())
   {
@@ -40,14 +41,18 @@ int getInt(const Json& j, const char* key, int fallback, const std::string& path
     configError(path, std::string("'") + key + "' must be an integer, found " + v.dump());
   }
   const auto i = v.get<std::int64_t>();
-  if (i <= 0 || i > (1 << 24))
+  if (i < minimum || i > (1 << 24))
   {
-    configError(path, std::string("'") + key + "' must be a positive integer, found " + v.dump());
+    configError(path,
+      std::string("'") + key + "' must be " +
+        (minimum == 1 ? "a positive integer" : "an integer >= " + std::to_string(minimum)) +
+        ", found " + v.dump());
   }
   return static_cast<int>(i);
 }
 
-double getDouble(const Json& j, const char* key, double fallback, const std::string& path)
+/// Any number; `fallback` when the key is absent or null.
+double getNumber(const Json& j, const char* key, double fallback, const std::string& path)
 {
   if (!j.contains(key) || j[key].is_null())
   {
@@ -58,10 +63,17 @@ double getDouble(const Json& j, const char* key, double fallback, const std::str
   {
     configError(path, std::string("'") + key + "' must be a number, found " + v.dump());
   }
-  const double d = v.get<double>();
+  return v.get<double>();
+}
+
+/// A positive, finite number.
+double getDouble(const Json& j, const char* key, double fallback, const std::string& path)
+{
+  const double d = getNumber(j, key, fallback, path);
   if (!(d > 0.0) || !std::isfinite(d))
   {
-    configError(path, std::string("'") + key + "' must be a positive number, found " + v.dump());
+    configError(
+      path, std::string("'") + key + "' must be a positive number, found " + j[key].dump());
   }
   return d;
 }
@@ -325,12 +337,7 @@ void parseBeit(const Json& j, ModelConfig& c)
   c.relativePositionBias = getBool(j, "use_relative_position_bias", false, path);
   c.sharedRelativePositionBias = getBool(j, "use_shared_relative_position_bias", false, path);
   // 0 (or less) is valid here: no lambda_1 and lambda_2 at all.
-  const auto scale = j.find("layer_scale_init_value");
-  if (scale != j.end() && !scale->is_null() && !scale->is_number())
-  {
-    configError(path, "'layer_scale_init_value' must be a number, found " + scale->dump());
-  }
-  c.layerScale = scale == j.end() || scale->is_null() || scale->get<double>() > 0.0;
+  c.layerScale = getNumber(j, "layer_scale_init_value", 0.1, path) > 0.0;
   c.meanPooling = getBool(j, "use_mean_pooling", true, path);
 }
 
@@ -370,9 +377,7 @@ void parseVitEncoder(const Json& j, ModelConfig& c)
     }
     if (c.modelTypeName == "dinov2_with_registers")
     {
-      const auto registers = j.find("num_register_tokens");
-      const bool none = registers != j.end() && registers->is_number_integer() && *registers == 0;
-      c.numRegisterTokens = none ? 0 : getInt(j, "num_register_tokens", 4, path);
+      c.numRegisterTokens = getInt(j, "num_register_tokens", 4, path, 0);
       if (c.numRegisterTokens > 1024)
       {
         configError(path, "'num_register_tokens' over 1024");

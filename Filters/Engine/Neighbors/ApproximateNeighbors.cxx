@@ -223,24 +223,43 @@ void scoreTiles(const float* queries, int64_t count, const float* targets, int64
   }
 }
 
-float squaredNormOf(const float* row, int64_t d)
-{
-  double s = 0.0;
-  for (int64_t c = 0; c < d; ++c)
-  {
-    s += static_cast<double>(row[c]) * row[c];
-  }
-  return static_cast<float>(s);
-}
-
 std::vector<float> squaredNormsOf(const float* rows, int64_t count, int64_t d)
 {
   std::vector<float> out(static_cast<std::size_t>(count));
   for (int64_t i = 0; i < count; ++i)
   {
-    out[static_cast<std::size_t>(i)] = squaredNormOf(rows + i * d, d);
+    out[static_cast<std::size_t>(i)] = static_cast<float>(squaredNorm(rows + i * d, d));
   }
   return out;
+}
+
+/// `count` distinct rows of [0, n) drawn at random: the first `count` of a
+/// random permutation (a partial Fisher-Yates shuffle).
+std::vector<int64_t> randomRows(int64_t n, int64_t count, std::mt19937_64& random)
+{
+  std::vector<int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  for (int64_t i = 0; i < count; ++i)
+  {
+    std::uniform_int_distribution<int64_t> pick(i, n - 1);
+    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(pick(random))]);
+  }
+  order.resize(static_cast<std::size_t>(count));
+  return order;
+}
+
+/// Keeps the `keep` smallest candidates offered to `heap` (a max-heap).
+inline void keepSmallest(std::vector<Candidate>& heap, std::size_t keep, const Candidate& c)
+{
+  if (heap.size() < keep)
+  {
+    heap.push_back(c);
+    std::push_heap(heap.begin(), heap.end(), CandidateLessFn());
+  }
+  else if (candidateLess(c, heap.front()))
+  {
+    replaceTop(heap.data(), heap.size(), c);
+  }
 }
 
 /// k-means (Lloyd) on a random sample of the index rows; empty lists are
@@ -251,14 +270,8 @@ std::vector<float> trainCentroids(const FeatureMatrix& points, const std::vector
 {
   const int64_t n = points.rows, d = points.cols;
   std::mt19937_64 random(parameters.seed);
-  std::vector<int64_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
   const int64_t count = std::min<int64_t>(n, lists * parameters.trainingRowsPerList);
-  for (int64_t i = 0; i < count; ++i) // the first `count` of a random permutation
-  {
-    std::uniform_int_distribution<int64_t> pick(i, n - 1);
-    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(pick(random))]);
-  }
+  const std::vector<int64_t> order = randomRows(n, count, random);
   std::vector<float> sample(static_cast<std::size_t>(count * d));
   at::parallel_for(0, count, 256, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
@@ -382,7 +395,7 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
     {
       float* row = file.rows.get() + s * d;
       indexRow(points, norms, options.metric, file.original[static_cast<std::size_t>(s)], row);
-      file.squaredNorms[static_cast<std::size_t>(s)] = squaredNormOf(row, d);
+      file.squaredNorms[static_cast<std::size_t>(s)] = static_cast<float>(squaredNorm(row, d));
     }
   });
   return file;
@@ -488,16 +501,7 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
             {
               continue;
             }
-            const Candidate c(key, listRows[j]);
-            if (heap.size() < keep)
-            {
-              heap.push_back(c);
-              std::push_heap(heap.begin(), heap.end(), CandidateLessFn());
-            }
-            else if (candidateLess(c, heap.front()))
-            {
-              replaceTop(heap.data(), heap.size(), c);
-            }
+            keepSmallest(heap, keep, Candidate(key, listRows[j]));
             if (heap.size() == keep)
             {
               worst = static_cast<float>(heap.front().first);
@@ -566,14 +570,7 @@ double estimateRecall(const FeatureMatrix& points, const KnnResult& result, Dist
   const int64_t n = points.rows, d = points.cols;
   const int64_t count = std::min(samples, result.rows);
   std::mt19937_64 random(seed);
-  std::vector<int64_t> picked(static_cast<std::size_t>(result.rows));
-  std::iota(picked.begin(), picked.end(), 0);
-  for (int64_t i = 0; i < count; ++i)
-  {
-    std::uniform_int_distribution<int64_t> pick(i, result.rows - 1);
-    std::swap(picked[static_cast<std::size_t>(i)], picked[static_cast<std::size_t>(pick(random))]);
-  }
-  picked.resize(static_cast<std::size_t>(count));
+  const std::vector<int64_t> picked = randomRows(result.rows, count, random);
   const std::vector<double> norms = rowNorms(points);
   std::vector<float> queries(static_cast<std::size_t>(count * d));
   for (int64_t i = 0; i < count; ++i)
@@ -602,19 +599,9 @@ double estimateRecall(const FeatureMatrix& points, const KnnResult& result, Dist
         const int64_t self = result.firstRow + picked[static_cast<std::size_t>(i)];
         for (int64_t j = 0; j < size; ++j)
         {
-          const Candidate c(keys[j], begin + j);
-          if (c.second == self)
+          if (begin + j != self)
           {
-            continue;
-          }
-          if (heap.size() < keep)
-          {
-            heap.push_back(c);
-            std::push_heap(heap.begin(), heap.end(), CandidateLessFn());
-          }
-          else if (candidateLess(c, heap.front()))
-          {
-            replaceTop(heap.data(), heap.size(), c);
+            keepSmallest(heap, keep, Candidate(keys[j], begin + j));
           }
         }
       });

@@ -683,9 +683,8 @@ std::string describeApproximateSearch(
   text << " in " << std::fixed << std::setprecision(1) << seconds << " s";
   if (result.method == KnnMethod::Ivf)
   {
-    text << " (" << ivfListCount(options.search.ivf, points.rows) << " lists, "
-         << std::min<int64_t>(
-              options.search.ivf.probes, ivfListCount(options.search.ivf, points.rows))
+    const int64_t lists = ivfListCount(options.search.ivf, points.rows);
+    text << " (" << lists << " lists, " << std::min<int64_t>(options.search.ivf.probes, lists)
          << " read per row)";
   }
   if (result.recall >= 0.0)
