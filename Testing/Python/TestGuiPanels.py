@@ -4,7 +4,8 @@
 # PyQt5 (Debian's python3-pyqt5, on the same Qt as ParaView) only finds widgets and reads their
 # state; the clicks and the typing are real X events from xdotool. Screenshots (imagemagick's
 # import) go to DUALEMBED_TEST_OUTPUT_DIR: TestGuiPanels-reader.png, -embedding.png, -dialog.png,
-# -applied.png, -failed-apply.png, -projection.png.
+# -applied.png, -failed-apply.png, -projection.png, -outlier-method.png (Outlier Score's Method,
+# chosen with the mouse and keyboard), -outlier-applied.png.
 import os
 
 from paraview import simple
@@ -195,6 +196,65 @@ def projection_fills_its_view():
     check(x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1,
           "after Apply the camera looks at %s, outside the map %s" % (list(centre[:2]), [x0, x1, y0, y1]))
     screenshot("projection-applied")
+
+
+@step(600)
+def outlier_score_from_filters_menu():
+    simple.SetActiveSource(samples)
+    actions = [a for a in main_window().findChildren(QtWidgets.QAction) if a.text() == "Embedding Outlier Score"]
+    check(actions, "no Embedding Outlier Score action in the Filters menu")
+    actions[0].trigger()
+
+
+@step(1500)
+def show_advanced_properties():
+    # Method is an advanced property: the gear button beside the panel's search box shows it.
+    source = simple.GetActiveSource()
+    if source is None or source.GetXMLName() != "EmbeddingOutlierScore":
+        raise NotYet("the Filters menu did not create an Embedding Outlier Score")
+    boxes = [w for w in main_window().findChildren(QtWidgets.QWidget) if w.inherits("pqSearchBox") and w.isVisible()]
+    gears = [b for box in boxes for b in box.findChildren(QtWidgets.QToolButton) if b.isCheckable()]
+    check(gears, "no advanced-properties button beside the Properties panel's search box")
+    if not gears[0].isChecked():
+        click(gears[0])
+
+
+@step(1500)
+def method_defaults_to_auto():
+    combo = property_widget("Method").findChild(QtWidgets.QComboBox)
+    items = [combo.itemText(i) for i in range(combo.count())]
+    check(items == ["auto", "exact", "ivf", "flann"], "Method offers %s" % items)
+    check(combo.currentText() == "auto", "Method defaults to %r" % combo.currentText())
+    # Choose ivf as a user does: open the list with a click, pick with the keyboard.
+    click(combo)
+    xdotool("key", "Down", "Down", "Return")
+
+
+@step(1500)
+def ivf_chosen():
+    combo = property_widget("Method").findChild(QtWidgets.QComboBox)
+    if combo.currentText() != "ivf":
+        raise NotYet("the panel shows Method %r" % combo.currentText())
+    screenshot("outlier-method")
+    click(apply_button())
+
+
+@step(3000)
+def ivf_applied():
+    source = simple.GetActiveSource()
+    if source.GetPropertyValue("Method") != "ivf":
+        raise NotYet("Method is %r after Apply" % source.GetPropertyValue("Method"))
+    names = [source.PointData.GetArray(i).GetName() for i in range(source.PointData.GetNumberOfArrays())]
+    if "outlier_score_foundation" not in names:
+        raise NotYet("no outlier_score_foundation yet (arrays: %s)" % names)
+    # What ran is said in the Output Messages window, as the user sees it.
+    texts = [view.model().index(r, 0).data() or "" for view in main_window().window().findChildren(
+        QtWidgets.QAbstractItemView) + [w for top in app.topLevelWidgets()
+                                       for w in top.findChildren(QtWidgets.QAbstractItemView)]
+        for r in range(view.model().rowCount() if view.model() else 0)]
+    if not any("IVF neighbours (k 10" in t for t in texts):
+        raise NotYet("the Output Messages window does not say which method ran yet")
+    screenshot("outlier-applied")
 
 
 steps.run(240, "DualEmbed GUI panels test passed")
