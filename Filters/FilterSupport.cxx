@@ -2,6 +2,7 @@
 
 #include "EngineError.h"
 #include "EngineThreads.h" // engine::setEngineThreads
+#include "NeighborGraphs.h" // engine::NeighborGraphs::session
 
 #include "vtkAlgorithm.h"
 #include "vtkDataArray.h"
@@ -214,6 +215,7 @@ engine::NeighborSearch neighborSearch(const std::string& label, engine::KnnMetho
 {
   engine::NeighborSearch search;
   search.method = method;
+  search.graphs = engine::NeighborGraphs::session();
   search.report = [label](const std::string& sentence) {
     vtkOutputWindowDisplayText((label + ": " + sentence + "\n").c_str());
   };

@@ -101,8 +101,10 @@ bool passEmptyInput(vtkPolyData* input, vtkPolyData* output, const SampleExchang
 engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm);
 
 /// The neighbour searches of the filter `label` ("Embedding Outlier Score"):
-/// `method` (a Method property's value; auto by default) and its report of
-/// each approximate search (method, time, measured recall) in the output window.
+/// `method` (a Method property's value; auto by default), the graphs shared
+/// by every filter of this process (NeighborGraphs.h: a pipeline searches
+/// each embedding once) and the report of each approximate search (method,
+/// time, measured recall) in the output window.
 engine::NeighborSearch neighborSearch(
   const std::string& label, engine::KnnMethod method = engine::KnnMethod::Auto);
 

@@ -19,7 +19,7 @@ packages=(
   libsqlite3-dev
   # build tools and engine libraries
   build-essential cmake ninja-build pkg-config
-  libtorch-dev libopenblas0-pthread libdnnl-dev libflann-dev nlohmann-json3-dev libgtest-dev
+  libtorch-dev libopenblas0-pthread libdnnl-dev libflann-dev libxxhash-dev nlohmann-json3-dev libgtest-dev
   # Parquet and Arrow files (Hugging Face datasets): their codecs, flatbuffers' headers
   libsnappy-dev libzstd-dev liblz4-dev libbrotli-dev libflatbuffers-dev
   # fuzzing and sanitizer build (Testing/Fuzz): clang with libFuzzer, ASan/UBSan runtimes, OpenMP

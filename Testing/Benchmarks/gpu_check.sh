@@ -2,7 +2,7 @@
 # One-shot check of the engine on a GPU machine (PyTorch 2.x with CUDA,
 # transformers, CMake, Ninja; no nlohmann-json, GoogleTest or ParaView, no
 # network). Run from the repository root with the git-ignored .device/ folder
-# carried along (nlohmann headers + GoogleTest sources, see .device/README.txt):
+# carried along (nlohmann and xxhash.h headers in include/, GoogleTest sources; see .device/README.txt):
 #
 #   Testing/Benchmarks/gpu_check.sh              # on the GPU machine, ~8 min max
 #   Testing/Benchmarks/gpu_check.sh --cpu-dry-run   # here: CPU, tiny model, few images

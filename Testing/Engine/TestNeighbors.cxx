@@ -8,6 +8,7 @@
 #include "EmbeddingOutlierScore.h"
 #include "EngineError.h"
 #include "NearestNeighbors.h"
+#include "NeighborGraphs.h"
 #include "NpyReader.h"
 #include "PredictionOutlierScore.h"
 
@@ -19,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -648,6 +650,169 @@ TEST(IvfKnn, ProgressAndAbort)
   options.progress = [&calls](double) { return ++calls < 4; };
   EXPECT_THROW(computeKnn(x.view(), options), Aborted);
   EXPECT_EQ(calls, 4);
+}
+
+// ------------------------------------------------------------- shared graphs
+
+/// Counts the progress calls of a search: a graph found again makes one (1.0).
+struct ProgressCount
+{
+  int calls = 0;
+  ProgressCallback callback()
+  {
+    return [this](double) {
+      ++this->calls;
+      return true;
+    };
+  }
+};
+
+TEST(NeighborGraphs, ExactGraphIsBuiltOnceAndItsPrefixIsTheExactResult)
+{
+  setThreads();
+  const Matrix x = clustered(3000, 24, 21);
+  auto graphs = std::make_shared<NeighborGraphs>();
+  KnnOptions shared;
+  shared.metric = DistanceMetric::Cosine;
+  shared.search.graphs = graphs;
+  KnnOptions alone = shared;
+  alone.search.graphs = nullptr;
+
+  ProgressCount first;
+  shared.k = 10;
+  shared.progress = first.callback();
+  const KnnResult ten = computeKnn(x.view(), shared);
+  EXPECT_GT(first.calls, 1);
+  ASSERT_EQ(graphs->size(), 1u);
+  EXPECT_EQ(graphs->bytes(), 3000u * kSharedGraphNeighbors * (sizeof(int64_t) + sizeof(float)));
+
+  for (int k : { 10, 1, 3, 16 }) // all within the graph's 16: no search
+  {
+    ProgressCount again;
+    shared.k = k;
+    shared.progress = again.callback();
+    const KnnResult fromGraph = computeKnn(x.view(), shared);
+    EXPECT_EQ(again.calls, 1) << "k " << k << " searched again";
+    alone.k = k;
+    const KnnResult fresh = computeKnn(x.view(), alone);
+    EXPECT_EQ(fromGraph.k, k);
+    EXPECT_EQ(fromGraph.indices, fresh.indices) << "k " << k;
+    EXPECT_EQ(fromGraph.distances, fresh.distances) << "k " << k;
+  }
+  EXPECT_EQ(graphs->size(), 1u);
+
+  // More neighbours than kept: searched again, and the larger graph replaces the smaller.
+  ProgressCount wider;
+  shared.k = 20;
+  shared.progress = wider.callback();
+  EXPECT_EQ(computeKnn(x.view(), shared).k, 20);
+  EXPECT_GT(wider.calls, 1);
+  EXPECT_EQ(graphs->size(), 1u);
+  EXPECT_EQ(graphs->bytes(), 3000u * 20 * (sizeof(int64_t) + sizeof(float)));
+
+  // Another metric, other query rows, one changed value: other graphs.
+  shared.k = 10;
+  shared.metric = DistanceMetric::Euclidean;
+  computeKnn(x.view(), shared);
+  shared.metric = DistanceMetric::Cosine;
+  computeKnn(x.view(), 0, 1500, shared);
+  Matrix changed = x;
+  changed.values[12345] += 1e-3f;
+  ProgressCount other;
+  shared.progress = other.callback();
+  const KnnResult changedResult = computeKnn(changed.view(), shared);
+  EXPECT_GT(other.calls, 1) << "a changed matrix must not find the old graph";
+  EXPECT_EQ(graphs->size(), 4u);
+  alone.k = 10;
+  EXPECT_EQ(changedResult.indices, computeKnn(changed.view(), alone).indices);
+  EXPECT_EQ(ten.indices, computeKnn(x.view(), alone).indices);
+}
+
+TEST(NeighborGraphs, ApproximateGraphReportsItsReuseAndRecallAtEachK)
+{
+  setThreads();
+  const Matrix x = clustered(20000, 32, 5);
+  auto graphs = std::make_shared<NeighborGraphs>();
+  KnnOptions options;
+  options.metric = DistanceMetric::Cosine;
+  options.search.method = KnnMethod::Ivf;
+  options.search.graphs = graphs;
+  std::vector<std::string> reports;
+  options.search.report = [&reports](const std::string& s) { reports.push_back(s); };
+  options.k = 10;
+  const KnnResult ten = computeKnn(x.view(), options);
+  options.k = 5;
+  const KnnResult five = computeKnn(x.view(), options);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0].find("used again"), std::string::npos) << reports[0];
+  EXPECT_NE(reports[1].find("IVF neighbours (k 5, cosine) of 20000 rows: the graph built earlier "
+                            "in this session (k 16"),
+    std::string::npos)
+    << reports[1];
+  EXPECT_NE(reports[1].find("recall@5 "), std::string::npos) << reports[1];
+  // The prefix of the shared graph, with its recall measured at each k on
+  // the same sample as estimateRecall's (seed 0).
+  for (int64_t r = 0; r < x.rows; r += 97)
+  {
+    for (int j = 0; j < 5; ++j)
+    {
+      EXPECT_EQ(five.indices[r * 5 + j], ten.indices[r * 10 + j]);
+    }
+  }
+  EXPECT_DOUBLE_EQ(ten.recall, estimateRecall(x.view(), ten, options.metric, 256));
+  EXPECT_DOUBLE_EQ(five.recall, estimateRecall(x.view(), five, options.metric, 256));
+  EXPECT_GE(five.recall, 0.99);
+  // The same search alone: recall at least as good from the wider graph.
+  options.search.graphs = nullptr;
+  const KnnResult alone = computeKnn(x.view(), options);
+  EXPECT_GE(five.recall, alone.recall - 0.002);
+}
+
+TEST(NeighborGraphs, LeastRecentlyUsedGraphsLeaveBeyondTheBudget)
+{
+  const std::size_t graphBytes = 200u * kSharedGraphNeighbors * (sizeof(int64_t) + sizeof(float));
+  auto graphs = std::make_shared<NeighborGraphs>(2 * graphBytes + 10);
+  KnnOptions options;
+  options.search.graphs = graphs;
+  std::vector<Matrix> inputs;
+  for (unsigned seed : { 1u, 2u, 3u })
+  {
+    inputs.push_back(clustered(200, 8, seed));
+  }
+  computeKnn(inputs[0].view(), options);
+  computeKnn(inputs[1].view(), options);
+  computeKnn(inputs[0].view(), options); // 0 is now the most recently used
+  computeKnn(inputs[2].view(), options); // 1 leaves
+  EXPECT_EQ(graphs->size(), 2u);
+  EXPECT_EQ(graphs->bytes(), 2 * graphBytes);
+  ProgressCount count;
+  options.progress = count.callback();
+  computeKnn(inputs[0].view(), options);
+  EXPECT_EQ(count.calls, 1);
+  computeKnn(inputs[1].view(), options);
+  EXPECT_GT(count.calls, 2) << "the least recently used graph was kept";
+  // A graph larger than the whole budget is used once and not kept.
+  auto tiny = std::make_shared<NeighborGraphs>(100);
+  options.search.graphs = tiny;
+  computeKnn(inputs[0].view(), options);
+  EXPECT_EQ(tiny->size(), 0u);
+  EXPECT_EQ(tiny->bytes(), 0u);
+}
+
+TEST(NeighborGraphs, AbortedSearchKeepsNothing)
+{
+  const Matrix x = clustered(5000, 16, 9);
+  auto graphs = std::make_shared<NeighborGraphs>();
+  KnnOptions options;
+  options.search.method = KnnMethod::Ivf;
+  options.search.graphs = graphs;
+  int calls = 0;
+  options.progress = [&calls](double) { return ++calls < 3; };
+  EXPECT_THROW(computeKnn(x.view(), options), Aborted);
+  EXPECT_EQ(graphs->size(), 0u);
+  options.progress = nullptr;
+  EXPECT_EQ(computeKnn(x.view(), options).rows, 5000);
+  EXPECT_EQ(graphs->size(), 1u);
 }
 
 // -------------------------------------------------------------- outlier score

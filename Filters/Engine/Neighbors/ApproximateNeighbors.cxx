@@ -559,27 +559,32 @@ int64_t ivfListCount(const IvfParameters& parameters, int64_t rows)
     1, std::min<int64_t>(rows / 64, std::llround(2.0 * std::sqrt(double(rows)))));
 }
 
-double estimateRecall(const FeatureMatrix& points, const KnnResult& result, DistanceMetric metric,
-  int64_t samples, unsigned int seed)
+RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin,
+  int64_t queryEnd, int k, DistanceMetric metric, int64_t samples, unsigned int seed)
 {
   using namespace detail;
-  if (result.rows == 0 || result.k == 0 || samples < 1)
-  {
-    return 1.0;
-  }
+  RecallSample sample;
   const int64_t n = points.rows, d = points.cols;
-  const int64_t count = std::min(samples, result.rows);
+  sample.k = static_cast<int>(std::min<int64_t>(k, std::max<int64_t>(0, n - 1)));
+  const int64_t count = std::min(std::max<int64_t>(0, samples), queryEnd - queryBegin);
+  if (count == 0 || sample.k == 0)
+  {
+    return sample;
+  }
   std::mt19937_64 random(seed);
-  const std::vector<int64_t> picked = randomRows(result.rows, count, random);
+  sample.rows = randomRows(queryEnd - queryBegin, count, random);
+  for (int64_t& row : sample.rows)
+  {
+    row += queryBegin;
+  }
   const std::vector<double> norms = rowNorms(points);
   std::vector<float> queries(static_cast<std::size_t>(count * d));
   for (int64_t i = 0; i < count; ++i)
   {
-    indexRow(points, norms, metric, result.firstRow + picked[static_cast<std::size_t>(i)],
-      queries.data() + i * d);
+    indexRow(points, norms, metric, sample.rows[static_cast<std::size_t>(i)], queries.data() + i * d);
   }
   // Candidates of the exact neighbours from float32 products, then re-ranked in double.
-  const std::size_t keep = static_cast<std::size_t>(result.k) + 5;
+  const std::size_t keep = static_cast<std::size_t>(sample.k) + 5;
   std::vector<std::vector<Candidate>> heaps(static_cast<std::size_t>(count));
   constexpr int64_t tile = 8192;
   std::vector<float> targets(static_cast<std::size_t>(std::min(tile, n) * d));
@@ -596,7 +601,7 @@ double estimateRecall(const FeatureMatrix& points, const KnnResult& result, Dist
     scoreTiles(queries.data(), count, targets.data(), size, targetNorms, d,
       [&](int64_t i, const float* keys) {
         std::vector<Candidate>& heap = heaps[static_cast<std::size_t>(i)];
-        const int64_t self = result.firstRow + picked[static_cast<std::size_t>(i)];
+        const int64_t self = sample.rows[static_cast<std::size_t>(i)];
         for (int64_t j = 0; j < size; ++j)
         {
           if (begin + j != self)
@@ -606,25 +611,21 @@ double estimateRecall(const FeatureMatrix& points, const KnnResult& result, Dist
         }
       });
   }
-  int64_t found = 0;
-  const std::size_t k = static_cast<std::size_t>(result.k);
+  const std::size_t kept = static_cast<std::size_t>(sample.k);
+  sample.neighbors.resize(static_cast<std::size_t>(count) * kept);
   const std::vector<int64_t> zeroRows = zeroNormRows(norms);
   KnnResult zeroQuery; // a zero row's cosine neighbours: a rule, not a ranking
-  zeroQuery.k = result.k;
-  zeroQuery.indices.resize(k);
-  zeroQuery.distances.resize(k);
+  zeroQuery.k = sample.k;
+  zeroQuery.indices.resize(kept);
+  zeroQuery.distances.resize(kept);
   for (int64_t i = 0; i < count; ++i)
   {
-    const int64_t row = picked[static_cast<std::size_t>(i)];
-    const int64_t q = result.firstRow + row;
-    const auto* approximate = result.indices.data() + static_cast<std::size_t>(row) * k;
+    const int64_t q = sample.rows[static_cast<std::size_t>(i)];
+    auto* out = sample.neighbors.data() + static_cast<std::size_t>(i) * kept;
     if (metric == DistanceMetric::Cosine && norms[static_cast<std::size_t>(q)] == 0.0)
     {
       zeroCosineRow(points, zeroRows, q, zeroQuery, 0);
-      for (int64_t j : zeroQuery.indices)
-      {
-        found += std::find(approximate, approximate + k, j) != approximate + k;
-      }
+      std::copy(zeroQuery.indices.begin(), zeroQuery.indices.end(), out);
       continue;
     }
     std::vector<Candidate> exact;
@@ -636,12 +637,55 @@ double estimateRecall(const FeatureMatrix& points, const KnnResult& result, Dist
         c.second);
     }
     std::sort(exact.begin(), exact.end(), candidateLess);
-    for (std::size_t j = 0; j < std::min(k, exact.size()); ++j)
+    for (std::size_t j = 0; j < kept; ++j)
     {
-      found += std::find(approximate, approximate + k, exact[j].second) != approximate + k;
+      out[j] = exact[j].second;
     }
   }
-  return static_cast<double>(found) / (static_cast<double>(count) * static_cast<double>(k));
+  return sample;
+}
+
+double recallOn(const RecallSample& sample, const KnnResult& result)
+{
+  if (sample.rows.empty() || result.k == 0)
+  {
+    return 1.0;
+  }
+  if (result.k > sample.k)
+  {
+    throw ModelError("The recall sample holds " + std::to_string(sample.k) +
+      " exact neighbours per row; recall@" + std::to_string(result.k) + " needs more.");
+  }
+  const std::size_t k = static_cast<std::size_t>(result.k);
+  int64_t found = 0;
+  for (std::size_t i = 0; i < sample.rows.size(); ++i)
+  {
+    const int64_t row = sample.rows[i] - result.firstRow;
+    if (row < 0 || row >= result.rows)
+    {
+      throw ModelError("The recall sample's rows lie outside the neighbour result's rows.");
+    }
+    const auto* approximate = result.indices.data() + static_cast<std::size_t>(row) * k;
+    const auto* exact = sample.neighbors.data() + i * static_cast<std::size_t>(sample.k);
+    for (std::size_t j = 0; j < k; ++j) // the exact k nearest: a prefix of the sample's list
+    {
+      found += std::find(approximate, approximate + k, exact[j]) != approximate + k;
+    }
+  }
+  return static_cast<double>(found) /
+    (static_cast<double>(sample.rows.size()) * static_cast<double>(k));
+}
+
+double estimateRecall(const FeatureMatrix& points, const KnnResult& result, DistanceMetric metric,
+  int64_t samples, unsigned int seed)
+{
+  if (result.rows == 0 || result.k == 0 || samples < 1)
+  {
+    return 1.0;
+  }
+  return recallOn(exactRecallSample(points, result.firstRow, result.firstRow + result.rows,
+                    result.k, metric, samples, seed),
+    result);
 }
 
 } // namespace engine

@@ -1,6 +1,7 @@
 #include "NearestNeighbors.h"
 
 #include "ApproximateNeighbors.h"
+#include "NeighborGraphs.h"
 #include "NeighborKernels.h"
 
 #include "EngineError.h"
@@ -667,10 +668,11 @@ std::vector<int64_t> nearestRows(const std::vector<double>& distances, int64_t q
 
 namespace
 {
-/// "IVF neighbours (k 10, cosine) of 1000000 rows in 132 s (2000 lists, 16
-/// read per row): recall@10 0.995 measured on 256 random rows."
-std::string describeApproximateSearch(
-  const FeatureMatrix& points, const KnnOptions& options, const KnnResult& result, double seconds)
+/// "IVF neighbours (k 10, cosine) of 1000000 rows in 132.0 s (2000 lists, 16
+/// read per row): recall@10 0.995 measured on 256 random rows against the
+/// exact neighbours." A graph found again says so instead of its time.
+std::string describeApproximateSearch(const FeatureMatrix& points, const KnnOptions& options,
+  const KnnResult& result, const NeighborGraphs::Graph& graph, bool reused)
 {
   std::ostringstream text;
   text.precision(3);
@@ -680,7 +682,16 @@ std::string describeApproximateSearch(
   {
     text << " (auto: more than " << kExactNeighborRows << " rows)";
   }
-  text << " in " << std::fixed << std::setprecision(1) << seconds << " s";
+  text << std::fixed << std::setprecision(1);
+  if (reused)
+  {
+    text << ": the graph built earlier in this session (k " << graph.knn.k << ", "
+         << graph.seconds << " s) was used again";
+  }
+  else
+  {
+    text << " in " << graph.seconds << " s";
+  }
   if (result.method == KnnMethod::Ivf)
   {
     const int64_t lists = ivfListCount(options.search.ivf, points.rows);
@@ -690,11 +701,52 @@ std::string describeApproximateSearch(
   if (result.recall >= 0.0)
   {
     text << ": recall@" << result.k << " " << std::setprecision(4) << result.recall
-         << " measured on " << std::min<int64_t>(options.search.recallSamples, result.rows)
+         << " measured on " << graph.recall.rows.size()
          << " random rows against the exact neighbours";
   }
   text << ".";
   return text.str();
+}
+
+/// One search of the rows [queryBegin, queryEnd) for k neighbours by
+/// `method`, with the exact neighbours of its recall sample when approximate.
+std::shared_ptr<NeighborGraphs::Graph> searchGraph(const FeatureMatrix& points,
+  int64_t queryBegin, int64_t queryEnd, const KnnOptions& options, int k, KnnMethod method)
+{
+  auto graph = std::make_shared<NeighborGraphs::Graph>();
+  KnnResult& result = graph->knn;
+  result.firstRow = queryBegin;
+  result.rows = queryEnd - queryBegin;
+  result.k = k;
+  result.method = method;
+  const std::size_t size = static_cast<std::size_t>(result.rows) * static_cast<std::size_t>(k);
+  result.indices.assign(size, -1);
+  result.distances.assign(size, std::numeric_limits<float>::quiet_NaN());
+  const auto start = std::chrono::steady_clock::now();
+  if (method == KnnMethod::Flann)
+  {
+#ifdef DUALEMBED_WITH_FLANN
+    flannKnn(points, queryBegin, queryEnd, options, result);
+#else
+    throw ModelError("The approximate neighbour search (FLANN) is not available in this build "
+                     "of DualEmbed; choose the exact or the IVF method.");
+#endif
+  }
+  else if (method == KnnMethod::Ivf)
+  {
+    ivfKnn(points, queryBegin, queryEnd, options, result);
+  }
+  else
+  {
+    exactKnn(points, queryBegin, queryEnd, options, result);
+  }
+  graph->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (method != KnnMethod::Exact && options.search.recallSamples > 0)
+  {
+    graph->recall = exactRecallSample(
+      points, queryBegin, queryEnd, k, options.metric, options.search.recallSamples);
+  }
+  return graph;
 }
 } // namespace
 
@@ -725,50 +777,50 @@ KnnResult computeKnn(
   }
   requireFiniteRows(points, "the input");
 
-  KnnResult result;
-  result.firstRow = queryBegin;
-  result.rows = queryEnd - queryBegin;
-  result.k = static_cast<int>(std::min<int64_t>(options.k, std::max<int64_t>(0, points.rows - 1)));
-  const std::size_t size =
-    static_cast<std::size_t>(result.rows) * static_cast<std::size_t>(result.k);
-  result.indices.assign(size, -1);
-  result.distances.assign(size, std::numeric_limits<float>::quiet_NaN());
-  if (result.rows == 0 || result.k == 0)
+  const int k = static_cast<int>(std::min<int64_t>(options.k, std::max<int64_t>(0, points.rows - 1)));
+  if (queryEnd == queryBegin || k == 0)
   {
+    KnnResult empty;
+    empty.firstRow = queryBegin;
+    empty.rows = queryEnd - queryBegin;
+    empty.k = k;
     reportProgress(options.progress, 1.0);
-    return result;
+    return empty;
   }
 
-  result.method = resolveKnnMethod(options.search.method, points.rows);
-  const auto start = std::chrono::steady_clock::now();
-  if (result.method == KnnMethod::Flann)
+  const KnnMethod method = resolveKnnMethod(options.search.method, points.rows);
+  std::shared_ptr<const NeighborGraphs::Graph> graph;
+  bool reused = false;
+  KnnResult result;
+  if (options.search.graphs)
   {
-#ifdef DUALEMBED_WITH_FLANN
-    flannKnn(points, queryBegin, queryEnd, options, result);
-#else
-    throw ModelError("The approximate neighbour search (FLANN) is not available in this build "
-                     "of DualEmbed; choose the exact or the IVF method.");
-#endif
-  }
-  else if (result.method == KnnMethod::Ivf)
-  {
-    ivfKnn(points, queryBegin, queryEnd, options, result);
+    const NeighborGraphs::Key key =
+      graphKey(points, queryBegin, queryEnd, options.metric, method, options.search);
+    graph = options.search.graphs->find(key, k);
+    reused = graph != nullptr;
+    if (!reused)
+    {
+      const int wider = static_cast<int>(std::min<int64_t>(points.rows - 1, kSharedGraphNeighbors));
+      graph = searchGraph(points, queryBegin, queryEnd, options, std::max(k, wider), method);
+      options.search.graphs->keep(key, graph);
+    }
+    result = firstNeighbors(graph->knn, k);
   }
   else
   {
-    exactKnn(points, queryBegin, queryEnd, options, result);
+    auto own = searchGraph(points, queryBegin, queryEnd, options, k, method);
+    result = std::move(own->knn); // its k and counts stay for the report
+    graph = std::move(own);
   }
-  if (result.method != KnnMethod::Exact)
+  if (method != KnnMethod::Exact)
   {
-    const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (options.search.recallSamples > 0)
+    if (!graph->recall.rows.empty())
     {
-      result.recall = estimateRecall(points, result, options.metric, options.search.recallSamples);
+      result.recall = recallOn(graph->recall, result);
     }
     if (options.search.report)
     {
-      options.search.report(describeApproximateSearch(points, options, result, seconds));
+      options.search.report(describeApproximateSearch(points, options, result, *graph, reused));
     }
   }
   reportProgress(options.progress, 1.0);

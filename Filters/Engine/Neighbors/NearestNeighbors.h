@@ -50,6 +50,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ namespace dualembed
 {
 namespace engine
 {
+
+class NeighborGraphs;
 
 enum class DistanceMetric
 {
@@ -127,6 +130,10 @@ struct NeighborSearch
   /// Receives one sentence per approximate search: the method, its
   /// parameters and the measured recall (the filters' output window).
   std::function<void(const std::string&)> report;
+  /// Where graphs are shared (NeighborGraphs.h; null: every search runs).
+  /// The filters share one store per process, so that the filters of a
+  /// pipeline that search the same embedding build its graph once.
+  std::shared_ptr<NeighborGraphs> graphs;
 };
 
 struct KnnOptions
@@ -178,11 +185,28 @@ double knnRecall(const KnnResult& approximate, const KnnResult& exact);
 /// The IVF method's list count for `rows` rows (parameters.lists, or automatic).
 int64_t ivfListCount(const IvfParameters& parameters, int64_t rows);
 
-/// recall@k of `result` (rows of computeKnn over `points`) on `samples`
-/// of its rows drawn at random (seeded): the share of their exact k nearest
-/// neighbours that `result` holds. The exact neighbours of the sample come
-/// from matrix products (candidates) re-ranked in double, about
+/// The exact k nearest neighbours of a random sample of query rows: what the
+/// recall of an approximate result is measured against. They come from
+/// matrix products (candidates) re-ranked in double, about
 /// samples x rows x cols x 2 flops.
+struct RecallSample
+{
+  std::vector<int64_t> rows;      // the sampled query rows (indices into the matrix)
+  int k = 0;                      // exact neighbours kept per sampled row
+  std::vector<int64_t> neighbors; // rows.size() x k, nearest first (computeKnn's order)
+};
+
+/// `samples` of the rows [queryBegin, queryEnd) of `points` drawn at random
+/// (seeded), with their exact k nearest neighbours.
+RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin,
+  int64_t queryEnd, int k, DistanceMetric metric, int64_t samples, unsigned int seed = 0);
+
+/// recall@k of `result` (k = result.k, at most sample.k) on the sample: the
+/// share of the sampled rows' exact k nearest neighbours that it holds.
+double recallOn(const RecallSample& sample, const KnnResult& result);
+
+/// recall@k of `result` (rows of computeKnn over `points`) on `samples`
+/// of its rows drawn at random (seeded): the two functions above.
 double estimateRecall(const FeatureMatrix& points, const KnnResult& result, DistanceMetric metric,
   int64_t samples = 256, unsigned int seed = 0);
 
