@@ -6,6 +6,7 @@
 // (leave-one-out 10-NN accuracy in the projection), not coordinates.
 #include "EmbeddingProjection.h"
 #include "EngineError.h"
+#include "NeighborGraphs.h"
 #include "NpyReader.h"
 
 #include <ATen/Parallel.h>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -45,6 +47,21 @@ struct Images
     h.values.assign(values.begin(), values.begin() + n * cols);
     h.labels.assign(labels.begin(), labels.begin() + n);
     return h;
+  }
+  /// The rows scaled to unit length: their euclidean ranks are the cosine ranks.
+  Images unitRows() const
+  {
+    Images unit = *this;
+    for (int64_t i = 0; i < rows; ++i)
+    {
+      float* row = unit.values.data() + i * cols;
+      double s = 0.0;
+      for (int64_t c = 0; c < cols; ++c)
+        s += static_cast<double>(row[c]) * row[c];
+      for (int64_t c = 0; c < cols; ++c)
+        row[c] = static_cast<float>(row[c] / std::sqrt(s));
+    }
+    return unit;
   }
 };
 
@@ -296,16 +313,7 @@ TEST_F(Projection, TsneIsDeterministicForAnyThreadCount)
 TEST_F(Projection, ThreeDimensionsAndCosine)
 {
   const Images im = fashion().head(1500);
-  Images unit = im;
-  for (int64_t i = 0; i < unit.rows; ++i)
-  {
-    double s = 0.0;
-    for (int64_t c = 0; c < unit.cols; ++c)
-      s += static_cast<double>(unit.values[i * unit.cols + c]) * unit.values[i * unit.cols + c];
-    for (int64_t c = 0; c < unit.cols; ++c)
-      unit.values[i * unit.cols + c] =
-        static_cast<float>(unit.values[i * unit.cols + c] / std::sqrt(s));
-  }
+  const Images unit = im.unitRows();
   for (ProjectionMethod m : { ProjectionMethod::Umap, ProjectionMethod::Tsne })
   {
     ProjectionOptions o;
@@ -340,6 +348,38 @@ TEST_F(Projection, NeighboursOnPrincipalComponentsLoseLittle)
   std::printf("UMAP 2000: trustworthiness %.4f (kNN in 784-D) vs %.4f (%s)\n", te, tr,
     reduced.neighborsUsed.c_str());
   EXPECT_GE(tr, te - 0.01);
+}
+
+TEST_F(Projection, ApproximateGraphIsTheSharedOneInTheInputSpace)
+{
+  // Where the search is approximate, UMAP's graph is the one the other
+  // filters search for the same embedding: built once, found again.
+  const Images im = fashion().head(3000);
+  auto graphs = std::make_shared<NeighborGraphs>();
+  ProjectionOptions o;
+  o.epochs = 200;
+  o.metric = MetricChoice::Cosine;
+  o.neighborSearch.method = KnnMethod::Ivf;
+  o.neighborSearch.graphs = graphs;
+  const auto r = computeEmbeddingProjection(im.matrix(), o);
+  EXPECT_EQ(r.neighborPcaComponents, 0);
+  EXPECT_NE(r.neighborsUsed.find("IVF kNN (k=14) in 784-D cosine"), std::string::npos)
+    << r.neighborsUsed;
+  ASSERT_EQ(graphs->size(), 1u);
+  KnnOptions outlierSearch; // Embedding Outlier Score's: k 10, cosine
+  outlierSearch.k = 10;
+  outlierSearch.metric = DistanceMetric::Cosine;
+  outlierSearch.search = o.neighborSearch;
+  int calls = 0;
+  outlierSearch.progress = [&calls](double) { return ++calls > 0; };
+  computeKnn(im.matrix(), outlierSearch);
+  EXPECT_EQ(calls, 1) << "the outlier search did not find UMAP's graph";
+  EXPECT_EQ(graphs->size(), 1u);
+  // Cosine ranks: those of the unit rows.
+  const double t = trustworthiness(im.unitRows().matrix(), r.coordinates.data(), 2, 15);
+  std::printf("UMAP 3000 on the shared IVF graph: trustworthiness %.4f (%s)\n", t,
+    r.neighborsUsed.c_str());
+  EXPECT_GE(t, 0.95);
 }
 
 TEST_F(Projection, ProgressAndAbort)

@@ -65,6 +65,17 @@ top = len(set(np.argsort(ivf_score)[:100]) & set(np.argsort(exact_score)[:100]))
 print("IVF on 3000 Fashion-MNIST images: recall@10 %.4f (reported), Spearman %.4f, top-100 overlap %d"
       % (recall, spearman, top))
 check(recall >= 0.9 and spearman >= 0.99 and top >= 90, "IVF scores too far from exact")
+# Another filter on the same embedding uses the graph built above instead of searching again.
+nn_ivf = simple.EmbeddingNearestNeighbor(Input=samples, Embedding=["POINTS", "image"], Method="ivf")
+with CapturedMessages() as messages:
+    nn_ivf_ids = point_array(servermanager.Fetch(nn_ivf), "nn_id_image")
+check("Embedding Nearest Neighbor: IVF neighbours (k 1, cosine) of 3000 rows: the graph built earlier "
+      "in this session (k 16" in messages.text and "recall@1 " in messages.text,
+      "IVF graph not shared: %r" % messages.text)
+print("IVF nearest neighbour from the shared graph: %.4f equal to scikit-learn's"
+      % (nn_ivf_ids == ref_idx[:, 0]).mean())
+check((nn_ivf_ids == ref_idx[:, 0]).mean() >= 0.98, "shared IVF graph: nearest neighbours differ")
+simple.Delete(nn_ivf)
 with CapturedMessages() as messages:
     outliers.UpdatePipeline()
 check("neighbours" not in messages.text, "exact search reported: %r" % messages.text)

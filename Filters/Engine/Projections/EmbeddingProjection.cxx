@@ -134,9 +134,11 @@ NeighborStep computeNeighbors(const FeatureMatrix& features, int k, DistanceMetr
   NeighborStep step;
   const int64_t n = features.rows, d = features.cols;
   int components = options.pcaComponentsForNeighbors;
+  const KnnMethod method = resolveKnnMethod(options.neighborSearch.method, n);
   if (components < 0)
   {
-    components = d > 100 ? 50 : 0;
+    // Approximate: the shared graph in the input space (see the header).
+    components = d > 100 && method == KnnMethod::Exact ? 50 : 0;
   }
   if (components >= d || components >= n)
   {
@@ -146,8 +148,7 @@ NeighborStep computeNeighbors(const FeatureMatrix& features, int k, DistanceMetr
   knnOptions.metric = metric;
   knnOptions.search = options.neighborSearch;
   std::ostringstream what;
-  what << knnMethodName(resolveKnnMethod(options.neighborSearch.method, features.rows))
-       << " kNN (k=" << k << ")";
+  what << knnMethodName(method) << " kNN (k=" << k << ")";
   if (components == 0)
   {
     knnOptions.k = k;
