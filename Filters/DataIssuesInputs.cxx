@@ -127,7 +127,7 @@ engine::DataIssuesInput dataIssuesInput(const IssueArrays& in, int64_t rows)
   if (in.hasProbabilities)
   {
     issuesInput.probabilities = in.probabilities.matrix();
-    if (!in.logits.values.empty())
+    if (in.logits.size() > 0)
     {
       issuesInput.logits = in.logits.matrix();
     }

@@ -8,6 +8,7 @@
 #include "vtkDataArray.h"
 #include "vtkDataArrayRange.h"
 #include "vtkFieldData.h"
+#include "vtkFloatArray.h"
 #include "vtkInformation.h"
 #include "vtkOutputWindow.h"
 #include "vtkPolyData.h"
@@ -107,6 +108,13 @@ bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* abstract, Sele
   }
   array.name = data->GetName() ? data->GetName() : "";
   array.dimension = data->GetNumberOfComponents();
+  array.values.clear();
+  array.shared = nullptr;
+  if (vtkFloatArray::SafeDownCast(data))
+  {
+    array.shared = data; // contiguous float32 rows already: read in place
+    return true;
+  }
   const vtkIdType n = data->GetNumberOfTuples();
   const int d = array.dimension;
   array.values.resize(static_cast<size_t>(n) * d);
@@ -127,10 +135,11 @@ bool classIndices(
         " components; choose a one-component class-index array such as 'label'.");
     return false;
   }
-  indices.resize(labels.values.size());
+  indices.resize(labels.size());
+  const float* values = labels.data();
   for (size_t i = 0; i < indices.size(); ++i)
   {
-    const float value = labels.values[i];
+    const float value = values[i];
     indices[i] =
       std::isfinite(value) && value == std::floor(value) ? static_cast<int32_t>(value) : -1;
   }
@@ -142,7 +151,7 @@ bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
 {
   bool ok = readSelectedArray(algorithm, selected, array);
   const vtkIdType rows =
-    array.dimension > 0 ? static_cast<vtkIdType>(array.values.size()) / array.dimension : 0;
+    array.dimension > 0 ? static_cast<vtkIdType>(array.size()) / array.dimension : 0;
   if (ok && rows != exchange.localRows())
   {
     reportError(algorithm,
@@ -164,6 +173,7 @@ bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
     }
     return false;
   }
+  array.own(); // the rows to send
   // Ranks without samples may not know the number of components: take the largest.
   const std::vector<long long> dimensions =
     exchange.allGatherLists(std::vector<long long>{ array.dimension });

@@ -11,6 +11,7 @@
 #include "SampleExchange.h"
 #include "vtkSampleArrays.h" // ArrayRole
 
+#include "vtkDataArray.h"
 #include "vtkNew.h"
 #include "vtkPointData.h"
 #include "vtkPolyData.h"
@@ -28,17 +29,47 @@ class vtkAlgorithm;
 
 namespace dualembed
 {
-/// A selected numeric point-data array as N×D float32 rows.
+/// A selected numeric point-data array as N×D float32 rows: the input's own
+/// float32 array read in place (`shared`: no copy of a 3 GB embedding), else
+/// a float32 copy (`values`: other types, rows gathered from MPI ranks).
 struct SelectedArray
 {
   std::string name;
-  std::vector<float> values;
   int dimension = 0;
+  std::vector<float> values;
+  vtkSmartPointer<vtkDataArray> shared;
 
+  const float* data() const
+  {
+    return this->shared ? static_cast<const float*>(this->shared->GetVoidPointer(0))
+                        : this->values.data();
+  }
+  size_t size() const
+  {
+    return this->shared ? static_cast<size_t>(this->shared->GetNumberOfValues())
+                        : this->values.size();
+  }
   engine::FeatureMatrix matrix() const
   {
-    return { values.data(), dimension > 0 ? static_cast<int64_t>(values.size()) / dimension : 0,
-      dimension };
+    return { this->data(),
+      this->dimension > 0 ? static_cast<int64_t>(this->size()) / this->dimension : 0,
+      this->dimension };
+  }
+  /// Copies the rows when read in place: for rows kept across time steps,
+  /// whose input arrays the pipeline may refill.
+  void own()
+  {
+    if (this->shared)
+    {
+      this->values.assign(this->data(), this->data() + this->size());
+      this->shared = nullptr;
+    }
+  }
+  /// The values as a vector of its own.
+  std::vector<float> takeValues()
+  {
+    this->own();
+    return std::move(this->values);
   }
 };
 

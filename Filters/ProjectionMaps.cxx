@@ -25,7 +25,7 @@ uint64_t mapKey(const SelectedArray& embedding, const engine::ProjectionOptions&
       hash = (hash ^ p[i]) * 1099511628211ULL;
     }
   };
-  mix(embedding.values.data(), embedding.values.size() * sizeof(float));
+  mix(embedding.data(), embedding.size() * sizeof(float));
   const int ints[] = { embedding.dimension, static_cast<int>(options.method), options.dimensions,
     options.neighbors, static_cast<int>(options.metric) };
   const double doubles[] = { options.minDist, options.perplexity,
@@ -97,6 +97,7 @@ bool AlignedMaps::collect(
       filter, "Time step " << step + 1 << " has no '" << this->Steps.front().name << "' array.");
     return false;
   }
+  this->Steps.back().own();
   this->ArrayName = this->Steps.back().name;
   return true;
 }

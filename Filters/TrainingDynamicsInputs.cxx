@@ -66,14 +66,14 @@ bool CheckpointInputs::readPredictions(
                    << this->Classes << ": the checkpoints must predict the same classes.");
     return false;
   }
-  this->Probs.back() = std::move(values.values);
+  this->Probs.back() = values.takeValues();
   this->StepsWithPredictions.push_back(step);
   if (vtkAbstractArray* logits = input->GetPointData()->GetAbstractArray(this->LogitsName.c_str()))
   {
     SelectedArray logitValues;
     if (readSelectedArray(filter, logits, logitValues) && logitValues.dimension == this->Classes)
     {
-      this->Logits.back() = std::move(logitValues.values);
+      this->Logits.back() = logitValues.takeValues();
     }
   }
   return true;
@@ -97,6 +97,7 @@ bool CheckpointInputs::readEmbedding(
   {
     return false;
   }
+  this->Embeddings.back().own();
   this->EmbeddingName = this->Embeddings.back().name;
   return true;
 }

@@ -435,6 +435,26 @@ TEST_F(Projection, BadInput)
     t.perplexity = 5;
     EXPECT_NO_THROW(computeEmbeddingProjection(few.matrix(), t));
   }
+  // t-SNE beyond its limit: refused at once, with what to do instead.
+  {
+    const std::vector<float> many(static_cast<size_t>(kTsneMaxRows + 1) * 2, 1.0f);
+    ProjectionOptions t;
+    t.method = ProjectionMethod::Tsne;
+    try
+    {
+      computeEmbeddingProjection({ many.data(), kTsneMaxRows + 1, 2 }, t);
+      FAIL() << "no error for t-SNE above its limit";
+    }
+    catch (const ModelError& e)
+    {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("t-SNE is limited to 200000 samples; the input has 200001"),
+        std::string::npos)
+        << message;
+      EXPECT_NE(message.find("Use UMAP"), std::string::npos) << message;
+      EXPECT_NE(message.find("Mask Points"), std::string::npos) << message;
+    }
+  }
   // NaN / Inf rows: the message names their count.
   {
     Images bad = im;

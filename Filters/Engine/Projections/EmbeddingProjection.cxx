@@ -297,6 +297,16 @@ void validateProjectionInput(const FeatureMatrix& features, const ProjectionOpti
       {
         throw ModelError("t-SNE needs at least 2 samples.");
       }
+      if (features.rows > kTsneMaxRows)
+      {
+        throw ModelError("t-SNE is limited to " + std::to_string(kTsneMaxRows) +
+          " samples; the input has " + n +
+          ". Its layout grows as N log N (50 000 samples of 768 values take about 45 s on 2 "
+          "cores; 10^6 would take about 20 min) and a map of that many points crowds into a "
+          "ball. Use UMAP at this size, or t-SNE on a random subset (ParaView's Mask Points "
+          "filter: Maximum Number of Points " +
+          std::to_string(kTsneMaxRows) + ", Random Sampling).");
+      }
       if (o.init == ProjectionInit::Spectral)
       {
         throw ModelError("t-SNE has no spectral initialisation (use PCA or random).");
