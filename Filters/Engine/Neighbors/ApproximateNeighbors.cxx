@@ -196,6 +196,9 @@ struct InvertedFile
     rows; // stored rows x D, in list order (not zeroed first: 3 GB at 10^6 x 768)
   std::vector<float> squaredNorms; // of the stored rows (euclidean keys)
   std::vector<int32_t> queryLists; // query row - queryBegin -> its `probes` lists, nearest first
+  std::vector<float> queryListDistances; // |x - centroid|^2 of those lists, beside them
+  std::vector<float> centroidDistances;  // stored row -> |y - its list's centroid|, each list
+                                         // stored farthest first
 };
 
 /// visit(i, keys) for each query row i of `queries` (count x d) with the keys
@@ -332,6 +335,7 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
   const std::vector<float> centroidNorms = squaredNormsOf(file.centroids.data(), file.lists, d);
   std::vector<int32_t> primary(static_cast<std::size_t>(n));
   file.queryLists.resize(static_cast<std::size_t>((queryEnd - queryBegin) * file.probes));
+  file.queryListDistances.resize(file.queryLists.size());
   constexpr int64_t block = 8192;
   const int64_t blocks = (n + block - 1) / block;
   const auto assign = [&](int64_t first, int64_t last) {
@@ -357,8 +361,13 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
           primary[static_cast<std::size_t>(row)] = ranked[0];
           if (query)
           {
-            std::copy_n(
-              ranked.begin(), keep, file.queryLists.begin() + (row - queryBegin) * file.probes);
+            const std::size_t at = static_cast<std::size_t>((row - queryBegin) * file.probes);
+            const float squared = static_cast<float>(squaredNorm(rows.data() + i * d, d));
+            for (int64_t p = 0; p < keep; ++p)
+            {
+              file.queryLists[at + p] = ranked[p];
+              file.queryListDistances[at + p] = std::max(0.0f, keys[ranked[p]] + squared);
+            }
           }
         });
     }
@@ -381,12 +390,43 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
   std::partial_sum(file.offsets.begin(), file.offsets.end(), file.offsets.begin());
   std::vector<int64_t> next(file.offsets.begin(), file.offsets.end() - 1);
   file.original.resize(static_cast<std::size_t>(n));
-  file.stored.resize(static_cast<std::size_t>(n));
   for (int64_t i = 0; i < n; ++i)
   {
-    const int64_t row = next[static_cast<std::size_t>(primary[i])]++;
-    file.original[static_cast<std::size_t>(row)] = i;
-    file.stored[static_cast<std::size_t>(i)] = row;
+    file.original[static_cast<std::size_t>(next[static_cast<std::size_t>(primary[i])]++)] = i;
+  }
+  // Within each list, the rows farthest from its centroid first: the rows
+  // of a list that can be near a query outside it are then a prefix (ivfKnn).
+  file.centroidDistances.resize(static_cast<std::size_t>(n));
+  at::parallel_for(0, file.lists, 16, [&](int64_t begin, int64_t end) {
+    std::vector<float> row(static_cast<std::size_t>(d));
+    std::vector<std::pair<float, int64_t>> order;
+    for (int64_t l = begin; l < end; ++l)
+    {
+      const int64_t first = file.offsets[static_cast<std::size_t>(l)];
+      const int64_t last = file.offsets[static_cast<std::size_t>(l) + 1];
+      const float* centroid = file.centroids.data() + l * d;
+      order.clear();
+      for (int64_t s = first; s < last; ++s)
+      {
+        const int64_t original = file.original[static_cast<std::size_t>(s)];
+        indexRow(points, norms, options.metric, original, row.data());
+        order.emplace_back(
+          static_cast<float>(std::sqrt(squaredEuclidean(row.data(), centroid, d))), original);
+      }
+      std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
+        return x.first > y.first || (x.first == y.first && x.second < y.second);
+      });
+      for (int64_t s = first; s < last; ++s)
+      {
+        file.centroidDistances[static_cast<std::size_t>(s)] = order[s - first].first;
+        file.original[static_cast<std::size_t>(s)] = order[s - first].second;
+      }
+    }
+  });
+  file.stored.resize(static_cast<std::size_t>(n));
+  for (int64_t s = 0; s < n; ++s)
+  {
+    file.stored[static_cast<std::size_t>(file.original[static_cast<std::size_t>(s)])] = s;
   }
   file.rows.reset(new float[static_cast<std::size_t>(n * d)]);
   file.squaredNorms.resize(static_cast<std::size_t>(n));
@@ -432,10 +472,20 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   constexpr int64_t chunkSize = 512;
   const int64_t chunks = (nq + chunkSize - 1) / chunkSize;
   const std::size_t keep = static_cast<std::size_t>(result.k) + 5; // self, and float rounding
+  // A query of the chunk reading the first `rows` rows of a list.
+  struct Read
+  {
+    int32_t list, query;
+    int64_t rows;
+    bool operator<(const Read& other) const
+    {
+      return this->list < other.list || (this->list == other.list && this->query < other.query);
+    }
+  };
   // A chunk's buffers, reused from chunk to chunk by each thread.
   struct Scratch
   {
-    std::vector<std::pair<int32_t, int32_t>> reads; // (list, query of the chunk reading it)
+    std::vector<Read> reads;                        // the lists the chunk's queries read
     std::vector<std::vector<Candidate>> heaps;      // per query: the best `keep` keys so far
     std::vector<float> worst;                       // per query: its heap's largest key, once full
     std::vector<float> queryRows, scores;
@@ -445,72 +495,115 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const auto searchChunk = [&](int64_t chunk, Scratch& t) {
     const int64_t first = chunk * chunkSize, count = std::min(chunkSize, nq - first);
     const auto queryOf = [&](int64_t i) { return queries[static_cast<std::size_t>(first + i)]; };
-    t.reads.clear();
-    for (int64_t i = 0; i < count; ++i)
-    {
-      for (int p = 0; p < file.probes; ++p)
-      {
-        t.reads.emplace_back(
-          file.queryLists[static_cast<std::size_t>((queryOf(i) - queryBegin) * file.probes + p)],
-          static_cast<int32_t>(i));
-      }
-    }
-    std::sort(t.reads.begin(), t.reads.end());
+    const auto probe = [&](int64_t i, int p) {
+      return static_cast<std::size_t>((queryOf(i) - queryBegin) * file.probes + p);
+    };
     t.heaps.resize(static_cast<std::size_t>(count));
     for (auto& heap : t.heaps)
     {
       heap.clear();
     }
     t.worst.assign(static_cast<std::size_t>(count), std::numeric_limits<float>::infinity());
-    for (std::size_t r = 0; r < t.reads.size();)
-    {
-      const int32_t list = t.reads[r].first;
-      std::size_t end = r;
-      while (end < t.reads.size() && t.reads[end].first == list)
+    // Scores the (list, query) pairs of t.reads: one product per list.
+    const auto readLists = [&] {
+      std::sort(t.reads.begin(), t.reads.end());
+      for (std::size_t r = 0; r < t.reads.size();)
       {
-        ++end;
-      }
-      const int64_t m = static_cast<int64_t>(end - r);
-      const int64_t begin = file.offsets[static_cast<std::size_t>(list)];
-      const int64_t size = file.offsets[static_cast<std::size_t>(list) + 1] - begin;
-      if (size > 0)
-      {
-        // The queries are stored rows too: copied, not normalised again.
-        t.queryRows.resize(static_cast<std::size_t>(m * d));
-        for (int64_t i = 0; i < m; ++i)
+        const int32_t list = t.reads[r].list;
+        std::size_t end = r;
+        int64_t size = 0; // the longest prefix its queries read
+        while (end < t.reads.size() && t.reads[end].list == list)
         {
-          const int64_t stored =
-            file.stored[static_cast<std::size_t>(queryOf(t.reads[r + i].second))];
-          std::copy_n(file.rows.get() + stored * d, d, t.queryRows.data() + i * d);
+          size = std::max(size, t.reads[end].rows);
+          ++end;
         }
-        t.scores.resize(static_cast<std::size_t>(m * size));
-        floatGemm(false, true, m, size, d, t.queryRows.data(), d, file.rows.get() + begin * d, d,
-          t.scores.data());
-        const float* listNorms = file.squaredNorms.data() + begin;
-        const int64_t* listRows = file.original.data() + begin;
-        for (int64_t i = 0; i < m; ++i)
+        const int64_t m = static_cast<int64_t>(end - r);
+        const int64_t begin = file.offsets[static_cast<std::size_t>(list)];
+        if (size > 0)
         {
-          const std::size_t query = static_cast<std::size_t>(t.reads[r + i].second);
-          std::vector<Candidate>& heap = t.heaps[query];
-          float& worst = t.worst[query];
-          const float* s = t.scores.data() + i * size;
-          for (int64_t j = 0; j < size; ++j)
+          // The queries are stored rows too: copied, not normalised again.
+          t.queryRows.resize(static_cast<std::size_t>(m * d));
+          for (int64_t i = 0; i < m; ++i)
           {
-            const float key = listNorms[j] - 2.0f * s[j];
-            if (key > worst) // most rows: farther than all kept ones
+            const int64_t stored =
+              file.stored[static_cast<std::size_t>(queryOf(t.reads[r + i].query))];
+            std::copy_n(file.rows.get() + stored * d, d, t.queryRows.data() + i * d);
+          }
+          t.scores.resize(static_cast<std::size_t>(m * size));
+          floatGemm(false, true, m, size, d, t.queryRows.data(), d, file.rows.get() + begin * d, d,
+            t.scores.data());
+          const float* listNorms = file.squaredNorms.data() + begin;
+          const int64_t* listRows = file.original.data() + begin;
+          for (int64_t i = 0; i < m; ++i)
+          {
+            const std::size_t query = static_cast<std::size_t>(t.reads[r + i].query);
+            std::vector<Candidate>& heap = t.heaps[query];
+            float& worst = t.worst[query];
+            const float* s = t.scores.data() + i * size;
+            for (int64_t j = 0; j < size; ++j)
             {
-              continue;
-            }
-            keepSmallest(heap, keep, Candidate(key, listRows[j]));
-            if (heap.size() == keep)
-            {
-              worst = static_cast<float>(heap.front().first);
+              const float key = listNorms[j] - 2.0f * s[j];
+              if (key > worst) // most rows: farther than all kept ones
+              {
+                continue;
+              }
+              keepSmallest(heap, keep, Candidate(key, listRows[j]));
+              if (heap.size() == keep)
+              {
+                worst = static_cast<float>(heap.front().first);
+              }
             }
           }
         }
+        r = end;
       }
-      r = end;
+    };
+    // First each query's own list, then of the other probed lists the rows
+    // that can still be nearer than the farthest row kept: none of list l's
+    // rows y is nearer to x than |x - c_l| - |y - c_l| (triangle
+    // inequality), and the rows are stored farthest from c_l first, so those
+    // rows are a prefix of the list. On separated clusters most probes read
+    // nothing or a few outlying rows; the result is the same as reading all.
+    const auto listRows = [&](int32_t list) {
+      return file.offsets[static_cast<std::size_t>(list) + 1] -
+        file.offsets[static_cast<std::size_t>(list)];
+    };
+    t.reads.clear();
+    for (int64_t i = 0; i < count; ++i)
+    {
+      const int32_t list = file.queryLists[probe(i, 0)];
+      t.reads.push_back({ list, static_cast<int32_t>(i), listRows(list) });
     }
+    readLists();
+    t.reads.clear();
+    for (int64_t i = 0; i < count; ++i)
+    {
+      const int64_t stored = file.stored[static_cast<std::size_t>(queryOf(i))];
+      const float squared = file.squaredNorms[static_cast<std::size_t>(stored)];
+      // The distance of the farthest row kept, widened for float rounding.
+      const float reach = t.heaps[static_cast<std::size_t>(i)].size() == keep
+        ? std::sqrt(std::max(0.0f, t.worst[static_cast<std::size_t>(i)] + squared) * 1.001f +
+            1e-3f * squared)
+        : std::numeric_limits<float>::infinity();
+      for (int p = 1; p < file.probes; ++p)
+      {
+        const int32_t list = file.queryLists[probe(i, p)];
+        // Rows nearer than `reach` lie at least this far from the centroid.
+        const float least = std::sqrt(file.queryListDistances[probe(i, p)]) - reach;
+        const float* distances =
+          file.centroidDistances.data() + file.offsets[static_cast<std::size_t>(list)];
+        const int64_t rows = least <= 0.0f
+          ? listRows(list)
+          : std::partition_point(distances, distances + listRows(list),
+              [least](float distance) { return distance >= least; }) -
+            distances;
+        if (rows > 0)
+        {
+          t.reads.push_back({ list, static_cast<int32_t>(i), rows });
+        }
+      }
+    }
+    readLists();
     for (int64_t i = 0; i < count; ++i)
     {
       const int64_t q = queryOf(i);
