@@ -203,12 +203,12 @@ int main(int argc, char** argv)
       dualembed::testdata::writeNpy(
         indicesPath, ids, "<i4", std::to_string(graph.rows) + ", " + std::to_string(graph.k));
     }
-    std::printf("{\"method\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"k\": %d, \"lists\": %d, "
+    std::printf("{\"method\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"k\": %d, \"lists\": %lld, "
                 "\"probes\": %d, \"seconds\": %.2f, \"recall\": %.4f, \"recall_samples\": %lld, "
                 "\"recall_seconds\": %.2f, \"peak_mb\": %.0f, \"threads\": %d, \"loop_threads\": "
                 "%d, \"gemm\": \"%s\"}\n",
       knnMethodName(options.search.method), static_cast<long long>(points.rows),
-      static_cast<long long>(points.cols), graph.k, options.search.ivf.lists,
+      static_cast<long long>(points.cols), graph.k, static_cast<long long>(graph.lists),
       options.search.ivf.probes, graphSeconds, recall, static_cast<long long>(recallSamples),
       recallSeconds, peakMegabytes(), at::get_num_threads(), engineLoopThreads(),
       exactKnnGemmName());

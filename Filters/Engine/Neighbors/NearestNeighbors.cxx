@@ -694,9 +694,8 @@ std::string describeApproximateSearch(const FeatureMatrix& points, const KnnOpti
   }
   if (result.method == KnnMethod::Ivf)
   {
-    const int64_t lists = ivfListCount(options.search.ivf, points.rows);
-    text << " (" << lists << " lists, " << std::min<int64_t>(options.search.ivf.probes, lists)
-         << " read per row)";
+    text << " (" << result.lists << " lists, "
+         << std::min<int64_t>(options.search.ivf.probes, result.lists) << " read per row)";
   }
   if (result.recall >= 0.0)
   {

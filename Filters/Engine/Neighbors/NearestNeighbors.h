@@ -111,6 +111,7 @@ struct FlannParameters
 struct IvfParameters
 {
   int lists = 0;                // k-means lists; 0 = automatic: 2 sqrt(rows), at most rows / 64
+                                // (then crowded lists are cut: KnnResult::lists has the count)
   int probes = 16;              // lists each query reads (its nearest): higher = better recall
   int trainingIterations = 8;   // Lloyd iterations of the k-means
   int trainingRowsPerList = 32; // sample rows per list the k-means learns from
@@ -166,6 +167,9 @@ struct KnnResult
   /// recall@k measured on NeighborSearch::recallSamples rows (-1: not measured).
   KnnMethod method = KnnMethod::Exact;
   double recall = -1.0;
+  /// IVF: the lists of its index (crowded k-means lists are cut, so there
+  /// may be more than ivfListCount()); 0 for the other methods.
+  int64_t lists = 0;
 };
 
 /// k nearest neighbours of the rows [queryBegin, queryEnd) of `points`

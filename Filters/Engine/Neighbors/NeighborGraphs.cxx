@@ -139,6 +139,7 @@ KnnResult firstNeighbors(const KnnResult& graph, int k)
   result.rows = graph.rows;
   result.bruteForceRows = graph.bruteForceRows;
   result.method = graph.method;
+  result.lists = graph.lists;
   const std::size_t from = static_cast<std::size_t>(graph.k), to = static_cast<std::size_t>(k);
   result.indices.resize(static_cast<std::size_t>(graph.rows) * to);
   result.distances.resize(static_cast<std::size_t>(graph.rows) * to);
