@@ -17,9 +17,10 @@
 //   Hashing reads the matrix once (a fraction of a second for 3 GB).
 // - Exactness: the first k neighbours of an exact graph with more are the
 //   exact k neighbours, bit for bit (same order, same ties). Those of an
-//   approximate graph come from the same candidates, re-ranked exactly, with
-//   a larger float32 pre-filter: the same or nearer neighbours than a search
-//   for k. Their recall is measured again at k, on the graph's own sample.
+//   approximate graph come from the same lists, re-ranked exactly, with a
+//   larger float32 pre-filter; only the far rows that IVF searches again
+//   exactly are chosen by the graph's k, not by the k asked for. Their
+//   recall is measured again at k, on the graph's own sample.
 // - Memory: graphs are dropped least recently used first beyond a budget
 //   (1 GiB by default; a graph of 10^6 rows and 16 neighbours takes 192 MB).
 // Thread-safe.
