@@ -14,7 +14,7 @@
 //   contents, not the VTK array object, are the key: the engine sees
 //   matrices (a rank's gathered copy, a float32 conversion), and equal
 //   contents give equal graphs whichever pipeline branch they came through.
-//   Hashing reads the matrix once (a fraction of a second for 3 GB).
+//   Hashing reads the matrix once (under a second for 3 GB).
 // - Exactness: the first k neighbours of an exact graph with more are the
 //   exact k neighbours, bit for bit (same order, same ties). Those of an
 //   approximate graph come from the same lists, re-ranked exactly, with a
