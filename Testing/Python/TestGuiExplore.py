@@ -94,8 +94,9 @@ def main():
         time.sleep(1)
         gui.screenshot("3b-enlarged")
         # Escape in that window closes it (no window manager under Xvfb: focus it first; on a busy
-        # machine it may be mapped a little later).
-        for _ in range(40):
+        # machine it may be mapped a little later: once, under the parallel test suite, 20 s
+        # were not enough).
+        for _ in range(120):
             found = gui_driver.subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "and its nearest neighbour",
                                                "windowfocus", "--sync", "key", "Escape"], capture_output=True)
             if found.returncode == 0:
