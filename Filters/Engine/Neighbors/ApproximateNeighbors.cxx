@@ -266,6 +266,19 @@ inline void keepSmallest(std::vector<Candidate>& heap, std::size_t keep, const C
   }
 }
 
+/// The nearest of `lists` centroids to each of the `count` sample rows.
+std::vector<int64_t> nearestCentroids(const std::vector<float>& sample, int64_t count, int64_t d,
+  const std::vector<float>& centroids, int64_t lists)
+{
+  std::vector<int64_t> nearest(static_cast<std::size_t>(count));
+  const std::vector<float> centroidNorms = squaredNormsOf(centroids.data(), lists, d);
+  scoreTiles(sample.data(), count, centroids.data(), lists, centroidNorms, d,
+    [&](int64_t i, const float* keys) {
+      nearest[static_cast<std::size_t>(i)] = std::min_element(keys, keys + lists) - keys;
+    });
+  return nearest;
+}
+
 /// The centroids of `lists` after cutting the crowded ones. Lloyd's k-means
 /// can gather a whole cluster into one list when its rows are nearly
 /// equidistant (noise spread over many dimensions): the centroid averaging
@@ -278,17 +291,10 @@ std::vector<float> splitCrowdedLists(const std::vector<float>& sample, int64_t c
   const std::vector<float>& centroids, int64_t lists, int64_t share, std::mt19937_64& random)
 {
   std::vector<std::vector<int64_t>> members(static_cast<std::size_t>(lists));
+  const std::vector<int64_t> assigned = nearestCentroids(sample, count, d, centroids, lists);
+  for (int64_t i = 0; i < count; ++i)
   {
-    std::vector<int64_t> assigned(static_cast<std::size_t>(count));
-    const std::vector<float> centroidNorms = squaredNormsOf(centroids.data(), lists, d);
-    scoreTiles(sample.data(), count, centroids.data(), lists, centroidNorms, d,
-      [&](int64_t i, const float* keys) {
-        assigned[static_cast<std::size_t>(i)] = std::min_element(keys, keys + lists) - keys;
-      });
-    for (int64_t i = 0; i < count; ++i)
-    {
-      members[static_cast<std::size_t>(assigned[static_cast<std::size_t>(i)])].push_back(i);
-    }
+    members[static_cast<std::size_t>(assigned[static_cast<std::size_t>(i)])].push_back(i);
   }
   std::vector<float> out;
   std::normal_distribution<double> normal;
@@ -409,14 +415,9 @@ std::vector<float> trainCentroids(const FeatureMatrix& points, const std::vector
     }
   });
   std::vector<float> centroids(sample.begin(), sample.begin() + lists * d);
-  std::vector<int64_t> assigned(static_cast<std::size_t>(count));
   for (int iteration = 0; iteration < parameters.trainingIterations; ++iteration)
   {
-    const std::vector<float> centroidNorms = squaredNormsOf(centroids.data(), lists, d);
-    scoreTiles(sample.data(), count, centroids.data(), lists, centroidNorms, d,
-      [&](int64_t i, const float* keys) {
-        assigned[static_cast<std::size_t>(i)] = std::min_element(keys, keys + lists) - keys;
-      });
+    const std::vector<int64_t> assigned = nearestCentroids(sample, count, d, centroids, lists);
     std::vector<double> sums(static_cast<std::size_t>(lists * d), 0.0);
     std::vector<int64_t> sizes(static_cast<std::size_t>(lists), 0);
     for (int64_t i = 0; i < count; ++i)
