@@ -192,29 +192,46 @@ std::vector<int64_t> roundPreservingSum(const std::vector<double>& floats)
   return out;
 }
 
-// cleanlab.count.compute_confident_joint(calibrate=True), [given][true].
-std::vector<int64_t> calibratedConfidentJoint(
-  const std::vector<double>& p, int64_t rows, int classes, const int32_t* labels)
+// The samples of each class, in row order: members[offsets[k], offsets[k + 1]).
+struct ClassMembers
 {
-  const int K = classes;
+  std::vector<int64_t> offsets;
+  std::vector<int64_t> members;
+
+  ClassMembers(const int32_t* labels, int64_t rows, int classes)
+    : offsets(classes + 1, 0)
+    , members(rows)
+  {
+    for (int64_t i = 0; i < rows; ++i)
+    {
+      ++offsets[labels[i] + 1];
+    }
+    std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
+    std::vector<int64_t> next(offsets.begin(), offsets.end() - 1);
+    for (int64_t i = 0; i < rows; ++i)
+    {
+      members[next[labels[i]]++] = i;
+    }
+  }
+  int64_t count(int k) const { return offsets[k + 1] - offsets[k]; }
+  const int64_t* of(int k) const { return members.data() + offsets[k]; }
+};
+
+// cleanlab.count.compute_confident_joint(calibrate=True), [given][true].
+std::vector<int64_t> calibratedConfidentJoint(const ClassProbabilities& p, int64_t rows,
+  const int32_t* labels, const ClassMembers& byClass)
+{
+  const int K = p.classes();
   // get_confident_thresholds: per-class mean of p[:, k] over samples labelled k
   // (np.mean of a 1-D copy: pairwise sum), 2 for an absent class, floored.
   std::vector<double> thresholds(K);
-  std::vector<int64_t> labelCounts(K, 0);
-  for (int64_t i = 0; i < rows; ++i)
-  {
-    ++labelCounts[labels[i]];
-  }
   std::vector<double> column;
   for (int k = 0; k < K; ++k)
   {
-    column.clear();
-    for (int64_t i = 0; i < rows; ++i)
+    column.resize(byClass.count(k));
+    for (std::size_t m = 0; m < column.size(); ++m)
     {
-      if (labels[i] == k)
-      {
-        column.push_back(p[i * K + k]);
-      }
+      column[m] = p.value(byClass.of(k)[m], k);
     }
     const double value = column.empty()
       ? 2.0
@@ -222,9 +239,10 @@ std::vector<int64_t> calibratedConfidentJoint(
     thresholds[k] = std::max(value, kConfidentThresholdsLowerBound);
   }
   std::vector<int64_t> joint(K * K, 0);
+  std::vector<double> row(K);
   for (int64_t i = 0; i < rows; ++i)
   {
-    const double* row = &p[i * K];
+    p.row(i, row.data());
     int confident = 0;
     int firstConfident = 0;
     for (int j = 0; j < K; ++j)
@@ -242,8 +260,9 @@ std::vector<int64_t> calibratedConfidentJoint(
     {
       continue;
     }
-    const int guess =
-      confident > 1 ? static_cast<int>(std::max_element(row, row + K) - row) : firstConfident;
+    const int guess = confident > 1
+      ? static_cast<int>(std::max_element(row.begin(), row.end()) - row.begin())
+      : firstConfident;
     ++joint[labels[i] * K + guess];
   }
   for (int k = 0; k < K; ++k)
@@ -262,7 +281,8 @@ std::vector<int64_t> calibratedConfidentJoint(
     const double denominator = std::max(static_cast<double>(rowSum), kTinyValue);
     for (int j = 0; j < K; ++j)
     {
-      calibrated[i * K + j] = static_cast<double>(joint[i * K + j]) / denominator * labelCounts[i];
+      calibrated[i * K + j] =
+        static_cast<double>(joint[i * K + j]) / denominator * byClass.count(i);
     }
   }
   const double total = std::max(numpySum(calibrated.data(), K * K), kTinyValue);
@@ -270,7 +290,6 @@ std::vector<int64_t> calibratedConfidentJoint(
   std::vector<int64_t> out(K * K);
   for (int i = 0; i < K; ++i)
   {
-    std::vector<double> row(K);
     for (int j = 0; j < K; ++j)
     {
       row[j] = calibrated[i * K + j] / total * labelTotal;
@@ -280,19 +299,90 @@ std::vector<int64_t> calibratedConfidentJoint(
   }
   return out;
 }
+
+// A probability matrix given by the user (float32, N x K).
+class MatrixProbabilities : public ClassProbabilities
+{
+public:
+  explicit MatrixProbabilities(const FeatureMatrix& matrix)
+    : Matrix(matrix)
+  {
+  }
+  int classes() const override { return static_cast<int>(this->Matrix.cols); }
+  void row(int64_t i, double* out) const override
+  {
+    std::copy_n(this->Matrix.row(i), this->Matrix.cols, out);
+  }
+  double value(int64_t i, int c) const override { return this->Matrix.row(i)[c]; }
+
+private:
+  const FeatureMatrix& Matrix;
+};
+
+// Datalab's out-of-sample kNN probabilities, made from the votes when read:
+// KNeighborsClassifier(n_neighbors=k + 1).predict_proba on the training
+// features (the sample is its own nearest neighbour), then Datalab removes
+// its own vote: (p - onehot / (k + 1)) * (k + 1) / k.
+class KnnVoteProbabilities : public ClassProbabilities
+{
+public:
+  KnnVoteProbabilities(const KnnResult& votes, const int32_t* labels, int classes)
+    : Votes(votes)
+    , Labels(labels)
+    , Classes(classes)
+  {
+  }
+  int classes() const override { return this->Classes; }
+  void row(int64_t i, double* out) const override
+  {
+    std::fill_n(out, this->Classes, 0.0);
+    out[this->ownLabel(i)] += 1; // counts first, as predict_proba
+    for (int j = 0; j < this->Votes.k; ++j)
+    {
+      out[this->Labels[this->Votes.indices[i * this->Votes.k + j]]] += 1;
+    }
+    for (int c = 0; c < this->Classes; ++c)
+    {
+      out[c] = this->probability(i, c, out[c]);
+    }
+  }
+  double value(int64_t i, int c) const override
+  {
+    double count = this->ownLabel(i) == c ? 1.0 : 0.0;
+    for (int j = 0; j < this->Votes.k; ++j)
+    {
+      count += this->Labels[this->Votes.indices[i * this->Votes.k + j]] == c ? 1.0 : 0.0;
+    }
+    return this->probability(i, c, count);
+  }
+
+private:
+  int ownLabel(int64_t i) const { return this->Labels[this->Votes.firstRow + i]; }
+  double probability(int64_t i, int c, double count) const
+  {
+    const double neighbours = this->Votes.k + 1.0;
+    const double oneHot = c == this->ownLabel(i) ? 1.0 / neighbours : 0.0;
+    return (count / neighbours - oneHot) * neighbours / this->Votes.k;
+  }
+
+  const KnnResult& Votes;
+  const int32_t* Labels;
+  int Classes;
+};
 } // namespace
 
-LabelIssueResult findLabelIssues(const std::vector<double>& p, int64_t rows, int classes,
+LabelIssueResult findLabelIssues(const ClassProbabilities& p, int64_t rows,
   const int32_t* labels, int minExamplesPerClass)
 {
-  const int K = classes;
+  const int K = p.classes();
+  const ClassMembers byClass(labels, rows, K);
   LabelIssueResult result;
-  result.confidentJoint = calibratedConfidentJoint(p, rows, K, labels);
+  result.confidentJoint = calibratedConfidentJoint(p, rows, labels, byClass);
   result.isIssue.assign(rows, 0);
   result.score.resize(rows);
   for (int64_t i = 0; i < rows; ++i)
   {
-    result.score[i] = static_cast<float>(p[i * K + labels[i]]);
+    result.score[i] = static_cast<float>(p.value(i, labels[i]));
   }
   // filter._keep_at_least_n_per_class on the transposed joint (M[true][given]),
   // then _reduce_prune_counts' astype(int) (truncation).
@@ -329,23 +419,16 @@ LabelIssueResult findLabelIssues(const std::vector<double>& p, int64_t rows, int
   // _prune_by_count per given class k: for every other class j, the
   // prune[j][k] samples labelled k with the largest p[:, j] - p[:, k]
   // (np.argsort(-margin), ties in NumPy's order).
-  std::vector<int64_t> members;
-  std::vector<double> negativeMargin;
+  std::vector<double> own, negativeMargin;
   for (int k = 0; k < K; ++k)
   {
-    members.clear();
-    for (int64_t i = 0; i < rows; ++i)
-    {
-      if (labels[i] == k)
-      {
-        members.push_back(i);
-      }
-    }
-    const int64_t count = static_cast<int64_t>(members.size());
+    const int64_t count = byClass.count(k);
+    const int64_t* members = byClass.of(k);
     if (count <= minExamplesPerClass || count <= 1)
     {
       continue;
     }
+    own.clear();
     for (int j = 0; j < K; ++j)
     {
       const int64_t toPrune = prune[j * K + k];
@@ -353,11 +436,18 @@ LabelIssueResult findLabelIssues(const std::vector<double>& p, int64_t rows, int
       {
         continue;
       }
+      if (own.empty())
+      {
+        own.resize(count);
+        for (int64_t m = 0; m < count; ++m)
+        {
+          own[m] = p.value(members[m], k);
+        }
+      }
       negativeMargin.resize(count);
       for (int64_t m = 0; m < count; ++m)
       {
-        const double* row = &p[members[m] * K];
-        negativeMargin[m] = -(row[j] - row[k]);
+        negativeMargin[m] = -(p.value(members[m], j) - own[m]);
       }
       const std::vector<int64_t> order = numpyArgsort(negativeMargin);
       for (int64_t m = 0; m < std::min(toPrune, count); ++m)
@@ -367,13 +457,14 @@ LabelIssueResult findLabelIssues(const std::vector<double>& p, int64_t rows, int
     }
   }
   // count._reduce_issues: no issue where the given label is (within 1e-6) the prediction.
+  std::vector<double> row(K);
   for (int64_t i = 0; i < rows; ++i)
   {
     if (!result.isIssue[i])
     {
       continue;
     }
-    const double* row = &p[i * K];
+    p.row(i, row.data());
     int best = 0;
     double bestValue = row[0] + (labels[i] == 0 ? kFloatingPointComparison : 0.0);
     for (int j = 1; j < K; ++j)
@@ -392,35 +483,6 @@ LabelIssueResult findLabelIssues(const std::vector<double>& p, int64_t rows, int
   }
   result.count = std::count(result.isIssue.begin(), result.isIssue.end(), uint8_t{ 1 });
   return result;
-}
-
-std::vector<double> knnLabelProbabilities(
-  const KnnResult& votes, const int32_t* labels, int classes)
-{
-  // KNeighborsClassifier(n_neighbors=k + 1).predict_proba on the training
-  // features (the sample is its own nearest neighbour), then Datalab removes
-  // its own vote: (p - onehot / (k + 1)) * (k + 1) / k.
-  const int k = votes.k;
-  const double neighbours = k + 1.0;
-  std::vector<double> p(votes.rows * classes, 0.0);
-  std::vector<double> counts(classes);
-  for (int64_t i = 0; i < votes.rows; ++i)
-  {
-    std::fill(counts.begin(), counts.end(), 0.0);
-    const int own = labels[votes.firstRow + i];
-    counts[own] += 1;
-    for (int j = 0; j < k; ++j)
-    {
-      counts[labels[votes.indices[i * k + j]]] += 1;
-    }
-    for (int c = 0; c < classes; ++c)
-    {
-      const double proba = counts[c] / neighbours;
-      const double oneHot = c == own ? 1.0 / neighbours : 0.0;
-      p[i * classes + c] = (proba - oneHot) * neighbours / k;
-    }
-  }
-  return p;
 }
 
 namespace
@@ -962,15 +1024,18 @@ std::vector<float> uniquenessFrom(const FeatureMatrix& points, const KnnResult& 
   {
     m /= static_cast<double>(n);
   }
+  // The centred rows are not stored (N x D doubles, 6 GB at 10^6 x 768):
+  // each value is made again where needed, by the same subtraction.
+  const auto centred = [&](int64_t i, int64_t c) {
+    return static_cast<double>(points.row(i)[c]) - mean[c];
+  };
   std::vector<double> norms(n);
-  std::vector<double> centred(n * d);
   for (int64_t i = 0; i < n; ++i)
   {
     double squares = 0;
     for (int64_t c = 0; c < d; ++c)
     {
-      const double v = points.row(i)[c] - mean[c];
-      centred[i * d + c] = v;
+      const double v = centred(i, c);
       squares += v * v;
     }
     norms[i] = std::sqrt(squares);
@@ -982,7 +1047,7 @@ std::vector<float> uniquenessFrom(const FeatureMatrix& points, const KnnResult& 
     double dot = 0;
     for (int64_t c = 0; c < d; ++c)
     {
-      dot += centred[a * d + c] * centred[b * d + c];
+      dot += centred(a, c) * centred(b, c);
     }
     const double similarity = (norms[a] > 0 && norms[b] > 0) ? dot / (norms[a] * norms[b]) : 0.0;
     const double cosine = std::min(2.0, std::max(0.0, 1.0 - similarity));
@@ -1033,23 +1098,24 @@ DataIssuesResult computeDataIssues(
   };
   if (result.hasPredictions && (options.labelIssues || options.mistakenness))
   {
-    std::vector<double> p(input.probabilities.data, input.probabilities.data + n * classes);
+    const MatrixProbabilities p(input.probabilities);
     if (options.labelIssues)
     {
       result.predictionLabels =
-        findLabelIssues(p, n, classes, input.labels, options.minExamplesPerClass);
+        findLabelIssues(p, n, input.labels, options.minExamplesPerClass);
     }
     if (options.mistakenness)
     {
       const bool logits = input.logits.rows > 0;
-      std::vector<double> x =
-        logits ? std::vector<double>(input.logits.data, input.logits.data + n * classes) : p;
+      const FeatureMatrix& scores = logits ? input.logits : input.probabilities;
+      std::vector<double> x(classes);
       result.mistakenness.resize(n);
       result.hardness.resize(n);
       for (int64_t i = 0; i < n; ++i)
       {
+        std::copy_n(scores.row(i), classes, x.data());
         int predicted = 0;
-        const double entropy = rowEntropy(&x[i * classes], classes, logits, predicted);
+        const double entropy = rowEntropy(x.data(), classes, logits, predicted);
         const double m = (predicted == input.labels[i] ? 1.0 : 0.0) * -2.0 + 1.0;
         result.mistakenness[i] = static_cast<float>((m * std::exp(-1.0 * entropy) + 1.0) / 2.0);
         result.hardness[i] = static_cast<float>(entropy);
@@ -1068,8 +1134,8 @@ DataIssuesResult computeDataIssues(
     EmbeddingIssues& out = result.embeddings[e];
     if (options.labelIssues)
     {
-      out.labels = findLabelIssues(knnLabelProbabilities(all.votes[e], input.labels, classes), n,
-        classes, input.labels, options.minExamplesPerClass);
+      out.labels = findLabelIssues(KnnVoteProbabilities(all.votes[e], input.labels, classes), n,
+        input.labels, options.minExamplesPerClass);
     }
     if (options.nearDuplicates)
     {

@@ -143,11 +143,23 @@ DataIssuesResult computeDataIssues(
 /// Both steps for all rows.
 DataIssuesResult computeDataIssues(const DataIssuesInput& input, const DataIssuesOptions& options);
 
+/// Predicted class probabilities (cleanlab's pred_probs), read one row or
+/// one value at a time, so that no N x K matrix of doubles is made: for
+/// 10^6 samples of 1000 classes it would take 8 GB.
+class ClassProbabilities
+{
+public:
+  virtual ~ClassProbabilities() = default;
+  virtual int classes() const = 0;
+  /// The `classes()` values of row i.
+  virtual void row(int64_t i, double* out) const = 0;
+  /// p[i][c].
+  virtual double value(int64_t i, int c) const = 0;
+};
+
 // The parts, for tests.
-LabelIssueResult findLabelIssues(const std::vector<double>& probabilities, int64_t rows,
-  int classes, const int32_t* labels, int minExamplesPerClass = 10);
-std::vector<double> knnLabelProbabilities(
-  const KnnResult& votes, const int32_t* labels, int classes);
+LabelIssueResult findLabelIssues(const ClassProbabilities& probabilities, int64_t rows,
+  const int32_t* labels, int minExamplesPerClass = 10);
 NearDuplicateResult findNearDuplicates(const KnnResult& graph, double threshold = 0.13);
 NonIidResult testNonIid(
   const KnnResult& graph, int permutations = 25, unsigned int seed = 0, double significance = 0.05);
