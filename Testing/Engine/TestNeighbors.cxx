@@ -3,6 +3,7 @@
 // against scikit-learn / cleanlab-formula references computed by
 // Testing/Data/knn-reference/make_knn_reference.py on the first 3000
 // Fashion-MNIST test images (committed as .npy files).
+#include "DistributedNeighbors.h"
 #include "EmbeddingChange.h"
 #include "EmbeddingNearestNeighbor.h"
 #include "EmbeddingOutlierScore.h"
@@ -17,12 +18,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <numeric>
+#include <functional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace dualembed::engine;
@@ -650,6 +656,306 @@ TEST(IvfKnn, ProgressAndAbort)
   options.progress = [&calls](double) { return ++calls < 4; };
   EXPECT_THROW(computeKnn(x.view(), options), Aborted);
   EXPECT_EQ(calls, 4);
+}
+
+// ------------------------------------------------------ distributed search
+
+/// The parts of a distributed search as threads of this process: what MPI
+/// ranks do, with a barrier between the steps of each collective call.
+class ThreadedParts
+{
+public:
+  explicit ThreadedParts(std::vector<int64_t> counts)
+    : Counts(std::move(counts))
+    , Floats(Counts.size())
+    , Integers(Counts.size())
+  {
+  }
+  int parts() const { return static_cast<int>(this->Counts.size()); }
+
+  /// Runs body(part, exchange) on one thread per part (one ATen thread each).
+  void run(const std::function<void(int, const PartExchange&)>& body)
+  {
+    std::vector<std::thread> threads;
+    for (int p = 0; p < this->parts(); ++p)
+    {
+      threads.emplace_back([this, p, &body] {
+        at::set_num_threads(1);
+        body(p, Exchange(*this, p));
+      });
+    }
+    for (auto& thread : threads)
+    {
+      thread.join();
+    }
+  }
+
+private:
+  void barrier()
+  {
+    std::unique_lock<std::mutex> lock(this->Mutex);
+    const long generation = this->Generation;
+    if (++this->Arrived == this->parts())
+    {
+      this->Arrived = 0;
+      ++this->Generation;
+      this->Turn.notify_all();
+    }
+    else
+    {
+      this->Turn.wait(lock, [&] { return this->Generation != generation; });
+    }
+  }
+
+  class Exchange : public PartExchange
+  {
+  public:
+    Exchange(ThreadedParts& all, int part)
+      : All(all)
+      , Part(part)
+    {
+    }
+    int parts() const override { return this->All.parts(); }
+    int part() const override { return this->Part; }
+    int64_t firstRow(int p) const override
+    {
+      return std::accumulate(this->All.Counts.begin(), this->All.Counts.begin() + p, int64_t{ 0 });
+    }
+    int64_t rowCount(int p) const override { return this->All.Counts[p]; }
+    void broadcast(std::vector<float>& values, int root) const override
+    {
+      this->share(values, root, this->All.Floats);
+    }
+    void broadcast(std::vector<int64_t>& values, int root) const override
+    {
+      this->share(values, root, this->All.Integers);
+    }
+    std::vector<float> gather(const std::vector<float>& values, int root) const override
+    {
+      return this->collect(values, root, this->All.Floats);
+    }
+    std::vector<int64_t> gather(const std::vector<int64_t>& values, int root) const override
+    {
+      return this->collect(values, root, this->All.Integers);
+    }
+    int minimum(int value) const override
+    {
+      const std::vector<int64_t> all = this->everywhere(value);
+      return static_cast<int>(*std::min_element(all.begin(), all.end()));
+    }
+    int64_t sum(int64_t value) const override
+    {
+      const std::vector<int64_t> all = this->everywhere(value);
+      return std::accumulate(all.begin(), all.end(), int64_t{ 0 });
+    }
+
+  private:
+    template <typename T>
+    void share(std::vector<T>& values, int root, std::vector<std::vector<T>>& slots) const
+    {
+      if (this->Part == root)
+      {
+        slots[root] = values;
+      }
+      this->All.barrier();
+      if (this->Part != root)
+      {
+        values = slots[root];
+      }
+      this->All.barrier();
+    }
+    template <typename T>
+    std::vector<T> collect(
+      const std::vector<T>& values, int root, std::vector<std::vector<T>>& slots) const
+    {
+      slots[this->Part] = values;
+      this->All.barrier();
+      std::vector<T> all;
+      if (this->Part == root)
+      {
+        for (const auto& slot : slots)
+        {
+          all.insert(all.end(), slot.begin(), slot.end());
+        }
+      }
+      this->All.barrier();
+      return all;
+    }
+    std::vector<int64_t> everywhere(int64_t value) const
+    {
+      std::vector<int64_t> all = this->collect(std::vector<int64_t>{ value }, 0, this->All.Integers);
+      this->broadcast(all, 0);
+      return all;
+    }
+
+    ThreadedParts& All;
+    int Part;
+  };
+
+  std::vector<int64_t> Counts;
+  std::vector<std::vector<float>> Floats;
+  std::vector<std::vector<int64_t>> Integers;
+  std::mutex Mutex;
+  std::condition_variable Turn;
+  int Arrived = 0;
+  long Generation = 0;
+};
+
+/// computeKnn of each part's rows of `x` (split as `counts`) with the
+/// distributed search; the parts' results in global row order.
+KnnResult distributedKnn(const Matrix& x, const std::vector<int64_t>& counts, KnnOptions options,
+  std::vector<std::string>* reports = nullptr)
+{
+  ThreadedParts parts(counts);
+  std::vector<KnnResult> results(counts.size());
+  std::mutex reportsMutex;
+  parts.run([&](int p, const PartExchange& exchange) {
+    KnnOptions mine = options;
+    mine.search.parts = std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    mine.search.report = [&](const std::string& s) {
+      std::lock_guard<std::mutex> lock(reportsMutex);
+      if (reports)
+      {
+        reports->push_back(s);
+      }
+    };
+    const int64_t first = exchange.firstRow(p);
+    const FeatureMatrix local{ x.values.data() + first * x.cols, counts[p], x.cols };
+    results[p] = computeKnn(local, mine);
+    EXPECT_EQ(results[p].firstRow, first);
+    EXPECT_EQ(results[p].rows, counts[p]);
+  });
+  KnnResult all = results[0];
+  all.firstRow = 0;
+  for (std::size_t p = 1; p < results.size(); ++p)
+  {
+    all.rows += results[p].rows;
+    all.indices.insert(all.indices.end(), results[p].indices.begin(), results[p].indices.end());
+    all.distances.insert(
+      all.distances.end(), results[p].distances.begin(), results[p].distances.end());
+    EXPECT_EQ(results[p].recall, all.recall); // one global figure
+  }
+  return all;
+}
+
+TEST(DistributedKnn, EveryListReadGivesTheExactNeighbours)
+{
+  // Three parts, one of them empty, with duplicates and zero rows across
+  // parts: with every list read, the merged answers are the exact neighbours.
+  Matrix x = clustered(2000, 16, 13);
+  for (int64_t i : { 5, 1500, 1999 })
+  {
+    std::copy_n(x.values.begin() + 100 * x.cols, x.cols, x.values.begin() + i * x.cols);
+  }
+  for (int64_t i : { 7, 1200 })
+  {
+    std::fill_n(x.values.begin() + i * x.cols, x.cols, 0.0f);
+  }
+  for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
+  {
+    KnnOptions options;
+    options.k = 10;
+    options.metric = metric;
+    options.search.method = KnnMethod::Exact;
+    const KnnResult exact = computeKnn(x.view(), options);
+    options.search.ivf.probes = 1000;
+    std::vector<std::string> reports;
+    const KnnResult distributed = distributedKnn(x, { 700, 0, 1300 }, options, &reports);
+    EXPECT_EQ(distributed.method, KnnMethod::Ivf);
+    EXPECT_EQ(distributed.indices, exact.indices) << metricName(metric);
+    ASSERT_EQ(distributed.distances.size(), exact.distances.size());
+    for (std::size_t e = 0; e < exact.distances.size(); ++e)
+    {
+      ASSERT_EQ(distributed.distances[e], exact.distances[e]) << e;
+    }
+    EXPECT_EQ(distributed.recall, 1.0);
+    ASSERT_EQ(reports.size(), 1u); // from the first part only
+    EXPECT_NE(reports[0].find("of 2000 rows on 3 MPI ranks, each indexing its own rows"),
+      std::string::npos)
+      << reports[0];
+  }
+}
+
+TEST(DistributedKnn, RecallMatchesTheSerialSearch)
+{
+  const Matrix x = clustered(20000, 64, 7);
+  KnnOptions options;
+  options.k = 10;
+  options.metric = DistanceMetric::Cosine;
+  options.search.method = KnnMethod::Exact;
+  const KnnResult exact = computeKnn(x.view(), options);
+  options.search.method = KnnMethod::Ivf;
+  options.search.recallSamples = 1000;
+  const KnnResult serial = computeKnn(x.view(), options);
+  std::vector<std::string> reports;
+  const KnnResult distributed = distributedKnn(x, { 9000, 11000 }, options, &reports);
+  const double recall = knnRecall(distributed, exact);
+  std::printf("[ result ] recall@10: serial IVF %.4f, 2 parts %.4f (estimated %.4f)\n%s\n",
+    knnRecall(serial, exact), recall, distributed.recall, reports.at(0).c_str());
+  EXPECT_GE(recall, 0.99);
+  EXPECT_GE(recall, knnRecall(serial, exact) - 0.005);
+  EXPECT_NEAR(distributed.recall, recall, 0.01);
+  for (std::size_t e = 0; e < distributed.indices.size(); e += 97)
+  {
+    const int64_t i = static_cast<int64_t>(e) / distributed.k;
+    EXPECT_NE(distributed.indices[e], i);
+    EXPECT_NEAR(distributed.distances[e],
+      vectorDistance(x.view().row(i), x.view().row(distributed.indices[e]), x.cols,
+        DistanceMetric::Cosine),
+      1e-6);
+  }
+}
+
+TEST(DistributedKnn, AFailureOrAnAbortOnOnePartStopsEveryPart)
+{
+  Matrix x = clustered(3000, 16, 3);
+  x.values[2500 * x.cols + 3] = std::numeric_limits<float>::quiet_NaN(); // in the second part
+  ThreadedParts parts({ 1000, 2000 });
+  std::vector<std::string> errors(2);
+  parts.run([&](int p, const PartExchange& exchange) {
+    KnnOptions options;
+    options.search.parts = std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    const FeatureMatrix local{ x.values.data() + exchange.firstRow(p) * x.cols,
+      exchange.rowCount(p), x.cols };
+    try
+    {
+      computeKnn(local, options);
+    }
+    catch (const ModelError& e)
+    {
+      errors[p] = e.what();
+    }
+  });
+  for (const std::string& error : errors)
+  {
+    EXPECT_NE(error.find("1 of 3000 rows of the embedding contain NaN or Inf"), std::string::npos)
+      << error;
+  }
+
+  x.values[2500 * x.cols + 3] = 1.0f;
+  for (int aborting : { 0, 1 })
+  {
+    std::vector<int> outcome(2, 0); // 1 aborted, 2 finished
+    parts.run([&](int p, const PartExchange& exchange) {
+      KnnOptions options;
+      options.search.parts =
+        std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+      int calls = 0;
+      options.progress = [&](double) { return p != aborting || ++calls < 3; };
+      const FeatureMatrix local{ x.values.data() + exchange.firstRow(p) * x.cols,
+        exchange.rowCount(p), x.cols };
+      try
+      {
+        computeKnn(local, options);
+        outcome[p] = 2;
+      }
+      catch (const Aborted&)
+      {
+        outcome[p] = 1;
+      }
+    });
+    EXPECT_EQ(outcome, (std::vector<int>{ 1, 1 })) << "part " << aborting << " aborting";
+  }
 }
 
 // ------------------------------------------------------------- shared graphs

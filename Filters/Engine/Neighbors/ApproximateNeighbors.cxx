@@ -179,9 +179,6 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
 }
 #endif
 
-namespace
-{
-
 /// The inverted file: every row in the list of its nearest centroid, the
 /// index vectors stored in list order (one copy of the rows), and for each
 /// query row the lists it reads.
@@ -201,6 +198,9 @@ struct InvertedFile
   std::vector<float> centroidDistances;  // stored row -> |y - its list's centroid|, each list
                                          // stored farthest first
 };
+
+namespace
+{
 
 /// visit(i, keys) for each query row i of `queries` (count x d) with the keys
 /// of every target y (targetCount x d): |y|^2 - 2 x.y, which orders like
@@ -569,20 +569,17 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
   return file;
 }
 
-/// For each of `rows`, the `keep` rows nearest to it by float32 keys among
-/// all rows (itself excluded): candidates of its exact neighbours, to be
-/// re-ranked in double. One matrix product per tile of 8192 rows; `tick`
-/// (if any) gets the fraction done after each tile.
+/// For each of the `count` query vectors (as the index stores rows: unit
+/// length for cosine), the `keep` rows of `points` nearest by float32 keys,
+/// row self(i) excluded: candidates of its exact neighbours, to be re-ranked
+/// in double. One matrix product per tile of 8192 rows; `tick` (if any) gets
+/// the fraction done after each tile.
 std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
-  const std::vector<double>& norms, DistanceMetric metric, const std::vector<int64_t>& rows,
-  std::size_t keep, const std::function<void(double)>& tick = nullptr)
+  const std::vector<double>& norms, DistanceMetric metric, const float* queries, int64_t count,
+  const std::function<int64_t(int64_t)>& self, std::size_t keep,
+  const std::function<void(double)>& tick = nullptr)
 {
-  const int64_t n = points.rows, d = points.cols, count = static_cast<int64_t>(rows.size());
-  std::vector<float> queries(static_cast<std::size_t>(count * d));
-  for (int64_t i = 0; i < count; ++i)
-  {
-    indexRow(points, norms, metric, rows[static_cast<std::size_t>(i)], queries.data() + i * d);
-  }
+  const int64_t n = points.rows, d = points.cols;
   std::vector<std::vector<Candidate>> heaps(static_cast<std::size_t>(count));
   constexpr int64_t tile = 8192;
   std::vector<float> targets(static_cast<std::size_t>(std::min(tile, n) * d));
@@ -596,13 +593,13 @@ std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
       }
     });
     const std::vector<float> targetNorms = squaredNormsOf(targets.data(), size, d);
-    scoreTiles(queries.data(), count, targets.data(), size, targetNorms, d,
+    scoreTiles(queries, count, targets.data(), size, targetNorms, d,
       [&](int64_t i, const float* keys) {
         std::vector<Candidate>& heap = heaps[static_cast<std::size_t>(i)];
-        const int64_t self = rows[static_cast<std::size_t>(i)];
+        const int64_t skip = self(i);
         for (int64_t j = 0; j < size; ++j)
         {
-          if (begin + j != self)
+          if (begin + j != skip)
           {
             keepSmallest(heap, keep, Candidate(keys[j], begin + j));
           }
@@ -614,6 +611,21 @@ std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
     }
   }
   return heaps;
+}
+
+/// The same for rows of `points` as queries (each excluding itself).
+std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
+  const std::vector<double>& norms, DistanceMetric metric, const std::vector<int64_t>& rows,
+  std::size_t keep, const std::function<void(double)>& tick = nullptr)
+{
+  const int64_t d = points.cols, count = static_cast<int64_t>(rows.size());
+  std::vector<float> queries(static_cast<std::size_t>(count * d));
+  for (int64_t i = 0; i < count; ++i)
+  {
+    indexRow(points, norms, metric, rows[static_cast<std::size_t>(i)], queries.data() + i * d);
+  }
+  return exactCandidates(points, norms, metric, queries.data(), count,
+    [&rows](int64_t i) { return rows[static_cast<std::size_t>(i)]; }, keep, tick);
 }
 
 /// The rows whose neighbours lie farthest (the largest mean distance to the
@@ -663,38 +675,35 @@ void searchFarRowsExactly(const FeatureMatrix& points, const std::vector<double>
   }
 }
 
-} // namespace
-
-void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
-  const KnnOptions& options, KnnResult& result)
+/// The queries an inverted file answers: for query i its vector as the index
+/// stores rows, and its `probes` nearest lists with their squared distances.
+struct IvfQueries
 {
-  const int64_t d = points.cols;
-  const DistanceMetric metric = options.metric;
-  if (options.search.ivf.probes < 1 || options.search.ivf.lists < 0 ||
-    options.search.ivf.trainingIterations < 0 || options.search.ivf.trainingRowsPerList < 1)
-  {
-    throw ModelError("The IVF parameters must be positive (lists " +
-      std::to_string(options.search.ivf.lists) + ", probes " +
-      std::to_string(options.search.ivf.probes) + "); use e.g. 0 lists (automatic) and 16 probes.");
-  }
-  reportProgress(options.progress, 0.0);
-  const std::vector<double> norms = rowNorms(points);
-  const std::vector<int64_t> zeroRows = zeroNormRows(norms);
-  const InvertedFile file = buildInvertedFile(points, norms, queryBegin, queryEnd, options);
-  result.lists = file.lists;
+  int64_t count = 0;
+  std::function<const float*(int64_t)> vector;
+  const int32_t* lists = nullptr;       // count x probes, nearest first
+  const float* listDistances = nullptr; // |x - centroid|^2, beside them
+};
 
+/// For each query, the `keep` indexed rows nearest by float32 keys that its
+/// lists hold; finish(i, heap, scratch) then runs for query i on the thread
+/// that searched it (results of different queries may be written in
+/// parallel). Progress runs from `from` to `to`.
+template <typename Finish>
+void collectCandidates(const InvertedFile& file, int64_t d, const IvfQueries& queries,
+  std::size_t keep, const ProgressCallback& progress, double from, double to, const Finish& finish)
+{
   // The queries in the order of their nearest list, in chunks: a chunk's
   // queries read mostly the same lists, each list once per chunk.
-  const int64_t nq = queryEnd - queryBegin;
-  std::vector<int64_t> queries(static_cast<std::size_t>(nq));
-  std::iota(queries.begin(), queries.end(), queryBegin);
-  std::stable_sort(queries.begin(), queries.end(), [&](int64_t a, int64_t b) {
-    return file.queryLists[static_cast<std::size_t>((a - queryBegin) * file.probes)] <
-      file.queryLists[static_cast<std::size_t>((b - queryBegin) * file.probes)];
+  const int64_t nq = queries.count;
+  const int probes = file.probes;
+  std::vector<int64_t> order(static_cast<std::size_t>(nq));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return queries.lists[a * probes] < queries.lists[b * probes];
   });
   constexpr int64_t chunkSize = 512;
   const int64_t chunks = (nq + chunkSize - 1) / chunkSize;
-  const std::size_t keep = static_cast<std::size_t>(result.k) + 5; // self, and float rounding
   // A query of the chunk reading the first `rows` rows of a list.
   struct Read
   {
@@ -708,18 +717,17 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   // A chunk's buffers, reused from chunk to chunk by each thread.
   struct Scratch
   {
-    std::vector<Read> reads;                        // the lists the chunk's queries read
-    std::vector<std::vector<Candidate>> heaps;      // per query: the best `keep` keys so far
-    std::vector<float> worst;                       // per query: its heap's largest key, once full
+    std::vector<Read> reads;                   // the lists the chunk's queries read
+    std::vector<std::vector<Candidate>> heaps; // per query: the best `keep` keys so far
+    std::vector<float> worst;                  // per query: its heap's largest key, once full
     std::vector<float> queryRows, scores;
-    std::vector<int64_t> candidates;
     std::vector<Candidate> rerank;
   };
   const auto searchChunk = [&](int64_t chunk, Scratch& t) {
     const int64_t first = chunk * chunkSize, count = std::min(chunkSize, nq - first);
-    const auto queryOf = [&](int64_t i) { return queries[static_cast<std::size_t>(first + i)]; };
+    const auto queryOf = [&](int64_t i) { return order[static_cast<std::size_t>(first + i)]; };
     const auto probe = [&](int64_t i, int p) {
-      return static_cast<std::size_t>((queryOf(i) - queryBegin) * file.probes + p);
+      return static_cast<std::size_t>(queryOf(i) * probes + p);
     };
     t.heaps.resize(static_cast<std::size_t>(count));
     for (auto& heap : t.heaps)
@@ -744,13 +752,10 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
         const int64_t begin = file.offsets[static_cast<std::size_t>(list)];
         if (size > 0)
         {
-          // The queries are stored rows too: copied, not normalised again.
           t.queryRows.resize(static_cast<std::size_t>(m * d));
           for (int64_t i = 0; i < m; ++i)
           {
-            const int64_t stored =
-              file.stored[static_cast<std::size_t>(queryOf(t.reads[r + i].query))];
-            std::copy_n(file.rows.get() + stored * d, d, t.queryRows.data() + i * d);
+            std::copy_n(queries.vector(queryOf(t.reads[r + i].query)), d, t.queryRows.data() + i * d);
           }
           t.scores.resize(static_cast<std::size_t>(m * size));
           floatGemm(false, true, m, size, d, t.queryRows.data(), d, file.rows.get() + begin * d, d,
@@ -794,25 +799,24 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
     t.reads.clear();
     for (int64_t i = 0; i < count; ++i)
     {
-      const int32_t list = file.queryLists[probe(i, 0)];
+      const int32_t list = queries.lists[probe(i, 0)];
       t.reads.push_back({ list, static_cast<int32_t>(i), listRows(list) });
     }
     readLists();
     t.reads.clear();
     for (int64_t i = 0; i < count; ++i)
     {
-      const int64_t stored = file.stored[static_cast<std::size_t>(queryOf(i))];
-      const float squared = file.squaredNorms[static_cast<std::size_t>(stored)];
+      const float squared = static_cast<float>(squaredNorm(queries.vector(queryOf(i)), d));
       // The distance of the farthest row kept, widened for float rounding.
       const float reach = t.heaps[static_cast<std::size_t>(i)].size() == keep
         ? std::sqrt(std::max(0.0f, t.worst[static_cast<std::size_t>(i)] + squared) * 1.001f +
             1e-3f * squared)
         : std::numeric_limits<float>::infinity();
-      for (int p = 1; p < file.probes; ++p)
+      for (int p = 1; p < probes; ++p)
       {
-        const int32_t list = file.queryLists[probe(i, p)];
+        const int32_t list = queries.lists[probe(i, p)];
         // Rows nearer than `reach` lie at least this far from the centroid.
-        const float least = std::sqrt(file.queryListDistances[probe(i, p)]) - reach;
+        const float least = std::sqrt(queries.listDistances[probe(i, p)]) - reach;
         const float* distances =
           file.centroidDistances.data() + file.offsets[static_cast<std::size_t>(list)];
         const int64_t rows = least <= 0.0f
@@ -829,20 +833,7 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
     readLists();
     for (int64_t i = 0; i < count; ++i)
     {
-      const int64_t q = queryOf(i);
-      const int64_t row = q - queryBegin;
-      if (metric == DistanceMetric::Cosine && norms[static_cast<std::size_t>(q)] == 0.0)
-      {
-        zeroCosineRow(points, zeroRows, q, result, row);
-        continue;
-      }
-      t.candidates.clear();
-      for (const Candidate& c : t.heaps[static_cast<std::size_t>(i)])
-      {
-        t.candidates.push_back(c.second);
-      }
-      rerankRow(
-        points, norms, metric, q, t.candidates.data(), t.candidates.size(), result, row, t.rerank);
+      finish(queryOf(i), t.heaps[static_cast<std::size_t>(i)], t.rerank);
     }
   };
   const int64_t round = std::max<int64_t>(1, (chunks + 39) / 40);
@@ -856,9 +847,210 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
         searchChunk(chunk, scratch);
       }
     });
-    reportProgress(options.progress, 0.2 + 0.7 * static_cast<double>(last) / chunks);
+    reportProgress(progress, from + (to - from) * static_cast<double>(last) / chunks);
   }
+}
+
+void checkIvfParameters(const IvfParameters& parameters)
+{
+  if (parameters.probes < 1 || parameters.lists < 0 || parameters.trainingIterations < 0 ||
+    parameters.trainingRowsPerList < 1)
+  {
+    throw ModelError("The IVF parameters must be positive (lists " +
+      std::to_string(parameters.lists) + ", probes " + std::to_string(parameters.probes) +
+      "); use e.g. 0 lists (automatic) and 16 probes.");
+  }
+}
+
+} // namespace
+
+void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
+  const KnnOptions& options, KnnResult& result)
+{
+  const int64_t d = points.cols;
+  const DistanceMetric metric = options.metric;
+  checkIvfParameters(options.search.ivf);
+  reportProgress(options.progress, 0.0);
+  const std::vector<double> norms = rowNorms(points);
+  const std::vector<int64_t> zeroRows = zeroNormRows(norms);
+  const InvertedFile file = buildInvertedFile(points, norms, queryBegin, queryEnd, options);
+  result.lists = file.lists;
+  IvfQueries queries;
+  queries.count = queryEnd - queryBegin;
+  // The queries are indexed rows: read from the index, not normalised again.
+  queries.vector = [&](int64_t i) {
+    return file.rows.get() + file.stored[static_cast<std::size_t>(queryBegin + i)] * d;
+  };
+  queries.lists = file.queryLists.data();
+  queries.listDistances = file.queryListDistances.data();
+  const std::size_t keep = static_cast<std::size_t>(result.k) + 5; // self, and float rounding
+  collectCandidates(file, d, queries, keep, options.progress, 0.2, 0.9,
+    [&](int64_t row, const std::vector<Candidate>& heap, std::vector<Candidate>& scratch) {
+      const int64_t q = queryBegin + row;
+      if (metric == DistanceMetric::Cosine && norms[static_cast<std::size_t>(q)] == 0.0)
+      {
+        zeroCosineRow(points, zeroRows, q, result, row);
+        return;
+      }
+      std::vector<int64_t> candidates(heap.size());
+      std::transform(heap.begin(), heap.end(), candidates.begin(),
+        [](const Candidate& c) { return c.second; });
+      rerankRow(
+        points, norms, metric, q, candidates.data(), candidates.size(), result, row, scratch);
+    });
   searchFarRowsExactly(points, norms, metric, result, options.progress, 0.9);
+}
+
+IvfShard::IvfShard(const FeatureMatrix& points, DistanceMetric metric,
+  const IvfParameters& parameters, const ProgressCallback& progress)
+  : Points(points)
+  , Metric(metric)
+  , Norms(rowNorms(points))
+  , ZeroRows(zeroNormRows(Norms))
+{
+  checkIvfParameters(parameters);
+  if (points.rows > 0)
+  {
+    KnnOptions options;
+    options.metric = metric;
+    options.search.ivf = parameters;
+    options.progress = progress;
+    this->File.reset(new InvertedFile(buildInvertedFile(points, this->Norms, 0, 0, options)));
+  }
+  reportProgress(progress, 1.0);
+}
+
+IvfShard::~IvfShard() = default;
+
+int64_t IvfShard::lists() const
+{
+  return this->File ? this->File->lists : 0;
+}
+
+void IvfShard::search(const float* queries, int64_t count, const int64_t* self, int k, bool exact,
+  std::vector<int64_t>& indices, std::vector<float>& distances) const
+{
+  const FeatureMatrix& points = this->Points;
+  const int64_t d = points.cols;
+  const std::size_t kk = static_cast<std::size_t>(k);
+  indices.assign(static_cast<std::size_t>(count) * kk, -1);
+  distances.assign(indices.size(), std::numeric_limits<float>::infinity());
+  if (!this->File || count == 0 || k < 1)
+  {
+    return;
+  }
+  // The queries as the index stores rows (unit length for cosine).
+  std::vector<double> queryNorms(static_cast<std::size_t>(count));
+  std::vector<float> vectors(static_cast<std::size_t>(count * d));
+  for (int64_t i = 0; i < count; ++i)
+  {
+    const float* x = queries + i * d;
+    queryNorms[static_cast<std::size_t>(i)] = std::sqrt(squaredNorm(x, d));
+    const double norm = queryNorms[static_cast<std::size_t>(i)];
+    const float scale = this->Metric != DistanceMetric::Cosine ? 1.0f
+      : norm > 0.0                                            ? static_cast<float>(1.0 / norm)
+                                                              : 0.0f;
+    std::transform(x, x + d, vectors.data() + i * d, [scale](float v) { return v * scale; });
+  }
+  // Query i's neighbours from its candidates: exact distances, self left out;
+  // too few distinct candidates fall back to every row.
+  const auto finish = [&](int64_t i, const std::vector<Candidate>& heap,
+                        std::vector<Candidate>& scratch) {
+    const float* x = queries + i * d;
+    const int64_t skip = self[i];
+    const double norm = queryNorms[static_cast<std::size_t>(i)];
+    scratch.clear();
+    if (this->Metric == DistanceMetric::Cosine && norm == 0.0)
+    {
+      // A zero vector: the zero rows at distance 0, then the others at 1, by index.
+      for (int64_t z : this->ZeroRows)
+      {
+        if (z != skip && scratch.size() < kk)
+        {
+          scratch.emplace_back(0.0, z);
+        }
+      }
+      for (int64_t j = 0; j < points.rows && scratch.size() < kk; ++j)
+      {
+        if (j != skip && this->Norms[static_cast<std::size_t>(j)] != 0.0)
+        {
+          scratch.emplace_back(1.0, j);
+        }
+      }
+    }
+    else
+    {
+      const auto add = [&](int64_t j) {
+        if (j != skip)
+        {
+          scratch.emplace_back(exactDistance(x, points.row(j), d, norm,
+                                 this->Norms[static_cast<std::size_t>(j)], this->Metric),
+            j);
+        }
+      };
+      for (const Candidate& c : heap)
+      {
+        add(c.second);
+      }
+      std::sort(scratch.begin(), scratch.end(), candidateLess);
+      scratch.erase(std::unique(scratch.begin(), scratch.end(),
+                      [](const Candidate& a, const Candidate& b) { return a.second == b.second; }),
+        scratch.end());
+      const int64_t available = points.rows - (skip >= 0 && skip < points.rows ? 1 : 0);
+      if (static_cast<int64_t>(scratch.size()) < std::min<int64_t>(k, available))
+      {
+        scratch.clear(); // the lists held too few rows: every row
+        for (int64_t j = 0; j < points.rows; ++j)
+        {
+          add(j);
+        }
+        std::sort(scratch.begin(), scratch.end(), candidateLess);
+      }
+    }
+    const std::size_t kept = std::min(kk, scratch.size());
+    for (std::size_t j = 0; j < kept; ++j)
+    {
+      indices[static_cast<std::size_t>(i) * kk + j] = scratch[j].second;
+      distances[static_cast<std::size_t>(i) * kk + j] = static_cast<float>(scratch[j].first);
+    }
+  };
+  const std::size_t keep = kk + 5; // self, and float rounding
+  if (exact)
+  {
+    const std::vector<std::vector<Candidate>> heaps = exactCandidates(points, this->Norms,
+      this->Metric, vectors.data(), count, [self](int64_t i) { return self[i]; }, keep);
+    std::vector<Candidate> scratch;
+    for (int64_t i = 0; i < count; ++i)
+    {
+      finish(i, heaps[static_cast<std::size_t>(i)], scratch);
+    }
+    return;
+  }
+  // Each query's `probes` nearest lists, as buildInvertedFile finds them for its rows.
+  const InvertedFile& file = *this->File;
+  std::vector<int32_t> lists(static_cast<std::size_t>(count * file.probes));
+  std::vector<float> listDistances(lists.size());
+  const std::vector<float> centroidNorms = squaredNormsOf(file.centroids.data(), file.lists, d);
+  std::vector<int32_t> ranked(static_cast<std::size_t>(file.lists));
+  scoreTiles(vectors.data(), count, file.centroids.data(), file.lists, centroidNorms, d,
+    [&](int64_t i, const float* keys) {
+      std::iota(ranked.begin(), ranked.end(), 0);
+      std::partial_sort(ranked.begin(), ranked.begin() + file.probes, ranked.end(),
+        [keys](int32_t a, int32_t b) { return keys[a] < keys[b] || (keys[a] == keys[b] && a < b); });
+      const float squared = static_cast<float>(squaredNorm(vectors.data() + i * d, d));
+      for (int p = 0; p < file.probes; ++p)
+      {
+        lists[static_cast<std::size_t>(i * file.probes + p)] = ranked[p];
+        listDistances[static_cast<std::size_t>(i * file.probes + p)] =
+          std::max(0.0f, keys[ranked[p]] + squared);
+      }
+    });
+  IvfQueries set;
+  set.count = count;
+  set.vector = [&](int64_t i) { return vectors.data() + i * d; };
+  set.lists = lists.data();
+  set.listDistances = listDistances.data();
+  collectCandidates(file, d, set, keep, nullptr, 0.0, 1.0, finish);
 }
 
 } // namespace detail

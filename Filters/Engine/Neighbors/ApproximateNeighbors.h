@@ -22,6 +22,9 @@
 
 #include "NearestNeighbors.h"
 
+#include <memory>
+#include <vector>
+
 namespace dualembed
 {
 namespace engine
@@ -35,6 +38,35 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const KnnOptions& options, KnnResult& result);
 void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const KnnOptions& options, KnnResult& result);
+
+struct InvertedFile;
+
+/// An inverted file over all rows of `points` (a part's share of a
+/// distributed search, DistributedNeighbors.h) that answers query vectors
+/// coming from anywhere, with the lists and the exact re-ranking of ivfKnn.
+class IvfShard
+{
+public:
+  /// Builds the index (progress 0 to 1 of `progress`). `points` must outlive it.
+  IvfShard(const FeatureMatrix& points, DistanceMetric metric, const IvfParameters& parameters,
+    const ProgressCallback& progress);
+  ~IvfShard();
+  int64_t lists() const;
+
+  /// For each of the `count` query vectors (count x cols), the k nearest rows
+  /// of `points` except row self[i] (< 0: none), nearest first: indices and
+  /// exact distances (count x k; -1 and +inf past the rows there are).
+  /// `exact`: against every row (matrix products), else through the lists.
+  void search(const float* queries, int64_t count, const int64_t* self, int k, bool exact,
+    std::vector<int64_t>& indices, std::vector<float>& distances) const;
+
+private:
+  FeatureMatrix Points;
+  DistanceMetric Metric;
+  std::vector<double> Norms;
+  std::vector<int64_t> ZeroRows;
+  std::unique_ptr<InvertedFile> File;
+};
 
 } // namespace detail
 } // namespace engine

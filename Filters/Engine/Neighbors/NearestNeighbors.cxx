@@ -1,6 +1,7 @@
 #include "NearestNeighbors.h"
 
 #include "ApproximateNeighbors.h"
+#include "DistributedNeighbors.h"
 #include "NeighborGraphs.h"
 #include "NeighborKernels.h"
 
@@ -707,6 +708,40 @@ std::string describeApproximateSearch(const FeatureMatrix& points, const KnnOpti
   return text.str();
 }
 
+/// computeKnn of a distributed run: this part's rows, all of them queries.
+KnnResult distributedKnn(
+  const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd, const KnnOptions& options)
+{
+  const PartExchange& parts = *options.search.parts;
+  if (queryBegin != 0 || queryEnd != points.rows)
+  {
+    // The same on every part (the caller passes all its rows), so no part waits.
+    throw ModelError("A distributed neighbour search answers all rows of each part.");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  KnnResult result = computeDistributedKnn(points, parts, options);
+  const double seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options.search.report && parts.part() == 0)
+  {
+    std::ostringstream text;
+    text << "IVF neighbours (k " << result.k << ", " << metricName(options.metric) << ") of "
+         << parts.totalRows() << " rows on " << parts.parts()
+         << " MPI ranks, each indexing its own rows, in " << std::fixed << std::setprecision(1)
+         << seconds << " s (" << result.lists << " lists in all, "
+         << options.search.ivf.probes << " read per row on each rank)";
+    if (result.recall >= 0.0)
+    {
+      text << ": recall@" << result.k << " " << std::setprecision(4) << result.recall
+           << " measured on " << std::min<int64_t>(options.search.recallSamples, parts.totalRows())
+           << " random rows against the exact neighbours";
+    }
+    text << ".";
+    options.search.report(text.str());
+  }
+  return result;
+}
+
 /// One search of the rows [queryBegin, queryEnd) for k neighbours by
 /// `method`, with the exact neighbours of its recall sample when approximate.
 std::shared_ptr<NeighborGraphs::Graph> searchGraph(const FeatureMatrix& points,
@@ -757,6 +792,10 @@ KnnResult computeKnn(const FeatureMatrix& points, const KnnOptions& options)
 KnnResult computeKnn(
   const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd, const KnnOptions& options)
 {
+  if (options.search.parts)
+  {
+    return distributedKnn(points, queryBegin, queryEnd, options);
+  }
   if (options.k < 1)
   {
     throw ModelError(

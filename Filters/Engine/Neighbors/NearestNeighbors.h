@@ -60,6 +60,7 @@ namespace engine
 {
 
 class NeighborGraphs;
+class PartExchange;
 
 enum class DistanceMetric
 {
@@ -135,6 +136,11 @@ struct NeighborSearch
   /// The filters share one store per process, so that the filters of a
   /// pipeline that search the same embedding build its graph once.
   std::shared_ptr<NeighborGraphs> graphs;
+  /// A distributed run (DistributedNeighbors.h): the matrix holds this
+  /// part's rows only, the queries are all of them, and the neighbours are
+  /// searched among the rows of every part (IVF on each part's own rows,
+  /// whatever `method` says; global indices). Null: the matrix is all rows.
+  std::shared_ptr<const PartExchange> parts;
 };
 
 struct KnnOptions

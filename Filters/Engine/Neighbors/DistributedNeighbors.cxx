@@ -1,0 +1,310 @@
+#include "DistributedNeighbors.h"
+
+#include "ApproximateNeighbors.h"
+#include "EngineError.h"
+#include "NeighborKernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <string>
+
+namespace dualembed
+{
+namespace engine
+{
+
+int64_t PartExchange::totalRows() const
+{
+  int64_t total = 0;
+  for (int p = 0; p < this->parts(); ++p)
+  {
+    total += this->rowCount(p);
+  }
+  return total;
+}
+
+namespace
+{
+using detail::Candidate;
+
+/// Query rows sent to every part per round: 8192 x 768 float32 is 25 MB.
+constexpr int64_t kChunkRows = 8192;
+
+/// Runs `step` on this part, then agrees: when it threw or aborted on any
+/// part, every part throws (its own exception, or one naming the other part).
+template <typename Step>
+void agreed(const PartExchange& exchange, const Step& step)
+{
+  std::exception_ptr failure;
+  int state = 2; // 2 done, 1 aborted, 0 failed
+  try
+  {
+    step();
+  }
+  catch (const Aborted&)
+  {
+    failure = std::current_exception();
+    state = 1;
+  }
+  catch (...)
+  {
+    failure = std::current_exception();
+    state = 0;
+  }
+  const int everywhere = exchange.minimum(state);
+  if (failure)
+  {
+    std::rethrow_exception(failure);
+  }
+  if (everywhere == 1)
+  {
+    throw Aborted("The neighbour search was aborted on another MPI rank.");
+  }
+  if (everywhere == 0)
+  {
+    throw ModelError("The neighbour search failed on another MPI rank (see its error).");
+  }
+}
+
+/// The distributed search of one part: its shard and the rounds in which
+/// every part answers the queries of each part in turn.
+class DistributedSearch
+{
+public:
+  DistributedSearch(const FeatureMatrix& local, const PartExchange& exchange,
+    const KnnOptions& options, int k)
+    : Local(local)
+    , Exchange(exchange)
+    , Options(options)
+    , K(k)
+    , Offset(exchange.firstRow(exchange.part()))
+  {
+  }
+
+  void build(double to)
+  {
+    agreed(this->Exchange, [&] {
+      this->Shard.reset(new detail::IvfShard(this->Local, this->Options.metric,
+        this->Options.search.ivf, [&](double f) { return this->progress(f * to); }));
+    });
+  }
+
+  /// The neighbours among all parts' rows of this part's rows `rows` (local
+  /// indices), written to rows `rows` of `result` (`compact`: to rows 0, 1,
+  /// ... in the order of `rows`). Collective.
+  void answer(const std::vector<int64_t>& rows, bool exact, bool compact, KnnResult& result,
+    double from, double to)
+  {
+    const int parts = this->Exchange.parts(), me = this->Exchange.part();
+    const int64_t d = this->Local.cols;
+    const std::size_t k = static_cast<std::size_t>(this->K);
+    std::vector<int64_t> counts(1, static_cast<int64_t>(rows.size()));
+    int64_t totalQueries = 0, doneQueries = 0;
+    std::vector<int64_t> perPart(static_cast<std::size_t>(parts));
+    for (int p = 0; p < parts; ++p)
+    {
+      std::vector<int64_t> count = counts;
+      this->Exchange.broadcast(count, p);
+      perPart[static_cast<std::size_t>(p)] = count.at(0);
+      totalQueries += count.at(0);
+    }
+    for (int source = 0; source < parts; ++source)
+    {
+      const int64_t queries = perPart[static_cast<std::size_t>(source)];
+      for (int64_t begin = 0; begin < queries; begin += kChunkRows)
+      {
+        const int64_t count = std::min(kChunkRows, queries - begin);
+        std::vector<float> vectors;
+        std::vector<int64_t> self(static_cast<std::size_t>(count), -1);
+        if (source == me)
+        {
+          vectors.resize(static_cast<std::size_t>(count * d));
+          for (int64_t i = 0; i < count; ++i)
+          {
+            const int64_t row = rows[static_cast<std::size_t>(begin + i)];
+            std::copy_n(this->Local.row(row), d, vectors.data() + i * d);
+            self[static_cast<std::size_t>(i)] = row;
+          }
+        }
+        this->Exchange.broadcast(vectors, source);
+        std::vector<int64_t> indices;
+        std::vector<float> distances;
+        agreed(this->Exchange, [&] {
+          this->Shard->search(
+            vectors.data(), count, self.data(), this->K, exact, indices, distances);
+          for (int64_t& index : indices)
+          {
+            index = index < 0 ? -1 : index + this->Offset; // global indices
+          }
+          doneQueries += count;
+          this->progress(from + (to - from) * static_cast<double>(doneQueries) / totalQueries);
+        });
+        const std::vector<int64_t> allIndices = this->Exchange.gather(indices, source);
+        const std::vector<float> allDistances = this->Exchange.gather(distances, source);
+        // Each query's k best over the parts' answers (ties: the smaller index).
+        agreed(this->Exchange, [&] {
+        std::vector<Candidate> merged;
+        for (int64_t i = 0; source == me && i < count; ++i)
+        {
+          merged.clear();
+          for (int p = 0; p < parts; ++p)
+          {
+            const std::size_t at = (static_cast<std::size_t>(p) * static_cast<std::size_t>(count) +
+                                     static_cast<std::size_t>(i)) *
+              k;
+            for (std::size_t j = 0; j < k && allIndices[at + j] >= 0; ++j)
+            {
+              merged.emplace_back(allDistances[at + j], allIndices[at + j]);
+            }
+          }
+          std::sort(merged.begin(), merged.end(), detail::candidateLess);
+          const std::size_t at = static_cast<std::size_t>(begin + i);
+          const std::size_t row = compact ? at : static_cast<std::size_t>(rows[at]);
+          for (std::size_t j = 0; j < k; ++j)
+          {
+            result.indices[row * k + j] = merged.at(j).second;
+            result.distances[row * k + j] = static_cast<float>(merged[j].first);
+          }
+        }
+        });
+      }
+    }
+  }
+
+  /// The progress callback; throws Aborted when it returns false (on this part).
+  bool progress(double fraction) const
+  {
+    detail::reportProgress(this->Options.progress, fraction);
+    return true;
+  }
+
+  int64_t lists() const { return this->Shard ? this->Shard->lists() : 0; }
+
+private:
+  const FeatureMatrix& Local;
+  const PartExchange& Exchange;
+  const KnnOptions& Options;
+  int K;
+  int64_t Offset;
+  std::unique_ptr<detail::IvfShard> Shard;
+};
+
+/// The local rows whose neighbours lie farthest (the largest mean distance;
+/// 0.2 % of the rows, as searchFarRowsExactly in the serial search).
+std::vector<int64_t> farRows(const KnnResult& result)
+{
+  const int64_t count = std::min(result.rows, std::max<int64_t>(1, result.rows / 500));
+  const std::size_t k = static_cast<std::size_t>(result.k);
+  std::vector<std::pair<double, int64_t>> spread(static_cast<std::size_t>(result.rows));
+  for (int64_t r = 0; r < result.rows; ++r)
+  {
+    double sum = 0.0;
+    for (std::size_t j = 0; j < k; ++j)
+    {
+      sum += result.distances[static_cast<std::size_t>(r) * k + j];
+    }
+    spread[static_cast<std::size_t>(r)] = { -sum, r }; // farthest first, ties by row
+  }
+  std::partial_sort(spread.begin(), spread.begin() + count, spread.end());
+  std::vector<int64_t> rows(static_cast<std::size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+  {
+    rows[static_cast<std::size_t>(i)] = spread[static_cast<std::size_t>(i)].second;
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+} // namespace
+
+KnnResult computeDistributedKnn(
+  const FeatureMatrix& localRows, const PartExchange& exchange, const KnnOptions& options)
+{
+  const int64_t total = exchange.totalRows();
+  agreed(exchange, [&] {
+    if (localRows.rows != exchange.rowCount(exchange.part()))
+    {
+      throw ModelError("A part of the distributed neighbour search has " +
+        std::to_string(localRows.rows) + " rows where " +
+        std::to_string(exchange.rowCount(exchange.part())) + " were announced.");
+    }
+    if (options.k < 1)
+    {
+      throw ModelError("The number of neighbours k must be at least 1 (it is " +
+        std::to_string(options.k) + ").");
+    }
+  });
+  const int64_t bad = exchange.sum(countNonFiniteRows(localRows));
+  if (bad > 0)
+  {
+    throw ModelError(std::to_string(bad) + " of " + std::to_string(total) +
+      " rows of the embedding contain NaN or Inf values; remove or repair those samples first.");
+  }
+  KnnResult result;
+  result.k = static_cast<int>(std::min<int64_t>(options.k, std::max<int64_t>(0, total - 1)));
+  result.firstRow = exchange.firstRow(exchange.part());
+  result.rows = localRows.rows;
+  result.method = KnnMethod::Ivf;
+  result.indices.assign(static_cast<std::size_t>(result.rows * result.k), -1);
+  result.distances.assign(result.indices.size(), 0.0f);
+  if (result.k == 0)
+  {
+    return result;
+  }
+  DistributedSearch search(localRows, exchange, options, result.k);
+  search.build(0.2);
+  result.lists = exchange.sum(search.lists());
+
+  std::vector<int64_t> all(static_cast<std::size_t>(localRows.rows));
+  std::iota(all.begin(), all.end(), 0);
+  search.answer(all, false, false, result, 0.2, 0.85);
+  // The far tail again, exactly (see searchFarRowsExactly in the serial search).
+  search.answer(localRows.rows > 0 ? farRows(result) : std::vector<int64_t>(), true, false,
+    result, 0.85, 0.9);
+
+  const int64_t samples = std::min<int64_t>(options.search.recallSamples, total);
+  if (samples > 0)
+  {
+    // The same random global rows on every part (seeded); each part checks its own.
+    std::mt19937_64 random(options.search.ivf.seed);
+    std::vector<int64_t> order(static_cast<std::size_t>(total));
+    std::iota(order.begin(), order.end(), 0);
+    std::vector<int64_t> mine;
+    for (int64_t i = 0; i < samples; ++i)
+    {
+      std::uniform_int_distribution<int64_t> pick(i, total - 1);
+      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(pick(random))]);
+      const int64_t row = order[static_cast<std::size_t>(i)] - result.firstRow;
+      if (row >= 0 && row < result.rows)
+      {
+        mine.push_back(row);
+      }
+    }
+    std::sort(mine.begin(), mine.end());
+    KnnResult exact;
+    exact.indices.resize(mine.size() * static_cast<std::size_t>(result.k));
+    exact.distances.resize(exact.indices.size());
+    search.answer(mine, true, true, exact, 0.9, 1.0);
+    const std::size_t k = static_cast<std::size_t>(result.k);
+    int64_t found = 0;
+    for (std::size_t i = 0; i < mine.size(); ++i)
+    {
+      const auto* approximate = result.indices.data() + static_cast<std::size_t>(mine[i]) * k;
+      for (std::size_t j = 0; j < k; ++j)
+      {
+        const int64_t neighbor = exact.indices[i * k + j];
+        found += std::find(approximate, approximate + k, neighbor) != approximate + k;
+      }
+    }
+    result.recall = static_cast<double>(exchange.sum(found)) /
+      (static_cast<double>(samples) * static_cast<double>(k));
+  }
+  agreed(exchange, [&] { detail::reportProgress(options.progress, 1.0); });
+  return result;
+}
+
+} // namespace engine
+} // namespace dualembed
