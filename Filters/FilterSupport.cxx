@@ -2,7 +2,8 @@
 
 #include "EngineError.h"
 #include "EngineThreads.h" // engine::setEngineThreads
-#include "NeighborGraphs.h" // engine::NeighborGraphs::session
+#include "DistributedNeighbors.h" // engine::PartExchange
+#include "NeighborGraphs.h"       // engine::NeighborGraphs::session
 
 #include "vtkAlgorithm.h"
 #include "vtkDataArray.h"
@@ -173,12 +174,11 @@ bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
     }
     return false;
   }
-  array.own(); // the rows to send
   // Ranks without samples may not know the number of components: take the largest.
   const std::vector<long long> dimensions =
     exchange.allGatherLists(std::vector<long long>{ array.dimension });
   const int dimension = static_cast<int>(*std::max_element(dimensions.begin(), dimensions.end()));
-  const bool consistent = array.values.empty() || array.dimension == dimension;
+  const bool consistent = array.size() == 0 || array.dimension == dimension;
   if (exchange.minimum(consistent ? 1 : 0) == 0)
   {
     reportError(algorithm,
@@ -186,8 +186,12 @@ bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
     return false;
   }
   array.dimension = dimension;
-  array.values = where == GatherTo::AllRanks ? exchange.allGatherRows(array.values, dimension)
-                                             : exchange.gatherRowsToRoot(array.values, dimension);
+  if (where != GatherTo::None)
+  {
+    array.own(); // the rows to send
+    array.values = where == GatherTo::AllRanks ? exchange.allGatherRows(array.values, dimension)
+                                               : exchange.gatherRowsToRoot(array.values, dimension);
+  }
   return true;
 }
 
@@ -221,9 +225,53 @@ engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm)
   };
 }
 
-engine::NeighborSearch neighborSearch(const std::string& label, engine::KnnMethod method)
+namespace
+{
+/// The ranks as the engine's distributed search sees them.
+class RankParts : public engine::PartExchange
+{
+public:
+  explicit RankParts(const SampleExchange& exchange)
+    : Exchange(exchange)
+  {
+  }
+  int parts() const override { return this->Exchange.ranks(); }
+  int part() const override { return this->Exchange.rank(); }
+  int64_t firstRow(int p) const override { return this->Exchange.offsetOf(p); }
+  int64_t rowCount(int p) const override { return this->Exchange.rowsOf(p); }
+  void broadcast(std::vector<float>& values, int root) const override
+  {
+    this->Exchange.broadcast(values, root);
+  }
+  void broadcast(std::vector<int64_t>& values, int root) const override
+  {
+    this->Exchange.broadcast(values, root);
+  }
+  std::vector<float> gather(const std::vector<float>& values, int root) const override
+  {
+    return this->Exchange.gatherTo(values, root);
+  }
+  std::vector<int64_t> gather(const std::vector<int64_t>& values, int root) const override
+  {
+    return this->Exchange.gatherTo(values, root);
+  }
+  int minimum(int value) const override { return this->Exchange.minimum(value); }
+  int64_t sum(int64_t value) const override { return this->Exchange.sum(value); }
+
+private:
+  const SampleExchange& Exchange;
+};
+} // namespace
+
+engine::NeighborSearch neighborSearch(
+  const std::string& label, engine::KnnMethod method, const SampleExchange* exchange)
 {
   engine::NeighborSearch search;
+  if (exchange && exchange->isParallel() &&
+    engine::resolveKnnMethod(method, exchange->totalRows()) == engine::KnnMethod::Ivf)
+  {
+    search.parts = std::make_shared<RankParts>(*exchange);
+  }
   search.method = method;
   search.graphs = engine::NeighborGraphs::session();
   search.report = [label](const std::string& sentence) {

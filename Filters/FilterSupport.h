@@ -104,12 +104,14 @@ bool readSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected, Sele
 enum class GatherTo
 {
   AllRanks,
-  Root
+  Root,
+  None // each rank keeps its own rows (a distributed computation)
 };
 
 /// Same, then gathers the rows of all ranks (in global order) onto every rank
 /// or onto the root only (the other ranks keep the name and dimension, no
-/// rows). Collective; false on every rank when some rank failed.
+/// rows), or only agrees on the dimension (None). Collective; false on every
+/// rank when some rank failed.
 bool gatherSelectedArray(vtkAlgorithm* algorithm, vtkAbstractArray* selected,
   const SampleExchange& exchange, GatherTo where, SelectedArray& array);
 
@@ -136,8 +138,11 @@ engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm);
 /// by every filter of this process (NeighborGraphs.h: a pipeline searches
 /// each embedding once) and the report of each approximate search (method,
 /// time, measured recall) in the output window.
-engine::NeighborSearch neighborSearch(
-  const std::string& label, engine::KnnMethod method = engine::KnnMethod::Auto);
+/// Under MPI (`exchange` parallel), where `method` resolves to IVF for all
+/// samples, the search is distributed (DistributedNeighbors.h: `parts` set):
+/// the filter then passes this rank's rows, not the gathered ones.
+engine::NeighborSearch neighborSearch(const std::string& label,
+  engine::KnnMethod method = engine::KnnMethod::Auto, const SampleExchange* exchange = nullptr);
 
 /// Adds `values` (one per point) as a point-data array of type ArrayType.
 template <typename ArrayType, typename Value>

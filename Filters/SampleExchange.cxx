@@ -239,6 +239,72 @@ int SampleExchange::minimum(int value) const
   return all;
 }
 
+long long SampleExchange::sum(long long value) const
+{
+  if (!this->Controller)
+  {
+    return value;
+  }
+  long long all = value;
+  this->Controller->AllReduce(&value, &all, 1, vtkCommunicator::SUM_OP);
+  return all;
+}
+
+namespace
+{
+template <typename T>
+void broadcastFrom(vtkMultiProcessController* controller, std::vector<T>& values, int root)
+{
+  if (!controller)
+  {
+    return;
+  }
+  vtkIdType size = static_cast<vtkIdType>(values.size());
+  controller->Broadcast(&size, 1, root);
+  values.resize(static_cast<size_t>(size));
+  if (size > 0)
+  {
+    controller->Broadcast(values.data(), size, root);
+  }
+}
+
+template <typename T>
+std::vector<T> gatherOn(
+  vtkMultiProcessController* controller, const std::vector<T>& values, int root, int rank, int ranks)
+{
+  if (!controller)
+  {
+    return values;
+  }
+  std::vector<T> all(rank == root ? values.size() * static_cast<size_t>(ranks) : 0);
+  if (!values.empty())
+  {
+    controller->Gather(values.data(), all.data(), static_cast<vtkIdType>(values.size()), root);
+  }
+  return all;
+}
+} // namespace
+
+void SampleExchange::broadcast(std::vector<float>& values, int root) const
+{
+  broadcastFrom(this->Controller, values, root);
+}
+
+void SampleExchange::broadcast(std::vector<long>& values, int root) const
+{
+  broadcastFrom(this->Controller, values, root);
+}
+
+std::vector<float> SampleExchange::gatherTo(const std::vector<float>& values, int root) const
+{
+  return gatherOn(this->Controller, values, root, this->Rank, this->Ranks);
+}
+
+std::vector<long> SampleExchange::gatherTo(const std::vector<long>& values, int root) const
+{
+  return gatherOn(this->Controller, values, root, this->Rank, this->Ranks);
+}
+
 int threadsOfHost()
 {
   if (const int requested = positiveEnvironment("DUALEMBED_NUM_THREADS"))

@@ -35,6 +35,9 @@ public:
   vtkIdType offset() const { return this->Offsets[this->Rank]; }
   vtkIdType localRows() const { return this->Counts[this->Rank]; }
   vtkIdType totalRows() const { return this->Total; }
+  /// The same for any rank.
+  vtkIdType offsetOf(int rank) const { return this->Offsets[rank]; }
+  vtkIdType rowsOf(int rank) const { return this->Counts[rank]; }
   /// This rank's rows out of rows of all samples.
   template <typename T>
   std::vector<T> localPart(const std::vector<T>& all, int valuesPerRow = 1) const
@@ -72,6 +75,16 @@ public:
   /// The smallest `value` of all ranks: the agreement point after work that
   /// may fail on one rank only (an abort), before the next collective call.
   int minimum(int value) const;
+  /// The sum of `value` over all ranks, on every rank.
+  long long sum(long long value) const;
+
+  /// `values` of rank `root` on every rank (resized there).
+  void broadcast(std::vector<float>& values, int root) const;
+  void broadcast(std::vector<long>& values, int root) const;
+  /// Every rank's `values` (the same length on every rank), concatenated in
+  /// rank order, on `root`; empty on the other ranks.
+  std::vector<float> gatherTo(const std::vector<float>& values, int root) const;
+  std::vector<long> gatherTo(const std::vector<long>& values, int root) const;
 
 private:
   vtkMultiProcessController* Controller = nullptr;

@@ -24,14 +24,20 @@ vtkEmbeddingNearestNeighbor::~vtkEmbeddingNearestNeighbor() = default;
 int vtkEmbeddingNearestNeighbor::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData* output,
   const dualembed::SampleExchange& exchange)
 {
-  // Under MPI every rank gets all embeddings and answers for its own samples;
-  // nn_id is the global index of the neighbour (its sample_id for a reader).
+  // Under MPI every rank answers for its own samples, from all embeddings
+  // gathered on every rank or, above the exact limit, through the distributed
+  // search (each rank indexes its own rows); nn_id is the global index of the
+  // neighbour (its sample_id for a reader).
   engine::NearestNeighborOptions options;
   options.threshold = this->Threshold;
   options.neighbors = dualembed::neighborSearch(
-    "Embedding Nearest Neighbor", static_cast<engine::KnnMethod>(this->Method));
+    "Embedding Nearest Neighbor", static_cast<engine::KnnMethod>(this->Method), &exchange);
   options.progress = dualembed::progressReporter(this);
-  options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
+  const bool distributed = options.neighbors.parts != nullptr;
+  if (!distributed)
+  {
+    options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
+  }
   engine::NearestNeighborResult result;
   return this->ExecuteOnGatheredArray(
     input, output, exchange, { "Embedding", dualembed::ArrayRole::Embedding },
@@ -44,7 +50,8 @@ int vtkEmbeddingNearestNeighbor::Execute(vtkInformation*, vtkPolyData* input, vt
       dualembed::addPointArray<vtkFloatArray>(output, "nn_distance_" + x, result.distance);
       dualembed::addPointArray<vtkUnsignedCharArray>(output, "nn_flag_" + x, result.flag);
       return std::vector<std::string>{ "nn_id_" + x, "nn_distance_" + x, "nn_flag_" + x };
-    });
+    },
+    !distributed);
 }
 
 void vtkEmbeddingNearestNeighbor::PrintSelf(ostream& os, vtkIndent indent)

@@ -22,17 +22,23 @@ vtkEmbeddingOutlierScore::~vtkEmbeddingOutlierScore() = default;
 int vtkEmbeddingOutlierScore::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData* output,
   const dualembed::SampleExchange& exchange)
 {
-  // Under MPI every rank gets all embeddings, scores its own samples against
-  // them, and the median of the mean distances is taken over all ranks.
+  // Under MPI every rank scores its own samples, against all embeddings
+  // gathered on every rank, or, above the exact limit, through the
+  // distributed search (each rank indexes its own rows); the median of the
+  // mean distances is taken over all ranks.
   engine::OutlierScoreOptions options;
   options.k = this->K;
   options.metric = static_cast<engine::MetricChoice>(this->Metric);
   options.t = this->T;
   options.scaling = static_cast<engine::DistanceScaling>(this->Scaling);
   options.neighbors = dualembed::neighborSearch(
-    "Embedding Outlier Score", static_cast<engine::KnnMethod>(this->Method));
+    "Embedding Outlier Score", static_cast<engine::KnnMethod>(this->Method), &exchange);
   options.progress = dualembed::progressReporter(this);
-  options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
+  const bool distributed = options.neighbors.parts != nullptr;
+  if (!distributed)
+  {
+    options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
+  }
   engine::OutlierScoreResult result;
   return this->ExecuteOnGatheredArray(
     input, output, exchange, { "Embedding", dualembed::ArrayRole::Embedding },
@@ -49,7 +55,8 @@ int vtkEmbeddingOutlierScore::Execute(vtkInformation*, vtkPolyData* input, vtkPo
       dualembed::addPointArray<vtkFloatArray>(
         output, "knn_mean_distance_" + x, result.meanDistance);
       return std::vector<std::string>{ "outlier_score_" + x, "knn_mean_distance_" + x };
-    });
+    },
+    !distributed);
 }
 
 void vtkEmbeddingOutlierScore::PrintSelf(ostream& os, vtkIndent indent)

@@ -32,7 +32,8 @@ void vtkSampleFilter::InputWasEmpty(vtkInformation*) {}
 int vtkSampleFilter::ExecuteOnGatheredArray(vtkPolyData* input, vtkPolyData* output,
   const dualembed::SampleExchange& exchange, const dualembed::ArrayChoice& choice,
   const std::function<void(const dualembed::SelectedArray&)>& compute,
-  const std::function<std::vector<std::string>(const dualembed::SelectedArray&)>& publish)
+  const std::function<std::vector<std::string>(const dualembed::SelectedArray&)>& publish,
+  bool gather)
 {
   vtkAbstractArray* selected = nullptr;
   if (!dualembed::chooseInputArray(this, 0, input, choice, exchange, selected))
@@ -45,8 +46,8 @@ int vtkSampleFilter::ExecuteOnGatheredArray(vtkPolyData* input, vtkPolyData* out
     return 1;
   }
   dualembed::SelectedArray rows;
-  if (!dualembed::gatherSelectedArray(
-        this, selected, exchange, dualembed::GatherTo::AllRanks, rows))
+  if (!dualembed::gatherSelectedArray(this, selected, exchange,
+        gather ? dualembed::GatherTo::AllRanks : dualembed::GatherTo::None, rows))
   {
     return 0;
   }

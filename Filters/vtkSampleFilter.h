@@ -64,10 +64,14 @@ protected:
   /// `compute` on this rank (it may throw, and makes no collective calls),
   /// then, once every rank succeeded, `publish` on every rank (collective
   /// calls allowed): it adds the arrays and returns their names.
+  /// `gather` false: each rank keeps its own rows, and `compute` is a
+  /// distributed engine computation (DistributedNeighbors.h: collective,
+  /// failing on every rank together).
   int ExecuteOnGatheredArray(vtkPolyData* input, vtkPolyData* output,
     const dualembed::SampleExchange& exchange, const dualembed::ArrayChoice& choice,
     const std::function<void(const dualembed::SelectedArray&)>& compute,
-    const std::function<std::vector<std::string>(const dualembed::SelectedArray&)>& publish);
+    const std::function<std::vector<std::string>(const dualembed::SelectedArray&)>& publish,
+    bool gather = true);
 #endif
 
 private:

@@ -906,6 +906,32 @@ TEST(DistributedKnn, RecallMatchesTheSerialSearch)
   }
 }
 
+TEST(DistributedKnn, TheGraphIsSharedByTheSearchesOfEveryPart)
+{
+  const Matrix x = clustered(6000, 24, 17);
+  KnnOptions options;
+  options.k = 10;
+  options.metric = DistanceMetric::Cosine;
+  options.search.graphs = std::make_shared<NeighborGraphs>();
+  std::vector<std::string> reports;
+  const KnnResult ten = distributedKnn(x, { 2500, 3500 }, options, &reports);
+  options.k = 1;
+  const KnnResult one = distributedKnn(x, { 2500, 3500 }, options, &reports);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0].find("used again"), std::string::npos) << reports[0];
+  EXPECT_NE(reports[1].find("the graph built earlier in this session (k 16"), std::string::npos)
+    << reports[1];
+  EXPECT_EQ(options.search.graphs->size(), 2u); // one per part
+  for (int64_t i = 0; i < x.rows; ++i)
+  {
+    ASSERT_EQ(one.indices[i], ten.indices[i * 10]) << i;
+  }
+  EXPECT_GE(one.recall, 0.99);
+  // Another part layout of the same rows is another graph.
+  distributedKnn(x, { 3000, 3000 }, options, &reports);
+  EXPECT_EQ(reports.back().find("used again"), std::string::npos) << reports.back();
+}
+
 TEST(DistributedKnn, AFailureOrAnAbortOnOnePartStopsEveryPart)
 {
   Matrix x = clustered(3000, 16, 3);

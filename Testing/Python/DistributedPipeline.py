@@ -49,6 +49,15 @@ for tag in ("foundation", "ft"):
     embedding = ["POINTS", "embedding_" + tag]
     samples = stage("outlier score " + tag, simple.EmbeddingOutlierScore(Input=samples, Embedding=embedding))
     samples = stage("nearest neighbour " + tag, simple.EmbeddingNearestNeighbor(Input=samples, Embedding=embedding))
+# The same embedding through the approximate method: under MPI a distributed search (each rank
+# indexes its own rows). At 600 samples the inverted file has so few lists that every one is
+# read, so its neighbours are the exact ones, bit for bit.
+samples = stage("copy for IVF", simple.PythonCalculator(
+    Input=samples, Expression="inputs[0].PointData['embedding_foundation']", ArrayName="embedding_ivf"))
+samples = stage("outlier score ivf", simple.EmbeddingOutlierScore(
+    Input=samples, Embedding=["POINTS", "embedding_ivf"], Method="ivf"))
+samples = stage("nearest neighbour ivf", simple.EmbeddingNearestNeighbor(
+    Input=samples, Embedding=["POINTS", "embedding_ivf"], Method="ivf"))
 samples = stage("prediction score", simple.PredictionOutlierScore(
     Input=samples, Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"]))
 samples = stage("embedding change", simple.EmbeddingChange(

@@ -4,6 +4,8 @@ Runs DistributedPipeline.py (reader -> both embeddings -> outlier scores -> near
 -> prediction score -> embedding change -> UMAP, PCA -> results file) with serial pvbatch and
 with `mpiexec -n 2 pvbatch`, each rank on one thread (LibTorch and OpenBLAS), and asserts:
 - the samples were really split between the ranks (each read its own share);
+- the IVF filters searched distributed under MPI (each rank indexed its own rows), and with every
+  inverted list read at this size their scores and neighbours equal the exact ones;
 - every array is identical, bit for bit: embeddings, scores, neighbour ids, training dynamics and
   the aligned UMAP over the demo run's checkpoints, the seeded UMAP
   and PCA coordinates, the points;
@@ -35,11 +37,21 @@ def run(name, command):
                             stderr=subprocess.STDOUT, text=True, timeout=600)
     print(result.stdout[-3000:])
     check(result.returncode == 0, "%s run failed with exit code %d" % (name, result.returncode))
-    return folder
+    return folder, result.stdout
 
 
-serial = run("serial", [pvbatch])
-parallel = run("mpi", mpiexec + [pvbatch, "--mpi"])
+serial, serial_log = run("serial", [pvbatch])
+parallel, parallel_log = run("mpi", mpiexec + [pvbatch, "--mpi"])
+# The IVF filters searched distributed under MPI (each rank its own rows), not on gathered rows.
+for label in ("Embedding Outlier Score", "Embedding Nearest Neighbor"):
+    check("%s: IVF neighbours" % label in serial_log and "MPI ranks" not in serial_log,
+          "serial run: no IVF report of %s" % label)
+    check("%s: IVF neighbours (k %d, cosine) of %d rows on 2 MPI ranks, each indexing its own rows"
+          % (label, 10 if "Outlier" in label else 1, SAMPLES) in parallel_log,
+          "MPI run: no distributed IVF search reported by %s" % label)
+check("Embedding Nearest Neighbor: IVF neighbours (k 1, cosine) of %d rows on 2 MPI ranks, each indexing "
+      "its own rows: the graph built earlier in this session (k 16" % SAMPLES in parallel_log,
+      "MPI run: Nearest Neighbor did not use the outlier score's distributed graph again")
 a = np.load(os.path.join(serial, "arrays.npz"))
 b = np.load(os.path.join(parallel, "arrays.npz"))
 
@@ -49,6 +61,9 @@ check(np.array_equal(np.bincount(b["owner_rank"]), [SAMPLES // 2, SAMPLES // 2])
 check(np.array_equal(b["sample_id"], np.arange(SAMPLES)), "sample_id not global under MPI")
 names = sorted(set(a.files) - {"owner_rank"})
 check(names == sorted(set(b.files) - {"owner_rank"}), "arrays differ: %s vs %s" % (a.files, b.files))
+for name in ("outlier_score_ivf", "knn_mean_distance_ivf", "nn_id_ivf", "nn_distance_ivf"):
+    exact = name.replace("_ivf", "_foundation")
+    check(np.array_equal(b[name], a[exact]), "%s under MPI differs from the exact %s" % (name, exact))
 for name in ("embedding_foundation", "outlier_score_ft", "nn_id_foundation", "embedding_change",
              "ood_pred_score_ft", "umap_ft", "pca_foundation", "embedding_run", "confidence_run",
              "forgetting_events_run", "aum_run", "embedding_drift_run", "umap_run"):

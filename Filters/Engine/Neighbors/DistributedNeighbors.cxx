@@ -220,8 +220,8 @@ std::vector<int64_t> farRows(const KnnResult& result)
 }
 } // namespace
 
-KnnResult computeDistributedKnn(
-  const FeatureMatrix& localRows, const PartExchange& exchange, const KnnOptions& options)
+KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchange& exchange,
+  const KnnOptions& options, RecallSample* sample)
 {
   const int64_t total = exchange.totalRows();
   agreed(exchange, [&] {
@@ -301,6 +301,16 @@ KnnResult computeDistributedKnn(
     }
     result.recall = static_cast<double>(exchange.sum(found)) /
       (static_cast<double>(samples) * static_cast<double>(k));
+    if (sample)
+    {
+      sample->k = result.k;
+      sample->rows = mine;
+      for (int64_t& row : sample->rows)
+      {
+        row += result.firstRow;
+      }
+      sample->neighbors = std::move(exact.indices);
+    }
   }
   agreed(exchange, [&] { detail::reportProgress(options.progress, 1.0); });
   return result;

@@ -63,8 +63,11 @@ public:
 /// each part's rows; options.search.method is not read. Throws ModelError on
 /// invalid input anywhere (NaN/Inf rows: their count over all parts) and
 /// Aborted when the progress callback returns false on any part.
-KnnResult computeDistributedKnn(
-  const FeatureMatrix& localRows, const PartExchange& exchange, const KnnOptions& options);
+/// `sample` (optional) receives the recall sample's rows of this part (global
+/// indices) with their exact neighbours, so that the recall of fewer
+/// neighbours can be measured again (a shared graph, NeighborGraphs.h).
+KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchange& exchange,
+  const KnnOptions& options, RecallSample* sample = nullptr);
 
 } // namespace engine
 } // namespace dualembed

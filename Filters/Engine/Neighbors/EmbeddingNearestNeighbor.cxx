@@ -35,15 +35,21 @@ NearestNeighborResult computeEmbeddingNearestNeighbor(
   }
   const int64_t first = options.queries.begin;
   const int64_t n = options.queries.endFor(features.rows) - first;
-  if (features.rows == 0)
+  // In a distributed run the matrix holds this rank's rows: the checks that
+  // every rank must pass alike count all rows (the search checks the values).
+  const int64_t rows = searchedRows(features, options.neighbors);
+  if (rows == 0)
   {
     return result;
   }
-  requireFiniteRows(features, "the embedding");
+  if (!options.neighbors.parts)
+  {
+    requireFiniteRows(features, "the embedding");
+  }
   result.id.assign(static_cast<std::size_t>(n), -1);
   result.distance.assign(static_cast<std::size_t>(n), std::numeric_limits<float>::quiet_NaN());
   result.flag.assign(static_cast<std::size_t>(n), 0);
-  if (features.rows == 1 || n == 0)
+  if (rows == 1 || (n == 0 && !options.neighbors.parts))
   {
     return result;
   }
@@ -61,8 +67,9 @@ NearestNeighborResult computeEmbeddingNearestNeighbor(
     const std::size_t s = static_cast<std::size_t>(i);
     const int64_t j = knn.indices[s];
     double distance;
-    if (isZeroRow(features.row(first + i), features.cols) ||
-      isZeroRow(features.row(j), features.cols))
+    // A zero query is at sqrt 2 from everything; a zero neighbour of a
+    // non-zero query is at cosine distance 1, which gives sqrt 2 below.
+    if (isZeroRow(features.row(first + i), features.cols))
     {
       distance = sqrt2;
     }

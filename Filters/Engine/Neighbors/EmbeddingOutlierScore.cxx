@@ -81,15 +81,21 @@ OutlierScoreResult computeEmbeddingOutlierScore(
     throw ModelError("The number of neighbours K of the outlier score must be at least 1 (it is " +
       std::to_string(options.k) + ").");
   }
-  if (features.rows == 0)
+  // In a distributed run the matrix holds this rank's rows: the checks that
+  // every rank must pass alike count all rows (the search checks the values).
+  const int64_t rows = searchedRows(features, options.neighbors);
+  if (rows == 0)
   {
     return result;
   }
-  if (features.rows == 1)
+  if (rows == 1)
   {
     throw ModelError("The kNN outlier score needs at least 2 samples; the input has only 1.");
   }
-  requireFiniteRows(features, "the embedding");
+  if (!options.neighbors.parts)
+  {
+    requireFiniteRows(features, "the embedding");
+  }
 
   KnnOptions knnOptions;
   knnOptions.k = options.k;

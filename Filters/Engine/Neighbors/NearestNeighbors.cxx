@@ -709,6 +709,8 @@ std::string describeApproximateSearch(const FeatureMatrix& points, const KnnOpti
 }
 
 /// computeKnn of a distributed run: this part's rows, all of them queries.
+/// A graph is shared as in a serial run, keyed by the contents of every
+/// part's rows; the parts agree on finding it, so that all search or none.
 KnnResult distributedKnn(
   const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd, const KnnOptions& options)
 {
@@ -718,22 +720,90 @@ KnnResult distributedKnn(
     // The same on every part (the caller passes all its rows), so no part waits.
     throw ModelError("A distributed neighbour search answers all rows of each part.");
   }
-  const auto start = std::chrono::steady_clock::now();
-  KnnResult result = computeDistributedKnn(points, parts, options);
-  const double seconds =
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const int64_t total = parts.totalRows();
+  const int k = static_cast<int>(std::min<int64_t>(options.k, std::max<int64_t>(0, total - 1)));
+  NeighborGraphs::Key key;
+  std::shared_ptr<const NeighborGraphs::Graph> graph;
+  if (options.search.graphs && k > 0)
+  {
+    key = graphKey(points, 0, points.rows, options.metric, KnnMethod::Ivf, options.search);
+    std::vector<int64_t> hashes = parts.gather(std::vector<int64_t>{
+      static_cast<int64_t>(key.contents[0]), static_cast<int64_t>(key.contents[1]) }, 0);
+    parts.broadcast(hashes, 0); // every part's contents
+    key.fields.insert(key.fields.end(), hashes.begin(), hashes.end());
+    key.fields.insert(key.fields.end(), { parts.parts(), parts.part(), total });
+    graph = options.search.graphs->find(key, k);
+    if (parts.minimum(graph ? 1 : 0) == 0)
+    {
+      graph = nullptr;
+    }
+  }
+  const bool reused = graph != nullptr;
+  KnnResult result;
+  if (reused)
+  {
+    result = firstNeighbors(graph->knn, k);
+    // recall@k of every part's share of the sample, summed over the parts.
+    const int64_t rows = static_cast<int64_t>(graph->recall.rows.size());
+    const int64_t found = rows == 0
+      ? 0
+      : std::llround(recallOn(graph->recall, result) * static_cast<double>(rows * k));
+    const int64_t sampled = parts.sum(rows);
+    result.recall = sampled > 0
+      ? static_cast<double>(parts.sum(found)) / (static_cast<double>(sampled) * k)
+      : -1.0;
+  }
+  else
+  {
+    auto own = std::make_shared<NeighborGraphs::Graph>();
+    KnnOptions wider = options;
+    if (options.search.graphs)
+    {
+      wider.k = std::max(k, static_cast<int>(std::min<int64_t>(total - 1, kSharedGraphNeighbors)));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    own->knn = computeDistributedKnn(points, parts, wider, &own->recall);
+    own->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (options.search.graphs && k > 0)
+    {
+      options.search.graphs->keep(key, own);
+    }
+    result = firstNeighbors(own->knn, k);
+    result.recall = own->knn.recall;
+    if (result.k != own->knn.k)
+    {
+      const int64_t rows = static_cast<int64_t>(own->recall.rows.size());
+      const int64_t found = rows == 0
+        ? 0
+        : std::llround(recallOn(own->recall, result) * static_cast<double>(rows * k));
+      const int64_t sampled = parts.sum(rows);
+      result.recall = sampled > 0
+        ? static_cast<double>(parts.sum(found)) / (static_cast<double>(sampled) * k)
+        : -1.0;
+    }
+    graph = std::move(own);
+  }
   if (options.search.report && parts.part() == 0)
   {
     std::ostringstream text;
     text << "IVF neighbours (k " << result.k << ", " << metricName(options.metric) << ") of "
-         << parts.totalRows() << " rows on " << parts.parts()
-         << " MPI ranks, each indexing its own rows, in " << std::fixed << std::setprecision(1)
-         << seconds << " s (" << result.lists << " lists in all, "
-         << options.search.ivf.probes << " read per row on each rank)";
+         << total << " rows on " << parts.parts() << " MPI ranks, each indexing its own rows"
+         << std::fixed << std::setprecision(1);
+    if (reused)
+    {
+      text << ": the graph built earlier in this session (k " << graph->knn.k << ", "
+           << graph->seconds << " s) was used again";
+    }
+    else
+    {
+      text << ", in " << graph->seconds << " s";
+    }
+    text << " (" << result.lists << " lists in all, up to " << options.search.ivf.probes
+         << " read per row on each rank)";
     if (result.recall >= 0.0)
     {
       text << ": recall@" << result.k << " " << std::setprecision(4) << result.recall
-           << " measured on " << std::min<int64_t>(options.search.recallSamples, parts.totalRows())
+           << " measured on " << std::min<int64_t>(options.search.recallSamples, total)
            << " random rows against the exact neighbours";
     }
     text << ".";
@@ -783,6 +853,11 @@ std::shared_ptr<NeighborGraphs::Graph> searchGraph(const FeatureMatrix& points,
   return graph;
 }
 } // namespace
+
+int64_t searchedRows(const FeatureMatrix& points, const NeighborSearch& search)
+{
+  return search.parts ? search.parts->totalRows() : points.rows;
+}
 
 KnnResult computeKnn(const FeatureMatrix& points, const KnnOptions& options)
 {

@@ -143,6 +143,10 @@ struct NeighborSearch
   std::shared_ptr<const PartExchange> parts;
 };
 
+/// The rows a search looks among: all parts' rows in a distributed run,
+/// else the matrix's.
+int64_t searchedRows(const FeatureMatrix& points, const NeighborSearch& search);
+
 struct KnnOptions
 {
   int k = 10;
