@@ -21,7 +21,20 @@ vtkEmbeddingChange::vtkEmbeddingChange()
 int vtkEmbeddingChange::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData* output,
   const dualembed::SampleExchange& exchange)
 {
-  // Under MPI every rank gets both embeddings of all samples and answers for its own.
+  // Under MPI every rank answers for its own samples: from both embeddings of
+  // all samples gathered on every rank or, above the exact limit, through the
+  // distributed search (each rank indexes its own rows).
+  engine::EmbeddingChangeOptions options;
+  options.k = this->K;
+  options.neighbors =
+    dualembed::neighborSearch("Embedding Change", engine::KnnMethod::Auto, &exchange);
+  options.progress = dualembed::progressReporter(this);
+  const dualembed::GatherTo gather =
+    options.neighbors.parts ? dualembed::GatherTo::None : dualembed::GatherTo::AllRanks;
+  if (!options.neighbors.parts)
+  {
+    options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
+  }
   vtkAbstractArray* first = nullptr;
   vtkAbstractArray* second = nullptr;
   dualembed::SelectedArray before, after;
@@ -29,17 +42,12 @@ int vtkEmbeddingChange::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData
         this, 0, input, { "EmbeddingA", dualembed::ArrayRole::Embedding }, exchange, first) ||
     !dualembed::chooseInputArray(
       this, 1, input, { "EmbeddingB", dualembed::ArrayRole::Embedding, 1 }, exchange, second) ||
-    !dualembed::gatherSelectedArray(this, first, exchange, dualembed::GatherTo::AllRanks, before) ||
-    !dualembed::gatherSelectedArray(this, second, exchange, dualembed::GatherTo::AllRanks, after))
+    !dualembed::gatherSelectedArray(this, first, exchange, gather, before) ||
+    !dualembed::gatherSelectedArray(this, second, exchange, gather, after))
   {
     return 0;
   }
   output->ShallowCopy(input);
-  engine::EmbeddingChangeOptions options;
-  options.k = this->K;
-  options.neighbors = dualembed::neighborSearch("Embedding Change");
-  options.progress = dualembed::progressReporter(this);
-  options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
   engine::EmbeddingChangeResult result;
   return dualembed::runEngine(
     this, exchange,

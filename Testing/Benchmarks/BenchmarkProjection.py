@@ -20,6 +20,8 @@ Usage (Debian's Python; build the engine first, e.g.
   /usr/bin/python3 Testing/Benchmarks/BenchmarkProjection.py \
       [--binary /tmp/engine-build-proj/Benchmarks/BenchmarkProjection] [--only umap,tsne,pca]
       [--umap-seeded]  (umap-learn with random_state=42: single-threaded SGD)
+      [--embeddings e200k.npy --n-umap 200000]  (UMAP only, cosine, on embeddings from
+      make_clustered_embeddings.py; trustworthiness on 5 000 random rows, as above)
       [--json out.json]
 """
 import argparse
@@ -65,9 +67,9 @@ def load_fashion():
     return np.concatenate(images), np.concatenate(labels)
 
 
-def trust(x, emb, sample):
+def trust(x, emb, sample, metric="euclidean"):
     from sklearn.manifold import trustworthiness
-    return float(trustworthiness(x[sample].astype(np.float32), emb[sample], n_neighbors=15))
+    return float(trustworthiness(x[sample].astype(np.float32), emb[sample], n_neighbors=15, metric=metric))
 
 
 def knn_accuracy(emb, labels, sample, k=10):
@@ -75,7 +77,7 @@ def knn_accuracy(emb, labels, sample, k=10):
     e = emb[sample]
     lab = labels[sample].astype(int)
     idx = NearestNeighbors(n_neighbors=k).fit(e).kneighbors(return_distance=False)
-    pred = np.array([np.bincount(v, minlength=10).argmax() for v in lab[idx]])
+    pred = np.array([np.bincount(v, minlength=labels.max() + 1).argmax() for v in lab[idx]])
     return float((pred == lab).mean())
 
 
@@ -117,10 +119,20 @@ def main():
     ap.add_argument("--umap-seeded", action="store_true")
     ap.add_argument("--n-umap", type=int, default=70000)
     ap.add_argument("--n-tsne", type=int, default=10000)
+    ap.add_argument("--embeddings", default="",
+                    help="UMAP on the rows of this float32 .npy (labels from <name>-labels.npy) with the "
+                         "cosine metric, instead of Fashion-MNIST's pixels")
     ap.add_argument("--json", default="")
     args = ap.parse_args()
     todo = args.only.split(",")
-    x_all, labels_all = load_fashion()
+    metric = "euclidean"
+    if args.embeddings:
+        x_all = np.load(args.embeddings, mmap_mode="r")[:args.n_umap]
+        labels_all = np.load(os.path.splitext(args.embeddings)[0] + "-labels.npy")[:args.n_umap]
+        metric = "cosine"
+        todo = [t for t in todo if t == "umap"]
+    else:
+        x_all, labels_all = load_fashion()
     report = {"threads": int(THREADS), "load_at_start": os.getloadavg(),
               "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
               "openblas_core_in_use": openblas_core()}
@@ -130,9 +142,10 @@ def main():
     def record(name, x, labels, ours, ours_info, ref, ref_info):
         sample = np.random.default_rng(0).choice(x.shape[0], size=min(5000, x.shape[0]), replace=False)
         entry = {"n": int(x.shape[0]),
-                 "ours": dict(ours_info, trustworthiness_k15=trust(x, ours, sample),
+                 "metric": metric,
+                 "ours": dict(ours_info, trustworthiness_k15=trust(x, ours, sample, metric),
                               knn_accuracy=knn_accuracy(ours, labels, sample)),
-                 "reference": dict(ref_info, trustworthiness_k15=trust(x, ref, sample),
+                 "reference": dict(ref_info, trustworthiness_k15=trust(x, ref, sample, metric),
                                    knn_accuracy=knn_accuracy(ref, labels, sample))}
         entry["speedup"] = entry["reference"]["seconds"] / entry["ours"]["seconds"]
         report[name] = entry
@@ -147,11 +160,12 @@ def main():
 
     if "umap" in todo:
         import umap
-        x = x_all[:args.n_umap]
-        ours, info = run_ours(args.binary, "umap", x)
+        x = np.ascontiguousarray(x_all[:args.n_umap])
+        ours, info = run_ours(args.binary, "umap", x, ("--metric", metric))
         seed = 42 if args.umap_seeded else None
-        umap.UMAP(random_state=seed, n_jobs=int(THREADS)).fit_transform(x_all[:5000].astype(np.float32))
-        ref, ref_info = timed(lambda: umap.UMAP(random_state=seed, n_jobs=int(THREADS))
+        umap.UMAP(random_state=seed, n_jobs=int(THREADS), metric=metric).fit_transform(
+            x_all[:5000].astype(np.float32))
+        ref, ref_info = timed(lambda: umap.UMAP(random_state=seed, n_jobs=int(THREADS), metric=metric)
                               .fit_transform(x.astype(np.float32)))
         ref_info["random_state"] = seed
         record("umap", x, labels_all[:args.n_umap], ours, info, ref, ref_info)

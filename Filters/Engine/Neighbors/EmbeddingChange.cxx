@@ -57,13 +57,19 @@ EmbeddingChangeResult computeEmbeddingChange(
   result.metricB = resolveMetric(options.metric, b.cols);
   const int64_t first = options.queries.begin;
   const int64_t n = options.queries.endFor(a.rows) - first;
-  if (a.rows == 0)
+  // In a distributed run the matrices hold this rank's rows: the checks that
+  // every rank must pass alike count all rows (the search checks the values).
+  const int64_t rows = searchedRows(a, options.neighbors);
+  if (rows == 0)
   {
     return result;
   }
-  requireFiniteRows(a, "the first embedding");
-  requireFiniteRows(b, "the second embedding");
-  if (a.rows == 1)
+  if (!options.neighbors.parts)
+  {
+    requireFiniteRows(a, "the first embedding");
+    requireFiniteRows(b, "the second embedding");
+  }
+  if (rows == 1)
   {
     result.overlap.assign(static_cast<std::size_t>(n), 1.0f);
     result.change.assign(static_cast<std::size_t>(n), 0.0f);
