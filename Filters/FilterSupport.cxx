@@ -1,9 +1,9 @@
 #include "FilterSupport.h"
 
-#include "EngineError.h"
-#include "EngineThreads.h" // engine::setEngineThreads
 #include "DistributedNeighbors.h" // engine::PartExchange
-#include "NeighborGraphs.h"       // engine::NeighborGraphs::session
+#include "EngineError.h"
+#include "EngineThreads.h"  // engine::setEngineThreads
+#include "NeighborGraphs.h" // engine::NeighborGraphs::session
 
 #include "vtkAlgorithm.h"
 #include "vtkDataArray.h"

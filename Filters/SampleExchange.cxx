@@ -269,8 +269,8 @@ void broadcastFrom(vtkMultiProcessController* controller, std::vector<T>& values
 }
 
 template <typename T>
-std::vector<T> gatherOn(
-  vtkMultiProcessController* controller, const std::vector<T>& values, int root, int rank, int ranks)
+std::vector<T> gatherOn(vtkMultiProcessController* controller, const std::vector<T>& values,
+  int root, int rank, int ranks)
 {
   if (!controller)
   {

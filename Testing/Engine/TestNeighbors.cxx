@@ -18,14 +18,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <numeric>
-#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -541,9 +541,8 @@ TEST(IvfKnn, RecallAgainstExactAndItsOwnEstimate)
     const double recall = knnRecall(approx, exact);
     std::printf("[ result ] IVF %s (%lld lists, %d probes): recall@10 = %.4f (estimated %.4f) "
                 "in %.3f s\n%s\n",
-      metricName(metric), static_cast<long long>(approx.lists),
-      options.search.ivf.probes, recall, approx.recall, seconds,
-      reports.empty() ? "" : reports[0].c_str());
+      metricName(metric), static_cast<long long>(approx.lists), options.search.ivf.probes, recall,
+      approx.recall, seconds, reports.empty() ? "" : reports[0].c_str());
     EXPECT_EQ(approx.method, KnnMethod::Ivf);
     if (probes == 16) // the default
     {
@@ -783,7 +782,8 @@ private:
     }
     std::vector<int64_t> everywhere(int64_t value) const
     {
-      std::vector<int64_t> all = this->collect(std::vector<int64_t>{ value }, 0, this->All.Integers);
+      std::vector<int64_t> all =
+        this->collect(std::vector<int64_t>{ value }, 0, this->All.Integers);
       this->broadcast(all, 0);
       return all;
     }
@@ -870,8 +870,8 @@ TEST(DistributedKnn, EveryListReadGivesTheExactNeighbours)
     }
     EXPECT_EQ(distributed.recall, 1.0);
     ASSERT_EQ(reports.size(), 1u); // from the first part only
-    EXPECT_NE(reports[0].find("of 2000 rows on 3 MPI ranks, each indexing its own rows"),
-      std::string::npos)
+    EXPECT_NE(
+      reports[0].find("of 2000 rows on 3 MPI ranks, each indexing its own rows"), std::string::npos)
       << reports[0];
   }
 }
@@ -900,8 +900,8 @@ TEST(DistributedKnn, RecallMatchesTheSerialSearch)
     const int64_t i = static_cast<int64_t>(e) / distributed.k;
     EXPECT_NE(distributed.indices[e], i);
     EXPECT_NEAR(distributed.distances[e],
-      vectorDistance(x.view().row(i), x.view().row(distributed.indices[e]), x.cols,
-        DistanceMetric::Cosine),
+      vectorDistance(
+        x.view().row(i), x.view().row(distributed.indices[e]), x.cols, DistanceMetric::Cosine),
       1e-6);
   }
 }
@@ -940,7 +940,8 @@ TEST(DistributedKnn, AFailureOrAnAbortOnOnePartStopsEveryPart)
   std::vector<std::string> errors(2);
   parts.run([&](int p, const PartExchange& exchange) {
     KnnOptions options;
-    options.search.parts = std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    options.search.parts =
+      std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
     const FeatureMatrix local{ x.values.data() + exchange.firstRow(p) * x.cols,
       exchange.rowCount(p), x.cols };
     try

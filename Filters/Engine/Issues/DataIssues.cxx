@@ -218,8 +218,8 @@ struct ClassMembers
 };
 
 // cleanlab.count.compute_confident_joint(calibrate=True), [given][true].
-std::vector<int64_t> calibratedConfidentJoint(const ClassProbabilities& p, int64_t rows,
-  const int32_t* labels, const ClassMembers& byClass)
+std::vector<int64_t> calibratedConfidentJoint(
+  const ClassProbabilities& p, int64_t rows, const int32_t* labels, const ClassMembers& byClass)
 {
   const int K = p.classes();
   // get_confident_thresholds: per-class mean of p[:, k] over samples labelled k
@@ -371,8 +371,8 @@ private:
 };
 } // namespace
 
-LabelIssueResult findLabelIssues(const ClassProbabilities& p, int64_t rows,
-  const int32_t* labels, int minExamplesPerClass)
+LabelIssueResult findLabelIssues(
+  const ClassProbabilities& p, int64_t rows, const int32_t* labels, int minExamplesPerClass)
 {
   const int K = p.classes();
   const ClassMembers byClass(labels, rows, K);
@@ -1101,8 +1101,7 @@ DataIssuesResult computeDataIssues(
     const MatrixProbabilities p(input.probabilities);
     if (options.labelIssues)
     {
-      result.predictionLabels =
-        findLabelIssues(p, n, input.labels, options.minExamplesPerClass);
+      result.predictionLabels = findLabelIssues(p, n, input.labels, options.minExamplesPerClass);
     }
     if (options.mistakenness)
     {

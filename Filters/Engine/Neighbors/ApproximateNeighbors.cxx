@@ -593,8 +593,8 @@ std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
       }
     });
     const std::vector<float> targetNorms = squaredNormsOf(targets.data(), size, d);
-    scoreTiles(queries, count, targets.data(), size, targetNorms, d,
-      [&](int64_t i, const float* keys) {
+    scoreTiles(
+      queries, count, targets.data(), size, targetNorms, d, [&](int64_t i, const float* keys) {
         std::vector<Candidate>& heap = heaps[static_cast<std::size_t>(i)];
         const int64_t skip = self(i);
         for (int64_t j = 0; j < size; ++j)
@@ -624,7 +624,8 @@ std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
   {
     indexRow(points, norms, metric, rows[static_cast<std::size_t>(i)], queries.data() + i * d);
   }
-  return exactCandidates(points, norms, metric, queries.data(), count,
+  return exactCandidates(
+    points, norms, metric, queries.data(), count,
     [&rows](int64_t i) { return rows[static_cast<std::size_t>(i)]; }, keep, tick);
 }
 
@@ -658,9 +659,8 @@ void searchFarRowsExactly(const FeatureMatrix& points, const std::vector<double>
       rows.push_back(q); // (a zero row's cosine neighbours follow a rule, already applied)
     }
   }
-  const std::vector<std::vector<Candidate>> heaps =
-    exactCandidates(points, norms, metric, rows, k + 5,
-      [&](double f) { reportProgress(progress, from + (1.0 - from) * f); });
+  const std::vector<std::vector<Candidate>> heaps = exactCandidates(points, norms, metric, rows,
+    k + 5, [&](double f) { reportProgress(progress, from + (1.0 - from) * f); });
   std::vector<int64_t> candidates;
   std::vector<Candidate> scratch;
   for (std::size_t i = 0; i < rows.size(); ++i)
@@ -699,9 +699,8 @@ void collectCandidates(const InvertedFile& file, int64_t d, const IvfQueries& qu
   const int probes = file.probes;
   std::vector<int64_t> order(static_cast<std::size_t>(nq));
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return queries.lists[a * probes] < queries.lists[b * probes];
-  });
+  std::stable_sort(order.begin(), order.end(),
+    [&](int64_t a, int64_t b) { return queries.lists[a * probes] < queries.lists[b * probes]; });
   constexpr int64_t chunkSize = 512;
   const int64_t chunks = (nq + chunkSize - 1) / chunkSize;
   // A query of the chunk reading the first `rows` rows of a list.
@@ -755,7 +754,8 @@ void collectCandidates(const InvertedFile& file, int64_t d, const IvfQueries& qu
           t.queryRows.resize(static_cast<std::size_t>(m * d));
           for (int64_t i = 0; i < m; ++i)
           {
-            std::copy_n(queries.vector(queryOf(t.reads[r + i].query)), d, t.queryRows.data() + i * d);
+            std::copy_n(
+              queries.vector(queryOf(t.reads[r + i].query)), d, t.queryRows.data() + i * d);
           }
           t.scores.resize(static_cast<std::size_t>(m * size));
           floatGemm(false, true, m, size, d, t.queryRows.data(), d, file.rows.get() + begin * d, d,
@@ -893,8 +893,8 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
         return;
       }
       std::vector<int64_t> candidates(heap.size());
-      std::transform(heap.begin(), heap.end(), candidates.begin(),
-        [](const Candidate& c) { return c.second; });
+      std::transform(
+        heap.begin(), heap.end(), candidates.begin(), [](const Candidate& c) { return c.second; });
       rerankRow(
         points, norms, metric, q, candidates.data(), candidates.size(), result, row, scratch);
     });
@@ -948,8 +948,8 @@ void IvfShard::search(const float* queries, int64_t count, const int64_t* self, 
     queryNorms[static_cast<std::size_t>(i)] = std::sqrt(squaredNorm(x, d));
     const double norm = queryNorms[static_cast<std::size_t>(i)];
     const float scale = this->Metric != DistanceMetric::Cosine ? 1.0f
-      : norm > 0.0                                            ? static_cast<float>(1.0 / norm)
-                                                              : 0.0f;
+      : norm > 0.0                                             ? static_cast<float>(1.0 / norm)
+                                                               : 0.0f;
     std::transform(x, x + d, vectors.data() + i * d, [scale](float v) { return v * scale; });
   }
   // Query i's neighbours from its candidates: exact distances, self left out;
@@ -1017,8 +1017,9 @@ void IvfShard::search(const float* queries, int64_t count, const int64_t* self, 
   const std::size_t keep = kk + 5; // self, and float rounding
   if (exact)
   {
-    const std::vector<std::vector<Candidate>> heaps = exactCandidates(points, this->Norms,
-      this->Metric, vectors.data(), count, [self](int64_t i) { return self[i]; }, keep);
+    const std::vector<std::vector<Candidate>> heaps = exactCandidates(
+      points, this->Norms, this->Metric, vectors.data(), count,
+      [self](int64_t i) { return self[i]; }, keep);
     std::vector<Candidate> scratch;
     for (int64_t i = 0; i < count; ++i)
     {
@@ -1035,8 +1036,10 @@ void IvfShard::search(const float* queries, int64_t count, const int64_t* self, 
   scoreTiles(vectors.data(), count, file.centroids.data(), file.lists, centroidNorms, d,
     [&](int64_t i, const float* keys) {
       std::iota(ranked.begin(), ranked.end(), 0);
-      std::partial_sort(ranked.begin(), ranked.begin() + file.probes, ranked.end(),
-        [keys](int32_t a, int32_t b) { return keys[a] < keys[b] || (keys[a] == keys[b] && a < b); });
+      std::partial_sort(
+        ranked.begin(), ranked.begin() + file.probes, ranked.end(), [keys](int32_t a, int32_t b) {
+          return keys[a] < keys[b] || (keys[a] == keys[b] && a < b);
+        });
       const float squared = static_cast<float>(squaredNorm(vectors.data() + i * d, d));
       for (int p = 0; p < file.probes; ++p)
       {
@@ -1068,8 +1071,8 @@ int64_t ivfListCount(const IvfParameters& parameters, int64_t rows)
     1, std::min<int64_t>(rows / 64, std::llround(2.0 * std::sqrt(double(rows)))));
 }
 
-RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin,
-  int64_t queryEnd, int k, DistanceMetric metric, int64_t samples, unsigned int seed)
+RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
+  int k, DistanceMetric metric, int64_t samples, unsigned int seed)
 {
   using namespace detail;
   RecallSample sample;

@@ -70,13 +70,42 @@ void agreed(const PartExchange& exchange, const Step& step)
   }
 }
 
+/// The k best of every part's answers to `count` queries (gathered part
+/// after part, count x k each, -1 past the rows a part has), ties broken by
+/// the smaller index, into row rowOf(i) of `result` for query i.
+template <typename RowOf>
+void mergeAnswers(const std::vector<int64_t>& indices, const std::vector<float>& distances,
+  int parts, int64_t count, std::size_t k, const RowOf& rowOf, KnnResult& result)
+{
+  std::vector<Candidate> merged;
+  for (int64_t i = 0; i < count; ++i)
+  {
+    merged.clear();
+    for (int p = 0; p < parts; ++p)
+    {
+      const std::size_t at = static_cast<std::size_t>(p * count + i) * k;
+      for (std::size_t j = 0; j < k && indices[at + j] >= 0; ++j)
+      {
+        merged.emplace_back(distances[at + j], indices[at + j]);
+      }
+    }
+    std::sort(merged.begin(), merged.end(), detail::candidateLess);
+    const std::size_t row = rowOf(i);
+    for (std::size_t j = 0; j < k; ++j)
+    {
+      result.indices[row * k + j] = merged.at(j).second; // at: k <= the rows of all parts - 1
+      result.distances[row * k + j] = static_cast<float>(merged[j].first);
+    }
+  }
+}
+
 /// The distributed search of one part: its shard and the rounds in which
 /// every part answers the queries of each part in turn.
 class DistributedSearch
 {
 public:
-  DistributedSearch(const FeatureMatrix& local, const PartExchange& exchange,
-    const KnnOptions& options, int k)
+  DistributedSearch(
+    const FeatureMatrix& local, const PartExchange& exchange, const KnnOptions& options, int k)
     : Local(local)
     , Exchange(exchange)
     , Options(options)
@@ -102,12 +131,12 @@ public:
     const int parts = this->Exchange.parts(), me = this->Exchange.part();
     const int64_t d = this->Local.cols;
     const std::size_t k = static_cast<std::size_t>(this->K);
-    std::vector<int64_t> counts(1, static_cast<int64_t>(rows.size()));
+    // How many queries each part sends (the same list on every part).
     int64_t totalQueries = 0, doneQueries = 0;
     std::vector<int64_t> perPart(static_cast<std::size_t>(parts));
     for (int p = 0; p < parts; ++p)
     {
-      std::vector<int64_t> count = counts;
+      std::vector<int64_t> count{ static_cast<int64_t>(rows.size()) };
       this->Exchange.broadcast(count, p);
       perPart[static_cast<std::size_t>(p)] = count.at(0);
       totalQueries += count.at(0);
@@ -145,31 +174,17 @@ public:
         });
         const std::vector<int64_t> allIndices = this->Exchange.gather(indices, source);
         const std::vector<float> allDistances = this->Exchange.gather(distances, source);
-        // Each query's k best over the parts' answers (ties: the smaller index).
         agreed(this->Exchange, [&] {
-        std::vector<Candidate> merged;
-        for (int64_t i = 0; source == me && i < count; ++i)
-        {
-          merged.clear();
-          for (int p = 0; p < parts; ++p)
+          if (source == me)
           {
-            const std::size_t at = (static_cast<std::size_t>(p) * static_cast<std::size_t>(count) +
-                                     static_cast<std::size_t>(i)) *
-              k;
-            for (std::size_t j = 0; j < k && allIndices[at + j] >= 0; ++j)
-            {
-              merged.emplace_back(allDistances[at + j], allIndices[at + j]);
-            }
+            mergeAnswers(
+              allIndices, allDistances, parts, count, k,
+              [&](int64_t i) {
+                const std::size_t at = static_cast<std::size_t>(begin + i);
+                return compact ? at : static_cast<std::size_t>(rows[at]);
+              },
+              result);
           }
-          std::sort(merged.begin(), merged.end(), detail::candidateLess);
-          const std::size_t at = static_cast<std::size_t>(begin + i);
-          const std::size_t row = compact ? at : static_cast<std::size_t>(rows[at]);
-          for (std::size_t j = 0; j < k; ++j)
-          {
-            result.indices[row * k + j] = merged.at(j).second;
-            result.distances[row * k + j] = static_cast<float>(merged[j].first);
-          }
-        }
         });
       }
     }
@@ -233,8 +248,8 @@ KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchan
     }
     if (options.k < 1)
     {
-      throw ModelError("The number of neighbours k must be at least 1 (it is " +
-        std::to_string(options.k) + ").");
+      throw ModelError(
+        "The number of neighbours k must be at least 1 (it is " + std::to_string(options.k) + ").");
     }
   });
   const int64_t bad = exchange.sum(countNonFiniteRows(localRows));
@@ -262,8 +277,8 @@ KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchan
   std::iota(all.begin(), all.end(), 0);
   search.answer(all, false, false, result, 0.2, 0.85);
   // The far tail again, exactly (see searchFarRowsExactly in the serial search).
-  search.answer(localRows.rows > 0 ? farRows(result) : std::vector<int64_t>(), true, false,
-    result, 0.85, 0.9);
+  search.answer(
+    localRows.rows > 0 ? farRows(result) : std::vector<int64_t>(), true, false, result, 0.85, 0.9);
 
   const int64_t samples = std::min<int64_t>(options.search.recallSamples, total);
   if (samples > 0)

@@ -686,8 +686,8 @@ std::string describeApproximateSearch(const FeatureMatrix& points, const KnnOpti
   text << std::fixed << std::setprecision(1);
   if (reused)
   {
-    text << ": the graph built earlier in this session (k " << graph.knn.k << ", "
-         << graph.seconds << " s) was used again";
+    text << ": the graph built earlier in this session (k " << graph.knn.k << ", " << graph.seconds
+         << " s) was used again";
   }
   else
   {
@@ -727,8 +727,8 @@ KnnResult distributedKnn(
   if (options.search.graphs && k > 0)
   {
     key = graphKey(points, 0, points.rows, options.metric, KnnMethod::Ivf, options.search);
-    std::vector<int64_t> hashes = parts.gather(std::vector<int64_t>{
-      static_cast<int64_t>(key.contents[0]), static_cast<int64_t>(key.contents[1]) }, 0);
+    const std::vector<int64_t> contents(key.contents.begin(), key.contents.end());
+    std::vector<int64_t> hashes = parts.gather(contents, 0);
     parts.broadcast(hashes, 0); // every part's contents
     key.fields.insert(key.fields.end(), hashes.begin(), hashes.end());
     key.fields.insert(key.fields.end(), { parts.parts(), parts.part(), total });
@@ -738,20 +738,21 @@ KnnResult distributedKnn(
       graph = nullptr;
     }
   }
+  // recall@k of `result` on every part's share of the sample, summed over the parts.
+  const auto recallOver = [&](const RecallSample& sample, const KnnResult& result) {
+    const int64_t rows = static_cast<int64_t>(sample.rows.size());
+    const int64_t found =
+      rows == 0 ? 0 : std::llround(recallOn(sample, result) * static_cast<double>(rows * k));
+    const int64_t sampled = parts.sum(rows);
+    return sampled > 0 ? static_cast<double>(parts.sum(found)) / (static_cast<double>(sampled) * k)
+                       : -1.0;
+  };
   const bool reused = graph != nullptr;
   KnnResult result;
   if (reused)
   {
     result = firstNeighbors(graph->knn, k);
-    // recall@k of every part's share of the sample, summed over the parts.
-    const int64_t rows = static_cast<int64_t>(graph->recall.rows.size());
-    const int64_t found = rows == 0
-      ? 0
-      : std::llround(recallOn(graph->recall, result) * static_cast<double>(rows * k));
-    const int64_t sampled = parts.sum(rows);
-    result.recall = sampled > 0
-      ? static_cast<double>(parts.sum(found)) / (static_cast<double>(sampled) * k)
-      : -1.0;
+    result.recall = recallOver(graph->recall, result);
   }
   else
   {
@@ -769,18 +770,7 @@ KnnResult distributedKnn(
       options.search.graphs->keep(key, own);
     }
     result = firstNeighbors(own->knn, k);
-    result.recall = own->knn.recall;
-    if (result.k != own->knn.k)
-    {
-      const int64_t rows = static_cast<int64_t>(own->recall.rows.size());
-      const int64_t found = rows == 0
-        ? 0
-        : std::llround(recallOn(own->recall, result) * static_cast<double>(rows * k));
-      const int64_t sampled = parts.sum(rows);
-      result.recall = sampled > 0
-        ? static_cast<double>(parts.sum(found)) / (static_cast<double>(sampled) * k)
-        : -1.0;
-    }
+    result.recall = result.k == own->knn.k ? own->knn.recall : recallOver(own->recall, result);
     graph = std::move(own);
   }
   if (options.search.report && parts.part() == 0)
@@ -814,8 +804,8 @@ KnnResult distributedKnn(
 
 /// One search of the rows [queryBegin, queryEnd) for k neighbours by
 /// `method`, with the exact neighbours of its recall sample when approximate.
-std::shared_ptr<NeighborGraphs::Graph> searchGraph(const FeatureMatrix& points,
-  int64_t queryBegin, int64_t queryEnd, const KnnOptions& options, int k, KnnMethod method)
+std::shared_ptr<NeighborGraphs::Graph> searchGraph(const FeatureMatrix& points, int64_t queryBegin,
+  int64_t queryEnd, const KnnOptions& options, int k, KnnMethod method)
 {
   auto graph = std::make_shared<NeighborGraphs::Graph>();
   KnnResult& result = graph->knn;
@@ -890,7 +880,8 @@ KnnResult computeKnn(
   }
   requireFiniteRows(points, "the input");
 
-  const int k = static_cast<int>(std::min<int64_t>(options.k, std::max<int64_t>(0, points.rows - 1)));
+  const int k =
+    static_cast<int>(std::min<int64_t>(options.k, std::max<int64_t>(0, points.rows - 1)));
   if (queryEnd == queryBegin || k == 0)
   {
     KnnResult empty;
