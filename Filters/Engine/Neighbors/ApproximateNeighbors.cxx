@@ -179,6 +179,30 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
 }
 #endif
 
+std::vector<int64_t> farRows(const KnnResult& result)
+{
+  const int64_t count = std::min(result.rows, std::max<int64_t>(1, result.rows / 500));
+  const std::size_t k = static_cast<std::size_t>(result.k);
+  std::vector<std::pair<double, int64_t>> spread(static_cast<std::size_t>(result.rows));
+  for (int64_t r = 0; r < result.rows; ++r)
+  {
+    double sum = 0.0;
+    for (std::size_t j = 0; j < k; ++j)
+    {
+      sum += result.distances[static_cast<std::size_t>(r) * k + j];
+    }
+    spread[static_cast<std::size_t>(r)] = { -sum, r }; // farthest first, ties by row
+  }
+  std::partial_sort(spread.begin(), spread.begin() + count, spread.end());
+  std::vector<int64_t> rows(static_cast<std::size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+  {
+    rows[static_cast<std::size_t>(i)] = spread[static_cast<std::size_t>(i)].second;
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
 /// The inverted file: every row in the list of its nearest centroid, the
 /// index vectors stored in list order (one copy of the rows), and for each
 /// query row the lists it reads.
@@ -637,23 +661,11 @@ std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
 void searchFarRowsExactly(const FeatureMatrix& points, const std::vector<double>& norms,
   DistanceMetric metric, KnnResult& result, const ProgressCallback& progress, double from)
 {
-  const int64_t count = std::min(result.rows, std::max<int64_t>(1, result.rows / 500));
   const std::size_t k = static_cast<std::size_t>(result.k);
-  std::vector<std::pair<double, int64_t>> spread(static_cast<std::size_t>(result.rows));
-  for (int64_t r = 0; r < result.rows; ++r)
-  {
-    double sum = 0.0;
-    for (std::size_t j = 0; j < k; ++j)
-    {
-      sum += result.distances[static_cast<std::size_t>(r) * k + j];
-    }
-    spread[static_cast<std::size_t>(r)] = { -sum, r }; // farthest first, ties by row
-  }
-  std::partial_sort(spread.begin(), spread.begin() + count, spread.end());
   std::vector<int64_t> rows;
-  for (int64_t i = 0; i < count; ++i)
+  for (int64_t r : farRows(result))
   {
-    const int64_t q = result.firstRow + spread[static_cast<std::size_t>(i)].second;
+    const int64_t q = result.firstRow + r;
     if (!(metric == DistanceMetric::Cosine && norms[static_cast<std::size_t>(q)] == 0.0))
     {
       rows.push_back(q); // (a zero row's cosine neighbours follow a rule, already applied)

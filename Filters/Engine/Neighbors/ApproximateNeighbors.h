@@ -39,6 +39,11 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
 void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const KnnOptions& options, KnnResult& result);
 
+/// The rows of `result` (indices into its rows, ascending) whose neighbours
+/// lie farthest: the largest sum of neighbour distances, 0.2 % of the rows
+/// (at least one). IVF searches them again against every row.
+std::vector<int64_t> farRows(const KnnResult& result);
+
 struct InvertedFile;
 
 /// An inverted file over all rows of `points` (a part's share of a

@@ -208,31 +208,6 @@ private:
   std::unique_ptr<detail::IvfShard> Shard;
 };
 
-/// The local rows whose neighbours lie farthest (the largest mean distance;
-/// 0.2 % of the rows, as searchFarRowsExactly in the serial search).
-std::vector<int64_t> farRows(const KnnResult& result)
-{
-  const int64_t count = std::min(result.rows, std::max<int64_t>(1, result.rows / 500));
-  const std::size_t k = static_cast<std::size_t>(result.k);
-  std::vector<std::pair<double, int64_t>> spread(static_cast<std::size_t>(result.rows));
-  for (int64_t r = 0; r < result.rows; ++r)
-  {
-    double sum = 0.0;
-    for (std::size_t j = 0; j < k; ++j)
-    {
-      sum += result.distances[static_cast<std::size_t>(r) * k + j];
-    }
-    spread[static_cast<std::size_t>(r)] = { -sum, r }; // farthest first, ties by row
-  }
-  std::partial_sort(spread.begin(), spread.begin() + count, spread.end());
-  std::vector<int64_t> rows(static_cast<std::size_t>(count));
-  for (int64_t i = 0; i < count; ++i)
-  {
-    rows[static_cast<std::size_t>(i)] = spread[static_cast<std::size_t>(i)].second;
-  }
-  std::sort(rows.begin(), rows.end());
-  return rows;
-}
 } // namespace
 
 KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchange& exchange,
@@ -277,8 +252,8 @@ KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchan
   std::iota(all.begin(), all.end(), 0);
   search.answer(all, false, false, result, 0.2, 0.85);
   // The far tail again, exactly (see searchFarRowsExactly in the serial search).
-  search.answer(
-    localRows.rows > 0 ? farRows(result) : std::vector<int64_t>(), true, false, result, 0.85, 0.9);
+  search.answer(localRows.rows > 0 ? detail::farRows(result) : std::vector<int64_t>(), true, false,
+    result, 0.85, 0.9);
 
   const int64_t samples = std::min<int64_t>(options.search.recallSamples, total);
   if (samples > 0)
