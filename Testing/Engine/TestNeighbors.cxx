@@ -932,6 +932,57 @@ TEST(DistributedKnn, TheGraphIsSharedByTheSearchesOfEveryPart)
   EXPECT_EQ(reports.back().find("used again"), std::string::npos) << reports.back();
 }
 
+TEST(DistributedKnn, FilterComputationsOnPartsEqualTheExactOnes)
+{
+  // Outlier score, nearest neighbour and embedding change, each part passing
+  // only its rows (one part empty), with every list read: the exact results.
+  const Matrix a = clustered(2000, 16, 23), b = clustered(2000, 12, 29);
+  const std::vector<int64_t> counts{ 700, 0, 1300 };
+  OutlierScoreOptions outlier;
+  NearestNeighborOptions nearest;
+  EmbeddingChangeOptions change;
+  outlier.neighbors.method = nearest.neighbors.method = change.neighbors.method = KnnMethod::Exact;
+  const OutlierScoreResult exactOutlier = computeEmbeddingOutlierScore(a.view(), outlier);
+  const NearestNeighborResult exactNearest = computeEmbeddingNearestNeighbor(a.view(), nearest);
+  const EmbeddingChangeResult exactChange = computeEmbeddingChange(a.view(), b.view(), change);
+
+  ThreadedParts parts(counts);
+  std::vector<OutlierScoreResult> outliers(counts.size());
+  std::vector<NearestNeighborResult> nearests(counts.size());
+  std::vector<EmbeddingChangeResult> changes(counts.size());
+  parts.run([&](int p, const PartExchange& exchange) {
+    NeighborSearch search;
+    search.ivf.probes = 1000;
+    search.parts = std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    search.graphs = std::make_shared<NeighborGraphs>(); // this part's own store
+    const int64_t first = exchange.firstRow(p);
+    const FeatureMatrix localA{ a.values.data() + first * a.cols, counts[p], a.cols };
+    const FeatureMatrix localB{ b.values.data() + first * b.cols, counts[p], b.cols };
+    OutlierScoreOptions o;
+    o.neighbors = search;
+    outliers[p] = computeEmbeddingOutlierScore(localA, o);
+    NearestNeighborOptions n;
+    n.neighbors = search;
+    nearests[p] = computeEmbeddingNearestNeighbor(localA, n);
+    EmbeddingChangeOptions c;
+    c.neighbors = search;
+    changes[p] = computeEmbeddingChange(localA, localB, c);
+  });
+  std::vector<double> meanDistance;
+  std::vector<int64_t> id;
+  std::vector<float> overlap;
+  for (std::size_t p = 0; p < counts.size(); ++p)
+  {
+    meanDistance.insert(
+      meanDistance.end(), outliers[p].meanDistance.begin(), outliers[p].meanDistance.end());
+    id.insert(id.end(), nearests[p].id.begin(), nearests[p].id.end());
+    overlap.insert(overlap.end(), changes[p].overlap.begin(), changes[p].overlap.end());
+  }
+  EXPECT_EQ(meanDistance, exactOutlier.meanDistance);
+  EXPECT_EQ(id, exactNearest.id);
+  EXPECT_EQ(overlap, exactChange.overlap);
+}
+
 TEST(DistributedKnn, AFailureOrAnAbortOnOnePartStopsEveryPart)
 {
   Matrix x = clustered(3000, 16, 3);
