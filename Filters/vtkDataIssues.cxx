@@ -15,7 +15,8 @@ vtkStandardNewMacro(vtkDataIssues);
 namespace
 {
 /// The engine's options from the filter's properties.
-engine::DataIssuesOptions dataIssuesOptions(vtkDataIssues* filter)
+engine::DataIssuesOptions dataIssuesOptions(
+  vtkDataIssues* filter, const dualembed::SampleExchange& exchange)
 {
   engine::DataIssuesOptions options;
   options.labelIssues = filter->GetLabelIssues();
@@ -26,7 +27,9 @@ engine::DataIssuesOptions dataIssuesOptions(vtkDataIssues* filter)
   options.mistakenness = filter->GetMistakenness();
   options.k = filter->GetK();
   options.nearDuplicateThreshold = filter->GetNearDuplicateThreshold();
-  options.neighbors = dualembed::neighborSearch("Data Issues");
+  // Above the exact limit the ranks search distributed: each indexes its own
+  // rows (of the gathered ones) instead of all of them.
+  options.neighbors = dualembed::neighborSearch("Data Issues", engine::KnnMethod::Auto, &exchange);
   options.progress = dualembed::progressReporter(filter);
   return options;
 }
@@ -47,15 +50,16 @@ int vtkDataIssues::Execute(vtkInformation*, vtkPolyData* input, vtkPolyData* out
 {
   // Near-duplicate sets, the non-IID test and the per-class thresholds are
   // about the whole dataset: every rank gets all rows, computes the kNN
-  // graphs of its own rows, the graphs are gathered, and every rank then
-  // derives the same results and keeps its own rows.
+  // graphs of its own rows (above the exact limit through the distributed
+  // search, indexing only its own rows), the graphs are gathered, and every
+  // rank then derives the same results and keeps its own rows.
   dualembed::IssueArrays in;
   if (!dualembed::gatherIssueArrays(this, input, exchange, in))
   {
     return 0;
   }
   const engine::DataIssuesInput issuesInput = dualembed::dataIssuesInput(in, exchange.totalRows());
-  const engine::DataIssuesOptions options = dataIssuesOptions(this);
+  const engine::DataIssuesOptions options = dataIssuesOptions(this, exchange);
   output->ShallowCopy(input);
 
   engine::IssueNeighbors localNeighbors;

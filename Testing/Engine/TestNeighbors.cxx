@@ -3,6 +3,7 @@
 // against scikit-learn / cleanlab-formula references computed by
 // Testing/Data/knn-reference/make_knn_reference.py on the first 3000
 // Fashion-MNIST test images (committed as .npy files).
+#include "DataIssues.h"
 #include "DistributedNeighbors.h"
 #include "EmbeddingChange.h"
 #include "EmbeddingNearestNeighbor.h"
@@ -981,6 +982,48 @@ TEST(DistributedKnn, FilterComputationsOnPartsEqualTheExactOnes)
   EXPECT_EQ(meanDistance, exactOutlier.meanDistance);
   EXPECT_EQ(id, exactNearest.id);
   EXPECT_EQ(overlap, exactChange.overlap);
+}
+
+TEST(DistributedKnn, DataIssuesGraphsOnPartsEqualTheExactOnes)
+{
+  // Data Issues keeps every row on every part and searches its own rows'
+  // graphs (cosine, euclidean votes, centred uniqueness) distributed.
+  const Matrix a = clustered(2000, 16, 31);
+  std::vector<int32_t> labels(static_cast<std::size_t>(a.rows));
+  for (std::size_t i = 0; i < labels.size(); ++i)
+  {
+    labels[i] = static_cast<int32_t>(i % 7);
+  }
+  DataIssuesInput input;
+  input.rows = a.rows;
+  input.labels = labels.data();
+  input.embeddings = { a.view() };
+  DataIssuesOptions options;
+  options.neighbors.method = KnnMethod::Exact;
+  const IssueNeighbors exact = computeIssueNeighbors(input, options, 0, a.rows);
+  const std::vector<int64_t> counts{ 1200, 800 };
+  ThreadedParts parts(counts);
+  std::vector<IssueNeighbors> mine(counts.size());
+  parts.run([&](int p, const PartExchange& exchange) {
+    DataIssuesOptions o;
+    o.neighbors.ivf.probes = 1000;
+    o.neighbors.parts = std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    mine[p] = computeIssueNeighbors(
+      input, o, exchange.firstRow(p), exchange.firstRow(p) + exchange.rowCount(p));
+  });
+  const auto slice = [](const KnnResult& all, int64_t first, int64_t rows) {
+    return std::vector<int64_t>(
+      all.indices.begin() + first * all.k, all.indices.begin() + (first + rows) * all.k);
+  };
+  int64_t first = 0;
+  for (std::size_t p = 0; p < counts.size(); ++p)
+  {
+    EXPECT_EQ(mine[p].graph[0].indices, slice(exact.graph[0], first, counts[p])) << p;
+    EXPECT_EQ(mine[p].votes[0].indices, slice(exact.votes[0], first, counts[p])) << p;
+    EXPECT_EQ(mine[p].unique[0].indices, slice(exact.unique[0], first, counts[p])) << p;
+    EXPECT_EQ(mine[p].graph[0].firstRow, first);
+    first += counts[p];
+  }
 }
 
 TEST(DistributedKnn, AFailureOrAnAbortOnOnePartStopsEveryPart)

@@ -907,7 +907,11 @@ IssueNeighbors computeIssueNeighbors(
     (graph ? 1 : 0) + (options.labelIssues ? 1 : 0) + (options.uniqueness ? 1 : 0);
   const int jobs = std::max<int>(1, jobsPerEmbedding * static_cast<int>(count));
   int job = 0;
-  auto run = [&](const FeatureMatrix& points, int k, DistanceMetric metric) {
+  // In a distributed run (options.neighbors.parts) each rank searches with its
+  // own rows [begin, end) among every rank's (DistributedNeighbors.h): `mine`
+  // holds just those rows, else `points` holds all rows.
+  const bool distributed = options.neighbors.parts != nullptr;
+  auto search = [&](const FeatureMatrix& points, int k, DistanceMetric metric, bool mine) {
     KnnOptions knn;
     knn.k = k;
     knn.metric = metric;
@@ -918,7 +922,15 @@ IssueNeighbors computeIssueNeighbors(
       knn.progress = [&options, current, jobs](
                        double f) { return options.progress(0.9 * (current + f) / jobs); };
     }
-    return computeKnn(points, begin, end, knn);
+    if (!distributed)
+    {
+      return computeKnn(points, begin, end, knn);
+    }
+    return computeKnn(
+      mine ? points : FeatureMatrix{ points.row(begin), end - begin, points.cols }, knn);
+  };
+  auto run = [&](const FeatureMatrix& points, int k, DistanceMetric metric) {
+    return search(points, k, metric, false);
   };
   for (size_t e = 0; e < count; ++e)
   {
@@ -981,17 +993,19 @@ IssueNeighbors computeIssueNeighbors(
           mean[c] += points.row(i)[c];
         }
       }
-      std::vector<float> centred(points.rows * points.cols);
-      for (int64_t i = 0; i < points.rows; ++i)
+      // Distributed, a rank centres only its own rows (the search needs no others).
+      const int64_t first = distributed ? begin : 0, last = distributed ? end : points.rows;
+      std::vector<float> centred((last - first) * points.cols);
+      for (int64_t i = first; i < last; ++i)
       {
         for (int64_t c = 0; c < points.cols; ++c)
         {
-          centred[i * points.cols + c] =
+          centred[(i - first) * points.cols + c] =
             static_cast<float>(points.row(i)[c] - mean[c] / points.rows);
         }
       }
-      out.unique[e] = run({ centred.data(), points.rows, points.cols }, kUniquenessNeighbors + 1,
-        DistanceMetric::Cosine);
+      out.unique[e] = search({ centred.data(), last - first, points.cols },
+        kUniquenessNeighbors + 1, DistanceMetric::Cosine, distributed);
     }
   }
   if (options.progress && !options.progress(0.9))
