@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Embedding Outlier Score, Embedding Nearest Neighbor (and, given a second embedding of the same
-rows, Embedding Change) on a large embedding, serial pvbatch vs.
+rows, Embedding Change; given labels, Data Issues) on a large embedding, serial pvbatch vs.
 `mpiexec -n RANKS pvbatch --mpi`: above the exact limit each rank indexes only its own samples
 (the distributed search), so its memory falls with the rank count. Prints per run the filters'
 own reports (method, time, measured recall), the seconds of each stage and the peak RSS of every
@@ -12,7 +12,7 @@ programmable source, as the readers deliver samples), so no rank ever holds all 
 
 Usage (after building; the data: Testing/Benchmarks/make_clustered_embeddings.py):
   /usr/bin/python3 Testing/Benchmarks/BenchmarkDistributedNeighbors.py /tmp/e1m.npy [--rows N]
-      [--second /tmp/e1m-ft.npy] [--ranks 2] [--plugin build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so]
+      [--second /tmp/e1m-ft.npy] [--labels /tmp/e1m-labels.npy] [--ranks 2] [--plugin build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so]
 """
 import argparse
 import os
@@ -61,7 +61,12 @@ for name, path in %(files)r:
         f.seek(first * shape[1] * 4, 1)
         f.readinto(memoryview(vtk_to_numpy(array)).cast("B"))
     output.GetPointData().AddArray(array)
-""" % {"rows": rows, "files": [("embedding_" + t, p) for t, p in zip(("x", "y"), paths)]}
+if %(labels)r:
+    label = numpy_to_vtk(np.load(%(labels)r, mmap_mode="r")[first:last].astype(np.int32), deep=1)
+    label.SetName("label")
+    output.GetPointData().AddArray(label)
+""" % {"rows": rows, "files": [("embedding_" + t, p) for t, p in zip(("x", "y"), paths)],
+       "labels": os.environ.get("BENCHMARK_LABELS", "")}
 seconds = {}
 def stage(name, proxy):
     start = time.perf_counter()
@@ -77,6 +82,11 @@ if len(paths) > 1:
     samples = stage("Embedding Change", simple.EmbeddingChange(
         Input=samples, EmbeddingA=["POINTS", "embedding_x"], EmbeddingB=["POINTS", "embedding_y"]))
     names.append("neighbor_overlap")
+if os.environ.get("BENCHMARK_LABELS"):
+    samples = stage("Data Issues", simple.DataIssues(
+        Input=samples, EmbeddingA=["POINTS", "embedding_x"], EmbeddingB=["POINTS", "None"],
+        Probabilities=["POINTS", "None"], Labels=["POINTS", "label"]))
+    names += ["is_near_duplicate_x", "is_knn_label_issue_x", "uniqueness_x"]
 # Every rank prints its peak resident memory (the embedding stays where it is).
 peaks = simple.ProgrammableFilter(Input=samples, CopyArrays=1, Script="""
 from vtkmodules.vtkParallelCore import vtkMultiProcessController
@@ -120,6 +130,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("embeddings")
     parser.add_argument("--second", default="", help="a second embedding of the same rows: Embedding Change too")
+    parser.add_argument("--labels", default="", help="labels of the rows (.npy): Data Issues on the first embedding too")
     parser.add_argument("--rows", type=int, default=0, help="the first N rows (default: all)")
     parser.add_argument("--ranks", type=int, default=2)
     parser.add_argument("--plugin", default=os.path.join(root, "build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so"))
@@ -137,6 +148,8 @@ def main():
     env.update(DUALEMBED_PLUGIN=os.path.abspath(args.plugin), OMPI_ALLOW_RUN_AS_ROOT="1",
                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if args.labels:
+        env["BENCHMARK_LABELS"] = os.path.abspath(args.labels)
     serial = os.path.join(work, "serial.npz")
     parallel = os.path.join(work, "mpi.npz")
     files = [args.embeddings] + ([args.second] if args.second else [])
@@ -153,6 +166,12 @@ def main():
     print("\nMPI vs serial: nearest neighbour equal for %.4f of the rows; outlier mean distances: Spearman %.5f, "
           "top-100 overlap %.2f, median relative difference %.1e (largest %.1e)"
           % (same_nn, spearman, len(top_a & top_b) / 100.0, float(np.median(relative)), float(relative.max())))
+    if "is_near_duplicate_x" in a.files:
+        for name in ("is_near_duplicate_x", "is_knn_label_issue_x"):
+            print("Data Issues %s: %d flagged serial, %d under MPI, %d in both"
+                  % (name, int(a[name].sum()), int(b[name].sum()), int((a[name] & b[name]).sum())))
+        print("Data Issues uniqueness: Spearman %.5f" % float(np.corrcoef(
+            ranks_of(a["uniqueness_x"]), ranks_of(b["uniqueness_x"]))[0, 1]))
     if "neighbor_overlap" in a.files:
         print("Embedding Change: neighbour overlap equal for %.4f of the rows, mean |difference| %.4f"
               % (float(np.mean(a["neighbor_overlap"] == b["neighbor_overlap"])),
