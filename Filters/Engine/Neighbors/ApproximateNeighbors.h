@@ -23,6 +23,7 @@
 #include "NearestNeighbors.h"
 
 #include <memory>
+#include <random>
 #include <vector>
 
 namespace dualembed
@@ -43,6 +44,10 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
 /// lie farthest: the largest sum of neighbour distances, 0.2 % of the rows
 /// (at least one). IVF searches them again against every row.
 std::vector<int64_t> farRows(const KnnResult& result);
+
+/// `count` distinct rows of [0, n) drawn at random: the first `count` of a
+/// random permutation (a partial Fisher-Yates shuffle).
+std::vector<int64_t> randomRows(int64_t n, int64_t count, std::mt19937_64& random);
 
 struct InvertedFile;
 

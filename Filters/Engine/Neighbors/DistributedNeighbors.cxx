@@ -27,6 +27,18 @@ int64_t PartExchange::totalRows() const
   return total;
 }
 
+double recallOverParts(
+  const RecallSample& sample, const KnnResult& result, const PartExchange& exchange)
+{
+  const int64_t rows = static_cast<int64_t>(sample.rows.size());
+  const int64_t found =
+    rows == 0 ? 0 : std::llround(recallOn(sample, result) * static_cast<double>(rows) * result.k);
+  const int64_t sampled = exchange.sum(rows);
+  return sampled > 0 && result.k > 0
+    ? static_cast<double>(exchange.sum(found)) / (static_cast<double>(sampled) * result.k)
+    : -1.0;
+}
+
 namespace
 {
 using detail::Candidate;
@@ -260,17 +272,12 @@ KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchan
   {
     // The same random global rows on every part (seeded); each part checks its own.
     std::mt19937_64 random(options.search.ivf.seed);
-    std::vector<int64_t> order(static_cast<std::size_t>(total));
-    std::iota(order.begin(), order.end(), 0);
     std::vector<int64_t> mine;
-    for (int64_t i = 0; i < samples; ++i)
+    for (int64_t row : detail::randomRows(total, samples, random))
     {
-      std::uniform_int_distribution<int64_t> pick(i, total - 1);
-      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(pick(random))]);
-      const int64_t row = order[static_cast<std::size_t>(i)] - result.firstRow;
-      if (row >= 0 && row < result.rows)
+      if (row >= result.firstRow && row < result.firstRow + result.rows)
       {
-        mine.push_back(row);
+        mine.push_back(row - result.firstRow);
       }
     }
     std::sort(mine.begin(), mine.end());
@@ -278,28 +285,18 @@ KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchan
     exact.indices.resize(mine.size() * static_cast<std::size_t>(result.k));
     exact.distances.resize(exact.indices.size());
     search.answer(mine, true, true, exact, 0.9, 1.0);
-    const std::size_t k = static_cast<std::size_t>(result.k);
-    int64_t found = 0;
-    for (std::size_t i = 0; i < mine.size(); ++i)
+    RecallSample own;
+    own.k = result.k;
+    own.rows = std::move(mine);
+    for (int64_t& row : own.rows)
     {
-      const auto* approximate = result.indices.data() + static_cast<std::size_t>(mine[i]) * k;
-      for (std::size_t j = 0; j < k; ++j)
-      {
-        const int64_t neighbor = exact.indices[i * k + j];
-        found += std::find(approximate, approximate + k, neighbor) != approximate + k;
-      }
+      row += result.firstRow;
     }
-    result.recall = static_cast<double>(exchange.sum(found)) /
-      (static_cast<double>(samples) * static_cast<double>(k));
+    own.neighbors = std::move(exact.indices);
+    result.recall = recallOverParts(own, result, exchange);
     if (sample)
     {
-      sample->k = result.k;
-      sample->rows = mine;
-      for (int64_t& row : sample->rows)
-      {
-        row += result.firstRow;
-      }
-      sample->neighbors = std::move(exact.indices);
+      *sample = std::move(own);
     }
   }
   agreed(exchange, [&] { detail::reportProgress(options.progress, 1.0); });

@@ -69,6 +69,13 @@ public:
 KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchange& exchange,
   const KnnOptions& options, RecallSample* sample = nullptr);
 
+/// recall@k of `result` (this part's rows, k = result.k) over the recall
+/// samples of every part, each part passing its own share (global rows):
+/// the share of their exact k nearest neighbours found (-1 without samples).
+/// Collective.
+double recallOverParts(
+  const RecallSample& sample, const KnnResult& result, const PartExchange& exchange);
+
 } // namespace engine
 } // namespace dualembed
 

@@ -671,15 +671,22 @@ namespace
 {
 /// "IVF neighbours (k 10, cosine) of 1000000 rows in 132.0 s (2000 lists, 16
 /// read per row): recall@10 0.995 measured on 256 random rows against the
-/// exact neighbours." A graph found again says so instead of its time.
-std::string describeApproximateSearch(const FeatureMatrix& points, const KnnOptions& options,
-  const KnnResult& result, const NeighborGraphs::Graph& graph, bool reused)
+/// exact neighbours." A graph found again says so instead of its time; a
+/// distributed search (options.search.parts) says on how many ranks. `rows`:
+/// all rows searched; `sampled`: the rows the recall was measured on.
+std::string describeApproximateSearch(int64_t rows, const KnnOptions& options,
+  const KnnResult& result, const NeighborGraphs::Graph& graph, bool reused, int64_t sampled)
 {
+  const PartExchange* parts = options.search.parts.get();
   std::ostringstream text;
   text.precision(3);
   text << knnMethodName(result.method) << " neighbours (k " << result.k << ", "
-       << metricName(options.metric) << ") of " << points.rows << " rows";
-  if (options.search.method == KnnMethod::Auto)
+       << metricName(options.metric) << ") of " << rows << " rows";
+  if (parts)
+  {
+    text << " on " << parts->parts() << " MPI ranks, each indexing its own rows";
+  }
+  else if (options.search.method == KnnMethod::Auto)
   {
     text << " (auto: more than " << kExactNeighborRows << " rows)";
   }
@@ -691,9 +698,14 @@ std::string describeApproximateSearch(const FeatureMatrix& points, const KnnOpti
   }
   else
   {
-    text << " in " << graph.seconds << " s";
+    text << (parts ? ", in " : " in ") << graph.seconds << " s";
   }
-  if (result.method == KnnMethod::Ivf)
+  if (parts)
+  {
+    text << " (" << result.lists << " lists in all, up to " << options.search.ivf.probes
+         << " read per row on each rank)";
+  }
+  else if (result.method == KnnMethod::Ivf)
   {
     text << " (" << result.lists << " lists, "
          << std::min<int64_t>(options.search.ivf.probes, result.lists) << " read per row)";
@@ -701,8 +713,7 @@ std::string describeApproximateSearch(const FeatureMatrix& points, const KnnOpti
   if (result.recall >= 0.0)
   {
     text << ": recall@" << result.k << " " << std::setprecision(4) << result.recall
-         << " measured on " << graph.recall.rows.size()
-         << " random rows against the exact neighbours";
+         << " measured on " << sampled << " random rows against the exact neighbours";
   }
   text << ".";
   return text.str();
@@ -738,21 +749,12 @@ KnnResult distributedKnn(
       graph = nullptr;
     }
   }
-  // recall@k of `result` on every part's share of the sample, summed over the parts.
-  const auto recallOver = [&](const RecallSample& sample, const KnnResult& result) {
-    const int64_t rows = static_cast<int64_t>(sample.rows.size());
-    const int64_t found =
-      rows == 0 ? 0 : std::llround(recallOn(sample, result) * static_cast<double>(rows * k));
-    const int64_t sampled = parts.sum(rows);
-    return sampled > 0 ? static_cast<double>(parts.sum(found)) / (static_cast<double>(sampled) * k)
-                       : -1.0;
-  };
   const bool reused = graph != nullptr;
   KnnResult result;
   if (reused)
   {
     result = firstNeighbors(graph->knn, k);
-    result.recall = recallOver(graph->recall, result);
+    result.recall = recallOverParts(graph->recall, result, parts);
   }
   else
   {
@@ -770,34 +772,14 @@ KnnResult distributedKnn(
       options.search.graphs->keep(key, own);
     }
     result = firstNeighbors(own->knn, k);
-    result.recall = result.k == own->knn.k ? own->knn.recall : recallOver(own->recall, result);
+    result.recall =
+      result.k == own->knn.k ? own->knn.recall : recallOverParts(own->recall, result, parts);
     graph = std::move(own);
   }
   if (options.search.report && parts.part() == 0)
   {
-    std::ostringstream text;
-    text << "IVF neighbours (k " << result.k << ", " << metricName(options.metric) << ") of "
-         << total << " rows on " << parts.parts() << " MPI ranks, each indexing its own rows"
-         << std::fixed << std::setprecision(1);
-    if (reused)
-    {
-      text << ": the graph built earlier in this session (k " << graph->knn.k << ", "
-           << graph->seconds << " s) was used again";
-    }
-    else
-    {
-      text << ", in " << graph->seconds << " s";
-    }
-    text << " (" << result.lists << " lists in all, up to " << options.search.ivf.probes
-         << " read per row on each rank)";
-    if (result.recall >= 0.0)
-    {
-      text << ": recall@" << result.k << " " << std::setprecision(4) << result.recall
-           << " measured on " << std::min<int64_t>(options.search.recallSamples, total)
-           << " random rows against the exact neighbours";
-    }
-    text << ".";
-    options.search.report(text.str());
+    options.search.report(describeApproximateSearch(total, options, result, *graph, reused,
+      std::min<int64_t>(options.search.recallSamples, total)));
   }
   return result;
 }
@@ -924,7 +906,8 @@ KnnResult computeKnn(
     }
     if (options.search.report)
     {
-      options.search.report(describeApproximateSearch(points, options, result, *graph, reused));
+      options.search.report(describeApproximateSearch(points.rows, options, result, *graph, reused,
+        static_cast<int64_t>(graph->recall.rows.size())));
     }
   }
   reportProgress(options.progress, 1.0);
