@@ -61,23 +61,22 @@ void indexRow(const FeatureMatrix& points, const std::vector<double>& norms, Dis
   }
 }
 
-/// The exact distances from `query` (its norm `queryNorm`) to the rows
-/// idOf(0 .. count - 1) of `points`, row `self` and repeats left out, in
-/// `scratch`, nearest first (ties: the smaller index).
-template <typename IdOf>
-void rankCandidates(const FeatureMatrix& points, const std::vector<double>& norms,
-  DistanceMetric metric, const float* query, double queryNorm, int64_t self, std::size_t count,
-  const IdOf& idOf, std::vector<Candidate>& scratch)
+/// Re-ranks the candidate rows of query `q` (result row `r`) with the exact
+/// distances; too few distinct candidates fall back to brute force.
+void rerankRow(const FeatureMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
+  int64_t q, const int64_t* candidates, std::size_t count, KnnResult& result, int64_t r,
+  std::vector<Candidate>& scratch)
 {
   scratch.clear();
+  const double queryNorm = norms[static_cast<std::size_t>(q)];
   for (std::size_t c = 0; c < count; ++c)
   {
-    const int64_t j = idOf(c);
-    if (j < 0 || j >= points.rows || j == self)
+    const int64_t j = candidates[c];
+    if (j < 0 || j >= points.rows || j == q)
     {
       continue;
     }
-    scratch.emplace_back(exactDistance(query, points.row(j), points.cols, queryNorm,
+    scratch.emplace_back(exactDistance(points.row(q), points.row(j), points.cols, queryNorm,
                            norms[static_cast<std::size_t>(j)], metric),
       j);
   }
@@ -85,18 +84,6 @@ void rankCandidates(const FeatureMatrix& points, const std::vector<double>& norm
   scratch.erase(std::unique(scratch.begin(), scratch.end(),
                   [](const Candidate& a, const Candidate& b) { return a.second == b.second; }),
     scratch.end());
-}
-
-/// Re-ranks the candidate rows idOf(0 .. count - 1) of query `q` (result row
-/// `r`) with the exact distances; too few distinct candidates fall back to
-/// brute force.
-template <typename IdOf>
-void rerankRow(const FeatureMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
-  int64_t q, std::size_t count, const IdOf& idOf, KnnResult& result, int64_t r,
-  std::vector<Candidate>& scratch)
-{
-  rankCandidates(points, norms, metric, points.row(q), norms[static_cast<std::size_t>(q)], q, count,
-    idOf, scratch);
   if (scratch.size() < static_cast<std::size_t>(result.k))
   {
     bruteForceRow(points, norms, metric, q, result, r); // the index returned too few
@@ -105,16 +92,6 @@ void rerankRow(const FeatureMatrix& points, const std::vector<double>& norms, Di
   {
     storeRow(result, r, scratch);
   }
-}
-
-/// The same for the candidates an index kept (their float32 keys unused).
-void rerankRow(const FeatureMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
-  int64_t q, const std::vector<Candidate>& heap, KnnResult& result, int64_t r,
-  std::vector<Candidate>& scratch)
-{
-  rerankRow(
-    points, norms, metric, q, heap.size(), [&heap](std::size_t c) { return heap[c].second; },
-    result, r, scratch);
 }
 
 } // namespace
@@ -193,8 +170,7 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
             row[c] < static_cast<std::size_t>(n) ? static_cast<int64_t>(row[c]) : -1;
         }
         rerankRow(
-          points, norms, metric, q, candidates.size(),
-          [&candidates](std::size_t c) { return candidates[c]; }, result, r, scratch);
+          points, norms, metric, q, candidates.data(), candidates.size(), result, r, scratch);
       }
     });
     reportProgress(
@@ -695,10 +671,17 @@ void searchFarRowsExactly(const FeatureMatrix& points, const std::vector<double>
   }
   const std::vector<std::vector<Candidate>> heaps = exactCandidates(points, norms, metric, rows,
     k + 5, [&](double f) { reportProgress(progress, from + (1.0 - from) * f); });
+  std::vector<int64_t> candidates;
   std::vector<Candidate> scratch;
   for (std::size_t i = 0; i < rows.size(); ++i)
   {
-    rerankRow(points, norms, metric, rows[i], heaps[i], result, rows[i] - result.firstRow, scratch);
+    candidates.clear();
+    for (const Candidate& c : heaps[i])
+    {
+      candidates.push_back(c.second);
+    }
+    rerankRow(points, norms, metric, rows[i], candidates.data(), candidates.size(), result,
+      rows[i] - result.firstRow, scratch);
   }
 }
 
@@ -919,7 +902,11 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
         zeroCosineRow(points, zeroRows, q, result, row);
         return;
       }
-      rerankRow(points, norms, metric, q, heap, result, row, scratch);
+      std::vector<int64_t> candidates(heap.size());
+      std::transform(
+        heap.begin(), heap.end(), candidates.begin(), [](const Candidate& c) { return c.second; });
+      rerankRow(
+        points, norms, metric, q, candidates.data(), candidates.size(), result, row, scratch);
     });
   searchFarRowsExactly(points, norms, metric, result, options.progress, 0.9);
 }
@@ -1003,16 +990,31 @@ void IvfShard::search(const float* queries, int64_t count, const int64_t* self, 
     }
     else
     {
-      rankCandidates(
-        points, this->Norms, this->Metric, x, norm, skip, heap.size(),
-        [&heap](std::size_t c) { return heap[c].second; }, scratch);
+      const auto add = [&](int64_t j) {
+        if (j != skip)
+        {
+          scratch.emplace_back(exactDistance(x, points.row(j), d, norm,
+                                 this->Norms[static_cast<std::size_t>(j)], this->Metric),
+            j);
+        }
+      };
+      for (const Candidate& c : heap)
+      {
+        add(c.second);
+      }
+      std::sort(scratch.begin(), scratch.end(), candidateLess);
+      scratch.erase(std::unique(scratch.begin(), scratch.end(),
+                      [](const Candidate& a, const Candidate& b) { return a.second == b.second; }),
+        scratch.end());
       const int64_t available = points.rows - (skip >= 0 && skip < points.rows ? 1 : 0);
       if (static_cast<int64_t>(scratch.size()) < std::min<int64_t>(k, available))
       {
-        // The lists held too few rows: every row.
-        rankCandidates(
-          points, this->Norms, this->Metric, x, norm, skip, static_cast<std::size_t>(points.rows),
-          [](std::size_t c) { return static_cast<int64_t>(c); }, scratch);
+        scratch.clear(); // the lists held too few rows: every row
+        for (int64_t j = 0; j < points.rows; ++j)
+        {
+          add(j);
+        }
+        std::sort(scratch.begin(), scratch.end(), candidateLess);
       }
     }
     const std::size_t kept = std::min(kk, scratch.size());
@@ -1084,7 +1086,7 @@ RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin, 
 {
   using namespace detail;
   RecallSample sample;
-  const int64_t n = points.rows;
+  const int64_t n = points.rows, d = points.cols;
   sample.k = static_cast<int>(std::min<int64_t>(k, std::max<int64_t>(0, n - 1)));
   const int64_t count = std::min(std::max<int64_t>(0, samples), queryEnd - queryBegin);
   if (count == 0 || sample.k == 0)
@@ -1107,7 +1109,6 @@ RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin, 
   zeroQuery.k = sample.k;
   zeroQuery.indices.resize(kept);
   zeroQuery.distances.resize(kept);
-  std::vector<Candidate> exact;
   for (int64_t i = 0; i < count; ++i)
   {
     const int64_t q = sample.rows[static_cast<std::size_t>(i)];
@@ -1118,10 +1119,15 @@ RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin, 
       std::copy(zeroQuery.indices.begin(), zeroQuery.indices.end(), out);
       continue;
     }
-    const std::vector<Candidate>& heap = heaps[static_cast<std::size_t>(i)];
-    rankCandidates(
-      points, norms, metric, points.row(q), norms[static_cast<std::size_t>(q)], q, heap.size(),
-      [&heap](std::size_t c) { return heap[c].second; }, exact);
+    std::vector<Candidate> exact;
+    for (const Candidate& c : heaps[static_cast<std::size_t>(i)])
+    {
+      exact.emplace_back(
+        exactDistance(points.row(q), points.row(c.second), d, norms[static_cast<std::size_t>(q)],
+          norms[static_cast<std::size_t>(c.second)], metric),
+        c.second);
+    }
+    std::sort(exact.begin(), exact.end(), candidateLess);
     for (std::size_t j = 0; j < kept; ++j)
     {
       out[j] = exact[j].second;
