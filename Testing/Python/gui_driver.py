@@ -180,6 +180,30 @@ class Gui:
         return self.drag(rectangle)
 
 
+def escape_window(title, timeout=90):
+    """Presses Escape in the top-level window named `title` and waits until it is gone; False if
+    it never showed or stayed. With no window manager under Xvfb the window must be given the
+    focus first; on a busy machine it may be mapped late, or the focus may not have moved yet
+    when the key goes out, so both are tried again until the window has closed."""
+    deadline = time.time() + timeout
+    seen = False
+    while time.time() < deadline:
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title],
+                               capture_output=True, text=True)
+        windows = found.stdout.split()
+        if not windows:
+            if seen:
+                return True
+            time.sleep(0.5)
+            continue
+        seen = True
+        subprocess.run(["xdotool", "windowfocus", windows[0]], capture_output=True)
+        time.sleep(0.5)
+        subprocess.run(["xdotool", "key", "Escape"], capture_output=True)
+        time.sleep(1)
+    return False
+
+
 def choose(gui, widget, text):
     """Opens the combo box `widget` of the Find Data panel and picks the item starting with `text`
     (typed: the list's keyboard search)."""
