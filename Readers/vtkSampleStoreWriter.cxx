@@ -9,14 +9,20 @@
 #include "vtkFieldData.h"
 #include "vtkFloatArray.h"
 #include "vtkInformation.h"
+#include "vtkInformationVector.h"
+#include "vtkMultiProcessController.h"
+#include "vtkMultiProcessStream.h"
 #include "vtkObjectFactory.h"
 #include "vtkPointData.h"
 #include "vtkPoints.h"
 #include "vtkPolyData.h"
 #include "vtkSampleArrays.h"
 #include "vtkSmartPointer.h"
+#include "vtkStreamingDemandDrivenPipeline.h"
 #include "vtkStringArray.h"
 
+#include <numeric>
+#include <unistd.h>
 #include <vector>
 
 namespace formats = dualembed::formats;
@@ -131,6 +137,80 @@ public:
 private:
   std::vector<vtkSmartPointer<vtkDataArray>> Copies;
 };
+
+/// The processes write one after the other, in rank order, each its own rows; a failure is
+/// passed on (the later ones skip their turn) and comes back from the last to every process,
+/// so that all of them report the same outcome. Returns the error message, empty on success.
+std::string writeInTurn(vtkMultiProcessController* controller, const std::string& path,
+  const formats::SampleStoreContents& contents)
+{
+  const int rank = controller->GetLocalProcessId();
+  const int ranks = controller->GetNumberOfProcesses();
+  constexpr int Turn = 72311;
+  std::vector<vtkIdType> counts(ranks);
+  const vtkIdType mine = contents.numberOfSamples;
+  controller->AllGather(&mine, counts.data(), 1);
+  const vtkIdType first = std::accumulate(counts.begin(), counts.begin() + rank, vtkIdType(0));
+  const vtkIdType total = std::accumulate(counts.begin(), counts.end(), vtkIdType(0));
+  // The first process with samples creates the file (its arrays decide what the file holds).
+  int creator = 0;
+  while (creator + 1 < ranks && counts[creator] == 0)
+  {
+    ++creator;
+  }
+  vtkMultiProcessStream name;
+  if (rank == 0)
+  {
+    name << formats::partialSampleStorePath(path, ::getpid());
+  }
+  controller->Broadcast(name, 0);
+  std::string partial;
+  name >> partial;
+
+  std::string error;
+  if (rank > 0)
+  {
+    vtkMultiProcessStream token;
+    controller->Receive(token, rank - 1, Turn);
+    token >> error;
+  }
+  if (error.empty() && (rank == creator || mine > 0))
+  {
+    try
+    {
+      formats::writeSampleStorePart(path, partial, contents, { first, total, rank == creator });
+    }
+    catch (const std::exception& e)
+    {
+      error = "process " + std::to_string(rank) + " of " + std::to_string(ranks) + ": " + e.what();
+    }
+  }
+  if (rank + 1 < ranks)
+  {
+    vtkMultiProcessStream token;
+    token << error;
+    controller->Send(token, rank + 1, Turn);
+  }
+  else
+  {
+    try
+    {
+      formats::finishSampleStore(path, partial, error.empty());
+    }
+    catch (const std::exception& e)
+    {
+      error = e.what();
+    }
+  }
+  vtkMultiProcessStream outcome;
+  if (rank + 1 == ranks)
+  {
+    outcome << error;
+  }
+  controller->Broadcast(outcome, ranks - 1);
+  outcome >> error;
+  return error;
+}
 }
 
 vtkSampleStoreWriter::vtkSampleStoreWriter() = default;
@@ -140,6 +220,20 @@ vtkSampleStoreWriter::~vtkSampleStoreWriter() = default;
 vtkPolyData* vtkSampleStoreWriter::GetInput()
 {
   return vtkPolyData::SafeDownCast(this->Superclass::GetInput());
+}
+
+vtkTypeBool vtkSampleStoreWriter::ProcessRequest(
+  vtkInformation* request, vtkInformationVector** inputs, vtkInformationVector* outputs)
+{
+  if (request->Has(vtkStreamingDemandDrivenPipeline::REQUEST_UPDATE_EXTENT()))
+  {
+    // This process's piece only: in parallel the rows stay where they are.
+    vtkInformation* input = inputs[0]->GetInformationObject(0);
+    input->Set(vtkStreamingDemandDrivenPipeline::UPDATE_PIECE_NUMBER(), this->Piece);
+    input->Set(vtkStreamingDemandDrivenPipeline::UPDATE_NUMBER_OF_PIECES(), this->NumberOfPieces);
+    return 1;
+  }
+  return this->Superclass::ProcessRequest(request, inputs, outputs);
 }
 
 int vtkSampleStoreWriter::FillInputPortInformation(int, vtkInformation* info)
@@ -221,6 +315,21 @@ void vtkSampleStoreWriter::WriteData()
     }
   }
 
+  vtkMultiProcessController* controller = vtkMultiProcessController::GetGlobalController();
+  if (this->NumberOfPieces > 1 && controller &&
+    controller->GetNumberOfProcesses() == this->NumberOfPieces)
+  {
+    const std::string error = writeInTurn(controller, this->FileName, contents);
+    if (!error.empty())
+    {
+      if (controller->GetLocalProcessId() == 0)
+      {
+        vtkErrorMacro(<< error);
+      }
+      this->SetErrorCode(vtkErrorCode::CannotOpenFileError);
+    }
+    return;
+  }
   try
   {
     formats::writeSampleStore(this->FileName, contents);
@@ -237,4 +346,5 @@ void vtkSampleStoreWriter::PrintSelf(ostream& os, vtkIndent indent)
   this->Superclass::PrintSelf(os, indent);
   os << indent << "FileName: " << this->FileName << "\n";
   os << indent << "WriteImages: " << this->WriteImages << "\n";
+  os << indent << "Piece: " << this->Piece << " of " << this->NumberOfPieces << "\n";
 }

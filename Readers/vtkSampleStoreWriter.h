@@ -10,9 +10,11 @@
  * and DualEmbed versions. Numeric arrays above 64 KiB are compressed (shuffle
  * + deflate). See README.md, "Results files (HDF5)", and SampleStore.h.
  *
- * The file is written under a temporary name and renamed when complete. The
- * writer writes the piece it gets: in parallel, use it serially (one rank with
- * all samples); parallel writing is not implemented.
+ * The file is written under a temporary name and renamed when complete. In
+ * parallel (NumberOfPieces = the number of MPI processes, Piece = this one's
+ * rank, as ParaView's writer proxies set them) every process asks for its own
+ * piece and the processes write their rows into the one file in turn, in rank
+ * order: nothing is gathered, so no process holds more than its own samples.
  *
  * Arrays that have no HDF5 equivalent (vtkBitArray, vtkVariantArray) or no
  * name are skipped with a warning.
@@ -48,7 +50,19 @@ public:
   vtkBooleanMacro(WriteImages, bool);
   ///@}
 
+  ///@{
+  /// The piece this process writes and the number of pieces (the MPI processes that write
+  /// together). Default 0 of 1: the whole input, alone.
+  vtkSetClampMacro(Piece, int, 0, VTK_INT_MAX);
+  vtkGetMacro(Piece, int);
+  vtkSetClampMacro(NumberOfPieces, int, 1, VTK_INT_MAX);
+  vtkGetMacro(NumberOfPieces, int);
+  ///@}
+
   vtkPolyData* GetInput();
+
+  vtkTypeBool ProcessRequest(
+    vtkInformation* request, vtkInformationVector** inputs, vtkInformationVector* outputs) override;
 
 protected:
   vtkSampleStoreWriter();
@@ -63,6 +77,8 @@ private:
 
   std::string FileName;
   bool WriteImages = true;
+  int Piece = 0;
+  int NumberOfPieces = 1;
 };
 
 #endif

@@ -279,8 +279,65 @@ public:
     return result;
   }
 
-  /// One dataset (rows,) or (rows, components).
-  void column(hid_t parent, const ColumnView& column, const std::string& where) const
+  /// The chunked, compressed storage of a dataset larger than CompressAbove bytes, with
+  /// Fletcher-32 checksums (damaged chunks fail to read instead of giving wrong values).
+  Handle storage(std::int64_t rows, int rank, int components, std::size_t valueSize,
+    bool compressible, const std::string& what) const
+  {
+    Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    if (!properties.valid())
+    {
+      this->error("preparing " + what + " failed");
+    }
+    const std::size_t rowBytes = valueSize * components;
+    if (compressible && static_cast<std::size_t>(rows) * rowBytes > CompressAbove &&
+      H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0)
+    {
+      const hsize_t chunk[2] = {
+        std::max<hsize_t>(1, std::min<hsize_t>(static_cast<hsize_t>(rows), ChunkBytes / rowBytes)),
+        static_cast<hsize_t>(components)
+      };
+      if (H5Pset_chunk(properties.get(), rank, chunk) < 0 || H5Pset_shuffle(properties.get()) < 0 ||
+        H5Pset_deflate(properties.get(), DeflateLevel) < 0 ||
+        H5Pset_fletcher32(properties.get()) < 0)
+      {
+        this->error("setting up compression for " + what + " failed");
+      }
+    }
+    return properties;
+  }
+
+  /// Writes `rows` rows of `buffer` into `dataset` from row `firstRow`.
+  void rows(hid_t dataset, hid_t valueType, const void* buffer, std::int64_t firstRow,
+    std::int64_t rows, const std::string& what) const
+  {
+    if (rows == 0)
+    {
+      return;
+    }
+    Handle fileSpace(H5Dget_space(dataset), H5Sclose);
+    const int rank = fileSpace.valid() ? H5Sget_simple_extent_ndims(fileSpace.get()) : -1;
+    hsize_t dims[2] = { 0, 1 };
+    if (rank < 1 || rank > 2 || H5Sget_simple_extent_dims(fileSpace.get(), dims, nullptr) < 0 ||
+      static_cast<hsize_t>(firstRow + rows) > dims[0])
+    {
+      this->error("the rows of " + what + " do not fit its dataset");
+    }
+    const hsize_t start[2] = { static_cast<hsize_t>(firstRow), 0 };
+    const hsize_t count[2] = { static_cast<hsize_t>(rows), dims[1] };
+    Handle memorySpace(H5Screate_simple(rank, count, nullptr), H5Sclose);
+    if (!memorySpace.valid() ||
+      H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0 ||
+      H5Dwrite(dataset, valueType, memorySpace.get(), fileSpace.get(), H5P_DEFAULT, buffer) < 0)
+    {
+      this->error("writing " + what + " failed (is the disk full?)");
+    }
+  }
+
+  /// One column's dataset (totalRows,) or (totalRows, components): created by the first part,
+  /// opened (and checked against the column) by the others; then the part's rows written.
+  void column(hid_t parent, const ColumnView& column, const std::string& where,
+    const SampleStorePart& part) const
   {
     const std::string what = "the array '" + column.name + "' (" + where + ")";
     if (column.components < 1 || column.rows < 0)
@@ -296,142 +353,195 @@ public:
       fail("Cannot write the results file " + quoted(this->Path) + ": " + what +
         " has fewer values than rows × components.");
     }
-    const int rank = column.components == 1 ? 1 : 2;
-    const hsize_t dims[2] = { static_cast<hsize_t>(column.rows),
-      static_cast<hsize_t>(column.components) };
-    Handle space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
     Handle stringType = isString ? utf8StringType() : Handle();
     const hid_t storedType = isString ? stringType.get() : fileType(column.type);
     const hid_t valueType = isString ? stringType.get() : memoryType(column.type);
-
-    Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    if (!space.valid() || !properties.valid() || storedType < 0)
+    if (storedType < 0)
     {
       this->error("preparing " + what + " failed");
     }
-    const std::size_t rowBytes = columnTypeSize(column.type) * column.components;
-    if (!isString && count * columnTypeSize(column.type) > CompressAbove &&
-      H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0)
+    const std::string link = escapeName(column.name);
+    Handle dataset;
+    if (part.create)
     {
-      const hsize_t rowsPerChunk = std::max<hsize_t>(
-        1, std::min<hsize_t>(static_cast<hsize_t>(column.rows), ChunkBytes / rowBytes));
-      const hsize_t chunk[2] = { rowsPerChunk, static_cast<hsize_t>(column.components) };
-      // Fletcher-32 checksums: damaged chunks fail to read instead of giving wrong values.
-      if (H5Pset_chunk(properties.get(), rank, chunk) < 0 || H5Pset_shuffle(properties.get()) < 0 ||
-        H5Pset_deflate(properties.get(), DeflateLevel) < 0 ||
-        H5Pset_fletcher32(properties.get()) < 0)
+      const hsize_t dims[2] = { static_cast<hsize_t>(part.totalRows),
+        static_cast<hsize_t>(column.components) };
+      Handle space(H5Screate_simple(column.components == 1 ? 1 : 2, dims, nullptr), H5Sclose);
+      Handle properties = this->storage(part.totalRows, column.components == 1 ? 1 : 2,
+        column.components, columnTypeSize(column.type), !isString, what);
+      dataset = Handle(space.valid() ? H5Dcreate2(parent, link.c_str(), storedType, space.get(),
+                                         H5P_DEFAULT, properties.get(), H5P_DEFAULT)
+                                     : H5I_INVALID_HID,
+        H5Dclose);
+      if (!dataset.valid())
       {
-        this->error("setting up compression for " + what + " failed");
+        this->error("creating the dataset for " + what + " failed");
+      }
+      this->attributes(dataset.get(), column.attributes);
+    }
+    else
+    {
+      dataset = this->existing(parent, link, what);
+      Handle type(H5Dget_type(dataset.get()), H5Tclose);
+      Handle space(H5Dget_space(dataset.get()), H5Sclose);
+      hsize_t dims[2] = { 0, 1 };
+      if (!type.valid() || !space.valid() ||
+        H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
+        H5Tget_class(type.get()) != H5Tget_class(storedType) ||
+        (!isString && H5Tget_size(type.get()) != H5Tget_size(storedType)) ||
+        dims[1] != static_cast<hsize_t>(column.components))
+      {
+        this->error(what + " differs in type or components from the first process's");
       }
     }
-    const std::string link = escapeName(column.name);
-    Handle dataset(H5Dcreate2(parent, link.c_str(), storedType, space.get(), H5P_DEFAULT,
-                     properties.get(), H5P_DEFAULT),
+    const void* buffer = isString ? static_cast<const void*>(column.strings.data()) : column.values;
+    this->rows(dataset.get(), valueType, buffer, part.firstRow, column.rows, what);
+  }
+
+  void attributes(hid_t dataset, const ColumnAttributes& attributes) const
+  {
+    if (!attributes.vtkClass.empty())
+    {
+      this->stringAttribute(dataset, "vtk_class", attributes.vtkClass);
+    }
+    if (attributes.vtkDataType >= 0)
+    {
+      this->integerAttribute(dataset, "vtk_data_type", attributes.vtkDataType);
+    }
+    if (attributes.embedding)
+    {
+      this->stringAttribute(dataset, "dualembed_role", "embedding");
+    }
+  }
+
+  /// A dataset the first part created; a clear error where it did not.
+  Handle existing(hid_t parent, const std::string& link, const std::string& what) const
+  {
+    Handle dataset(H5Lexists(parent, link.c_str(), H5P_DEFAULT) > 0
+        ? H5Dopen2(parent, link.c_str(), H5P_DEFAULT)
+        : H5I_INVALID_HID,
       H5Dclose);
     if (!dataset.valid())
     {
-      this->error("creating the dataset for " + what + " failed");
+      this->error(what +
+        " is not in the file the first process created (the processes hold "
+        "different arrays)");
     }
-    if (count > 0)
-    {
-      const void* buffer =
-        isString ? static_cast<const void*>(column.strings.data()) : column.values;
-      if (H5Dwrite(dataset.get(), valueType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer) < 0)
-      {
-        this->error("writing " + what + " failed (is the disk full?)");
-      }
-    }
-    if (!column.attributes.vtkClass.empty())
-    {
-      this->stringAttribute(dataset.get(), "vtk_class", column.attributes.vtkClass);
-    }
-    if (column.attributes.vtkDataType >= 0)
-    {
-      this->integerAttribute(dataset.get(), "vtk_data_type", column.attributes.vtkDataType);
-    }
-    if (column.attributes.embedding)
-    {
-      this->stringAttribute(dataset.get(), "dualembed_role", "embedding");
-    }
+    return dataset;
   }
 
-  void points(hid_t file, const SampleStoreContents& contents) const
+  void points(hid_t file, const SampleStoreContents& contents, const SampleStorePart& part) const
   {
-    const hsize_t dims[2] = { static_cast<hsize_t>(contents.numberOfSamples), 3 };
-    Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-    const hid_t stored = contents.pointsAreDouble ? H5T_IEEE_F64LE : H5T_IEEE_F32LE;
-    const hid_t memory = contents.pointsAreDouble ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT;
-    Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    if (!space.valid() || !properties.valid())
-    {
-      this->error("preparing '/points' failed");
-    }
     const std::size_t valueSize = contents.pointsAreDouble ? 8 : 4;
-    if (static_cast<std::size_t>(contents.numberOfSamples) * 3 * valueSize > CompressAbove &&
-      H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0)
+    const hid_t memory = contents.pointsAreDouble ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT;
+    Handle dataset;
+    if (part.create)
     {
-      const hsize_t chunk[2] = {
-        std::max<hsize_t>(1, std::min<hsize_t>(dims[0], ChunkBytes / (3 * valueSize))), 3
-      };
-      if (H5Pset_chunk(properties.get(), 2, chunk) < 0 || H5Pset_shuffle(properties.get()) < 0 ||
-        H5Pset_deflate(properties.get(), DeflateLevel) < 0 ||
-        H5Pset_fletcher32(properties.get()) < 0)
+      const hsize_t dims[2] = { static_cast<hsize_t>(part.totalRows), 3 };
+      Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+      Handle properties = this->storage(part.totalRows, 2, 3, valueSize, true, "'/points'");
+      const hid_t stored = contents.pointsAreDouble ? H5T_IEEE_F64LE : H5T_IEEE_F32LE;
+      dataset = Handle(space.valid() ? H5Dcreate2(file, "points", stored, space.get(), H5P_DEFAULT,
+                                         properties.get(), H5P_DEFAULT)
+                                     : H5I_INVALID_HID,
+        H5Dclose);
+      if (!dataset.valid())
       {
-        this->error("setting up compression for '/points' failed");
+        this->error("creating '/points' failed");
       }
     }
-    Handle dataset(
-      H5Dcreate2(file, "points", stored, space.get(), H5P_DEFAULT, properties.get(), H5P_DEFAULT),
-      H5Dclose);
-    if (!dataset.valid() ||
-      (contents.numberOfSamples > 0 &&
-        H5Dwrite(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, contents.points) < 0))
+    else
     {
-      this->error("writing '/points' failed (is the disk full?)");
+      dataset = this->existing(file, "points", "'/points'");
     }
+    this->rows(
+      dataset.get(), memory, contents.points, part.firstRow, contents.numberOfSamples, "'/points'");
   }
 
-  void write(const std::string& target, const SampleStoreContents& contents) const
+  void write(const std::string& target, const SampleStoreContents& contents,
+    const SampleStorePart& part) const
   {
-    Handle file(H5Fcreate(target.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    const std::int64_t rows = contents.numberOfSamples;
+    if (rows < 0 || part.firstRow < 0 || part.firstRow + rows > part.totalRows)
+    {
+      fail("Cannot write the results file " + quoted(this->Path) + ": rows " +
+        std::to_string(part.firstRow) + " to " + std::to_string(part.firstRow + rows) +
+        " do not fit " + std::to_string(part.totalRows) + " samples.");
+    }
+    Handle file(part.create ? H5Fcreate(target.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
+                            : H5Fopen(target.c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
+      H5Fclose);
     if (!file.valid())
     {
-      this->error("the file cannot be created (is the folder writable?)");
+      this->error(part.create ? "the file cannot be created (is the folder writable?)"
+                              : "the file the first process created cannot be opened");
     }
     const hid_t root = file.get();
-    this->stringAttribute(root, SampleStoreFormatAttribute, SampleStoreFormatName);
-    this->integerAttribute(root, "dualembed_format_version", SampleStoreFormatVersion);
-    this->stringAttribute(root, "dualembed_version", DUALEMBED_VERSION);
-    this->integerAttribute(root, "number_of_samples", contents.numberOfSamples);
-
-    if (contents.points)
+    if (part.create)
     {
-      this->points(root, contents);
+      this->stringAttribute(root, SampleStoreFormatAttribute, SampleStoreFormatName);
+      this->integerAttribute(root, "dualembed_format_version", SampleStoreFormatVersion);
+      this->stringAttribute(root, "dualembed_version", DUALEMBED_VERSION);
+      this->integerAttribute(root, "number_of_samples", part.totalRows);
     }
-    Handle pointData = this->group(root, "point_data");
-    for (const auto& [name, value] : contents.pointDataAttributes)
+
+    // Every part writes points where the first part did (all parts' samples have them or none).
+    const bool filePoints =
+      part.create ? contents.points != nullptr : H5Lexists(root, "points", H5P_DEFAULT) > 0;
+    if (filePoints && rows > 0 && !contents.points)
     {
-      this->stringAttribute(pointData.get(), name.c_str(), value);
+      this->error("the samples of this process have no points, those of the first one have");
+    }
+    if (filePoints)
+    {
+      this->points(root, contents, part);
+    }
+    Handle pointData = part.create ? this->group(root, "point_data")
+                                   : Handle(H5Gopen2(root, "point_data", H5P_DEFAULT), H5Gclose);
+    if (!pointData.valid())
+    {
+      this->error("the group '/point_data' cannot be opened");
+    }
+    if (part.create)
+    {
+      for (const auto& [name, value] : contents.pointDataAttributes)
+      {
+        this->stringAttribute(pointData.get(), name.c_str(), value);
+      }
+    }
+    else if (rows > 0)
+    {
+      // The other parts write into every array the first one created, or the rows stay empty.
+      H5G_info_t info;
+      if (H5Gget_info(pointData.get(), &info) < 0 || info.nlinks != contents.pointData.size())
+      {
+        this->error("this process holds " + std::to_string(contents.pointData.size()) +
+          " point-data arrays, the first one " + std::to_string(info.nlinks));
+      }
     }
     for (const ColumnView& column : contents.pointData)
     {
-      if (column.rows != contents.numberOfSamples)
+      if (column.rows != rows)
       {
         fail("Cannot write the results file " + quoted(this->Path) + ": the point-data array '" +
           column.name + "' has " + std::to_string(column.rows) + " rows but there are " +
-          std::to_string(contents.numberOfSamples) + " samples.");
+          std::to_string(rows) + " samples.");
       }
-      this->column(pointData.get(), column, "point data");
+      this->column(pointData.get(), column, "point data", part);
     }
-    Handle fieldData = this->group(root, "field_data");
-    for (const ColumnView& column : contents.fieldData)
+    if (part.create)
     {
-      this->column(fieldData.get(), column, "field data");
-      // Model provenance also as root attributes, where HDF5 tools show them first.
-      if (column.type == ColumnType::String && column.name.rfind("model_", 0) == 0 &&
-        column.name.find('/') == std::string::npos && column.name != "model_")
+      // Field data (class names, provenance) once, from the first part.
+      Handle fieldData = this->group(root, "field_data");
+      for (const ColumnView& column : contents.fieldData)
       {
-        this->stringListAttribute(root, column.name, column.strings);
+        this->column(fieldData.get(), column, "field data", { 0, column.rows, true });
+        // Model provenance also as root attributes, where HDF5 tools show them first.
+        if (column.type == ColumnType::String && column.name.rfind("model_", 0) == 0 &&
+          column.name.find('/') == std::string::npos && column.name != "model_")
+        {
+          this->stringListAttribute(root, column.name, column.strings);
+        }
       }
     }
     if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0)
@@ -610,23 +720,22 @@ const char* dualembedVersion()
   return DUALEMBED_VERSION;
 }
 
-void writeSampleStore(const std::string& path, const SampleStoreContents& contents)
+std::string partialSampleStorePath(const std::string& path, long tag)
+{
+  return path + ".partial-" + std::to_string(tag);
+}
+
+void writeSampleStorePart(const std::string& path, const std::string& partial,
+  const SampleStoreContents& contents, const SampleStorePart& part)
 {
   QuietErrors quiet;
   if (path.empty())
   {
     fail("No file name given for the results file.");
   }
-  if (contents.numberOfSamples < 0)
-  {
-    fail("Cannot write the results file " + quoted(path) + ": negative number of samples.");
-  }
-  // Write under a temporary name, then rename: no partial file at `path` on failure,
-  // and a reader that has the old file open is not disturbed.
-  const std::string partial = path + ".partial-" + std::to_string(::getpid());
   try
   {
-    Writer(path).write(partial, contents);
+    Writer(path).write(partial, contents, part);
   }
   catch (...)
   {
@@ -634,15 +743,38 @@ void writeSampleStore(const std::string& path, const SampleStoreContents& conten
     std::filesystem::remove(partial, ignored);
     throw;
   }
+}
+
+void finishSampleStore(const std::string& path, const std::string& partial, bool complete)
+{
   std::error_code error;
-  std::filesystem::rename(partial, path, error);
-  if (error)
+  if (complete)
+  {
+    std::filesystem::rename(partial, path, error);
+  }
+  if (!complete || error)
   {
     std::error_code ignored;
     std::filesystem::remove(partial, ignored);
+  }
+  if (error)
+  {
     fail("Cannot write the results file " + quoted(path) + ": renaming the finished file failed (" +
       error.message() + ").");
   }
+}
+
+void writeSampleStore(const std::string& path, const SampleStoreContents& contents)
+{
+  if (contents.numberOfSamples < 0)
+  {
+    fail("Cannot write the results file " + quoted(path) + ": negative number of samples.");
+  }
+  // Write under a temporary name, then rename: no partial file at `path` on failure,
+  // and a reader that has the old file open is not disturbed.
+  const std::string partial = partialSampleStorePath(path, ::getpid());
+  writeSampleStorePart(path, partial, contents, { 0, contents.numberOfSamples, true });
+  finishSampleStore(path, partial, true);
 }
 
 bool isSampleStoreFile(const std::string& path)

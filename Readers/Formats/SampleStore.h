@@ -109,6 +109,29 @@ struct SampleStoreContents
 /// renamed when complete, so a failed write never leaves a partial file at `path`.
 void writeSampleStore(const std::string& path, const SampleStoreContents& contents);
 
+/// One process's share of a results file that several write in turn (the ranks of an MPI
+/// run, in rank order), each its own rows, so that none holds more than its own samples.
+struct SampleStorePart
+{
+  std::int64_t firstRow = 0;  ///< where this part's rows go in the file
+  std::int64_t totalRows = 0; ///< the rows of all parts
+  /// The first part: creates the file, every dataset at totalRows rows and the field data;
+  /// the others open it and check that their arrays match.
+  bool create = false;
+};
+
+/// The temporary name a results file is written under (beside `path`; `tag`, e.g. a process
+/// id, keeps concurrent writers apart).
+std::string partialSampleStorePath(const std::string& path, long tag);
+
+/// Writes `contents` (this part's numberOfSamples rows; with `create`, also the field data)
+/// into `partial`. Removes `partial` and throws on failure.
+void writeSampleStorePart(const std::string& path, const std::string& partial,
+  const SampleStoreContents& contents, const SampleStorePart& part);
+
+/// After the last part: renames `partial` to `path`, or removes it when not `complete`.
+void finishSampleStore(const std::string& path, const std::string& partial, bool complete);
+
 /// True when `path` is an HDF5 file with the root attribute dualembed_format =
 /// "dualembed-samples". Never throws; quiet.
 bool isSampleStoreFile(const std::string& path);

@@ -295,6 +295,150 @@ TEST_F(Hdf5Test, SampleStoreExtentsAreBoundedByTheFile)
   EXPECT_EQ(small.pointData()[0].components, 4);
 }
 
+/// The columns of rows [first, first + count) of a small results table: an embedding large
+/// enough to be compressed in chunks that span the parts, labels, names and points.
+struct Table
+{
+  static constexpr int Width = 4000;
+  std::vector<float> embedding;
+  std::vector<std::int64_t> labels;
+  std::vector<std::string> names;
+  std::vector<double> points;
+  std::vector<std::string> classes{ "cat", "dog", "ünïcode" };
+
+  explicit Table(std::int64_t rows)
+  {
+    for (std::int64_t i = 0; i < rows; ++i)
+    {
+      for (int j = 0; j < Width; ++j)
+      {
+        this->embedding.push_back(static_cast<float>(i * 0.5 + j * 0.001));
+      }
+      this->labels.push_back(i % 3);
+      this->names.push_back("sample " + std::to_string(i));
+      this->points.insert(this->points.end(), { i * 1.0, i * 2.0, -1.0 * i });
+    }
+  }
+
+  /// Views of rows [first, first + count); `strings` keeps the name pointers alive.
+  SampleStoreContents rows(std::int64_t first, std::int64_t count,
+    std::vector<std::vector<const char*>>& strings, int embeddingWidth = Width) const
+  {
+    SampleStoreContents contents;
+    contents.numberOfSamples = count;
+    contents.points = count > 0 ? this->points.data() + 3 * first : nullptr;
+    contents.pointsAreDouble = true;
+    ColumnView embedding;
+    embedding.name = "embedding";
+    embedding.components = embeddingWidth;
+    embedding.rows = count;
+    embedding.values = this->embedding.data() + Width * first;
+    embedding.attributes.embedding = true;
+    ColumnView labels;
+    labels.name = "label";
+    labels.type = ColumnType::Int64;
+    labels.rows = count;
+    labels.values = this->labels.data() + first;
+    ColumnView names;
+    names.name = "name/with slash";
+    names.type = ColumnType::String;
+    names.rows = count;
+    strings.emplace_back();
+    for (std::int64_t i = first; i < first + count; ++i)
+    {
+      strings.back().push_back(this->names[i].c_str());
+    }
+    names.strings = strings.back();
+    contents.pointData = { embedding, labels, names };
+    ColumnView classNames;
+    classNames.name = "class_names";
+    classNames.type = ColumnType::String;
+    classNames.rows = static_cast<std::int64_t>(this->classes.size());
+    strings.emplace_back();
+    for (const auto& c : this->classes)
+    {
+      strings.back().push_back(c.c_str());
+    }
+    classNames.strings = strings.back();
+    contents.fieldData = { classNames };
+    contents.pointDataAttributes = { { "active_scalars", "label" } };
+    return contents;
+  }
+};
+
+TEST_F(Hdf5Test, SampleStorePartsWriteTheSameFileAsOneWriter)
+{
+  constexpr std::int64_t Rows = 10;
+  const Table table(Rows);
+  std::vector<std::vector<const char*>> strings;
+  const std::string whole = this->file("whole.h5").string();
+  writeSampleStore(whole, table.rows(0, Rows, strings));
+
+  // Three processes in turn: rows 0-3, none, 4-9 (one compressed chunk spans both).
+  const std::string path = this->file("parts.h5").string();
+  const std::string partial = partialSampleStorePath(path, 7);
+  writeSampleStorePart(path, partial, table.rows(0, 4, strings), { 0, Rows, true });
+  writeSampleStorePart(path, partial, table.rows(4, 0, strings), { 4, Rows, false });
+  writeSampleStorePart(path, partial, table.rows(4, 6, strings), { 4, Rows, false });
+  EXPECT_FALSE(fs::exists(path)); // not before the last step
+  finishSampleStore(path, partial, true);
+  EXPECT_FALSE(fs::exists(partial));
+
+  SampleStoreFile expected(whole);
+  SampleStoreFile actual(path);
+  ASSERT_EQ(actual.numberOfSamples(), Rows);
+  ASSERT_EQ(actual.pointData().size(), expected.pointData().size());
+  ASSERT_TRUE(actual.hasPoints() && actual.pointsAreDouble());
+  std::vector<double> points(3 * Rows);
+  actual.readPoints(0, Rows, points.data());
+  EXPECT_EQ(points, table.points);
+  std::vector<float> embedding(Table::Width * Rows);
+  const ColumnInfo* column = actual.findPointData("embedding");
+  ASSERT_TRUE(column && column->compressed && column->attributes.embedding);
+  actual.readNumeric(*column, false, 0, Rows, embedding.data());
+  EXPECT_EQ(embedding, table.embedding);
+  std::vector<std::int64_t> labels(Rows);
+  actual.readNumeric(*actual.findPointData("label"), false, 0, Rows, labels.data());
+  EXPECT_EQ(labels, table.labels);
+  EXPECT_EQ(
+    actual.readStrings(*actual.findPointData("name/with slash"), false, 0, Rows), table.names);
+  EXPECT_EQ(actual.readStrings(*actual.findFieldData("class_names"), true, 0, 3), table.classes);
+  EXPECT_EQ(actual.pointDataAttributes(), expected.pointDataAttributes());
+}
+
+TEST_F(Hdf5Test, SampleStorePartsThatDifferAreRefused)
+{
+  const Table table(10);
+  std::vector<std::vector<const char*>> strings;
+  const std::string path = this->file("parts.h5").string();
+  const std::string partial = partialSampleStorePath(path, 7);
+
+  // A later process whose embedding has other components than the first one's.
+  writeSampleStorePart(path, partial, table.rows(0, 5, strings), { 0, 10, true });
+  EXPECT_FORMAT_ERROR(
+    writeSampleStorePart(path, partial, table.rows(5, 5, strings, 12), { 5, 10, false }),
+    "the array 'embedding' (point data) differs in type or components from the first process's");
+  EXPECT_FALSE(fs::exists(partial)); // removed on failure
+  EXPECT_FALSE(fs::exists(path));
+
+  // A later process without one of the arrays.
+  writeSampleStorePart(path, partial, table.rows(0, 5, strings), { 0, 10, true });
+  SampleStoreContents fewer = table.rows(5, 5, strings);
+  fewer.pointData.pop_back();
+  EXPECT_FORMAT_ERROR(writeSampleStorePart(path, partial, fewer, { 5, 10, false }),
+    "this process holds 2 point-data arrays, the first one 3");
+
+  // Rows beyond the file; a failed run's file is removed, never renamed into place.
+  writeSampleStorePart(path, partial, table.rows(0, 5, strings), { 0, 10, true });
+  EXPECT_FORMAT_ERROR(
+    writeSampleStorePart(path, partial, table.rows(5, 5, strings), { 6, 10, false }),
+    "rows 6 to 11 do not fit 10 samples");
+  writeSampleStorePart(path, partial, table.rows(0, 5, strings), { 0, 10, true });
+  finishSampleStore(path, partial, false);
+  EXPECT_FALSE(fs::exists(partial));
+  EXPECT_FALSE(fs::exists(path));
+}
+
 } // namespace testing
 } // namespace formats
 } // namespace dualembed

@@ -18,7 +18,7 @@ import numpy as np
 from paraview import servermanager, simple
 from vtkmodules.vtkCommonCore import vtkStringArray
 
-from dualembed_testing import check, load_plugin, point_array
+from dualembed_testing import CapturedMessages, check, load_plugin, point_array
 
 out = sys.argv[1]
 samples_wanted = int(sys.argv[2]) if len(sys.argv) > 2 else 600
@@ -109,3 +109,24 @@ with open(os.path.join(out, "run.json"), "w") as f:
     json.dump({"ranks": ranks, "samples_per_rank": per_rank,
                "seconds": seconds}, f, indent=1)
 print("DistributedPipeline: %d ranks, %d samples, samples per rank %s" % (ranks, samples_wanted, per_rank))
+
+# Ranks whose samples hold different arrays (one made on rank 1 only) cannot write one file: the
+# writer refuses with one message that names the rank, and leaves no file, not even a partial one.
+if ranks > 1:
+    uneven = simple.ProgrammableFilter(Input=samples, CopyArrays=1, Script="""
+from vtkmodules.vtkParallelCore import vtkMultiProcessController
+from vtkmodules.vtkCommonCore import vtkFloatArray
+if vtkMultiProcessController.GetGlobalController().GetLocalProcessId() == 1:
+    extra = vtkFloatArray()
+    extra.SetName("rank_one_only")
+    extra.SetNumberOfTuples(self.GetInput().GetNumberOfPoints())
+    extra.Fill(1)
+    self.GetOutput().GetPointData().AddArray(extra)
+""")
+    with CapturedMessages() as messages:
+        simple.SaveData(os.path.join(out, "uneven.h5"), proxy=uneven)
+    check("process 1 of 2" in messages.text and "holds" in messages.text and "point-data arrays" in messages.text,
+          "ranks with different arrays: %r" % messages.text)
+    check(not [f for f in os.listdir(out) if f.startswith("uneven")], "a refused results file was left: %s"
+          % os.listdir(out))
+    print("Ranks with different arrays: %s" % messages.text.strip().splitlines()[-1])

@@ -9,7 +9,8 @@ with `mpiexec -n 2 pvbatch`, each rank on one thread (LibTorch and OpenBLAS), an
 - every array is identical, bit for bit: embeddings, scores, neighbour ids, training dynamics and
   the aligned UMAP over the demo run's checkpoints, the seeded UMAP
   and PCA coordinates, the points;
-- the results file written under MPI (gathered to the root) equals the serial one.
+- the results file written under MPI (each rank writing its own rows in turn) equals the serial
+  one; ranks whose samples hold different arrays are refused with one message, and no file.
 """
 import os
 import subprocess

@@ -120,19 +120,14 @@ def same_arrays(expected, actual, what, skip=()):
     expected_arrays = [a for a in arrays(expected) if a.GetName() not in skip]
     names = [a.GetName() for a in expected_arrays]
     actual_names = [a.GetName() for a in arrays(actual)]
-    # ParaView's parallel-serial writer (SaveData) also passes attribute arrays (the global ids,
-    # sample_id) before the others; the file keeps the order it is given.
-    in_order = sorted if what.startswith("SaveData") else list
-    check(in_order(actual_names) == in_order(names), "%s: arrays %s, expected %s" % (what, actual_names, names))
+    # The writer gets the samples as they are (no parallel-serial copy): the file keeps their
+    # order and their classes.
+    check(actual_names == names, "%s: arrays %s, expected %s" % (what, actual_names, names))
     for a in expected_arrays:
         b = actual.GetAbstractArray(a.GetName())
         where = "%s '%s'" % (what, a.GetName())
-        # ParaView's parallel-serial writer (SaveData, CreateWriter) rebuilds the arrays by size and sign:
-        # vtkSignedCharArray may come back as vtkCharArray, vtkLongLongArray as
-        # vtkTypeInt64Array. The stored type and the values (NumPy dtype, below) are the same.
-        if not what.startswith("SaveData"):
-            check(b.GetClassName() == a.GetClassName(), "%s: class %s, expected %s" % (where, b.GetClassName(), a.GetClassName()))
-            check(b.GetDataType() == a.GetDataType(), "%s: VTK type %d, expected %d" % (where, b.GetDataType(), a.GetDataType()))
+        check(b.GetClassName() == a.GetClassName(), "%s: class %s, expected %s" % (where, b.GetClassName(), a.GetClassName()))
+        check(b.GetDataType() == a.GetDataType(), "%s: VTK type %d, expected %d" % (where, b.GetDataType(), a.GetDataType()))
         check(b.GetNumberOfComponents() == a.GetNumberOfComponents(), "%s: components" % where)
         check(b.GetNumberOfTuples() == a.GetNumberOfTuples(), "%s: tuples" % where)
         va, vb = values(a), values(b)
@@ -186,6 +181,18 @@ store.UpdatePipeline()
 same_samples(samples, servermanager.Fetch(store), "SaveData with WriteImages=0", skip=("image",))
 with h5py.File(small, "r") as f:
     check("image" not in f["point_data"] and "label" in f["point_data"], "WriteImages=0 wrote %s" % list(f["point_data"]))
+
+# Choose Arrays To Write (as in ParaView's own writers): only the chosen arrays reach the file.
+chosen = os.path.join(tmp, "chosen.h5")
+writer = simple.CreateWriter(chosen, producer)
+writer.ChooseArraysToWrite = 1
+writer.PointDataArrays = ["label", "note"]
+writer.FieldDataArrays = ["model_foundation"]
+writer.UpdatePipeline()
+del writer
+with h5py.File(chosen, "r") as f:
+    check(sorted(f["point_data"]) == ["label", "note"] and list(f["field_data"]) == ["model_foundation"],
+          "Choose Arrays To Write wrote %s and %s" % (list(f["point_data"]), list(f["field_data"])))
 
 store = simple.DualEmbedSamplesReader(FileName=path)
 store.UpdatePipelineInformation()
