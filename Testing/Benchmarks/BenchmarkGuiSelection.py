@@ -6,12 +6,16 @@ Fashion-MNIST images with both demo models.
     DUALEMBED_PLUGIN=build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so \\
       xvfb-run -a -s "-screen 0 1920x1080x24" /usr/bin/python3 Testing/Benchmarks/BenchmarkGuiSelection.py [N ...] [--work DIR]
 
---work DIR keeps the results files there and reuses them on the next run.
+--work DIR keeps the results files there and reuses them on the next run. --results FILE
+measures a results file made elsewhere that holds both embeddings' maps (e.g. the 10^6 samples
+of BenchmarkFashionMillion.py), with Compare Embeddings only.
 
 Two layouts of the same data in the same run: "before", the maps with every array in the views
 (as up to this change: the spreadsheets split the 784 pixel and the embedding components into
 columns on every selection), and "after", Compare Embeddings from the toolbar (the views show
-the per-sample arrays). Three rectangles each, small to large. Prints one line per selection.
+the per-sample arrays). Three rectangles each, small to large; with Compare Embeddings also a
+click on the inspector's first tile and a drag over the histogram's bars. Prints one line per
+selection, and how long Compare Embeddings took to show the layout.
 """
 import os
 import sys
@@ -27,7 +31,10 @@ import gui_driver  # noqa: E402
 plugin = os.path.abspath(os.environ.get("DUALEMBED_PLUGIN", "build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so"))
 models = os.path.join(here, "..", "..", "Data", "models")
 arguments = sys.argv[1:]
-work = None
+work = given = None
+if "--results" in arguments:
+    given = os.path.abspath(arguments.pop(arguments.index("--results") + 1))
+    arguments.remove("--results")
 if "--work" in arguments:
     work = os.path.abspath(arguments.pop(arguments.index("--work") + 1))
     arguments.remove("--work")
@@ -90,26 +97,47 @@ def measure(n, path, variant):
     try:
         mark = gui.mark()
         if variant == "after":
-            gui.wait_for("header")
+            gui.wait_for("header", timeout=600)
             gui.click(49, 537)  # Apply
             time.sleep(3)
+            pressed = time.time()
             gui.key("ctrl+shift+e")
-        gui.wait_update(mark, timeout=600, quiet=3)
-        screen = gui.screenshot("layout")
+        update = gui.wait_update(mark, timeout=1200, quiet=3)
+        if variant == "after":
+            print("[%d samples] Compare Embeddings: layout and inspector shown %.1f s after the shortcut"
+                  % (n, update["first"] - pressed))
+        screen = gui.screenshot("layout-%d" % n)
+
+        def report(what, released, update):
+            print("[%d samples] %-6s %-22s %-58s round trip %6.2f s" % (
+                n, variant, what, update["header"].split(": ", 1)[-1], update["first"] - released))
+            sys.stdout.flush()
         for low, high in ((48, 52), (40, 60), (25, 75)):
             box = gui_driver.points_box(screen, gui_driver.FOUNDATION_MAP, low, high)
             mark = gui.mark()
             released = gui.select_rectangle(box)
-            update = gui.wait_update(mark, timeout=600, quiet=3)
-            print("[%d samples] %-6s %-58s round trip %6.2f s" % (
-                n, variant, update["header"].split(": ", 1)[-1], update["first"] - released))
-            sys.stdout.flush()
+            report("rectangle", released, gui.wait_update(mark, timeout=600, quiet=3))
+        if variant == "after":
+            mark = gui.mark()
+            released = time.time()
+            gui.click(*gui.first_tile())
+            report("inspector tile click", released, gui.wait_update(mark, timeout=600, quiet=3))
+            x0, y0, x1, y1 = gui_driver.HISTOGRAM
+            mark = gui.mark()
+            released = gui.drag((x0 + 0.15 * (x1 - x0), y0 + 0.12 * (y1 - y0), x0 + 0.25 * (x1 - x0),
+                                 y0 + 0.85 * (y1 - y0)))
+            report("histogram drag", released, gui.wait_update(mark, timeout=600, quiet=3))
+            gui.screenshot("histogram-%d" % n)
     finally:
         gui.close()
 
 
 print("load average before: %.2f %.2f %.2f" % os.getloadavg())
-for n in sizes:
+if given:
+    import h5py
+    with h5py.File(given, "r") as f:
+        measure(int(f.attrs["number_of_samples"]), given, "after")
+for n in [] if given else sizes:
     path = results_file(n)
     for variant in ("before", "after"):
         measure(n, path, variant)

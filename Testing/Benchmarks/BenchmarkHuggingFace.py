@@ -26,6 +26,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchmark_stages import cpu_model  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 PARQUET = "parquet/plain_text/train-00000-of-00001.parquet"
@@ -40,14 +43,6 @@ def parse_args():
                         os.path.join(ROOT, "build", "Testing", "Benchmarks", "BenchmarkParquetPages")))
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="DuckDB's threads")
     return parser.parse_args()
-
-
-def cpu_model():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def best_of(repeats, function):

@@ -37,6 +37,9 @@ from paraview import servermanager, simple
 from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchmark_stages import Stages  # noqa: E402
+
 
 def arguments():
     args = sys.argv[1:]
@@ -46,19 +49,6 @@ def arguments():
     if "--checks" in args:
         options["checks"] = int(args[args.index("--checks") + 1])
     return options
-
-
-def status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024.0 ** 2  # GiB
-    return float("nan")
-
-
-def reset_peak():
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # resets VmHWM to the current RSS
 
 
 def fine_tuned(path, a, labels, planted):
@@ -135,17 +125,8 @@ def main():
     source = simple.TrivialProducer()
     source.GetClientSideObject().SetOutput(data)
 
-    stages = []
-
-    def stage(name, proxy):
-        reset_peak()
-        start = time.perf_counter()
-        print("--- %s" % name, flush=True)
-        proxy.UpdatePipeline()
-        seconds = time.perf_counter() - start
-        stages.append((name, seconds, status("VmHWM")))
-        print("--- %s: %.1f s, peak RSS %.2f GiB" % (name, seconds, stages[-1][2]), flush=True)
-        return proxy
+    stages = Stages()
+    stage = stages.run
 
     samples = source
     for tag in ("foundation", "ft"):
@@ -163,17 +144,12 @@ def main():
         for tag in ("foundation", "ft"):
             samples = stage("UMAP " + tag, simple.EmbeddingProjection(
                 Input=samples, Embedding=["POINTS", "embedding_" + tag], Method="UMAP"))
-    total = sum(s[1] for s in stages)
-
     out = samples.GetClientSideObject().GetOutputDataObject(0).GetPointData()
     arrays = {out.GetArrayName(i): vtk_to_numpy(out.GetArray(i))
               for i in range(out.GetNumberOfArrays()) if out.GetArray(i) is not None}
     print("output arrays: %s" % ", ".join(sorted(arrays)), flush=True)
 
-    print("\n%-38s %9s %14s" % ("stage", "seconds", "peak RSS GiB"))
-    for name, seconds, peak in stages:
-        print("%-38s %9.1f %14.2f" % (name, seconds, peak))
-    print("%-38s %9.1f   (%.1f min)" % ("total", total, total / 60))
+    stages.print_table(38)
 
     rng = np.random.default_rng(0)
     checks = options["checks"]
