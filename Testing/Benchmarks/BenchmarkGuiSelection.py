@@ -15,7 +15,8 @@ Two layouts of the same data in the same run: "before", the maps with every arra
 columns on every selection), and "after", Compare Embeddings from the toolbar (the views show
 the per-sample arrays). Three rectangles each, small to large; with Compare Embeddings also a
 click on the inspector's first tile and a drag over the histogram's bars. Prints one line per
-selection, and how long Compare Embeddings took to show the layout.
+selection: the round trip (mouse release to the inspector's tiles) and when both maps had
+finished drawing it; and how long Compare Embeddings took to show the layout.
 """
 import os
 import sys
@@ -82,6 +83,25 @@ simple.SaveData(%r, proxy=m)
     return path + ".maps.h5"
 
 
+def settled(gui, since, quiet=5, timeout=300):
+    """Seconds from `since` until both maps show their final picture: screenshots every half
+    second until the maps have not changed for `quiet` seconds; the time of the first screenshot
+    of that picture. (The inspector updates first; at 10^6 samples the views finish drawing the
+    selection seconds later, and a view keeps its last frame while it draws the next.)"""
+    x0, y0 = gui_driver.FOUNDATION_MAP[:2]
+    x1, y1 = gui_driver.FT_MAP[2:]
+    last, changed = None, since
+    while time.time() < since + timeout:
+        taken = time.time()
+        maps = gui.screenshot("settling")[y0:y1, x0:x1]
+        if last is None or not np.array_equal(maps, last):
+            last, changed = maps, taken
+        elif taken - changed >= quiet:
+            return changed - since
+        time.sleep(0.5)
+    return float("nan")
+
+
 def measure(n, path, variant):
     log = os.path.join(work, "inspector-%s-%d.log" % (variant, n))
     if variant == "before":
@@ -109,14 +129,16 @@ def measure(n, path, variant):
         screen = gui.screenshot("layout-%d" % n)
 
         def report(what, released, update):
-            print("[%d samples] %-6s %-22s %-58s round trip %6.2f s" % (
-                n, variant, what, update["header"].split(": ", 1)[-1], update["first"] - released))
+            print("[%d samples] %-6s %-22s %-52s round trip %6.2f s, maps drawn %6.1f s" % (
+                n, variant, what, update["header"].split(": ", 1)[-1], update["first"] - released,
+                settled(gui, released)))
             sys.stdout.flush()
         for low, high in ((48, 52), (40, 60), (25, 75)):
             box = gui_driver.points_box(screen, gui_driver.FOUNDATION_MAP, low, high)
             mark = gui.mark()
             released = gui.select_rectangle(box)
             report("rectangle", released, gui.wait_update(mark, timeout=600, quiet=3))
+            gui.screenshot("rectangle-%d-%d" % (high - low, n))
         if variant == "after":
             mark = gui.mark()
             released = time.time()
