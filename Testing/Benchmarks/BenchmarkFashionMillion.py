@@ -23,7 +23,7 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from benchmark_stages import Stages, cpu_model  # noqa: E402
+from benchmark_stages import Stages, cpu_model, neighbour_filters  # noqa: E402
 
 models = os.path.join(here, "..", "..", "Data", "models")
 
@@ -41,26 +41,11 @@ def main():
     simple.LoadPlugin(os.environ["DUALEMBED_PLUGIN"], remote=False)
 
     stages = Stages()
-    stage = stages.run
-
-    samples = stage("Image Dataset Reader", simple.ImageDatasetReader(FileName=dataset))
+    samples = stages.run("Image Dataset Reader", simple.ImageDatasetReader(FileName=dataset))
     for tag, folder in (("foundation", "fashion-vit-foundation"), ("ft", "fashion-vit-ft")):
-        samples = stage("Image Embedding " + tag, simple.ImageEmbedding(
+        samples = stages.run("Image Embedding " + tag, simple.ImageEmbedding(
             Input=samples, ModelPath=os.path.join(models, folder), Tag=tag))
-    for tag in ("foundation", "ft"):
-        embedding = ["POINTS", "embedding_" + tag]
-        samples = stage("Embedding Outlier Score " + tag,
-                        simple.EmbeddingOutlierScore(Input=samples, Embedding=embedding))
-        samples = stage("Embedding Nearest Neighbor " + tag,
-                        simple.EmbeddingNearestNeighbor(Input=samples, Embedding=embedding))
-    samples = stage("Embedding Change", simple.EmbeddingChange(
-        Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"]))
-    samples = stage("Data Issues", simple.DataIssues(
-        Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"],
-        Probabilities=["POINTS", "probs_ft"], Labels=["POINTS", "label"]))
-    for tag in ("foundation", "ft"):
-        samples = stage("UMAP " + tag, simple.EmbeddingProjection(
-            Input=samples, Embedding=["POINTS", "embedding_" + tag], Method="UMAP"))
+    samples = neighbour_filters(stages, samples, probabilities="probs_ft")
     saved = stages.run("results file %s" % os.path.basename(results), samples,
                        lambda: simple.SaveData(results, proxy=samples))
     out = saved.GetClientSideObject().GetOutputDataObject(0).GetPointData()

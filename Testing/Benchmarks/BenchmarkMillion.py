@@ -38,7 +38,7 @@ from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchmark_stages import Stages  # noqa: E402
+from benchmark_stages import Stages, neighbour_filters  # noqa: E402
 
 
 def arguments():
@@ -126,24 +126,7 @@ def main():
     source.GetClientSideObject().SetOutput(data)
 
     stages = Stages()
-    stage = stages.run
-
-    samples = source
-    for tag in ("foundation", "ft"):
-        embedding = ["POINTS", "embedding_" + tag]
-        samples = stage("Embedding Outlier Score " + tag,
-                        simple.EmbeddingOutlierScore(Input=samples, Embedding=embedding))
-        samples = stage("Embedding Nearest Neighbor " + tag,
-                        simple.EmbeddingNearestNeighbor(Input=samples, Embedding=embedding))
-    samples = stage("Embedding Change", simple.EmbeddingChange(
-        Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"]))
-    samples = stage("Data Issues", simple.DataIssues(
-        Input=samples, EmbeddingA=["POINTS", "embedding_foundation"], EmbeddingB=["POINTS", "embedding_ft"],
-        Probabilities=["POINTS", "None"], Labels=["POINTS", "label"]))
-    if options["umap"]:
-        for tag in ("foundation", "ft"):
-            samples = stage("UMAP " + tag, simple.EmbeddingProjection(
-                Input=samples, Embedding=["POINTS", "embedding_" + tag], Method="UMAP"))
+    samples = neighbour_filters(stages, source, umap=options["umap"])
     out = samples.GetClientSideObject().GetOutputDataObject(0).GetPointData()
     arrays = {out.GetArrayName(i): vtk_to_numpy(out.GetArray(i))
               for i in range(out.GetNumberOfArrays()) if out.GetArray(i) is not None}

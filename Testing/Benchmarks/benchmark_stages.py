@@ -45,3 +45,24 @@ class Stages:
         for name, seconds, peak in self.rows:
             print("%-*s %9.1f %14.2f" % (width, name, seconds, peak))
         print("%-*s %9.1f   (%.1f min)" % (width, "total", self.total(), self.total() / 60))
+
+
+def neighbour_filters(stages, samples, probabilities="None", umap=True):
+    """Every neighbour filter on embedding_foundation and embedding_ft, in the order a user adds
+    them (outlier score and nearest neighbour of each, Embedding Change, Data Issues with the
+    labels and `probabilities`, then the UMAP of each), each a stage; returns the last filter."""
+    from paraview import simple
+    for tag in ("foundation", "ft"):
+        embedding = ["POINTS", "embedding_" + tag]
+        samples = stages.run("Embedding Outlier Score " + tag,
+                             simple.EmbeddingOutlierScore(Input=samples, Embedding=embedding))
+        samples = stages.run("Embedding Nearest Neighbor " + tag,
+                             simple.EmbeddingNearestNeighbor(Input=samples, Embedding=embedding))
+    pair = {"EmbeddingA": ["POINTS", "embedding_foundation"], "EmbeddingB": ["POINTS", "embedding_ft"]}
+    samples = stages.run("Embedding Change", simple.EmbeddingChange(Input=samples, **pair))
+    samples = stages.run("Data Issues", simple.DataIssues(
+        Input=samples, Probabilities=["POINTS", probabilities], Labels=["POINTS", "label"], **pair))
+    for tag in ("foundation", "ft") if umap else ():
+        samples = stages.run("UMAP " + tag, simple.EmbeddingProjection(
+            Input=samples, Embedding=["POINTS", "embedding_" + tag], Method="UMAP"))
+    return samples
