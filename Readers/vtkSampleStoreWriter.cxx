@@ -152,7 +152,8 @@ std::string writeInTurn(vtkMultiProcessController* controller, const std::string
   controller->AllGather(&mine, counts.data(), 1);
   const vtkIdType first = std::accumulate(counts.begin(), counts.begin() + rank, vtkIdType(0));
   const vtkIdType total = std::accumulate(counts.begin(), counts.end(), vtkIdType(0));
-  // The first process with samples creates the file (its arrays decide what the file holds).
+  // The first process with samples creates the file (its arrays decide what the file holds;
+  // the last process when none has any).
   int creator = 0;
   while (creator + 1 < ranks && counts[creator] == 0)
   {
