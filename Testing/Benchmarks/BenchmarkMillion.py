@@ -48,6 +48,8 @@ def arguments():
     options = {"embeddings": args[0], "umap": "--no-umap" not in args, "checks": 2000}
     if "--checks" in args:
         options["checks"] = int(args[args.index("--checks") + 1])
+        if options["checks"] < 1000:
+            sys.exit("--checks must be at least 1000: the outlier check compares the top 1000.")
     return options
 
 
