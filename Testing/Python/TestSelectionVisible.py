@@ -25,10 +25,27 @@ samples = simple.ImageDatasetReader(FileName="/usr/share/datasets/fashion-mnist/
                                     MaxSamples=2000)
 f = simple.ImageEmbedding(Input=samples, ModelPath=os.path.join(models, "fashion-vit-foundation"))
 ft = simple.ImageEmbedding(Input=f, ModelPath=os.path.join(models, "fashion-vit-ft"))
-views = layout.compare_source(ft, outliers=0)
 work = tempfile.mkdtemp(prefix="dualembed-selection-")
-for side in ("foundation", "ft"):  # screenshots at the views' own size: pixels as drawn, not magnified
-    views[side].ViewSize = [700, 500]
+SIDES = ("foundation", "ft")
+
+
+def compare():
+    """Compare Embeddings' views at 700 x 500 (screenshots at the views' own size: pixels as
+    drawn, not magnified) and the samples' places in each map."""
+    views = layout.compare_source(ft, outliers=0)
+    for side in SIDES:
+        views[side].ViewSize = [700, 500]
+    points = {side: vtk_to_numpy(servermanager.Fetch(views[side + "_samples"]).GetPoints().GetData())
+              for side in SIDES}
+    return views, points
+
+
+def on_clear_ground(row, column):
+    """Where nothing but samples is drawn: not under the title (top) or the class legend (right)."""
+    return 0.12 * 500 < row < 0.95 * 500 and 0.05 * 700 < column < 0.7 * 700
+
+
+views, points = compare()
 
 
 def screen(view):
@@ -67,26 +84,22 @@ def whole(image, row, column):
 
 
 shown = views["foundation_samples"]
-points = {side: vtk_to_numpy(servermanager.Fetch(views[side + "_samples"]).GetPoints().GetData())
-          for side in ("foundation", "ft")}
 size = np.ptp(points["foundation"][:, :2], axis=0).max()
 xy = points["foundation"][:, :2]
 crowd = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2) < (0.02 * size) ** 2
-# Where nothing but samples is drawn: not under the title (top) or the class legend (right).
-clear = np.array([all(0.12 * 500 < row < 0.95 * 500 and 0.05 * 700 < column < 0.7 * 700
-                      for row, column in (where_drawn(views[side], points[side][i]) for side in ("foundation", "ft")))
+clear = np.array([all(on_clear_ground(*where_drawn(views[side], points[side][i])) for side in SIDES)
                   for i in range(len(xy))])
 densest = np.argsort(-np.where(clear, crowd.sum(axis=1), -1), kind="stable")[:8]
 print("densest samples %s: %s neighbours within 2 %% of the map" % (list(densest), list(crowd.sum(axis=1)[densest] - 1)))
 hidden = []
 for sample in densest:
     simple.SelectIDs(IDs=[0, int(sample)], FieldType="POINT", Source=shown)
-    for side in ("foundation", "ft"):
+    for side in SIDES:
         if not whole(screen(views[side]), *where_drawn(views[side], points[side][sample])):
             hidden.append((int(sample), side))
 check(not hidden, "selected alone, these samples are drawn partly hidden by their neighbours (sample, map): %s" % hidden)
 simple.ClearSelection(shown)
-for side in ("foundation", "ft"):
+for side in SIDES:
     image = screen(views[side])
     check(not whole(image, *where_drawn(views[side], points[side][densest[0]])),
           "the %s map still shows a selection after it was cleared" % side)
@@ -95,26 +108,22 @@ for side in ("foundation", "ft"):
 # without a GPU); the selection must stay visible there too, each of several selected at once (as
 # Select Top Outliers selects them). Here the limit is lowered instead of loading 20 000 samples.
 layout.SPHERE_LIMIT = 100
-views = layout.compare_source(ft, outliers=0)
-for side in ("foundation", "ft"):
-    views[side].ViewSize = [700, 500]
+views, points = compare()
 shown = views["foundation_samples"]
-points = {side: vtk_to_numpy(servermanager.Fetch(views[side + "_samples"]).GetPoints().GetData())
-          for side in ("foundation", "ft")}
-for side in ("foundation", "ft"):
+for side in SIDES:
     screen(views[side])  # the first render places the camera
 # Eight dense samples whose halos do not touch on either map (20 pixels apart).
-places = {i: [where_drawn(views[side], points[side][i]) for side in ("foundation", "ft")] for i in range(len(xy))}
+places = {i: [where_drawn(views[side], points[side][i]) for side in SIDES] for i in range(len(xy))}
 apart = []
 for sample in np.argsort(-crowd.sum(axis=1), kind="stable"):
-    inside = all(0.12 * 500 < row < 0.95 * 500 and 0.05 * 700 < column < 0.7 * 700 for row, column in places[sample])
-    if inside and all(np.hypot(a[0] - b[0], a[1] - b[1]) > 20 for other in apart
-           for a, b in zip(places[sample], places[other])):
+    clear_here = all(on_clear_ground(*place) for place in places[sample])
+    if clear_here and all(np.hypot(a[0] - b[0], a[1] - b[1]) > 20 for other in apart
+                          for a, b in zip(places[sample], places[other])):
         apart.append(int(sample))
     if len(apart) == 8:
         break
 simple.SelectIDs(IDs=[v for sample in apart for v in (0, sample)], FieldType="POINT", Source=shown)
-hidden = [(sample, side) for k, side in enumerate(("foundation", "ft")) for image in [screen(views[side])]
+hidden = [(sample, side) for k, side in enumerate(SIDES) for image in [screen(views[side])]
           for sample in apart if not whole(image, *places[sample][k])]
 check(not hidden, "square points, 8 selected at once: these are not drawn whole (sample, map): %s" % hidden)
 shutil.rmtree(work)
