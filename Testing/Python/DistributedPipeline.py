@@ -130,3 +130,8 @@ if vtkMultiProcessController.GetGlobalController().GetLocalProcessId() == 1:
     check(not [f for f in os.listdir(out) if f.startswith("uneven")], "a refused results file was left: %s"
           % os.listdir(out))
     print("Ranks with different arrays: %s" % messages.text.strip().splitlines()[-1])
+    # Then the right input to the same file name: written, nothing left of the refused run.
+    with CapturedMessages() as messages:
+        simple.SaveData(os.path.join(out, "uneven.h5"), proxy=samples)
+    check(not messages.text.strip() and sorted(f for f in os.listdir(out) if f.startswith("uneven")) == ["uneven.h5"],
+          "after the refused file, the right samples wrote %s (%r)" % (os.listdir(out), messages.text))

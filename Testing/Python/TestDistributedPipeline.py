@@ -10,7 +10,8 @@ with `mpiexec -n 2 pvbatch`, each rank on one thread (LibTorch and OpenBLAS), an
   the aligned UMAP over the demo run's checkpoints, the seeded UMAP
   and PCA coordinates, the points;
 - the results file written under MPI (each rank writing its own rows in turn) equals the serial
-  one; ranks whose samples hold different arrays are refused with one message, and no file.
+  one; ranks whose samples hold different arrays are refused with one message, and no file; the
+  right samples then write to the same name.
 """
 import os
 import subprocess
