@@ -247,7 +247,15 @@ public:
   {
     this->Exchange.broadcast(values, root);
   }
+  void broadcast(std::vector<double>& values, int root) const override
+  {
+    this->Exchange.broadcast(values, root);
+  }
   std::vector<float> gather(const std::vector<float>& values, int root) const override
+  {
+    return this->Exchange.gatherTo(values, root);
+  }
+  std::vector<double> gather(const std::vector<double>& values, int root) const override
   {
     return this->Exchange.gatherTo(values, root);
   }
@@ -267,8 +275,7 @@ engine::NeighborSearch neighborSearch(
   const std::string& label, engine::KnnMethod method, const SampleExchange* exchange)
 {
   engine::NeighborSearch search;
-  if (exchange && exchange->isParallel() &&
-    engine::resolveKnnMethod(method, exchange->totalRows()) == engine::KnnMethod::Ivf)
+  if (exchange && searchesDistributed(method, *exchange))
   {
     search.parts = std::make_shared<RankParts>(*exchange);
   }
@@ -278,6 +285,12 @@ engine::NeighborSearch neighborSearch(
     vtkOutputWindowDisplayText((label + ": " + sentence + "\n").c_str());
   };
   return search;
+}
+
+bool searchesDistributed(engine::KnnMethod method, const SampleExchange& exchange)
+{
+  return exchange.isParallel() &&
+    engine::resolveKnnMethod(method, exchange.totalRows()) == engine::KnnMethod::Ivf;
 }
 
 namespace

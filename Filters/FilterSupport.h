@@ -144,6 +144,10 @@ engine::ProgressCallback progressReporter(vtkAlgorithm* algorithm);
 engine::NeighborSearch neighborSearch(const std::string& label,
   engine::KnnMethod method = engine::KnnMethod::Auto, const SampleExchange* exchange = nullptr);
 
+/// Whether neighborSearch(…, method, &exchange) searches distributed: the
+/// filter then reads this rank's rows only (GatherTo::None). Not collective.
+bool searchesDistributed(engine::KnnMethod method, const SampleExchange& exchange);
+
 /// Adds `values` (one per point) as a point-data array of type ArrayType.
 template <typename ArrayType, typename Value>
 void addPointArray(vtkPolyData* output, const std::string& name, const std::vector<Value>& values)

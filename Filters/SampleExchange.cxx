@@ -295,12 +295,22 @@ void SampleExchange::broadcast(std::vector<long>& values, int root) const
   broadcastFrom(this->Controller, values, root);
 }
 
+void SampleExchange::broadcast(std::vector<double>& values, int root) const
+{
+  broadcastFrom(this->Controller, values, root);
+}
+
 std::vector<float> SampleExchange::gatherTo(const std::vector<float>& values, int root) const
 {
   return gatherOn(this->Controller, values, root, this->Rank, this->Ranks);
 }
 
 std::vector<long> SampleExchange::gatherTo(const std::vector<long>& values, int root) const
+{
+  return gatherOn(this->Controller, values, root, this->Rank, this->Ranks);
+}
+
+std::vector<double> SampleExchange::gatherTo(const std::vector<double>& values, int root) const
 {
   return gatherOn(this->Controller, values, root, this->Rank, this->Ranks);
 }

@@ -81,10 +81,12 @@ public:
   /// `values` of rank `root` on every rank (resized there).
   void broadcast(std::vector<float>& values, int root) const;
   void broadcast(std::vector<long>& values, int root) const;
+  void broadcast(std::vector<double>& values, int root) const;
   /// Every rank's `values` (the same length on every rank), concatenated in
   /// rank order, on `root`; empty on the other ranks.
   std::vector<float> gatherTo(const std::vector<float>& values, int root) const;
   std::vector<long> gatherTo(const std::vector<long>& values, int root) const;
+  std::vector<double> gatherTo(const std::vector<double>& values, int root) const;
 
 private:
   vtkMultiProcessController* Controller = nullptr;

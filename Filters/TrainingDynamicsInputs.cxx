@@ -79,8 +79,8 @@ bool CheckpointInputs::readPredictions(
   return true;
 }
 
-bool CheckpointInputs::readEmbedding(
-  vtkAlgorithm* filter, vtkPolyData* input, size_t step, const SampleExchange& exchange)
+bool CheckpointInputs::readEmbedding(vtkAlgorithm* filter, vtkPolyData* input, size_t step,
+  const SampleExchange& exchange, GatherTo where)
 {
   vtkAbstractArray* embedding = nullptr;
   this->Embeddings.emplace_back();
@@ -92,8 +92,7 @@ bool CheckpointInputs::readEmbedding(
                    << "turn ComputeEmbeddingDrift off.");
     return false;
   }
-  if (!gatherSelectedArray(
-        filter, embedding, exchange, GatherTo::AllRanks, this->Embeddings.back()))
+  if (!gatherSelectedArray(filter, embedding, exchange, where, this->Embeddings.back()))
   {
     return false;
   }

@@ -29,7 +29,7 @@ struct CheckpointInputs
   std::string ProbsName, LogitsName, EmbeddingName;
   int Classes = 0;
   std::vector<std::vector<float>> Probs, Logits; // this rank's rows
-  std::vector<SelectedArray> Embeddings;         // all rows (the kNN needs every sample)
+  std::vector<SelectedArray> Embeddings; // all ranks' rows, or this rank's (a distributed search)
   std::vector<int32_t> Labels;
   std::vector<size_t> StepsWithPredictions;
 
@@ -44,10 +44,10 @@ struct CheckpointInputs
   bool readPredictions(
     vtkAlgorithm* filter, vtkPolyData* input, size_t step, const SampleExchange& exchange);
 
-  /// Collective. Time step `step`'s embedding (SetInputArrayToProcess 2), all
-  /// ranks' rows, for the drift.
-  bool readEmbedding(
-    vtkAlgorithm* filter, vtkPolyData* input, size_t step, const SampleExchange& exchange);
+  /// Collective. Time step `step`'s embedding (SetInputArrayToProcess 2) for
+  /// the drift: all ranks' rows, or this rank's own (`where` None).
+  bool readEmbedding(vtkAlgorithm* filter, vtkPolyData* input, size_t step,
+    const SampleExchange& exchange, GatherTo where);
 
   /// Once every step is in: false after an error when no step has
   /// predictions; says (on the root) what the dynamics are over.

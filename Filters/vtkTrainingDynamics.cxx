@@ -66,8 +66,13 @@ bool vtkTrainingDynamics::CollectStep(
       return false;
     }
   }
+  // A distributed drift keeps each rank's own rows; else every rank gathers all.
+  const bool distributed = dualembed::searchesDistributed(
+    static_cast<engine::KnnMethod>(this->NeighborMethod), exchange);
   return in.readPredictions(this, input, step, exchange) &&
-    (!this->ComputeEmbeddingDrift || in.readEmbedding(this, input, step, exchange));
+    (!this->ComputeEmbeddingDrift ||
+      in.readEmbedding(this, input, step, exchange,
+        distributed ? dualembed::GatherTo::None : dualembed::GatherTo::AllRanks));
 }
 
 bool vtkTrainingDynamics::ComputeResult(const dualembed::SampleExchange& exchange)
@@ -86,8 +91,13 @@ bool vtkTrainingDynamics::ComputeResult(const dualembed::SampleExchange& exchang
              {
                engine::EmbeddingDriftOptions options;
                options.k = this->K;
-               options.neighbors = dualembed::neighborSearch("Training Dynamics");
-               options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
+               options.neighbors = dualembed::neighborSearch("Training Dynamics",
+                 static_cast<engine::KnnMethod>(this->NeighborMethod), &exchange);
+               if (!options.neighbors.parts)
+               {
+                 options.queries = { exchange.offset(),
+                   exchange.offset() + exchange.localRows() };
+               }
                const engine::ProgressCallback progress = dualembed::progressReporter(this);
                options.progress = [&progress](double f) { return progress(0.8 + 0.2 * f); };
                this->Internal->Drift = in.drift(options);
@@ -113,4 +123,5 @@ void vtkTrainingDynamics::PrintSelf(ostream& os, vtkIndent indent)
   this->Superclass::PrintSelf(os, indent);
   os << indent << "ComputeEmbeddingDrift: " << this->ComputeEmbeddingDrift << "\n";
   os << indent << "K: " << this->K << "\n";
+  os << indent << "NeighborMethod: " << this->NeighborMethod << "\n";
 }

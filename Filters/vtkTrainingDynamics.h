@@ -52,6 +52,22 @@ public:
   vtkGetMacro(K, int);
   ///@}
 
+  enum NeighborMethods // engine::KnnMethod
+  {
+    NEIGHBORS_EXACT = 0,
+    NEIGHBORS_FLANN = 1,
+    NEIGHBORS_IVF = 2,
+    NEIGHBORS_AUTO = 3
+  };
+
+  ///@{
+  /// The drift's neighbour search: auto (default: exact up to 200 000
+  /// samples, else ivf), exact, ivf or flann. Under MPI, ivf searches
+  /// distributed: each rank keeps only its own samples' embeddings.
+  vtkSetClampMacro(NeighborMethod, int, NEIGHBORS_EXACT, NEIGHBORS_AUTO);
+  vtkGetMacro(NeighborMethod, int);
+  ///@}
+
 protected:
   vtkTrainingDynamics();
   ~vtkTrainingDynamics() override;
@@ -72,6 +88,7 @@ private:
 
   bool ComputeEmbeddingDrift = true;
   int K = 10;
+  int NeighborMethod = NEIGHBORS_AUTO;
 };
 
 #endif

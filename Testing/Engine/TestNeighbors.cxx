@@ -13,6 +13,8 @@
 #include "NeighborGraphs.h"
 #include "NpyReader.h"
 #include "PredictionOutlierScore.h"
+#include "ThreadedParts.h"
+#include "TrainingDynamics.h"
 
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
@@ -34,6 +36,7 @@
 
 using namespace dualembed::engine;
 using dualembed::testdata::readNpy;
+using dualembed::testdata::ThreadedParts;
 
 namespace
 {
@@ -660,148 +663,6 @@ TEST(IvfKnn, ProgressAndAbort)
 
 // ------------------------------------------------------ distributed search
 
-/// The parts of a distributed search as threads of this process: what MPI
-/// ranks do, with a barrier between the steps of each collective call.
-class ThreadedParts
-{
-public:
-  explicit ThreadedParts(std::vector<int64_t> counts)
-    : Counts(std::move(counts))
-    , Floats(Counts.size())
-    , Integers(Counts.size())
-  {
-  }
-  int parts() const { return static_cast<int>(this->Counts.size()); }
-
-  /// Runs body(part, exchange) on one thread per part (one ATen thread each).
-  void run(const std::function<void(int, const PartExchange&)>& body)
-  {
-    std::vector<std::thread> threads;
-    for (int p = 0; p < this->parts(); ++p)
-    {
-      threads.emplace_back([this, p, &body] {
-        at::set_num_threads(1);
-        body(p, Exchange(*this, p));
-      });
-    }
-    for (auto& thread : threads)
-    {
-      thread.join();
-    }
-  }
-
-private:
-  void barrier()
-  {
-    std::unique_lock<std::mutex> lock(this->Mutex);
-    const long generation = this->Generation;
-    if (++this->Arrived == this->parts())
-    {
-      this->Arrived = 0;
-      ++this->Generation;
-      this->Turn.notify_all();
-    }
-    else
-    {
-      this->Turn.wait(lock, [&] { return this->Generation != generation; });
-    }
-  }
-
-  class Exchange : public PartExchange
-  {
-  public:
-    Exchange(ThreadedParts& all, int part)
-      : All(all)
-      , Part(part)
-    {
-    }
-    int parts() const override { return this->All.parts(); }
-    int part() const override { return this->Part; }
-    int64_t firstRow(int p) const override
-    {
-      return std::accumulate(this->All.Counts.begin(), this->All.Counts.begin() + p, int64_t{ 0 });
-    }
-    int64_t rowCount(int p) const override { return this->All.Counts[p]; }
-    void broadcast(std::vector<float>& values, int root) const override
-    {
-      this->share(values, root, this->All.Floats);
-    }
-    void broadcast(std::vector<int64_t>& values, int root) const override
-    {
-      this->share(values, root, this->All.Integers);
-    }
-    std::vector<float> gather(const std::vector<float>& values, int root) const override
-    {
-      return this->collect(values, root, this->All.Floats);
-    }
-    std::vector<int64_t> gather(const std::vector<int64_t>& values, int root) const override
-    {
-      return this->collect(values, root, this->All.Integers);
-    }
-    int minimum(int value) const override
-    {
-      const std::vector<int64_t> all = this->everywhere(value);
-      return static_cast<int>(*std::min_element(all.begin(), all.end()));
-    }
-    int64_t sum(int64_t value) const override
-    {
-      const std::vector<int64_t> all = this->everywhere(value);
-      return std::accumulate(all.begin(), all.end(), int64_t{ 0 });
-    }
-
-  private:
-    template <typename T>
-    void share(std::vector<T>& values, int root, std::vector<std::vector<T>>& slots) const
-    {
-      if (this->Part == root)
-      {
-        slots[root] = values;
-      }
-      this->All.barrier();
-      if (this->Part != root)
-      {
-        values = slots[root];
-      }
-      this->All.barrier();
-    }
-    template <typename T>
-    std::vector<T> collect(
-      const std::vector<T>& values, int root, std::vector<std::vector<T>>& slots) const
-    {
-      slots[this->Part] = values;
-      this->All.barrier();
-      std::vector<T> all;
-      if (this->Part == root)
-      {
-        for (const auto& slot : slots)
-        {
-          all.insert(all.end(), slot.begin(), slot.end());
-        }
-      }
-      this->All.barrier();
-      return all;
-    }
-    std::vector<int64_t> everywhere(int64_t value) const
-    {
-      std::vector<int64_t> all =
-        this->collect(std::vector<int64_t>{ value }, 0, this->All.Integers);
-      this->broadcast(all, 0);
-      return all;
-    }
-
-    ThreadedParts& All;
-    int Part;
-  };
-
-  std::vector<int64_t> Counts;
-  std::vector<std::vector<float>> Floats;
-  std::vector<std::vector<int64_t>> Integers;
-  std::mutex Mutex;
-  std::condition_variable Turn;
-  int Arrived = 0;
-  long Generation = 0;
-};
-
 /// computeKnn of each part's rows of `x` (split as `counts`) with the
 /// distributed search; the parts' results in global row order.
 KnnResult distributedKnn(const Matrix& x, const std::vector<int64_t>& counts, KnnOptions options,
@@ -946,11 +807,17 @@ TEST(DistributedKnn, FilterComputationsOnPartsEqualTheExactOnes)
   const OutlierScoreResult exactOutlier = computeEmbeddingOutlierScore(a.view(), outlier);
   const NearestNeighborResult exactNearest = computeEmbeddingNearestNeighbor(a.view(), nearest);
   const EmbeddingChangeResult exactChange = computeEmbeddingChange(a.view(), b.view(), change);
+  const Matrix third = clustered(2000, 16, 37); // a third checkpoint for the drift
+  EmbeddingDriftOptions drift;
+  drift.neighbors.method = KnnMethod::Exact;
+  const EmbeddingDriftResult exactDrift =
+    computeEmbeddingDrift({ a.view(), b.view(), third.view() }, drift);
 
   ThreadedParts parts(counts);
   std::vector<OutlierScoreResult> outliers(counts.size());
   std::vector<NearestNeighborResult> nearests(counts.size());
   std::vector<EmbeddingChangeResult> changes(counts.size());
+  std::vector<EmbeddingDriftResult> drifts(counts.size());
   parts.run([&](int p, const PartExchange& exchange) {
     NeighborSearch search;
     search.ivf.probes = 1000;
@@ -968,12 +835,26 @@ TEST(DistributedKnn, FilterComputationsOnPartsEqualTheExactOnes)
     EmbeddingChangeOptions c;
     c.neighbors = search;
     changes[p] = computeEmbeddingChange(localA, localB, c);
+    EmbeddingDriftOptions d;
+    d.neighbors = search;
+    drifts[p] = computeEmbeddingDrift(
+      { localA, localB, { third.values.data() + first * third.cols, counts[p], third.cols } }, d);
   });
   std::vector<double> meanDistance;
   std::vector<int64_t> id;
-  std::vector<float> overlap;
+  std::vector<float> overlap, driftMean;
+  std::vector<std::vector<float>> toPrevious(3), toFinal(3); // per checkpoint
   for (std::size_t p = 0; p < counts.size(); ++p)
   {
+    driftMean.insert(driftMean.end(), drifts[p].mean.begin(), drifts[p].mean.end());
+    for (std::size_t t = 0; t < 3; ++t)
+    {
+      const auto begin = static_cast<std::ptrdiff_t>(t * static_cast<std::size_t>(counts[p]));
+      toPrevious[t].insert(toPrevious[t].end(), drifts[p].toPrevious.begin() + begin,
+        drifts[p].toPrevious.begin() + begin + counts[p]);
+      toFinal[t].insert(toFinal[t].end(), drifts[p].toFinal.begin() + begin,
+        drifts[p].toFinal.begin() + begin + counts[p]);
+    }
     meanDistance.insert(
       meanDistance.end(), outliers[p].meanDistance.begin(), outliers[p].meanDistance.end());
     id.insert(id.end(), nearests[p].id.begin(), nearests[p].id.end());
@@ -982,6 +863,41 @@ TEST(DistributedKnn, FilterComputationsOnPartsEqualTheExactOnes)
   EXPECT_EQ(meanDistance, exactOutlier.meanDistance);
   EXPECT_EQ(id, exactNearest.id);
   EXPECT_EQ(overlap, exactChange.overlap);
+  EXPECT_EQ(driftMean, exactDrift.mean);
+  for (std::size_t t = 0; t < 3; ++t)
+  {
+    const auto begin = exactDrift.toPrevious.begin() + static_cast<std::ptrdiff_t>(t * 2000);
+    EXPECT_EQ(toPrevious[t], std::vector<float>(begin, begin + 2000)) << t;
+    const auto final = exactDrift.toFinal.begin() + static_cast<std::ptrdiff_t>(t * 2000);
+    EXPECT_EQ(toFinal[t], std::vector<float>(final, final + 2000)) << t;
+  }
+  EXPECT_GT(*std::max_element(driftMean.begin(), driftMean.end()), 0.5f); // the neighbours moved
+}
+
+TEST(DistributedKnn, CheckpointsOfDifferentSizesOnOnePartStopEveryPart)
+{
+  // The drift of part 1 gets a second checkpoint one row short: every part
+  // refuses before searching (none is left waiting in a collective call).
+  const Matrix a = clustered(600, 8, 41);
+  ThreadedParts parts({ 300, 300 });
+  std::vector<std::string> errors(2);
+  parts.run([&](int p, const PartExchange& exchange) {
+    EmbeddingDriftOptions options;
+    options.neighbors.parts =
+      std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    const FeatureMatrix local{ a.values.data() + exchange.firstRow(p) * a.cols, 300, a.cols };
+    const FeatureMatrix shorter{ local.data, p == 1 ? 299 : 300, a.cols };
+    try
+    {
+      computeEmbeddingDrift({ local, shorter }, options);
+    }
+    catch (const ModelError& e)
+    {
+      errors[p] = e.what();
+    }
+  });
+  EXPECT_NE(errors[0].find("on another MPI rank"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[1].find("(300 and 299)"), std::string::npos) << errors[1];
 }
 
 TEST(DistributedKnn, DataIssuesGraphsOnPartsEqualTheExactOnes)

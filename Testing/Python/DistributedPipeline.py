@@ -71,6 +71,13 @@ samples = stage("checkpoint embeddings", simple.CheckpointEmbedding(
 samples = stage("training dynamics", simple.TrainingDynamics(
     Input=samples, Probabilities=["POINTS", "probs_run"], Labels=["POINTS", "label"],
     Embedding=["POINTS", "embedding_run"]))
+# The drift again through the approximate search: under MPI distributed, each rank keeping only its
+# own samples' embeddings of every checkpoint (all lists read at this size: the exact neighbours).
+samples = stage("copy run for IVF", simple.PythonCalculator(
+    Input=samples, Expression="inputs[0].PointData['embedding_run']", ArrayName="embedding_runivf"))
+samples = stage("training dynamics ivf", simple.TrainingDynamics(
+    Input=samples, Probabilities=["POINTS", "probs_run"], Labels=["POINTS", "label"],
+    Embedding=["POINTS", "embedding_runivf"], NeighborMethod="ivf"))
 samples = stage("aligned UMAP run", simple.EmbeddingProjection(
     Input=samples, Embedding=["POINTS", "embedding_run"], AlignTimeSteps=1, Seed=7))
 samples = stage("UMAP ft", simple.EmbeddingProjection(

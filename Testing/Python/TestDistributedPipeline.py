@@ -4,8 +4,9 @@ Runs DistributedPipeline.py (reader -> both embeddings -> outlier scores -> near
 -> prediction score -> embedding change -> UMAP, PCA -> results file) with serial pvbatch and
 with `mpiexec -n 2 pvbatch`, each rank on one thread (LibTorch and OpenBLAS), and asserts:
 - the samples were really split between the ranks (each read its own share);
-- the IVF filters searched distributed under MPI (each rank indexed its own rows), and with every
-  inverted list read at this size their scores and neighbours equal the exact ones;
+- the IVF filters (outlier score, nearest neighbour, Training Dynamics' drift) searched distributed
+  under MPI (each rank indexed its own rows), and with every inverted list read at this size their
+  scores, neighbours and drift equal the exact ones;
 - every array is identical, bit for bit: embeddings, scores, neighbour ids, training dynamics and
   the aligned UMAP over the demo run's checkpoints, the seeded UMAP
   and PCA coordinates, the points;
@@ -51,6 +52,9 @@ for label in ("Embedding Outlier Score", "Embedding Nearest Neighbor"):
     check("%s: IVF neighbours (k %d, cosine) of %d rows on 2 MPI ranks, each indexing its own rows"
           % (label, 10 if "Outlier" in label else 1, SAMPLES) in parallel_log,
           "MPI run: no distributed IVF search reported by %s" % label)
+check("Training Dynamics: IVF neighbours" in serial_log and
+      "Training Dynamics: IVF neighbours (k 10, cosine) of %d rows on 2 MPI ranks, each indexing its own rows"
+      % SAMPLES in parallel_log, "MPI run: no distributed IVF search reported by Training Dynamics")
 check("Embedding Nearest Neighbor: IVF neighbours (k 1, cosine) of %d rows on 2 MPI ranks, each indexing "
       "its own rows: the graph built earlier in this session (k 16" % SAMPLES in parallel_log,
       "MPI run: Nearest Neighbor did not use the outlier score's distributed graph again")
@@ -65,6 +69,9 @@ names = sorted(set(a.files) - {"owner_rank"})
 check(names == sorted(set(b.files) - {"owner_rank"}), "arrays differ: %s vs %s" % (a.files, b.files))
 for name in ("outlier_score_ivf", "knn_mean_distance_ivf", "nn_id_ivf", "nn_distance_ivf"):
     exact = name.replace("_ivf", "_foundation")
+    check(np.array_equal(b[name], a[exact]), "%s under MPI differs from the exact %s" % (name, exact))
+for name in ("embedding_drift_runivf", "embedding_drift_to_final_runivf", "mean_embedding_drift_runivf"):
+    exact = name.replace("_runivf", "_run")
     check(np.array_equal(b[name], a[exact]), "%s under MPI differs from the exact %s" % (name, exact))
 for name in ("embedding_foundation", "outlier_score_ft", "nn_id_foundation", "embedding_change",
              "ood_pred_score_ft", "umap_ft", "pca_foundation", "embedding_run", "confidence_run",

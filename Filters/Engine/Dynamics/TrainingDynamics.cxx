@@ -1,6 +1,7 @@
 #include "TrainingDynamics.h"
 
-#include "EmbeddingChange.h" // neighborOverlap
+#include "DistributedNeighbors.h" // PartExchange
+#include "EmbeddingChange.h"      // neighborOverlap
 #include "EngineError.h"
 
 #include <algorithm>
@@ -131,24 +132,39 @@ EmbeddingDriftResult computeEmbeddingDrift(
       "The number of neighbours K of the embedding drift must be at least 1 (it is " +
       std::to_string(options.k) + ").");
   }
-  const int64_t total = embeddings[0].rows;
-  for (size_t t = 0; t < T; ++t)
+  // In a distributed run (options.neighbors.parts) the matrices hold this
+  // part's rows: every part must decide alike before the collective searches,
+  // so the row counts are agreed on, and the values are checked by the search.
+  const PartExchange* parts = options.neighbors.parts.get();
+  const int64_t local = embeddings[0].rows;
+  size_t differing = T;
+  for (size_t t = 0; t < T && differing == T; ++t)
   {
-    if (embeddings[t].rows != total)
-    {
-      throw ModelError("The checkpoints' embeddings have different numbers of samples (" +
-        std::to_string(total) + " and " + std::to_string(embeddings[t].rows) + ").");
-    }
-    requireFiniteRows(embeddings[t], "the embedding of checkpoint " + std::to_string(t + 1));
+    differing = embeddings[t].rows != local ? t : T;
   }
+  if ((parts ? parts->minimum(differing == T ? 1 : 0) : (differing == T ? 1 : 0)) == 0)
+  {
+    throw ModelError("The checkpoints' embeddings have different numbers of samples" +
+      (differing < T ? " (" + std::to_string(local) + " and " +
+            std::to_string(embeddings[differing].rows) + ")."
+                     : " on another MPI rank."));
+  }
+  if (!parts)
+  {
+    for (size_t t = 0; t < T; ++t)
+    {
+      requireFiniteRows(embeddings[t], "the embedding of checkpoint " + std::to_string(t + 1));
+    }
+  }
+  const int64_t total = searchedRows(embeddings[0], options.neighbors);
   const int64_t first = options.queries.begin;
-  const int64_t end = options.queries.endFor(total);
+  const int64_t end = options.queries.endFor(local);
   const size_t n = static_cast<size_t>(end - first);
   EmbeddingDriftResult result;
   result.toPrevious.assign(T * n, 0.0f);
   result.toFinal.assign(T * n, 0.0f);
   result.mean.assign(n, 0.0f);
-  if (total < 2 || n == 0)
+  if (total < 2 || (n == 0 && !parts)) // a part without rows still answers the others' queries
   {
     return result; // no neighbours to lose
   }

@@ -73,8 +73,11 @@ struct EmbeddingDriftResult
 };
 
 /// `embeddings[t]`: all N samples at checkpoint t (dimensions may differ
-/// between checkpoints). Throws ModelError for no checkpoint, different N,
-/// k < 1, NaN / Inf rows; Aborted on cancel.
+/// between checkpoints). In a distributed run (options.neighbors.parts set,
+/// DistributedNeighbors.h; collective) each part passes its own rows and
+/// gets their drift, the neighbours searched among every part's rows.
+/// Throws ModelError for no checkpoint, different N, k < 1, NaN / Inf rows;
+/// Aborted on cancel.
 EmbeddingDriftResult computeEmbeddingDrift(
   const std::vector<FeatureMatrix>& embeddings, const EmbeddingDriftOptions& options = {});
 

@@ -39,17 +39,7 @@ double recallOverParts(
     : -1.0;
 }
 
-namespace
-{
-using detail::Candidate;
-
-/// Query rows sent to every part per round: 8192 x 768 float32 is 25 MB.
-constexpr int64_t kChunkRows = 8192;
-
-/// Runs `step` on this part, then agrees: when it threw or aborted on any
-/// part, every part throws (its own exception, or one naming the other part).
-template <typename Step>
-void agreed(const PartExchange& exchange, const Step& step)
+void runAgreed(const PartExchange& exchange, const std::function<void()>& step)
 {
   std::exception_ptr failure;
   int state = 2; // 2 done, 1 aborted, 0 failed
@@ -74,13 +64,63 @@ void agreed(const PartExchange& exchange, const Step& step)
   }
   if (everywhere == 1)
   {
-    throw Aborted("The neighbour search was aborted on another MPI rank.");
+    throw Aborted("The computation was aborted on another MPI rank.");
   }
   if (everywhere == 0)
   {
-    throw ModelError("The neighbour search failed on another MPI rank (see its error).");
+    throw ModelError("The computation failed on another MPI rank (see its error).");
   }
 }
+
+namespace
+{
+/// gatherRows: each part's rows padded to the most any part has (the
+/// exchange gathers equal lengths), the padding dropped on the root.
+template <typename T>
+std::vector<T> gatherPadded(
+  const PartExchange& exchange, const std::vector<T>& local, int valuesPerRow, int root)
+{
+  int64_t most = 0;
+  for (int p = 0; p < exchange.parts(); ++p)
+  {
+    most = std::max(most, exchange.rowCount(p));
+  }
+  const std::size_t width = static_cast<std::size_t>(most) * static_cast<std::size_t>(valuesPerRow);
+  std::vector<T> padded(local);
+  padded.resize(width);
+  const std::vector<T> all = exchange.gather(padded, root);
+  std::vector<T> rows;
+  if (exchange.part() == root)
+  {
+    rows.reserve(static_cast<std::size_t>(exchange.totalRows()) * static_cast<std::size_t>(valuesPerRow));
+    for (int p = 0; p < exchange.parts(); ++p)
+    {
+      const auto begin = all.begin() + static_cast<std::ptrdiff_t>(p * width);
+      rows.insert(rows.end(), begin, begin + exchange.rowCount(p) * valuesPerRow);
+    }
+  }
+  return rows;
+}
+} // namespace
+
+std::vector<float> gatherRows(
+  const PartExchange& exchange, const std::vector<float>& local, int valuesPerRow, int root)
+{
+  return gatherPadded(exchange, local, valuesPerRow, root);
+}
+
+std::vector<int64_t> gatherRows(
+  const PartExchange& exchange, const std::vector<int64_t>& local, int valuesPerRow, int root)
+{
+  return gatherPadded(exchange, local, valuesPerRow, root);
+}
+
+namespace
+{
+using detail::Candidate;
+
+/// Query rows sent to every part per round: 8192 x 768 float32 is 25 MB.
+constexpr int64_t kChunkRows = 8192;
 
 /// The k best of every part's answers to `count` queries (gathered part
 /// after part, count x k each, -1 past the rows a part has), ties broken by
@@ -128,7 +168,7 @@ public:
 
   void build(double to)
   {
-    agreed(this->Exchange, [&] {
+    runAgreed(this->Exchange, [&] {
       this->Shard.reset(new detail::IvfShard(this->Local, this->Options.metric,
         this->Options.search.ivf, [&](double f) { return this->progress(f * to); }));
     });
@@ -174,7 +214,7 @@ public:
         this->Exchange.broadcast(vectors, source);
         std::vector<int64_t> indices;
         std::vector<float> distances;
-        agreed(this->Exchange, [&] {
+        runAgreed(this->Exchange, [&] {
           this->Shard->search(
             vectors.data(), count, self.data(), this->K, exact, indices, distances);
           for (int64_t& index : indices)
@@ -186,7 +226,7 @@ public:
         });
         const std::vector<int64_t> allIndices = this->Exchange.gather(indices, source);
         const std::vector<float> allDistances = this->Exchange.gather(distances, source);
-        agreed(this->Exchange, [&] {
+        runAgreed(this->Exchange, [&] {
           if (source == me)
           {
             mergeAnswers(
@@ -226,7 +266,7 @@ KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchan
   const KnnOptions& options, RecallSample* sample)
 {
   const int64_t total = exchange.totalRows();
-  agreed(exchange, [&] {
+  runAgreed(exchange, [&] {
     if (localRows.rows != exchange.rowCount(exchange.part()))
     {
       throw ModelError("A part of the distributed neighbour search has " +
@@ -299,7 +339,7 @@ KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchan
       *sample = std::move(own);
     }
   }
-  agreed(exchange, [&] { detail::reportProgress(options.progress, 1.0); });
+  runAgreed(exchange, [&] { detail::reportProgress(options.progress, 1.0); });
   return result;
 }
 

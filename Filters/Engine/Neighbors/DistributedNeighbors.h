@@ -20,6 +20,7 @@
 #include "NearestNeighbors.h"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace dualembed
@@ -42,10 +43,12 @@ public:
   /// `values` of part `root` on every part (resized there).
   virtual void broadcast(std::vector<float>& values, int root) const = 0;
   virtual void broadcast(std::vector<int64_t>& values, int root) const = 0;
+  virtual void broadcast(std::vector<double>& values, int root) const = 0;
   /// Every part's `values` (the same length on every part), concatenated in
   /// part order, on `root`; empty on the other parts.
   virtual std::vector<float> gather(const std::vector<float>& values, int root) const = 0;
   virtual std::vector<int64_t> gather(const std::vector<int64_t>& values, int root) const = 0;
+  virtual std::vector<double> gather(const std::vector<double>& values, int root) const = 0;
   /// The smallest `value` of all parts.
   virtual int minimum(int value) const = 0;
   /// The sum of `value` over all parts, on every part.
@@ -53,6 +56,19 @@ public:
 
   int64_t totalRows() const;
 };
+
+/// Every part's rows (rowCount(p) x valuesPerRow values each, any count per
+/// part), in part order, on part `root`; empty on the others. Collective.
+std::vector<float> gatherRows(
+  const PartExchange& exchange, const std::vector<float>& local, int valuesPerRow, int root);
+std::vector<int64_t> gatherRows(
+  const PartExchange& exchange, const std::vector<int64_t>& local, int valuesPerRow, int root);
+
+/// Collective. Runs `step` on this part, then the parts agree: when it threw
+/// anywhere (Aborted included), every part throws, its own exception or one
+/// saying that another part failed, so that no part is left waiting in the
+/// next collective call.
+void runAgreed(const PartExchange& exchange, const std::function<void()>& step);
 
 /// The k nearest neighbours among the rows of all parts of every row of
 /// `localRows` (this part's rows: global rows firstRow(part()) onwards).
