@@ -27,7 +27,8 @@ uint64_t mapKey(const SelectedArray& embedding, const engine::ProjectionOptions&
   };
   mix(embedding.data(), embedding.size() * sizeof(float));
   const int ints[] = { embedding.dimension, static_cast<int>(options.method), options.dimensions,
-    options.neighbors, static_cast<int>(options.metric) };
+    options.neighbors, static_cast<int>(options.metric),
+    static_cast<int>(options.neighborSearch.method) };
   const double doubles[] = { options.minDist, options.perplexity,
     static_cast<double>(options.seed) };
   mix(ints, sizeof(ints));
@@ -49,6 +50,44 @@ int PlainMap::addMap(vtkAlgorithm* filter, const SelectedArray& embedding,
         [&] { allCoordinates = this->project(embedding, options, exchange.totalRows()); });
     },
     [&] {
+      addProjectionCoordinates(output, name,
+        exchange.scatterRowsFromRoot(allCoordinates, options.dimensions), exchange.localRows(),
+        options.dimensions);
+    });
+}
+
+int PlainMap::addDistributedMap(vtkAlgorithm* filter, const SelectedArray& localRows,
+  const engine::ProjectionOptions& options, const std::string& name, vtkPolyData* output,
+  const SampleExchange& exchange)
+{
+  // The last map again when every rank's rows and the options are the same.
+  const uint64_t key = mapKey(localRows, options);
+  const bool known = exchange.minimum(key == this->Key &&
+                       (exchange.rank() != 0 || !this->Coordinates.empty())
+                       ? 1
+                       : 0) == 1;
+  std::vector<float> allCoordinates; // on the root
+  return runEngine(
+    filter, exchange,
+    [&] {
+      engine::UmapGraphInput graph;
+      if (!known)
+      {
+        graph = engine::gatherUmapGraph(localRows.matrix(), options); // every rank
+      }
+      runOnRootAlone(exchange, [&] {
+        if (known)
+        {
+          allCoordinates = this->Coordinates;
+          return;
+        }
+        engine::setEngineThreads(threadsOfHost());
+        allCoordinates = engine::computeUmapFromGraph(graph, options).coordinates;
+      });
+    },
+    [&] {
+      this->Key = key;
+      this->Coordinates = allCoordinates;
       addProjectionCoordinates(output, name,
         exchange.scatterRowsFromRoot(allCoordinates, options.dimensions), exchange.localRows(),
         options.dimensions);

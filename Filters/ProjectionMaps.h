@@ -1,4 +1,4 @@
-// The maps Embedding Projection computes on the root (vtkEmbeddingProjection.h):
+// The maps Embedding Projection lays out on the root (vtkEmbeddingProjection.h):
 // the last plain map, kept for the same embedding coming again, and the maps
 // of a time series aligned across its steps. Not wrapped.
 #ifndef ProjectionMaps_h
@@ -33,6 +33,14 @@ public:
   /// each rank's coordinates to `output` as `name`. Returns runEngine()'s
   /// value: 0 on every rank after reporting an error on `filter`.
   int addMap(vtkAlgorithm* filter, const SelectedArray& embedding,
+    const engine::ProjectionOptions& options, const std::string& name, vtkPolyData* output,
+    const SampleExchange& exchange);
+
+  /// Collective. The same for a UMAP whose neighbour graph is searched
+  /// distributed (options.neighborSearch.parts set): `localRows` holds this
+  /// rank's samples only; the ranks search the graph together, and the root
+  /// alone lays the map out from it.
+  int addDistributedMap(vtkAlgorithm* filter, const SelectedArray& localRows,
     const engine::ProjectionOptions& options, const std::string& name, vtkPolyData* output,
     const SampleExchange& exchange);
 

@@ -38,7 +38,8 @@ engine::ProjectionOptions projectionOptions(vtkEmbeddingProjection* filter)
     : engine::MetricChoice::Euclidean;
   options.perplexity = filter->GetPerplexity();
   options.seed = static_cast<uint64_t>(filter->GetSeed());
-  options.neighborSearch = dualembed::neighborSearch("Embedding Projection");
+  options.neighborSearch = dualembed::neighborSearch(
+    "Embedding Projection", static_cast<engine::KnnMethod>(filter->GetNeighborMethod()));
   return options;
 }
 }
@@ -66,11 +67,16 @@ int vtkEmbeddingProjection::Execute(vtkInformation* request, vtkPolyData* input,
   }
   // UMAP and t-SNE optimise all points together: under MPI the root gathers
   // the embeddings, projects them exactly as a serial run would, and sends
-  // each rank its own samples' coordinates.
+  // each rank its own samples' coordinates. A UMAP whose graph is searched
+  // distributed (ivf) gathers only the graph: each rank keeps its own rows.
+  const auto neighborMethod = static_cast<engine::KnnMethod>(this->NeighborMethod);
+  const bool distributed =
+    this->Method == METHOD_UMAP && dualembed::searchesDistributed(neighborMethod, exchange);
   vtkAbstractArray* selected = nullptr;
   dualembed::SelectedArray embedding;
   if (!dualembed::chooseInputArray(this, 0, input, EmbeddingChoice, exchange, selected) ||
-    !dualembed::gatherSelectedArray(this, selected, exchange, dualembed::GatherTo::Root, embedding))
+    !dualembed::gatherSelectedArray(this, selected, exchange,
+      distributed ? dualembed::GatherTo::None : dualembed::GatherTo::Root, embedding))
   {
     return 0;
   }
@@ -83,6 +89,12 @@ int vtkEmbeddingProjection::Execute(vtkInformation* request, vtkPolyData* input,
   }
   engine::ProjectionOptions options = projectionOptions(this);
   options.progress = dualembed::progressReporter(this);
+  if (distributed)
+  {
+    options.neighborSearch =
+      dualembed::neighborSearch("Embedding Projection", neighborMethod, &exchange);
+    return this->Internal->Plain.addDistributedMap(this, embedding, options, name, output, exchange);
+  }
   return this->Internal->Plain.addMap(this, embedding, options, name, output, exchange);
 }
 
@@ -139,6 +151,7 @@ void vtkEmbeddingProjection::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "NumberOfNeighbors: " << this->NumberOfNeighbors << "\n";
   os << indent << "MinDist: " << this->MinDist << "\n";
   os << indent << "Metric: " << this->Metric << "\n";
+  os << indent << "NeighborMethod: " << this->NeighborMethod << "\n";
   os << indent << "Perplexity: " << this->Perplexity << "\n";
   os << indent << "Seed: " << this->Seed << "\n";
   os << indent << "ReuseStoredCoordinates: " << this->ReuseStoredCoordinates << "\n";

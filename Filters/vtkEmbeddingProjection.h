@@ -46,6 +46,13 @@ public:
     METRIC_EUCLIDEAN = 0,
     METRIC_COSINE = 1
   };
+  enum NeighborMethods // engine::KnnMethod
+  {
+    NEIGHBORS_EXACT = 0,
+    NEIGHBORS_FLANN = 1,
+    NEIGHBORS_IVF = 2,
+    NEIGHBORS_AUTO = 3
+  };
 
   ///@{
   /// UMAP (default), t-SNE or PCA.
@@ -75,6 +82,15 @@ public:
   /// Distance in the input space for UMAP and t-SNE: euclidean (default) or cosine.
   vtkSetClampMacro(Metric, int, METRIC_EUCLIDEAN, METRIC_COSINE);
   vtkGetMacro(Metric, int);
+  ///@}
+
+  ///@{
+  /// The neighbour graph's search (UMAP, t-SNE): auto (default: exact up to
+  /// 200 000 samples, else ivf), exact, ivf or flann. Under MPI, UMAP with
+  /// ivf searches distributed: each rank keeps only its own samples'
+  /// embedding and the root lays the map out from the graph alone.
+  vtkSetClampMacro(NeighborMethod, int, NEIGHBORS_EXACT, NEIGHBORS_AUTO);
+  vtkGetMacro(NeighborMethod, int);
   ///@}
 
   ///@{
@@ -143,6 +159,7 @@ private:
   int Metric = METRIC_EUCLIDEAN;
   double Perplexity = 30.0;
   int Seed = 42;
+  int NeighborMethod = NEIGHBORS_AUTO;
   bool ReuseStoredCoordinates = true;
   bool AlignTimeSteps = false;
   double AlignmentRegularisation = 1e-2;

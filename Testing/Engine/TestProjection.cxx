@@ -8,6 +8,7 @@
 #include "EngineError.h"
 #include "NeighborGraphs.h"
 #include "NpyReader.h"
+#include "ThreadedParts.h"
 
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
@@ -25,7 +26,9 @@
 #include <vector>
 
 using namespace dualembed::engine;
+using dualembed::testdata::partsOf;
 using dualembed::testdata::readNpy;
+using dualembed::testdata::ThreadedParts;
 
 namespace
 {
@@ -380,6 +383,91 @@ TEST_F(Projection, ApproximateGraphIsTheSharedOneInTheInputSpace)
   std::printf("UMAP 3000 on the shared IVF graph: trustworthiness %.4f (%s)\n", t,
     r.neighborsUsed.c_str());
   EXPECT_GE(t, 0.95);
+}
+
+TEST_F(Projection, UmapOfPartsLaysOutTheGatheredGraphAsTheSerialRun)
+{
+  // Three parts (one without samples) search the graph distributed; part 0
+  // lays the map out from the gathered graph. Every list read: the serial
+  // IVF graph, so the serial map, bit for bit on one thread. The PCA
+  // initialisation from the parts' rows agrees with the serial PCA.
+  const Images im = fashion().head(2000);
+  at::set_num_threads(1);
+  ProjectionOptions serial;
+  serial.epochs = 50;
+  serial.neighborSearch.method = KnnMethod::Ivf;
+  serial.neighborSearch.ivf.probes = 1000;
+  const ProjectionResult expected = computeEmbeddingProjection(im.matrix(), serial);
+  ProjectionOptions pca;
+  pca.method = ProjectionMethod::Pca;
+  const ProjectionResult expectedPca = computeEmbeddingProjection(im.matrix(), pca);
+
+  const std::vector<int64_t> counts{ 800, 0, 1200 };
+  ThreadedParts parts(counts);
+  std::vector<UmapGraphInput> inputs(counts.size());
+  parts.run([&](int p, const PartExchange& exchange) {
+    ProjectionOptions o = serial;
+    o.neighborSearch.parts = partsOf(exchange);
+    const FeatureMatrix local{ im.values.data() + exchange.firstRow(p) * im.cols, counts[p],
+      im.cols };
+    inputs[p] = gatherUmapGraph(local, o);
+  });
+  EXPECT_TRUE(inputs[1].knn.indices.empty() && inputs[2].pcaInit.empty());
+  const UmapGraphInput& input = inputs[0];
+  ASSERT_EQ(input.knn.rows, 2000);
+  EXPECT_NE(input.neighborsUsed.find("on 3 MPI ranks"), std::string::npos) << input.neighborsUsed;
+  const ProjectionResult result = computeUmapFromGraph(input, serial);
+  EXPECT_EQ(result.initUsed, expected.initUsed);
+  EXPECT_EQ(result.coordinates, expected.coordinates);
+
+  ASSERT_EQ(input.pcaInit.size(), expectedPca.coordinates.size());
+  double largest = 0.0, error = 0.0;
+  for (std::size_t i = 0; i < input.pcaInit.size(); ++i)
+  {
+    largest = std::max(largest, std::fabs(static_cast<double>(expectedPca.coordinates[i])));
+    error = std::max(error, std::fabs(static_cast<double>(input.pcaInit[i]) - expectedPca.coordinates[i]));
+  }
+  EXPECT_LT(error, 1e-4 * largest) << "PCA of the parts vs serial PCA";
+  ProjectionOptions fromPca = serial;
+  fromPca.init = ProjectionInit::Pca;
+  const ProjectionResult laidOut = computeUmapFromGraph(input, fromPca);
+  EXPECT_EQ(laidOut.initUsed.rfind("pca", 0), 0u) << laidOut.initUsed;
+  EXPECT_GE(trustworthiness(im.matrix(), laidOut.coordinates.data(), 2, 15), 0.9);
+  at::set_num_threads(2);
+}
+
+TEST_F(Projection, UmapOfPartsRefusesAlikeOnEveryPart)
+{
+  // A NaN on one part, and too few samples for the neighbours: every part
+  // throws (none is left waiting), with the cause.
+  Images im = fashion().head(300);
+  im.values[250 * im.cols] = std::numeric_limits<float>::quiet_NaN();
+  for (int neighbors : { 15, 400 })
+  {
+    ThreadedParts parts({ 100, 200 });
+    std::vector<std::string> errors(2);
+    parts.run([&](int p, const PartExchange& exchange) {
+      ProjectionOptions o;
+      o.neighbors = neighbors;
+      o.neighborSearch.method = KnnMethod::Ivf;
+      o.neighborSearch.parts = partsOf(exchange);
+      const FeatureMatrix local{ im.values.data() + exchange.firstRow(p) * im.cols,
+        exchange.rowCount(p), im.cols };
+      try
+      {
+        gatherUmapGraph(local, o);
+      }
+      catch (const ModelError& e)
+      {
+        errors[p] = e.what();
+      }
+    });
+    for (const std::string& error : errors)
+    {
+      EXPECT_NE(error.find(neighbors == 15 ? "NaN" : "needs at least 401 samples"), std::string::npos)
+        << error;
+    }
+  }
 }
 
 TEST_F(Projection, ProgressAndAbort)

@@ -80,6 +80,10 @@ samples = stage("training dynamics ivf", simple.TrainingDynamics(
     Embedding=["POINTS", "embedding_runivf"], NeighborMethod="ivf"))
 samples = stage("aligned UMAP run", simple.EmbeddingProjection(
     Input=samples, Embedding=["POINTS", "embedding_run"], AlignTimeSteps=1, Seed=7))
+# UMAP through the approximate graph: under MPI searched distributed, the root laying the map out
+# from the gathered graph alone (every list read at this size: the serial run's graph, so its map).
+samples = stage("UMAP ivf", simple.EmbeddingProjection(
+    Input=samples, Embedding=["POINTS", "embedding_ivf"], Method="UMAP", Seed=7, NeighborMethod="ivf"))
 samples = stage("UMAP ft", simple.EmbeddingProjection(
     Input=samples, Embedding=["POINTS", "embedding_ft"], Method="UMAP", Seed=7))
 samples = stage("PCA foundation", simple.EmbeddingProjection(

@@ -4,9 +4,10 @@ Runs DistributedPipeline.py (reader -> both embeddings -> outlier scores -> near
 -> prediction score -> embedding change -> UMAP, PCA -> results file) with serial pvbatch and
 with `mpiexec -n 2 pvbatch`, each rank on one thread (LibTorch and OpenBLAS), and asserts:
 - the samples were really split between the ranks (each read its own share);
-- the IVF filters (outlier score, nearest neighbour, Training Dynamics' drift) searched distributed
-  under MPI (each rank indexed its own rows), and with every inverted list read at this size their
-  scores, neighbours and drift equal the exact ones;
+- the IVF filters (outlier score, nearest neighbour, Training Dynamics' drift, UMAP's graph)
+  searched distributed under MPI (each rank indexed its own rows), and with every inverted list
+  read at this size their scores, neighbours and drift equal the exact ones; the UMAP laid out on
+  the root from the gathered graph equals the serial IVF UMAP;
 - every array is identical, bit for bit: embeddings, scores, neighbour ids, training dynamics and
   the aligned UMAP over the demo run's checkpoints, the seeded UMAP
   and PCA coordinates, the points;
@@ -52,6 +53,9 @@ for label in ("Embedding Outlier Score", "Embedding Nearest Neighbor"):
     check("%s: IVF neighbours (k %d, cosine) of %d rows on 2 MPI ranks, each indexing its own rows"
           % (label, 10 if "Outlier" in label else 1, SAMPLES) in parallel_log,
           "MPI run: no distributed IVF search reported by %s" % label)
+check("Embedding Projection: IVF neighbours" in serial_log and
+      "Embedding Projection: IVF neighbours (k 14, euclidean) of %d rows on 2 MPI ranks, each indexing its own "
+      "rows" % SAMPLES in parallel_log, "MPI run: no distributed IVF search reported by Embedding Projection")
 check("Training Dynamics: IVF neighbours" in serial_log and
       "Training Dynamics: IVF neighbours (k 10, cosine) of %d rows on 2 MPI ranks, each indexing its own rows"
       % SAMPLES in parallel_log, "MPI run: no distributed IVF search reported by Training Dynamics")
@@ -74,7 +78,7 @@ for name in ("embedding_drift_runivf", "embedding_drift_to_final_runivf", "mean_
     exact = name.replace("_runivf", "_run")
     check(np.array_equal(b[name], a[exact]), "%s under MPI differs from the exact %s" % (name, exact))
 for name in ("embedding_foundation", "outlier_score_ft", "nn_id_foundation", "embedding_change",
-             "ood_pred_score_ft", "umap_ft", "pca_foundation", "embedding_run", "confidence_run",
+             "ood_pred_score_ft", "umap_ft", "umap_ivf", "pca_foundation", "embedding_run", "confidence_run",
              "forgetting_events_run", "aum_run", "embedding_drift_run", "umap_run"):
     check(name in names, "no %s" % name)
 for name in names:

@@ -28,18 +28,23 @@ namespace projection
 
 std::vector<float> pcaInitFrom(const FeatureMatrix& points, int dims, uint64_t seed)
 {
-  const int64_t n = points.rows;
   const int available = static_cast<int>(std::min<int64_t>({ dims, points.rows, points.cols }));
-  projection::PcaResult pca = projection::computePca(points, available);
+  return initFromPca(projection::computePca(points, available).coordinates, available, dims, seed);
+}
+
+std::vector<float> initFromPca(
+  const std::vector<float>& coordinates, int available, int dims, uint64_t seed)
+{
+  const int64_t n = available > 0 ? static_cast<int64_t>(coordinates.size()) / available : 0;
   std::vector<float> out(static_cast<size_t>(n * dims), 0.0f);
   double sd = 0.0;
   for (int64_t i = 0; i < n; ++i)
   {
     for (int c = 0; c < available; ++c)
     {
-      out[i * dims + c] = pca.coordinates[i * available + c];
+      out[i * dims + c] = coordinates[i * available + c];
     }
-    sd += static_cast<double>(pca.coordinates[i * available]) * pca.coordinates[i * available];
+    sd += static_cast<double>(coordinates[i * available]) * coordinates[i * available];
   }
   sd = std::sqrt(sd / std::max<int64_t>(n, 1));
   if (available < dims)
@@ -250,17 +255,26 @@ InitProvider makePcaInit(
 
 void validateProjectionInput(const FeatureMatrix& features, const ProjectionOptions& o)
 {
-  if (o.dimensions != 2 && o.dimensions != 3)
-  {
-    throw ModelError(
-      "Projections have 2 or 3 dimensions; " + std::to_string(o.dimensions) + " were asked for.");
-  }
   if (!features.data || features.rows < 1 || features.cols < 1)
   {
     throw ModelError("The projection input is empty: it needs at least one row and one column.");
   }
   requireFiniteRows(features, "the projection input");
-  const std::string n = std::to_string(features.rows);
+  validateProjectionShape(features.rows, features.cols, o);
+}
+
+void validateProjectionShape(int64_t rows, int64_t cols, const ProjectionOptions& o)
+{
+  if (o.dimensions != 2 && o.dimensions != 3)
+  {
+    throw ModelError(
+      "Projections have 2 or 3 dimensions; " + std::to_string(o.dimensions) + " were asked for.");
+  }
+  if (rows < 1 || cols < 1)
+  {
+    throw ModelError("The projection input is empty: it needs at least one row and one column.");
+  }
+  const std::string n = std::to_string(rows);
   switch (o.method)
   {
     case ProjectionMethod::Umap:
@@ -269,7 +283,7 @@ void validateProjectionInput(const FeatureMatrix& features, const ProjectionOpti
         throw ModelError("UMAP needs NumberOfNeighbors >= 2 (it counts the sample itself); got " +
           std::to_string(o.neighbors) + ".");
       }
-      if (features.rows < static_cast<int64_t>(o.neighbors) + 1)
+      if (rows < static_cast<int64_t>(o.neighbors) + 1)
       {
         throw ModelError("UMAP with NumberOfNeighbors = " + std::to_string(o.neighbors) +
           " needs at least " + std::to_string(o.neighbors + 1) + " samples; the input has " + n +
@@ -285,7 +299,7 @@ void validateProjectionInput(const FeatureMatrix& features, const ProjectionOpti
       }
       break;
     case ProjectionMethod::Tsne:
-      if (!(o.perplexity > 0.0) || !(o.perplexity < static_cast<double>(features.rows)))
+      if (!(o.perplexity > 0.0) || !(o.perplexity < static_cast<double>(rows)))
       {
         std::ostringstream s;
         s << "t-SNE needs 0 < Perplexity < number of samples (as scikit-learn); Perplexity is "
@@ -293,11 +307,11 @@ void validateProjectionInput(const FeatureMatrix& features, const ProjectionOpti
           << " samples. Lower the perplexity or add samples.";
         throw ModelError(s.str());
       }
-      if (features.rows < 2)
+      if (rows < 2)
       {
         throw ModelError("t-SNE needs at least 2 samples.");
       }
-      if (features.rows > kTsneMaxRows)
+      if (rows > kTsneMaxRows)
       {
         throw ModelError("t-SNE is limited to " + std::to_string(kTsneMaxRows) +
           " samples; the input has " + n +
@@ -317,13 +331,13 @@ void validateProjectionInput(const FeatureMatrix& features, const ProjectionOpti
       }
       break;
     case ProjectionMethod::Pca:
-      if (features.cols < o.dimensions)
+      if (cols < o.dimensions)
       {
         throw ModelError("PCA to " + std::to_string(o.dimensions) + " dimensions needs at least " +
           std::to_string(o.dimensions) + " input components; the input has " +
-          std::to_string(features.cols) + ".");
+          std::to_string(cols) + ".");
       }
-      if (features.rows < o.dimensions)
+      if (rows < o.dimensions)
       {
         throw ModelError("PCA to " + std::to_string(o.dimensions) + " dimensions needs at least " +
           std::to_string(o.dimensions) + " samples; the input has " + n + ".");

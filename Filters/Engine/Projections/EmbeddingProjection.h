@@ -160,6 +160,32 @@ struct ProjectionResult
 ProjectionResult computeEmbeddingProjection(
   const FeatureMatrix& features, const ProjectionOptions& options);
 
+/// What UMAP's layout needs of samples spread over the parts of a
+/// distributed run, gathered on part 0: the neighbour graph of all rows and
+/// the PCA coordinates that its initialisation falls back to, a few values
+/// per sample instead of the embedding.
+struct UmapGraphInput
+{
+  KnnResult knn;              ///< all rows, k = neighbors - 1, self excluded (part 0)
+  std::vector<float> pcaInit; ///< rows x dimensions (part 0; none for a random init)
+  std::string neighborsUsed;
+  double seconds = 0.0; ///< of this stage
+};
+
+/// Collective: options.neighborSearch.parts set (DistributedNeighbors.h),
+/// options.method UMAP. Each part passes its own rows: the graph is searched
+/// distributed (IVF on each part's rows, in the input space) and, unless the
+/// initialisation is random, the PCA coordinates are computed from each
+/// part's rows; both are gathered on part 0. Throws alike on every part:
+/// ModelError for what computeEmbeddingProjection refuses, Aborted on cancel.
+UmapGraphInput gatherUmapGraph(const FeatureMatrix& localRows, const ProjectionOptions& options);
+
+/// On part 0 alone: UMAP of all rows from `input`, laid out as
+/// computeEmbeddingProjection lays out its graph (the same result for the
+/// same graph); options.progress runs from 0.3 (the graph) to 1.
+ProjectionResult computeUmapFromGraph(
+  const UmapGraphInput& input, const ProjectionOptions& options);
+
 /// scikit-learn's trustworthiness (sklearn.manifold.trustworthiness,
 /// euclidean in both spaces): 1 - 2 / (n k (2n - 3k - 1)) * sum over i and
 /// over the k nearest embedded neighbours j of i of max(0, r(i, j) - k), with

@@ -3,6 +3,7 @@
 #ifndef DualEmbed_Engine_ProjectionInternal_h
 #define DualEmbed_Engine_ProjectionInternal_h
 
+#include "DistributedNeighbors.h"
 #include "EmbeddingProjection.h"
 #include "EngineError.h"
 #include "NearestNeighbors.h"
@@ -117,6 +118,19 @@ private:
 /// the first column.
 std::vector<float> pcaInitFrom(const FeatureMatrix& points, int dims, uint64_t seed);
 
+/// pcaInitFrom's layout of `available` PCA coordinates per row (rows x
+/// available): `dims` columns, those beyond `available` noise.
+std::vector<float> initFromPca(
+  const std::vector<float>& coordinates, int available, int dims, uint64_t seed);
+
+/// pcaInitFrom of rows spread over the parts of a distributed run
+/// (collective): each part passes its own rows; part 0 gets the coordinates
+/// of all rows, the other parts none. The covariance is the sum of the parts'
+/// centred float32 products (in double), so the coordinates agree with
+/// pcaInitFrom's to float32 rounding.
+std::vector<float> pcaInitFromParts(
+  const FeatureMatrix& localRows, int dims, uint64_t seed, const PartExchange& parts);
+
 /// The neighbour graph of UMAP / t-SNE.
 struct NeighborStep
 {
@@ -142,6 +156,9 @@ InitProvider makePcaInit(
 /// ModelError for input computeEmbeddingProjection refuses (dimensions,
 /// empty or non-finite input, too few rows for the method's parameters).
 void validateProjectionInput(const FeatureMatrix& features, const ProjectionOptions& options);
+/// The same checks on the shape only (rows x cols of all parts of a
+/// distributed run: every part decides alike); the values are not read.
+void validateProjectionShape(int64_t rows, int64_t cols, const ProjectionOptions& options);
 
 /// UMAP layout from the kNN graph (self excluded, `knn.k` = n_neighbors - 1).
 /// `pcaInit` gives rows x dims PCA coordinates when a fallback is needed.
