@@ -62,10 +62,9 @@ int PlainMap::addDistributedMap(vtkAlgorithm* filter, const SelectedArray& local
 {
   // The last map again when every rank's rows and the options are the same.
   const uint64_t key = mapKey(localRows, options);
-  const bool known = exchange.minimum(key == this->Key &&
-                       (exchange.rank() != 0 || !this->Coordinates.empty())
-                       ? 1
-                       : 0) == 1;
+  const bool known =
+    exchange.minimum(
+      key == this->Key && (exchange.rank() != 0 || !this->Coordinates.empty()) ? 1 : 0) == 1;
   std::vector<float> allCoordinates; // on the root
   return runEngine(
     filter, exchange,

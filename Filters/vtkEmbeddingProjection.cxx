@@ -93,7 +93,8 @@ int vtkEmbeddingProjection::Execute(vtkInformation* request, vtkPolyData* input,
   {
     options.neighborSearch =
       dualembed::neighborSearch("Embedding Projection", neighborMethod, &exchange);
-    return this->Internal->Plain.addDistributedMap(this, embedding, options, name, output, exchange);
+    return this->Internal->Plain.addDistributedMap(
+      this, embedding, options, name, output, exchange);
   }
   return this->Internal->Plain.addMap(this, embedding, options, name, output, exchange);
 }

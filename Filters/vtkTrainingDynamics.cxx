@@ -67,8 +67,8 @@ bool vtkTrainingDynamics::CollectStep(
     }
   }
   // A distributed drift keeps each rank's own rows; else every rank gathers all.
-  const bool distributed = dualembed::searchesDistributed(
-    static_cast<engine::KnnMethod>(this->NeighborMethod), exchange);
+  const bool distributed =
+    dualembed::searchesDistributed(static_cast<engine::KnnMethod>(this->NeighborMethod), exchange);
   return in.readPredictions(this, input, step, exchange) &&
     (!this->ComputeEmbeddingDrift ||
       in.readEmbedding(this, input, step, exchange,
@@ -95,8 +95,7 @@ bool vtkTrainingDynamics::ComputeResult(const dualembed::SampleExchange& exchang
                  static_cast<engine::KnnMethod>(this->NeighborMethod), &exchange);
                if (!options.neighbors.parts)
                {
-                 options.queries = { exchange.offset(),
-                   exchange.offset() + exchange.localRows() };
+                 options.queries = { exchange.offset(), exchange.offset() + exchange.localRows() };
                }
                const engine::ProgressCallback progress = dualembed::progressReporter(this);
                options.progress = [&progress](double f) { return progress(0.8 + 0.2 * f); };

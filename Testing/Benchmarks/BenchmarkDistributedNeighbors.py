@@ -1,18 +1,20 @@
 #!/usr/bin/python3
 """Embedding Outlier Score, Embedding Nearest Neighbor (and, given a second embedding of the same
-rows, Embedding Change; given labels, Data Issues) on a large embedding, serial pvbatch vs.
+rows, Embedding Change; given labels, Data Issues; with --umap, Embedding Projection's UMAP) on a
+large embedding, serial pvbatch vs.
 `mpiexec -n RANKS pvbatch --mpi`: above the exact limit each rank indexes only its own samples
 (the distributed search), so its memory falls with the rank count. Prints per run the filters'
 own reports (method, time, measured recall), the seconds of each stage and the peak RSS of every
 process, then how far the MPI results agree with the serial ones (nearest neighbour ids, outlier
-scores: Spearman and top-100 overlap).
+scores: Spearman and top-100 overlap; the UMAPs' trustworthiness on the same random rows).
 
 Each rank reads its contiguous share of the rows from the .npy straight into its VTK array (a
 programmable source, as the readers deliver samples), so no rank ever holds all rows.
 
 Usage (after building; the data: Testing/Benchmarks/make_clustered_embeddings.py):
   /usr/bin/python3 Testing/Benchmarks/BenchmarkDistributedNeighbors.py /tmp/e1m.npy [--rows N]
-      [--second /tmp/e1m-ft.npy] [--labels /tmp/e1m-labels.npy] [--ranks 2] [--plugin build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so]
+      [--second /tmp/e1m-ft.npy] [--labels /tmp/e1m-labels.npy] [--umap] [--ranks 2]
+      [--plugin build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so]
 """
 import argparse
 import os
@@ -87,6 +89,11 @@ if os.environ.get("BENCHMARK_LABELS"):
         Input=samples, EmbeddingA=["POINTS", "embedding_x"], EmbeddingB=["POINTS", "None"],
         Probabilities=["POINTS", "None"], Labels=["POINTS", "label"]))
     names += ["is_near_duplicate_x", "is_knn_label_issue_x", "uniqueness_x"]
+if os.environ.get("BENCHMARK_UMAP"):
+    # Under MPI the graph is searched distributed and the root lays the map out from it alone.
+    samples = stage("Embedding Projection (UMAP)", simple.EmbeddingProjection(
+        Input=samples, Embedding=["POINTS", "embedding_x"], Method="UMAP"))
+    names.append("umap_x")
 # Every rank prints its peak resident memory (the embedding stays where it is).
 peaks = simple.ProgrammableFilter(Input=samples, CopyArrays=1, Script="""
 from vtkmodules.vtkParallelCore import vtkMultiProcessController
@@ -131,6 +138,7 @@ def main():
     parser.add_argument("embeddings")
     parser.add_argument("--second", default="", help="a second embedding of the same rows: Embedding Change too")
     parser.add_argument("--labels", default="", help="labels of the rows (.npy): Data Issues on the first embedding too")
+    parser.add_argument("--umap", action="store_true", help="Embedding Projection's UMAP too")
     parser.add_argument("--rows", type=int, default=0, help="the first N rows (default: all)")
     parser.add_argument("--ranks", type=int, default=2)
     parser.add_argument("--plugin", default=os.path.join(root, "build/lib/paraview-5.11/plugins/DualEmbed/DualEmbed.so"))
@@ -150,6 +158,8 @@ def main():
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if args.labels:
         env["BENCHMARK_LABELS"] = os.path.abspath(args.labels)
+    if args.umap:
+        env["BENCHMARK_UMAP"] = "1"
     serial = os.path.join(work, "serial.npz")
     parallel = os.path.join(work, "mpi.npz")
     files = [args.embeddings] + ([args.second] if args.second else [])
@@ -172,6 +182,14 @@ def main():
                   % (name, int(a[name].sum()), int(b[name].sum()), int((a[name] & b[name]).sum())))
         print("Data Issues uniqueness: Spearman %.5f" % float(np.corrcoef(
             ranks_of(a["uniqueness_x"]), ranks_of(b["uniqueness_x"]))[0, 1]))
+    if "umap_x" in a.files:
+        # scikit-learn's trustworthiness (k 15) of both maps on the same 5000 random rows.
+        from sklearn.manifold import trustworthiness
+        pick = np.sort(np.random.default_rng(0).choice(rows, min(rows, 5000), replace=False))
+        x = np.load(args.embeddings, mmap_mode="r")[pick]
+        print("UMAP trustworthiness (k 15, 5000 random rows): serial %.4f, MPI %.4f"
+              % (trustworthiness(x, a["umap_x"][pick], n_neighbors=15),
+                 trustworthiness(x, b["umap_x"][pick], n_neighbors=15)))
     if "neighbor_overlap" in a.files:
         print("Embedding Change: neighbour overlap equal for %.4f of the rows, mean |difference| %.4f"
               % (float(np.mean(a["neighbor_overlap"] == b["neighbor_overlap"])),

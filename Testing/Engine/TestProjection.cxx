@@ -380,8 +380,8 @@ TEST_F(Projection, ApproximateGraphIsTheSharedOneInTheInputSpace)
   EXPECT_EQ(graphs->size(), 1u);
   // Cosine ranks: those of the unit rows.
   const double t = trustworthiness(im.unitRows().matrix(), r.coordinates.data(), 2, 15);
-  std::printf("UMAP 3000 on the shared IVF graph: trustworthiness %.4f (%s)\n", t,
-    r.neighborsUsed.c_str());
+  std::printf(
+    "UMAP 3000 on the shared IVF graph: trustworthiness %.4f (%s)\n", t, r.neighborsUsed.c_str());
   EXPECT_GE(t, 0.95);
 }
 
@@ -425,7 +425,8 @@ TEST_F(Projection, UmapOfPartsLaysOutTheGatheredGraphAsTheSerialRun)
   for (std::size_t i = 0; i < input.pcaInit.size(); ++i)
   {
     largest = std::max(largest, std::fabs(static_cast<double>(expectedPca.coordinates[i])));
-    error = std::max(error, std::fabs(static_cast<double>(input.pcaInit[i]) - expectedPca.coordinates[i]));
+    error = std::max(
+      error, std::fabs(static_cast<double>(input.pcaInit[i]) - expectedPca.coordinates[i]));
   }
   EXPECT_LT(error, 1e-4 * largest) << "PCA of the parts vs serial PCA";
   ProjectionOptions fromPca = serial;
@@ -464,7 +465,8 @@ TEST_F(Projection, UmapOfPartsRefusesAlikeOnEveryPart)
     });
     for (const std::string& error : errors)
     {
-      EXPECT_NE(error.find(neighbors == 15 ? "NaN" : "needs at least 401 samples"), std::string::npos)
+      EXPECT_NE(
+        error.find(neighbors == 15 ? "NaN" : "needs at least 401 samples"), std::string::npos)
         << error;
     }
   }
@@ -536,8 +538,8 @@ TEST_F(Projection, BadInput)
     catch (const ModelError& e)
     {
       const std::string message = e.what();
-      EXPECT_NE(message.find("t-SNE is limited to 200000 samples; the input has 200001"),
-        std::string::npos)
+      EXPECT_NE(
+        message.find("t-SNE is limited to 200000 samples; the input has 200001"), std::string::npos)
         << message;
       EXPECT_NE(message.find("Use UMAP"), std::string::npos) << message;
       EXPECT_NE(message.find("Mask Points"), std::string::npos) << message;

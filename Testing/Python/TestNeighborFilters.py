@@ -118,6 +118,22 @@ data = servermanager.Fetch(pred)
 assert_close("ood_pred_score_dirichlet", point_array(data, "ood_pred_score_dirichlet"), ref_ood)
 assert_close("label_quality_dirichlet", point_array(data, "label_quality_dirichlet"), probs[np.arange(N), labels])
 
+# Embedding Projection's neighbour search: auto is exact here (on 50 principal components) and
+# quiet; ivf searches the input space, says so, and makes another map (not the one kept before).
+umap = simple.EmbeddingProjection(Input=samples, Embedding=["POINTS", "image"], Seed=3)
+with CapturedMessages() as messages:
+    exact_map = point_array(servermanager.Fetch(umap), "umap_image")
+check(umap.GetPropertyValue("NeighborMethod") == "auto" and "IVF" not in messages.text, "UMAP auto: %r"
+      % messages.text)
+umap.NeighborMethod = "ivf"
+with CapturedMessages() as messages:
+    ivf_map = point_array(servermanager.Fetch(umap), "umap_image")
+check("Embedding Projection: IVF neighbours (k 14, euclidean) of 3000 rows" in messages.text,
+      "UMAP ivf: %r" % messages.text)
+check(ivf_map.shape == exact_map.shape and not np.array_equal(ivf_map, exact_map),
+      "UMAP with ivf neighbours gave the map kept from the exact ones")
+simple.Delete(umap)
+
 # Bad input: NaN rows are refused with their count, k >= N works, no crash.
 with_nan = pixels.astype(np.float32)
 with_nan[:3, 5] = np.nan

@@ -130,6 +130,21 @@ for t in range(T):
 mean_drift = point_array(data, "mean_embedding_drift_ft")
 print("mean embedding drift: %.3f; samples with forgetting events: %d of %d"
       % (mean_drift.mean(), (expected["forgetting_events_ft"] > 0).sum(), N))
+# The drift's neighbour search: auto is exact here and quiet; ivf recomputes, says so with its
+# measured recall (every list read at this size: the exact drift); back to auto, the exact again.
+check(dynamics.GetPropertyValue("NeighborMethod") == "auto", "NeighborMethod default")
+dynamics.NeighborMethod = "ivf"
+with CapturedMessages() as messages:
+    dynamics.UpdatePipeline(steps[-1])
+check(messages.text.count("Training Dynamics: IVF neighbours (k 10, cosine) of %d rows" % N) == T,
+      "ivf drift: %r" % messages.text)
+check(np.array_equal(point_array(servermanager.Fetch(dynamics), "mean_embedding_drift_ft"), mean_drift),
+      "the ivf drift differs from the exact one")
+dynamics.NeighborMethod = "auto"
+with CapturedMessages() as messages:
+    dynamics.UpdatePipeline(steps[-1])
+check("IVF" not in messages.text and np.array_equal(
+    point_array(servermanager.Fetch(dynamics), "mean_embedding_drift_ft"), mean_drift), "back to auto")
 
 # The initial model (the foundation, no head) as step 0: drift only; a cache directory.
 cache = tempfile.mkdtemp(prefix="dualembed-series-")

@@ -92,7 +92,8 @@ std::vector<T> gatherPadded(
   std::vector<T> rows;
   if (exchange.part() == root)
   {
-    rows.reserve(static_cast<std::size_t>(exchange.totalRows()) * static_cast<std::size_t>(valuesPerRow));
+    rows.reserve(
+      static_cast<std::size_t>(exchange.totalRows()) * static_cast<std::size_t>(valuesPerRow));
     for (int p = 0; p < exchange.parts(); ++p)
     {
       const auto begin = all.begin() + static_cast<std::ptrdiff_t>(p * width);

@@ -52,8 +52,8 @@ UmapGraphInput gatherUmapGraph(const FeatureMatrix& localRows, const ProjectionO
       projection::pcaInitFromParts(localRows, options.dimensions, options.seed, parts);
   }
   std::ostringstream what;
-  what << knnMethodName(local.method) << " kNN (k=" << local.k << ") in " << localRows.cols
-       << "-D " << metricName(knnOptions.metric) << ", on " << parts.parts()
+  what << knnMethodName(local.method) << " kNN (k=" << local.k << ") in " << localRows.cols << "-D "
+       << metricName(knnOptions.metric) << ", on " << parts.parts()
        << " MPI ranks, each indexing its own rows";
   input.neighborsUsed = what.str();
   input.seconds = secondsSince(start);

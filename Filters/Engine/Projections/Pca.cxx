@@ -145,9 +145,9 @@ std::vector<float> pcaInitFromParts(
   const int64_t n = parts.totalRows(), d = localRows.cols, m = localRows.rows;
   const int available = static_cast<int>(std::min<int64_t>({ dims, n, d }));
   at::NoGradGuard noGrad;
-  const at::Tensor input =
-    at::from_blob(const_cast<float*>(localRows.data), { m, d }, at::kFloat);
-  const auto centredBlocks = [&](const at::Tensor& mean, const std::function<void(int64_t, const at::Tensor&)>& use) {
+  const at::Tensor input = at::from_blob(const_cast<float*>(localRows.data), { m, d }, at::kFloat);
+  const auto centredBlocks = [&](const at::Tensor& mean,
+                               const std::function<void(int64_t, const at::Tensor&)>& use) {
     for (int64_t begin = 0; begin < m; begin += kPcaBlockRows)
     {
       const int64_t end = std::min(m, begin + kPcaBlockRows);
@@ -186,7 +186,8 @@ std::vector<float> pcaInitFromParts(
   runAgreed(parts, [&] {
     if (parts.part() == 0)
     {
-      const at::Tensor cov = at::from_blob(const_cast<double*>(covariance.data()), { d, d }, at::kDouble) /
+      const at::Tensor cov =
+        at::from_blob(const_cast<double*>(covariance.data()), { d, d }, at::kDouble) /
         static_cast<double>(std::max<int64_t>(n - 1, 1));
       vectors = valuesOf(std::get<1>(at::linalg_eigh(cov)).flip(1).slice(1, 0, available));
     }
