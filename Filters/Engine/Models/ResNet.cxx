@@ -16,7 +16,7 @@ constexpr double kBatchNormEps = 1e-5; // nn.BatchNorm2d's default, which transf
 /// transformers' ResNetConvLayer (or ResNetShortCut) at `name`: the
 /// convolution `name.convolution` (no bias) and the BatchNorm
 /// `name.normalization`, folded: w * g / sqrt(v + eps), b - m * g / sqrt(v + eps).
-ResNet::Conv foldedConv(const WeightSet& w, const std::string& name, std::int64_t in,
+Convolution foldedConv(const WeightSet& w, const std::string& name, std::int64_t in,
   std::int64_t out, std::int64_t kernel, std::int64_t stride)
 {
   const at::Tensor weight = w.require(name + ".convolution.weight", { out, in, kernel, kernel });
@@ -26,20 +26,11 @@ ResNet::Conv foldedConv(const WeightSet& w, const std::string& name, std::int64_
   const at::Tensor mean = w.require(bn + "running_mean", { out }).to(at::kDouble);
   const at::Tensor var = w.require(bn + "running_var", { out }).to(at::kDouble);
   const at::Tensor scale = gamma / at::sqrt(var + kBatchNormEps);
-  ResNet::Conv conv;
-  conv.weight = (weight.to(at::kDouble) * scale.view({ out, 1, 1, 1 })).to(at::kFloat);
-  conv.bias = (beta - mean * scale).to(at::kFloat);
-  conv.stride = stride;
-  conv.padding = kernel / 2;
-  return conv;
+  return Convolution((weight.to(at::kDouble) * scale.view({ out, 1, 1, 1 })).to(at::kFloat),
+    (beta - mean * scale).to(at::kFloat), stride, kernel / 2);
 }
 
 } // namespace
-
-at::Tensor ResNet::Conv::forward(const at::Tensor& x) const
-{
-  return at::conv2d(x, weight, bias, { stride, stride }, { padding, padding });
-}
 
 ResNet::ResNet(const ModelConfig& config, const WeightSet& w, const std::string& p)
   : ConvolutionalBackbone(config)
@@ -87,21 +78,14 @@ ResNet::ResNet(const ModelConfig& config, const WeightSet& w, const std::string&
 void ResNet::to(at::Device device, at::ScalarType dtype)
 {
   ComputeType = dtype;
-  const auto move = [&](Conv& c) {
-    if (c.weight.defined())
-    {
-      c.weight = c.weight.to(device, dtype).contiguous(at::MemoryFormat::ChannelsLast);
-      c.bias = c.bias.to(device, dtype);
-    }
-  };
-  move(Stem);
+  Stem.to(device, dtype);
   for (Layer& layer : Layers)
   {
-    for (Conv& c : layer.convs)
+    for (Convolution& c : layer.convs)
     {
-      move(c);
+      c.to(device, dtype);
     }
-    move(layer.shortcut);
+    layer.shortcut.to(device, dtype);
   }
   Classifier.to(device, at::kFloat);
 }
@@ -113,35 +97,33 @@ BackboneOutput ResNet::forward(const at::Tensor& pixelValues) const
     throw ModelError("ResNet input must be [batch, " + std::to_string(Config.numChannels) +
       ", height, width], got " + shapeToString(pixelValues.sizes()));
   }
+  // ReLU (every Hugging Face ResNet) runs inside the convolutions; another
+  // activation after them.
   const bool relu = Config.hiddenAct == Activation::Relu;
   const auto activate = [&](at::Tensor& x) {
-    if (relu)
-    {
-      x.relu_();
-    }
-    else
+    if (!relu)
     {
       x = applyActivation(x, Config.hiddenAct);
     }
   };
   at::Tensor x =
-    Stem.forward(pixelValues.to(ComputeType).contiguous(at::MemoryFormat::ChannelsLast));
+    Stem.forward(pixelValues.to(ComputeType).contiguous(at::MemoryFormat::ChannelsLast), relu);
   activate(x);
   x = at::max_pool2d(x, { 3, 3 }, { 2, 2 }, { 1, 1 });
   for (const Layer& layer : Layers)
   {
     at::Tensor y = x;
-    for (std::size_t c = 0; c < layer.convs.size(); ++c)
+    for (std::size_t c = 0; c + 1 < layer.convs.size(); ++c)
     {
-      y = layer.convs[c].forward(y);
-      if (c + 1 < layer.convs.size())
-      {
-        activate(y);
-      }
+      y = layer.convs[c].forward(y, relu);
+      activate(y);
     }
-    y.add_(layer.shortcut.weight.defined() ? layer.shortcut.forward(x) : x);
-    activate(y);
-    x = y;
+    // The last convolution adds itself to the shortcut (this layer's input,
+    // not needed after it, or its projection), in place.
+    at::Tensor sum = layer.shortcut.defined() ? layer.shortcut.forward(x, false) : x;
+    layer.convs.back().accumulate(y, sum, relu);
+    activate(sum);
+    x = sum;
   }
   // Tokens [B, H*W, C]: a view of the channels-last map.
   const at::Tensor tokens =

@@ -1,13 +1,15 @@
 // Forward pass of Hugging Face ResNetModel / ResNetForImageClassification
 // (microsoft/resnet-*: basic and bottleneck layers), in inference: each
 // BatchNorm is folded into the convolution before it when the weights load,
-// so a layer is one convolution with a bias. The feature maps are kept
-// channels-last, the layout oneDNN's convolutions run fastest on. In
+// so a layer is one convolution with a bias, and the ReLUs and residual
+// additions run inside the convolutions (Convolution.h). The feature maps are
+// kept channels-last, the layout oneDNN's convolutions run fastest on. In
 // bfloat16 the convolutions and the residual stream are bfloat16; the
 // pooling and the classifier are float32.
 #ifndef DualEmbed_Engine_ResNet_h
 #define DualEmbed_Engine_ResNet_h
 
+#include "Convolution.h"
 #include "ConvolutionalBackbone.h"
 
 #include <ATen/core/Tensor.h>
@@ -32,22 +34,15 @@ public:
   BackboneOutput forward(const at::Tensor& pixelValues) const override;
   void to(at::Device device, at::ScalarType dtype) override;
 
-  /// A convolution with its BatchNorm folded in: conv(x, weight) + bias.
-  struct Conv
-  {
-    at::Tensor weight, bias;
-    std::int64_t stride = 1, padding = 0;
-    at::Tensor forward(const at::Tensor& x) const;
-  };
-
 private:
+  /// Each convolution has its BatchNorm folded in: conv(x, weight) + bias.
   struct Layer
   {
-    std::vector<Conv> convs; // 2 (basic) or 3 (bottleneck); no activation after the last
-    Conv shortcut;           // undefined weight: identity
+    std::vector<Convolution> convs; // 2 (basic) or 3 (bottleneck); the last one adds the shortcut
+    Convolution shortcut;           // undefined: identity
   };
 
-  Conv Stem;
+  Convolution Stem;
   std::vector<Layer> Layers;
 };
 
