@@ -46,14 +46,6 @@ public:
     METRIC_EUCLIDEAN = 0,
     METRIC_COSINE = 1
   };
-  enum NeighborMethods // engine::KnnMethod
-  {
-    NEIGHBORS_EXACT = 0,
-    NEIGHBORS_FLANN = 1,
-    NEIGHBORS_IVF = 2,
-    NEIGHBORS_AUTO = 3
-  };
-
   ///@{
   /// UMAP (default), t-SNE or PCA.
   vtkSetClampMacro(Method, int, METHOD_UMAP, METHOD_PCA);

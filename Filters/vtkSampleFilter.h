@@ -37,6 +37,16 @@ public:
   vtkTypeMacro(vtkSampleFilter, vtkPolyDataAlgorithm);
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
+  /// The values of a NeighborMethod property (engine::KnnMethod): auto is
+  /// exact up to 200 000 samples, ivf above.
+  enum NeighborMethods
+  {
+    NEIGHBORS_EXACT = 0,
+    NEIGHBORS_FLANN = 1,
+    NEIGHBORS_IVF = 2,
+    NEIGHBORS_AUTO = 3
+  };
+
 protected:
   vtkSampleFilter();
   ~vtkSampleFilter() override;

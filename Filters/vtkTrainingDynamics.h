@@ -52,14 +52,6 @@ public:
   vtkGetMacro(K, int);
   ///@}
 
-  enum NeighborMethods // engine::KnnMethod
-  {
-    NEIGHBORS_EXACT = 0,
-    NEIGHBORS_FLANN = 1,
-    NEIGHBORS_IVF = 2,
-    NEIGHBORS_AUTO = 3
-  };
-
   ///@{
   /// The drift's neighbour search: auto (default: exact up to 200 000
   /// samples, else ivf), exact, ivf or flann. Under MPI, ivf searches

@@ -4,7 +4,7 @@
 
 #include <ATen/ATen.h>
 #ifdef DUALEMBED_WITH_DNNL
-#include <oneapi/dnnl/dnnl.hpp>
+#include "OneDnn.h"
 #endif
 
 #include <map>
@@ -19,28 +19,10 @@ namespace engine
 {
 
 #ifdef DUALEMBED_WITH_DNNL
-namespace
-{
 using dt = dnnl::memory::data_type;
-
-dnnl::engine& cpuEngine()
-{
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
-dt dnnlType(at::ScalarType t)
-{
-  return t == at::kBFloat16 ? dt::bf16 : dt::f32;
-}
-
-/// A 4-D tensor as it lies in memory (channels-last: NCHW dims, NHWC strides).
-dnnl::memory::desc descOf(const at::Tensor& t)
-{
-  return dnnl::memory::desc(dnnl::memory::dims(t.sizes().begin(), t.sizes().end()),
-    dnnlType(t.scalar_type()), dnnl::memory::dims(t.strides().begin(), t.strides().end()));
-}
-} // namespace
+using onednn::cpuEngine;
+using onednn::memoryOf;
+using onednn::stridedDesc;
 #endif
 
 struct Convolution::Impl
@@ -72,7 +54,8 @@ struct Convolution::Impl
       return it->second;
     }
     const dnnl::memory::dims w(weight.sizes().begin(), weight.sizes().end());
-    const dnnl::memory::desc anyWeights(w, dnnlType(computeType), dnnl::memory::format_tag::any);
+    const dnnl::memory::desc anyWeights(
+      w, onednn::dataType(computeType), dnnl::memory::format_tag::any);
     const dnnl::memory::desc biasDesc({ weight.size(0) }, dt::f32, dnnl::memory::format_tag::a);
     dnnl::post_ops ops;
     if (residual)
@@ -88,11 +71,11 @@ struct Convolution::Impl
     const dnnl::memory::dims strides{ stride, stride }, pad{ padding, padding };
     const dnnl::convolution_forward::desc desc = bias.defined()
       ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-          dnnl::algorithm::convolution_direct, descOf(x), anyWeights, biasDesc, descOf(out),
-          strides, pad, pad)
+          dnnl::algorithm::convolution_direct, stridedDesc(x), anyWeights, biasDesc,
+          stridedDesc(out), strides, pad, pad)
       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-          dnnl::algorithm::convolution_direct, descOf(x), anyWeights, descOf(out), strides, pad,
-          pad);
+          dnnl::algorithm::convolution_direct, stridedDesc(x), anyWeights, stridedDesc(out),
+          strides, pad, pad);
     const dnnl::convolution_forward::primitive_desc pd(desc, attr, cpuEngine());
     Primitive p;
     p.prim = dnnl::convolution_forward(pd);
@@ -120,11 +103,8 @@ struct Convolution::Impl
   {
     std::lock_guard<std::mutex> lock(mutex);
     const Primitive& p = primitive(x, out, residual, relu);
-    std::unordered_map<int, dnnl::memory> args{
-      { DNNL_ARG_SRC, dnnl::memory(descOf(x), cpuEngine(), x.data_ptr()) },
-      { DNNL_ARG_WEIGHTS, p.weights },
-      { DNNL_ARG_DST, dnnl::memory(descOf(out), cpuEngine(), out.data_ptr()) }
-    };
+    std::unordered_map<int, dnnl::memory> args{ { DNNL_ARG_SRC, memoryOf(stridedDesc(x), x) },
+      { DNNL_ARG_WEIGHTS, p.weights }, { DNNL_ARG_DST, memoryOf(stridedDesc(out), out) } };
     if (bias.defined())
     {
       args.emplace(DNNL_ARG_BIAS,

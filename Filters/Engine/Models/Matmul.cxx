@@ -5,7 +5,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #ifdef DUALEMBED_WITH_DNNL
-#include <oneapi/dnnl/dnnl.hpp>
+#include "OneDnn.h"
 #endif
 
 #include <algorithm>
@@ -24,41 +24,48 @@ namespace engine
 {
 
 #ifdef DUALEMBED_WITH_DNNL
-namespace
+namespace onednn
 {
-
-using dt = dnnl::memory::data_type;
-
 dnnl::engine& cpuEngine()
 {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
 }
 
-dt dnnlType(at::ScalarType t)
+dnnl::memory::data_type dataType(at::ScalarType type)
 {
-  switch (t)
+  switch (type)
   {
     case at::kFloat:
-      return dt::f32;
+      return dnnl::memory::data_type::f32;
     case at::kBFloat16:
-      return dt::bf16;
+      return dnnl::memory::data_type::bf16;
     default:
       throw ModelError(
-        std::string("oneDNN products take float32 or bfloat16, not ") + at::toString(t));
+        std::string("oneDNN products take float32 or bfloat16, not ") + at::toString(type));
   }
 }
 
 dnnl::memory::desc stridedDesc(const at::Tensor& t)
 {
   return dnnl::memory::desc(dnnl::memory::dims(t.sizes().begin(), t.sizes().end()),
-    dnnlType(t.scalar_type()), dnnl::memory::dims(t.strides().begin(), t.strides().end()));
+    dataType(t.scalar_type()), dnnl::memory::dims(t.strides().begin(), t.strides().end()));
 }
 
 dnnl::memory memoryOf(const dnnl::memory::desc& desc, const at::Tensor& t)
 {
   return dnnl::memory(desc, cpuEngine(), t.data_ptr());
 }
+} // namespace onednn
+
+namespace
+{
+
+using dt = dnnl::memory::data_type;
+using onednn::cpuEngine;
+using onednn::dataType;
+using onednn::memoryOf;
+using onednn::stridedDesc;
 
 /// The activation as a oneDNN post-op (all of transformers' ViT/Swin ones).
 void appendActivation(dnnl::post_ops& ops, Activation act)
@@ -167,10 +174,10 @@ struct Linear::Impl
       return it->second;
     }
     const std::int64_t n = weight.size(0), k = weight.size(1);
-    const dnnl::memory::desc src({ rows, k }, dnnlType(computeType), dnnl::memory::format_tag::ab);
+    const dnnl::memory::desc src({ rows, k }, dataType(computeType), dnnl::memory::format_tag::ab);
     const dnnl::memory::desc anyWeights(
-      { k, n }, dnnlType(computeType), dnnl::memory::format_tag::any);
-    const dnnl::memory::desc dst({ rows, n }, dnnlType(outType), dnnl::memory::format_tag::ab);
+      { k, n }, dataType(computeType), dnnl::memory::format_tag::any);
+    const dnnl::memory::desc dst({ rows, n }, dataType(outType), dnnl::memory::format_tag::ab);
     dnnl::post_ops ops;
     if (accumulate)
     {
