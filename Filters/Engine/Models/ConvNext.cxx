@@ -25,9 +25,9 @@ ConvNext::ConvNext(const ModelConfig& config, const WeightSet& w, const std::str
   };
   const std::int64_t ps = config.patchSize;
   const std::int64_t first = config.hiddenSizes[0];
-  StemW =
-    w.require(p + "embeddings.patch_embeddings.weight", { first, config.numChannels, ps, ps });
-  StemB = w.require(p + "embeddings.patch_embeddings.bias", { first });
+  Stem = Convolution(
+    w.require(p + "embeddings.patch_embeddings.weight", { first, config.numChannels, ps, ps }),
+    w.require(p + "embeddings.patch_embeddings.bias", { first }), ps, 0);
   StemNorm = norm(p + "embeddings.layernorm", first);
   std::int64_t in = first;
   for (std::size_t s = 0; s < config.depths.size(); ++s)
@@ -39,16 +39,17 @@ ConvNext::ConvNext(const ModelConfig& config, const WeightSet& w, const std::str
     {
       const std::int64_t stride = s > 0 ? 2 : 1;
       stage.downsampleNorm = norm(sp + "downsampling_layer.0", in);
-      stage.downsampleW = w.require(sp + "downsampling_layer.1.weight", { d, in, stride, stride });
-      stage.downsampleB = w.require(sp + "downsampling_layer.1.bias", { d });
+      stage.downsample =
+        Convolution(w.require(sp + "downsampling_layer.1.weight", { d, in, stride, stride }),
+          w.require(sp + "downsampling_layer.1.bias", { d }), stride, 0);
     }
     for (int i = 0; i < config.depths[s]; ++i)
     {
       const std::string l = sp + "layers." + std::to_string(i) + ".";
       Block block;
-      block.depthwiseW =
-        w.require(l + "dwconv.weight", { d, 1, kDepthwiseKernel, kDepthwiseKernel });
-      block.depthwiseB = w.require(l + "dwconv.bias", { d });
+      block.depthwise =
+        Convolution(w.require(l + "dwconv.weight", { d, 1, kDepthwiseKernel, kDepthwiseKernel }),
+          w.require(l + "dwconv.bias", { d }), 1, kDepthwiseKernel / 2, d);
       block.norm = norm(l + "layernorm", d);
       block.expand = Linear(
         w.require(l + "pwconv1.weight", { 4 * d, d }), w.require(l + "pwconv1.bias", { 4 * d }));
@@ -84,18 +85,20 @@ void ConvNext::to(at::Device device, at::ScalarType dtype)
     move(n.weight);
     move(n.bias);
   };
-  move(StemW);
-  move(StemB);
+  // The convolutions and the residual stream stay float32; only the
+  // pointwise products (expand, project) run in the compute type.
+  Stem.to(device, at::kFloat);
   moveNorm(StemNorm);
   for (Stage& stage : Stages)
   {
     moveNorm(stage.downsampleNorm);
-    move(stage.downsampleW);
-    move(stage.downsampleB);
+    if (stage.downsample.defined())
+    {
+      stage.downsample.to(device, at::kFloat);
+    }
     for (Block& block : stage.blocks)
     {
-      move(block.depthwiseW);
-      move(block.depthwiseB);
+      block.depthwise.to(device, at::kFloat);
       moveNorm(block.norm);
       block.expand.to(device, dtype);
       block.project.to(device, dtype);
@@ -105,13 +108,10 @@ void ConvNext::to(at::Device device, at::ScalarType dtype)
   Classifier.to(device, at::kFloat);
 }
 
-at::Tensor ConvNext::convolveRows(const at::Tensor& x, const at::Tensor& weight,
-  const at::Tensor& bias, std::int64_t stride, std::int64_t padding, std::int64_t groups)
+at::Tensor ConvNext::convolveRows(const at::Tensor& x, const Convolution& conv)
 {
   // A channels-last NCHW view in, so the convolution keeps that layout out.
-  const at::Tensor y = at::conv2d(x.permute({ 0, 3, 1, 2 }), weight, bias, { stride, stride },
-    { padding, padding }, { 1, 1 }, groups);
-  return y.permute({ 0, 2, 3, 1 }).contiguous();
+  return conv.forward(x.permute({ 0, 3, 1, 2 }), false).permute({ 0, 2, 3, 1 }).contiguous();
 }
 
 BackboneOutput ConvNext::forward(const at::Tensor& pixelValues) const
@@ -121,23 +121,21 @@ BackboneOutput ConvNext::forward(const at::Tensor& pixelValues) const
     throw ModelError("ConvNeXt input must be [batch, " + std::to_string(Config.numChannels) +
       ", height, width], got " + shapeToString(pixelValues.sizes()));
   }
-  const std::int64_t ps = Config.patchSize;
   const at::Tensor pixels = pixelValues.to(at::kFloat).permute({ 0, 2, 3, 1 }).contiguous();
-  at::Tensor x = convolveRows(pixels, StemW, StemB, ps, 0, 1);
+  at::Tensor x = convolveRows(pixels, Stem);
   x = layerNormTo(x, StemNorm.weight, StemNorm.bias, kInnerNormEps, at::kFloat);
   const Activation gelu = Config.hiddenAct;
   for (const Stage& stage : Stages)
   {
-    if (stage.downsampleW.defined())
+    if (stage.downsample.defined())
     {
       x = layerNormTo(
         x, stage.downsampleNorm.weight, stage.downsampleNorm.bias, kInnerNormEps, at::kFloat);
-      x = convolveRows(x, stage.downsampleW, stage.downsampleB, stage.downsampleW.size(-1), 0, 1);
+      x = convolveRows(x, stage.downsample);
     }
     for (const Block& block : stage.blocks)
     {
-      const at::Tensor spatial = convolveRows(
-        x, block.depthwiseW, block.depthwiseB, 1, kDepthwiseKernel / 2, block.depthwiseW.size(0));
+      const at::Tensor spatial = convolveRows(x, block.depthwise);
       const at::Tensor normed =
         layerNormTo(spatial, block.norm.weight, block.norm.bias, kInnerNormEps, ComputeType);
       const at::Tensor hidden = block.expand.forward(normed, ComputeType, &gelu);

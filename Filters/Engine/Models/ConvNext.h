@@ -10,6 +10,7 @@
 #ifndef DualEmbed_Engine_ConvNext_h
 #define DualEmbed_Engine_ConvNext_h
 
+#include "Convolution.h"
 #include "ConvolutionalBackbone.h"
 
 #include <ATen/core/Tensor.h>
@@ -42,22 +43,21 @@ private:
   };
   struct Block
   {
-    at::Tensor depthwiseW, depthwiseB; // [C, 1, 7, 7], [C]
+    Convolution depthwise; // 7x7, one per channel
     Norm norm;
     Linear expand, project; // project carries the layer scale
   };
   struct Stage
   {
-    Norm downsampleNorm;                 // undefined in a stage that keeps the size
-    at::Tensor downsampleW, downsampleB; // the 2x2 stride-2 convolution
+    Norm downsampleNorm;    // undefined in a stage that keeps the size
+    Convolution downsample; // the 2x2 stride-2 convolution
     std::vector<Block> blocks;
   };
 
-  /// `x` [B, H, W, C] (channels-last) through a convolution, back to [B, H', W', C'].
-  static at::Tensor convolveRows(const at::Tensor& x, const at::Tensor& weight,
-    const at::Tensor& bias, std::int64_t stride, std::int64_t padding, std::int64_t groups);
+  /// `x` [B, H, W, C] (channels-last) through `conv`, back to [B, H', W', C'].
+  static at::Tensor convolveRows(const at::Tensor& x, const Convolution& conv);
 
-  at::Tensor StemW, StemB;
+  Convolution Stem; // patchify: kernel and stride patch_size
   Norm StemNorm;
   std::vector<Stage> Stages;
   Norm PoolerNorm;

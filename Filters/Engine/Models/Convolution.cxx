@@ -28,7 +28,7 @@ using onednn::stridedDesc;
 struct Convolution::Impl
 {
   at::Tensor weight, bias; // as given (oneDNN: float32 on the CPU; else device, compute type)
-  std::int64_t stride = 1, padding = 0;
+  std::int64_t stride = 1, padding = 0, groups = 1;
   at::ScalarType computeType = at::kFloat;
   bool oneDnn = false;
 #ifdef DUALEMBED_WITH_DNNL
@@ -53,7 +53,13 @@ struct Convolution::Impl
     {
       return it->second;
     }
-    const dnnl::memory::dims w(weight.sizes().begin(), weight.sizes().end());
+    // Grouped: [groups, out / groups, in / groups, k, k].
+    dnnl::memory::dims w(weight.sizes().begin(), weight.sizes().end());
+    if (groups > 1)
+    {
+      w[0] /= groups;
+      w.insert(w.begin(), groups);
+    }
     const dnnl::memory::desc anyWeights(
       w, onednn::dataType(computeType), dnnl::memory::format_tag::any);
     const dnnl::memory::desc biasDesc({ weight.size(0) }, dt::f32, dnnl::memory::format_tag::a);
@@ -88,7 +94,8 @@ struct Convolution::Impl
     }
     if (!p.weights)
     {
-      const dnnl::memory::desc plain(w, dt::f32, dnnl::memory::format_tag::oihw);
+      const dnnl::memory::desc plain(
+        w, dt::f32, groups > 1 ? dnnl::memory::format_tag::goihw : dnnl::memory::format_tag::oihw);
       dnnl::memory from(plain, cpuEngine(), weight.data_ptr());
       p.weights = dnnl::memory(pd.weights_desc(), cpuEngine());
       dnnl::stream stream(cpuEngine());
@@ -128,8 +135,8 @@ Convolution::~Convolution() = default;
 Convolution::Convolution(Convolution&&) noexcept = default;
 Convolution& Convolution::operator=(Convolution&&) noexcept = default;
 
-Convolution::Convolution(
-  const at::Tensor& weight, const at::Tensor& bias, std::int64_t stride, std::int64_t padding)
+Convolution::Convolution(const at::Tensor& weight, const at::Tensor& bias, std::int64_t stride,
+  std::int64_t padding, std::int64_t groups)
   : P(new Impl)
 {
   P->weight = weight.to(at::kFloat).contiguous();
@@ -139,6 +146,7 @@ Convolution::Convolution(
   }
   P->stride = stride;
   P->padding = padding;
+  P->groups = groups;
 }
 
 bool Convolution::defined() const
@@ -188,8 +196,8 @@ at::Tensor Convolution::forward(const at::Tensor& x, bool relu) const
     return out;
   }
 #endif
-  at::Tensor y =
-    at::conv2d(x, P->weight, P->bias, { P->stride, P->stride }, { P->padding, P->padding });
+  at::Tensor y = at::conv2d(x, P->weight, P->bias, { P->stride, P->stride },
+    { P->padding, P->padding }, { 1, 1 }, P->groups);
   return relu ? y.relu_() : y;
 }
 

@@ -1,4 +1,4 @@
-// The 2-D convolutions of the convolutional families (ResNet), on the CPU
+// The 2-D convolutions of the convolutional families (ResNet, ConvNeXt), on the CPU
 // through oneDNN, elsewhere through ATen.
 //
 // Why not at::conv2d on the CPU: ATen reaches the same oneDNN kernels, but
@@ -23,10 +23,11 @@ class Convolution
 {
 public:
   Convolution();
-  /// weight [out, in, k, k] float, bias [out] (undefined: none); square
-  /// stride and padding.
-  Convolution(
-    const at::Tensor& weight, const at::Tensor& bias, std::int64_t stride, std::int64_t padding);
+  /// weight [out, in / groups, k, k] float, bias [out] (undefined: none);
+  /// square stride and padding; `groups` as at::conv2d's (ConvNeXt's
+  /// depthwise convolutions: one per channel).
+  Convolution(const at::Tensor& weight, const at::Tensor& bias, std::int64_t stride,
+    std::int64_t padding, std::int64_t groups = 1);
   ~Convolution();
   Convolution(Convolution&&) noexcept;
   Convolution& operator=(Convolution&&) noexcept;
