@@ -472,6 +472,47 @@ TEST_F(Projection, UmapOfPartsRefusesAlikeOnEveryPart)
   }
 }
 
+TEST_F(Projection, UmapOfPartsComputesNoPcaForWideInputs)
+{
+  // Wider than 4096 columns the parts leave the PCA coordinates out (each
+  // part's covariance share would be D x D): a layout that needs them is
+  // refused with advice; the spectral one works.
+  const int64_t rows = 300, cols = 4100;
+  std::vector<float> wide(static_cast<std::size_t>(rows * cols));
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  for (float& v : wide)
+  {
+    v = normal(rng);
+  }
+  ThreadedParts parts({ 150, 150 });
+  std::vector<UmapGraphInput> inputs(2);
+  parts.run([&](int p, const PartExchange& exchange) {
+    ProjectionOptions o;
+    o.epochs = 20;
+    o.neighborSearch.method = KnnMethod::Ivf;
+    o.neighborSearch.parts = partsOf(exchange);
+    inputs[p] = gatherUmapGraph({ wide.data() + exchange.firstRow(p) * cols, 150, cols }, o);
+  });
+  ASSERT_EQ(inputs[0].knn.rows, rows);
+  EXPECT_TRUE(inputs[0].pcaInit.empty());
+  ProjectionOptions o;
+  o.epochs = 20;
+  o.init = ProjectionInit::Pca;
+  try
+  {
+    computeUmapFromGraph(inputs[0], o);
+    FAIL() << "no error for a PCA initialisation the parts did not compute";
+  }
+  catch (const ModelError& e)
+  {
+    EXPECT_NE(std::string(e.what()).find("up to 4096 components"), std::string::npos) << e.what();
+  }
+  o.init = ProjectionInit::Spectral;
+  EXPECT_EQ(
+    computeUmapFromGraph(inputs[0], o).coordinates.size(), static_cast<std::size_t>(rows * 2));
+}
+
 TEST_F(Projection, ProgressAndAbort)
 {
   const Images im = fashion().head(300);

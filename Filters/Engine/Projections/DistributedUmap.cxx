@@ -9,6 +9,7 @@
 #include "ProjectionInternal.h"
 
 #include <sstream>
+#include <string>
 
 namespace dualembed
 {
@@ -17,6 +18,13 @@ namespace engine
 using projection::Clock;
 using projection::ProgressRange;
 using projection::secondsSince;
+
+namespace
+{
+/// The PCA of the initialisation's fallback needs each part's D x D
+/// covariance share, all of them gathered on part 0 (128 MB each at 4096).
+constexpr int64_t kMaxPcaInitColumns = 4096;
+}
 
 UmapGraphInput gatherUmapGraph(const FeatureMatrix& localRows, const ProjectionOptions& options)
 {
@@ -46,7 +54,7 @@ UmapGraphInput gatherUmapGraph(const FeatureMatrix& localRows, const ProjectionO
   input.knn.method = local.method;
   input.knn.recall = local.recall;
   input.knn.lists = local.lists;
-  if (options.init != ProjectionInit::Random)
+  if (options.init != ProjectionInit::Random && localRows.cols <= kMaxPcaInitColumns)
   {
     input.pcaInit =
       projection::pcaInitFromParts(localRows, options.dimensions, options.seed, parts);
@@ -72,7 +80,12 @@ ProjectionResult computeUmapFromGraph(const UmapGraphInput& input, const Project
   const projection::InitProvider pcaInit = [&input]() {
     if (input.pcaInit.empty())
     {
-      throw ModelError("The PCA initialisation was not computed with the distributed graph.");
+      throw ModelError("UMAP's initialisation needs PCA coordinates here (a graph of several "
+                       "components, or the PCA initialisation), which a distributed run computes "
+                       "for inputs of up to " +
+        std::to_string(kMaxPcaInitColumns) +
+        " components; this one has more. Project an embedding rather than a wider array, or "
+        "choose Neighbor Method exact (the root then gathers the input).");
     }
     return input.pcaInit;
   };
