@@ -4,6 +4,7 @@
 #include "ImageDataset.h"
 #include "ImageFileDecoder.h"
 #include "PieceRange.h"
+#include "ValueRanges.h"
 #include "vtkSampleArrays.h"
 
 #include "vtkCellArray.h"
@@ -651,6 +652,10 @@ int vtkImageDatasetReader::ReadSamples(
     block.pixels = std::vector<std::uint8_t>(); // free the copy early: datasets can be large
   }
   addTableColumns(pd, info, block, kept);
+  for (int i = 0; i < pd->GetNumberOfArrays(); ++i)
+  {
+    dualembed::cacheValueRanges(pd->GetArray(i)); // what ParaView's data information asks
+  }
   pd->SetActiveScalars("label");
 
   addDatasetFields(output->GetFieldData(), shape, classNames, info, total);

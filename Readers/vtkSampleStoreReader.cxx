@@ -2,6 +2,7 @@
 
 #include "EmptyOnFailure.h"
 #include "PieceRange.h"
+#include "ValueRanges.h"
 
 #include "SampleStore.h"
 
@@ -186,6 +187,7 @@ vtkSmartPointer<vtkAbstractArray> readArray(const formats::SampleStoreFile& file
   {
     vtkSampleArrays::MarkEmbedding(result);
   }
+  dualembed::cacheValueRanges(vtkDataArray::SafeDownCast(result));
   return result;
 }
 

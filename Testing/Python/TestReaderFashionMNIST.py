@@ -5,7 +5,7 @@ import os
 import numpy as np
 from paraview import simple, servermanager
 
-from dualembed_testing import check, load_plugin, point_array
+from dualembed_testing import check, check_cached_ranges, load_plugin, point_array
 
 load_plugin()
 folder = "/usr/share/datasets/fashion-mnist"
@@ -15,6 +15,8 @@ check(os.path.exists(images_file), "Debian's dataset-fashion-mnist is not instal
 reader = simple.ImageDatasetReader(FileName=images_file)
 reader.UpdatePipeline()
 data = servermanager.Fetch(reader)
+# The ranges ParaView asks of every array come from the reader's one pass (README, "Large sets").
+check("image" in check_cached_ranges(reader), "the image array's ranges are not cached")
 
 n = data.GetNumberOfPoints()
 check(n == 10000, "expected 10000 samples, got %d" % n)

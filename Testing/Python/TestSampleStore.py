@@ -23,7 +23,7 @@ from vtkmodules.vtkCommonCore import (vtkCharArray, vtkDoubleArray, vtkFloatArra
                                       vtkUnsignedShortArray)
 from vtkmodules.vtkCommonDataModel import vtkPolyData
 
-from dualembed_testing import CapturedMessages, check, load_plugin
+from dualembed_testing import CapturedMessages, check, check_cached_ranges, load_plugin
 
 load_plugin()
 rng = np.random.default_rng(11)
@@ -160,6 +160,9 @@ check(opened.GetXMLName() == "SampleStoreReader", "OpenDataFile chose %s" % open
 opened.UpdatePipeline()
 same_samples(samples, servermanager.Fetch(opened), "SaveData/OpenDataFile")
 print("round trip: %d arrays of %d samples identical" % (pd.GetNumberOfArrays(), N))
+# Every numeric array's ranges (integers, floats, embeddings, 784 components) come cached.
+cached = check_cached_ranges(opened)
+check({"image", "label", "embedding_foundation", "int8_values", "uint64_values"} <= set(cached), "arrays without cached ranges: %s" % cached)
 
 # The image reader does not claim results files, and says why when forced.
 with CapturedMessages() as messages:  # the proxy reads the file's information when created

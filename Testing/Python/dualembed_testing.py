@@ -56,6 +56,36 @@ def point_array(data, name):
     return vtk_to_numpy(array)
 
 
+def check_cached_ranges(reader):
+    """The value ranges a reader leaves in its arrays' range cache (what ParaView's data information
+    reads) equal those VTK computes itself on a fresh copy of the values (no cache), for every
+    numeric point-data array: each component's range and finite range, and the L2 norm's. Arrays
+    holding NaN or infinities are left to VTK. Returns the names of the arrays found cached."""
+    from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+    from vtkmodules.vtkCommonCore import vtkDataArray
+    data = reader.GetClientSideObject().GetOutputDataObject(0)  # the reader's own arrays (builtin session)
+    pd = data.GetPointData()
+    checked = []
+    for i in range(pd.GetNumberOfArrays()):
+        array = pd.GetArray(i)
+        if array is None or array.GetNumberOfTuples() == 0:
+            continue
+        info = array.GetInformation()
+        values = vtk_to_numpy(array)
+        finite = bool(np.isfinite(values).all())
+        cached = info.Has(vtkDataArray.PER_COMPONENT()) and info.Has(vtkDataArray.L2_NORM_FINITE_RANGE())
+        check(cached == finite, "%s: ranges %scached" % (array.GetName(), "" if cached else "not "))
+        fresh = numpy_to_vtk(values.copy(), deep=1, array_type=array.GetDataType())
+        for c in list(range(array.GetNumberOfComponents())) + [-1]:
+            for cached, computed in ((array.GetRange(c), fresh.GetRange(c)),
+                                     (array.GetFiniteRange(c), fresh.GetFiniteRange(c))):
+                check(tuple(cached) == tuple(computed), "%s component %d: cached range %s, VTK computes %s"
+                      % (array.GetName(), c, cached, computed))
+        if cached:
+            checked.append(array.GetName())
+    return checked
+
+
 def producer(dataset, **arrays):
     """A pipeline source serving `dataset` (a copy) with extra point-data arrays (NumPy)."""
     from vtkmodules.util.numpy_support import numpy_to_vtk
