@@ -1,6 +1,7 @@
 #include "EmbeddingArrays.h"
 
-#include "EmbeddingCache.h"  // askedPooling
+#include "EmbeddingCache.h" // askedPooling
+#include "ValueRanges.h"
 #include "vtkSampleArrays.h" // MarkEmbedding, freeEmbeddingTag
 
 #include "vtkAlgorithm.h"
@@ -144,6 +145,12 @@ void EmbeddingArrays::addTo(
   vtkPolyData* output, const engine::EmbeddingModel& model, const std::string& modelPath) const
 {
   vtkPointData* pd = output->GetPointData();
+  // Filled by the engine in place: their ranges are cached for ParaView's
+  // data information once the values are all there (ValueRanges.h).
+  for (vtkFloatArray* array : { this->Embedding.Get(), this->Logits.Get(), this->Probs.Get() })
+  {
+    cacheValueRanges(array);
+  }
   pd->AddArray(this->Embedding);
   if (this->Probs)
   {

@@ -1,5 +1,6 @@
 // The value ranges ParaView's data information asks every point-data array
-// for, computed by the readers as they deliver the arrays. Not wrapped.
+// for, computed by the readers (and Image / Checkpoint Embedding) as they
+// deliver the arrays. Not wrapped.
 //
 // Why: vtkPVArrayInformation asks each array for the range of every
 // component, their finite ranges and the range of the tuples' L2 norms. VTK

@@ -12,7 +12,7 @@ import tempfile
 import numpy as np
 from paraview import simple, servermanager
 
-from dualembed_testing import CapturedMessages, check, load_plugin, point_array
+from dualembed_testing import CapturedMessages, check, check_cached_ranges, load_plugin, point_array
 
 load_plugin()
 data_dir = os.path.join(os.environ["DUALEMBED_TESTING_DATA_DIR"], "hf-reference")
@@ -32,6 +32,9 @@ ft = simple.ImageEmbedding(Input=foundation, ModelPath=os.path.join(data_dir, "v
                            Tag="ft", BatchSize=5)
 ft.UpdatePipeline()
 data = servermanager.Fetch(ft)
+# The arrays the engine filled come with their ranges cached, as VTK would compute them.
+produced = ["embedding_ft", "logits_ft", "probs_ft"]
+check(check_cached_ranges(ft, produced) == produced, "Image Embedding's arrays without cached ranges")
 check(data.GetNumberOfPoints() == 8, "expected 8 samples, got %d" % data.GetNumberOfPoints())
 files = [os.path.basename(f) for f in point_array(data, "file_name")]
 check(files == names, "sample order %s differs from expected.json %s" % (files, names))

@@ -56,11 +56,12 @@ def point_array(data, name):
     return vtk_to_numpy(array)
 
 
-def check_cached_ranges(reader):
+def check_cached_ranges(reader, names=None):
     """The value ranges a reader leaves in its arrays' range cache (what ParaView's data information
     reads) equal those VTK computes itself on a fresh copy of the values (no cache), for every
     numeric point-data array: each component's range and finite range, and the L2 norm's. Arrays
-    holding NaN or infinities are left to VTK. Returns the names of the arrays found cached."""
+    holding NaN or infinities are left to VTK. `names`: only these arrays (default: every one).
+    Returns the names of the arrays found cached."""
     from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
     from vtkmodules.vtkCommonCore import vtkDataArray
     data = reader.GetClientSideObject().GetOutputDataObject(0)  # the reader's own arrays (builtin session)
@@ -68,7 +69,7 @@ def check_cached_ranges(reader):
     checked = []
     for i in range(pd.GetNumberOfArrays()):
         array = pd.GetArray(i)
-        if array is None or array.GetNumberOfTuples() == 0:
+        if array is None or array.GetNumberOfTuples() == 0 or (names and array.GetName() not in names):
             continue
         info = array.GetInformation()
         values = vtk_to_numpy(array)
