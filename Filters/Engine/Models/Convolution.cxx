@@ -22,7 +22,18 @@ namespace engine
 using dt = dnnl::memory::data_type;
 using onednn::cpuEngine;
 using onednn::memoryOf;
-using onednn::stridedDesc;
+
+namespace
+{
+/// A channels-last map [B, C, H, W] as oneDNN's nhwc: the same memory
+/// whatever strides PyTorch gives its size-1 dimensions, so one primitive
+/// serves every tensor of its shape.
+dnnl::memory::desc mapDesc(const at::Tensor& t)
+{
+  return dnnl::memory::desc(dnnl::memory::dims(t.sizes().begin(), t.sizes().end()),
+    onednn::dataType(t.scalar_type()), dnnl::memory::format_tag::nhwc);
+}
+} // namespace
 #endif
 
 struct Convolution::Impl
@@ -77,11 +88,11 @@ struct Convolution::Impl
     const dnnl::memory::dims strides{ stride, stride }, pad{ padding, padding };
     const dnnl::convolution_forward::desc desc = bias.defined()
       ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-          dnnl::algorithm::convolution_direct, stridedDesc(x), anyWeights, biasDesc,
-          stridedDesc(out), strides, pad, pad)
+          dnnl::algorithm::convolution_direct, mapDesc(x), anyWeights, biasDesc, mapDesc(out),
+          strides, pad, pad)
       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-          dnnl::algorithm::convolution_direct, stridedDesc(x), anyWeights, stridedDesc(out),
-          strides, pad, pad);
+          dnnl::algorithm::convolution_direct, mapDesc(x), anyWeights, mapDesc(out), strides, pad,
+          pad);
     const dnnl::convolution_forward::primitive_desc pd(desc, attr, cpuEngine());
     Primitive p;
     p.prim = dnnl::convolution_forward(pd);
@@ -110,8 +121,8 @@ struct Convolution::Impl
   {
     std::lock_guard<std::mutex> lock(mutex);
     const Primitive& p = primitive(x, out, residual, relu);
-    std::unordered_map<int, dnnl::memory> args{ { DNNL_ARG_SRC, memoryOf(stridedDesc(x), x) },
-      { DNNL_ARG_WEIGHTS, p.weights }, { DNNL_ARG_DST, memoryOf(stridedDesc(out), out) } };
+    std::unordered_map<int, dnnl::memory> args{ { DNNL_ARG_SRC, memoryOf(mapDesc(x), x) },
+      { DNNL_ARG_WEIGHTS, p.weights }, { DNNL_ARG_DST, memoryOf(mapDesc(out), out) } };
     if (bias.defined())
     {
       args.emplace(DNNL_ARG_BIAS,
