@@ -35,6 +35,7 @@
 #include <vector>
 
 using namespace dualembed::engine;
+using dualembed::testdata::partsOf;
 using dualembed::testdata::readNpy;
 using dualembed::testdata::ThreadedParts;
 
@@ -673,7 +674,7 @@ KnnResult distributedKnn(const Matrix& x, const std::vector<int64_t>& counts, Kn
   std::mutex reportsMutex;
   parts.run([&](int p, const PartExchange& exchange) {
     KnnOptions mine = options;
-    mine.search.parts = std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    mine.search.parts = partsOf(exchange);
     mine.search.report = [&](const std::string& s) {
       std::lock_guard<std::mutex> lock(reportsMutex);
       if (reports)
@@ -821,7 +822,7 @@ TEST(DistributedKnn, FilterComputationsOnPartsEqualTheExactOnes)
   parts.run([&](int p, const PartExchange& exchange) {
     NeighborSearch search;
     search.ivf.probes = 1000;
-    search.parts = std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    search.parts = partsOf(exchange);
     search.graphs = std::make_shared<NeighborGraphs>(); // this part's own store
     const int64_t first = exchange.firstRow(p);
     const FeatureMatrix localA{ a.values.data() + first * a.cols, counts[p], a.cols };
@@ -883,8 +884,7 @@ TEST(DistributedKnn, CheckpointsOfDifferentSizesOnOnePartStopEveryPart)
   std::vector<std::string> errors(2);
   parts.run([&](int p, const PartExchange& exchange) {
     EmbeddingDriftOptions options;
-    options.neighbors.parts =
-      std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    options.neighbors.parts = partsOf(exchange);
     const FeatureMatrix local{ a.values.data() + exchange.firstRow(p) * a.cols, 300, a.cols };
     const FeatureMatrix shorter{ local.data, p == 1 ? 299 : 300, a.cols };
     try
@@ -923,7 +923,7 @@ TEST(DistributedKnn, DataIssuesGraphsOnPartsEqualTheExactOnes)
   parts.run([&](int p, const PartExchange& exchange) {
     DataIssuesOptions o;
     o.neighbors.ivf.probes = 1000;
-    o.neighbors.parts = std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    o.neighbors.parts = partsOf(exchange);
     mine[p] = computeIssueNeighbors(
       input, o, exchange.firstRow(p), exchange.firstRow(p) + exchange.rowCount(p));
   });
@@ -950,8 +950,7 @@ TEST(DistributedKnn, AFailureOrAnAbortOnOnePartStopsEveryPart)
   std::vector<std::string> errors(2);
   parts.run([&](int p, const PartExchange& exchange) {
     KnnOptions options;
-    options.search.parts =
-      std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+    options.search.parts = partsOf(exchange);
     const FeatureMatrix local{ x.values.data() + exchange.firstRow(p) * x.cols,
       exchange.rowCount(p), x.cols };
     try
@@ -975,8 +974,7 @@ TEST(DistributedKnn, AFailureOrAnAbortOnOnePartStopsEveryPart)
     std::vector<int> outcome(2, 0); // 1 aborted, 2 finished
     parts.run([&](int p, const PartExchange& exchange) {
       KnnOptions options;
-      options.search.parts =
-        std::shared_ptr<const PartExchange>(&exchange, [](const PartExchange*) {});
+      options.search.parts = partsOf(exchange);
       int calls = 0;
       options.progress = [&](double) { return p != aborting || ++calls < 3; };
       const FeatureMatrix local{ x.values.data() + exchange.firstRow(p) * x.cols,

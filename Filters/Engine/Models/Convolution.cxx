@@ -1,7 +1,5 @@
 #include "Convolution.h"
 
-#include "EngineError.h"
-
 #include <ATen/ATen.h>
 #ifdef DUALEMBED_WITH_DNNL
 #include "OneDnn.h"
