@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -991,6 +992,205 @@ TEST(DistributedKnn, AFailureOrAnAbortOnOnePartStopsEveryPart)
     });
     EXPECT_EQ(outcome, (std::vector<int>{ 1, 1 })) << "part " << aborting << " aborting";
   }
+}
+
+// ---------------------------------------------------------- centred search
+
+/// `x` minus `center`, each value as KnnOptions::center defines it.
+Matrix centredCopy(const Matrix& x, const std::vector<double>& center)
+{
+  Matrix c = x;
+  for (int64_t i = 0; i < x.rows; ++i)
+  {
+    for (int64_t j = 0; j < x.cols; ++j)
+    {
+      float& v = c.values[static_cast<std::size_t>(i * x.cols + j)];
+      v = static_cast<float>(static_cast<double>(v) - center[static_cast<std::size_t>(j)]);
+    }
+  }
+  return c;
+}
+
+void expectSameNeighbours(const KnnResult& a, const KnnResult& b, const std::string& what)
+{
+  EXPECT_EQ(a.indices, b.indices) << what;
+  ASSERT_EQ(a.distances.size(), b.distances.size()) << what;
+  for (std::size_t e = 0; e < a.distances.size(); ++e)
+  {
+    ASSERT_EQ(a.distances[e], b.distances[e]) << what << " at " << e;
+  }
+  EXPECT_EQ(a.recall, b.recall) << what;
+}
+
+TEST(CentredSearch, EqualsTheSearchOfACentredCopyForEveryMethod)
+{
+  // The centre is row 42, so that rows 42 and 43 (its duplicate) become zero
+  // vectors: the cosine rule for them must see the centred rows too.
+  Matrix x = clustered(3000, 24, 5);
+  std::copy_n(x.values.begin() + 42 * x.cols, x.cols, x.values.begin() + 43 * x.cols);
+  std::copy_n(x.values.begin() + 900 * x.cols, x.cols, x.values.begin() + 2000 * x.cols);
+  const std::vector<double> center(x.values.begin() + 42 * x.cols, x.values.begin() + 43 * x.cols);
+  const Matrix centred = centredCopy(x, center);
+  for (KnnMethod method : { KnnMethod::Exact, KnnMethod::Ivf })
+  {
+    for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
+    {
+      const std::string what = std::string(knnMethodName(method)) + " " + metricName(metric);
+      KnnOptions options;
+      options.k = 6;
+      options.metric = metric;
+      options.search.method = method;
+      options.search.ivf.probes = 2; // approximate: the two must miss the same neighbours
+      const KnnResult copy = computeKnn(centred.view(), 20, 2900, options);
+      options.center = center;
+      const KnnResult onTheFly = computeKnn(x.view(), 20, 2900, options);
+      expectSameNeighbours(onTheFly, copy, what);
+      if (method != KnnMethod::Exact)
+      {
+        EXPECT_LT(onTheFly.recall, 1.0) << what << ": too easy to tell the two apart";
+      }
+      const std::size_t zero = static_cast<std::size_t>(42 - 20) * 6;
+      EXPECT_EQ(onTheFly.indices[zero], 43) << what << ": row 42's duplicate, centred to zero too";
+      EXPECT_EQ(onTheFly.distances[zero], 0.0f) << what;
+      if (metric == DistanceMetric::Cosine)
+      {
+        EXPECT_EQ(onTheFly.distances[zero + 1], 1.0f) << what << ": a zero vector's rule";
+      }
+      if (metric == DistanceMetric::Cosine) // (euclidean distances do not move with a centre)
+      {
+        options.center.clear();
+        const KnnResult plain = computeKnn(x.view(), 20, 2900, options);
+        EXPECT_NE(plain.indices, onTheFly.indices) << what << ": the centre changes the neighbours";
+      }
+    }
+  }
+}
+
+TEST(CentredSearch, FlannReRanksTheCentredRows)
+{
+  // Debian's FLANN shuffles its trees' rows with std::random_device, so two
+  // FLANN searches need not find the same candidates (NearestNeighbors.h):
+  // what is checked is that the centred rows were indexed and re-ranked.
+  if (!isFlannAvailable())
+  {
+    GTEST_SKIP() << "built without FLANN";
+  }
+  const Matrix x = clustered(3000, 8, 11);
+  std::vector<double> center(static_cast<std::size_t>(x.cols));
+  for (std::size_t c = 0; c < center.size(); ++c)
+  {
+    center[c] = x.values[7 * x.cols + c];
+  }
+  const Matrix centred = centredCopy(x, center);
+  for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
+  {
+    KnnOptions options;
+    options.k = 6;
+    options.metric = metric;
+    options.search.method = KnnMethod::Exact;
+    const KnnResult exact = computeKnn(centred.view(), options);
+    options.search.method = KnnMethod::Flann;
+    options.center = center;
+    const KnnResult flann = computeKnn(x.view(), options);
+    EXPECT_GE(knnRecall(flann, exact), 0.95) << metricName(metric);
+    for (std::size_t e = 0; e < flann.indices.size(); e += 7)
+    {
+      const int64_t i = static_cast<int64_t>(e) / flann.k;
+      if (i == 7) // centred to zero: the cosine rule, not a distance
+      {
+        continue;
+      }
+      ASSERT_EQ(flann.distances[e],
+        static_cast<float>(vectorDistance(
+          centred.view().row(i), centred.view().row(flann.indices[e]), x.cols, metric)))
+        << metricName(metric) << " at " << e;
+    }
+  }
+}
+
+TEST(CentredSearch, DistributedEqualsTheDistributedSearchOfACentredCopy)
+{
+  Matrix x = clustered(2400, 16, 9);
+  std::vector<double> center(static_cast<std::size_t>(x.cols));
+  for (std::size_t c = 0; c < center.size(); ++c)
+  {
+    center[c] = 0.75 * x.values[c] - 0.5 * x.values[5 * x.cols + c];
+  }
+  const Matrix centred = centredCopy(x, center);
+  for (DistanceMetric metric : { DistanceMetric::Cosine, DistanceMetric::Euclidean })
+  {
+    KnnOptions options;
+    options.k = 5;
+    options.metric = metric;
+    options.search.ivf.probes = 3;
+    options.search.recallSamples = 300;
+    const KnnResult copy = distributedKnn(centred, { 900, 0, 1500 }, options);
+    options.center = center;
+    const KnnResult onTheFly = distributedKnn(x, { 900, 0, 1500 }, options);
+    expectSameNeighbours(onTheFly, copy, metricName(metric));
+    EXPECT_LT(onTheFly.recall, 1.0);
+  }
+}
+
+TEST(CentredSearch, SharedGraphsKeepCentredAndPlainApart)
+{
+  const Matrix x = clustered(2000, 12, 21);
+  std::vector<double> center(static_cast<std::size_t>(x.cols), 0.5);
+  KnnOptions options;
+  options.k = 5;
+  options.metric = DistanceMetric::Cosine;
+  options.search.graphs = std::make_shared<NeighborGraphs>();
+  const KnnResult plain = computeKnn(x.view(), options);
+  options.center = center;
+  const KnnResult centred = computeKnn(x.view(), options);
+  EXPECT_EQ(options.search.graphs->size(), 2u);
+  EXPECT_NE(plain.indices, centred.indices);
+  center[3] = 0.25; // another centre, another graph
+  options.center = center;
+  const KnnResult other = computeKnn(x.view(), options);
+  EXPECT_EQ(options.search.graphs->size(), 3u);
+  EXPECT_NE(other.indices, centred.indices);
+  options.center[3] = 0.5; // the first centre again: its graph
+  EXPECT_EQ(computeKnn(x.view(), options).indices, centred.indices);
+  EXPECT_EQ(options.search.graphs->size(), 3u);
+}
+
+TEST(CentredSearch, BadCentresAreRefused)
+{
+  const Matrix x = clustered(500, 8, 4);
+  KnnOptions options;
+  options.center.assign(7, 0.0);
+  try
+  {
+    computeKnn(x.view(), options);
+    ADD_FAILURE() << "a centre of 7 values for 8 columns was accepted";
+  }
+  catch (const ModelError& e)
+  {
+    EXPECT_NE(std::string(e.what()).find("has 7 values for 8 columns"), std::string::npos)
+      << e.what();
+  }
+  options.center.assign(8, 0.0);
+  options.center[2] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(computeKnn(x.view(), options), ModelError);
+  // On parts, every part stops with the message.
+  ThreadedParts parts({ 200, 300 });
+  std::atomic<int> refused{ 0 };
+  parts.run([&](int p, const PartExchange& exchange) {
+    KnnOptions mine = options;
+    mine.search.parts = partsOf(exchange);
+    const int64_t first = exchange.firstRow(p);
+    try
+    {
+      computeKnn(FeatureMatrix{ x.values.data() + first * x.cols, exchange.rowCount(p), x.cols },
+        mine);
+    }
+    catch (const ModelError& e)
+    {
+      refused += std::string(e.what()).find("NaN or Inf") != std::string::npos;
+    }
+  });
+  EXPECT_EQ(refused.load(), 2);
 }
 
 // ------------------------------------------------------------- shared graphs

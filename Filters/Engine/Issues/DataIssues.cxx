@@ -907,15 +907,17 @@ IssueNeighbors computeIssueNeighbors(
     (graph ? 1 : 0) + (options.labelIssues ? 1 : 0) + (options.uniqueness ? 1 : 0);
   const int jobs = std::max<int>(1, jobsPerEmbedding * static_cast<int>(count));
   int job = 0;
-  // In a distributed run (options.neighbors.parts) each rank searches with its
-  // own rows [begin, end) among every rank's (DistributedNeighbors.h): `mine`
-  // holds just those rows, else `points` holds all rows.
+  // `points` holds all rows. In a distributed run (options.neighbors.parts)
+  // each rank searches with its own rows [begin, end) among every rank's
+  // (DistributedNeighbors.h), indexing only those.
   const bool distributed = options.neighbors.parts != nullptr;
-  auto search = [&](const FeatureMatrix& points, int k, DistanceMetric metric, bool mine) {
+  auto search = [&](const FeatureMatrix& points, int k, DistanceMetric metric,
+                  std::vector<double> center = {}) {
     KnnOptions knn;
     knn.k = k;
     knn.metric = metric;
     knn.search = options.neighbors;
+    knn.center = std::move(center);
     const int current = job++;
     if (options.progress)
     {
@@ -926,11 +928,7 @@ IssueNeighbors computeIssueNeighbors(
     {
       return computeKnn(points, begin, end, knn);
     }
-    return computeKnn(
-      mine ? points : FeatureMatrix{ points.row(begin), end - begin, points.cols }, knn);
-  };
-  auto run = [&](const FeatureMatrix& points, int k, DistanceMetric metric) {
-    return search(points, k, metric, false);
+    return computeKnn(FeatureMatrix{ points.row(begin), end - begin, points.cols }, knn);
   };
   for (size_t e = 0; e < count; ++e)
   {
@@ -943,7 +941,7 @@ IssueNeighbors computeIssueNeighbors(
       const DistanceMetric metric = resolveMetric(MetricChoice::Auto, points.cols);
       const int k = options.k;
       const bool probe = input.rows > k + 1;
-      KnnResult wide = run(points, probe ? k + 1 : k, metric);
+      KnnResult wide = search(points, probe ? k + 1 : k, metric);
       if (probe)
       {
         KnnResult graphK = wide;
@@ -979,12 +977,13 @@ IssueNeighbors computeIssueNeighbors(
     if (options.labelIssues)
     {
       // KNeighborsClassifier's default metric (minkowski, p = 2).
-      out.votes[e] = run(points, options.k, DistanceMetric::Euclidean);
+      out.votes[e] = search(points, options.k, DistanceMetric::Euclidean);
     }
     if (options.uniqueness && input.rows > kUniquenessNeighbors)
     {
       // FiftyOne centres the embeddings; the 4 nearest others are found in
       // float32 and their distances recomputed in double (computeDataIssues).
+      // The search centres the rows as it reads them (no centred copy).
       std::vector<double> mean(points.cols, 0.0);
       for (int64_t i = 0; i < points.rows; ++i)
       {
@@ -993,19 +992,11 @@ IssueNeighbors computeIssueNeighbors(
           mean[c] += points.row(i)[c];
         }
       }
-      // Distributed, a rank centres only its own rows (the search needs no others).
-      const int64_t first = distributed ? begin : 0, last = distributed ? end : points.rows;
-      std::vector<float> centred((last - first) * points.cols);
-      for (int64_t i = first; i < last; ++i)
+      for (double& m : mean)
       {
-        for (int64_t c = 0; c < points.cols; ++c)
-        {
-          centred[(i - first) * points.cols + c] =
-            static_cast<float>(points.row(i)[c] - mean[c] / points.rows);
-        }
+        m /= static_cast<double>(points.rows);
       }
-      out.unique[e] = search({ centred.data(), last - first, points.cols },
-        kUniquenessNeighbors + 1, DistanceMetric::Cosine, distributed);
+      out.unique[e] = search(points, kUniquenessNeighbors + 1, DistanceMetric::Cosine, mean);
     }
   }
   if (options.progress && !options.progress(0.9))

@@ -44,13 +44,16 @@ std::vector<int64_t> zeroNormRows(const std::vector<double>& norms)
 
 /// Row `i` of `points` as the index stores it: unit length for cosine
 /// (euclidean on unit vectors orders neighbours like cosine), as is otherwise.
-void indexRow(const FeatureMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
+void indexRow(const SearchMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
   int64_t i, float* out)
 {
-  const float* x = points.row(i);
+  const float* x = points.row(i, out); // centred into `out`, or in the matrix
   if (metric != DistanceMetric::Cosine)
   {
-    std::copy_n(x, points.cols, out);
+    if (x != out)
+    {
+      std::copy_n(x, points.cols, out);
+    }
     return;
   }
   const double norm = norms[static_cast<std::size_t>(i)];
@@ -63,12 +66,15 @@ void indexRow(const FeatureMatrix& points, const std::vector<double>& norms, Dis
 
 /// Re-ranks the candidate rows of query `q` (result row `r`) with the exact
 /// distances; too few distinct candidates fall back to brute force.
-void rerankRow(const FeatureMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
+void rerankRow(const SearchMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
   int64_t q, const int64_t* candidates, std::size_t count, KnnResult& result, int64_t r,
   std::vector<Candidate>& scratch)
 {
   scratch.clear();
   const double queryNorm = norms[static_cast<std::size_t>(q)];
+  std::vector<float> rows = points.scratch(2);
+  const float* x = points.row(q, rows.data());
+  float* other = rows.data() + (points.center ? points.cols : 0);
   for (std::size_t c = 0; c < count; ++c)
   {
     const int64_t j = candidates[c];
@@ -76,7 +82,7 @@ void rerankRow(const FeatureMatrix& points, const std::vector<double>& norms, Di
     {
       continue;
     }
-    scratch.emplace_back(exactDistance(points.row(q), points.row(j), points.cols, queryNorm,
+    scratch.emplace_back(exactDistance(x, points.row(j, other), points.cols, queryNorm,
                            norms[static_cast<std::size_t>(j)], metric),
       j);
   }
@@ -97,7 +103,7 @@ void rerankRow(const FeatureMatrix& points, const std::vector<double>& norms, Di
 } // namespace
 
 #ifdef DUALEMBED_WITH_FLANN
-void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
+void flannKnn(const SearchMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const KnnOptions& options, KnnResult& result)
 {
   const int64_t n = points.rows;
@@ -111,18 +117,18 @@ void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   }
   const std::vector<double> norms = rowNorms(points);
   const std::vector<int64_t> zeroRows = zeroNormRows(norms);
-  std::vector<float> unit;
+  std::vector<float> indexed; // the rows made unit (cosine) or centred, else the matrix's
   const float* base = points.data;
-  if (metric == DistanceMetric::Cosine)
+  if (metric == DistanceMetric::Cosine || points.center)
   {
-    unit.resize(static_cast<std::size_t>(n * d));
+    indexed.resize(static_cast<std::size_t>(n * d));
     at::parallel_for(0, n, 256, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i)
       {
-        indexRow(points, norms, metric, i, unit.data() + i * d);
+        indexRow(points, norms, metric, i, indexed.data() + i * d);
       }
     });
-    base = unit.data();
+    base = indexed.data();
   }
 
   reportProgress(options.progress, 0.0);
@@ -421,7 +427,7 @@ std::vector<float> splitCrowdedLists(const std::vector<float>& sample, int64_t c
 /// k-means (Lloyd) on a random sample of the index rows; empty lists are
 /// reseeded with a random sample row; then crowded lists are cut
 /// (splitCrowdedLists: there may be more lists than asked). Progress 0 to 0.1.
-std::vector<float> trainCentroids(const FeatureMatrix& points, const std::vector<double>& norms,
+std::vector<float> trainCentroids(const SearchMatrix& points, const std::vector<double>& norms,
   DistanceMetric metric, int64_t lists, const IvfParameters& parameters,
   const ProgressCallback& progress)
 {
@@ -469,7 +475,7 @@ std::vector<float> trainCentroids(const FeatureMatrix& points, const std::vector
     sample, count, d, centroids, lists, parameters.trainingRowsPerList, random);
 }
 
-InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<double>& norms,
+InvertedFile buildInvertedFile(const SearchMatrix& points, const std::vector<double>& norms,
   int64_t queryBegin, int64_t queryEnd, const KnnOptions& options)
 {
   const int64_t n = points.rows, d = points.cols;
@@ -596,7 +602,7 @@ InvertedFile buildInvertedFile(const FeatureMatrix& points, const std::vector<do
 /// row self(i) excluded: candidates of its exact neighbours, to be re-ranked
 /// in double. One matrix product per tile of 8192 rows; `tick` (if any) gets
 /// the fraction done after each tile.
-std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
+std::vector<std::vector<Candidate>> exactCandidates(const SearchMatrix& points,
   const std::vector<double>& norms, DistanceMetric metric, const float* queries, int64_t count,
   const std::function<int64_t(int64_t)>& self, std::size_t keep,
   const std::function<void(double)>& tick = nullptr)
@@ -636,7 +642,7 @@ std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
 }
 
 /// The same for rows of `points` as queries (each excluding itself).
-std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
+std::vector<std::vector<Candidate>> exactCandidates(const SearchMatrix& points,
   const std::vector<double>& norms, DistanceMetric metric, const std::vector<int64_t>& rows,
   std::size_t keep, const std::function<void(double)>& tick = nullptr)
 {
@@ -656,7 +662,7 @@ std::vector<std::vector<Candidate>> exactCandidates(const FeatureMatrix& points,
 /// row. An isolated row's nearest rows are scattered over many lists, so the
 /// lists serve it worst, and these are the rows an outlier score ranks
 /// first: at 10^6 rows, 2000 rows against all, about a third of the search.
-void searchFarRowsExactly(const FeatureMatrix& points, const std::vector<double>& norms,
+void searchFarRowsExactly(const SearchMatrix& points, const std::vector<double>& norms,
   DistanceMetric metric, KnnResult& result, const ProgressCallback& progress, double from)
 {
   const std::size_t k = static_cast<std::size_t>(result.k);
@@ -874,7 +880,7 @@ void checkIvfParameters(const IvfParameters& parameters)
 
 } // namespace
 
-void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
+void ivfKnn(const SearchMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const KnnOptions& options, KnnResult& result)
 {
   const int64_t d = points.cols;
@@ -911,7 +917,7 @@ void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   searchFarRowsExactly(points, norms, metric, result, options.progress, 0.9);
 }
 
-IvfShard::IvfShard(const FeatureMatrix& points, DistanceMetric metric,
+IvfShard::IvfShard(const SearchMatrix& points, DistanceMetric metric,
   const IvfParameters& parameters, const ProgressCallback& progress)
   : Points(points)
   , Metric(metric)
@@ -940,7 +946,7 @@ int64_t IvfShard::lists() const
 void IvfShard::search(const float* queries, int64_t count, const int64_t* self, int k, bool exact,
   std::vector<int64_t>& indices, std::vector<float>& distances) const
 {
-  const FeatureMatrix& points = this->Points;
+  const SearchMatrix& points = this->Points;
   const int64_t d = points.cols;
   const std::size_t kk = static_cast<std::size_t>(k);
   indices.assign(static_cast<std::size_t>(count) * kk, -1);
@@ -990,10 +996,11 @@ void IvfShard::search(const float* queries, int64_t count, const int64_t* self, 
     }
     else
     {
+      std::vector<float> centred = points.scratch();
       const auto add = [&](int64_t j) {
         if (j != skip)
         {
-          scratch.emplace_back(exactDistance(x, points.row(j), d, norm,
+          scratch.emplace_back(exactDistance(x, points.row(j, centred.data()), d, norm,
                                  this->Norms[static_cast<std::size_t>(j)], this->Metric),
             j);
         }
@@ -1084,7 +1091,14 @@ int64_t ivfListCount(const IvfParameters& parameters, int64_t rows)
 RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
   int k, DistanceMetric metric, int64_t samples, unsigned int seed)
 {
-  using namespace detail;
+  return detail::recallSampleOf(points, queryBegin, queryEnd, k, metric, samples, seed);
+}
+
+namespace detail
+{
+RecallSample recallSampleOf(const SearchMatrix& points, int64_t queryBegin, int64_t queryEnd, int k,
+  DistanceMetric metric, int64_t samples, unsigned int seed)
+{
   RecallSample sample;
   const int64_t n = points.rows, d = points.cols;
   sample.k = static_cast<int>(std::min<int64_t>(k, std::max<int64_t>(0, n - 1)));
@@ -1109,6 +1123,8 @@ RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin, 
   zeroQuery.k = sample.k;
   zeroQuery.indices.resize(kept);
   zeroQuery.distances.resize(kept);
+  std::vector<float> rows = points.scratch(2);
+  float* other = rows.data() + (points.center ? d : 0);
   for (int64_t i = 0; i < count; ++i)
   {
     const int64_t q = sample.rows[static_cast<std::size_t>(i)];
@@ -1120,11 +1136,12 @@ RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin, 
       continue;
     }
     std::vector<Candidate> exact;
+    const float* x = points.row(q, rows.data());
     for (const Candidate& c : heaps[static_cast<std::size_t>(i)])
     {
-      exact.emplace_back(
-        exactDistance(points.row(q), points.row(c.second), d, norms[static_cast<std::size_t>(q)],
-          norms[static_cast<std::size_t>(c.second)], metric),
+      exact.emplace_back(exactDistance(x, points.row(c.second, other), d,
+                           norms[static_cast<std::size_t>(q)],
+                           norms[static_cast<std::size_t>(c.second)], metric),
         c.second);
     }
     std::sort(exact.begin(), exact.end(), candidateLess);
@@ -1135,6 +1152,7 @@ RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin, 
   }
   return sample;
 }
+} // namespace detail
 
 double recallOn(const RecallSample& sample, const KnnResult& result)
 {

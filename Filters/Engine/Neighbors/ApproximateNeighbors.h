@@ -21,6 +21,7 @@
 #define DualEmbed_Engine_ApproximateNeighbors_h
 
 #include "NearestNeighbors.h"
+#include "NeighborKernels.h" // SearchMatrix
 
 #include <memory>
 #include <random>
@@ -35,10 +36,14 @@ namespace detail
 
 /// Fills `result` (rows, k and its buffers set by computeKnn) for the
 /// queries [queryBegin, queryEnd).
-void flannKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
+void flannKnn(const SearchMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const KnnOptions& options, KnnResult& result);
-void ivfKnn(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
+void ivfKnn(const SearchMatrix& points, int64_t queryBegin, int64_t queryEnd,
   const KnnOptions& options, KnnResult& result);
+
+/// exactRecallSample of the rows as searched (centred or not).
+RecallSample recallSampleOf(const SearchMatrix& points, int64_t queryBegin, int64_t queryEnd, int k,
+  DistanceMetric metric, int64_t samples, unsigned int seed = 0);
 
 /// The rows of `result` (indices into its rows, ascending) whose neighbours
 /// lie farthest: the largest sum of neighbour distances, 0.2 % of the rows
@@ -57,8 +62,9 @@ struct InvertedFile;
 class IvfShard
 {
 public:
-  /// Builds the index (progress 0 to 1 of `progress`). `points` must outlive it.
-  IvfShard(const FeatureMatrix& points, DistanceMetric metric, const IvfParameters& parameters,
+  /// Builds the index (progress 0 to 1 of `progress`). `points` (its matrix
+  /// and centre) must outlive it; the query vectors come centred like it.
+  IvfShard(const SearchMatrix& points, DistanceMetric metric, const IvfParameters& parameters,
     const ProgressCallback& progress);
   ~IvfShard();
   int64_t lists() const;
@@ -71,7 +77,7 @@ public:
     std::vector<int64_t>& indices, std::vector<float>& distances) const;
 
 private:
-  FeatureMatrix Points;
+  SearchMatrix Points;
   DistanceMetric Metric;
   std::vector<double> Norms;
   std::vector<int64_t> ZeroRows;

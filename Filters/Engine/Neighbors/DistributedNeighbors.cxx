@@ -159,7 +159,7 @@ class DistributedSearch
 public:
   DistributedSearch(
     const FeatureMatrix& local, const PartExchange& exchange, const KnnOptions& options, int k)
-    : Local(local)
+    : Local(local, options.center.empty() ? nullptr : options.center.data())
     , Exchange(exchange)
     , Options(options)
     , K(k)
@@ -208,7 +208,12 @@ public:
           for (int64_t i = 0; i < count; ++i)
           {
             const int64_t row = rows[static_cast<std::size_t>(begin + i)];
-            std::copy_n(this->Local.row(row), d, vectors.data() + i * d);
+            float* vector = vectors.data() + i * d; // centred as the shards index rows
+            const float* x = this->Local.row(row, vector);
+            if (x != vector)
+            {
+              std::copy_n(x, d, vector);
+            }
             self[static_cast<std::size_t>(i)] = row;
           }
         }
@@ -253,7 +258,7 @@ public:
   int64_t lists() const { return this->Shard ? this->Shard->lists() : 0; }
 
 private:
-  const FeatureMatrix& Local;
+  detail::SearchMatrix Local;
   const PartExchange& Exchange;
   const KnnOptions& Options;
   int K;
@@ -279,6 +284,7 @@ KnnResult computeDistributedKnn(const FeatureMatrix& localRows, const PartExchan
       throw ModelError(
         "The number of neighbours k must be at least 1 (it is " + std::to_string(options.k) + ").");
     }
+    detail::requireCenter(localRows, options);
   });
   const int64_t bad = exchange.sum(countNonFiniteRows(localRows));
   if (bad > 0)

@@ -33,16 +33,18 @@ namespace
 // Exact distances from row `query` to every row; normOf(j) is the norm of
 // row j (read by the cosine metric only).
 template <typename NormOf>
-void fillDistancesFrom(const FeatureMatrix& points, int64_t query, DistanceMetric metric,
+void fillDistancesFrom(const detail::SearchMatrix& points, int64_t query, DistanceMetric metric,
   NormOf normOf, std::vector<double>& out)
 {
   out.resize(static_cast<std::size_t>(points.rows));
-  const float* x = points.row(query);
+  std::vector<float> scratch = points.scratch(2);
+  const float* x = points.row(query, scratch.data());
   const double queryNorm = normOf(query);
   for (int64_t j = 0; j < points.rows; ++j)
   {
-    out[static_cast<std::size_t>(j)] =
-      exactDistance(x, points.row(j), points.cols, queryNorm, normOf(j), metric);
+    out[static_cast<std::size_t>(j)] = exactDistance(x,
+      points.row(j, scratch.data() + points.cols * (points.center ? 1 : 0)), points.cols, queryNorm,
+      normOf(j), metric);
   }
 }
 } // namespace
@@ -50,13 +52,15 @@ void fillDistancesFrom(const FeatureMatrix& points, int64_t query, DistanceMetri
 namespace detail
 {
 
-std::vector<double> rowNorms(const FeatureMatrix& points)
+std::vector<double> rowNorms(const SearchMatrix& points)
 {
   std::vector<double> norms(static_cast<std::size_t>(points.rows));
   at::parallel_for(0, points.rows, 256, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch = points.scratch();
     for (int64_t i = begin; i < end; ++i)
     {
-      norms[static_cast<std::size_t>(i)] = std::sqrt(squaredNorm(points.row(i), points.cols));
+      norms[static_cast<std::size_t>(i)] =
+        std::sqrt(squaredNorm(points.row(i, scratch.data()), points.cols));
     }
   });
   return norms;
@@ -76,7 +80,7 @@ void storeRow(KnnResult& result, int64_t r, std::vector<Candidate>& candidates)
 }
 
 // Brute force in double for one query: exact by construction.
-void bruteForceRow(const FeatureMatrix& points, const std::vector<double>& norms,
+void bruteForceRow(const SearchMatrix& points, const std::vector<double>& norms,
   DistanceMetric metric, int64_t q, KnnResult& result, int64_t r)
 {
   std::vector<double> distances;
@@ -89,6 +93,20 @@ void bruteForceRow(const FeatureMatrix& points, const std::vector<double>& norms
     result.indices[static_cast<std::size_t>(r) * k + j] = nearest[j];
     result.distances[static_cast<std::size_t>(r) * k + j] =
       static_cast<float>(distances[static_cast<std::size_t>(nearest[j])]);
+  }
+}
+
+void requireCenter(const FeatureMatrix& points, const KnnOptions& options)
+{
+  const std::vector<double>& center = options.center;
+  if (!center.empty() && static_cast<int64_t>(center.size()) != points.cols)
+  {
+    throw ModelError("The centre of a centred neighbour search has " +
+      std::to_string(center.size()) + " values for " + std::to_string(points.cols) + " columns.");
+  }
+  if (!std::all_of(center.begin(), center.end(), [](double v) { return std::isfinite(v); }))
+  {
+    throw ModelError("The centre of a centred neighbour search holds NaN or Inf values.");
   }
 }
 
@@ -737,7 +755,7 @@ KnnResult distributedKnn(
   std::shared_ptr<const NeighborGraphs::Graph> graph;
   if (options.search.graphs && k > 0)
   {
-    key = graphKey(points, 0, points.rows, options.metric, KnnMethod::Ivf, options.search);
+    key = graphKey(points, 0, points.rows, KnnMethod::Ivf, options);
     const std::vector<int64_t> contents(key.contents.begin(), key.contents.end());
     std::vector<int64_t> hashes = parts.gather(contents, 0);
     parts.broadcast(hashes, 0); // every part's contents
@@ -799,10 +817,11 @@ std::shared_ptr<NeighborGraphs::Graph> searchGraph(const FeatureMatrix& points, 
   result.indices.assign(size, -1);
   result.distances.assign(size, std::numeric_limits<float>::quiet_NaN());
   const auto start = std::chrono::steady_clock::now();
+  const SearchMatrix searched(points, options.center.empty() ? nullptr : options.center.data());
   if (method == KnnMethod::Flann)
   {
 #ifdef DUALEMBED_WITH_FLANN
-    flannKnn(points, queryBegin, queryEnd, options, result);
+    flannKnn(searched, queryBegin, queryEnd, options, result);
 #else
     throw ModelError("The approximate neighbour search (FLANN) is not available in this build "
                      "of DualEmbed; choose the exact or the IVF method.");
@@ -810,7 +829,20 @@ std::shared_ptr<NeighborGraphs::Graph> searchGraph(const FeatureMatrix& points, 
   }
   else if (method == KnnMethod::Ivf)
   {
-    ivfKnn(points, queryBegin, queryEnd, options, result);
+    ivfKnn(searched, queryBegin, queryEnd, options, result);
+  }
+  else if (searched.center)
+  {
+    // The exact method multiplies tiles of the matrix itself, so it centres a
+    // copy (its searches are of up to kExactNeighborRows rows unless chosen).
+    std::vector<float> centred(static_cast<std::size_t>(points.rows * points.cols));
+    at::parallel_for(0, points.rows, 1024, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+      {
+        searched.row(i, centred.data() + i * points.cols);
+      }
+    });
+    exactKnn({ centred.data(), points.rows, points.cols }, queryBegin, queryEnd, options, result);
   }
   else
   {
@@ -819,8 +851,8 @@ std::shared_ptr<NeighborGraphs::Graph> searchGraph(const FeatureMatrix& points, 
   graph->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (method != KnnMethod::Exact && options.search.recallSamples > 0)
   {
-    graph->recall = exactRecallSample(
-      points, queryBegin, queryEnd, k, options.metric, options.search.recallSamples);
+    graph->recall = recallSampleOf(
+      searched, queryBegin, queryEnd, k, options.metric, options.search.recallSamples);
   }
   return graph;
 }
@@ -861,6 +893,7 @@ KnnResult computeKnn(
       " samples of the input.");
   }
   requireFiniteRows(points, "the input");
+  requireCenter(points, options);
 
   const int k =
     static_cast<int>(std::min<int64_t>(options.k, std::max<int64_t>(0, points.rows - 1)));
@@ -881,7 +914,7 @@ KnnResult computeKnn(
   if (options.search.graphs)
   {
     const NeighborGraphs::Key key =
-      graphKey(points, queryBegin, queryEnd, options.metric, method, options.search);
+      graphKey(points, queryBegin, queryEnd, method, options);
     graph = options.search.graphs->find(key, k);
     reused = graph != nullptr;
     if (!reused)

@@ -97,14 +97,20 @@ std::shared_ptr<NeighborGraphs> NeighborGraphs::session()
 }
 
 NeighborGraphs::Key graphKey(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
-  DistanceMetric metric, KnnMethod method, const NeighborSearch& search)
+  KnnMethod method, const KnnOptions& options)
 {
+  const NeighborSearch& search = options.search;
   NeighborGraphs::Key key;
   const XXH128_hash_t hash = XXH3_128bits(
     points.data, static_cast<std::size_t>(points.rows * points.cols) * sizeof(float));
   key.contents = { hash.low64, hash.high64 };
-  key.fields = { points.rows, points.cols, queryBegin, queryEnd, static_cast<int64_t>(metric),
-    static_cast<int64_t>(method) };
+  key.fields = { points.rows, points.cols, queryBegin, queryEnd,
+    static_cast<int64_t>(options.metric), static_cast<int64_t>(method) };
+  // The centred rows are other vectors (a centre's bytes hashed; 0: none).
+  key.fields.push_back(options.center.empty()
+      ? 0
+      : static_cast<int64_t>(
+          XXH3_64bits(options.center.data(), options.center.size() * sizeof(double)) | 1));
   if (method == KnnMethod::Ivf)
   {
     const IvfParameters& p = search.ivf;

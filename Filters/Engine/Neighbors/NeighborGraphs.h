@@ -88,10 +88,11 @@ private:
   std::size_t Bytes = 0;
 };
 
-/// The key of a search of the rows [queryBegin, queryEnd) of `points` with
-/// `metric` by `method` (resolved) and the parameters of `search` it reads.
+/// The key of a search of the rows [queryBegin, queryEnd) of `points` by
+/// `method` (resolved) with the metric, the centre and the parameters of
+/// `options` that it reads.
 NeighborGraphs::Key graphKey(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
-  DistanceMetric metric, KnnMethod method, const NeighborSearch& search);
+  KnnMethod method, const KnnOptions& options);
 
 /// The first k neighbours of each row of `graph` (k <= graph.k).
 KnnResult firstNeighbors(const KnnResult& graph, int k);

@@ -21,6 +21,43 @@ namespace detail
 
 using Candidate = std::pair<double, int64_t>; // (key or distance, index)
 
+/// The rows a search reads: a matrix's, or each minus a centre
+/// (KnnOptions::center). A centred row is made when it is read, each value
+/// as a centred copy would hold it (float(x - centre)), so that searching
+/// centred rows needs no centred copy of the matrix. row(i, scratch) hides
+/// FeatureMatrix::row(i): every read has to say where a centred row may go.
+struct SearchMatrix : FeatureMatrix
+{
+  const double* center = nullptr; // cols values, or null: the rows as they are
+
+  SearchMatrix(const FeatureMatrix& matrix, const double* centre = nullptr) // implicit on purpose
+    : FeatureMatrix(matrix)
+    , center(centre)
+  {
+  }
+
+  /// Row i as searched: in the matrix, or centred into `scratch` (cols floats).
+  const float* row(int64_t i, float* scratch) const
+  {
+    const float* x = FeatureMatrix::row(i);
+    if (!this->center)
+    {
+      return x;
+    }
+    for (int64_t c = 0; c < this->cols; ++c)
+    {
+      scratch[c] = static_cast<float>(static_cast<double>(x[c]) - this->center[c]);
+    }
+    return scratch;
+  }
+
+  /// Room for the rows that row() may centre: `count` rows (none when not centred).
+  std::vector<float> scratch(int count = 1) const
+  {
+    return std::vector<float>(this->center ? static_cast<std::size_t>(count * this->cols) : 0);
+  }
+};
+
 // Lexicographic order (value, index): ties broken by the smaller index.
 inline bool candidateLess(const Candidate& a, const Candidate& b)
 {
@@ -145,19 +182,23 @@ inline double exactDistance(
 }
 
 /// The double-precision norm of every row (in parallel).
-std::vector<double> rowNorms(const FeatureMatrix& points);
+std::vector<double> rowNorms(const SearchMatrix& points);
 
 /// Writes the k best of `candidates` (exact distances) into row `r` of the result.
 void storeRow(KnnResult& result, int64_t r, std::vector<Candidate>& candidates);
 
 /// Brute force in double for the query row `q` (result row `r`): exact by construction.
-void bruteForceRow(const FeatureMatrix& points, const std::vector<double>& norms,
+void bruteForceRow(const SearchMatrix& points, const std::vector<double>& norms,
   DistanceMetric metric, int64_t q, KnnResult& result, int64_t r);
 
 /// Cosine neighbours of a zero vector: the other zero vectors (identical, at
 /// distance 0) by index, then every other row at distance 1, by index.
 void zeroCosineRow(const FeatureMatrix& points, const std::vector<int64_t>& zeroRows, int64_t q,
   KnnResult& result, int64_t r);
+
+/// Throws a ModelError unless KnnOptions::center is empty or has one finite
+/// value per column of `points`.
+void requireCenter(const FeatureMatrix& points, const KnnOptions& options);
 
 /// The progress callback with `fraction` clamped to [0, 1]; throws Aborted when it returns false.
 void reportProgress(const ProgressCallback& progress, double fraction);
