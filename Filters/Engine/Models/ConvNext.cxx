@@ -85,8 +85,9 @@ void ConvNext::to(at::Device device, at::ScalarType dtype)
     move(n.weight);
     move(n.bias);
   };
-  // The convolutions and the residual stream stay float32; only the
-  // pointwise products (expand, project) run in the compute type.
+  // The residual stream, the stem and the depthwise convolutions stay
+  // float32; the pointwise products (expand, project) and the downsampling
+  // convolutions (float32 out) run in the compute type.
   Stem.to(device, at::kFloat);
   moveNorm(StemNorm);
   for (Stage& stage : Stages)
@@ -94,7 +95,7 @@ void ConvNext::to(at::Device device, at::ScalarType dtype)
     moveNorm(stage.downsampleNorm);
     if (stage.downsample.defined())
     {
-      stage.downsample.to(device, at::kFloat);
+      stage.downsample.to(device, dtype);
     }
     for (Block& block : stage.blocks)
     {
@@ -108,10 +109,13 @@ void ConvNext::to(at::Device device, at::ScalarType dtype)
   Classifier.to(device, at::kFloat);
 }
 
-at::Tensor ConvNext::convolveRows(const at::Tensor& x, const Convolution& conv)
+at::Tensor ConvNext::convolveRows(
+  const at::Tensor& x, const Convolution& conv, at::ScalarType outType)
 {
   // A channels-last NCHW view in, so the convolution keeps that layout out.
-  return conv.forward(x.permute({ 0, 3, 1, 2 }), false).permute({ 0, 2, 3, 1 }).contiguous();
+  return conv.forward(x.permute({ 0, 3, 1, 2 }), false, outType)
+    .permute({ 0, 2, 3, 1 })
+    .contiguous();
 }
 
 BackboneOutput ConvNext::forward(const at::Tensor& pixelValues) const
@@ -129,9 +133,10 @@ BackboneOutput ConvNext::forward(const at::Tensor& pixelValues) const
   {
     if (stage.downsample.defined())
     {
+      // In the compute type, the residual stream's float32 out.
       x = layerNormTo(
-        x, stage.downsampleNorm.weight, stage.downsampleNorm.bias, kInnerNormEps, at::kFloat);
-      x = convolveRows(x, stage.downsample);
+        x, stage.downsampleNorm.weight, stage.downsampleNorm.bias, kInnerNormEps, ComputeType);
+      x = convolveRows(x, stage.downsample, at::kFloat);
     }
     for (const Block& block : stage.blocks)
     {

@@ -55,7 +55,8 @@ private:
   };
 
   /// `x` [B, H, W, C] (channels-last) through `conv`, back to [B, H', W', C'].
-  static at::Tensor convolveRows(const at::Tensor& x, const Convolution& conv);
+  static at::Tensor convolveRows(const at::Tensor& x, const Convolution& conv,
+    at::ScalarType outType = at::ScalarType::Undefined);
 
   Convolution Stem; // patchify: kernel and stride patch_size
   Norm StemNorm;

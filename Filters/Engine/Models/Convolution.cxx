@@ -46,9 +46,10 @@ struct Convolution::Impl
     dnnl::convolution_forward prim;
     dnnl::memory weights;
   };
-  // (batch, height, width, residual, relu) -> primitive; the laid-out
-  // weights are shared where the layouts agree (usually every shape).
-  mutable std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, bool, bool>, Primitive>
+  // (batch, height, width, output type, residual, relu) -> primitive; the
+  // laid-out weights are shared where the layouts agree (usually every shape).
+  mutable std::map<
+    std::tuple<std::int64_t, std::int64_t, std::int64_t, at::ScalarType, bool, bool>, Primitive>
     primitives;
   mutable std::vector<dnnl::memory> laidOut;
   mutable std::mutex mutex;
@@ -56,7 +57,8 @@ struct Convolution::Impl
   const Primitive& primitive(
     const at::Tensor& x, const at::Tensor& out, bool residual, bool relu) const
   {
-    const auto key = std::make_tuple(x.size(0), x.size(2), x.size(3), residual, relu);
+    const auto key =
+      std::make_tuple(x.size(0), x.size(2), x.size(3), out.scalar_type(), residual, relu);
     auto it = primitives.find(key);
     if (it != primitives.end())
     {
@@ -192,22 +194,26 @@ void Convolution::to(at::Device device, at::ScalarType computeType)
   }
 }
 
-at::Tensor Convolution::forward(const at::Tensor& x, bool relu) const
+at::Tensor Convolution::forward(const at::Tensor& x, bool relu, at::ScalarType outType) const
 {
+  if (outType == at::ScalarType::Undefined)
+  {
+    outType = P->computeType;
+  }
 #ifdef DUALEMBED_WITH_DNNL
   if (P->oneDnn)
   {
     const at::Tensor in = x.to(P->computeType).contiguous(at::MemoryFormat::ChannelsLast);
     at::Tensor out = at::empty(
       { in.size(0), P->weight.size(0), P->outputSize(in.size(2)), P->outputSize(in.size(3)) },
-      in.options().memory_format(at::MemoryFormat::ChannelsLast));
+      in.options().dtype(outType).memory_format(at::MemoryFormat::ChannelsLast));
     P->run(in, out, false, relu);
     return out;
   }
 #endif
   at::Tensor y = at::conv2d(x, P->weight, P->bias, { P->stride, P->stride },
     { P->padding, P->padding }, { 1, 1 }, P->groups);
-  return relu ? y.relu_() : y;
+  return (relu ? y.relu_() : y).to(outType);
 }
 
 void Convolution::accumulate(const at::Tensor& x, at::Tensor& residual, bool relu) const

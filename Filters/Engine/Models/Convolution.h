@@ -37,8 +37,10 @@ public:
   void to(at::Device device, at::ScalarType computeType);
 
   /// x [B, in, H, W] (channels-last, compute type) -> conv(x) + b, ReLU'd
-  /// when `relu`, channels-last in the compute type.
-  at::Tensor forward(const at::Tensor& x, bool relu) const;
+  /// when `relu`, channels-last in `outType` (Undefined: the compute type;
+  /// float32 from a bfloat16 convolution costs no extra pass with oneDNN).
+  at::Tensor forward(
+    const at::Tensor& x, bool relu, at::ScalarType outType = at::ScalarType::Undefined) const;
   /// residual [B, out, H', W'] (channels-last, compute type), in place:
   /// residual = conv(x) + b + residual, ReLU'd when `relu`.
   void accumulate(const at::Tensor& x, at::Tensor& residual, bool relu) const;
