@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 using namespace dualembed::engine;
@@ -118,6 +119,38 @@ TEST(EmbeddingDrift, NeighboursThatMove)
     EXPECT_EQ(r.toFinal[4 + i], 0.0f);
     EXPECT_EQ(r.mean[i], expected[i]);
   }
+}
+
+TEST(EmbeddingDrift, AnApproximateSeriesSaysSoOnce)
+{
+  // Three checkpoints of 300 points in 8 dimensions, searched by IVF: one
+  // sentence for the series (the first search's, then the others' recall).
+  std::vector<std::vector<float>> steps(3, std::vector<float>(300 * 8));
+  for (std::size_t t = 0; t < steps.size(); ++t)
+  {
+    for (std::size_t v = 0; v < steps[t].size(); ++v)
+    {
+      steps[t][v] = static_cast<float>(std::sin(0.37 * v + 1.3 * t) + 0.01 * v / 8);
+    }
+  }
+  EmbeddingDriftOptions options;
+  options.neighbors.method = KnnMethod::Ivf;
+  std::vector<std::string> reports;
+  options.neighbors.report = [&reports](const std::string& s) { reports.push_back(s); };
+  computeEmbeddingDrift({ { steps[0].data(), 300, 8 }, { steps[1].data(), 300, 8 },
+                          { steps[2].data(), 300, 8 } },
+    options);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].find("IVF neighbours (k 10, cosine) of 300 rows"), 0u) << reports[0];
+  EXPECT_NE(reports[0].find(
+              "That was the first of 3 checkpoints; the other 2 were searched the same way: recall@10 "),
+    std::string::npos)
+    << reports[0];
+  // One checkpoint: its sentence alone.
+  reports.clear();
+  computeEmbeddingDrift({ { steps[0].data(), 300, 8 } }, options);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].find("That was"), std::string::npos) << reports[0];
 }
 
 TEST(EmbeddingDrift, RefusesBadInput)

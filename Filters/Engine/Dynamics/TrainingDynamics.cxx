@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 #include <string>
 
 namespace dualembed
@@ -118,6 +120,42 @@ TrainingDynamicsResult computeTrainingDynamics(
   return result;
 }
 
+namespace
+{
+/// One sentence for the searches of a series: the first checkpoint's, then
+/// the range of the others' measured recall.
+std::string seriesReport(const std::vector<std::string>& reports, const std::vector<KnnResult>& knn)
+{
+  std::ostringstream text;
+  text << reports.front();
+  if (knn.size() > 1)
+  {
+    text << " That was the first of " << knn.size() << " checkpoints;";
+    double low = 2.0, high = -1.0;
+    for (std::size_t t = 1; t < knn.size(); ++t)
+    {
+      if (knn[t].recall >= 0.0)
+      {
+        low = std::min(low, knn[t].recall);
+        high = std::max(high, knn[t].recall);
+      }
+    }
+    text << " the other " << knn.size() - 1 << " were searched the same way";
+    if (high >= 0.0)
+    {
+      text << std::fixed << std::setprecision(4) << ": recall@" << knn[0].k << " "
+           << (low == high ? "" : "from ") << low;
+      if (low != high)
+      {
+        text << " to " << high;
+      }
+    }
+    text << ".";
+  }
+  return text.str();
+}
+} // namespace
+
 EmbeddingDriftResult computeEmbeddingDrift(
   const std::vector<FeatureMatrix>& embeddings, const EmbeddingDriftOptions& options)
 {
@@ -170,19 +208,30 @@ EmbeddingDriftResult computeEmbeddingDrift(
   }
 
   // Each checkpoint's kNN once; then overlaps with the one before and the last.
+  // An approximate search says what it did once for the whole series, not
+  // once per checkpoint: the first checkpoint's sentence, then the others' recall.
   std::vector<KnnResult> knn(T);
+  std::vector<std::string> reports;
   for (size_t t = 0; t < T; ++t)
   {
     KnnOptions knnOptions;
     knnOptions.k = options.k;
     knnOptions.metric = resolveMetric(options.metric, embeddings[t].cols);
     knnOptions.search = options.neighbors;
+    if (options.neighbors.report)
+    {
+      knnOptions.search.report = [&reports](const std::string& s) { reports.push_back(s); };
+    }
     if (options.progress)
     {
       const ProgressCallback& progress = options.progress;
       knnOptions.progress = [&progress, t, T](double f) { return progress((t + f) / T); };
     }
     knn[t] = computeKnn(embeddings[t], first, end, knnOptions);
+  }
+  if (!reports.empty())
+  {
+    options.neighbors.report(seriesReport(reports, knn));
   }
   result.k = knn[0].k;
   const double k = static_cast<double>(result.k);
