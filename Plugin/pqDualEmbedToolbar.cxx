@@ -17,6 +17,7 @@
 #include "vtkSMRenderViewProxy.h"
 #include "vtkSMSourceProxy.h"
 #include "vtkSMViewLayoutProxy.h"
+#include "vtkSMViewProxy.h"
 
 #include <QAction>
 #include <QKeySequence>
@@ -257,7 +258,21 @@ void pqDualEmbedToolbar::onApplied(pqProxy* proxy)
   }
   for (pqView* view : source->getViews())
   {
-    view->resetDisplay();
+    // Fitted to the map's own bounds: the view's bounds at this point still
+    // hold the map this Apply replaces (another method or parameter), and a
+    // reset to both left the new map off-centre.
+    view->getViewProxy()->Update();
+    double bounds[6];
+    source->getOutputPort(0)->getDataInformation()->GetBounds(bounds);
+    auto* render = vtkSMRenderViewProxy::SafeDownCast(view->getViewProxy());
+    if (render && bounds[0] <= bounds[1])
+    {
+      render->ResetCamera(bounds);
+    }
+    else
+    {
+      view->resetDisplay();
+    }
     view->render();
   }
 }

@@ -137,13 +137,14 @@ TEST(EmbeddingDrift, AnApproximateSeriesSaysSoOnce)
   options.neighbors.method = KnnMethod::Ivf;
   std::vector<std::string> reports;
   options.neighbors.report = [&reports](const std::string& s) { reports.push_back(s); };
-  computeEmbeddingDrift({ { steps[0].data(), 300, 8 }, { steps[1].data(), 300, 8 },
-                          { steps[2].data(), 300, 8 } },
+  computeEmbeddingDrift(
+    { { steps[0].data(), 300, 8 }, { steps[1].data(), 300, 8 }, { steps[2].data(), 300, 8 } },
     options);
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].find("IVF neighbours (k 10, cosine) of 300 rows"), 0u) << reports[0];
-  EXPECT_NE(reports[0].find(
-              "That was the first of 3 checkpoints; the other 2 were searched the same way: recall@10 "),
+  EXPECT_NE(
+    reports[0].find(
+      "That was the first of 3 checkpoints; the other 2 were searched the same way: recall@10 "),
     std::string::npos)
     << reports[0];
   // One checkpoint: its sentence alone.

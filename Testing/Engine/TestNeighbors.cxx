@@ -1182,8 +1182,8 @@ TEST(CentredSearch, BadCentresAreRefused)
     const int64_t first = exchange.firstRow(p);
     try
     {
-      computeKnn(FeatureMatrix{ x.values.data() + first * x.cols, exchange.rowCount(p), x.cols },
-        mine);
+      computeKnn(
+        FeatureMatrix{ x.values.data() + first * x.cols, exchange.rowCount(p), x.cols }, mine);
     }
     catch (const ModelError& e)
     {

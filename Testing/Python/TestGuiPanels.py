@@ -4,8 +4,9 @@
 # PyQt5 (Debian's python3-pyqt5, on the same Qt as ParaView) only finds widgets and reads their
 # state; the clicks and the typing are real X events from xdotool. Screenshots (imagemagick's
 # import) go to DUALEMBED_TEST_OUTPUT_DIR: TestGuiPanels-reader.png, -embedding.png, -dialog.png,
-# -applied.png, -failed-apply.png, -projection.png, -outlier-method.png (Outlier Score's Method,
-# chosen with the mouse and keyboard), -outlier-applied.png.
+# -applied.png, -failed-apply.png, -projection.png, -projection-applied.png,
+# -projection-neighbor-method.png (UMAP's Neighbor Method, chosen with the mouse and keyboard),
+# -projection-pca.png (hidden for PCA), -outlier-method.png (Outlier Score's Method), -outlier-applied.png.
 import os
 
 from paraview import simple
@@ -188,14 +189,98 @@ def projection_fills_its_view():
     # The points moved from the reader's grid to the map: the DualEmbed toolbar's behaviour resets
     # the camera after the Apply, so the map fills the view instead of being a blob in a corner.
     projection = simple.GetActiveSource()
-    view = simple.GetActiveView()
-    x0, x1, y0, y1 = projection.GetDataInformation().GetBounds()[:4]
-    if x1 - x0 <= 0 or simple.GetDisplayProperties(projection, view).Visibility != 1:
+    x0, x1 = projection.GetDataInformation().GetBounds()[:2]
+    if x1 - x0 <= 0 or simple.GetDisplayProperties(projection, simple.GetActiveView()).Visibility != 1:
         raise NotYet("the projection is not shown yet")
-    centre = view.CameraFocalPoint
-    check(x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1,
-          "after Apply the camera looks at %s, outside the map %s" % (list(centre[:2]), [x0, x1, y0, y1]))
+    check_fitted("UMAP")
     screenshot("projection-applied")
+    show_advanced()
+
+
+def check_fitted(what):
+    """The active view looks at the centre of the active source's map (its camera was reset to it)."""
+    view = simple.GetActiveView()
+    x0, x1, y0, y1 = simple.GetActiveSource().GetDataInformation().GetBounds()[:4]
+    centre = view.CameraFocalPoint
+    extent = max(x1 - x0, y1 - y0)
+    check(abs(centre[0] - (x0 + x1) / 2) <= 0.05 * extent and abs(centre[1] - (y0 + y1) / 2) <= 0.05 * extent,
+          "after the Apply of %s the camera looks at %s, not at the centre of the map %s"
+          % (what, list(centre[:2]), [x0, x1, y0, y1]))
+
+
+def show_advanced():
+    """Shows the advanced properties: the gear button beside the Properties panel's search box."""
+    boxes = [w for w in main_window().findChildren(QtWidgets.QWidget) if w.inherits("pqSearchBox") and w.isVisible()]
+    gears = [b for box in boxes for b in box.findChildren(QtWidgets.QToolButton) if b.isCheckable()]
+    check(gears, "no advanced-properties button beside the Properties panel's search box")
+    if not gears[0].isChecked():
+        click(gears[0])
+
+
+def output_messages():
+    """The lines of the Output Messages window, as the user reads them."""
+    views = main_window().window().findChildren(QtWidgets.QAbstractItemView) + [
+        w for top in app.topLevelWidgets() for w in top.findChildren(QtWidgets.QAbstractItemView)]
+    return [view.model().index(r, 0).data() or "" for view in views
+            for r in range(view.model().rowCount() if view.model() else 0)]
+
+
+def choose(name, moves):
+    """Opens the combo box of property `name` with a click and moves `moves` entries down with the keyboard."""
+    click(property_widget(name).findChild(QtWidgets.QComboBox))
+    xdotool("key", *(["Down"] * moves + ["Return"]))
+
+
+@step(1500)
+def projection_neighbor_method():
+    # UMAP's graph search, an advanced property: offered as Outlier Score's Method, auto by default.
+    combo = property_widget("NeighborMethod").findChild(QtWidgets.QComboBox)
+    if not combo.isVisible():
+        raise NotYet("Neighbor Method is not shown with the advanced properties")
+    items = [combo.itemText(i) for i in range(combo.count())]
+    check(items == ["auto", "exact", "ivf", "flann"], "Neighbor Method offers %s" % items)
+    check(combo.currentText() == "auto", "Neighbor Method defaults to %r" % combo.currentText())
+    choose("NeighborMethod", 2)
+
+
+@step(1500)
+def projection_ivf_chosen():
+    combo = property_widget("NeighborMethod").findChild(QtWidgets.QComboBox)
+    if combo.currentText() != "ivf":
+        raise NotYet("the panel shows Neighbor Method %r" % combo.currentText())
+    screenshot("projection-neighbor-method")
+    click(apply_button())
+
+
+@step(2000)
+def projection_ivf_applied():
+    if not any("Embedding Projection: IVF neighbours (k 14" in t for t in output_messages()):
+        raise NotYet("the Output Messages window does not say that UMAP's graph was searched by IVF")
+    check(simple.GetActiveSource().GetPropertyValue("NeighborMethod") == "ivf", "NeighborMethod after Apply")
+    check_fitted("UMAP with ivf")
+    # PCA searches no neighbours: the panel hides the property.
+    choose("Method", 2)
+
+
+@step(1500)
+def pca_hides_neighbor_method():
+    if property_widget("Method").findChild(QtWidgets.QComboBox).currentText() != "PCA":
+        raise NotYet("the panel does not show Method PCA yet")
+    hidden = [w for w in gui_steps.panel().findChildren(QtWidgets.QWidget, "NeighborMethod")
+              if w.inherits("pqPropertyWidget")]
+    check(hidden and not hidden[0].isVisible(), "Neighbor Method is still shown for PCA")
+    screenshot("projection-pca")
+    click(apply_button())
+
+
+@step(2000)
+def pca_applied():
+    projection = simple.GetActiveSource()
+    names = [projection.PointData.GetArray(i).GetName() for i in range(projection.PointData.GetNumberOfArrays())]
+    if "pca_foundation" not in names:
+        raise NotYet("no pca_foundation after Apply (arrays: %s)" % names)
+    screenshot("projection-pca-applied")
+    check_fitted("PCA")
 
 
 @step(600)
@@ -208,15 +293,11 @@ def outlier_score_from_filters_menu():
 
 @step(1500)
 def show_advanced_properties():
-    # Method is an advanced property: the gear button beside the panel's search box shows it.
+    # Method is an advanced property (the advanced properties stay shown once chosen).
     source = simple.GetActiveSource()
     if source is None or source.GetXMLName() != "EmbeddingOutlierScore":
         raise NotYet("the Filters menu did not create an Embedding Outlier Score")
-    boxes = [w for w in main_window().findChildren(QtWidgets.QWidget) if w.inherits("pqSearchBox") and w.isVisible()]
-    gears = [b for box in boxes for b in box.findChildren(QtWidgets.QToolButton) if b.isCheckable()]
-    check(gears, "no advanced-properties button beside the Properties panel's search box")
-    if not gears[0].isChecked():
-        click(gears[0])
+    show_advanced()
 
 
 @step(1500)
@@ -226,8 +307,7 @@ def method_defaults_to_auto():
     check(items == ["auto", "exact", "ivf", "flann"], "Method offers %s" % items)
     check(combo.currentText() == "auto", "Method defaults to %r" % combo.currentText())
     # Choose ivf as a user does: open the list with a click, pick with the keyboard.
-    click(combo)
-    xdotool("key", "Down", "Down", "Return")
+    choose("Method", 2)
 
 
 @step(1500)
@@ -248,11 +328,7 @@ def ivf_applied():
     if "outlier_score_foundation" not in names:
         raise NotYet("no outlier_score_foundation yet (arrays: %s)" % names)
     # What ran is said in the Output Messages window, as the user sees it.
-    texts = [view.model().index(r, 0).data() or "" for view in main_window().window().findChildren(
-        QtWidgets.QAbstractItemView) + [w for top in app.topLevelWidgets()
-                                       for w in top.findChildren(QtWidgets.QAbstractItemView)]
-        for r in range(view.model().rowCount() if view.model() else 0)]
-    if not any("IVF neighbours (k 10" in t for t in texts):
+    if not any("Embedding Outlier Score: IVF neighbours (k 10" in t for t in output_messages()):
         raise NotYet("the Output Messages window does not say which method ran yet")
     screenshot("outlier-applied")
 

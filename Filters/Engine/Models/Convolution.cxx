@@ -48,8 +48,8 @@ struct Convolution::Impl
   };
   // (batch, height, width, output type, residual, relu) -> primitive; the
   // laid-out weights are shared where the layouts agree (usually every shape).
-  mutable std::map<
-    std::tuple<std::int64_t, std::int64_t, std::int64_t, at::ScalarType, bool, bool>, Primitive>
+  mutable std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, at::ScalarType, bool, bool>,
+    Primitive>
     primitives;
   mutable std::vector<dnnl::memory> laidOut;
   mutable std::mutex mutex;

@@ -1139,9 +1139,9 @@ RecallSample recallSampleOf(const SearchMatrix& points, int64_t queryBegin, int6
     const float* x = points.row(q, rows.data());
     for (const Candidate& c : heaps[static_cast<std::size_t>(i)])
     {
-      exact.emplace_back(exactDistance(x, points.row(c.second, other), d,
-                           norms[static_cast<std::size_t>(q)],
-                           norms[static_cast<std::size_t>(c.second)], metric),
+      exact.emplace_back(
+        exactDistance(x, points.row(c.second, other), d, norms[static_cast<std::size_t>(q)],
+          norms[static_cast<std::size_t>(c.second)], metric),
         c.second);
     }
     std::sort(exact.begin(), exact.end(), candidateLess);

@@ -42,9 +42,9 @@ void fillDistancesFrom(const detail::SearchMatrix& points, int64_t query, Distan
   const double queryNorm = normOf(query);
   for (int64_t j = 0; j < points.rows; ++j)
   {
-    out[static_cast<std::size_t>(j)] = exactDistance(x,
-      points.row(j, scratch.data() + points.cols * (points.center ? 1 : 0)), points.cols, queryNorm,
-      normOf(j), metric);
+    out[static_cast<std::size_t>(j)] =
+      exactDistance(x, points.row(j, scratch.data() + points.cols * (points.center ? 1 : 0)),
+        points.cols, queryNorm, normOf(j), metric);
   }
 }
 } // namespace
@@ -913,8 +913,7 @@ KnnResult computeKnn(
   KnnResult result;
   if (options.search.graphs)
   {
-    const NeighborGraphs::Key key =
-      graphKey(points, queryBegin, queryEnd, method, options);
+    const NeighborGraphs::Key key = graphKey(points, queryBegin, queryEnd, method, options);
     graph = options.search.graphs->find(key, k);
     reused = graph != nullptr;
     if (!reused)

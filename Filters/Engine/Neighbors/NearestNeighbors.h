@@ -103,8 +103,8 @@ const char* knnMethodName(KnnMethod method);
 /// that size; FLANN is kept for low dimensions and larger sets.
 struct FlannParameters
 {
-  int trees = 8;         // number of randomized kd-trees (4..16 sensible)
-  int checks = 1024;     // leaves visited per query: higher = better recall, slower
+  int trees = 8;     // number of randomized kd-trees (4..16 sensible)
+  int checks = 1024; // leaves visited per query: higher = better recall, slower
   // Seed of the split choices. Debian's FLANN (1.9.2) shuffles each tree's
   // rows with std::random_device, so two FLANN searches of the same rows may
   // find different candidates (their distances stay exact): not reproducible.
@@ -222,8 +222,8 @@ struct RecallSample
 
 /// `samples` of the rows [queryBegin, queryEnd) of `points` drawn at random
 /// (seeded), with their exact k nearest neighbours.
-RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin,
-  int64_t queryEnd, int k, DistanceMetric metric, int64_t samples, unsigned int seed = 0);
+RecallSample exactRecallSample(const FeatureMatrix& points, int64_t queryBegin, int64_t queryEnd,
+  int k, DistanceMetric metric, int64_t samples, unsigned int seed = 0);
 
 /// recall@k of `result` (k = result.k, at most sample.k) on the sample: the
 /// share of the sampled rows' exact k nearest neighbours that it holds.

@@ -101,8 +101,8 @@ NeighborGraphs::Key graphKey(const FeatureMatrix& points, int64_t queryBegin, in
 {
   const NeighborSearch& search = options.search;
   NeighborGraphs::Key key;
-  const XXH128_hash_t hash = XXH3_128bits(
-    points.data, static_cast<std::size_t>(points.rows * points.cols) * sizeof(float));
+  const XXH128_hash_t hash =
+    XXH3_128bits(points.data, static_cast<std::size_t>(points.rows * points.cols) * sizeof(float));
   key.contents = { hash.low64, hash.high64 };
   key.fields = { points.rows, points.cols, queryBegin, queryEnd,
     static_cast<int64_t>(options.metric), static_cast<int64_t>(method) };
@@ -114,12 +114,13 @@ NeighborGraphs::Key graphKey(const FeatureMatrix& points, int64_t queryBegin, in
   if (method == KnnMethod::Ivf)
   {
     const IvfParameters& p = search.ivf;
-    key.fields.insert(key.fields.end(),
-      { p.lists, p.probes, p.trainingIterations, p.trainingRowsPerList, p.seed });
+    key.fields.insert(
+      key.fields.end(), { p.lists, p.probes, p.trainingIterations, p.trainingRowsPerList, p.seed });
   }
   else if (method == KnnMethod::Flann)
   {
-    key.fields.insert(key.fields.end(), { search.flann.trees, search.flann.checks, search.flann.seed });
+    key.fields.insert(
+      key.fields.end(), { search.flann.trees, search.flann.checks, search.flann.seed });
   }
   if (method != KnnMethod::Exact)
   {
