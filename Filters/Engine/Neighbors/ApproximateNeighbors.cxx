@@ -42,8 +42,9 @@ std::vector<int64_t> zeroNormRows(const std::vector<double>& norms)
   return rows;
 }
 
-/// Row `i` of `points` as the index stores it: unit length for cosine
-/// (euclidean on unit vectors orders neighbours like cosine), as is otherwise.
+/// Row `i` of `points` as the index stores it: as searched (centred where
+/// asked), then unit length for cosine (euclidean on unit vectors orders
+/// neighbours like cosine).
 void indexRow(const SearchMatrix& points, const std::vector<double>& norms, DistanceMetric metric,
   int64_t i, float* out)
 {
