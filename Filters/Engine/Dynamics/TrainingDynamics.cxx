@@ -143,11 +143,14 @@ std::string seriesReport(const std::vector<std::string>& reports, const std::vec
     text << " the other " << knn.size() - 1 << " were searched the same way";
     if (high >= 0.0)
     {
-      text << std::fixed << std::setprecision(4) << ": recall@" << knn[0].k << " "
-           << (low == high ? "" : "from ") << low;
-      if (low != high)
+      text << std::fixed << std::setprecision(4) << ": recall@" << knn[0].k << " ";
+      if (low == high)
       {
-        text << " to " << high;
+        text << low;
+      }
+      else
+      {
+        text << "from " << low << " to " << high;
       }
     }
     text << ".";

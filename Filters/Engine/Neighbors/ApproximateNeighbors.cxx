@@ -73,9 +73,9 @@ void rerankRow(const SearchMatrix& points, const std::vector<double>& norms, Dis
 {
   scratch.clear();
   const double queryNorm = norms[static_cast<std::size_t>(q)];
-  std::vector<float> rows = points.scratch(2);
-  const float* x = points.row(q, rows.data());
-  float* other = rows.data() + (points.center ? points.cols : 0);
+  SearchMatrix::Scratch rows = points.scratch(2);
+  const float* x = points.row(q, rows.at(0));
+  float* other = rows.at(1);
   for (std::size_t c = 0; c < count; ++c)
   {
     const int64_t j = candidates[c];
@@ -997,11 +997,11 @@ void IvfShard::search(const float* queries, int64_t count, const int64_t* self, 
     }
     else
     {
-      std::vector<float> centred = points.scratch();
+      SearchMatrix::Scratch centred = points.scratch();
       const auto add = [&](int64_t j) {
         if (j != skip)
         {
-          scratch.emplace_back(exactDistance(x, points.row(j, centred.data()), d, norm,
+          scratch.emplace_back(exactDistance(x, points.row(j, centred.at(0)), d, norm,
                                  this->Norms[static_cast<std::size_t>(j)], this->Metric),
             j);
         }
@@ -1124,8 +1124,8 @@ RecallSample recallSampleOf(const SearchMatrix& points, int64_t queryBegin, int6
   zeroQuery.k = sample.k;
   zeroQuery.indices.resize(kept);
   zeroQuery.distances.resize(kept);
-  std::vector<float> rows = points.scratch(2);
-  float* other = rows.data() + (points.center ? d : 0);
+  SearchMatrix::Scratch rows = points.scratch(2);
+  float* other = rows.at(1);
   for (int64_t i = 0; i < count; ++i)
   {
     const int64_t q = sample.rows[static_cast<std::size_t>(i)];
@@ -1137,7 +1137,7 @@ RecallSample recallSampleOf(const SearchMatrix& points, int64_t queryBegin, int6
       continue;
     }
     std::vector<Candidate> exact;
-    const float* x = points.row(q, rows.data());
+    const float* x = points.row(q, rows.at(0));
     for (const Candidate& c : heaps[static_cast<std::size_t>(i)])
     {
       exact.emplace_back(

@@ -37,14 +37,13 @@ void fillDistancesFrom(const detail::SearchMatrix& points, int64_t query, Distan
   NormOf normOf, std::vector<double>& out)
 {
   out.resize(static_cast<std::size_t>(points.rows));
-  std::vector<float> scratch = points.scratch(2);
-  const float* x = points.row(query, scratch.data());
+  detail::SearchMatrix::Scratch scratch = points.scratch(2);
+  const float* x = points.row(query, scratch.at(0));
   const double queryNorm = normOf(query);
   for (int64_t j = 0; j < points.rows; ++j)
   {
     out[static_cast<std::size_t>(j)] =
-      exactDistance(x, points.row(j, scratch.data() + points.cols * (points.center ? 1 : 0)),
-        points.cols, queryNorm, normOf(j), metric);
+      exactDistance(x, points.row(j, scratch.at(1)), points.cols, queryNorm, normOf(j), metric);
   }
 }
 } // namespace
@@ -56,11 +55,11 @@ std::vector<double> rowNorms(const SearchMatrix& points)
 {
   std::vector<double> norms(static_cast<std::size_t>(points.rows));
   at::parallel_for(0, points.rows, 256, [&](int64_t begin, int64_t end) {
-    std::vector<float> scratch = points.scratch();
+    SearchMatrix::Scratch scratch = points.scratch();
     for (int64_t i = begin; i < end; ++i)
     {
       norms[static_cast<std::size_t>(i)] =
-        std::sqrt(squaredNorm(points.row(i, scratch.data()), points.cols));
+        std::sqrt(squaredNorm(points.row(i, scratch.at(0)), points.cols));
     }
   });
   return norms;

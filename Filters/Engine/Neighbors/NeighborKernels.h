@@ -51,10 +51,18 @@ struct SearchMatrix : FeatureMatrix
     return scratch;
   }
 
-  /// Room for the rows that row() may centre: `count` rows (none when not centred).
-  std::vector<float> scratch(int count = 1) const
+  /// Room for `count` rows that row() may centre: row r at at(r) (no room
+  /// when not centred, where row() writes nothing).
+  struct Scratch
   {
-    return std::vector<float>(this->center ? static_cast<std::size_t>(count * this->cols) : 0);
+    int64_t cols = 0;
+    std::vector<float> values;
+    float* at(int r) { return this->values.data() + r * this->cols; }
+  };
+  Scratch scratch(int count = 1) const
+  {
+    const int64_t width = this->center ? this->cols : 0;
+    return { width, std::vector<float>(static_cast<std::size_t>(count * width)) };
   }
 };
 
