@@ -1,6 +1,7 @@
 #include "pqDualEmbedToolbar.h"
 
 #include "pqActiveObjects.h"
+#include "pqApplicationCore.h"
 #include "pqCoreUtilities.h"
 #include "pqOutputPort.h"
 #include "pqPipelineSource.h"
@@ -14,6 +15,7 @@
 #include "vtkPythonInterpreter.h"
 #include "vtkSMParaViewPipelineControllerWithRendering.h"
 #include "vtkSMPropertyHelper.h"
+#include "vtkSMProxyLocator.h"
 #include "vtkSMRenderViewProxy.h"
 #include "vtkSMSourceProxy.h"
 #include "vtkSMViewLayoutProxy.h"
@@ -63,6 +65,12 @@ pqDualEmbedToolbar::pqDualEmbedToolbar(QWidget* parent)
   }
   this->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
 
+  // A loaded state (File › Load State) brings back the comparison layout but
+  // not the Python observers that draw its selections: reconnect them once
+  // ParaView has finished loading.
+  this->connect(pqApplicationCore::instance(), &pqApplicationCore::stateLoaded, this,
+    [this]() { QTimer::singleShot(0, this, &pqDualEmbedToolbar::restoreLayout); });
+
   // The Properties panel exists once the main window is complete.
   QTimer::singleShot(0, this, [this]() {
     QWidget* window = pqCoreUtilities::mainWidget();
@@ -91,6 +99,13 @@ void pqDualEmbedToolbar::compareEmbeddings()
     "import paraview.servermanager  # its module finder serves the plugin's Python package\n"
     "import dualembed.layout\n"
     "dualembed.layout.run_action(dualembed.layout.compare_active_source)\n");
+}
+
+void pqDualEmbedToolbar::restoreLayout()
+{
+  runPython("import paraview.servermanager\n"
+            "import dualembed.layout\n"
+            "dualembed.layout.run_action(dualembed.layout.restore)\n");
 }
 
 void pqDualEmbedToolbar::selectTopOutliers()

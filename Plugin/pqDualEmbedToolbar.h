@@ -6,7 +6,8 @@
 // DualEmbed filter that ParaView drew in a chart view (the layout's histogram,
 // when it was the active view) to a render view of the same layout. Select
 // Issues lists the active samples' flags (Data Issues' is_<issue>_<X>) and
-// selects the flagged samples in one click.
+// selects the flagged samples in one click. After a state is loaded it
+// reconnects the comparison layout in it (dualembed.layout.restore).
 #ifndef pqDualEmbedToolbar_h
 #define pqDualEmbedToolbar_h
 
@@ -30,6 +31,8 @@ public:
 private Q_SLOTS:
   void compareEmbeddings();
   void selectTopOutliers();
+  /// After File › Load State: dualembed.layout.restore() reconnects a loaded comparison layout.
+  void restoreLayout();
   /// Fills the Select Issues menu with the active samples' flags.
   void listIssues();
   /// After Apply: a projection moved its points, so fit the views to them; keep

@@ -117,7 +117,7 @@ def style_selection(display):
             display.SetPropertyWithName(name, value)
 
 
-_highlights = []  # (samples, observer tag, view): what highlight_selection() follows
+_highlights = []  # (samples, observer tag, view, highlight): what highlight_selection() follows
 
 
 def highlight_selection(view, samples):
@@ -149,7 +149,12 @@ def highlight_selection(view, samples):
     # In front by more than the point sprites' own depth (a sphere's radius, a few % of the map).
     display.Position = [0, 0, 0.4 * size]
     display.Pickable = 0  # a rectangle selection selects the samples, not their highlight
+    _follow_selection(samples, part, display, view)
+    return part
 
+
+def _follow_selection(samples, part, display, view):
+    """Keeps the highlight `part` (shown by `display` in `view`) on the selection of `samples`."""
     def follow(*args):
         # Only what changed: a property set again re-executes and redraws (at every frame of a
         # fine-tuning run's playback, where the selection is announced again).
@@ -159,16 +164,15 @@ def highlight_selection(view, samples):
             part.Selection = servermanager._getPyProxy(selection)
         if display.Visibility != (selection is not None):
             display.Visibility = 1 if selection is not None else 0
-    _highlights.append((samples, samples.SMProxy.AddObserver("SelectionChangedEvent", follow), view))
+    _highlights.append((samples, samples.SMProxy.AddObserver("SelectionChangedEvent", follow), view, part))
     follow()
-    return part
 
 
 def _remove_highlights(views):
     """Stops following the selections drawn in `views` and deletes their highlights."""
-    for samples, tag, view in [h for h in _highlights if h[2] in views]:
-        samples.SMProxy.RemoveObserver(tag)
-        _highlights.remove((samples, tag, view))
+    for entry in [h for h in _highlights if h[2] in views]:
+        entry[0].SMProxy.RemoveObserver(entry[1])
+        _highlights.remove(entry)
     manager = servermanager.ProxyManager()
     parts = manager.GetProxiesInGroup(HIGHLIGHTS_GROUP)
     shown = {representation.Input for view in views for representation in view.Representations
@@ -249,8 +253,14 @@ def style_histogram(view, source, array):
     view.LeftAxisTitle = "samples"
     view.BottomAxisTitle = "drag over bars to select their samples"
     view.ChartTitle = array  # short: the view is narrow in the GUI's layout (a long title was cut)
-    # A left drag selects bars (ParaView's chart views pan with it by default; panning stays on
-    # the middle button): the selection is a threshold of `array`, i.e. those bins' samples.
+    _drag_selects_bars(view)
+    return display
+
+
+def _drag_selects_bars(view):
+    """A left drag selects bars (ParaView's chart views pan with it by default; panning stays on
+    the middle button): the selection is a threshold of the histogram's array, i.e. those bins'
+    samples. A setting of the chart itself, which no state file keeps (restore() sets it again)."""
     try:
         from vtkmodules.vtkChartsCore import vtkChart
         from vtkmodules.vtkRenderingContext2D import vtkContextMouseEvent
@@ -259,7 +269,6 @@ def style_histogram(view, source, array):
         chart.SetActionToButton(vtkChart.PAN, vtkContextMouseEvent.MIDDLE_BUTTON)
     except (AttributeError, ImportError):  # no client-side chart (a remote render server)
         pass
-    return display
 
 
 def fit_image(view, image_source):
@@ -332,11 +341,37 @@ def _fetch_values(source, array):
 
 
 def _select_samples(source, ids, global_ids):
-    if global_ids is not None:
-        # Fetch gathers the ranks' samples in order; an id selection would address rank 0's points.
-        simple.SelectGlobalIDs(IDs=[int(global_ids[i]) for i in ids], FieldType="POINT", Source=source)
-    else:
-        simple.SelectIDs(IDs=[v for i in ids for v in (0, int(i))], FieldType="POINT", Source=source)
+    with _active_view_showing(source):
+        if global_ids is not None:
+            # Fetch gathers the ranks' samples in order; an id selection would address rank 0's points.
+            simple.SelectGlobalIDs(IDs=[int(global_ids[i]) for i in ids], FieldType="POINT", Source=source)
+        else:
+            simple.SelectIDs(IDs=[v for i in ids for v in (0, int(i))], FieldType="POINT", Source=source)
+
+
+class _active_view_showing:
+    """While selecting: a view that shows `source` is the active one (the active view already if it
+    does; the earlier active view comes back after). ParaView's SelectIDs, SelectGlobalIDs and
+    QuerySelect select through the source's representation in the active view, and create (and
+    show) one where there is none: after Compare again the samples appeared in the render view of
+    ParaView's first layout."""
+
+    def __init__(self, source):
+        self.source = source
+        self.before = None
+
+    def __enter__(self):
+        view = simple.GetActiveView()
+        if view is not None and servermanager.GetRepresentation(self.source, view) is not None:
+            return
+        showing = [v for v in simple.GetViews() if servermanager.GetRepresentation(self.source, v) is not None]
+        if showing:
+            self.before = view
+            simple.SetActiveView(showing[0])
+
+    def __exit__(self, *exc):
+        if self.before is not None:
+            simple.SetActiveView(self.before)
 
 
 def per_sample_arrays(source):
@@ -459,6 +494,7 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         for representation in gallery_view.Representations:  # the gallery alone in its view
             if representation.Input is not None and representation.Input.GetXMLName() != "SampleGallery":
                 representation.Visibility = 0
+    simple.SetActiveView(left)  # the layout's tab comes to the front (Compare again too)
     if outliers > 0:
         views["selected"] = select_lowest(foundation_map, score, outliers)
     if gallery_view is not None:
@@ -472,6 +508,59 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         if view is not None:
             simple.Render(view)
     return views
+
+
+def restore():
+    """Reconnects the comparison layout of a loaded state (File › Load State: the GUI calls this
+    itself; a script calls it after simple.LoadState). A state file keeps the layout's views, maps,
+    titles, linked selections and highlights, but not what Python adds to them: the observers that
+    draw the selected samples in front of each map (outside the GUI also the gallery's) and the
+    histogram's left drag that selects bars. Without them a selection made after loading was not
+    drawn. The samples of the foundation map (of the fine-tuned one when a data map shows the
+    training dynamics) become the active source, as after Compare Embeddings, so that the Sample
+    Inspector shows them. Returns them, or None without a DualEmbed layout. Calling it again
+    changes nothing."""
+    layout = simple.GetLayoutByName("DualEmbed")
+    if layout is None:
+        return None
+    views = simple.GetViewsInLayout(layout)
+    manager = servermanager.ProxyManager()
+    parts = list(manager.GetProxiesInGroup(HIGHLIGHTS_GROUP).values())
+    # Observers of an earlier session (Reset Session, then Load State) follow deleted proxies.
+    for entry in [h for h in _highlights if h[3] not in parts]:
+        entry[0].SMProxy.RemoveObserver(entry[1])
+        _highlights.remove(entry)
+    for part in parts:
+        for view in views:
+            display = servermanager.GetRepresentation(part, view)
+            if display is not None and part not in [h[3] for h in _highlights]:
+                _follow_selection(part.Input, part, display, view)
+    shown = {}  # view type -> the sources it shows
+    for view in views:
+        if view.GetXMLName() == "XYHistogramChartView":
+            _drag_selects_bars(view)
+        for representation in view.Representations:
+            source = getattr(representation, "Input", None)
+            if source is not None and representation.Visibility:
+                shown.setdefault(view.GetXMLName(), []).append((source, view))
+    # compare() shows the foundation's samples in the histogram, the fine-tuned ones in the sheet.
+    foundation_samples = shown.get("XYHistogramChartView", [(None, None)])[0][0]
+    ft_samples = shown.get("SpreadSheetView", [(None, None)])[0][0]
+    in_maps = [source for source, _ in shown.get("RenderView", [])]
+    for gallery, view in [(s, v) for s, v in shown.get("RenderView", []) if s.GetXMLName() == "SampleGallery"]:
+        if foundation_samples is not None and gallery not in _restored_galleries:
+            gallery_views = {"gallery": view, "gallery_source": gallery}
+            follow_selection(gallery_views, foundation_samples)
+            show_selection_in_gallery(gallery_views, foundation_samples)
+            _restored_galleries.append(gallery)
+    data_map = any(_label(source).startswith("data map (") for source in in_maps)
+    active = ft_samples if data_map else foundation_samples
+    if active is not None:
+        simple.SetActiveSource(active)
+    return active
+
+
+_restored_galleries = []  # the galleries restore() made follow the selection
 
 
 def _remove_layout(old):
@@ -504,26 +593,41 @@ def _label(source):
     return source.SMProxy.GetSessionProxyManager().GetProxyName("sources", source.SMProxy) or ""
 
 
-# The annotation by which each map of a comparison names both (proxy global ids: "foundation ft").
+# The annotation by which the two maps of a comparison find each other: "<pair token> foundation"
+# and "<pair token> ft". A token, not the proxies' global ids: a state file keeps annotations, but
+# the loaded proxies get new ids.
 PAIR_ANNOTATION = "DualEmbed.ComparedMaps"
+PAIR_ROLES = ("foundation", "ft")
 
 
 def _pair(foundation_map, ft_map):
-    ids = "%s %s" % (foundation_map.SMProxy.GetGlobalIDAsString(), ft_map.SMProxy.GetGlobalIDAsString())
-    for proxy in (foundation_map, ft_map):
-        proxy.SMProxy.SetAnnotation(PAIR_ANNOTATION, ids)
+    import uuid
+    token = uuid.uuid4().hex
+    for proxy, role in zip((foundation_map, ft_map), PAIR_ROLES):
+        proxy.SMProxy.SetAnnotation(PAIR_ANNOTATION, "%s %s" % (token, role))
+
+
+def _pair_of(source):
+    """(token, role) of a map that Compare Embeddings made, else None."""
+    if source is None or not source.SMProxy.HasAnnotation(PAIR_ANNOTATION):
+        return None
+    parts = source.SMProxy.GetAnnotation(PAIR_ANNOTATION).split()
+    return tuple(parts) if len(parts) == 2 and parts[1] in PAIR_ROLES else None
 
 
 def _made_by_compare(source):
     """For a source an earlier Compare Embeddings made, the two maps it compared, else None."""
     while _label(source).startswith(("shown (", "data map (")):
         source = source.Input
-    if not source.SMProxy.HasAnnotation(PAIR_ANNOTATION):
+    pair = _pair_of(source)
+    if pair is None:
         return None
-    ids = source.SMProxy.GetAnnotation(PAIR_ANNOTATION).split()
-    by_id = {s.SMProxy.GetGlobalIDAsString(): s for s in simple.GetSources().values()}
-    maps = [by_id.get(i) for i in ids]
-    return tuple(maps) if None not in maps else None
+    maps = {}
+    for other in simple.GetSources().values():
+        other_pair = _pair_of(other)
+        if other_pair is not None and other_pair[0] == pair[0]:
+            maps[other_pair[1]] = other
+    return tuple(maps[role] for role in PAIR_ROLES) if len(maps) == 2 else None
 
 
 def _time_steps(source):
@@ -703,8 +807,9 @@ def select_near(location, radius=None, source=None):
         bounds = source.GetDataInformation().GetBounds()
         radius = 0.01 * max(bounds[1] - bounds[0], bounds[3] - bounds[2], 1e-12)
     x, y, z = (list(location) + [0.0, 0.0])[:3]
-    simple.QuerySelect(QueryString="(points[:,0]-(%r))**2 + (points[:,1]-(%r))**2 + (points[:,2]-(%r))**2 <= %r"
-                       % (float(x), float(y), float(z), float(radius) ** 2), FieldType="POINT", Source=source)
+    with _active_view_showing(source):
+        simple.QuerySelect(QueryString="(points[:,0]-(%r))**2 + (points[:,1]-(%r))**2 + (points[:,2]-(%r))**2 <= %r"
+                           % (float(x), float(y), float(z), float(radius) ** 2), FieldType="POINT", Source=source)
 
 
 def show_selection_in_gallery(views, source):
