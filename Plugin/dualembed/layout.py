@@ -82,14 +82,22 @@ def style_map(view, source, color_by="label", title="", names=None):
         bar.ScalarBarLength = 0.45
         bar.ScalarBarThickness = 10
     _flat_view(view, title)
-    # Leave the right-hand strip to the legend: zoom out a little, move the data left.
+    _fit_map(view, source)
+    return display
+
+
+def _fit_map(view, source):
+    """The whole map in `view`, the right-hand strip left to the legend: zoomed out a little, the
+    data moved left. The view is updated first: after a loaded state it had not drawn the map yet,
+    and its bounds were empty."""
+    source.UpdatePipeline()
+    view.SMProxy.Update()
     simple.ResetCamera(view)
     bounds = source.GetDataInformation().GetBounds()
     shift = 0.12 * (bounds[1] - bounds[0])
     view.CameraFocalPoint = [view.CameraFocalPoint[0] + shift] + list(view.CameraFocalPoint[1:])
     view.CameraPosition = [view.CameraPosition[0] + shift] + list(view.CameraPosition[1:])
     view.CameraParallelScale = 1.15 * view.CameraParallelScale
-    return display
 
 
 def _flat_view(view, title=""):
@@ -516,10 +524,11 @@ def restore():
     titles, linked selections and highlights, but not what Python adds to them: the observers that
     draw the selected samples in front of each map (outside the GUI also the gallery's) and the
     histogram's left drag that selects bars. Without them a selection made after loading was not
-    drawn. The samples of the foundation map (of the fine-tuned one when a data map shows the
-    training dynamics) become the active source, as after Compare Embeddings, so that the Sample
-    Inspector shows them. Returns them, or None without a DualEmbed layout. Calling it again
-    changes nothing."""
+    drawn. Each map's view is fitted to its map, which the loaded pipeline computes again. The
+    samples of the foundation map (of the fine-tuned one when a data map shows the training
+    dynamics) become the active source, as after Compare Embeddings, so that the Sample Inspector
+    shows them. Returns them, or None without a DualEmbed layout. Calling it again changes
+    nothing."""
     layout = simple.GetLayoutByName("DualEmbed")
     if layout is None:
         return None
@@ -553,6 +562,14 @@ def restore():
             follow_selection(gallery_views, foundation_samples)
             show_selection_in_gallery(gallery_views, foundation_samples)
             _restored_galleries.append(gallery)
+    # The maps are computed again when a state loads, and UMAP's layout differs from run to run
+    # with several threads: the saved cameras looked at empty space. Fit each map's view to it.
+    for source, view in shown.get("RenderView", []):
+        if _label(source).startswith("shown ("):
+            _fit_map(view, source)
+            simple.Render(view)
+            if source == foundation_samples:
+                simple.SetActiveView(view)  # the layout's tab in front, as after Compare
     data_map = any(_label(source).startswith("data map (") for source in in_maps)
     active = ft_samples if data_map else foundation_samples
     if active is not None:
