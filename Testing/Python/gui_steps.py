@@ -7,6 +7,9 @@ import) go to DUALEMBED_TEST_OUTPUT_DIR as <name>-<step>.png.
     @steps.add(1500)           # run 1.5 s after the step before
     def apply(): ...           # raise NotYet to retry until the deadline, Failure to stop
     steps.run(timeout_s=240)
+
+ParaView handles the X events a step sends only after the step returns: a key that must take
+effect before a drag (Select Points On, then the rectangle) goes in a step of its own.
 """
 import os
 import subprocess
