@@ -19,6 +19,8 @@ gallery at the selected samples; clearing the selection brings back the top outl
 The same call works in pvpython, pvbatch and the paraview GUI (e.g. ``paraview --script=...``,
 also under xvfb-run; the plugin closes ParaView's Welcome dialog in a scripted GUI session).
 """
+import uuid
+
 from paraview import simple, servermanager
 
 SELECTION_LINK = "DualEmbedSelection"
@@ -473,7 +475,7 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     sheet.InvertOrder = 0
 
     # Same point ids in both maps, the spreadsheet and the histogram.
-    simple.AddSelectionLink(foundation_map, ft_map, SELECTION_LINK)
+    _link_selection(SELECTION_LINK, foundation_map, ft_map)
     highlight_selection(left, foundation_map)
     highlight_selection(right, ft_map)
     style_histogram(histogram_view, foundation_map, score)
@@ -488,7 +490,7 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
         simple.RenameSource("data map (%s)" % ft, cartography)
         style_data_map(cartography_view, cartography, "data map (%s): confidence (y)\nagainst variability (x)" % ft, ft,
                        axis_titles=False)
-        simple.AddSelectionLink(foundation_map, cartography, SELECTION_LINK + "DataMap")
+        _link_selection(SELECTION_LINK, foundation_map, ft_map, cartography)
         highlight_selection(cartography_view, cartography)
         views["data_map_source"] = cartography
     if gallery_view is not None:
@@ -518,6 +520,19 @@ def compare(foundation_map, ft_map, foundation="foundation", ft="ft", color_by="
     return views
 
 
+def _link_selection(name, *sources):
+    """One selection link `name` among `sources` (simple.AddSelectionLink links two; the layout
+    with a data map used a second link beside the maps' one, and pvpython then crashed at exit
+    after Reset Session and Load State, in that link's destructor)."""
+    link = servermanager.vtkSMSelectionLink()
+    link.SetConvertToIndices(True)
+    for direction in (2, 1):  # output, then input, as simple.AddSelectionLink
+        for source in sources:
+            link.AddLinkedSelection(source.SMProxy, direction)
+    simple.RemoveSelectionLink(name)
+    servermanager.ProxyManager().RegisterLink(name, link)
+
+
 def restore():
     """Reconnects the comparison layout of a loaded state (File › Load State: the GUI calls this
     itself; a script calls it after simple.LoadState). A state file keeps the layout's views, maps,
@@ -527,8 +542,8 @@ def restore():
     drawn. Each map's view is fitted to its map, which the loaded pipeline computes again. The
     samples of the foundation map (of the fine-tuned one when a data map shows the training
     dynamics) become the active source, as after Compare Embeddings, so that the Sample Inspector
-    shows them. Returns them, or None without a DualEmbed layout. Calling it again changes
-    nothing."""
+    shows them. Returns them, or None without a DualEmbed layout. Calling it again adds no second
+    observer."""
     layout = simple.GetLayoutByName("DualEmbed")
     if layout is None:
         return None
@@ -618,7 +633,6 @@ PAIR_ROLES = ("foundation", "ft")
 
 
 def _pair(foundation_map, ft_map):
-    import uuid
     token = uuid.uuid4().hex
     for proxy, role in zip((foundation_map, ft_map), PAIR_ROLES):
         proxy.SMProxy.SetAnnotation(PAIR_ANNOTATION, "%s %s" % (token, role))

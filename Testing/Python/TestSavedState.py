@@ -9,6 +9,7 @@ File › Load State; here SaveState, ResetSession and LoadState in pvpython):
    adds no second observer.
 3. Compare Embeddings on the loaded samples reuses the loaded maps (they find each other by an
    annotation the state keeps, not by proxy ids, which change): no projection is computed again.
+4. The same for a fine-tuning run's comparison, with its data map: and pvpython ends normally.
 """
 import os
 import shutil
@@ -97,6 +98,31 @@ check(executions["count"] == 0, "Compare again after loading ran the projections
 check(len([key for key in simple.GetLayouts() if key[0] == "DualEmbed"]) == 1, "two DualEmbed layouts")
 check(np.ptp(point_array(servermanager.Fetch(simple.FindSource("shown (foundation)")), "umap_foundation")) > 0,
       "the loaded foundation map is empty")
+
+# 4. A fine-tuning run's comparison (Training Dynamics' data map joins the layout, linked to the
+# maps) saved and loaded in the same session: the fine-tuned samples are active, all three maps draw
+# the selection, and the process ends normally (with a second selection link for the data map,
+# pvpython crashed at exit in that link's destructor).
+simple.ResetSession()
+load_plugin()
+foundation_samples = simple.ImageEmbedding(
+    Input=simple.ImageDatasetReader(FileName="/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", MaxSamples=40),
+    ModelPath=os.path.join(models, "fashion-vit-foundation"))
+run = simple.CheckpointEmbedding(Input=foundation_samples, RunPath=os.path.join(models, "fashion-vit-ft-run"))
+dynamics = simple.TrainingDynamics(Input=run)
+dynamics.UpdatePipeline(max(run.TimestepValues))
+check(layout.compare_source(dynamics, outliers=0)["data_map"] is not None, "the run's comparison has no data map")
+simple.SaveState(path)
+simple.ResetSession()
+load_plugin()
+simple.LoadState(path)
+active = layout.restore()
+check(layout._label(active) == "shown (ft)", "after loading a run's comparison %s is active" % layout._label(active))
+picked = layout.select_top_outliers(count=4, source=active)
+drawn = highlights()
+check(sorted(drawn) == ["data map (ft) dots", "shown (foundation) dots", "shown (ft) dots"] and
+      all(ids == sorted(picked) for ids in drawn.values()),
+      "after loading a run's comparison the selection %s is drawn as %s" % (sorted(picked), drawn))
 
 shutil.rmtree(folder, ignore_errors=True)
 print("saved state test passed")
