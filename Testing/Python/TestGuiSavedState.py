@@ -132,14 +132,14 @@ def open_samples():
     state["samples"] = samples
 
 
-@step(1000)
+@step(1000, patience_s=60)  # the two embeddings run first
 def compare():
     if state["samples"].GetDataInformation().GetNumberOfPoints() != N:
         raise NotYet("the embeddings have not run yet")
     click(toolbar_button("actionCompareEmbeddings"))
 
 
-@step(3000)
+@step(3000, patience_s=60)
 def save_state():
     if simple.GetLayoutByName("DualEmbed") is None or simple.FindSource("shown (ft)") is None:
         raise NotYet("Compare Embeddings has not built its layout yet")
@@ -183,7 +183,7 @@ def load_options():
     xdotool("key", "Return")  # its default button, OK
 
 
-@step(3000)
+@step(3000, patience_s=60)  # the loaded pipeline runs again
 def loaded():
     foundation = simple.FindSource("shown (foundation)")
     if simple.GetLayoutByName("DualEmbed") is None or foundation is None:
