@@ -231,25 +231,37 @@ def choose(name, moves):
     xdotool("key", *(["Down"] * moves + ["Return"]))
 
 
+def choose_ivf(name):
+    """Property `name` offers the neighbour searches, auto by default; ivf is chosen as a user does:
+    the list opened with a click, the entry picked with the keyboard."""
+    combo = property_widget(name).findChild(QtWidgets.QComboBox)
+    items = [combo.itemText(i) for i in range(combo.count())]
+    check(items == ["auto", "exact", "ivf", "flann"], "%s offers %s" % (name, items))
+    check(combo.currentText() == "auto", "%s defaults to %r" % (name, combo.currentText()))
+    choose(name, 2)
+
+
+def apply_ivf(name, shot):
+    """Apply once the panel shows ivf for property `name` (a screenshot `shot` first)."""
+    combo = property_widget(name).findChild(QtWidgets.QComboBox)
+    if combo.currentText() != "ivf":
+        raise NotYet("the panel shows %s %r" % (name, combo.currentText()))
+    screenshot(shot)
+    click(apply_button())
+
+
 @step(1500)
 def projection_neighbor_method():
     # UMAP's graph search, an advanced property: offered as Outlier Score's Method, auto by default.
     combo = property_widget("NeighborMethod").findChild(QtWidgets.QComboBox)
     if not combo.isVisible():
         raise NotYet("Neighbor Method is not shown with the advanced properties")
-    items = [combo.itemText(i) for i in range(combo.count())]
-    check(items == ["auto", "exact", "ivf", "flann"], "Neighbor Method offers %s" % items)
-    check(combo.currentText() == "auto", "Neighbor Method defaults to %r" % combo.currentText())
-    choose("NeighborMethod", 2)
+    choose_ivf("NeighborMethod")
 
 
 @step(1500)
 def projection_ivf_chosen():
-    combo = property_widget("NeighborMethod").findChild(QtWidgets.QComboBox)
-    if combo.currentText() != "ivf":
-        raise NotYet("the panel shows Neighbor Method %r" % combo.currentText())
-    screenshot("projection-neighbor-method")
-    click(apply_button())
+    apply_ivf("NeighborMethod", "projection-neighbor-method")
 
 
 @step(2000)
@@ -302,21 +314,12 @@ def show_advanced_properties():
 
 @step(1500)
 def method_defaults_to_auto():
-    combo = property_widget("Method").findChild(QtWidgets.QComboBox)
-    items = [combo.itemText(i) for i in range(combo.count())]
-    check(items == ["auto", "exact", "ivf", "flann"], "Method offers %s" % items)
-    check(combo.currentText() == "auto", "Method defaults to %r" % combo.currentText())
-    # Choose ivf as a user does: open the list with a click, pick with the keyboard.
-    choose("Method", 2)
+    choose_ivf("Method")
 
 
 @step(1500)
 def ivf_chosen():
-    combo = property_widget("Method").findChild(QtWidgets.QComboBox)
-    if combo.currentText() != "ivf":
-        raise NotYet("the panel shows Method %r" % combo.currentText())
-    screenshot("outlier-method")
-    click(apply_button())
+    apply_ivf("Method", "outlier-method")
 
 
 @step(3000)
